@@ -1,0 +1,44 @@
+// The engine's configuration: one policy, fully resolved by the compiler (plan catalogue inlined,
+// static consumer plans collected, every default explicit). It is what the `tollgate` Kong plugin
+// entry and the APISIX ext-plugin conf carry, so it is built from the same TypeBox pieces as the
+// policy language and checked once when a gateway hands it over, never per request.
+import Type, { type Static } from 'typebox';
+import {
+  Costs,
+  Identity,
+  NamePattern,
+  Payment,
+  Plan,
+  Responses,
+  Rewrite,
+  Route,
+  Store,
+  Subscription,
+} from '@tollgate/policy/schema';
+
+const closed = { additionalProperties: false } as const;
+const Name = Type.String({ pattern: NamePattern });
+
+export const ENGINE_CONFIG_VERSION = 1;
+
+export const EngineConfig = Type.Object(
+  {
+    version: Type.Literal(ENGINE_CONFIG_VERSION),
+    policy: Name,
+    routes: Type.Array(Route, { minItems: 1 }),
+    identity: Identity,
+    /** Plans in tier order, lowest first: "a higher plan includes it" follows this order. */
+    plans: Type.Array(Type.Object({ name: Name, plan: Plan }, closed)),
+    defaultPlan: Type.Optional(Name),
+    /** Plans assigned statically in Consumers documents; account state in the store overrides them. */
+    consumerPlans: Type.Record(Type.String({ pattern: NamePattern }), Name, closed),
+    costs: Costs,
+    subscription: Type.Optional(Subscription),
+    payment: Type.Optional(Payment),
+    rewrite: Type.Optional(Rewrite),
+    responses: Type.Optional(Responses),
+    store: Store,
+  },
+  closed,
+);
+export type EngineConfig = Static<typeof EngineConfig>;

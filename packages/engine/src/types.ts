@@ -1,0 +1,76 @@
+// What a gateway adapter hands the engine, and what it gets back. Adapters translate their
+// gateway's request into RequestFacts and the Decision back into their gateway's calls; nothing
+// else crosses this line.
+import type { ReasonCode } from '@tollgate/policy/schema';
+
+export type { ReasonCode };
+
+export type HeaderValues = string | readonly string[];
+
+/** One request as the gateway sees it after authentication. Header names are lower-cased. */
+export interface RequestFacts {
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  readonly host?: string;
+  readonly headers: Readonly<Record<string, HeaderValues>>;
+  /** Query arguments; a bare `?flag` has the value `true`. */
+  readonly query: Readonly<Record<string, HeaderValues | true>>;
+  readonly clientIp: string;
+  /** The authenticated consumer, when the gateway's auth plugin identified one. */
+  readonly consumer?: { readonly id?: string; readonly username?: string; readonly customId?: string };
+  /** The credential (key) id the consumer authenticated with. */
+  readonly credentialId?: string;
+  /** The policy route name, when the gateway already knows which route matched. */
+  readonly route?: string;
+  readonly requestId?: string;
+}
+
+/** Changes to the request before it is proxied. */
+export interface UpstreamRewrite {
+  readonly setHeaders: Readonly<Record<string, string>>;
+  readonly removeHeaders: readonly string[];
+  readonly setQuery: Readonly<Record<string, string>>;
+  readonly removeQuery: readonly string[];
+  readonly path?: string;
+}
+
+export type Decision = Allow | Deny;
+
+export interface Allow {
+  readonly kind: 'allow';
+  /** Headers for the client response (RateLimit fields, degraded-mode marker, …). */
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  readonly upstream: UpstreamRewrite;
+  /** Work left for after the upstream answered (refund, commit a reservation, settle a payment). */
+  readonly followUp?: FollowUp;
+  readonly log: DecisionLog;
+}
+
+export interface Deny {
+  readonly kind: 'deny';
+  readonly status: number;
+  readonly reason: ReasonCode;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Serialised body (problem+json). */
+  readonly body: string;
+  readonly log: DecisionLog;
+}
+
+/** Opaque to adapters: they keep it for the request and hand it back with the upstream status. */
+export interface FollowUp {
+  readonly id: string;
+}
+
+export interface DecisionLog {
+  readonly policy: string;
+  readonly consumer?: string;
+  readonly route?: string;
+  readonly plan?: string;
+  readonly decision: 'allow' | 'deny';
+  readonly reason: ReasonCode | 'allowed';
+  readonly status: number;
+  readonly cost: number;
+  /** Set when the store failed and onFailure decided the outcome. */
+  readonly degraded?: 'open' | 'closed';
+}

@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { policyJsonSchema } from './policy-schema.js';
+
+const committed: unknown = JSON.parse(readFileSync(new URL('../../../../schema/policy.schema.json', import.meta.url), 'utf8'));
+
+describe('published JSON Schema', () => {
+  it('matches the TypeBox source (run `pnpm run schema` after changing the language)', () => {
+    expect(committed).toEqual(policyJsonSchema());
+  });
+
+  it('compiles under draft 2020-12 in strict mode', () => {
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    expect(() => ajv.compile(policyJsonSchema())).not.toThrow();
+  });
+});

@@ -1,0 +1,347 @@
+// The policy language v1, defined once: TypeScript types are inferred from these TypeBox schemas
+// and the published JSON Schema (schema/policy.schema.json) is generated from them.
+import Type, { type Static, type TSchema } from 'typebox';
+
+const closed = { additionalProperties: false } as const;
+
+/** A map whose keys must match the key schema: anything else is an unknown key. */
+function closedRecord<K extends TSchema, V extends TSchema>(key: K, value: V, options: { description?: string } = {}): ReturnType<typeof Type.Record<K, V>> {
+  return Type.Record(key, value, { ...options, additionalProperties: false });
+}
+
+function described<T extends TSchema>(schema: T, description: string): T {
+  return { ...schema, description };
+}
+
+/** Kong's utf8_name rule narrowed to ASCII; APISIX ids and usernames accept the same set. */
+export const NamePattern = '^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$';
+const Name = Type.String({ pattern: NamePattern, description: 'Letters, digits and . _ ~ - (max 128).' });
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const Method = Type.Enum(HTTP_METHODS);
+
+export const EnvRef = Type.Object(
+  { env: Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable name.' }) },
+  { ...closed, description: 'A secret taken from the environment at deploy or run time.' },
+);
+export type EnvRef = Static<typeof EnvRef>;
+
+/** A secret: the schema accepts literals so that lint can point at them (rule no-inline-secret). */
+const Secret = Type.Union([EnvRef, Type.String()]);
+
+const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', description: 'An HTTP header name.' });
+const Url = Type.String({ pattern: '^https?://[^\\s]+$', description: 'An absolute http(s) URL.' });
+
+const Metadata = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Type.String()),
+    owner: Type.Optional(Type.String()),
+    labels: Type.Optional(closedRecord(Type.String({ pattern: '^[A-Za-z0-9._/-]+$' }), Type.String())),
+  },
+  closed,
+);
+
+// ── Plans ────────────────────────────────────────────────────────────────────────────────────────
+
+export const RATE_WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
+export type RateWindow = (typeof RATE_WINDOWS)[number];
+const Limit = Type.Integer({ minimum: 1 });
+
+export const RateLimit = Type.Object(
+  {
+    second: Type.Optional(Limit),
+    minute: Type.Optional(Limit),
+    hour: Type.Optional(Limit),
+    day: Type.Optional(Limit),
+    window: Type.Optional(
+      described(Type.Enum(['fixed', 'sliding']), 'fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed.'),
+    ),
+  },
+  { ...closed, description: 'Short-window traffic limits; exceeding one answers 429 with Retry-After.' },
+);
+export type RateLimit = Static<typeof RateLimit>;
+
+export const QUOTA_PERIODS = ['day', 'month'] as const;
+export const Quota = Type.Object(
+  {
+    requests: Type.Optional(described(Limit, 'Requests per billing period.')),
+    units: Type.Optional(described(Limit, 'Cost units per billing period (see spec.costs).')),
+    per: Type.Enum(QUOTA_PERIODS),
+    anchor: Type.Optional(
+      described(Type.Enum(['calendar', 'subscription']), 'Period start: calendar (UTC) or the subscription start. Default calendar.'),
+    ),
+  },
+  { ...closed, description: 'Billing-period quota; used up answers 402 unless the plan has an overage path.' },
+);
+export type Quota = Static<typeof Quota>;
+
+const RouteGrant = Type.Union([
+  described(Name, 'A route name: every method of that route.'),
+  Type.Object({ route: Name, methods: Type.Array(Method, { minItems: 1 }) }, closed),
+]);
+export type RouteGrant = Static<typeof RouteGrant>;
+
+export const OVERAGE_MODES = ['block', 'credits', 'bill'] as const;
+export const Plan = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    rateLimit: Type.Optional(RateLimit),
+    quota: Type.Optional(Quota),
+    routes: Type.Optional(described(Type.Array(RouteGrant), 'Entitlements: the routes (and methods) this plan includes. Absent: all routes.')),
+    overage: Type.Optional(
+      described(Type.Enum(OVERAGE_MODES), 'When the quota is used up: block (402), draw from credits, or bill as overage. Default block.'),
+    ),
+    credits: Type.Optional(described(Type.Boolean(), 'Every request draws its cost from prepaid credits. Default false.')),
+  },
+  closed,
+);
+export type Plan = Static<typeof Plan>;
+
+export const PlanMap = closedRecord(Type.String({ pattern: NamePattern }), Plan, {
+  description: 'Plans by name, lowest tier first (the order decides which plan is an upgrade).',
+});
+
+// ── Policy ───────────────────────────────────────────────────────────────────────────────────────
+
+export const Service = Type.Object(
+  {
+    name: Name,
+    url: Type.Optional(described(Url, 'Upstream URL. Omit to attach to a service that already exists in the gateway.')),
+  },
+  closed,
+);
+
+export const Route = Type.Object(
+  {
+    name: Name,
+    paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { minItems: 1, description: 'Path prefixes. Omit to attach to an existing route by name.' })),
+    methods: Type.Optional(Type.Array(Method, { minItems: 1 })),
+    hosts: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9*.-]+$' }), { minItems: 1 })),
+    stripPath: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+export type Route = Static<typeof Route>;
+
+export const LIMIT_BY = ['consumer', 'credential', 'header', 'ip'] as const;
+export type LimitBy = (typeof LIMIT_BY)[number];
+export const Identity = Type.Object(
+  {
+    auth: described(Type.Enum(['key-auth', 'none']), 'Gateway-native authentication.'),
+    keyNames: Type.Optional(Type.Array(HeaderName, { minItems: 1, description: 'Where key-auth looks for the key. Default [apikey].' })),
+    hideCredentials: Type.Optional(Type.Boolean()),
+    anonymous: Type.Optional(described(Type.Boolean(), 'Let unauthenticated callers through to pay per request (x402). Default false.')),
+    limitBy: Type.Enum(LIMIT_BY),
+    header: Type.Optional(described(HeaderName, 'The header that identifies the caller when limitBy is header.')),
+  },
+  closed,
+);
+export type Identity = Static<typeof Identity>;
+
+export const Costs = Type.Object(
+  {
+    default: Type.Optional(Type.Integer({ minimum: 0, description: 'Cost units of a request. Default 1.' })),
+    routes: Type.Optional(closedRecord(Type.String({ pattern: NamePattern }), Type.Integer({ minimum: 0 }))),
+    methods: Type.Optional(closedRecord(Type.String({ pattern: '^[A-Z]+$' }), Type.Integer({ minimum: 0 }))),
+    chargeOn: Type.Optional(
+      described(Type.Enum(['request', 'success']), 'request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request.'),
+    ),
+  },
+  closed,
+);
+
+export const SUBSCRIPTION_STATUSES = ['active', 'trialing', 'past_due', 'unpaid', 'canceled', 'incomplete', 'paused'] as const;
+const SubscriptionStatus = Type.Enum(SUBSCRIPTION_STATUSES);
+export const Subscription = Type.Object(
+  {
+    required: Type.Boolean(),
+    statuses: Type.Optional(Type.Array(SubscriptionStatus, { minItems: 1, description: 'Statuses that pass. Default [active, trialing].' })),
+    graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days past paidThrough that still pass. Default 0.' })),
+  },
+  closed,
+);
+
+export const X402Offer = Type.Object(
+  {
+    price: Type.Optional(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'Price per request in units of the asset, e.g. "0.01".' })),
+    asset: Type.Optional(Type.String({ description: 'Token contract address (or ISO-4217 code for fiat rails).' })),
+    decimals: Type.Optional(Type.Integer({ minimum: 0, maximum: 36, description: 'Decimals of the asset. Default 6 (USDC).' })),
+    network: Type.Optional(Type.String({ pattern: '^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$', description: 'CAIP-2 network, e.g. eip155:8453.' })),
+    payTo: Type.Optional(Type.String({ minLength: 1 })),
+    facilitator: Type.Optional(Url),
+    description: Type.Optional(Type.String()),
+    maxTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    extra: Type.Optional(closedRecord(Type.String(), Type.String(), { description: 'Scheme-specific extras, e.g. the EIP-712 domain name/version.' })),
+  },
+  { ...closed, description: 'Pay-per-request offer (x402, scheme exact).' },
+);
+export type X402Offer = Static<typeof X402Offer>;
+
+export const Payment = Type.Object(
+  {
+    upgradeUrl: Type.Optional(Url),
+    billingUrl: Type.Optional(Url),
+    topUpUrl: Type.Optional(Url),
+    x402: Type.Optional(X402Offer),
+  },
+  { ...closed, description: 'How a client can pay, shown on every 402.' },
+);
+
+const Template = Type.String({ description: 'Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}.' });
+const HeaderOps = Type.Object(
+  {
+    add: Type.Optional(closedRecord(HeaderName, Template, { description: 'Added when absent.' })),
+    set: Type.Optional(closedRecord(HeaderName, Template, { description: 'Set, replacing any value.' })),
+    remove: Type.Optional(Type.Array(HeaderName)),
+    rename: Type.Optional(closedRecord(HeaderName, HeaderName)),
+  },
+  closed,
+);
+const QueryName = Type.String({ pattern: '^[A-Za-z0-9._~-]+$' });
+const QueryOps = Type.Object(
+  {
+    add: Type.Optional(closedRecord(QueryName, Template)),
+    remove: Type.Optional(Type.Array(QueryName)),
+    rename: Type.Optional(closedRecord(QueryName, QueryName)),
+  },
+  closed,
+);
+export const Rewrite = Type.Object(
+  {
+    request: Type.Optional(
+      Type.Object(
+        {
+          headers: Type.Optional(HeaderOps),
+          query: Type.Optional(QueryOps),
+          path: Type.Optional(Type.String({ pattern: '^/', description: 'Replacement upstream path.' })),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+export type Rewrite = Static<typeof Rewrite>;
+
+export const REASON_CODES = [
+  'unauthenticated',
+  'subscription-inactive',
+  'plan-upgrade-required',
+  'not-entitled',
+  'rate-limited',
+  'quota-exhausted',
+  'insufficient-credits',
+  'payment-invalid',
+  'store-unavailable',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+function perReason<T extends TSchema>(value: T, description: string) {
+  const properties = Object.fromEntries(REASON_CODES.map((r) => [r, Type.Optional(value)])) as Record<ReasonCode, ReturnType<typeof Type.Optional<T>>>;
+  return Type.Object(properties, { ...closed, description });
+}
+
+export const Responses = Type.Object(
+  {
+    headers: Type.Optional(
+      described(
+        Type.Enum(['ietf', 'legacy', 'both', 'none']),
+        'ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf.',
+      ),
+    ),
+    problemBaseUri: Type.Optional(described(Url, 'Base of problem type URIs. Default https://tollgate.dev/problems/.')),
+    messages: Type.Optional(perReason(Type.String({ minLength: 1 }), 'Override the detail message per reason.')),
+    types: Type.Optional(perReason(Url, 'Override the problem type URI per reason.')),
+  },
+  closed,
+);
+
+export const Store = Type.Object(
+  {
+    kind: Type.Enum(['memory', 'redis', 'redis-cluster']),
+    url: Type.Optional(described(Secret, 'redis: connection URL (may hold a password: use an env reference).')),
+    nodes: Type.Optional(described(Secret, 'redis-cluster: comma-separated host:port list.')),
+    keyPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9:_-]{1,32}$' })),
+    onFailure: Type.Optional(described(Type.Enum(['open', 'closed']), 'Store unreachable: allow (open) or 503 (closed). Default open.')),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Default 50.' })),
+  },
+  closed,
+);
+export type Store = Static<typeof Store>;
+
+export type Costs = Static<typeof Costs>;
+export type Subscription = Static<typeof Subscription>;
+export type Payment = Static<typeof Payment>;
+export type Responses = Static<typeof Responses>;
+export type Service = Static<typeof Service>;
+
+export const PolicySpec = Type.Object(
+  {
+    service: Type.Optional(Service),
+    routes: Type.Array(Route, { minItems: 1 }),
+    identity: Identity,
+    usePlans: Type.Optional(described(Name, 'Name of a Plans document whose plans this policy uses.')),
+    plans: Type.Optional(PlanMap),
+    defaultPlan: Type.Optional(described(Name, 'Plan of consumers without one.')),
+    costs: Type.Optional(Costs),
+    subscription: Type.Optional(Subscription),
+    payment: Type.Optional(Payment),
+    rewrite: Type.Optional(Rewrite),
+    responses: Type.Optional(Responses),
+    store: Type.Optional(Store),
+  },
+  closed,
+);
+export type PolicySpec = Static<typeof PolicySpec>;
+
+export const Consumer = Type.Object(
+  {
+    name: Name,
+    customId: Type.Optional(Type.String({ minLength: 1 })),
+    plan: Type.Optional(Name),
+    credentials: Type.Optional(
+      Type.Object({ keyAuth: Type.Optional(Type.Array(Secret, { minItems: 1, description: 'API keys, as env references.' })) }, closed),
+    ),
+    labels: Type.Optional(closedRecord(Type.String(), Type.String())),
+  },
+  closed,
+);
+export type Consumer = Static<typeof Consumer>;
+
+const ApiVersion = Type.Literal('tollgate.dev/v1');
+
+function documentOf<K extends string, S extends TSchema>(kind: K, spec: S) {
+  return Type.Object({ apiVersion: ApiVersion, kind: Type.Literal(kind), metadata: Metadata, spec }, closed);
+}
+
+export const PolicyDocument = documentOf('Policy', PolicySpec);
+export const PlansDocument = documentOf('Plans', Type.Object({ plans: PlanMap }, closed));
+export const ConsumersDocument = documentOf('Consumers', Type.Object({ consumers: Type.Array(Consumer) }, closed));
+
+export type PolicyDocument = Static<typeof PolicyDocument>;
+export type PlansDocument = Static<typeof PlansDocument>;
+export type ConsumersDocument = Static<typeof ConsumersDocument>;
+export type TollgateDocument = PolicyDocument | PlansDocument | ConsumersDocument;
+export type DocumentKind = TollgateDocument['kind'];
+
+export const DOCUMENT_SCHEMAS = { Policy: PolicyDocument, Plans: PlansDocument, Consumers: ConsumersDocument } as const;
+export const DOCUMENT_KINDS = Object.keys(DOCUMENT_SCHEMAS) as DocumentKind[];
+
+export const SCHEMA_ID = 'https://tollgate.dev/schema/v1/policy.schema.json';
+
+/** The published JSON Schema (draft 2020-12): any one Tollgate document, chosen by `kind`. */
+export function policyJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: SCHEMA_ID,
+    title: 'Tollgate policy document',
+    type: 'object',
+    required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    properties: { kind: { enum: DOCUMENT_KINDS } },
+    allOf: DOCUMENT_KINDS.map((kind) => ({
+      if: { properties: { kind: { const: kind } }, required: ['kind'] },
+      then: DOCUMENT_SCHEMAS[kind],
+    })),
+  };
+}

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { main } from '../dist/main.js';
 
-process.exitCode = await main(process.argv.slice(2), { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
+process.exitCode = await main(process.argv.slice(2), { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr });

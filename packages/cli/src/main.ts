@@ -1,5 +1,47 @@
-export interface CliIo { cwd: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
-export function main(argv: string[], io: CliIo): Promise<number> {
-  io.stderr.write(`tollgate: not implemented yet (${argv.join(' ')})\n`);
-  return Promise.resolve(2);
+import { lint } from './commands/lint.js';
+import { CliError, type CliIo, type Command } from './io.js';
+import { TOOL_VERSION } from './version.js';
+
+export type { CliIo } from './io.js';
+
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  lint: { run: lint, summary: 'check policy files (stylish, text, json, sarif, github)' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: tollgate <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun tollgate <command> --help for a command's options.\n`;
+}
+
+/** The whole CLI behind one function: arguments and io in, exit code out. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`tollgate: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    io.stderr.write(`tollgate ${name}: ${describe(error)}\n`);
+    return 2;
+  }
+}
+
+/** Usage and tool errors become one line; parseArgs' own errors are already readable. */
+function describe(error: unknown): string {
+  if (error instanceof CliError) return error.message;
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) return error.message;
+  if (error instanceof Error) return `internal error: ${error.message}`;
+  return `internal error: ${String(error)}`;
 }

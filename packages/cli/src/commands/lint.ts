@@ -1,0 +1,62 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { atLeast, lint as lintFiles, ruleCatalogue, SEVERITIES, type Severity } from '@tollgate/policy';
+import { FORMATTERS } from '../formatters/index.js';
+import { CliError, type Command } from '../io.js';
+import { repoPathFor } from '../repo-path.js';
+import { readSources } from '../sources.js';
+import { TOOL_VERSION } from '../version.js';
+
+export const LINT_USAGE = `Usage: tollgate lint [paths…] [options]
+
+Checks policy files (YAML; folders are searched recursively; default: policies).
+
+Options:
+  -f, --format <name>          stylish (default), text, json, sarif, github; repeatable
+  -o, --output <file>          write the matching --format to a file instead of stdout; repeatable
+  -F, --fail-severity <level>  error (default), warn, info or hint: findings at or above fail (exit 1)
+
+Exit codes: 0 no findings at or above the fail severity, 1 findings, 2 usage or tool error.`;
+
+export const lint: Command = async (args, io) => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', short: 'f', multiple: true },
+      output: { type: 'string', short: 'o', multiple: true },
+      'fail-severity': { type: 'string', short: 'F', default: 'error' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${LINT_USAGE}\n`);
+    return 0;
+  }
+  const failSeverity = values['fail-severity'];
+  if (!(SEVERITIES as readonly string[]).includes(failSeverity)) {
+    throw new CliError(`--fail-severity must be one of ${SEVERITIES.join(', ')}, not "${failSeverity}"`);
+  }
+  const formats = values.format ?? ['stylish'];
+  for (const format of formats) {
+    if (!(format in FORMATTERS)) throw new CliError(`unknown format "${format}"; choose one of ${Object.keys(FORMATTERS).join(', ')}`);
+  }
+  const outputs = values.output ?? [];
+  if (outputs.length > formats.length) throw new CliError('each --output needs its own --format');
+
+  const sources = await readSources(positionals.length > 0 ? positionals : ['policies'], io.cwd);
+  if (sources.length === 0) throw new CliError(`no policy files (*.yaml, *.yml) in ${positionals.join(', ') || 'policies'}`);
+  const { diagnostics } = lintFiles(sources);
+
+  const context = { rules: ruleCatalogue(), toolVersion: TOOL_VERSION, repoPath: repoPathFor(io.cwd) };
+  for (const [index, format] of formats.entries()) {
+    const formatter = FORMATTERS[format];
+    if (!formatter) continue;
+    const rendered = formatter(diagnostics, context);
+    const output = outputs[index];
+    if (output === undefined) io.stdout.write(rendered);
+    else await writeFile(resolve(io.cwd, output), rendered);
+  }
+  return diagnostics.some((d) => atLeast(d.severity, failSeverity as Severity)) ? 1 : 0;
+};

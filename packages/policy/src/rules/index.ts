@@ -1,0 +1,35 @@
+import { anonymousWithoutOffer } from './anonymous-without-offer.js';
+import { duplicateName } from './duplicate-name.js';
+import { identityOptions } from './identity-options.js';
+import { identitySpoofable } from './identity-spoofable.js';
+import { noInlineSecret } from './no-inline-secret.js';
+import { paymentPathMissing } from './payment-path-missing.js';
+import { quotaAmount } from './quota-amount.js';
+import { quotaBelowRateWindow } from './quota-below-rate-window.js';
+import { rateLimitOrder } from './rate-limit-order.js';
+import { routeOverlap } from './route-overlap.js';
+import type { Rule } from './rule.js';
+import { storeConnection } from './store-connection.js';
+import { templateVariable } from './template-variable.js';
+import { unknownReference } from './unknown-reference.js';
+import { x402OfferIncomplete } from './x402-offer-incomplete.js';
+
+export type { Rule, RuleFinding } from './rule.js';
+
+/** The semantic rules, run on schema-valid documents. */
+export const RULES: readonly Rule[] = [
+  anonymousWithoutOffer,
+  duplicateName,
+  identityOptions,
+  identitySpoofable,
+  noInlineSecret,
+  paymentPathMissing,
+  quotaAmount,
+  quotaBelowRateWindow,
+  rateLimitOrder,
+  routeOverlap,
+  storeConnection,
+  templateVariable,
+  unknownReference,
+  x402OfferIncomplete,
+];

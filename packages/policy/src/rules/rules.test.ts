@@ -1,0 +1,134 @@
+// One data table per rule: each case is a set of files and the exact findings of that rule
+// (file:line:col, message). Every rule has at least one failing and one passing case.
+import { describe, expect, it } from 'vitest';
+import { findings, KEY_AUTH, lintYaml, policy, ROUTES, UPGRADE } from '../test-support/lint-yaml.js';
+import { RULES } from './index.js';
+
+interface Case {
+  readonly name: string;
+  readonly files: Record<string, string>;
+  readonly expected: readonly string[];
+}
+
+const plans = (lines: readonly string[]) => ['apiVersion: tollgate.dev/v1', 'kind: Plans', 'metadata: { name: cat }', 'spec:', '  plans:', ...lines.map((l) => `    ${l}`), ''].join('\n');
+const consumers = (lines: readonly string[]) => ['apiVersion: tollgate.dev/v1', 'kind: Consumers', 'metadata: { name: people }', 'spec:', '  consumers:', ...lines.map((l) => `    ${l}`), ''].join('\n');
+
+const cases: Record<string, readonly Case[]> = {
+  'unknown-reference': [
+    { name: 'all references resolve', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'usePlans: cat', 'defaultPlan: free', 'costs: { routes: { r1: 2 } }']), 'c.yaml': plans(['free: { routes: [r1] }']) }, expected: [] },
+    { name: 'unknown catalogue', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'usePlans: kat']), 'c.yaml': plans(['free: {}']) }, expected: ['p.yaml:7:13 unknown-reference no Plans document named "kat"; did you mean "cat"?'] },
+    { name: 'unknown default plan', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { free: {} }', 'defaultPlan: fre']) }, expected: ['p.yaml:8:16 unknown-reference policy "p" has no plan "fre"; did you mean "free"?'] },
+    { name: 'unknown cost route', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { routes: { r2: 2 } }']) }, expected: ['p.yaml:7:22 unknown-reference policy "p" has no route "r2"; did you mean "r1"?'] },
+    {
+      name: 'catalogue plan grants a route a user lacks',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'usePlans: cat']), 'c.yaml': plans(['free: { routes: [r1, { route: r9, methods: [GET] }] }']) },
+      expected: ['c.yaml:6:35 unknown-reference plan "free" grants route "r9", which policy "p" does not define; did you mean "r1"?'],
+    },
+    { name: 'consumer plan nobody defines', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { gold: {} }']), 'k.yaml': consumers(['- { name: ann, plan: gld }']) }, expected: ['k.yaml:6:26 unknown-reference no policy or catalogue defines plan "gld"; did you mean "gold"?'] },
+  ],
+  'duplicate-name': [
+    { name: 'distinct names', files: { 'a.yaml': policy('a', [ROUTES, KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: r2, paths: [/b] }]', KEY_AUTH]) }, expected: [] },
+    {
+      name: 'same policy name and route name in two files',
+      files: { 'a.yaml': policy('same', [ROUTES, KEY_AUTH]), 'b.yaml': policy('same', ['routes: [{ name: r1, paths: [/b] }]', KEY_AUTH]) },
+      expected: ['b.yaml:3:19 duplicate-name Policy document "same" is already defined in a.yaml', 'b.yaml:5:20 duplicate-name route "r1" is already defined in a.yaml'],
+    },
+    {
+      name: 'consumer twice, second document of a file',
+      files: { 'k.yaml': `${consumers(['- { name: ann }'])}---\n${consumers(['- { name: ann }']).replace('name: people', 'name: others')}` },
+      expected: ['k.yaml:13:15 duplicate-name consumer "ann" is already defined in k.yaml'],
+    },
+    { name: 'inline plan shadows catalogue plan', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'usePlans: cat', 'plans: { free: {} }']), 'c.yaml': plans(['free: {}']) }, expected: ['p.yaml:8:12 duplicate-name plan "free" is already defined in c.yaml'] },
+  ],
+  'route-overlap': [
+    { name: 'disjoint paths', files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/apix] }]', KEY_AUTH]) }, expected: [] },
+    { name: 'different methods', files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api], methods: [GET] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/api], methods: [POST] }]', KEY_AUTH]) }, expected: [] },
+    {
+      name: 'prefix overlap across policies',
+      files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/x, /api/v2], methods: [GET] }]', KEY_AUTH]) },
+      expected: ['b.yaml:5:36 route-overlap path /api/v2 of route "b1" overlaps /api of route "a1" in policy "a"'],
+    },
+  ],
+  'rate-limit-order': [
+    { name: 'ascending limits', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { free: { rateLimit: { second: 1, minute: 60, day: 100 } } }']) }, expected: [] },
+    { name: 'hour below minute', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { free: { rateLimit: { second: 5, minute: 100, hour: 50 } } }']) }, expected: ['p.yaml:7:63 rate-limit-order plan "free" allows 50 per hour, fewer than its 100 per minute'] },
+  ],
+  'quota-below-rate-window': [
+    { name: 'quota above windows', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { rateLimit: { day: 100 }, quota: { requests: 1000, per: month } } }']) }, expected: [] },
+    { name: 'one day admits more than the month', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { rateLimit: { day: 5000 }, quota: { requests: 1000, per: month } } }']) }, expected: ['p.yaml:8:65 quota-below-rate-window plan "free" allows 5000 requests in one day but only 1000 per month'] },
+  ],
+  'quota-amount': [
+    { name: 'requests only', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: day } } }']) }, expected: [] },
+    { name: 'neither', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { per: day } } }']) }, expected: ['p.yaml:8:20 quota-amount plan "free": the quota needs requests or units'] },
+    { name: 'both', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 1, units: 2, per: day } } }']) }, expected: ['p.yaml:8:42 quota-amount plan "free": a quota has requests or units, not both'] },
+  ],
+  'identity-spoofable': [
+    { name: 'ip limits without auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: ip }', 'plans: { public: { rateLimit: { second: 1 } } }']) }, expected: [] },
+    { name: 'consumer limits without auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: consumer }']) }, expected: ['p.yaml:6:36 identity-spoofable limitBy consumer needs an authentication method (identity.auth: key-auth)'] },
+    {
+      name: 'per-caller quota by header without auth',
+      files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: header, header: X-User }', UPGRADE, 'plans: { free: { quota: { requests: 5, per: day } } }']) },
+      expected: ['p.yaml:6:21 identity-spoofable plans, quotas, credits or subscriptions per caller identified by header without authentication can be spoofed; use key-auth'],
+    },
+  ],
+  'no-inline-secret': [
+    { name: 'env references', files: { 'k.yaml': consumers(['- { name: ann, credentials: { keyAuth: [{ env: DECK_ANN_KEY }] } }']), 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: "redis://cache:6379" }']) }, expected: [] },
+    { name: 'literal API key', files: { 'k.yaml': consumers(['- { name: ann, credentials: { keyAuth: [s3cr3t] } }']) }, expected: ['k.yaml:6:45 no-inline-secret an API key of consumer "ann" is written inline; reference it from the environment instead ({ env: NAME })'] },
+    { name: 'password in the store URL', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: "redis://user:hunter2@cache:6379" }']) }, expected: ['p.yaml:7:30 no-inline-secret the store url holds a password and is written inline; reference it from the environment instead ({ env: NAME })'] },
+  ],
+  'payment-path-missing': [
+    { name: 'links present', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'subscription: { required: true }', 'plans: { free: { quota: { requests: 5, per: day } } }']) }, expected: [] },
+    {
+      name: 'x402 offer is a way to pay',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'subscription: { required: true }', 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453", payTo: "0xb", facilitator: "https://f.example.com" } }']) },
+      expected: [],
+    },
+    {
+      name: 'subscription, quota and credits with no links',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'subscription: { required: true }', 'plans: { free: { quota: { requests: 5, per: day } }, paid: { credits: true } }']) },
+      expected: [
+        'p.yaml:7:19 payment-path-missing a lapsed subscription answers 402 with no way to pay: set payment.billingUrl or payment.upgradeUrl, or an x402 offer',
+        'p.yaml:8:20 payment-path-missing plan "free" running out of quota answers 402 with no way to pay: set payment.upgradeUrl or payment.topUpUrl, or an x402 offer',
+        'p.yaml:8:64 payment-path-missing plan "paid" running out of credits answers 402 with no way to pay: set payment.topUpUrl, or an x402 offer',
+      ],
+    },
+  ],
+  'x402-offer-incomplete': [
+    { name: 'complete', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453", payTo: "0xb", facilitator: "https://f.example.com" } }']) }, expected: [] },
+    { name: 'missing payTo and facilitator', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453" } }']) }, expected: ['p.yaml:7:14 x402-offer-incomplete x402 offer is missing payTo, facilitator'] },
+  ],
+  'template-variable': [
+    { name: 'known variables', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'rewrite: { request: { headers: { set: { X-Plan: "{{plan}}", X-Id: "{{ header.x-user-id }}" } } } }']) }, expected: [] },
+    {
+      name: 'unknown variable and unclosed braces',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'rewrite: { request: { headers: { set: { X-Plan: "{{plna}}" } }, query: { add: { a: "{{plan" } } } }']) },
+      expected: ['p.yaml:7:51 template-variable unknown template variable {{plna}}; did you mean "plan"?', 'p.yaml:7:86 template-variable template has an unclosed {{'],
+    },
+  ],
+  'identity-options': [
+    { name: 'header identity', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: header, header: X-Tenant }']) }, expected: [] },
+    { name: 'limitBy header without a header', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: header }']) }, expected: ['p.yaml:6:40 identity-options limitBy header needs identity.header, the header that identifies the caller'] },
+    { name: 'key-auth options without key-auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: ip, keyNames: [k] }']) }, expected: ['p.yaml:6:40 identity-options identity.keyNames needs auth: key-auth'] },
+  ],
+  'store-connection': [
+    { name: 'redis with url', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL } }']) }, expected: [] },
+    { name: 'redis-cluster without nodes', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis-cluster, url: { env: REDIS_URL } }']) }, expected: ['p.yaml:7:18 store-connection a redis-cluster store needs store.nodes', 'p.yaml:7:33 store-connection store.url is not used by a redis-cluster store'] },
+  ],
+  'anonymous-without-offer': [
+    { name: 'anonymous with x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }', 'payment: { x402: { price: "1", asset: "a", network: "eip155:1", payTo: "b", facilitator: "https://f.example.com" } }']) }, expected: [] },
+    { name: 'anonymous without x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }']) }, expected: ['p.yaml:6:61 anonymous-without-offer anonymous callers are let through but there is no payment.x402 offer for them'] },
+  ],
+};
+
+describe.each(RULES.map((rule) => [rule.id, rule] as const))('rule %s', (id) => {
+  const table = cases[id] ?? [];
+
+  it('has a failing and a passing case', () => {
+    expect(table.some((c) => c.expected.length > 0)).toBe(true);
+    expect(table.some((c) => c.expected.length === 0)).toBe(true);
+  });
+
+  it.each(table.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    expect(findings(lintYaml(c.files), id)).toEqual(c.expected);
+  });
+});

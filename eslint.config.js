@@ -15,6 +15,11 @@ export default defineConfig(
     },
   },
   {
+    // Plain JavaScript (bench scripts, build scripts, bins) has no types to check against.
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     files: ['packages/cli/**', 'bench/**', '**/*.test.ts', 'test/**', 'packages/*/scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Diagnostic, type Severity } from '@tollgate/policy';
+import { SEVERITIES, type Severity } from '@tollgate/policy';
 import { oneLine, start, type Formatter } from './formatter.js';
 
 const WORD: Record<Severity, string> = { error: 'error', warn: 'warning', info: 'information', hint: 'hint' };

@@ -107,7 +107,7 @@ function findingFor(error: ErrorObject): SchemaFinding {
 
 function patternHint(error: ErrorObject): string {
   const description = (error.parentSchema as { description?: string } | undefined)?.description;
-  return description ? `is not valid: ${description}` : `must match ${String((error.params as { pattern: string }).pattern)}`;
+  return description ? `is not valid: ${description}` : `must match ${(error.params as { pattern: string }).pattern}`;
 }
 
 function unionFinding(union: ErrorObject, errors: readonly ErrorObject[]): SchemaFinding {
@@ -115,8 +115,8 @@ function unionFinding(union: ErrorObject, errors: readonly ErrorObject[]): Schem
   const expected = new Set<string>();
   for (const e of errors) {
     if (!e.schemaPath.startsWith(`${union.schemaPath}/`) || e.instancePath !== union.instancePath) continue;
-    if (e.keyword === 'type') expected.add(String((e.params as { type: string }).type));
-    if (e.keyword === 'required') expected.add(`a mapping with "${String((e.params as { missingProperty: string }).missingProperty)}"`);
+    if (e.keyword === 'type') expected.add((e.params as { type: string }).type);
+    if (e.keyword === 'required') expected.add(`a mapping with "${(e.params as { missingProperty: string }).missingProperty}"`);
     if (e.keyword === 'pattern' || e.keyword === 'enum' || e.keyword === 'const') expected.add(describeBranch(e));
   }
   const list = [...expected];

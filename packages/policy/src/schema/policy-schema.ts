@@ -93,6 +93,12 @@ export const Plan = Type.Object(
       described(Type.Enum(OVERAGE_MODES), 'When the quota is used up: block (402), draw from credits, or bill as overage. Default block.'),
     ),
     credits: Type.Optional(described(Type.Boolean(), 'Every request draws its cost from prepaid credits. Default false.')),
+    billing: Type.Optional(
+      Type.Object(
+        { stripePriceIds: Type.Optional(Type.Array(Type.String({ pattern: '^price_[A-Za-z0-9]+$' }), { minItems: 1, description: 'Stripe prices whose subscriptions put a customer on this plan.' })) },
+        { ...closed, description: 'How billing events map onto this plan.' },
+      ),
+    ),
   },
   closed,
 );

@@ -1,5 +1,3 @@
-import { compile } from './commands/compile.js';
-import { diff } from './commands/diff.js';
 import { lint } from './commands/lint.js';
 import { CliError, type CliIo, type Command } from './io.js';
 import { TOOL_VERSION } from './version.js';
@@ -8,8 +6,6 @@ export type { CliIo } from './io.js';
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   lint: { run: lint, summary: 'check policy files (stylish, text, json, sarif, github)' },
-  compile: { run: compile, summary: 'compile policies into Kong (decK) or APISIX (standalone, ADC) configuration' },
-  diff: { run: diff, summary: 'what changes in the compiled configuration between two versions (text or Markdown)' },
 };
 
 function usage(): string {

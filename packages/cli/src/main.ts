@@ -1,4 +1,9 @@
+import { account } from './commands/account.js';
+import { admin } from './commands/admin.js';
+import { compile } from './commands/compile.js';
+import { diff } from './commands/diff.js';
 import { lint } from './commands/lint.js';
+import { webhooks } from './commands/webhooks.js';
 import { CliError, type CliIo, type Command } from './io.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -6,6 +11,11 @@ export type { CliIo } from './io.js';
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   lint: { run: lint, summary: 'check policy files (stylish, text, json, sarif, github)' },
+  compile: { run: compile, summary: 'compile policies into Kong (decK) or APISIX (standalone, ADC) configuration' },
+  diff: { run: diff, summary: 'what changes in the compiled configuration between two versions (text or Markdown)' },
+  account: { run: account, summary: 'show and change account state: plan, subscription status, credits' },
+  webhooks: { run: webhooks, summary: 'serve the Stripe billing webhook endpoint (secret in STRIPE_WEBHOOK_SECRET)' },
+  admin: { run: admin, summary: 'serve the account admin API (bearer token in TOLLGATE_ADMIN_TOKEN)' },
 };
 
 function usage(): string {

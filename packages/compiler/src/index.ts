@@ -1,1 +1,21 @@
-export {};
+export * as codes from './codes.js';
+export { COMPILER_RULES } from './codes.js';
+export { checkTargets, compile, TARGETS, type CompileResult } from './compile.js';
+export { formatExplanations, type Lowered, type PolicyExplanation } from './explain.js';
+export {
+  APISIX_FORMATS,
+  DEFAULT_OPTIONS,
+  KONG_EDITIONS,
+  MODES,
+  TARGET_NAMES,
+  type ApisixFormat,
+  type CompileOptions,
+  type InventoryItem,
+  type KongEdition,
+  type Mode,
+  type OutputFile,
+  type TargetName,
+} from './targets/target.js';
+export { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_PLUGIN } from './targets/kong/model.js';
+export { diffProjects, type Change, type DiffResult, type PlanRow } from './diff/diff.js';
+export { diffMarkdown, diffText, type DiffReport } from './diff/format.js';

@@ -1,1 +1,18 @@
-export {};
+// @tollgate/engine public API: the runtime the gateway adapters start, the engine it hands out,
+// config parsing, account operations, stores and the adapter contract types.
+export type { Allow, Decision, DecisionLog, Deny, FollowUp, HeaderValues, ReasonCode, RequestFacts, UpstreamRewrite } from './types.js';
+export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+export { createEngine, DEGRADED_HEADER, DEFAULT_TIMEOUT_MS, StoreTimeoutError, withTimeout, type CompleteResult, type Engine, type EngineCompile } from './engine.js';
+export { ENGINE_CONFIG_VERSION, EngineConfig } from './config/engine-config.js';
+export { parseEngineConfig, type EngineConfigParse } from './config/parse-engine-config.js';
+export { clockFromEnv, fileClock, ManualClock, systemClock, TEST_CLOCK_ENV, type Clock } from './clock.js';
+export { AccountInputError, createAccounts, type Accounts } from './accounts.js';
+export { accountId } from './compile/identity.js';
+export { DEFAULT_PROBLEM_BASE_URI, REASONS, type ReasonInfo } from './responses/reasons.js';
+export { PAYMENT_REQUIRED_HEADER } from './responses/x402.js';
+export { MemoryStore, createMemoryStore } from './store/memory/memory-store.js';
+export { RedisStore, createRedisStore, type RedisStoreOptions } from './store/redis/redis-store.js';
+export { DEFAULT_KEY_PREFIX, resolveStoreSettings, STORE_FACTORIES, storeIdentity, type StoreFactory, type StoreKind, type StoreSettings } from './store/factories.js';
+export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, type Period } from './store/billing-period.js';
+export { checkWindow, remainingAfter, rollWindow, windowStart, type WindowCheck, type WindowCounter } from './store/windows.js';
+export * from './store/store.js';

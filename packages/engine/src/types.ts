@@ -13,6 +13,8 @@ export interface RequestFacts {
   /** Path without the query string. */
   readonly path: string;
   readonly host?: string;
+  /** `http` or `https`, for the resource URL of an x402 challenge. Default `http`. */
+  readonly scheme?: string;
   readonly headers: Readonly<Record<string, HeaderValues>>;
   /** Query arguments; a bare `?flag` has the value `true`. */
   readonly query: Readonly<Record<string, HeaderValues | true>>;
@@ -26,7 +28,7 @@ export interface RequestFacts {
   readonly requestId?: string;
 }
 
-/** Changes to the request before it is proxied. */
+/** Changes to the request before it is proxied. Apply the removals first, then the sets. */
 export interface UpstreamRewrite {
   readonly setHeaders: Readonly<Record<string, string>>;
   readonly removeHeaders: readonly string[];
@@ -57,7 +59,10 @@ export interface Deny {
   readonly log: DecisionLog;
 }
 
-/** Opaque to adapters: they keep it for the request and hand it back with the upstream status. */
+/**
+ * Opaque to adapters: they keep it for the request (it is a plain string, so it survives any
+ * per-request context) and hand it back with the upstream status to `engine.complete`.
+ */
 export interface FollowUp {
   readonly id: string;
 }
@@ -73,4 +78,6 @@ export interface DecisionLog {
   readonly cost: number;
   /** Set when the store failed and onFailure decided the outcome. */
   readonly degraded?: 'open' | 'closed';
+  /** Why the store failed, when `degraded` is set. */
+  readonly error?: string;
 }

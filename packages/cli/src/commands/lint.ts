@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkTargets, COMPILER_RULES } from '@tollgate/compiler';
 import { atLeast, lint as lintFiles, ruleCatalogue, SEVERITIES, type Severity } from '@tollgate/policy';
 import { FORMATTERS } from '../formatters/index.js';
 import { CliError, type Command } from '../io.js';
@@ -47,9 +48,10 @@ export const lint: Command = async (args, io) => {
 
   const sources = await readSources(positionals.length > 0 ? positionals : ['policies'], io.cwd);
   if (sources.length === 0) throw new CliError(`no policy files (*.yaml, *.yml) in ${positionals.join(', ') || 'policies'}`);
-  const { diagnostics } = lintFiles(sources);
+  // Target problems the compiler would hit are lint findings too, with the same positions.
+  const { diagnostics } = lintFiles(sources, [(project) => checkTargets(project)]);
 
-  const context = { rules: ruleCatalogue(), toolVersion: TOOL_VERSION, repoPath: repoPathFor(io.cwd) };
+  const context = { rules: ruleCatalogue(COMPILER_RULES), toolVersion: TOOL_VERSION, repoPath: repoPathFor(io.cwd) };
   for (const [index, format] of formats.entries()) {
     const formatter = FORMATTERS[format];
     if (!formatter) continue;

@@ -112,6 +112,8 @@ const cases: Record<string, readonly Case[]> = {
   ],
   'store-connection': [
     { name: 'redis with url', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL } }']) }, expected: [] },
+    { name: 'redis with the gateway\'s own Redis', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { host: redis.internal, password: { env: REDIS_PASSWORD } } }']) }, expected: [] },
+    { name: 'native Redis on a memory store', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: memory, native: { host: redis.internal } }']) }, expected: ['p.yaml:7:26 store-connection store.native is for redis stores: with a memory store the gateway counts in its own memory'] },
     { name: 'redis-cluster without nodes', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis-cluster, url: { env: REDIS_URL } }']) }, expected: ['p.yaml:7:18 store-connection a redis-cluster store needs store.nodes', 'p.yaml:7:33 store-connection store.url is not used by a redis-cluster store'] },
   ],
   'anonymous-without-offer': [

@@ -276,6 +276,27 @@ export const Store = Type.Object(
 );
 export type Store = Static<typeof Store>;
 
+/**
+ * The Redis the gateway's own rate-limit plugins count in when a redis store's fixed windows are
+ * lowered natively. Separate from store.url because Kong's rate-limiting takes host and port as
+ * literals (only the password is referenceable) while the store URL is one environment reference.
+ */
+export const NativeRedis = Type.Object(
+  {
+    host: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$', description: 'Redis host name or IPv4 address (a literal: Kong\'s redis.host is not referenceable).' }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535, description: 'Default 6379.' })),
+    password: Type.Optional(described(EnvRef, 'Resolved by the gateway itself: Kong env vault, APISIX $env://.')),
+    database: Type.Optional(Type.Integer({ minimum: 0, description: 'Default 0.' })),
+    ssl: Type.Optional(described(Type.Boolean(), 'TLS to Redis. Default false.')),
+  },
+  { ...closed, description: 'Redis for the gateway\'s native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate.' },
+);
+export type NativeRedis = Static<typeof NativeRedis>;
+
+/** The policy's store: the engine's Store plus what only the compiler reads (kept out of the EngineConfig). */
+export const PolicyStore = Type.Object({ ...Store.properties, native: Type.Optional(NativeRedis) }, closed);
+export type PolicyStore = Static<typeof PolicyStore>;
+
 export type Costs = Static<typeof Costs>;
 export type Subscription = Static<typeof Subscription>;
 export type Payment = Static<typeof Payment>;
@@ -295,7 +316,7 @@ export const PolicySpec = Type.Object(
     payment: Type.Optional(Payment),
     rewrite: Type.Optional(Rewrite),
     responses: Type.Optional(Responses),
-    store: Type.Optional(Store),
+    store: Type.Optional(PolicyStore),
   },
   closed,
 );

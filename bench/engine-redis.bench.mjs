@@ -1,0 +1,210 @@
+// Decisions per second on one local redis-server, Tollgate's Redis store side by side with
+// rate-limiter-flexible's RateLimiterRedis (the library a Node user would pick) on the same
+// server, the same limit and the same keys, 64 decisions in flight, ioredis auto-pipelining on
+// for both. Round trips per decision are measured on the server (MONITOR: commands clients sent,
+// not those scripts ran), not assumed. Target: 1 round trip per decision, throughput ahead of
+// rate-limiter-flexible.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createEngine, createRedisStore, systemClock } from '../packages/engine/dist/index.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const CONSUMERS = 1000;
+const DECISIONS = 40_000;
+const ROUNDS = 3;
+const IN_FLIGHT = 64;
+const SAMPLE = 2000;
+const LIMIT_PER_MINUTE = 1_000_000_000; // every decision is admitted: the allow path (which writes) is what runs hot
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    const open = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) break;
+    if (i > 200) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop() {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function config(plan) {
+  return {
+    version: 1,
+    policy: 'bench',
+    routes: [{ name: 'forecast', paths: ['/v1/forecast'], methods: ['GET'] }],
+    identity: { auth: 'key-auth', limitBy: 'consumer' },
+    plans: [{ name: 'pro', plan }],
+    defaultPlan: 'pro',
+    consumerPlans: {},
+    costs: {},
+    // A generous timeout: a decision answered by the failure mode would not be a measurement.
+    store: { kind: 'redis', onFailure: 'closed', timeoutMs: 5000 },
+  };
+}
+
+const facts = Array.from({ length: CONSUMERS }, (_, i) => ({
+  method: 'GET',
+  path: '/v1/forecast',
+  route: 'forecast',
+  headers: {},
+  query: {},
+  clientIp: '192.0.2.1',
+  consumer: { username: `consumer-${i}` },
+}));
+
+/** n calls of `one(i)` with IN_FLIGHT outstanding at a time. */
+async function run(n, one) {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await one(next++);
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+}
+
+/**
+ * Best of ROUNDS after a warm-up round (the machine is shared and noisy), and the server's own
+ * time per script call over those rounds (INFO commandstats): where the time goes.
+ */
+async function measure(admin, one) {
+  await run(DECISIONS / 10, one);
+  await admin.config('RESETSTAT');
+  let best = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    const started = performance.now();
+    await run(DECISIONS, one);
+    best = Math.min(best, performance.now() - started);
+  }
+  const stats = (await admin.info('commandstats')).match(/^cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/m);
+  return { decisionsPerSec: Math.round((DECISIONS / best) * 1000), serverUsecPerCall: Number(stats?.[2] ?? NaN) };
+}
+
+/** Commands clients sent per decision, counted by the server's MONITOR over SAMPLE decisions. */
+async function roundTrips(admin, one) {
+  const monitor = await admin.monitor();
+  const counts = {};
+  monitor.on('monitor', (_time, args, source) => {
+    if (source === 'lua') return;
+    const name = String(args[0]).toLowerCase();
+    counts[name] = (counts[name] ?? 0) + 1;
+  });
+  await run(SAMPLE, one);
+  await admin.ping();
+  await new Promise((r) => setTimeout(r, 100));
+  monitor.disconnect();
+  // Let the monitor connection close before anything else is measured.
+  await new Promise((r) => setTimeout(r, 100));
+  delete counts.ping;
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { perDecision: Number((total / SAMPLE).toFixed(3)), commands: counts };
+}
+
+function engineOn(store, plan) {
+  const compiled = createEngine(config(plan), store, systemClock);
+  if (!compiled.ok) throw new Error(compiled.errors.join('; '));
+  return compiled.engine;
+}
+
+function checked(decision) {
+  if (decision.kind !== 'allow' || decision.log.degraded !== undefined) throw new Error(`expected an admission, got ${JSON.stringify(decision.log)}`);
+}
+
+const redis = await startRedis();
+const clients = [];
+try {
+  const admin = new Redis(redis.url);
+  clients.push(admin);
+  const simplePlan = { rateLimit: { minute: LIMIT_PER_MINUTE } };
+  const fullPlan = { rateLimit: { second: LIMIT_PER_MINUTE, minute: LIMIT_PER_MINUTE, window: 'sliding' }, quota: { requests: LIMIT_PER_MINUTE, per: 'month' } };
+
+  const store = createRedisStore({ kind: 'redis', url: redis.url, keyPrefix: 'tollgate', timeoutMs: 5000 });
+  const simple = engineOn(store, simplePlan);
+  const full = engineOn(store, fullPlan);
+  const decideSimple = async (i) => checked(await simple.decide(facts[i % CONSUMERS]));
+  const decideFull = async (i) => checked(await full.decide(facts[i % CONSUMERS]));
+
+  // The same kind of ioredis client the store makes: auto-pipelining on, no offline queue.
+  const rlfClient = new Redis(redis.url, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  clients.push(rlfClient);
+  await new Promise((resolve) => rlfClient.once('ready', resolve));
+  const limiter = new RateLimiterRedis({ storeClient: rlfClient, points: LIMIT_PER_MINUTE, duration: 60, keyPrefix: 'rlf' });
+  const consume = async (i) => {
+    await limiter.consume(facts[i % CONSUMERS].consumer.username);
+  };
+
+  await decideSimple(0);
+  await admin.flushall();
+  const tollgateSimple = await measure(admin, decideSimple);
+  const rlf = await measure(admin, consume);
+  const tollgateFull = await measure(admin, decideFull);
+  const rtSimple = await roundTrips(admin, decideSimple);
+  const rtFull = await roundTrips(admin, decideFull);
+  const rtRlf = await roundTrips(admin, consume);
+  await store.close();
+
+  const result = {
+    benchmark: `decisions/s on one local redis-server, ${IN_FLIGHT} in flight, best of ${ROUNDS} × ${DECISIONS.toLocaleString('en')} decisions over ${CONSUMERS} consumers; round trips per decision from MONITOR over ${SAMPLE} decisions`,
+    date: new Date().toISOString(),
+    node: process.version,
+    redis: (await admin.info('server')).match(/redis_version:(\S+)/)?.[1],
+    tollgate: {
+      ...tollgateSimple,
+      roundTripsPerDecision: rtSimple.perDecision,
+      commands: rtSimple.commands,
+      note: 'full engine.decide(): route, identity, one admit script (plan, fixed minute window check and update), draft-11 RateLimit headers, Allow',
+    },
+    tollgateFullPlan: {
+      ...tollgateFull,
+      roundTripsPerDecision: rtFull.perDecision,
+      commands: rtFull.commands,
+      note: 'same, with sliding second + minute windows and a monthly request quota, all in the same one script call',
+    },
+    baseline: {
+      tool: 'rate-limiter-flexible 11.4.0 RateLimiterRedis (ioredis, auto-pipelining)',
+      ...rlf,
+      roundTripsPerDecision: rtRlf.perDecision,
+      commands: rtRlf.commands,
+      note: 'consume(key) on a fixed 60 s window: no plans, no quota, no headers',
+    },
+    ratio: Number((tollgateSimple.decisionsPerSec / rlf.decisionsPerSec).toFixed(2)),
+    ratioFullPlan: Number((tollgateFull.decisionsPerSec / rlf.decisionsPerSec).toFixed(2)),
+    meetsTarget: rtSimple.perDecision === 1 && rtFull.perDecision === 1 && tollgateSimple.decisionsPerSec > rlf.decisionsPerSec,
+  };
+  mkdirSync(join(repo, 'bench/results'), { recursive: true });
+  writeFileSync(join(repo, 'bench/results/engine-redis.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  redis.stop();
+}

@@ -1,0 +1,138 @@
+// One policy → the APISIX service (upstream + shared plugins) and routes that carry it, and why each
+// part went where it went.
+import type { Diagnostic } from '@tollgate/policy';
+import type { EngineConfig } from '../../engine-config.js';
+import { ExplanationBuilder, type PolicyExplanation } from '../../explain.js';
+import { fullModeDiagnostics } from '../../ir/full-mode.js';
+import type { PolicyIr, Upstream } from '../../ir/types.js';
+import { engineWork } from '../../native/engine-work.js';
+import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type Windows } from '../../native/rate-limits.js';
+import { rewriteBlockers, valuesMatching, type RequestRewrite } from '../../native/rewrite.js';
+import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
+import { splitSharedPlugins } from './shared-plugins.js';
+import { headerOps, keyAuthConfig, limitCountConfig, limitKey, upstreamPath } from './native-plugins.js';
+import { omit } from '../../omit.js';
+
+export interface ApisixLowered {
+  readonly service?: ApisixService;
+  readonly routes: readonly ApisixRoute[];
+  readonly usesAnonymous: boolean;
+  readonly explanation: PolicyExplanation;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function lowerPolicy(policy: PolicyIr): ApisixLowered {
+  const { spec } = policy.document.value;
+  const explain = new ExplanationBuilder(policy.name, policy.document.source);
+  const diagnostics = fullModeDiagnostics(policy, ' (APISIX files hold the whole configuration: there is no overlay mode)');
+  const { upstream } = policy;
+  if (!spec.service || !upstream || diagnostics.length > 0) return { routes: [], usesAnonymous: false, explanation: explain.build(), diagnostics };
+
+  let config = policy.config;
+  const everyRoute: PluginMap = {};
+  const { identity } = config;
+  if (identity.auth === 'key-auth') {
+    everyRoute['key-auth'] = keyAuthConfig(identity);
+    explain.native('authentication', `key-auth on service ${spec.service.name}, so on every route (header and query ${String(everyRoute['key-auth'].header)})`);
+  }
+
+  const limits = lowerLimits(config, policy);
+  if (limits.plugin) {
+    everyRoute['limit-count'] = limits.plugin;
+    explain.native('rate limits', limits.detail);
+    config = withoutRateLimits(config);
+  }
+
+  const request = config.rewrite?.request;
+  const rewriteWhy = request ? [...rewriteBlockers(request), ...apisixRewriteBlockers(request)] : [];
+  const nativeRewrite = request && rewriteWhy.length === 0 ? request : undefined;
+  if (nativeRewrite) config = omit(config, 'rewrite');
+
+  const work = engineWork(config, { gateway: 'APISIX', rateLimits: limits.blockers, rewrite: rewriteWhy });
+  for (const w of work) explain.tollgate(w.feature, w.detail);
+  if (work.length > 0) {
+    everyRoute[TOLLGATE_EXT_PLUGIN] = { conf: [{ name: TOLLGATE_CONF_NAME, value: JSON.stringify(config) }], allow_degradation: config.store.onFailure !== 'closed' };
+  }
+
+  const labels = policyLabels(policy.name);
+  const serviceId = spec.service.name;
+  const { shared, perRoute } = splitSharedPlugins(
+    spec.routes.map((route): PluginMap => {
+      const rewrite = { ...upstreamPath(route, upstream, nativeRewrite?.path), ...(nativeRewrite ? rewriteHeaders(nativeRewrite) : {}) };
+      return { ...everyRoute, ...(Object.keys(rewrite).length > 0 ? { 'proxy-rewrite': rewrite } : {}) };
+    }),
+  );
+  if (nativeRewrite) {
+    explain.native('request rewrite', 'proxy-rewrite' in shared ? `proxy-rewrite on service ${serviceId}` : 'proxy-rewrite on each route (the upstream path differs per route)');
+  }
+  const routes = spec.routes.map((route, i): ApisixRoute => {
+    const own = perRoute[i] ?? {};
+    return {
+      id: route.name,
+      name: route.name,
+      // Kong's paths are prefixes; APISIX matches a prefix with a trailing *.
+      uris: (route.paths ?? []).map((p) => `${p}*`),
+      ...(route.methods ? { methods: route.methods } : {}),
+      ...(route.hosts ? { hosts: route.hosts } : {}),
+      service_id: serviceId,
+      ...(Object.keys(own).length > 0 ? { plugins: sortedKeys(own) } : {}),
+      labels,
+    };
+  });
+  const service: ApisixService = {
+    id: serviceId,
+    name: serviceId,
+    upstream: upstreamOf(upstream),
+    ...(Object.keys(shared).length > 0 ? { plugins: sortedKeys(shared) } : {}),
+    labels,
+  };
+  return {
+    service,
+    routes,
+    usesAnonymous: identity.auth === 'key-auth' && identity.anonymous === true,
+    explanation: explain.build(),
+    diagnostics,
+  };
+}
+
+function upstreamOf(upstream: Upstream): ApisixUpstream {
+  return { type: 'roundrobin', scheme: upstream.scheme, nodes: [{ host: upstream.host, port: upstream.port, weight: 1 }], pass_host: 'node' };
+}
+
+function rewriteHeaders(request: RequestRewrite): Record<string, unknown> {
+  const headers = headerOps(request);
+  return Object.keys(headers).length > 0 ? { headers } : {};
+}
+
+const sortedKeys = (plugins: PluginMap): PluginMap => Object.fromEntries(Object.entries(plugins).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+function lowerLimits(config: EngineConfig, policy: PolicyIr): { plugin?: Record<string, unknown>; detail: string; blockers: string[] } {
+  const shape = limitShape(config);
+  if (shape.kind === 'none') return { detail: '', blockers: [] };
+  const counters = gatewayCounters(config, policy.nativeRedis);
+  const blockers = commonBlockers(config, counters);
+  if (shape.kind === 'per-plan') {
+    blockers.push('plans differ in their limits, and APISIX consumer-group plugins would apply on every route the consumer calls, not only this policy\'s');
+  }
+  const windows: Windows = shape.kind === 'uniform' ? shape.windows : {};
+  if (Object.keys(windows).length > 1) blockers.push('limit-count holds one window per route (rules need APISIX 3.16+)');
+  const key = limitKey(config.identity);
+  if (key === undefined) blockers.push('APISIX has no variable for the credential');
+  if (blockers.length > 0 || key === undefined || !counters) return { detail: '', blockers };
+  const plugin = limitCountConfig(windows, key, `tollgate.${policy.name}`, config, counters);
+  return {
+    plugin,
+    detail: `limit-count ${String(plugin.count)} per ${String(plugin.time_window)} s by ${key}, policy ${describeCounters(counters)}, one counter for all routes (group); the window starts at the first request, not on the clock`,
+    blockers,
+  };
+}
+
+function apisixRewriteBlockers(request: RequestRewrite): string[] {
+  const reasons: string[] = [];
+  const { headers, query } = request;
+  if (Object.keys(headers?.add ?? {}).length > 0) reasons.push('proxy-rewrite\'s add appends a value even when the header is present');
+  if (Object.keys(headers?.rename ?? {}).length > 0) reasons.push('proxy-rewrite cannot rename a header');
+  if (query) reasons.push('proxy-rewrite has no query-string operations');
+  if (valuesMatching(request, /\$/).length > 0) reasons.push('values contain "$", which APISIX reads as a variable');
+  return reasons;
+}

@@ -1,0 +1,168 @@
+// One policy → the decK entities that carry it on Kong, and why each part went where it went.
+import type { Diagnostic } from '@tollgate/policy';
+import type { EngineConfig } from '../../engine-config.js';
+import { ExplanationBuilder, type PolicyExplanation } from '../../explain.js';
+import { fullModeDiagnostics } from '../../ir/full-mode.js';
+import type { PolicyIr } from '../../ir/types.js';
+import { engineWork } from '../../native/engine-work.js';
+import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type GatewayCounters, type LimitShape, type Windows } from '../../native/rate-limits.js';
+import { rewriteBlockers, valuesMatching } from '../../native/rewrite.js';
+import type { CompileOptions } from '../target.js';
+import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
+import { keyAuthConfig, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
+import { omit } from '../../omit.js';
+
+export interface KongLowered {
+  readonly service?: KongService;
+  readonly plugins: readonly KongPlugin[];
+  /** Plans whose limits hang on a consumer group (Enterprise). */
+  readonly groups: readonly string[];
+  readonly usesAnonymous: boolean;
+  readonly explanation: PolicyExplanation;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Where the policy's plugins attach: its service, or each of its routes. */
+type Scope = { readonly service: string } | { readonly route: string };
+
+/** Kong's header_name typedef for rate-limiting. */
+const KONG_HEADER = /^[A-Za-z0-9_-]+$/;
+
+export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowered {
+  const { spec } = policy.document.value;
+  const tags = [SELECT_TAG, policyTag(policy.name)];
+  const explain = new ExplanationBuilder(policy.name, policy.document.source);
+  const scopes: Scope[] = spec.service ? [{ service: spec.service.name }] : spec.routes.map((r) => ({ route: r.name }));
+  const where = spec.service ? `service ${spec.service.name}` : `route${scopes.length > 1 ? 's' : ''} ${spec.routes.map((r) => r.name).join(', ')}`;
+  const plugins: KongPlugin[] = [];
+  const plugin = (name: string, scope: object, config: Record<string, unknown>): KongPlugin => ({ name, ...scope, config, tags });
+
+  const { service, diagnostics } = options.mode === 'full' ? fullModeService(policy, tags) : { service: undefined, diagnostics: [] };
+  if (options.mode === 'overlay') explain.native('attachment', `plugins attach by name to the existing ${where}`);
+
+  let config = policy.config;
+  const { identity } = config;
+  if (identity.auth === 'key-auth') {
+    for (const scope of scopes) plugins.push(plugin('key-auth', scope, keyAuthConfig(identity, ANONYMOUS_CONSUMER)));
+    const anonymous = identity.anonymous === true ? `, unauthenticated callers continue as consumer ${ANONYMOUS_CONSUMER}` : '';
+    explain.native('authentication', `key-auth on ${where} (key_names ${(identity.keyNames ?? []).join(', ')})${anonymous}`);
+  }
+
+  const shape = limitShape(config);
+  const counters = gatewayCounters(config, policy.nativeRedis);
+  const limitBlockers = shape.kind === 'none' ? [] : rateLimitBlockers(config, shape, scopes.length, counters);
+  let groups: readonly string[] = [];
+  if (shape.kind !== 'none' && limitBlockers.length === 0 && counters) {
+    const [scope] = scopes as [Scope];
+    const lowered = lowerRateLimits(config, shape, scope, counters, options, plugin);
+    plugins.push(...lowered.plugins);
+    for (const line of lowered.explain) explain.native('rate limits', `${line}; Kong answers 429 itself (its own body and X-RateLimit-* headers)`);
+    config = withoutRateLimits(config);
+    groups = lowered.groups;
+  }
+
+  const request = config.rewrite?.request;
+  const rewriteWhy = request ? [...rewriteBlockers(request), ...kongRewriteBlockers(request)] : [];
+  if (request && rewriteWhy.length === 0) {
+    for (const scope of scopes) plugins.push(plugin('request-transformer', scope, requestTransformerConfig(request)));
+    explain.native('request rewrite', `request-transformer on ${where} (remove → rename → replace → add)`);
+    config = omit(config, 'rewrite');
+  }
+
+  const work = engineWork(config, { gateway: 'Kong', rateLimits: limitBlockers, rewrite: rewriteWhy });
+  for (const w of work) explain.tollgate(w.feature, w.detail);
+  if (work.length > 0) {
+    for (const scope of scopes) plugins.push(plugin(TOLLGATE_PLUGIN, scope, { policy: JSON.stringify(config) }));
+  }
+  return {
+    ...(service ? { service } : {}),
+    plugins,
+    groups,
+    usesAnonymous: identity.auth === 'key-auth' && identity.anonymous === true,
+    explanation: explain.build(),
+    diagnostics,
+  };
+}
+
+function fullModeService(policy: PolicyIr, tags: string[]): { service?: KongService; diagnostics: Diagnostic[] } {
+  const diagnostics = fullModeDiagnostics(policy, ', or compile with --mode overlay');
+  const { spec } = policy.document.value;
+  if (!spec.service || !policy.upstream || diagnostics.length > 0) return { diagnostics };
+  const routes = spec.routes.map((r) => ({
+    name: r.name,
+    paths: r.paths ?? [],
+    ...(r.methods ? { methods: r.methods } : {}),
+    ...(r.hosts ? { hosts: r.hosts } : {}),
+    strip_path: r.stripPath ?? false,
+    tags,
+  }));
+  return { service: { name: spec.service.name, url: policy.upstream.url, routes, tags }, diagnostics };
+}
+
+function rateLimitBlockers(config: EngineConfig, shape: Exclude<LimitShape, { kind: 'none' }>, scopeCount: number, counters: GatewayCounters | undefined): string[] {
+  const reasons = commonBlockers(config, counters);
+  if (scopeCount > 1) reasons.push(`the policy spans ${scopeCount} routes without a service, and Kong counts per plugin instance`);
+  const { identity } = config;
+  if (identity.limitBy === 'header' && !KONG_HEADER.test(identity.header ?? '')) reasons.push(`Kong's rate-limiting header_name accepts only letters, digits, - and _`);
+  if (shape.kind === 'per-plan') {
+    if (identity.limitBy === 'ip' || identity.limitBy === 'header') {
+      reasons.push(`per-plan limits by ${identity.limitBy} would share one Kong counter across plans`);
+    }
+    const fallback = shape.plans.find((p) => p.plan === config.defaultPlan)?.windows;
+    const unlimited = shape.plans.filter((p) => p.windows === undefined).map((p) => p.plan);
+    if (fallback && unlimited.length > 0) {
+      reasons.push(`plan ${unlimited.join(', ')} has no rate limit, but Kong would apply the default plan's service-wide limit to its consumers`);
+    }
+  }
+  return reasons;
+}
+
+function kongRewriteBlockers(request: Parameters<typeof rewriteBlockers>[0]): string[] {
+  const reasons: string[] = [];
+  if (valuesMatching(request, /\$\(/).length > 0) reasons.push('values contain "$(", which request-transformer reads as a template');
+  if (valuesMatching(request, /^$/).length > 0) reasons.push('request-transformer cannot set an empty value');
+  return reasons;
+}
+
+type PluginFactory = (name: string, scope: object, config: Record<string, unknown>) => KongPlugin;
+
+const describe = (windows: Windows): string =>
+  Object.entries(windows)
+    .map(([w, n]) => `${n}/${w}`)
+    .join(', ');
+
+function lowerRateLimits(
+  config: EngineConfig,
+  shape: Exclude<LimitShape, { kind: 'none' }>,
+  scope: Scope,
+  counters: GatewayCounters,
+  options: CompileOptions,
+  plugin: PluginFactory,
+): { plugins: KongPlugin[]; groups: string[]; explain: string[] } {
+  const by = `limit_by ${config.identity.limitBy}, policy ${describeCounters(counters)}`;
+  const rateLimiting = (windows: Windows): Record<string, unknown> => rateLimitingConfig(windows, config, counters);
+  if (shape.kind === 'uniform') {
+    return { plugins: [plugin('rate-limiting', scope, rateLimiting(shape.windows))], groups: [], explain: [`rate-limiting ${describe(shape.windows)} for every caller (${by})`] };
+  }
+  const plugins: KongPlugin[] = [];
+  const groups: string[] = [];
+  const explain: string[] = [];
+  for (const { plan, windows } of shape.plans) {
+    if (!windows) continue;
+    if (plan === config.defaultPlan) {
+      plugins.push(plugin('rate-limiting', scope, rateLimiting(windows)));
+      explain.push(`plan ${plan} (default): rate-limiting ${describe(windows)} on the policy's scope (${by})`);
+    } else if (options.kongEdition === 'enterprise') {
+      plugins.push(plugin('rate-limiting', { ...scope, consumer_group: plan }, rateLimiting(windows)));
+      groups.push(plan);
+      explain.push(`plan ${plan}: rate-limiting ${describe(windows)} scoped to consumer group ${plan} (${by})`);
+    } else {
+      const members = Object.entries(config.consumerPlans).filter(([, p]) => p === plan).map(([c]) => c).sort();
+      for (const consumer of members) plugins.push(plugin('rate-limiting', { ...scope, consumer }, rateLimiting(windows)));
+      explain.push(
+        `plan ${plan}: rate-limiting ${describe(windows)} per consumer (${members.length === 0 ? 'no consumer has this plan yet' : members.join(', ')}) because Kong OSS has no consumer groups; follows the plans of Consumers documents, so recompile after a plan change`,
+      );
+    }
+  }
+  return { plugins, groups, explain };
+}

@@ -1,0 +1,60 @@
+// The subset of the decK file format (_format_version "3.0") that Tollgate emits. Key order in
+// these objects is the key order of the YAML.
+
+export interface KongPlugin {
+  name: string;
+  service?: string;
+  route?: string;
+  consumer?: string;
+  consumer_group?: string;
+  config: Record<string, unknown>;
+  tags: string[];
+}
+
+export interface KongRoute {
+  name: string;
+  paths: string[];
+  methods?: string[];
+  hosts?: string[];
+  strip_path: boolean;
+  tags: string[];
+}
+
+export interface KongService {
+  name: string;
+  url: string;
+  routes: KongRoute[];
+  tags: string[];
+}
+
+export interface KongConsumer {
+  username: string;
+  custom_id?: string;
+  keyauth_credentials?: { key: string }[];
+  groups?: { name: string }[];
+  tags: string[];
+}
+
+export interface KongConsumerGroup {
+  name: string;
+  tags: string[];
+}
+
+export interface KongDocument {
+  _format_version: '3.0';
+  _info?: { select_tags: string[] };
+  services?: KongService[];
+  consumers?: KongConsumer[];
+  consumer_groups?: KongConsumerGroup[];
+  plugins?: KongPlugin[];
+}
+
+/** decK's select tag: `deck gateway sync` reads and changes only entities that carry it. */
+export const SELECT_TAG = 'tollgate';
+export const policyTag = (policy: string): string => `tollgate-policy:${policy}`;
+
+/** The consumer key-auth falls back to when the policy lets unauthenticated callers through. */
+export const ANONYMOUS_CONSUMER = 'tollgate-anonymous';
+
+/** The Tollgate Kong plugin's name and its one config field (the engine configuration as JSON). */
+export const TOLLGATE_PLUGIN = 'tollgate';

@@ -1,0 +1,74 @@
+// Who the caller is for accounting: the account whose plan, subscription and credits apply, and
+// the scope its rate windows count in. Mirrors Kong's rate-limiting identifiers: a header that is
+// missing falls back to the client IP.
+import type { EngineConfig } from '../config/engine-config.js';
+import type { RequestFacts } from '../types.js';
+
+export interface Caller {
+  readonly account: string;
+  readonly scope: string;
+  /** The consumer's username (or id), for templates and the decision log. */
+  readonly consumer: string | undefined;
+  readonly credential: string | undefined;
+  readonly fallbackPlan: string | undefined;
+}
+
+export type Identify = (facts: RequestFacts) => Caller | undefined;
+
+export function compileIdentify(config: EngineConfig): Identify {
+  const { identity, defaultPlan, consumerPlans } = config;
+  const staticPlans = new Map(Object.entries(consumerPlans));
+  const planOf = (consumer: string | undefined): string | undefined => (consumer === undefined ? undefined : staticPlans.get(consumer)) ?? defaultPlan;
+  const caller = (account: string, scope: string, facts: RequestFacts, consumer: string | undefined): Caller => ({
+    account,
+    scope,
+    consumer,
+    credential: facts.credentialId,
+    fallbackPlan: planOf(consumer),
+  });
+
+  switch (identity.limitBy) {
+    case 'consumer':
+      return (facts) => {
+        const consumer = consumerName(facts);
+        return consumer === undefined ? undefined : caller(accountId(consumer), '', facts, consumer);
+      };
+    case 'credential':
+      return (facts) => {
+        const consumer = consumerName(facts);
+        const credential = facts.credentialId;
+        if (credential === undefined || credential === '') return undefined;
+        return caller(consumer === undefined ? accountId(`cred:${credential}`) : accountId(consumer), `cred:${credential}`, facts, consumer);
+      };
+    case 'header': {
+      const header = (identity.header ?? '').toLowerCase();
+      return (facts) => {
+        const value = first(facts.headers[header]);
+        const id = value === undefined || value === '' ? `ip:${facts.clientIp}` : `hdr:${value}`;
+        return caller(accountId(id), '', facts, consumerName(facts));
+      };
+    }
+    case 'ip':
+      return (facts) => caller(accountId(`ip:${facts.clientIp}`), '', facts, consumerName(facts));
+  }
+}
+
+export function consumerName(facts: RequestFacts): string | undefined {
+  const c = facts.consumer;
+  if (c === undefined) return undefined;
+  return nonEmpty(c.username) ?? nonEmpty(c.id) ?? nonEmpty(c.customId);
+}
+
+/** Account ids are Redis Cluster hash tags: `{`, `}` (and `%`, to stay reversible) are percent-encoded. */
+export function accountId(raw: string): string {
+  return /[{}%]/.test(raw) ? raw.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : raw;
+}
+
+export function first(value: string | readonly string[] | true | undefined): string | undefined {
+  if (value === undefined || value === true) return undefined;
+  return typeof value === 'string' ? value : value[0];
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

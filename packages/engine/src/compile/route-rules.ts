@@ -1,0 +1,81 @@
+// Compiles a config into the caller-independent rules of one (route, method): cost, subscription
+// requirement and what each plan means there. Built once per pair and cached; the store receives
+// the same immutable object on every request.
+import type { Plan, RateWindow } from '@tollgate/policy/schema';
+import { DAY_MS } from '../store/billing-period.js';
+import type { PlanRule, QuotaRule, RouteRules, SubscriptionStatus, WindowRule } from '../store/store.js';
+import type { EngineConfig } from '../config/engine-config.js';
+
+export const WINDOW_MS: Readonly<Record<RateWindow, number>> = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS };
+const WINDOW_ORDER: readonly RateWindow[] = ['second', 'minute', 'hour', 'day'];
+const DEFAULT_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing'];
+const ALLOW_ALL: PlanRule = { kind: 'check', windows: [], quotas: [], credits: false, overage: 'block' };
+
+export type RouteRulesFor = (route: string, method: string) => RouteRules;
+
+export function compileRouteRules(config: EngineConfig): RouteRulesFor {
+  const cache = new Map<string, Map<string, RouteRules>>();
+  const checks = new Map(config.plans.map(({ name, plan }) => [name, planCheck(plan)] as const));
+  const subscription = config.subscription?.required
+    ? { statuses: config.subscription.statuses ?? DEFAULT_STATUSES, graceMs: (config.subscription.graceDays ?? 0) * DAY_MS }
+    : undefined;
+
+  const build = (route: string, method: string): RouteRules => {
+    const entitled = config.plans.map(({ plan }) => includes(plan, route, method));
+    const plans: Record<string, PlanRule> = {};
+    config.plans.forEach(({ name }, i) => {
+      plans[name] = entitled[i] ? (checks.get(name) as PlanRule) : { kind: 'deny', reason: entitled.slice(i + 1).includes(true) ? 'plan-upgrade-required' : 'not-entitled' };
+    });
+    const noPlan: PlanRule =
+      config.plans.length === 0 ? ALLOW_ALL : { kind: 'deny', reason: entitled.includes(true) ? 'plan-upgrade-required' : 'not-entitled' };
+    return {
+      policy: config.policy,
+      cost: costOf(config, route, method),
+      ...(subscription === undefined ? {} : { subscription }),
+      plans,
+      noPlan,
+    };
+  };
+
+  return (route, method) => {
+    let byMethod = cache.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      cache.set(route, byMethod);
+    }
+    let rules = byMethod.get(method);
+    if (rules === undefined) {
+      rules = build(route, method);
+      byMethod.set(method, rules);
+    }
+    return rules;
+  };
+}
+
+function planCheck(plan: Plan): PlanRule {
+  const rate = plan.rateLimit;
+  const windows: WindowRule[] = [];
+  for (const name of WINDOW_ORDER) {
+    const limit = rate?.[name];
+    if (limit !== undefined) windows.push({ name, limit, ms: WINDOW_MS[name], sliding: rate?.window === 'sliding' });
+  }
+  const quotas: QuotaRule[] = [];
+  const quota = plan.quota;
+  if (quota !== undefined) {
+    const anchor = quota.anchor ?? 'calendar';
+    if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, per: quota.per, anchor });
+    if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, per: quota.per, anchor });
+  }
+  return { kind: 'check', windows, quotas, credits: plan.credits ?? false, overage: plan.overage ?? 'block' };
+}
+
+function includes(plan: Plan, route: string, method: string): boolean {
+  if (plan.routes === undefined) return true;
+  return plan.routes.some((grant) => (typeof grant === 'string' ? grant === route : grant.route === route && (grant.methods as readonly string[]).includes(method)));
+}
+
+/** A route's cost wins over its method's, which wins over the default (1 when unset). */
+function costOf(config: EngineConfig, route: string, method: string): number {
+  const { costs } = config;
+  return costs.routes?.[route] ?? costs.methods?.[method] ?? costs.default ?? 1;
+}

@@ -1,0 +1,22 @@
+// Per reason code: the HTTP status and the default title and detail of its problem+json body.
+import type { ReasonCode } from '@tollgate/policy/schema';
+
+export const DEFAULT_PROBLEM_BASE_URI = 'https://tollgate.dev/problems/';
+
+export interface ReasonInfo {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+}
+
+export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
+  unauthenticated: { status: 401, title: 'Authentication required', detail: 'This API needs an authenticated consumer.' },
+  'subscription-inactive': { status: 402, title: 'Subscription inactive', detail: 'Your subscription is not active. Renew it to continue.' },
+  'plan-upgrade-required': { status: 402, title: 'Plan upgrade required', detail: 'Your plan does not include this endpoint; a higher plan does.' },
+  'not-entitled': { status: 403, title: 'Not entitled', detail: 'Your plan does not include this endpoint.' },
+  'rate-limited': { status: 429, title: 'Rate limit exceeded', detail: 'Too many requests. Retry after the time given in Retry-After.' },
+  'quota-exhausted': { status: 402, title: 'Quota exhausted', detail: 'The quota of your billing period is used up.' },
+  'insufficient-credits': { status: 402, title: 'Insufficient credits', detail: 'Your credit balance is below the cost of this request. Top up to continue.' },
+  'payment-invalid': { status: 402, title: 'Payment invalid', detail: 'The payment sent with this request was not accepted.' },
+  'store-unavailable': { status: 503, title: 'Service unavailable', detail: 'Usage accounting is unavailable. Retry shortly.' },
+};

@@ -1,0 +1,65 @@
+// What both gateway adapters start: one runtime per plugin-server / runner process. It checks each
+// config once (cached by its JSON text), shares stores between configs with the same store
+// settings, and hands out engines. Adapters only translate requests and decisions.
+import { clockFromEnv, type Clock } from './clock.js';
+import { parseEngineConfig } from './config/parse-engine-config.js';
+import { createEngine, DEFAULT_TIMEOUT_MS, type EngineCompile } from './engine.js';
+import { resolveStoreSettings, STORE_FACTORIES, storeIdentity } from './store/factories.js';
+import type { Store } from './store/store.js';
+
+export interface RuntimeOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Default: the system clock, or the TEST-ONLY clock file named by TOLLGATE_TEST_CLOCK_FILE. */
+  readonly clock?: Clock;
+  /** How many distinct configs stay compiled. Default 256. */
+  readonly maxEngines?: number;
+}
+
+export interface Runtime {
+  /** The engine for one plugin config (a JSON string of EngineConfig, or the parsed value), or every problem with it. */
+  engineFor(config: unknown): EngineCompile;
+  /** Closes every store (connections, timers). */
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const clock = options.clock ?? clockFromEnv(options.env);
+  const maxEngines = options.maxEngines ?? 256;
+  const engines = new Map<string, EngineCompile>();
+  const stores = new Map<string, Store>();
+
+  const compile = (input: unknown): EngineCompile => {
+    const parsed = parseEngineConfig(input);
+    if (!parsed.ok) return parsed;
+    const { config } = parsed;
+    const resolved = resolveStoreSettings(config.store, options.env, config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    if (!resolved.ok) return resolved;
+    const id = storeIdentity(resolved.settings);
+    let store = stores.get(id);
+    if (store === undefined) {
+      const factory = STORE_FACTORIES[resolved.settings.kind];
+      if (factory === undefined) return { ok: false, errors: [`/store/kind: the ${resolved.settings.kind} store is not available in this build`] };
+      store = factory(resolved.settings);
+      stores.set(id, store);
+    }
+    return createEngine(config, store, clock);
+  };
+
+  return {
+    engineFor(config) {
+      if (typeof config !== 'string') return compile(config);
+      const cached = engines.get(config);
+      if (cached !== undefined) return cached;
+      const compiled = compile(config);
+      if (engines.size >= maxEngines) engines.delete(engines.keys().next().value as string);
+      engines.set(config, compiled);
+      return compiled;
+    },
+    async close() {
+      engines.clear();
+      const closing = [...stores.values()].map((s) => s.close());
+      stores.clear();
+      await Promise.all(closing);
+    },
+  };
+}

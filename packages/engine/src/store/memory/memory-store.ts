@@ -1,0 +1,378 @@
+// The in-memory store: one process, synchronous, and the reference semantics of the Store
+// contract (see ../README.md). Every method runs to completion without yielding, which is what
+// makes it atomic.
+import { billingPeriod } from '../billing-period.js';
+import {
+  CREDIT_KEY_TTL_MS,
+  HOLD_TTL_MS,
+  type AccountPatch,
+  type AccountState,
+  type Admission,
+  type AdmissionOutcome,
+  type AdmissionResult,
+  type CreditChange,
+  type CreditResult,
+  type PlanRule,
+  type QuotaRule,
+  type QuotaState,
+  type ReleaseResult,
+  type RouteRules,
+  type Store,
+  type WindowRule,
+  type WindowState,
+} from '../store.js';
+import { checkWindow, remainingAfter, rollWindow, type WindowCounter, type WindowCheck } from '../windows.js';
+
+interface Counter extends WindowCounter {
+  ms: number;
+}
+
+interface QuotaCounter {
+  start: number;
+  end: number;
+  used: number;
+}
+
+interface WindowEntry {
+  readonly rule: WindowRule;
+  readonly counter: Counter;
+  readonly check: WindowCheck;
+}
+
+interface QuotaEntry {
+  readonly rule: QuotaRule;
+  readonly counter: QuotaCounter;
+  readonly amount: number;
+  readonly exhausted: boolean;
+}
+
+interface HeldQuota {
+  readonly counter: QuotaCounter;
+  readonly start: number;
+  readonly amount: number;
+}
+
+type LedgerEntry =
+  | { readonly kind: 'credit'; readonly operation: string; readonly amount: number; readonly expires: number }
+  | {
+      readonly kind: 'hold';
+      readonly credits: number;
+      readonly quotas: readonly HeldQuota[];
+      released: boolean;
+      readonly expires: number;
+    };
+
+interface AccountRecord {
+  plan: string | undefined;
+  status: AccountState['status'];
+  paidThrough: number | undefined;
+  periodAnchor: number | undefined;
+  credits: number;
+  /** The last AccountState handed out, reused until the account changes (most decisions change no field of it). */
+  snapshot: AccountState | undefined;
+  /** Rate-window counters by `[<scope>|]<policy>|<windowMs>`; created on first use, like the maps below. */
+  windows: Map<string, Counter> | undefined;
+  /** Quota counters by `<policy>|<unit>`; overage counters by `<policy>|overage`. */
+  quotas: Map<string, QuotaCounter> | undefined;
+  ledger: Map<string, LedgerEntry> | undefined;
+}
+
+/** Per plan, the counter keys its rules use: built once per RouteRules, not per request. */
+interface PlanKeys {
+  readonly windows: readonly string[];
+  readonly quotas: readonly string[];
+  readonly overage: string;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+const EMPTY: readonly never[] = [];
+const NO_ACCOUNT: AccountState = Object.freeze({ credits: 0 });
+
+export interface MemoryStoreStats {
+  readonly accounts: number;
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  readonly #accounts = new Map<string, AccountRecord>();
+  readonly #keys = new WeakMap<PlanRule, PlanKeys>();
+  #lastSweep = 0;
+
+  get stats(): MemoryStoreStats {
+    return { accounts: this.#accounts.size };
+  }
+
+  admit(admission: Admission): AdmissionResult {
+    const { rules, now } = admission;
+    this.#maybeSweep(now);
+    const record = this.#accounts.get(admission.account);
+    const plan = resolvePlan(rules, record?.plan, admission.fallbackPlan);
+    const rule = plan === undefined ? rules.noPlan : (rules.plans[plan] as PlanRule);
+    if (rules.subscription !== undefined && !subscriptionPasses(rules.subscription, record, now)) {
+      return refusal('subscription-inactive', plan, record);
+    }
+    if (rule.kind === 'deny') return refusal(rule.reason, plan, record);
+
+    const keys = this.#planKeys(rules, rule);
+    const target = record ?? newRecord();
+    const scope = admission.scope;
+    const windows: WindowEntry[] = [];
+    let limited = false;
+    for (let i = 0; i < rule.windows.length; i++) {
+      const windowRule = rule.windows[i] as WindowRule;
+      const key = keys.windows[i] as string;
+      const counter = counterFor(target, scope === '' ? key : `${scope}|${key}`, windowRule.ms, now);
+      const check = checkWindow(windowRule, counter, now);
+      if (!check.allowed) limited = true;
+      windows.push({ rule: windowRule, counter, check });
+    }
+    const quotas: QuotaEntry[] = [];
+    let exhausted = false;
+    for (let i = 0; i < rule.quotas.length; i++) {
+      const quotaRule = rule.quotas[i] as QuotaRule;
+      const counter = quotaCounterFor(target, keys.quotas[i] as string, quotaRule, now);
+      const amount = quotaRule.unit === 'requests' ? 1 : rules.cost;
+      const over = amount > 0 && counter.used + amount > quotaRule.limit;
+      if (over) exhausted = true;
+      quotas.push({ rule: quotaRule, counter, amount, exhausted: over });
+    }
+
+    if (limited) {
+      const refused = windows.filter((w) => !w.check.allowed);
+      const retryAfterMs = Math.max(...refused.map((w) => w.check.retryMs));
+      return result('rate-limited', plan, record, windows, quotas, false, { violated: refused.map((w) => w.rule.name), retryAfterMs });
+    }
+    const violated = exhausted ? quotas.filter((q) => q.exhausted).map((q) => q.rule.unit) : EMPTY;
+    if (exhausted && rule.overage === 'block') return result('quota-exhausted', plan, record, windows, quotas, false, { violated });
+    const draw = rule.credits || (exhausted && rule.overage === 'credits') ? rules.cost : 0;
+    if (draw > target.credits) return result('insufficient-credits', plan, record, windows, quotas, false, { violated });
+
+    // Allowed: only now is anything written.
+    if (record === undefined) this.#accounts.set(admission.account, target);
+    for (const w of windows) w.counter.current += 1;
+    let overage = 0;
+    const held: HeldQuota[] = [];
+    for (const q of quotas) {
+      if (q.exhausted) {
+        if (rule.overage === 'bill') overage += q.amount;
+      } else if (q.amount > 0) {
+        q.counter.used += q.amount;
+        held.push({ counter: q.counter, start: q.counter.start, amount: q.amount });
+      }
+    }
+    const first = quotas[0];
+    if (overage > 0 && first !== undefined) quotaCounterFor(target, keys.overage, first.rule, now).used += overage;
+    if (draw > 0) {
+      target.credits -= draw;
+      target.snapshot = undefined;
+    }
+    if (admission.holdKey !== undefined && (draw > 0 || held.length > 0)) {
+      ledgerOf(target).set(admission.holdKey, { kind: 'hold', credits: draw, quotas: held, released: false, expires: now + HOLD_TTL_MS });
+    }
+    return result('allowed', plan, target, windows, quotas, true, { violated, charged: draw, overage });
+  }
+
+  release(account: string, holdKey: string, now: number): ReleaseResult {
+    const record = this.#accounts.get(account);
+    const hold = record?.ledger?.get(holdKey);
+    if (record === undefined || hold?.kind !== 'hold' || hold.released || hold.expires <= now) return { kind: 'nothing-held' };
+    hold.released = true;
+    record.credits += hold.credits;
+    record.snapshot = undefined;
+    for (const { counter, start, amount } of hold.quotas) {
+      if (counter.start === start) counter.used = Math.max(0, counter.used - amount);
+    }
+    return { kind: 'released', credits: hold.credits };
+  }
+
+  getAccount(account: string): AccountState {
+    return snapshot(this.#accounts.get(account));
+  }
+
+  updateAccount(account: string, patch: AccountPatch): AccountState {
+    const record = this.#record(account);
+    if (patch.plan !== undefined) record.plan = patch.plan ?? undefined;
+    if (patch.status !== undefined) record.status = patch.status ?? undefined;
+    if (patch.paidThrough !== undefined) record.paidThrough = patch.paidThrough ?? undefined;
+    if (patch.periodAnchor !== undefined) record.periodAnchor = patch.periodAnchor ?? undefined;
+    record.snapshot = undefined;
+    return snapshot(record);
+  }
+
+  changeCredits(account: string, change: CreditChange): CreditResult {
+    const record = this.#record(account);
+    if (change.key !== undefined) {
+      const seen = record.ledger?.get(change.key);
+      if (seen !== undefined && seen.expires > change.now) {
+        const same = seen.kind === 'credit' && seen.operation === change.operation && seen.amount === change.amount;
+        return { kind: same ? 'duplicate' : 'conflict', balance: record.credits };
+      }
+    }
+    if (change.operation === 'debit') {
+      if (record.credits < change.amount) return { kind: 'insufficient', balance: record.credits };
+      record.credits -= change.amount;
+    } else {
+      record.credits += change.amount;
+    }
+    record.snapshot = undefined;
+    if (change.key !== undefined) {
+      ledgerOf(record).set(change.key, { kind: 'credit', operation: change.operation, amount: change.amount, expires: change.now + CREDIT_KEY_TTL_MS });
+    }
+    return { kind: 'applied', balance: record.credits };
+  }
+
+  close(): Promise<void> {
+    this.#accounts.clear();
+    return Promise.resolve();
+  }
+
+  #record(account: string): AccountRecord {
+    let record = this.#accounts.get(account);
+    if (record === undefined) {
+      record = newRecord();
+      this.#accounts.set(account, record);
+    }
+    return record;
+  }
+
+  #planKeys(rules: RouteRules, rule: PlanRule & { kind: 'check' }): PlanKeys {
+    let keys = this.#keys.get(rule);
+    if (keys === undefined) {
+      keys = {
+        windows: rule.windows.map((w) => `${rules.policy}|${w.ms}`),
+        quotas: rule.quotas.map((q) => `${rules.policy}|${q.unit}`),
+        overage: `${rules.policy}|overage`,
+      };
+      this.#keys.set(rule, keys);
+    }
+    return keys;
+  }
+
+  /** Drops expired counters and ledger entries, and accounts left with nothing, once a minute. */
+  #maybeSweep(now: number): void {
+    if (now - this.#lastSweep < SWEEP_EVERY_MS) return;
+    this.#lastSweep = now;
+    for (const [id, record] of this.#accounts) {
+      for (const [key, counter] of record.windows ?? []) if (counter.start + 2 * counter.ms <= now) record.windows?.delete(key);
+      for (const [key, counter] of record.quotas ?? []) if (counter.end <= now) record.quotas?.delete(key);
+      for (const [key, entry] of record.ledger ?? []) if (entry.expires <= now) record.ledger?.delete(key);
+      if (isEmpty(record)) this.#accounts.delete(id);
+    }
+  }
+}
+
+export function createMemoryStore(): MemoryStore {
+  return new MemoryStore();
+}
+
+function resolvePlan(rules: RouteRules, own: string | undefined, fallback: string | undefined): string | undefined {
+  if (own !== undefined && Object.hasOwn(rules.plans, own)) return own;
+  if (fallback !== undefined && Object.hasOwn(rules.plans, fallback)) return fallback;
+  return undefined;
+}
+
+function subscriptionPasses(subscription: NonNullable<RouteRules['subscription']>, record: AccountRecord | undefined, now: number): boolean {
+  if (record?.status === undefined || !subscription.statuses.includes(record.status)) return false;
+  return record.paidThrough === undefined || now <= record.paidThrough + subscription.graceMs;
+}
+
+function refusal(outcome: AdmissionOutcome, plan: string | undefined, record: AccountRecord | undefined): AdmissionResult {
+  return { outcome, plan, account: snapshot(record), windows: EMPTY, quotas: EMPTY, violated: EMPTY, charged: 0, overage: 0 };
+}
+
+function result(
+  outcome: AdmissionOutcome,
+  plan: string | undefined,
+  record: AccountRecord | undefined,
+  windows: readonly WindowEntry[],
+  quotas: readonly QuotaEntry[],
+  admitted: boolean,
+  extra: { violated: readonly string[]; retryAfterMs?: number; charged?: number; overage?: number },
+): AdmissionResult {
+  return {
+    outcome,
+    plan,
+    account: snapshot(record),
+    windows: windows.map(({ rule, check }): WindowState => ({
+      name: rule.name,
+      limit: rule.limit,
+      remaining: remainingAfter(rule, check.usage, admitted),
+      resetMs: check.allowed ? check.endMs : check.retryMs,
+    })),
+    quotas: quotas.map(({ rule, counter }): QuotaState => ({ unit: rule.unit, limit: rule.limit, used: counter.used, resetAt: counter.end })),
+    violated: extra.violated,
+    charged: extra.charged ?? 0,
+    overage: extra.overage ?? 0,
+    ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
+  };
+}
+
+function ledgerOf(record: AccountRecord): Map<string, LedgerEntry> {
+  return (record.ledger ??= new Map<string, LedgerEntry>());
+}
+
+function counterFor(record: AccountRecord, key: string, ms: number, now: number): Counter {
+  const counters = (record.windows ??= new Map<string, Counter>());
+  let counter = counters.get(key);
+  if (counter === undefined) {
+    counter = { start: now - (now % ms), current: 0, previous: 0, ms };
+    counters.set(key, counter);
+  } else {
+    rollWindow(counter, now, ms);
+  }
+  return counter;
+}
+
+function quotaCounterFor(record: AccountRecord, key: string, rule: QuotaRule, now: number): QuotaCounter {
+  const period = billingPeriod(rule, now, record.periodAnchor);
+  const counters = (record.quotas ??= new Map<string, QuotaCounter>());
+  let counter = counters.get(key);
+  if (counter === undefined) {
+    counter = { start: period.start, end: period.end, used: 0 };
+    counters.set(key, counter);
+  } else if (counter.start !== period.start) {
+    counter.start = period.start;
+    counter.end = period.end;
+    counter.used = 0;
+  }
+  return counter;
+}
+
+function newRecord(): AccountRecord {
+  return {
+    plan: undefined,
+    status: undefined,
+    paidThrough: undefined,
+    periodAnchor: undefined,
+    credits: 0,
+    snapshot: undefined,
+    windows: undefined,
+    quotas: undefined,
+    ledger: undefined,
+  };
+}
+
+function isEmpty(record: AccountRecord): boolean {
+  return (
+    record.plan === undefined &&
+    record.status === undefined &&
+    record.paidThrough === undefined &&
+    record.periodAnchor === undefined &&
+    record.credits === 0 &&
+    (record.windows?.size ?? 0) === 0 &&
+    (record.quotas?.size ?? 0) === 0 &&
+    (record.ledger?.size ?? 0) === 0
+  );
+}
+
+function snapshot(record: AccountRecord | undefined): AccountState {
+  if (record === undefined) return NO_ACCOUNT;
+  if (record.snapshot !== undefined) return record.snapshot;
+  const state: { -readonly [K in keyof AccountState]: AccountState[K] } = { credits: record.credits };
+  if (record.plan !== undefined) state.plan = record.plan;
+  if (record.status !== undefined) state.status = record.status;
+  if (record.paidThrough !== undefined) state.paidThrough = record.paidThrough;
+  if (record.periodAnchor !== undefined) state.periodAnchor = record.periodAnchor;
+  record.snapshot = Object.freeze(state);
+  return record.snapshot;
+}

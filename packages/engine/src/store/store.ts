@@ -1,0 +1,168 @@
+// The store contract. One call to `admit` is one decision's whole check-and-update: the engine
+// compiles a request into an Admission (every candidate plan's rule, precomputed once per route
+// and method), and the store atomically reads the account, picks the plan, checks and consumes.
+// The memory store is the reference semantics; README.md next to this file is the spec for the
+// Redis store's Lua script.
+import type { RateWindow, ReasonCode } from '@tollgate/policy/schema';
+
+export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'unpaid' | 'canceled' | 'incomplete' | 'paused';
+
+/** One account: a consumer (or an IP / header / credential identity without a consumer). */
+export interface AccountState {
+  readonly plan?: string;
+  readonly status?: SubscriptionStatus;
+  /** Epoch ms up to which the subscription is paid. */
+  readonly paidThrough?: number;
+  /** Epoch ms of the subscription start: anchors `anchor: subscription` billing periods. */
+  readonly periodAnchor?: number;
+  /** Prepaid credit balance in cost units; never below zero. */
+  readonly credits: number;
+}
+
+/** `null` clears a field; an absent member leaves it as it is. */
+export interface AccountPatch {
+  readonly plan?: string | null;
+  readonly status?: SubscriptionStatus | null;
+  readonly paidThrough?: number | null;
+  readonly periodAnchor?: number | null;
+}
+
+export interface WindowRule {
+  readonly name: RateWindow;
+  readonly limit: number;
+  /** Window length: second 1000, minute 60000, hour 3600000, day 86400000. */
+  readonly ms: number;
+  readonly sliding: boolean;
+}
+
+export type QuotaUnit = 'requests' | 'units';
+
+export interface QuotaRule {
+  /** requests: each admitted request adds 1; units: it adds the request's cost. */
+  readonly unit: QuotaUnit;
+  readonly limit: number;
+  readonly per: 'day' | 'month';
+  /** subscription: periods start at the account's periodAnchor (calendar when it has none). */
+  readonly anchor: 'calendar' | 'subscription';
+}
+
+export type OverageMode = 'block' | 'credits' | 'bill';
+
+/** What one plan means for this route and method. */
+export type PlanRule =
+  | { readonly kind: 'deny'; readonly reason: 'plan-upgrade-required' | 'not-entitled' }
+  | {
+      readonly kind: 'check';
+      readonly windows: readonly WindowRule[];
+      readonly quotas: readonly QuotaRule[];
+      /** Every request draws its cost from credits. */
+      readonly credits: boolean;
+      readonly overage: OverageMode;
+    };
+
+/** Caller-independent part of an admission: compiled once per (policy, route, method), immutable. */
+export interface RouteRules {
+  /** Namespace of this policy's counters. */
+  readonly policy: string;
+  /** Cost units of one request on this route and method. */
+  readonly cost: number;
+  /** Present when a subscription is required. */
+  readonly subscription?: { readonly statuses: readonly SubscriptionStatus[]; readonly graceMs: number };
+  readonly plans: Readonly<Record<string, PlanRule>>;
+  /** The rule for an account whose plan resolves to none of `plans`. */
+  readonly noPlan: PlanRule;
+}
+
+export interface Admission {
+  /** Account id: the record read and the Redis Cluster hash tag of every key touched. */
+  readonly account: string;
+  /** Rate-window counters are per account and scope ('' = the account itself; else e.g. a credential id). */
+  readonly scope: string;
+  /** The plan when the account has none of its own (static consumer plan, else the policy default). */
+  readonly fallbackPlan?: string;
+  readonly now: number;
+  readonly rules: RouteRules;
+  /** When set, what is consumed is recorded under this key so `release` can give it back. */
+  readonly holdKey?: string;
+}
+
+export type AdmissionOutcome = 'allowed' | Exclude<ReasonCode, 'unauthenticated' | 'payment-invalid' | 'store-unavailable'>;
+
+export interface WindowState {
+  readonly name: RateWindow;
+  readonly limit: number;
+  /** Left after this decision (after consuming when allowed), ≥ 0. */
+  readonly remaining: number;
+  /** Ms until the window frees capacity again (fixed: its end; sliding: one window length ahead at most). */
+  readonly resetMs: number;
+}
+
+export interface QuotaState {
+  readonly unit: QuotaUnit;
+  readonly limit: number;
+  readonly used: number;
+  /** Epoch ms at which the current billing period ends. */
+  readonly resetAt: number;
+}
+
+export interface AdmissionResult {
+  readonly outcome: AdmissionOutcome;
+  /** The plan that applied; absent when the account resolved to no plan. */
+  readonly plan?: string;
+  /** The account after the decision. */
+  readonly account: AccountState;
+  /** One per window rule of the applied plan, in rule order (empty when the plan rule denies or no plan). */
+  readonly windows: readonly WindowState[];
+  /** One per quota rule of the applied plan, in rule order. */
+  readonly quotas: readonly QuotaState[];
+  /** rate-limited only: ms until every violated window admits the request. */
+  readonly retryAfterMs?: number;
+  /** Names of the violated windows (rate-limited) or quota units (quota-exhausted). */
+  readonly violated: readonly string[];
+  /** Credits taken by this decision. */
+  readonly charged: number;
+  /** Units counted as billable overage by this decision. */
+  readonly overage: number;
+}
+
+export type CreditOperation = 'grant' | 'debit' | 'refund';
+
+export type CreditResult =
+  | { readonly kind: 'applied'; readonly balance: number }
+  /** The key was used before for the same operation and amount: nothing changed. */
+  | { readonly kind: 'duplicate'; readonly balance: number }
+  /** The key was used before for a different operation or amount: nothing changed. */
+  | { readonly kind: 'conflict'; readonly balance: number }
+  /** debit only: the balance is below the amount; nothing changed. */
+  | { readonly kind: 'insufficient'; readonly balance: number };
+
+export interface CreditChange {
+  readonly operation: CreditOperation;
+  /** Positive integer cost units. */
+  readonly amount: number;
+  /** Idempotency key, required for debit and refund. */
+  readonly key?: string;
+  readonly now: number;
+}
+
+export type ReleaseResult = { readonly kind: 'released'; readonly credits: number } | { readonly kind: 'nothing-held' };
+
+export type Awaitable<T> = T | Promise<T>;
+
+export interface Store {
+  /** memory | redis | redis-cluster: shown in errors and logs. */
+  readonly kind: string;
+  /** One decision's check-and-update, atomic. */
+  admit(admission: Admission): Awaitable<AdmissionResult>;
+  /** Gives back what the admission held under `holdKey` (credits and quota units, not rate windows); once. */
+  release(account: string, holdKey: string, now: number): Awaitable<ReleaseResult>;
+  getAccount(account: string): Awaitable<AccountState>;
+  updateAccount(account: string, patch: AccountPatch): Awaitable<AccountState>;
+  changeCredits(account: string, change: CreditChange): Awaitable<CreditResult>;
+  close(): Promise<void>;
+}
+
+/** How long idempotency keys of credit operations are remembered. */
+export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
+/** How long an admission's hold can be released (the upstream must have answered by then). */
+export const HOLD_TTL_MS = 3600 * 1000;

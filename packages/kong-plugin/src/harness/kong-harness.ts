@@ -1,0 +1,156 @@
+// Plays Kong's side of one external plugin: discovery, the plugin server process, N workers with
+// their own instance caches, the access phase with Kong's delayed-response exit, the upstream
+// call, then the log phase after the response (Kong runs it in a timer, against a snapshot).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KongPdk } from './kong-pdk.js';
+import { KongRequest, type ClientRequest, type KongRoute, type UpstreamRequest } from './kong-request.js';
+import { KongWorker, type EventResult, type EventTrace, type PluginRow } from './kong-worker.js';
+import { PluginServerProcess, queryPluginInfo, type PluginInfo } from './plugin-server.js';
+import { RpcClient } from './rpc-client.js';
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export type Upstream = (request: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
+
+export interface KongResponse {
+  readonly status: number;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  readonly body: string;
+  /** exit: a plugin answered; upstream: proxied; error: Kong's own 500. */
+  readonly source: 'exit' | 'upstream' | 'error';
+  /** What reached the upstream, when the request was proxied. */
+  readonly upstream?: UpstreamRequest;
+  readonly access: EventTrace & { readonly result: EventResult };
+  /** The log phase, which runs after the response (see KongHarness.settled). */
+  readonly log: Promise<(EventTrace & { readonly result: EventResult }) | undefined>;
+  /** kong.log.* lines and Kong's own error lines for this request. */
+  readonly logs: readonly string[];
+}
+
+export interface KongHarnessOptions {
+  /** A directory holding only the plugin module (Kong 3.9+: one plugin per plugin server). */
+  readonly pluginsDir: string;
+  readonly workers?: number;
+  /** oss: HandleEvent/Step failures proxy on (Kong OSS); enterprise: they answer 500 (EE ≥ 3.14). */
+  readonly failureModel?: 'oss' | 'enterprise';
+  /** The plugin server's whole environment (nginx clears the workers' environment). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly upstream?: Upstream;
+}
+
+export interface RequestOptions {
+  readonly worker?: number;
+  readonly route?: KongRoute;
+  readonly upstream?: Upstream;
+}
+
+const UNEXPECTED = JSON.stringify({ message: 'An unexpected error occurred' });
+
+export const echoUpstream: Upstream = (request) => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(request),
+});
+
+export class KongHarness {
+  readonly #workers: KongWorker[];
+  readonly #pending = new Set<Promise<unknown>>();
+  #nextWorker = 0;
+  #seq = 0;
+
+  private constructor(
+    readonly info: PluginInfo,
+    readonly server: PluginServerProcess,
+    private readonly rpc: RpcClient,
+    private readonly options: KongHarnessOptions,
+    private readonly prefix: string,
+  ) {
+    this.#workers = Array.from({ length: options.workers ?? 2 }, (_, index) => new KongWorker(index, rpc));
+  }
+
+  static async start(options: KongHarnessOptions): Promise<KongHarness> {
+    const info = await queryPluginInfo(options.pluginsDir);
+    const prefix = mkdtempSync(join(tmpdir(), 'kong-prefix-'));
+    const server = new PluginServerProcess({ pluginsDir: options.pluginsDir, name: info.Name, prefix, env: options.env ?? {} });
+    await server.start();
+    return new KongHarness(info, server, new RpcClient(server.socketPath), options, prefix);
+  }
+
+  /** A plugin row for this plugin; each call is a config change (a new __seq__). */
+  plugin(config: Readonly<Record<string, unknown>>, scope: { id?: string; routeId?: string; serviceId?: string } = {}): PluginRow {
+    this.#seq += 1;
+    return { id: scope.id ?? 'a0c7e1a2-0000-4000-8000-000000000001', name: this.info.Name, config, seq: this.#seq, ...scope };
+  }
+
+  async request(client: ClientRequest, row: PluginRow, options: RequestOptions = {}): Promise<KongResponse> {
+    const worker = this.#pick(options.worker);
+    const request = new KongRequest(client, options.route ?? { id: row.routeId ?? 'route-0' });
+    const pdk = new KongPdk(request, 'access');
+    const access = await this.#event(worker, row, 'access', pdk);
+    const answered = await this.#answer(request, access.result, options.upstream ?? this.options.upstream ?? echoUpstream);
+    const log = this.info.Phases.includes('log') ? this.#logPhase(worker, row, request, answered.status, pdk.logs) : Promise.resolve(undefined);
+    return { ...answered, access, log, logs: pdk.logs };
+  }
+
+  /** Resolves when every log phase started so far has finished. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    this.rpc.close();
+    await this.server.stop();
+    rmSync(this.prefix, { recursive: true, force: true });
+  }
+
+  async #answer(request: KongRequest, result: EventResult, upstream: Upstream): Promise<Omit<KongResponse, 'access' | 'log' | 'logs'>> {
+    if (result.kind === 'exit' && request.exit) {
+      const { status, body, headers } = request.exit;
+      return { status, body, headers, source: 'exit' };
+    }
+    if (result.kind === 'lua-error' || result.kind === 'start-failed' || (result.kind === 'rpc-error' && this.options.failureModel === 'enterprise')) {
+      return { status: 500, body: UNEXPECTED, headers: { 'content-type': ['application/json; charset=utf-8'] }, source: 'error' };
+    }
+    const sent = request.upstream();
+    const response = await upstream(sent);
+    const headers = new Map<string, string[]>(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), [value]]));
+    for (const [name, values] of request.responseHeaders) headers.set(name, values);
+    return { status: response.status, body: response.body ?? '', headers: Object.fromEntries(headers), source: 'upstream', upstream: sent };
+  }
+
+  #logPhase(worker: KongWorker, row: PluginRow, request: KongRequest, status: number, logs: string[]) {
+    const snapshot = { status, responseHeaders: new Map(request.responseHeaders) };
+    const pdk = new KongPdk(request, 'log', snapshot);
+    const done = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#event(worker, row, 'log', pdk))
+      .finally(() => {
+        logs.push(...pdk.logs);
+        this.#pending.delete(done);
+      });
+    this.#pending.add(done);
+    return done;
+  }
+
+  async #event(worker: KongWorker, row: PluginRow, phase: string, pdk: KongPdk) {
+    const { result, trace } = await worker.handleEvent(row, phase, pdk, () => {
+      for (const each of this.#workers) each.resetInstances();
+    });
+    if (result.kind !== 'ret' && result.kind !== 'exit') pdk.logs.push(`[err] ${phase}: ${result.kind}: ${result.message}`);
+    return { ...trace, result };
+  }
+
+  #pick(index: number | undefined): KongWorker {
+    this.#nextWorker = (index ?? this.#nextWorker + 1) % this.#workers.length;
+    const worker = this.#workers[this.#nextWorker];
+    if (!worker) throw new Error('the harness needs at least one worker');
+    return worker;
+  }
+}

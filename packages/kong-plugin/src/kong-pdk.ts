@@ -1,0 +1,53 @@
+// The few PDK calls the plugin makes, typed as they really arrive over the bridge (kong-pdk's
+// bundled typings are wrong for several: get_headers is a multimap, get_consumer an object, exit
+// takes a string body). Each call is one IPC round trip to Kong.
+
+export type Multimap = Readonly<Record<string, readonly string[]>>;
+
+export interface KongConsumerEntity {
+  readonly id?: string;
+  readonly username?: string;
+  readonly custom_id?: string;
+}
+
+export interface KongCredentialEntity {
+  readonly id?: string;
+}
+
+export interface KongPdk {
+  readonly request: {
+    getHeaders(): Promise<Multimap | undefined>;
+    getScheme(): Promise<string | undefined>;
+  };
+  readonly nginx: {
+    getVar(name: string): Promise<string | undefined>;
+  };
+  readonly client: {
+    getConsumer(): Promise<KongConsumerEntity | undefined>;
+    getCredential(): Promise<KongCredentialEntity | undefined>;
+    getForwardedIp(): Promise<string | undefined>;
+  };
+  readonly response: {
+    /** Never returns a value: Kong stops the handler; write `await kong.response.exit(…); return;`. */
+    exit(status: number, body: string, headers: Readonly<Record<string, string>>): Promise<void>;
+    setHeaders(headers: Readonly<Record<string, string>>): Promise<void>;
+    getStatus(): Promise<number | undefined>;
+  };
+  readonly service: {
+    readonly request: {
+      /** An empty array clears the header (ngx.req.set_header semantics). */
+      setHeaders(headers: Readonly<Record<string, string | readonly string[]>>): Promise<void>;
+      setPath(path: string): Promise<void>;
+      setRawQuery(query: string): Promise<void>;
+    };
+  };
+  readonly ctx: {
+    readonly shared: {
+      get(key: string): Promise<unknown>;
+      set(key: string, value: string): Promise<void>;
+    };
+  };
+  readonly log: {
+    err(...message: string[]): Promise<void>;
+  };
+}

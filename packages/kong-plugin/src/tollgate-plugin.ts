@@ -1,0 +1,74 @@
+// The kong-pdk plugin class: one instance per StartInstance (per config and nginx worker), so the
+// constructor only looks up the engine the shared runtime compiled for this config; stores and
+// their connections live in the runtime, shared by every instance and reused across config changes.
+import { createRuntime, type Engine, type Runtime } from '@tollgate/engine';
+import { applyAllow, applyDeny } from './apply-decision.js';
+import type { KongPdk } from './kong-pdk.js';
+import { gatherFacts, planFacts, type FactPlan } from './request-facts.js';
+
+/** The plugin entry's config as Kong hands it over (plus Kong's __plugin_id, __seq__, … keys). */
+export interface PluginConfig {
+  readonly policy?: unknown;
+  readonly route?: unknown;
+}
+
+export class InvalidPluginConfigError extends Error {
+  override readonly name = 'InvalidPluginConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`tollgate: invalid plugin config (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`);
+  }
+}
+
+const FOLLOW_UP_KEY = 'tollgate.follow-up';
+
+let runtime: Runtime | undefined;
+// Follow-ups handed out and not yet completed, across all instances: while none is outstanding
+// the log phase answers without a single PDK call.
+let outstanding = 0;
+
+// Created on first use, not at load: the query command (--dump-all-plugins) loads this module too
+// and must exit at once, with nothing but JSON on stdout.
+function sharedRuntime(): Runtime {
+  runtime ??= createRuntime({ env: process.env });
+  return runtime;
+}
+
+export class Plugin {
+  readonly #engine: Engine;
+  readonly #plan: FactPlan;
+
+  constructor(config: PluginConfig) {
+    const problems: string[] = [];
+    if (typeof config.policy !== 'string') problems.push('/policy: must be a string (the EngineConfig JSON emitted by tollgate compile)');
+    if (config.route !== undefined && config.route !== null && typeof config.route !== 'string') problems.push('/route: must be a string');
+    const compiled = typeof config.policy === 'string' ? sharedRuntime().engineFor(config.policy) : undefined;
+    if (compiled && !compiled.ok) problems.push(...compiled.errors.map((e) => `policy${e.startsWith('/') ? e : `: ${e}`}`));
+    if (!compiled?.ok || problems.length > 0) throw new InvalidPluginConfigError(problems);
+    this.#engine = compiled.engine;
+    this.#plan = planFacts(compiled.engine.config, typeof config.route === 'string' ? config.route : undefined);
+  }
+
+  async access(kong: KongPdk): Promise<void> {
+    const { facts, rawQuery } = await gatherFacts(kong, this.#plan);
+    const decision = await this.#engine.decide(facts);
+    if (decision.kind === 'deny') {
+      await applyDeny(kong, decision);
+      return;
+    }
+    await applyAllow(kong, decision, rawQuery);
+    if (decision.followUp) {
+      await kong.ctx.shared.set(FOLLOW_UP_KEY, decision.followUp.id);
+      outstanding += 1;
+    }
+  }
+
+  async log(kong: KongPdk): Promise<void> {
+    if (outstanding === 0) return;
+    const id = await kong.ctx.shared.get(FOLLOW_UP_KEY);
+    if (typeof id !== 'string') return;
+    outstanding = Math.max(0, outstanding - 1);
+    const status = (await kong.response.getStatus()) ?? 0;
+    const result = await this.#engine.complete({ id }, status);
+    if (result.kind === 'failed') await kong.log.err(`tollgate: follow-up after status ${String(status)} failed: ${result.error}`);
+  }
+}

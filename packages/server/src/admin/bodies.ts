@@ -1,0 +1,62 @@
+// Request bodies of the admin API, checked by hand so each problem reads as one plain sentence;
+// every problem is reported at once.
+import type { CreditOperation } from '@tollgate/engine';
+
+export interface PlanBody {
+  readonly plan: string | null;
+}
+export interface StatusBody {
+  readonly status: string;
+  readonly paidThrough?: number | null;
+  readonly periodAnchor?: number | null;
+}
+export interface CreditBody {
+  readonly amount: number;
+}
+
+export type BodyParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
+
+export const CREDIT_OPERATIONS: readonly CreditOperation[] = ['grant', 'debit', 'refund'];
+
+export function parsePlanBody(value: unknown): BodyParse<PlanBody> {
+  return checked(value, ['plan'], (body, errors) => {
+    const { plan } = body;
+    if (plan !== null && (typeof plan !== 'string' || plan === '')) errors.push('plan must be a plan name, or null to clear it');
+    return { plan: plan as string | null };
+  });
+}
+
+export function parseStatusBody(value: unknown): BodyParse<StatusBody> {
+  return checked(value, ['status', 'paidThrough', 'periodAnchor'], (body, errors) => {
+    if (typeof body.status !== 'string') errors.push('status must be a string');
+    const instant = (name: 'paidThrough' | 'periodAnchor'): { [k: string]: number | null } => {
+      const raw = body[name];
+      if (raw === undefined) return {};
+      if (raw === null) return { [name]: null };
+      const ms = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? Date.parse(raw) : Number.NaN;
+      if (Number.isNaN(ms)) {
+        errors.push(`${name} must be an ISO 8601 instant (e.g. 2026-01-31T00:00:00Z) or null`);
+        return {};
+      }
+      return { [name]: ms };
+    };
+    return { status: body.status as string, ...instant('paidThrough'), ...instant('periodAnchor') };
+  });
+}
+
+export function parseCreditBody(value: unknown): BodyParse<CreditBody> {
+  return checked(value, ['amount'], (body, errors) => {
+    if (!Number.isSafeInteger(body.amount) || (body.amount as number) <= 0) errors.push('amount must be a positive integer');
+    return { amount: body.amount as number };
+  });
+}
+
+function checked<T>(value: unknown, members: readonly string[], read: (body: Readonly<Record<string, unknown>>, errors: string[]) => T): BodyParse<T> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, errors: ['the body must be a JSON object'] };
+  const body = value as Record<string, unknown>;
+  const errors = Object.keys(body)
+    .filter((name) => !members.includes(name))
+    .map((name) => `unknown member "${name}" (allowed: ${members.join(', ')})`);
+  const parsed = read(body, errors);
+  return errors.length === 0 ? { ok: true, value: parsed } : { ok: false, errors };
+}

@@ -1,0 +1,104 @@
+// Runs every conformance vector through the engine, against every store. A Redis store joins by
+// adding a row to STORES.
+import { describe, expect, it } from 'vitest';
+import {
+  createAccounts,
+  createEngine,
+  createMemoryStore,
+  ManualClock,
+  type Decision,
+  type Engine,
+  type Store,
+  type UpstreamRewrite,
+} from '../packages/engine/src/index.js';
+import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
+import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
+import { redisStoresUnderTest } from './support/redis.js';
+
+interface StoreUnderTest {
+  readonly name: string;
+  create(): Promise<Store> | Store;
+}
+
+const STORES: StoreUnderTest[] = [{ name: 'memory', create: () => createMemoryStore() }, ...redisStoresUnderTest()];
+
+const vectors = loadVectors();
+
+describe('conformance vectors', () => {
+  it('has at least 40 vectors with unique names', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(vectors.map((v) => v.name)).size).toBe(vectors.length);
+  });
+});
+
+describe.each(STORES)('conformance vectors on the $name store', (storeUnderTest) => {
+  it.each(vectors.map((v) => [v.file, v] as const))('%s', async (_file, vector) => {
+    const store = await storeUnderTest.create();
+    try {
+      await runVector(vector, store);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+async function runVector(vector: Vector, realStore: Store): Promise<void> {
+  const clock = new ManualClock(vector.start);
+  const store = vector.storeUnreachable ? unreachableStore() : realStore;
+  const accounts = createAccounts(realStore, clock);
+  for (const [id, seed] of Object.entries(vector.accounts)) {
+    if (seed.plan !== undefined) await accounts.setPlan(id, seed.plan);
+    if (seed.status !== undefined) await accounts.setStatus(id, seed.status, seed.paidThrough === undefined ? {} : { paidThrough: seed.paidThrough });
+    if (seed.periodAnchor !== undefined) await realStore.updateAccount(id, { periodAnchor: seed.periodAnchor });
+    if (seed.credits !== undefined && seed.credits > 0) await accounts.changeCredits(id, 'grant', seed.credits);
+  }
+  const compiled = createEngine(vector.config, store, clock);
+  if (!compiled.ok) throw new Error(`${vector.file}: ${compiled.errors.join('; ')}`);
+  const engine = compiled.engine;
+
+  for (const step of vector.steps) {
+    clock.advance(step.advance);
+    for (let n = 1; n <= step.repeat; n++) {
+      const where = step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where;
+      let problems: string[];
+      if (step.request !== undefined) {
+        const observed = await send(engine, step.request, step.upstreamStatus);
+        problems = compareResponse(step.expect, observed);
+      } else if (step.op !== undefined) {
+        const op = step.op;
+        const outcome =
+          op.kind === 'set-plan'
+            ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
+            : op.kind === 'set-status'
+              ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
+              : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
+        problems = [
+          ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
+          ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${outcome.balance}, expected ${step.expect.balance}`]),
+        ];
+      } else {
+        problems = ['step has neither request nor op'];
+      }
+      for (const [id, members] of Object.entries(step.state ?? {})) problems.push(...subsetProblems(`state ${id}`, members, await realStore.getAccount(id)));
+      expect(problems, where).toEqual([]);
+    }
+  }
+}
+
+async function send(engine: Engine, request: VectorRequest, upstreamStatus: number): Promise<ObservedResponse> {
+  const decision: Decision = await engine.decide(factsOf(request));
+  if (decision.kind === 'deny') return { status: decision.status, headers: decision.headers, body: decision.body };
+  if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
+  return { status: upstreamStatus, headers: decision.responseHeaders, body: '', upstream: proxied(request, decision.upstream) };
+}
+
+/** What the upstream receives once a gateway applied the rewrite: removals first, then sets. */
+function proxied(request: VectorRequest, rewrite: UpstreamRewrite): NonNullable<ObservedResponse['upstream']> {
+  const headers = new Map(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const name of rewrite.removeHeaders) headers.delete(name.toLowerCase());
+  for (const [name, value] of Object.entries(rewrite.setHeaders)) headers.set(name.toLowerCase(), value);
+  const query = new Map(Object.entries(request.query ?? {}));
+  for (const name of rewrite.removeQuery) query.delete(name);
+  for (const [name, value] of Object.entries(rewrite.setQuery)) query.set(name, value);
+  return { headers: Object.fromEntries(headers), query: Object.fromEntries(query), path: rewrite.path ?? request.path };
+}

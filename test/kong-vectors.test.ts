@@ -1,0 +1,207 @@
+// Every engine conformance vector through the real kong-js-pluginserver running the bundled
+// Tollgate plugin, driven by the Kong-side harness exactly as Kong would: each response must meet
+// the vector's expectations AND equal what the engine decides in-process for the same request at
+// the same time, and the account state must match. One plugin server serves all vectors (as one
+// Kong node serves many policies); each vector gets its own store.keyPrefix so their states stay
+// apart, and the server's clock is pinned through the test-only clock file.
+//
+// Vectors that need no account access run on the memory store inside the plugin server. The rest
+// (seeded accounts, account operations, state checks, an unreachable store) run on Redis, which
+// this test reaches too: it seeds and inspects the plugin's accounts, and a reference engine on its
+// own key prefix gets the same seeds and operations.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createAccounts,
+  createEngine,
+  createMemoryStore,
+  ManualClock,
+  STORE_FACTORIES,
+  TEST_CLOCK_ENV,
+  type Accounts,
+  type EngineConfig,
+  type Store,
+} from '../packages/engine/src/index.js';
+import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
+import type { ClientRequest, KongResponse } from '../packages/kong-plugin/src/harness/index.js';
+import { startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
+import { freePort, RedisServer, redisSkipReason } from './support/redis.js';
+import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest, type VectorStep } from './support/vectors.js';
+
+const vectors = loadVectors();
+const needsSharedStore = (v: Vector) => Object.keys(v.accounts).length > 0 || v.steps.some((s) => s.op !== undefined || s.state !== undefined) || v.storeUnreachable;
+// Every vector's config passes parseEngineConfig (test/engine-vectors-config.test.ts), so all of
+// them run through Kong.
+const onMemory = vectors.filter((v) => !needsSharedStore(v));
+const onRedis = vectors.filter((v) => needsSharedStore(v));
+const redisReason = redisSkipReason() ?? (STORE_FACTORIES.redis === undefined ? 'the redis store is not registered in STORE_FACTORIES' : undefined);
+
+const REDIS_ENV = 'TOLLGATE_REDIS_URL';
+const DEAD_REDIS_ENV = 'TOLLGATE_DEAD_REDIS_URL';
+
+let dir: string;
+let clockFile: string;
+let redis: RedisServer | undefined;
+let deadRedisUrl: string;
+let t: TollgateKong;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kong-vectors-'));
+  clockFile = join(dir, 'clock');
+  writeFileSync(clockFile, String(Date.now()));
+  if (redisReason === undefined) redis = await RedisServer.start();
+  deadRedisUrl = `redis://127.0.0.1:${await freePort()}`;
+  t = await startTollgateKong({ workers: 2, env: { [TEST_CLOCK_ENV]: clockFile, [REDIS_ENV]: redis?.url ?? '', [DEAD_REDIS_ENV]: deadRedisUrl } });
+});
+afterAll(async () => {
+  await t.close();
+  await redis?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('conformance vectors through kong-js-pluginserver', () => {
+  it('covers every vector', () => {
+    expect(onMemory.length + onRedis.length).toBe(vectors.length);
+    expect(onMemory.length).toBeGreaterThan(0);
+  });
+});
+
+describe('on the memory store inside the plugin server', () => {
+  it.each(onMemory.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
+    const config: EngineConfig = { ...vector.config, store: { kind: 'memory', keyPrefix: `m${index}` } };
+    const clock = new ManualClock(vector.start);
+    await runVector(vector, config, clock, createMemoryStore(), undefined);
+  });
+});
+
+describe.skipIf(redisReason !== undefined)(redisReason === undefined ? 'on the Redis store' : `on the Redis store — SKIPPED: ${redisReason}`, () => {
+  it.each(onRedis.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
+    const prefix = `r${index}`;
+    const url = { env: vector.storeUnreachable ? DEAD_REDIS_ENV : REDIS_ENV };
+    // A generous timeout: on a loaded test machine the default 50 ms would turn Redis latency into
+    // fail-open decisions that no vector expects.
+    const store = { ...vector.config.store, kind: 'redis', url, keyPrefix: prefix, timeoutMs: vector.config.store.timeoutMs ?? 2000 } as const;
+    const config: EngineConfig = { ...vector.config, store };
+    const clock = new ManualClock(vector.start);
+    const pluginStore = redisStore(prefix);
+    const referenceStore = redisStore(`${prefix}-ref`);
+    try {
+      const plugin = createAccounts(pluginStore, clock);
+      const reference = createAccounts(referenceStore, clock);
+      await seed(plugin, pluginStore, vector);
+      await seed(reference, referenceStore, vector);
+      const engineStore = vector.storeUnreachable ? unreachableStore() : referenceStore;
+      await runVector(vector, config, clock, engineStore, { plugin, reference, pluginStore });
+    } finally {
+      await pluginStore.close();
+      await referenceStore.close();
+    }
+  });
+});
+
+function redisStore(keyPrefix: string): Store {
+  const store = STORE_FACTORIES.redis?.({ kind: 'redis', url: redis?.url ?? '', keyPrefix, timeoutMs: 1000 });
+  if (store === undefined) throw new Error('no redis store');
+  return store;
+}
+
+async function seed(accounts: Accounts, store: Store, vector: Vector): Promise<void> {
+  for (const [id, account] of Object.entries(vector.accounts)) {
+    if (account.plan !== undefined) await accounts.setPlan(id, account.plan);
+    if (account.status !== undefined) await accounts.setStatus(id, account.status, account.paidThrough === undefined ? {} : { paidThrough: account.paidThrough });
+    if (account.periodAnchor !== undefined) await store.updateAccount(id, { periodAnchor: account.periodAnchor });
+    if (account.credits !== undefined && account.credits > 0) await accounts.changeCredits(id, 'grant', account.credits);
+  }
+}
+
+interface Shared {
+  readonly plugin: Accounts;
+  readonly reference: Accounts;
+  readonly pluginStore: Store;
+}
+
+async function runVector(vector: Vector, config: EngineConfig, clock: ManualClock, engineStore: Store, shared: Shared | undefined): Promise<void> {
+  const row = t.row(config);
+  const compiled = createEngine(config, engineStore, clock);
+  if (!compiled.ok) throw new Error(compiled.errors.join('; '));
+  const engine = compiled.engine;
+  for (const step of vector.steps) {
+    clock.advance(step.advance);
+    writeFileSync(clockFile, String(clock.now()));
+    for (let n = 1; n <= step.repeat; n++) {
+      const where = step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where;
+      if (step.request !== undefined) {
+        const response = await t.kong.request(clientRequest(step.request), row, { upstream: () => ({ status: step.upstreamStatus }) });
+        await response.log;
+        const viaKong = observe(response);
+        const decision = await engine.decide(factsOf(step.request));
+        if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, step.upstreamStatus);
+        const inProcess: ObservedResponse =
+          decision.kind === 'deny' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
+        expect(compareResponse(step.expect, viaKong), `${where}: expectations (${JSON.stringify(response.access.result)})`).toEqual([]);
+        expect(comparable(viaKong), `${where}: Kong vs engine`).toEqual(comparable(inProcess));
+        expect(response.access.result.kind, `${where}: access phase`).toMatch(/^(ret|exit)$/);
+      } else if (shared !== undefined) {
+        expect(await operation(shared.plugin, step), `${where}: operation`).toEqual([]);
+        await operation(shared.reference, step);
+      }
+      if (shared !== undefined) {
+        for (const [id, members] of Object.entries(step.state ?? {})) {
+          expect(subsetProblems(`state ${id}`, members, await shared.pluginStore.getAccount(id)), `${where}: state`).toEqual([]);
+        }
+      }
+    }
+  }
+  await t.kong.settled();
+}
+
+async function operation(accounts: Accounts, step: VectorStep): Promise<string[]> {
+  const op = step.op;
+  if (op === undefined) return ['not an operation step'];
+  const outcome =
+    op.kind === 'set-plan'
+      ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
+      : op.kind === 'set-status'
+        ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
+        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
+  return [
+    ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
+    ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${String(outcome.balance)}, expected ${step.expect.balance}`]),
+  ];
+}
+
+/** A vector request as a client plus key-auth would present it to Kong. */
+function clientRequest(request: VectorRequest): ClientRequest {
+  const headers: Record<string, string> = { ...request.headers };
+  if (request.host !== undefined) headers.Host = request.host;
+  if (request.requestId !== undefined) headers['X-Request-Id'] = request.requestId;
+  const consumerId = `id-${request.consumer ?? ''}`;
+  return {
+    method: request.method,
+    path: request.path,
+    query: new URLSearchParams(request.query ?? {}).toString(),
+    headers,
+    clientIp: request.ip ?? '203.0.113.7',
+    ...(request.consumer === undefined ? {} : { consumer: { id: consumerId, username: request.consumer } }),
+    ...(request.credential === undefined ? {} : { credential: { id: request.credential, consumer: { id: consumerId } } }),
+  };
+}
+
+function observe(response: KongResponse): ObservedResponse {
+  const headers = joined(response.headers);
+  const upstream = response.upstream;
+  if (upstream === undefined) return { status: response.status, headers, body: response.body };
+  const query = Object.fromEntries([...new URLSearchParams(upstream.query)].reverse());
+  return { status: response.status, headers, body: '', upstream: { headers: joined(upstream.headers), query, path: upstream.path } };
+}
+
+function joined(headers: Readonly<Record<string, readonly string[]>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, values]) => [name, values.join(', ')]));
+}
+
+/** Status, body and the decision's response headers; names compared case-insensitively (Kong lower-cases them here). */
+function comparable(observed: ObservedResponse): { status: number; body: string; headers: Record<string, string> } {
+  const headers = Object.entries(observed.headers).map(([k, v]) => [k.toLowerCase(), v] as const);
+  return { status: observed.status, body: observed.body, headers: Object.fromEntries(headers.sort(([a], [b]) => a.localeCompare(b))) };
+}

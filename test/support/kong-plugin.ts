@@ -1,0 +1,35 @@
+// The Tollgate Kong plugin, bundled fresh from source for a test file, behind the Kong-side
+// harness; plus the mapping from a conformance-vector request to what key-auth hands Kong.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EngineConfig } from '../../packages/engine/src/index.js';
+import { bundlePlugin } from '../../packages/kong-plugin/scripts/bundle.mjs';
+import { KongHarness, type ClientRequest, type KongHarnessOptions, type PluginRow } from '../../packages/kong-plugin/src/harness/index.js';
+
+export interface TollgateKong {
+  readonly kong: KongHarness;
+  /** A plugin row carrying this EngineConfig (a new __seq__ each call). */
+  row(config: EngineConfig, extra?: Record<string, unknown>): PluginRow;
+  close(): Promise<void>;
+}
+
+export async function startTollgateKong(options: Omit<KongHarnessOptions, 'pluginsDir'> = {}): Promise<TollgateKong> {
+  const buildDir = mkdtempSync(join(tmpdir(), 'tollgate-kong-bundle-'));
+  const pluginsDir = await bundlePlugin(buildDir);
+  const kong = await KongHarness.start({ ...options, pluginsDir });
+  return {
+    kong,
+    row: (config, extra = {}) => kong.plugin({ policy: JSON.stringify(config), route: null, ...extra }),
+    async close() {
+      await kong.close();
+      rmSync(buildDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A client request after key-auth authenticated `username` (consumer id derived from it). */
+export function authenticated(request: Omit<ClientRequest, 'consumer' | 'credential'>, username: string, credentialId = `cred-${username}`): ClientRequest {
+  const id = `consumer-${username}`;
+  return { ...request, consumer: { id, username }, credential: { id: credentialId, consumer: { id } } };
+}

@@ -1,0 +1,20 @@
+// Runs the local x402 facilitator as its own process (what tests point a gateway's x402 offer at):
+//   node <bundle> [--port 0] [--host 127.0.0.1] [--network eip155:84532]…
+// Prints one JSON line {"url": "http://127.0.0.1:PORT"} on stdout once listening; exits on SIGTERM.
+import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { createFacilitator, createFacilitatorServer } from './x402-facilitator.js';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, network: { type: 'string', multiple: true } },
+  strict: true,
+});
+const server = createFacilitatorServer(createFacilitator(values.network === undefined ? {} : { networks: values.network }));
+server.listen(Number(values.port), values.host, () => {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ url: `http://${values.host}:${port}` })}\n`);
+});
+process.once('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});

@@ -1,0 +1,76 @@
+// Starts the local x402 facilitator as a child process, from a bundle built fresh from source
+// (one per test file), and hands back its URL once it listens.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
+import type { Settlement } from './x402-facilitator.js';
+
+export interface FacilitatorProcess {
+  readonly url: string;
+  /** What the facilitator settled so far (GET /settlements). */
+  settlements(): Promise<Settlement[]>;
+  stop(): Promise<void>;
+}
+
+let bundled: Promise<string> | undefined;
+let bundleDir: string | undefined;
+
+function facilitatorBundle(): Promise<string> {
+  if (bundled === undefined) {
+    bundleDir = mkdtempSync(join(tmpdir(), 'tollgate-x402-facilitator-'));
+    const outfile = join(bundleDir, 'facilitator.mjs');
+    bundled = build({
+      entryPoints: [join(import.meta.dirname, 'x402-facilitator-main.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+      // Some dependencies are CommonJS that `require` Node built-ins.
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    }).then(() => outfile);
+  }
+  return bundled;
+}
+
+export function removeFacilitatorBundle(): void {
+  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
+  bundled = undefined;
+  bundleDir = undefined;
+}
+
+export async function startFacilitatorProcess(options: { readonly networks?: readonly string[] } = {}): Promise<FacilitatorProcess> {
+  const entry = await facilitatorBundle();
+  const args = [entry, ...(options.networks ?? []).flatMap((n) => ['--network', n])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`facilitator did not start within 10 s: ${stderr}`)); }, 10_000);
+    void exited.then(() => { reject(new Error(`facilitator exited before listening: ${stderr}`)); });
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+  }).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
+  return {
+    url,
+    settlements: async () => (await (await fetch(`${url}/settlements`)).json()) as Settlement[],
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -17,6 +17,7 @@ import {
 } from '@tollgate/engine';
 import { loadProject, type Store as StoreBlock } from '@tollgate/policy';
 import { CliError, type CliIo, type Command } from '../io.js';
+import { DEFAULT_TIMEOUT_MS, STORE_OPTIONS } from '../serve-command.js';
 import { readSources } from '../sources.js';
 
 const USAGE = `usage: tollgate account <action> <account> [arguments] [store options]
@@ -32,14 +33,8 @@ store options (one of):
   [--key-prefix <prefix>] [--timeout-ms <ms>] [--json]
 <account> is a consumer username, or ip:<address>, hdr:<value>, cred:<id>.`;
 
-const DEFAULT_TIMEOUT_MS = 5_000;
-
 const OPTIONS = {
-  'redis-url': { type: 'string' },
-  'redis-cluster-nodes': { type: 'string' },
-  policies: { type: 'string' },
-  policy: { type: 'string' },
-  'key-prefix': { type: 'string' },
+  ...STORE_OPTIONS,
   'timeout-ms': { type: 'string' },
   key: { type: 'string' },
   clear: { type: 'boolean' },

@@ -18,7 +18,7 @@ import {
 } from '@tollgate/server';
 import { CliError, type CliIo, type Command } from '../io.js';
 import { readSources } from '../sources.js';
-import { parseServeCommand, SERVE_OPTIONS } from './webhooks.js';
+import { parseServeCommand, SERVE_OPTIONS, STORE_OPTIONS } from '../serve-command.js';
 
 const USAGE = `usage: tollgate admin serve <store> [--host <address>] [--port <port>] [--timeout-ms <ms>]
 store (one of):
@@ -29,14 +29,7 @@ Authorization: Bearer <token>; the token (at least ${MIN_TOKEN_LENGTH} character
 
 export const DEFAULT_ADMIN_PORT = 8791;
 
-const OPTIONS = {
-  'redis-url': { type: 'string' },
-  'redis-cluster-nodes': { type: 'string' },
-  policies: { type: 'string' },
-  policy: { type: 'string' },
-  'key-prefix': { type: 'string' },
-  ...SERVE_OPTIONS,
-} as const;
+const OPTIONS = { ...STORE_OPTIONS, ...SERVE_OPTIONS } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 

@@ -1,14 +1,12 @@
 // `tollgate webhooks serve`: the Stripe billing webhook endpoint as a process. Reads the policy
 // files for the price → plan and customer → consumer mappings and the shared stores the accounts
 // live in; the signing secret comes from STRIPE_WEBHOOK_SECRET. Runs until SIGINT or SIGTERM.
-import { parseArgs } from 'node:util';
 import { loadProject } from '@tollgate/policy';
 import {
   BillingMapError,
   billingMapFromProject,
   createStripeWebhookServer,
   jsonLineLog,
-  listenAddress,
   openStores,
   serveUntil,
   sharedStoresOf,
@@ -17,6 +15,7 @@ import {
   untilTerminated,
 } from '@tollgate/server';
 import { CliError, type CliIo, type Command } from '../io.js';
+import { parseServeCommand, SERVE_OPTIONS } from '../serve-command.js';
 import { readSources } from '../sources.js';
 
 const USAGE = `usage: tollgate webhooks serve --policies <dir> [--policy <name>]… [--host <address>] [--port <port>] [--timeout-ms <ms>]
@@ -25,15 +24,6 @@ the accounts in the redis / redis-cluster stores of the policies (all of them, o
 The endpoint's signing secret is read from ${STRIPE_SECRET_ENV}.`;
 
 export const DEFAULT_WEBHOOKS_PORT = 8790;
-const DEFAULT_TIMEOUT_MS = 5_000;
-
-/** Options every server command takes. */
-export const SERVE_OPTIONS = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 const OPTIONS = {
   policies: { type: 'string' },
@@ -82,31 +72,4 @@ export async function serveWebhooks(args: readonly string[], io: CliIo, until: P
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }
-}
-
-type ServeOptions = typeof SERVE_OPTIONS & Record<string, { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string }>;
-type ServeValues<O extends ServeOptions> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
-
-/** `<command> serve [options]` as the server commands share it: --help, or where to listen and the store timeout. */
-export function parseServeCommand<O extends ServeOptions>(
-  args: readonly string[],
-  options: O,
-  usage: string,
-  defaultPort: number,
-): { readonly kind: 'help' } | { readonly kind: 'serve'; readonly values: ServeValues<O>; readonly address: { host: string; port: number }; readonly timeoutMs: number } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${usage}`);
-  }
-  const values = parsed.values as ServeValues<O> & { help?: boolean; host?: string; port?: string; 'timeout-ms'?: string };
-  if (values.help === true) return { kind: 'help' };
-  if (parsed.positionals.length !== 1 || parsed.positionals[0] !== 'serve') throw new CliError(`expected "serve"\n${usage}`);
-  const address = listenAddress(values.host, values.port, defaultPort);
-  if (!address.ok) throw new CliError(address.error);
-  const timeout = values['timeout-ms'];
-  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(timeout);
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout-ms must be a positive integer, got "${timeout ?? ''}"`);
-  return { kind: 'serve', values, address: { host: address.host, port: address.port }, timeoutMs };
 }

@@ -1,6 +1,7 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import * as validators from '../generated/document-validators.js';
 import type { PathSegment, Severity } from '../diagnostics.js';
-import { DOCUMENT_KINDS, DOCUMENT_SCHEMAS, type DocumentKind } from '../schema/policy-schema.js';
+import { DOCUMENT_KINDS, type DocumentKind } from '../schema/policy-schema.js';
 import { didYouMean } from './suggest.js';
 import type { Target } from './locate.js';
 
@@ -12,17 +13,12 @@ export interface SchemaFinding {
   readonly at: Target;
 }
 
-let validators: Map<DocumentKind, ValidateFunction> | undefined;
-
-/** Compiled once per process: ajv compilation is the expensive part, validation is cheap. */
-function validatorFor(kind: DocumentKind): ValidateFunction {
-  validators ??= new Map(
-    DOCUMENT_KINDS.map((k) => [k, new Ajv2020({ allErrors: true, verbose: true, strict: false }).compile(DOCUMENT_SCHEMAS[k])]),
-  );
-  const validate = validators.get(kind);
-  if (!validate) throw new Error(`no schema for kind ${kind}`);
-  return validate;
+interface GeneratedValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
+
+const VALIDATORS = validators as unknown as Record<DocumentKind, GeneratedValidator>;
 
 export function isDocumentKind(kind: unknown): kind is DocumentKind {
   return typeof kind === 'string' && (DOCUMENT_KINDS as readonly string[]).includes(kind);
@@ -41,7 +37,7 @@ export function checkSchema(value: unknown): SchemaFinding[] {
         : `unknown kind ${JSON.stringify(kind)}; expected one of ${DOCUMENT_KINDS.join(', ')}${typeof kind === 'string' ? didYouMean(kind, DOCUMENT_KINDS) : ''}`;
     return [{ code: 'unknown-kind', severity: 'error', message, path: kind === undefined ? [] : ['kind'], at: 'value' }];
   }
-  const validate = validatorFor(kind);
+  const validate = VALIDATORS[kind];
   if (validate(value)) return [];
   return explain(validate.errors ?? []);
 }

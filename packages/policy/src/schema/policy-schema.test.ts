@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { policyJsonSchema } from './policy-schema.js';
+import { validatorSource } from './validator-source.js';
 
 const committed: unknown = JSON.parse(readFileSync(new URL('../../../../schema/policy.schema.json', import.meta.url), 'utf8'));
 
@@ -13,5 +14,12 @@ describe('published JSON Schema', () => {
   it('compiles under draft 2020-12 in strict mode', () => {
     const ajv = new Ajv2020({ strict: true, allErrors: true });
     expect(() => ajv.compile(policyJsonSchema())).not.toThrow();
+  });
+});
+
+describe('precompiled document validators', () => {
+  it('match the TypeBox source (run `pnpm run schema` after changing the language)', () => {
+    const committed = readFileSync(new URL('../generated/document-validators.ts', import.meta.url), 'utf8');
+    expect(committed === validatorSource(), 'src/generated/document-validators.ts is stale: run pnpm run schema').toBe(true);
   });
 });

@@ -238,7 +238,9 @@ export const REASON_CODES = [
   'rate-limited',
   'quota-exhausted',
   'insufficient-credits',
+  'payment-required',
   'payment-invalid',
+  'payment-unavailable',
   'store-unavailable',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -1,0 +1,169 @@
+// How APISIX turns a client request into HTTPReqCall.Req fields and applies a runner's Stop or
+// Rewrite to the request (apisix/plugins/ext-plugin/init.lua, ngx.req.get_uri_args/get_headers,
+// ngx.encode_args). Arg values are strings, or `true` for a value-less `?flag`.
+import type { RewriteAction, StopAction, TextEntry } from '../protocol/messages.js';
+
+export type ArgValue = string | true;
+/** Args grouped by name in first-seen order, as a Lua table iterates them (order is not a contract). */
+export type Args = Map<string, ArgValue[]>;
+/** Lower-cased header names to their values. */
+export type Headers = Map<string, string[]>;
+
+/** Response headers APISIX refuses to take from Rewrite.resp_headers. */
+export const EXCLUDED_RESP_HEADERS: ReadonlySet<string> = new Set([
+  'connection', 'content-length', 'transfer-encoding', 'location', 'server', 'www-authenticate',
+  'content-encoding', 'content-type', 'content-location', 'content-language',
+]);
+
+function unescape(text: string): string {
+  const spaced = text.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/** ngx.req.get_uri_args(0): `a=1&a=2` repeats, `y=` is "", `z` is true, empty pieces are skipped. */
+export function parseArgs(query: string): Args {
+  const args: Args = new Map();
+  for (const piece of query.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    const name = unescape(eq === -1 ? piece : piece.slice(0, eq));
+    if (name === '') continue;
+    const value: ArgValue = eq === -1 ? true : unescape(piece.slice(eq + 1));
+    const values = args.get(name);
+    if (values === undefined) args.set(name, [value]);
+    else values.push(value);
+  }
+  return args;
+}
+
+/** ngx.encode_args: `true` gives a bare name, strings are percent-encoded. */
+export function encodeArgs(args: Args): string {
+  const parts: string[] = [];
+  for (const [name, values] of args) {
+    for (const value of values) parts.push(value === true ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  }
+  return parts.join('&');
+}
+
+export function argEntries(args: Args): TextEntry[] {
+  return [...args].flatMap(([name, values]) => values.map((value) => (value === true ? { name } : { name, value })));
+}
+
+export function headersFrom(pairs: readonly (readonly [string, string])[]): Headers {
+  const headers: Headers = new Map();
+  for (const [name, value] of pairs) {
+    const lower = name.toLowerCase();
+    const values = headers.get(lower);
+    if (values === undefined) headers.set(lower, [value]);
+    else values.push(value);
+  }
+  return headers;
+}
+
+/** APISIX replaces the `host` entry's value with $upstream_host (the client's Host unless changed). */
+export function headerEntries(headers: Headers, upstreamHost: string | undefined): TextEntry[] {
+  return [...headers].flatMap(([name, values]) => values.map((value) => ({ name, value: name === 'host' && upstreamHost !== undefined ? upstreamHost : value })));
+}
+
+/** core.response.set_header for the first occurrence of a name, add_header for the next ones. */
+export function applyResponseHeaders(target: Headers, entries: readonly TextEntry[], excluded: ReadonlySet<string> = new Set()): void {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const name = entry.name.toLowerCase();
+    if (excluded.has(name)) continue;
+    const value = entry.value ?? '';
+    const values = seen.has(name) ? (target.get(name) ?? []) : [];
+    values.push(value);
+    target.set(name, values);
+    seen.add(name);
+  }
+}
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** The path the upstream receives (decoded form). */
+  readonly path: string;
+  readonly args: Args;
+  /** $upstream_uri as nginx would send it, query string included. */
+  readonly uri: string;
+  readonly host: string | undefined;
+  readonly headers: Headers;
+  readonly body?: Uint8Array;
+}
+
+export interface StopResult {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Undefined when the runner sent no body: nginx then serves its own page for the status. */
+  readonly body?: Uint8Array;
+}
+
+export function applyStop(stop: StopAction): StopResult {
+  const headers: Headers = new Map();
+  applyResponseHeaders(headers, stop.headers);
+  const body = stop.body !== undefined && stop.body.length > 0 ? stop.body : undefined;
+  return { status: stop.status === 0 ? 200 : stop.status, headers, ...(body && { body }) };
+}
+
+/** Which query-string rule applies after a path rewrite (apache/apisix#13080, first in 3.16.0). */
+export type QueryAfterPathRewrite = 'keep' | 'drop-unless-args-rewritten';
+
+/** Applies a Rewrite in APISIX's order: path, headers, body, response headers, args, query string. */
+export function applyRewrite(
+  request: UpstreamRequest,
+  rewrite: RewriteAction,
+  responseHeaders: Headers,
+  rule: QueryAfterPathRewrite,
+): UpstreamRequest {
+  const headers: Headers = new Map([...request.headers].map(([name, values]) => [name, [...values]]));
+  let host = request.host;
+  for (const entry of rewrite.headers) {
+    // core.request.set_header: a value replaces every value of that header, no value deletes it.
+    const name = entry.name.toLowerCase();
+    if (entry.value === undefined) headers.delete(name);
+    else headers.set(name, [entry.value]);
+    if (name === 'host') host = entry.value;
+  }
+  applyResponseHeaders(responseHeaders, rewrite.respHeaders, EXCLUDED_RESP_HEADERS);
+
+  let args = request.args;
+  if (rewrite.args.length > 0) {
+    args = new Map([...request.args].map(([name, values]) => [name, [...values]]));
+    const changed = new Set<string>();
+    for (const entry of rewrite.args) {
+      if (entry.value === undefined) {
+        args.delete(entry.name);
+        continue;
+      }
+      if (changed.has(entry.name)) args.get(entry.name)?.push(entry.value);
+      else args.set(entry.name, [entry.value]);
+      changed.add(entry.name);
+    }
+  }
+
+  const path = rewrite.path ?? request.path;
+  const keepQuery = rewrite.path === undefined || rule === 'keep' || rewrite.args.length > 0;
+  const finalArgs = keepQuery ? args : new Map<string, ArgValue[]>();
+  const query = encodeArgs(finalArgs);
+  const body = rewrite.body !== undefined && rewrite.body.length > 0 ? rewrite.body : request.body;
+  return {
+    method: request.method,
+    path,
+    args: finalArgs,
+    uri: `${uriSafeEncode(path)}${query === '' ? '' : `?${query}`}`,
+    host,
+    headers,
+    ...(body && { body }),
+  };
+}
+
+/** core.utils.uri_safe_encode = nginx's ngx_escape_uri(NGX_ESCAPE_URI): space # % ?, controls, non-ASCII. */
+export function uriSafeEncode(path: string): string {
+  return path.replace(/[\x00-\x20#%?\x7f-\u{10ffff}]/gu, (char) =>
+    [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}

@@ -1,0 +1,235 @@
+// One APISIX connection. APISIX runs one exchange at a time per connection (PrepareConf, or a call
+// with any number of ExtraInfo round trips inside it), so frames are handled strictly in order;
+// concurrency comes from APISIX opening many connections, which the server serves in parallel.
+import type { Socket } from 'node:net';
+import { FrameReader, FrameTooLargeError, type Frame } from '../protocol/frame.js';
+import type { ExtraInfoRequest } from '../protocol/messages.js';
+import { ErrorCode, RpcType } from '../protocol/rpc.js';
+import {
+  decodeExtraInfoResponse,
+  decodeHttpReqCallRequest,
+  decodeHttpRespCallRequest,
+  decodePrepareConfRequest,
+  encodeError,
+  encodeExtraInfoRequest,
+  encodeHttpReqCallResponse,
+  encodeHttpRespCallResponse,
+  encodePrepareConfResponse,
+} from '../protocol/runner-codec.js';
+import type { ConfCache } from './conf-cache.js';
+import type { CallContext, CallHandler } from './handler.js';
+import type { Logger } from './log.js';
+
+export interface ConnectionOptions<C> {
+  readonly handler: CallHandler<C>;
+  readonly confs: ConfCache<C>;
+  readonly log: Logger;
+  readonly maxPayloadBytes: number;
+}
+
+class ProtocolViolation extends Error {}
+
+export class Connection<C> {
+  private readonly reader: FrameReader;
+  private readonly queue: Frame[] = [];
+  private busy = false;
+  private closed = false;
+  /** Answers to ExtraInfo requests of the call in progress, in the order they were asked. */
+  private readonly extraInfoWaiters: { resolve: (frame: Frame) => void; reject: (error: Error) => void }[] = [];
+  private idleResolvers: (() => void)[] = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions<C>,
+  ) {
+    this.reader = new FrameReader(options.maxPayloadBytes);
+    socket.on('data', (chunk: Buffer) => {
+      this.receive(chunk);
+    });
+    socket.on('error', (error) => {
+      options.log.debug(`connection error: ${error.message}`);
+    });
+    socket.on('close', () => {
+      this.onClose();
+    });
+  }
+
+  /** True while an exchange is being answered. */
+  get inFlight(): boolean {
+    return this.busy;
+  }
+
+  /** Resolves once no exchange is in progress (immediately when idle). */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleResolvers.push(resolve));
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private receive(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (error) {
+      // The stream cannot be resynchronised after a bad header: answer, then hang up.
+      this.fail(error instanceof FrameTooLargeError ? error.message : String(error));
+      return;
+    }
+    for (const frame of frames) {
+      const waiter = this.busy ? this.extraInfoWaiters.shift() : undefined;
+      if (waiter !== undefined) {
+        if (frame.type === RpcType.ExtraInfo) waiter.resolve(frame);
+        else waiter.reject(new ProtocolViolation(`expected an ExtraInfo answer, got RPC type ${frame.type}`));
+      } else {
+        this.queue.push(frame);
+      }
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.busy || this.closed) return;
+    const frame = this.queue.shift();
+    if (frame === undefined) return;
+    this.busy = true;
+    let answer: Buffer | Promise<Buffer>;
+    try {
+      answer = this.answer(frame);
+    } catch (error) {
+      answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (Buffer.isBuffer(answer)) {
+      this.finish(answer);
+      return;
+    }
+    answer.then(
+      (frameOut) => {
+        this.finish(frameOut);
+      },
+      (error: unknown) => {
+        if (error instanceof ProtocolViolation) {
+          this.fail(error.message);
+          this.settle();
+          return;
+        }
+        this.options.log.error(`call failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        this.finish(encodeError(ErrorCode.ServiceUnavailable));
+      },
+    );
+  }
+
+  private finish(frame: Buffer): void {
+    this.write(frame);
+    this.settle();
+    this.pump();
+  }
+
+  private settle(): void {
+    this.busy = false;
+    this.extraInfoWaiters.length = 0;
+    const resolvers = this.idleResolvers;
+    this.idleResolvers = [];
+    for (const resolve of resolvers) resolve();
+  }
+
+  /** Answers one exchange; synchronous unless the handler is (the common no-ExtraInfo path stays sync). */
+  private answer(frame: Frame): Buffer | Promise<Buffer> {
+    switch (frame.type) {
+      case RpcType.PrepareConf:
+        return this.prepareConf(frame.payload);
+      case RpcType.HttpReqCall:
+        return this.reqCall(frame.payload);
+      case RpcType.HttpRespCall:
+        return this.respCall(frame.payload);
+      default:
+        this.options.log.warn(`unexpected RPC type ${frame.type} outside a call`);
+        return encodeError(ErrorCode.BadRequest);
+    }
+  }
+
+  private prepareConf(payload: Uint8Array): Buffer {
+    const decoded = decodePrepareConfRequest(payload);
+    if (!decoded.ok) return this.badRequest(decoded.error);
+    const prepared = this.options.handler.prepare(decoded.value.conf);
+    if (!prepared.ok) {
+      return this.badRequest(`rejected conf for ${decoded.value.key || '(no key)'}: ${prepared.problems.join('; ')}`);
+    }
+    return encodePrepareConfResponse(this.options.confs.store(decoded.value.key, prepared.conf));
+  }
+
+  private reqCall(payload: Uint8Array): Buffer | Promise<Buffer> {
+    const decoded = decodeHttpReqCallRequest(payload);
+    if (!decoded.ok) return this.badRequest(decoded.error);
+    const req = decoded.value;
+    const conf = this.options.confs.get(req.confToken);
+    if (conf === undefined) return encodeError(ErrorCode.ConfTokenNotFound);
+    const action = this.options.handler.reqCall(conf, req, this.context);
+    return action instanceof Promise
+      ? action.then((resolved) => encodeHttpReqCallResponse({ id: req.id, action: resolved }))
+      : encodeHttpReqCallResponse({ id: req.id, action });
+  }
+
+  private respCall(payload: Uint8Array): Buffer | Promise<Buffer> {
+    const decoded = decodeHttpRespCallRequest(payload);
+    if (!decoded.ok) return this.badRequest(decoded.error);
+    const conf = this.options.confs.get(decoded.value.confToken);
+    if (conf === undefined) return encodeError(ErrorCode.ConfTokenNotFound);
+    const resp = this.options.handler.respCall(conf, decoded.value, this.context);
+    return resp instanceof Promise ? resp.then(encodeHttpRespCallResponse) : encodeHttpRespCallResponse(resp);
+  }
+
+  private readonly context: CallContext = {
+    variables: async (names) => {
+      const answers = await Promise.all(names.map((name) => this.ask({ kind: 'var', name })));
+      return answers.map((result) => (result === undefined ? undefined : Buffer.from(result).toString('utf8')));
+    },
+  };
+
+  private ask(request: ExtraInfoRequest): Promise<Uint8Array | undefined> {
+    if (this.closed) return Promise.reject(new ProtocolViolation('connection closed during the call'));
+    const answer = new Promise<Frame>((resolve, reject) => this.extraInfoWaiters.push({ resolve, reject }));
+    this.write(encodeExtraInfoRequest(request));
+    return answer.then((frame) => {
+      const decoded = decodeExtraInfoResponse(frame.payload);
+      if (!decoded.ok) throw new ProtocolViolation(decoded.error);
+      return decoded.value.result;
+    });
+  }
+
+  private badRequest(problem: string): Buffer {
+    this.options.log.warn(`bad request: ${problem}`);
+    return encodeError(ErrorCode.BadRequest);
+  }
+
+  /** Unrecoverable stream state: answer BAD_REQUEST where a reply is still possible, then close. */
+  private fail(problem: string): void {
+    if (this.closed) return;
+    this.options.log.warn(`closing connection: ${problem}`);
+    this.write(encodeError(ErrorCode.BadRequest));
+    this.socket.end();
+    // A peer that never reads would keep the half-closed socket forever.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.onClose();
+  }
+
+  private write(frame: Buffer): void {
+    if (!this.closed && this.socket.writable) this.socket.write(frame);
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    for (const waiter of this.extraInfoWaiters.splice(0)) waiter.reject(new ProtocolViolation('connection closed during the call'));
+    if (!this.busy) {
+      for (const resolve of this.idleResolvers.splice(0)) resolve();
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// The runner's listening side: a unix socket at APISIX_LISTEN_ADDRESS, one Connection per APISIX
+// connection, all served concurrently (APISIX opens a second connection for PrepareConf while a
+// call's connection is open, so serving one at a time would deadlock).
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { MAX_PAYLOAD_BYTES } from '../protocol/rpc.js';
+import { ConfCache } from './conf-cache.js';
+import { Connection } from './connection.js';
+import type { CallHandler } from './handler.js';
+import { silentLogger, type Logger } from './log.js';
+
+export interface RunnerServerOptions<C> {
+  /** The socket path, without APISIX's `unix:` prefix (see parseListenAddress). */
+  readonly socketPath: string;
+  readonly handler: CallHandler<C>;
+  /** How long a prepared conf stays valid; APISIX_CONF_EXPIRE_TIME × TTL_FACTOR. */
+  readonly confTtlMs: number;
+  /** Largest payload accepted from APISIX; a bigger announced frame closes the connection. */
+  readonly maxPayloadBytes?: number;
+  /** Connections silent for this long are closed (APISIX keeps idle ones for 180 s). */
+  readonly idleTimeoutMs?: number;
+  /** nginx workers may run as another user (nobody) than the master that started the runner. */
+  readonly socketMode?: number;
+  readonly log?: Logger;
+}
+
+export interface RunnerServer {
+  readonly socketPath: string;
+  readonly connections: number;
+  /** Stops accepting, lets in-flight calls answer for up to `graceMs`, then removes the socket. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Promise<RunnerServer> {
+  const log = options.log ?? silentLogger;
+  const confs = new ConfCache<C>(options.confTtlMs);
+  const connections = new Set<Connection<C>>();
+  const maxPayloadBytes = Math.min(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+  const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
+
+  const server = createServer((socket) => {
+    socket.setTimeout(idleTimeoutMs, () => socket.destroy());
+    const connection = new Connection(socket, { handler: options.handler, confs, log, maxPayloadBytes });
+    connections.add(connection);
+    socket.on('close', () => connections.delete(connection));
+  });
+  server.on('error', (error) => {
+    log.error(`server error: ${error.message}`);
+  });
+
+  await removeStaleSocket(options.socketPath);
+  await listen(server, options.socketPath);
+  await chmod(options.socketPath, options.socketMode ?? 0o766);
+
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath: options.socketPath,
+    get connections() {
+      return connections.size;
+    },
+    close(graceMs = 800) {
+      closing ??= closeServer(server, connections, options.socketPath, graceMs);
+      return closing;
+    },
+  };
+}
+
+/** APISIX passes `unix:/path/to.sock`; anything else is a deployment error worth a clear message. */
+export function parseListenAddress(address: string | undefined): { ok: true; socketPath: string } | { ok: false; error: string } {
+  if (address === undefined || address === '') return { ok: false, error: 'APISIX_LISTEN_ADDRESS is not set (APISIX sets it when it starts the runner)' };
+  if (!address.startsWith('unix:') || address.length === 'unix:'.length) {
+    return { ok: false, error: `APISIX_LISTEN_ADDRESS must look like unix:/path/to.sock, got ${JSON.stringify(address)}` };
+  }
+  return { ok: true, socketPath: address.slice('unix:'.length) };
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (stat === undefined) return;
+  if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
+  await unlink(path);
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function closeServer<C>(server: Server, connections: Set<Connection<C>>, socketPath: string, graceMs: number): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  for (const connection of connections) if (!connection.inFlight) connection.end();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  await Promise.race([Promise.all([...connections].map(async (c) => { await c.whenIdle(); c.end(); })), grace]);
+  clearTimeout(timer);
+  for (const connection of connections) connection.destroy();
+  await stopped;
+  await unlink(socketPath).catch(() => undefined);
+}

@@ -1,0 +1,160 @@
+// The bundled runner process driven by the APISIX-side harness over its real unix socket:
+// lifecycle (environment, socket mode, SIGTERM), conf tokens across restarts, and Tollgate
+// decisions with the memory store.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApisixSide, type ApisixOutcome } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tollgateRoute, weatherConfig } from './support/apisix-configs.js';
+import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
+
+let dir: string;
+let socketPath: string;
+const runners: RunnerProcess[] = [];
+const sides: ApisixSide[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'apisix-runner-'));
+  socketPath = join(dir, 'apisix-1.sock');
+});
+afterEach(async () => {
+  for (const side of sides.splice(0)) side.close();
+  await Promise.all(runners.splice(0).map((r) => r.stop()));
+  rmSync(dir, { recursive: true, force: true });
+});
+afterAll(() => {
+  removeRunnerBundle();
+});
+
+async function runner(env?: Record<string, string>): Promise<RunnerProcess> {
+  const started = await startRunner({ socketPath, ...(env && { env }) });
+  runners.push(started);
+  return started;
+}
+function apisix(): ApisixSide {
+  const side = new ApisixSide({ socketPath, readTimeoutMs: 5000 });
+  sides.push(side);
+  return side;
+}
+const header = (outcome: ApisixOutcome, name: string): string[] | undefined =>
+  outcome.kind === 'stopped' ? outcome.headers.get(name) : outcome.kind === 'proxied' ? outcome.responseHeaders.get(name) : undefined;
+
+describe('runner process lifecycle', () => {
+  it('listens where APISIX_LISTEN_ADDRESS says, with a socket mode nginx workers can use', async () => {
+    const started = await runner();
+    expect(statSync(socketPath).mode & 0o777).toBe(0o766);
+    await vi.waitFor(() => {
+      expect(started.output()).toMatch(/listening on unix:.*apisix-1\.sock \(conf tokens kept 4320 s\)/);
+    });
+  });
+
+  it('honours APISIX_CONF_EXPIRE_TIME', async () => {
+    const started = await runner({ APISIX_CONF_EXPIRE_TIME: '10' });
+    await vi.waitFor(() => {
+      expect(started.output()).toContain('conf tokens kept 12 s');
+    });
+  });
+
+  it('exits with a clear message when APISIX_LISTEN_ADDRESS is not a unix address', async () => {
+    const started = await startRunner({ socketPath, env: { APISIX_LISTEN_ADDRESS: 'tcp://127.0.0.1:1' }, waitForSocket: false });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toContain('APISIX_LISTEN_ADDRESS must look like unix:/path/to.sock');
+    expect(started.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 0 on SIGTERM well within APISIX 1 s kill deadline and removes its socket', async () => {
+    const started = await runner();
+    expect(await apisix().request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/forecast' })).toMatchObject({ kind: 'stopped' });
+    const began = Date.now();
+    expect(await started.stop(5000)).toBe(0);
+    expect(Date.now() - began).toBeLessThan(1000);
+    expect(() => statSync(socketPath)).toThrow();
+  });
+
+  it('recovers tokens after a restart through CONF_TOKEN_NOT_FOUND (dev mode: APISIX does not notice)', async () => {
+    const first = await runner();
+    const side = apisix();
+    const route = tollgateRoute('1', weatherConfig());
+    const request = { method: 'GET', uri: '/v1/forecast', vars: { consumer_name: 'alice' } };
+    expect(await side.request(route, request)).toMatchObject({ kind: 'proxied', attempts: 1 });
+    await first.stop();
+    runners.length = 0;
+    await runner();
+    expect(await side.request(route, request)).toMatchObject({ kind: 'proxied', attempts: 2 });
+  });
+
+  it('answers 503 (or passes through with allow_degradation) when no runner listens', async () => {
+    const side = apisix();
+    const route = tollgateRoute('1', weatherConfig());
+    expect(await side.request(route, { method: 'GET', uri: '/' })).toMatchObject({ kind: 'failed', status: 503, error: expect.stringContaining('failed to connect to the unix socket') });
+    expect(await side.request({ ...route, allowDegradation: true }, { method: 'GET', uri: '/' })).toMatchObject({ kind: 'proxied', degraded: expect.stringContaining('failed to connect') });
+  });
+});
+
+describe('Tollgate decisions through the runner (memory store)', () => {
+  it('rejects an invalid EngineConfig at PrepareConf with BAD_REQUEST and a log line naming every problem', async () => {
+    const started = await runner();
+    const outcome = await apisix().request({ id: '9', conf: [{ name: 'tollgate', value: JSON.stringify({ ...weatherConfig(), defaultPlan: 'gold', costs: { routes: { nope: 1 } } }) }] }, { method: 'GET', uri: '/' });
+    expect(outcome).toMatchObject({ kind: 'failed', attempts: 1, error: 'failed to receive RPC_PREPARE_CONF: bad request' });
+    expect(started.output()).toContain('unknown plan "gold"');
+    expect(started.output()).toContain('unknown route "nope"');
+  });
+
+  it('refuses a conf entry for another plugin name instead of skipping enforcement', async () => {
+    const started = await runner();
+    const outcome = await apisix().request({ id: '9', conf: [{ name: 'tolgate', value: '{}' }] }, { method: 'GET', uri: '/' });
+    expect(outcome).toMatchObject({ kind: 'failed', error: 'failed to receive RPC_PREPARE_CONF: bad request' });
+    expect(started.output()).toContain('unknown runner plugin "tolgate"');
+  });
+
+  it('answers 401 problem+json when the policy needs a consumer and APISIX has none', async () => {
+    await runner();
+    const outcome = await apisix().request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/forecast' });
+    expect(outcome).toMatchObject({ kind: 'stopped', status: 401 });
+    expect(header(outcome, 'content-type')?.[0]).toContain('application/problem+json');
+    expect(outcome.extraInfo).toEqual([{ kind: 'var', name: 'consumer_name' }]);
+  });
+
+  it('allows with rewrites and RateLimit headers, then 429 with Retry-After once the window is used', async () => {
+    await runner();
+    const side = apisix();
+    const route = tollgateRoute('1', weatherConfig());
+    const request = { method: 'GET', uri: '/v1/forecast?userId=7&city=Paris', headers: [['Cookie', 'a=b'], ['Host', 'api.example']] as [string, string][], vars: { consumer_name: 'bob' } };
+    for (let i = 0; i < 3; i++) {
+      const outcome = await side.request(route, request);
+      expect(outcome.kind).toBe('proxied');
+      if (outcome.kind !== 'proxied') return;
+      expect(outcome.upstream.headers.get('x-plan')).toEqual(['free']);
+      expect(outcome.upstream.headers.has('cookie')).toBe(false);
+      expect(Object.fromEntries(outcome.upstream.args)).toEqual({ user_id: ['7'], city: ['Paris'] });
+      expect(header(outcome, 'ratelimit')).toBeDefined();
+    }
+    const limited = await side.request(route, request);
+    expect(limited).toMatchObject({ kind: 'stopped', status: 429 });
+    expect(Number(header(limited, 'retry-after')?.[0])).toBeGreaterThan(0);
+  });
+
+  it('answers 402 plan-upgrade-required for a route outside the plan', async () => {
+    await runner();
+    const outcome = await apisix().request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/history', vars: { consumer_name: 'bob' } });
+    expect(outcome).toMatchObject({ kind: 'stopped', status: 402 });
+    if (outcome.kind === 'stopped') expect(JSON.parse(Buffer.from(outcome.body ?? []).toString())).toMatchObject({ status: 402 });
+  });
+
+  it('asks APISIX for no variable when the policy identifies callers by IP', async () => {
+    await runner();
+    const config = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' } });
+    const outcome = await apisix().request(tollgateRoute('1', config), { method: 'GET', uri: '/v1/forecast', srcIp: '2001:db8::7' });
+    expect(outcome).toMatchObject({ kind: 'proxied', extraInfo: [] });
+  });
+
+  it('shares one rate window across connections and concurrent requests (no over-admission)', async () => {
+    await runner();
+    const side = apisix();
+    const route = tollgateRoute('1', weatherConfig());
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => side.request(route, { method: 'GET', uri: '/v1/forecast', vars: { consumer_name: 'carol' } })));
+    expect(outcomes.filter((o) => o.kind === 'proxied')).toHaveLength(3);
+    expect(outcomes.filter((o) => o.kind === 'stopped' && o.status === 429)).toHaveLength(17);
+  });
+});

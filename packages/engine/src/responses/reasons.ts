@@ -17,6 +17,8 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
   'rate-limited': { status: 429, title: 'Rate limit exceeded', detail: 'Too many requests. Retry after the time given in Retry-After.' },
   'quota-exhausted': { status: 402, title: 'Quota exhausted', detail: 'The quota of your billing period is used up.' },
   'insufficient-credits': { status: 402, title: 'Insufficient credits', detail: 'Your credit balance is below the cost of this request. Top up to continue.' },
+  'payment-required': { status: 402, title: 'Payment required', detail: 'This endpoint is paid per request: pay with the x402 offer in PAYMENT-REQUIRED.' },
   'payment-invalid': { status: 402, title: 'Payment invalid', detail: 'The payment sent with this request was not accepted.' },
+  'payment-unavailable': { status: 503, title: 'Payment verification unavailable', detail: 'The payment could not be verified right now. Nothing was charged; retry shortly.' },
   'store-unavailable': { status: 503, title: 'Service unavailable', detail: 'Usage accounting is unavailable. Retry shortly.' },
 };

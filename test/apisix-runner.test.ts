@@ -43,10 +43,11 @@ const header = (outcome: ApisixOutcome, name: string): string[] | undefined =>
 describe('runner process lifecycle', () => {
   it('listens where APISIX_LISTEN_ADDRESS says, with a socket mode nginx workers can use', async () => {
     const started = await runner();
-    expect(statSync(socketPath).mode & 0o777).toBe(0o766);
+    // The runner announces itself once the socket has its final mode (chmod follows listen).
     await vi.waitFor(() => {
       expect(started.output()).toMatch(/listening on unix:.*apisix-1\.sock \(conf tokens kept 4320 s\)/);
     });
+    expect(statSync(socketPath).mode & 0o777).toBe(0o766);
   });
 
   it('honours APISIX_CONF_EXPIRE_TIME', async () => {

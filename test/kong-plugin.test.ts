@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('discovery', () => {
   it('dumps clean JSON with name, x.y.z version, priority after key-auth and the config schema', () => {
     const { version } = JSON.parse(readFileSync(new URL('../packages/kong-plugin/package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(t.kong.info).toMatchObject({ Name: 'tollgate', Version: version, Priority: 905, Phases: ['log', 'access'] });
+    expect(t.kong.info).toMatchObject({ Name: 'tollgate', Version: version, Priority: 905, Phases: ['log', 'access', 'response'] });
     expect(t.kong.info.Priority).toBeLessThan(1250);
     expect(t.kong.info.Schema).toMatchObject({
       name: 'tollgate',
@@ -87,7 +87,7 @@ describe('access phase', () => {
   });
 });
 
-describe('log phase: chargeOn success', () => {
+describe('response phase: chargeOn success', () => {
   it('gives the held quota back when the upstream answers 5xx, and keeps it otherwise', async () => {
     const row = t.row({ ...POLICY, plans: [{ name: 'free', plan: { quota: { requests: 2, per: 'month' } } }], consumerPlans: {}, costs: { chargeOn: 'success' }, rewrite: undefined });
     const send = async (status: number) => {
@@ -97,7 +97,9 @@ describe('log phase: chargeOn success', () => {
     const failed = await send(503);
     expect(failed.response.status).toBe(503);
     expect(failed.response.access.pdkCalls).toContain('kong.ctx.shared.set');
-    expect(failed.log?.pdkCalls).toEqual(['kong.ctx.shared.get', 'kong.response.get_status']);
+    // Completed in the response phase (buffered proxying); with nothing outstanding the log phase makes no PDK call.
+    expect(failed.response.response?.pdkCalls).toEqual(['kong.ctx.shared.get', 'kong.ctx.shared.set', 'kong.service.response.get_status']);
+    expect(failed.log?.pdkCalls).toEqual([]);
     expect((await send(200)).response.status).toBe(200);
     expect((await send(404)).response.status).toBe(404);
     // Two requests kept (200, 404), the 503 given back: the quota of 2 is used up now.

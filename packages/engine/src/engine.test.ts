@@ -65,11 +65,14 @@ describe('failure mode', () => {
     expect(await engine.decide(facts('/open'))).toMatchObject({ kind: 'deny', status: 503, log: { error: 'clock file missing' } });
   });
 
-  it('reports a failed release instead of rejecting', async () => {
+  it('reports a failed completion instead of rejecting', async () => {
     const engine = engineOf(config({ kind: 'memory' }), unreachableStore());
-    expect(await engine.complete({ id: JSON.stringify(['alice', 'hold:x']) }, 502)).toEqual({ kind: 'failed', error: 'connect ECONNREFUSED 127.0.0.1:6379' });
-    expect(await engine.complete({ id: 'garbage' }, 502)).toEqual({ kind: 'failed', error: 'not a follow-up of this engine' });
-    expect(await engine.complete({ id: 'garbage' }, 200)).toEqual({ kind: 'kept' });
+    const hold = { id: JSON.stringify({ hold: { account: 'alice', key: 'hold:x' } }) };
+    expect(await engine.complete(hold, 502)).toEqual({ hold: { kind: 'failed', error: 'connect ECONNREFUSED 127.0.0.1:6379' }, payment: { kind: 'none' }, headers: {} });
+    expect(await engine.complete(hold, 200)).toMatchObject({ hold: { kind: 'failed' } });
+    for (const id of ['garbage', '[]', '{}', '{"hold":{"account":1}}']) {
+      expect(await engine.complete({ id }, 200)).toEqual({ hold: { kind: 'failed', error: 'not a follow-up of this engine' }, payment: { kind: 'none' }, headers: {} });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // One policy's decision pipeline: identify → route rules → one store admission (subscription,
-// entitlement, rate windows, quota, credits, all atomic in the store) → Allow or Deny. Everything
-// caller-independent is compiled once in createEngine; a decision only looks things up.
+// entitlement, rate windows, quota, credits, all atomic in the store) → Allow or Deny; a 402 with
+// an x402 payment attached becomes a paid Allow. Everything caller-independent is compiled once
+// in createEngine; a decision only looks things up.
 import { randomUUID } from 'node:crypto';
 import type { ReasonCode } from '@tollgate/policy/schema';
 import type { Clock } from './clock.js';
@@ -8,42 +9,60 @@ import type { EngineConfig } from './config/engine-config.js';
 import { compileIdentify, type Caller } from './compile/identity.js';
 import { compileRouteMatcher } from './compile/route-matcher.js';
 import { compileRouteRules } from './compile/route-rules.js';
-import { compileDeny } from './responses/problem.js';
+import { decodeFollowUp, encodeFollowUp, type FollowUpWork } from './follow-up.js';
+import { NO_OBSERVER, type Observer } from './ops/observer.js';
+import { compileDeny, type ProblemFacts } from './responses/problem.js';
 import { REASONS } from './responses/reasons.js';
 import { addRateLimitHeaders, headerSeconds, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
-import type { AdmissionResult, PlanRule, RouteRules, Store } from './store/store.js';
-import type { Decision, DecisionLog, FollowUp, RequestFacts } from './types.js';
+import { StoreCalls } from './store-calls.js';
+import type { AdmissionResult, HoldResult, PlanRule, RouteRules, Store } from './store/store.js';
+import { messageOf } from './timeout.js';
+import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts } from './types.js';
+import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
+import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
+import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
+import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
 
 export const DEGRADED_HEADER = 'Tollgate-Degraded';
 export const DEFAULT_TIMEOUT_MS = 50;
+/** How long a client should wait before retrying when the facilitator could not verify a payment. */
+const PAYMENT_RETRY_AFTER_SECONDS = '5';
 
 export interface Engine {
   readonly config: EngineConfig;
   /** Never rejects and never throws: a store failure becomes the policy's failure-mode decision. Await it. */
   decide(facts: RequestFacts): Decision | Promise<Decision>;
-  /** After the upstream answered: gives back what a `chargeOn: success` admission held when it failed (≥ 500). Never rejects. */
-  complete(followUp: FollowUp, upstreamStatus: number): Promise<CompleteResult>;
+  /**
+   * After the upstream answered (`upstreamStatus`): commits a `chargeOn: success` hold (< 500) or
+   * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). Never rejects.
+   */
+  complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion>;
 }
 
-export type CompleteResult =
-  | { readonly kind: 'kept' }
-  | { readonly kind: 'released'; readonly credits: number }
-  | { readonly kind: 'nothing-held' }
-  | { readonly kind: 'failed'; readonly error: string };
+export type HoldOutcome = HoldResult | { readonly kind: 'none' } | { readonly kind: 'failed'; readonly error: string };
+export type PaymentOutcome = PaymentSettlement | { readonly kind: 'none' };
 
-export class StoreTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`store did not answer within ${ms} ms`);
-  }
+export interface Completion {
+  readonly hold: HoldOutcome;
+  readonly payment: PaymentOutcome;
+  /** Add these to the client's response (PAYMENT-RESPONSE, and X-PAYMENT-RESPONSE for v1 payers). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Send this instead of the upstream's response: the payment could not be settled. */
+  readonly replace?: Deny;
+}
+
+export interface EngineOptions {
+  readonly observer?: Observer;
+  readonly facilitatorTimeouts?: FacilitatorTimeouts;
 }
 
 export type EngineCompile = { readonly ok: true; readonly engine: Engine } | { readonly ok: false; readonly errors: readonly string[] };
 
-export function createEngine(config: EngineConfig, store: Store, clock: Clock): EngineCompile {
+export function createEngine(config: EngineConfig, store: Store, clock: Clock, options: EngineOptions = {}): EngineCompile {
   const rewrite = compileRewrite(config.rewrite);
   if (!rewrite.ok) return { ok: false, errors: rewrite.errors };
-  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply) };
+  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, options) };
 }
 
 interface Pending {
@@ -53,7 +72,18 @@ interface Pending {
   readonly rules: RouteRules;
   readonly now: number;
   readonly holdKey: string | undefined;
+  readonly payment: PaymentRead;
 }
+
+interface Situation {
+  readonly facts: RequestFacts;
+  readonly route: string;
+  readonly caller: Caller | undefined;
+  readonly rules: RouteRules | undefined;
+}
+
+const NO_PAYMENT: PaymentRead = { kind: 'none' };
+const NOTHING_TO_COMPLETE: Completion = { hold: { kind: 'none' }, payment: { kind: 'none' }, headers: {} };
 
 class PolicyEngine implements Engine {
   readonly #match;
@@ -61,46 +91,84 @@ class PolicyEngine implements Engine {
   readonly #rulesFor;
   readonly #deny;
   readonly #style: HeaderStyle;
-  readonly #timeoutMs: number;
   readonly #failOpen: boolean;
   readonly #holds: boolean;
+  readonly #store: StoreCalls;
+  readonly #observer: Observer;
+  readonly #offer: CompleteOffer | undefined;
+  readonly #payments: PaymentGate | undefined;
 
   constructor(
     readonly config: EngineConfig,
-    private readonly store: Store,
+    store: Store,
     private readonly clock: Clock,
     private readonly rewrite: ApplyRewrite,
+    options: EngineOptions,
   ) {
     this.#match = compileRouteMatcher(config.routes);
     this.#identify = compileIdentify(config);
     this.#rulesFor = compileRouteRules(config);
     this.#deny = compileDeny(config);
     this.#style = config.responses?.headers ?? 'ietf';
-    this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#failOpen = (config.store.onFailure ?? 'open') === 'open';
     this.#holds = config.costs.chargeOn === 'success';
+    this.#observer = options.observer ?? NO_OBSERVER;
+    this.#store = new StoreCalls(store, config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS, this.#observer);
+    const offer = config.payment?.x402;
+    this.#offer = isCompleteOffer(offer) ? offer : undefined;
+    if (this.#offer !== undefined) {
+      const url = this.#offer.facilitator;
+      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS);
+      this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen, this.#observer);
+    }
   }
 
   decide(facts: RequestFacts): Decision | Promise<Decision> {
+    if (this.#observer === NO_OBSERVER) return this.#decide(facts);
+    const started = performance.now();
+    const decision = this.#decide(facts);
+    if (!(decision instanceof Promise)) return this.#observed(decision, started);
+    return decision.then((d) => this.#observed(d, started));
+  }
+
+  async complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion> {
+    const work = decodeFollowUp(followUp);
+    if (work === undefined) return { ...NOTHING_TO_COMPLETE, hold: { kind: 'failed', error: 'not a follow-up of this engine' } };
+    const hold = await this.#completeHold(work, upstreamStatus);
+    if (work.payment === undefined || this.#payments === undefined) return { ...NOTHING_TO_COMPLETE, hold };
+    const payment = await this.#payments.settle(work.payment, upstreamStatus);
+    this.#observer.settled({
+      policy: this.config.policy,
+      event: payment.kind === 'failed' ? 'settle-failed' : payment.kind,
+      upstreamStatus,
+      ...(payment.kind === 'not-settled' ? {} : settlementLog(payment)),
+    });
+    if (payment.kind !== 'failed') return { hold, payment, headers: payment.kind === 'settled' ? payment.headers : {} };
+    return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
+  }
+
+  #decide(facts: RequestFacts): Decision | Promise<Decision> {
     let pending: Pending | undefined;
     try {
       const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
       const caller = this.#identify(facts);
-      if (caller === undefined) return this.#unidentified(facts, route);
+      const payment = this.#payments === undefined ? NO_PAYMENT : readPayment(facts.headers);
+      if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
-      pending = { facts, caller, route, rules, now, holdKey: this.#holds ? `hold:${randomUUID()}` : undefined };
-      const result = this.store.admit({
+      pending = { facts, caller, route, rules, now, holdKey: this.#holds ? `hold:${randomUUID()}` : undefined, payment };
+      const admission = {
         account: caller.account,
         scope: caller.scope,
         fallbackPlan: caller.fallbackPlan,
         now,
         rules,
         ...(pending.holdKey === undefined ? {} : { holdKey: pending.holdKey }),
-      });
+      };
+      const result = this.#store.run('admit', (s) => s.admit(admission));
       if (!(result instanceof Promise)) return this.#decision(pending, result);
       const waiting = pending;
-      return withTimeout(result, this.#timeoutMs).then(
+      return result.then(
         (r) => this.#decision(waiting, r),
         (error: unknown) => this.#storeFailed(facts, waiting, error),
       );
@@ -109,19 +177,24 @@ class PolicyEngine implements Engine {
     }
   }
 
-  async complete(followUp: FollowUp, upstreamStatus: number): Promise<CompleteResult> {
-    if (upstreamStatus < 500) return { kind: 'kept' };
-    const hold = parseFollowUp(followUp);
-    if (hold === undefined) return { kind: 'failed', error: 'not a follow-up of this engine' };
+  #observed(decision: Decision, started: number): Decision {
+    this.#observer.decided(decision.log, performance.now() - started);
+    return decision;
+  }
+
+  async #completeHold(work: FollowUpWork, upstreamStatus: number): Promise<HoldOutcome> {
+    const { hold } = work;
+    if (hold === undefined) return { kind: 'none' };
+    // Charge only on success: an upstream 5xx (or no answer at all, which gateways report as 502/504) gives it back.
+    const completion = upstreamStatus < 500 ? 'commit' : 'release';
     try {
-      const released = await withTimeout(Promise.resolve(this.store.release(hold.account, hold.key, this.clock.now())), this.#timeoutMs);
-      return released;
+      return await this.#store.run('complete-hold', (s) => s.completeHold(hold.account, hold.key, completion, this.clock.now()));
     } catch (error) {
       return { kind: 'failed', error: messageOf(error) };
     }
   }
 
-  #decision(p: Pending, result: AdmissionResult): Decision {
+  #decision(p: Pending, result: AdmissionResult): Decision | Promise<Decision> {
     const rule = planRule(p.rules, result.plan);
     const headers: Record<string, string> = {};
     if (rule.kind === 'check') addRateLimitHeaders(headers, this.#style, rule, result.windows, result.quotas, p.now);
@@ -132,11 +205,13 @@ class PolicyEngine implements Engine {
         kind: 'allow',
         responseHeaders: headers,
         upstream: this.#upstream(p.facts, p.caller, result.plan, p.route),
-        ...(held ? { followUp: { id: JSON.stringify([p.caller.account, p.holdKey]) } } : {}),
+        ...(held ? { followUp: encodeFollowUp({ hold: { account: p.caller.account, key: p.holdKey } }) } : {}),
         log,
       };
     }
     const outcome = result.outcome;
+    // A caller the plan makes pay (402) may pay for this one request instead.
+    if (p.payment.kind !== 'none' && REASONS[outcome].status === 402) return this.#pay(p, p.payment, result.plan);
     if (outcome === 'rate-limited') headers['Retry-After'] = String(headerSeconds(result.retryAfterMs ?? 0));
     return this.#deny(
       outcome,
@@ -154,11 +229,53 @@ class PolicyEngine implements Engine {
     );
   }
 
-  #unidentified(facts: RequestFacts, route: string): Decision {
+  #unidentified(facts: RequestFacts, route: string, payment: PaymentRead): Decision | Promise<Decision> {
+    const anonymous = this.config.identity.anonymous === true;
+    const situation = { facts, route, caller: undefined, rules: undefined };
+    if (anonymous && payment.kind !== 'none') return this.#pay({ ...situation, now: this.clock.now() }, payment, undefined);
     // Anonymous callers may only pay per request: without a payment they get the 402 challenge.
-    const reason: ReasonCode = this.config.identity.anonymous === true ? 'subscription-inactive' : 'unauthenticated';
-    const log = this.#log({ facts, route, caller: undefined, rules: undefined }, undefined, reason);
-    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, log);
+    const reason: ReasonCode = anonymous ? 'payment-required' : 'unauthenticated';
+    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, reason));
+  }
+
+  async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Decision> {
+    const gate = this.#payments as PaymentGate;
+    const offer = offerRequirements(this.#offer as CompleteOffer, resourceUrl(s.facts), `${this.config.policy}: pay per request`);
+    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, ...(plan === undefined ? {} : { plan }) };
+    if (payment.kind === 'malformed') {
+      this.#observer.payment(this.config.policy, 'invalid');
+      return this.#deny('payment-invalid', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-invalid'));
+    }
+    const admitted = await gate.accept(payment.payment, offer, s.now);
+    if (admitted.kind === 'store-unavailable') {
+      const log = { ...this.#log(s, plan, 'store-unavailable'), degraded: 'closed' as const, error: admitted.error };
+      return this.#deny('store-unavailable', problem, { 'Retry-After': '1' }, log);
+    }
+    if (admitted.kind === 'refused') {
+      const headers: Record<string, string> = admitted.reason === 'payment-unavailable' ? { 'Retry-After': PAYMENT_RETRY_AFTER_SECONDS } : {};
+      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.error }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
+    }
+    const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
+    const log: DecisionLog = {
+      ...this.#log(s, plan, 'allowed', 200),
+      paid: true,
+      ...(admitted.payer === undefined ? {} : { payer: admitted.payer }),
+      ...(admitted.degraded === undefined ? {} : { degraded: 'open' as const, error: admitted.degraded }),
+    };
+    return {
+      kind: 'allow',
+      responseHeaders: admitted.degraded === undefined ? {} : { [DEGRADED_HEADER]: 'store-unavailable' },
+      // The upstream gets the request, not the payer's authorisation (it could settle it itself).
+      upstream: { ...upstream, removeHeaders: [...upstream.removeHeaders, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER] },
+      followUp: encodeFollowUp({ payment: admitted.hold }),
+      log,
+    };
+  }
+
+  #settlementFailed(hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
+    const log: DecisionLog = { policy: this.config.policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
+    const problem: ProblemFacts = { resourceUrl: hold.resource, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
+    return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 
   #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Decision {
@@ -177,29 +294,35 @@ class PolicyEngine implements Engine {
     return this.#deny('store-unavailable', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, { 'Retry-After': '1' }, log);
   }
 
-  #upstream(facts: RequestFacts, caller: Caller, plan: string | undefined, route: string) {
-    return this.rewrite({ facts, consumer: caller.consumer, credential: caller.credential, plan, route: route === '' ? undefined : route });
+  #upstream(facts: RequestFacts, caller: Caller | undefined, plan: string | undefined, route: string) {
+    return this.rewrite({ facts, consumer: caller?.consumer, credential: caller?.credential, plan, route: route === '' ? undefined : route });
   }
 
-  #log(
-    p: { readonly facts: RequestFacts; readonly route: string; readonly caller: Caller | undefined; readonly rules: RouteRules | undefined },
-    plan: string | undefined,
-    reason: ReasonCode | 'allowed',
-    status?: number,
-  ): DecisionLog {
+  #log(s: Situation, plan: string | undefined, reason: ReasonCode | 'allowed', status?: number): DecisionLog {
     const log: { -readonly [K in keyof DecisionLog]: DecisionLog[K] } = {
       policy: this.config.policy,
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       status: status ?? statusOf(reason),
-      cost: p.rules?.cost ?? 0,
+      cost: s.rules?.cost ?? 0,
     };
-    const consumer = p.caller?.consumer ?? p.caller?.account;
+    const consumer = s.caller?.consumer ?? s.caller?.account;
     if (consumer !== undefined) log.consumer = consumer;
-    if (p.route !== '') log.route = p.route;
+    if (s.route !== '') log.route = s.route;
     if (plan !== undefined) log.plan = plan;
+    if (s.facts.requestId !== undefined) log.requestId = s.facts.requestId;
     return log;
   }
+}
+
+function settlementLog(payment: Exclude<PaymentSettlement, { kind: 'not-settled' }>) {
+  const { payer, transaction, network } = payment.response;
+  return {
+    ...(payer === undefined ? {} : { payer }),
+    ...(transaction === '' ? {} : { transaction }),
+    network,
+    ...(payment.kind === 'failed' ? { error: payment.error } : {}),
+  };
 }
 
 function statusOf(reason: ReasonCode | 'allowed'): number {
@@ -219,38 +342,4 @@ function resetAtOf(outcome: ReasonCode, result: AdmissionResult, now: number): n
 
 function resourceUrl(facts: RequestFacts): string {
   return facts.host === undefined ? facts.path : `${facts.scheme ?? 'http'}://${facts.host}${facts.path}`;
-}
-
-function parseFollowUp(followUp: FollowUp): { account: string; key: string } | undefined {
-  try {
-    const parsed: unknown = JSON.parse(followUp.id);
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      return { account: parsed[0], key: parsed[1] };
-    }
-  } catch {
-    // Not ours: reported below.
-  }
-  return undefined;
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new StoreTimeoutError(ms));
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,23 @@
 // config parsing, account operations, stores and the adapter contract types.
 export type { Allow, Decision, DecisionLog, Deny, FollowUp, HeaderValues, ReasonCode, RequestFacts, UpstreamRewrite } from './types.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
-export { createEngine, DEGRADED_HEADER, DEFAULT_TIMEOUT_MS, StoreTimeoutError, withTimeout, type CompleteResult, type Engine, type EngineCompile } from './engine.js';
+export {
+  createEngine,
+  DEGRADED_HEADER,
+  DEFAULT_TIMEOUT_MS,
+  type Completion,
+  type Engine,
+  type EngineCompile,
+  type EngineOptions,
+  type HoldOutcome,
+  type PaymentOutcome,
+} from './engine.js';
+export { StoreTimeoutError, withTimeout } from './timeout.js';
+export { OPERATIONS_ENV, OperationsConfigError, operationsFromEnv, type OperationsSettings } from './ops/operations.js';
+export { NO_OBSERVER, PAYMENT_EVENTS, type Observer, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
+export { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
+export { PAYMENT_RESPONSE_HEADER, X_PAYMENT_RESPONSE_HEADER, type PaymentSettlement } from './x402/payment-gate.js';
+export { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from './x402/payment-header.js';
 export { ENGINE_CONFIG_VERSION, EngineConfig } from './config/engine-config.js';
 export { parseEngineConfig, type EngineConfigParse } from './config/parse-engine-config.js';
 export { clockFromEnv, fileClock, ManualClock, systemClock, TEST_CLOCK_ENV, type Clock } from './clock.js';

@@ -1,9 +1,12 @@
 // What both gateway adapters start: one runtime per plugin-server / runner process. It checks each
 // config once (cached by its JSON text), shares stores between configs with the same store
-// settings, and hands out engines. Adapters only translate requests and decisions.
+// settings, and hands out engines. It also owns the process's operations side (decision log,
+// metrics endpoint, facilitator timeouts; see ops/operations.ts), configured from the environment
+// the adapter passes. Adapters only translate requests and decisions.
 import { clockFromEnv, type Clock } from './clock.js';
 import { parseEngineConfig } from './config/parse-engine-config.js';
 import { createEngine, DEFAULT_TIMEOUT_MS, type EngineCompile } from './engine.js';
+import { operationsFromEnv, startOperations, type Operations } from './ops/operations.js';
 import { resolveStoreSettings, STORE_FACTORIES, storeIdentity } from './store/factories.js';
 import type { Store } from './store/store.js';
 
@@ -13,16 +16,24 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** How many distinct configs stay compiled. Default 256. */
   readonly maxEngines?: number;
+  /** Where operational problems (metrics port taken, …) are reported. Default stderr, never stdout. */
+  readonly onError?: (message: string) => void;
 }
 
 export interface Runtime {
   /** The engine for one plugin config (a JSON string of EngineConfig, or the parsed value), or every problem with it. */
   engineFor(config: unknown): EngineCompile;
-  /** Closes every store (connections, timers). */
+  /** The port of GET /metrics and /healthz once listening (TOLLGATE_METRICS_PORT), else undefined. */
+  readonly metricsPort: Promise<number | undefined>;
+  /** Closes every store (connections, timers), the decision log and the metrics endpoint. */
   close(): Promise<void>;
 }
 
+/** Throws OperationsConfigError (every problem listed) when the operations environment is invalid. */
 export function createRuntime(options: RuntimeOptions): Runtime {
+  const settings = operationsFromEnv(options.env);
+  const operations: Operations = startOperations(settings, options.onError ?? ((message) => process.stderr.write(`${message}\n`)));
+  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts };
   const clock = options.clock ?? clockFromEnv(options.env);
   const maxEngines = options.maxEngines ?? 256;
   const engines = new Map<string, EngineCompile>();
@@ -42,7 +53,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       store = factory(resolved.settings);
       stores.set(id, store);
     }
-    return createEngine(config, store, clock);
+    return createEngine(config, store, clock, engineOptions);
   };
 
   return {
@@ -55,11 +66,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       engines.set(config, compiled);
       return compiled;
     },
+    metricsPort: operations.metricsPort,
     async close() {
       engines.clear();
       const closing = [...stores.values()].map((s) => s.close());
       stores.clear();
-      await Promise.all(closing);
+      await Promise.all([...closing, operations.close()]);
     },
   };
 }

@@ -78,6 +78,11 @@ export interface DecisionLog {
   readonly cost: number;
   /** Set when the store failed and onFailure decided the outcome. */
   readonly degraded?: 'open' | 'closed';
-  /** Why the store failed, when `degraded` is set. */
+  /** Why the store failed, when `degraded` is set; why a payment was refused. */
   readonly error?: string;
+  readonly requestId?: string;
+  /** Allowed because the request carried a verified x402 payment. */
+  readonly paid?: true;
+  /** The paying wallet, as the facilitator reported it. */
+  readonly payer?: string;
 }

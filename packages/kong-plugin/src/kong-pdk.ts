@@ -34,6 +34,10 @@ export interface KongPdk {
     getStatus(): Promise<number | undefined>;
   };
   readonly service: {
+    readonly response: {
+      /** The upstream's status: response phase (buffered proxying) only. */
+      getStatus(): Promise<number | undefined>;
+    };
     readonly request: {
       /** An empty array clears the header (ngx.req.set_header semantics). */
       setHeaders(headers: Readonly<Record<string, string | readonly string[]>>): Promise<void>;

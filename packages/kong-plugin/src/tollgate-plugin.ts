@@ -20,10 +20,12 @@ export class InvalidPluginConfigError extends Error {
 }
 
 const FOLLOW_UP_KEY = 'tollgate.follow-up';
+/** What the response phase leaves in kong.ctx.shared once it completed the follow-up. */
+const COMPLETED = '';
 
 let runtime: Runtime | undefined;
 // Follow-ups handed out and not yet completed, across all instances: while none is outstanding
-// the log phase answers without a single PDK call.
+// the response and log phases answer without a single PDK call.
 let outstanding = 0;
 
 // Created on first use, not at load: the query command (--dump-all-plugins) loads this module too
@@ -62,13 +64,49 @@ export class Plugin {
     }
   }
 
+  /**
+   * Buffered proxying: the upstream answered and nothing has reached the client yet. Commits or
+   * releases a chargeOn-success hold, settles an x402 payment (< 400) and adds PAYMENT-RESPONSE,
+   * or answers 402 instead when settlement failed.
+   */
+  async response(kong: KongPdk): Promise<void> {
+    const id = await this.#takeFollowUp(kong, true);
+    if (id === undefined) return;
+    const status = (await kong.service.response.getStatus()) ?? 0;
+    const completion = await this.#complete(kong, id, status);
+    if (completion.replace !== undefined) {
+      await applyDeny(kong, completion.replace);
+      return;
+    }
+    if (Object.keys(completion.headers).length > 0) await kong.response.setHeaders(completion.headers);
+  }
+
+  /**
+   * After the response: completes what the response phase could not (Kong skips it for HTTP/2 and
+   * upgraded connections, and when it answered itself, e.g. 502 when the upstream is unreachable).
+   * A payment settled here can no longer add PAYMENT-RESPONSE or turn the answer into a 402.
+   */
   async log(kong: KongPdk): Promise<void> {
-    if (outstanding === 0) return;
-    const id = await kong.ctx.shared.get(FOLLOW_UP_KEY);
-    if (typeof id !== 'string') return;
-    outstanding = Math.max(0, outstanding - 1);
+    const id = await this.#takeFollowUp(kong, false);
+    if (id === undefined) return;
     const status = (await kong.response.getStatus()) ?? 0;
-    const result = await this.#engine.complete({ id }, status);
-    if (result.kind === 'failed') await kong.log.err(`tollgate: follow-up after status ${String(status)} failed: ${result.error}`);
+    const completion = await this.#complete(kong, id, status);
+    if (completion.replace !== undefined) await kong.log.err(`tollgate: payment settlement failed after the response was sent (status ${String(status)})`);
+  }
+
+  /** The follow-up left by access, once: `markDone` tells the log phase that the response phase completed it. */
+  async #takeFollowUp(kong: KongPdk, markDone: boolean): Promise<string | undefined> {
+    if (outstanding === 0) return undefined;
+    const id = await kong.ctx.shared.get(FOLLOW_UP_KEY);
+    if (typeof id !== 'string' || id === COMPLETED) return undefined;
+    outstanding = Math.max(0, outstanding - 1);
+    if (markDone) await kong.ctx.shared.set(FOLLOW_UP_KEY, COMPLETED);
+    return id;
+  }
+
+  async #complete(kong: KongPdk, id: string, status: number) {
+    const completion = await this.#engine.complete({ id }, status);
+    if (completion.hold.kind === 'failed') await kong.log.err(`tollgate: follow-up after status ${String(status)} failed: ${completion.hold.error}`);
+    return completion;
   }
 }

@@ -9,15 +9,18 @@ import {
   decodeErrorCode,
   decodeExtraInfoRequest,
   decodeHttpReqCallResponse,
+  decodeHttpRespCallResponse,
   decodePrepareConfResponse,
   encodeExtraInfoResponse,
   encodeHttpReqCallRequest,
+  encodeHttpRespCallRequest,
   encodePrepareConfRequest,
 } from '../protocol/apisix-codec.js';
 import { FrameTooLargeError, type Frame } from '../protocol/frame.js';
 import { METHODS, type ExtraInfoRequest, type Method } from '../protocol/messages.js';
 import { FrameSocket } from './frame-socket.js';
 import {
+  applyResponseHeaders,
   applyRewrite,
   applyStop,
   argEntries,
@@ -31,7 +34,7 @@ import {
 } from './http-model.js';
 import { TokenCache } from './token-cache.js';
 
-export type ExtPlugin = 'ext-plugin-pre-req' | 'ext-plugin-post-req';
+export type ExtPlugin = 'ext-plugin-pre-req' | 'ext-plugin-post-req' | 'ext-plugin-post-resp';
 
 export interface ApisixRoute {
   readonly id: string;
@@ -63,6 +66,19 @@ interface Common {
 export type ApisixOutcome =
   | (Common & { readonly kind: 'stopped'; readonly status: number; readonly headers: Headers; readonly body?: Uint8Array })
   | (Common & { readonly kind: 'proxied'; readonly upstream: UpstreamRequest; readonly responseHeaders: Headers; readonly degraded?: string })
+  | (Common & { readonly kind: 'failed'; readonly status: 503; readonly error: string });
+
+/** What the upstream answered, as APISIX's ext-plugin-post-resp received it through lua-resty-http. */
+export interface UpstreamAnswer {
+  readonly status: number;
+  /** Names as the upstream sent them; repeated headers as repeated pairs. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Uint8Array;
+}
+
+/** What the client receives after ext-plugin-post-resp. */
+export type ApisixResponse =
+  | (Common & { readonly kind: 'answered'; readonly status: number; readonly headers: Headers; readonly body: Uint8Array })
   | (Common & { readonly kind: 'failed'; readonly status: 503; readonly error: string });
 
 export interface ApisixSideOptions {
@@ -117,6 +133,39 @@ export class ApisixSide {
     return { kind: 'failed', status: 503, error, attempts, extraInfo };
   }
 
+  /**
+   * ext-plugin-post-resp (RPC_HTTP_RESP_CALL) after APISIX fetched the upstream itself: the same
+   * token handling and retries as a request call, then Resp applied as init.lua does — non-empty
+   * headers replace the upstream's (which are then not copied), a body replaces the body, a
+   * non-zero status the status. A failure answers 503, or the upstream answer with allow_degradation.
+   */
+  async respond(route: ApisixRoute, client: ClientRequest, answer: UpstreamAnswer): Promise<ApisixResponse> {
+    const postResp = { ...route, plugin: 'ext-plugin-post-resp' as const };
+    const extraInfo: ExtraInfoRequest[] = [];
+    let error = '';
+    let attempts = 0;
+    while (attempts < MAX_ATTEMPTS) {
+      attempts += 1;
+      const connected = await this.checkout();
+      if (!connected.ok) {
+        error = connected.error;
+        break;
+      }
+      const result = await this.respCall(connected.value, postResp, client, answer, extraInfo);
+      if (result.ok) {
+        this.checkin(connected.value);
+        return { ...result.value, attempts, extraInfo };
+      }
+      connected.value.destroy();
+      error = result.error;
+      if (!error.includes(CONF_TOKEN_NOT_FOUND)) break;
+      this.tokens.flush();
+    }
+    this.errorLog.push(error);
+    if (route.allowDegradation === true) return { kind: 'answered', ...upstreamResponse(answer), attempts, extraInfo };
+    return { kind: 'failed', status: 503, error, attempts, extraInfo };
+  }
+
   /** Closes pooled connections (APISIX's keepalive pool). */
   close(): void {
     for (const { socket, timer } of this.idle.splice(0)) {
@@ -161,16 +210,9 @@ export class ApisixSide {
     );
     if (!sent.ok) return sent;
 
-    let frame: Frame;
-    for (;;) {
-      const received = await this.receive(socket, 'RPC_HTTP_REQ_CALL');
-      if (!received.ok) return received;
-      frame = received.value;
-      if (frame.type !== RpcType.ExtraInfo) break;
-      const answer = this.answerExtraInfo(frame.payload, client, extraInfo);
-      if (!answer.ok) return { ok: false, error: `failed to handle RPC_EXTRA_INFO: ${answer.error}` };
-      if (!socket.send(answer.value)) return { ok: false, error: 'failed to reply RPC_EXTRA_INFO: closed' };
-    }
+    const received = await this.receiveAnswering(socket, 'RPC_HTTP_REQ_CALL', client, extraInfo);
+    if (!received.ok) return received;
+    const frame = received.value;
     if (frame.type !== RpcType.HttpReqCall) return { ok: false, error: `failed to receive RPC_HTTP_REQ_CALL: unexpected type ${frame.type}` };
     const decoded = decodeHttpReqCallResponse(frame.payload);
     if (!decoded.ok) return { ok: false, error: `failed to decode RPC_HTTP_REQ_CALL: ${decoded.error}` };
@@ -182,6 +224,46 @@ export class ApisixSide {
     if (action.kind === 'none') return { ok: true, value: { kind: 'continue', upstream, responseHeaders } };
     const rewritten = applyRewrite(upstream, action, responseHeaders, this.options.queryAfterPathRewrite ?? 'keep');
     return { ok: true, value: { kind: 'continue', upstream: rewritten, responseHeaders } };
+  }
+
+  private async respCall(socket: FrameSocket, route: ApisixRoute, client: ClientRequest, answer: UpstreamAnswer, extraInfo: ExtraInfoRequest[]) {
+    type Answered = { readonly kind: 'answered'; readonly status: number; readonly headers: Headers; readonly body: Uint8Array };
+    const token = await this.token(route);
+    if (!token.ok) return token;
+    const headers = answer.headers.map(([name, value]) => ({ name, value }));
+    const sent = this.send(socket, RpcType.HttpRespCall, () => encodeHttpRespCallRequest({ id: this.nextId(), status: answer.status, headers, confToken: token.value }));
+    if (!sent.ok) return sent;
+    const received = await this.receiveAnswering(socket, 'RPC_HTTP_RESP_CALL', client, extraInfo);
+    if (!received.ok) return received;
+    const frame = received.value;
+    if (frame.type !== RpcType.HttpRespCall) return { ok: false as const, error: `failed to receive RPC_HTTP_RESP_CALL: unexpected type ${frame.type}` };
+    const decoded = decodeHttpRespCallResponse(frame.payload);
+    if (!decoded.ok) return { ok: false as const, error: `failed to decode RPC_HTTP_RESP_CALL: ${decoded.error}` };
+    const resp = decoded.value;
+    const upstream = upstreamResponse(answer);
+    let finalHeaders = upstream.headers;
+    if (resp.headers.length > 0) {
+      finalHeaders = new Map();
+      applyResponseHeaders(finalHeaders, resp.headers);
+    }
+    const value: Answered = {
+      kind: 'answered',
+      status: resp.status === 0 ? answer.status : resp.status,
+      headers: finalHeaders,
+      body: resp.body !== undefined && resp.body.length > 0 ? resp.body : answer.body,
+    };
+    return { ok: true as const, value };
+  }
+
+  /** The call's answer, after answering every ExtraInfo request the runner makes first. */
+  private async receiveAnswering(socket: FrameSocket, name: string, client: ClientRequest, extraInfo: ExtraInfoRequest[]): Promise<Step<Frame>> {
+    for (;;) {
+      const received = await this.receive(socket, name);
+      if (!received.ok || received.value.type !== RpcType.ExtraInfo) return received;
+      const answer = this.answerExtraInfo(received.value.payload, client, extraInfo);
+      if (!answer.ok) return { ok: false, error: `failed to handle RPC_EXTRA_INFO: ${answer.error}` };
+      if (!socket.send(answer.value)) return { ok: false, error: 'failed to reply RPC_EXTRA_INFO: closed' };
+    }
   }
 
   /** LRU → shared dict → PrepareConf on another connection under the global lock. */
@@ -237,7 +319,7 @@ export class ApisixSide {
   }
 
   private send(socket: FrameSocket, type: number, build: () => Buffer): Step<null> {
-    const name = type === RpcType.PrepareConf ? 'RPC_PREPARE_CONF' : 'RPC_HTTP_REQ_CALL';
+    const name = type === RpcType.PrepareConf ? 'RPC_PREPARE_CONF' : type === RpcType.HttpRespCall ? 'RPC_HTTP_RESP_CALL' : 'RPC_HTTP_REQ_CALL';
     try {
       return socket.send(build()) ? { ok: true, value: null } : { ok: false, error: `failed to send ${name}: closed` };
     } catch (error) {
@@ -307,6 +389,17 @@ function splitUri(uri: string): [string, string] {
     path = rawPath;
   }
   return [path, at === -1 ? '' : uri.slice(at + 1)];
+}
+
+/** The upstream answer unchanged: its headers copied except those nginx manages itself. */
+function upstreamResponse(answer: UpstreamAnswer): { status: number; headers: Headers; body: Uint8Array } {
+  const headers: Headers = new Map();
+  for (const [name, value] of answer.headers) {
+    const key = name.toLowerCase();
+    if (key === 'connection' || key === 'transfer-encoding' || key === 'content-length') continue;
+    headers.set(key, [...(headers.get(key) ?? []), value]);
+  }
+  return { status: answer.status, headers, body: answer.body };
 }
 
 /** What the upstream gets when the runner changes nothing. */

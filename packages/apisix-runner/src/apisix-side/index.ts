@@ -1,6 +1,6 @@
 // The APISIX side of the ext-plugin wire, for tests, benchmarks and smoke checks of a deployed
 // runner: never used by the runner itself.
-export { ApisixSide, ipBytes, type ApisixOutcome, type ApisixRoute, type ApisixSideOptions, type ClientRequest, type ExtPlugin } from './apisix-side.js';
+export { ApisixSide, ipBytes, type ApisixOutcome, type ApisixResponse, type ApisixRoute, type ApisixSideOptions, type ClientRequest, type ExtPlugin, type UpstreamAnswer } from './apisix-side.js';
 export { FrameSocket, type Received } from './frame-socket.js';
 export { TokenCache, LRU_TTL_MS, SHARED_DICT_TTL_MS } from './token-cache.js';
 export * from './http-model.js';

@@ -7,6 +7,8 @@ import type { HttpReqCallRequest, TextEntry } from '../protocol/messages.js';
 export interface CallVariables {
   readonly consumerName?: string;
   readonly scheme?: string;
+  /** $request_id: links the response call to this request's follow-up. */
+  readonly requestId?: string;
 }
 
 /** The authenticated consumer's credential id, which APISIX's auth plugins set (or clear) after auth. */

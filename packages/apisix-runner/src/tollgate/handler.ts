@@ -1,13 +1,16 @@
 // The `tollgate` runner plugin: its conf value is the EngineConfig JSON the compiler emits
 // (`ext-plugin-pre-req|post-req: {conf: [{name: "tollgate", value: "<json>"}]}`). PrepareConf
 // checks it once through the engine runtime; each call translates the request, asks APISIX only
-// for the variables this policy needs, and translates the decision back.
-import type { Engine, Runtime } from '@tollgate/engine';
-import type { HttpReqCallRequest, ReqCallAction, TextEntry } from '../protocol/messages.js';
+// for the variables this policy needs, and translates the decision back. With
+// `ext-plugin-post-resp` carrying the same conf, the response call completes what the decision
+// left for after the upstream answered (chargeOn success, x402 settlement + PAYMENT-RESPONSE).
+import type { Completion, Decision, Engine, Runtime } from '@tollgate/engine';
+import type { HttpReqCallRequest, HttpRespCallRequest, HttpRespCallResponse, ReqCallAction, TextEntry } from '../protocol/messages.js';
 import type { CallContext, CallHandler, Prepared } from '../runner/handler.js';
 import type { Logger } from '../runner/log.js';
 import { toAction } from './action.js';
 import { toFacts, type CallVariables } from './facts.js';
+import { PendingFollowUps } from './follow-ups.js';
 
 export const PLUGIN_NAME = 'tollgate';
 
@@ -20,15 +23,45 @@ export interface TollgateConf {
 /** Empty conf (`ext-plugin-pre-req: {}`): nothing to enforce, every call passes unchanged. */
 type Conf = TollgateConf | undefined;
 
-const VARIABLES = { consumerName: 'consumer_name', scheme: 'scheme' } as const;
+const VARIABLES = { consumerName: 'consumer_name', scheme: 'scheme', requestId: 'request_id' } as const;
 
-export function createTollgateHandler(runtime: Runtime, log: Logger): CallHandler<Conf> {
+export function createTollgateHandler(runtime: Runtime, log: Logger, pending = new PendingFollowUps()): CallHandler<Conf> {
   return {
     prepare: (conf) => prepare(runtime, log, conf),
-    reqCall: (conf, req, context) => (conf === undefined ? { kind: 'none' } : decide(conf, req, context)),
-    // Nothing to change after the upstream answered: an empty answer keeps status, headers and body.
-    respCall: (_conf, req) => ({ id: req.id, status: 0, headers: [] }),
+    reqCall: (conf, req, context) => (conf === undefined ? { kind: 'none' } : decide(conf, req, context, pending)),
+    respCall: (conf, req, context) => (conf === undefined || pending.size === 0 ? unchanged(req) : complete(conf.engine, req, context, pending, log)),
   };
+}
+
+/** An empty answer keeps the upstream's status, headers and body. */
+function unchanged(req: HttpRespCallRequest): HttpRespCallResponse {
+  return { id: req.id, status: 0, headers: [] };
+}
+
+async function complete(engine: Engine, req: HttpRespCallRequest, context: CallContext, pending: PendingFollowUps, log: Logger): Promise<HttpRespCallResponse> {
+  const [requestId] = await context.variables([VARIABLES.requestId]);
+  const followUp = requestId === undefined ? undefined : pending.take(requestId);
+  if (followUp === undefined) return unchanged(req);
+  const completion = await engine.complete(followUp, req.status);
+  if (completion.hold.kind === 'failed') log.error(`follow-up after status ${String(req.status)} failed: ${completion.hold.error}`);
+  return toRespCallResponse(req, completion);
+}
+
+/**
+ * Settlement failed: the 402 replaces status, headers and body. Headers to add: APISIX takes a
+ * non-empty header list *instead of* the upstream's, so the upstream's are sent back with them.
+ */
+function toRespCallResponse(req: HttpRespCallRequest, completion: Completion): HttpRespCallResponse {
+  const { replace } = completion;
+  if (replace !== undefined) return { id: req.id, status: replace.status, headers: entries(replace.headers), body: new TextEncoder().encode(replace.body) };
+  const added = entries(completion.headers);
+  if (added.length === 0) return unchanged(req);
+  const names = new Set(added.map((h) => h.name.toLowerCase()));
+  return { id: req.id, status: 0, headers: [...req.headers.filter((h) => !names.has(h.name.toLowerCase())), ...added] };
+}
+
+function entries(record: Readonly<Record<string, string>>): TextEntry[] {
+  return Object.entries(record).map(([name, value]) => ({ name, value }));
 }
 
 function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Prepared<Conf> {
@@ -43,28 +76,31 @@ function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Pre
   if (!compiled.ok) problems.push(...compiled.errors.map((error) => `${PLUGIN_NAME} conf ${error}`));
   if (problems.length > 0 || !compiled.ok) return { ok: false, problems };
   const { config } = compiled.engine;
-  if (config.costs.chargeOn === 'success') {
-    log.warn(`policy ${config.policy}: costs.chargeOn "success" needs an after-response hook the APISIX runner does not have yet; charges are kept whatever the upstream answers`);
-  }
   const variables: (keyof typeof VARIABLES)[] = [];
   if (config.identity.auth !== 'none') variables.push('consumerName');
   if (config.payment?.x402 !== undefined) variables.push('scheme');
+  // Decisions that leave work for after the upstream answered need the request's id to find it again.
+  if (config.payment?.x402 !== undefined || config.costs.chargeOn === 'success') variables.push('requestId');
   return { ok: true, conf: { engine: compiled.engine, variables } };
 }
 
-function decide(conf: TollgateConf, req: HttpReqCallRequest, context: CallContext): ReqCallAction | Promise<ReqCallAction> {
-  if (conf.variables.length === 0) return decideWith(conf.engine, req, {});
+function decide(conf: TollgateConf, req: HttpReqCallRequest, context: CallContext, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
+  if (conf.variables.length === 0) return decideWith(conf.engine, req, {}, pending);
   return context.variables(conf.variables.map((name) => VARIABLES[name])).then((values) => {
     const vars: { -readonly [K in keyof CallVariables]: CallVariables[K] } = {};
     conf.variables.forEach((name, i) => {
       const value = values[i];
       if (value !== undefined) vars[name] = value;
     });
-    return decideWith(conf.engine, req, vars);
+    return decideWith(conf.engine, req, vars, pending);
   });
 }
 
-function decideWith(engine: Engine, req: HttpReqCallRequest, vars: CallVariables): ReqCallAction | Promise<ReqCallAction> {
+function decideWith(engine: Engine, req: HttpReqCallRequest, vars: CallVariables, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
+  const answer = (decision: Decision): ReqCallAction => {
+    if (decision.kind === 'allow' && decision.followUp !== undefined && vars.requestId !== undefined) pending.put(vars.requestId, decision.followUp);
+    return toAction(decision, req);
+  };
   const decision = engine.decide(toFacts(req, vars));
-  return decision instanceof Promise ? decision.then((d) => toAction(d, req)) : toAction(decision, req);
+  return decision instanceof Promise ? decision.then(answer) : answer(decision);
 }

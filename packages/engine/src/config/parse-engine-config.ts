@@ -2,7 +2,7 @@
 // source) and then the cross-references the schema cannot express. Every problem is listed.
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { compileRewrite } from '../rewrite/rewrite.js';
-import { atomicAmount } from '../responses/x402.js';
+import { atomicAmount } from '../x402/offer.js';
 import { EngineConfig } from './engine-config.js';
 
 export type EngineConfigParse = { readonly ok: true; readonly config: EngineConfig } | { readonly ok: false; readonly errors: readonly string[] };

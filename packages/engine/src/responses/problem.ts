@@ -5,7 +5,8 @@ import type { ReasonCode } from '@tollgate/policy/schema';
 import type { EngineConfig } from '../config/engine-config.js';
 import type { DecisionLog, Deny } from '../types.js';
 import { DEFAULT_PROBLEM_BASE_URI, REASONS } from './reasons.js';
-import { isCompleteOffer, PAYMENT_REQUIRED_HEADER, x402Challenge, type CompleteOffer } from './x402.js';
+import { isCompleteOffer, offerRequirements, type CompleteOffer } from '../x402/offer.js';
+import { PAYMENT_REQUIRED_HEADER, x402Challenge } from './x402.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -18,6 +19,8 @@ export interface ProblemFacts {
   readonly cost?: number;
   /** Where the request went, for the x402 `resource`. */
   readonly resourceUrl: string;
+  /** Why the payment the request carried was refused (an x402 error code): the challenge's `error`. */
+  readonly paymentError?: string;
 }
 
 export type BuildDeny = (reason: ReasonCode, facts: ProblemFacts, headers: Record<string, string>, log: DecisionLog) => Deny;
@@ -46,11 +49,12 @@ export function compileDeny(config: EngineConfig): BuildDeny {
     Object.assign(body, links[reason]);
     if (facts.balance !== undefined) body.balance = facts.balance;
     if (facts.cost !== undefined) body.cost = facts.cost;
+    if (facts.paymentError !== undefined) body.paymentError = facts.paymentError;
     headers['Content-Type'] = PROBLEM_CONTENT_TYPE;
     if (status === 402) {
       headers['Cache-Control'] = 'no-store';
       if (offer !== undefined) {
-        const challenge = x402Challenge(offer, facts.resourceUrl, detail, `${config.policy}: pay per request`);
+        const challenge = x402Challenge(offerRequirements(offer, facts.resourceUrl, `${config.policy}: pay per request`), facts.paymentError ?? detail);
         headers[PAYMENT_REQUIRED_HEADER] = challenge.header;
         Object.assign(body, challenge.body);
       }

@@ -86,7 +86,7 @@ export interface Admission {
   readonly holdKey?: string;
 }
 
-export type AdmissionOutcome = 'allowed' | Exclude<ReasonCode, 'unauthenticated' | 'payment-invalid' | 'store-unavailable'>;
+export type AdmissionOutcome = 'allowed' | Exclude<ReasonCode, 'unauthenticated' | 'payment-required' | 'payment-invalid' | 'payment-unavailable' | 'store-unavailable'>;
 
 export interface WindowState {
   readonly name: RateWindow;
@@ -145,24 +145,48 @@ export interface CreditChange {
   readonly now: number;
 }
 
-export type ReleaseResult = { readonly kind: 'released'; readonly credits: number } | { readonly kind: 'nothing-held' };
+/** What completing a `chargeOn: success` hold did: kept for good, given back, or nothing (already completed or expired). */
+export type HoldResult =
+  | { readonly kind: 'committed'; readonly credits: number }
+  | { readonly kind: 'released'; readonly credits: number }
+  | { readonly kind: 'nothing-held' };
+
+export type HoldCompletion = 'commit' | 'release';
+
+/** Whether a payment's replay key was new (and is now recorded) or seen before. */
+export type PaymentClaim = 'claimed' | 'replayed';
 
 export type Awaitable<T> = T | Promise<T>;
 
 export interface Store {
   /** memory | redis | redis-cluster: shown in errors and logs. */
   readonly kind: string;
-  /** One decision's check-and-update, atomic. */
+  /** One decision's check-and-update, atomic. First gives back every hold of the account that expired. */
   admit(admission: Admission): Awaitable<AdmissionResult>;
-  /** Gives back what the admission held under `holdKey` (credits and quota units, not rate windows); once. */
-  release(account: string, holdKey: string, now: number): Awaitable<ReleaseResult>;
+  /**
+   * Completes the hold an admission recorded under `holdKey`, at most once: `commit` keeps what it
+   * took, `release` gives back its credits and quota units (never rate windows). A hold that is
+   * past its expiry has already been given back: both answer `nothing-held`.
+   */
+  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Awaitable<HoldResult>;
+  /** Records a payment's replay key until `expiresAt` (epoch ms), atomically across every node sharing the store. */
+  claimPayment(key: string, expiresAt: number, now: number): Awaitable<PaymentClaim>;
+  /** Forgets a claimed payment that was never settled, so the payer may present it again. */
+  forgetPayment(key: string): Awaitable<void>;
   getAccount(account: string): Awaitable<AccountState>;
   updateAccount(account: string, patch: AccountPatch): Awaitable<AccountState>;
+  /** Also gives back the account's expired holds first. */
   changeCredits(account: string, change: CreditChange): Awaitable<CreditResult>;
   close(): Promise<void>;
 }
 
 /** How long idempotency keys of credit operations are remembered. */
 export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
-/** How long an admission's hold can be released (the upstream must have answered by then). */
-export const HOLD_TTL_MS = 3600 * 1000;
+/**
+ * How long a `chargeOn: success` hold waits for its upstream's answer. A hold neither committed
+ * nor released by then is given back (the success it was waiting for was never seen) the next
+ * time the account is admitted or its credits change. Longer than any sane upstream timeout.
+ */
+export const HOLD_TTL_MS = 15 * 60 * 1000;
+/** Longest a payment's replay key is kept, whatever its authorisation's validBefore says. */
+export const PAYMENT_CLAIM_MAX_MS = 7 * 24 * 3600 * 1000;

@@ -1,10 +1,12 @@
 // Plays Kong's side of one external plugin: discovery, the plugin server process, N workers with
 // their own instance caches, the access phase with Kong's delayed-response exit, the upstream
-// call, then the log phase after the response (Kong runs it in a timer, against a snapshot).
+// call, the response phase when the plugin has one (buffered proxying: Kong.response() runs it
+// after the upstream answered, before anything reaches the client), then the log phase after the
+// response (Kong runs it in a timer, against a snapshot).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KongPdk } from './kong-pdk.js';
+import { KongPdk, type ServiceResponse } from './kong-pdk.js';
 import { KongRequest, type ClientRequest, type KongRoute, type UpstreamRequest } from './kong-request.js';
 import { KongWorker, type EventResult, type EventTrace, type PluginRow } from './kong-worker.js';
 import { PluginServerProcess, queryPluginInfo, type PluginInfo } from './plugin-server.js';
@@ -16,6 +18,7 @@ export interface UpstreamResponse {
   readonly body?: string;
 }
 
+/** The upstream service; throwing stands for an unreachable one (Kong then answers 502 itself). */
 export type Upstream = (request: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
 
 export interface KongResponse {
@@ -28,6 +31,8 @@ export interface KongResponse {
   /** What reached the upstream, when the request was proxied. */
   readonly upstream?: UpstreamRequest;
   readonly access: EventTrace & { readonly result: EventResult };
+  /** The response phase, when the plugin has one and the request was proxied. */
+  readonly response?: EventTrace & { readonly result: EventResult };
   /** The log phase, which runs after the response (see KongHarness.settled). */
   readonly log: Promise<(EventTrace & { readonly result: EventResult }) | undefined>;
   /** kong.log.* lines and Kong's own error lines for this request. */
@@ -52,6 +57,7 @@ export interface RequestOptions {
 }
 
 const UNEXPECTED = JSON.stringify({ message: 'An unexpected error occurred' });
+const BAD_GATEWAY = JSON.stringify({ message: 'An invalid response was received from the upstream server' });
 
 export const echoUpstream: Upstream = (request) => ({
   status: 200,
@@ -94,9 +100,33 @@ export class KongHarness {
     const request = new KongRequest(client, options.route ?? { id: row.routeId ?? 'route-0' });
     const pdk = new KongPdk(request, 'access');
     const access = await this.#event(worker, row, 'access', pdk);
-    const answered = await this.#answer(request, access.result, options.upstream ?? this.options.upstream ?? echoUpstream);
+    const upstream = options.upstream ?? this.options.upstream ?? echoUpstream;
+    const buffered = this.info.Phases.includes('response');
+    const answered = buffered ? await this.#answerBuffered(worker, row, request, access.result, upstream, pdk.logs) : await this.#answer(request, access.result, upstream);
     const log = this.info.Phases.includes('log') ? this.#logPhase(worker, row, request, answered.status, pdk.logs) : Promise.resolve(undefined);
     return { ...answered, access, log, logs: pdk.logs };
+  }
+
+  // Kong.response(): the upstream answer is captured whole, its status and headers copied onto the
+  // response (so they win over headers set in access), the response phase runs, then the body is
+  // sent — or what kong.response.exit put in its place (headers merged onto the current ones).
+  async #answerBuffered(worker: KongWorker, row: PluginRow, request: KongRequest, result: EventResult, upstream: Upstream, logs: string[]) {
+    const proxied = await this.#answer(request, result, upstream);
+    if (proxied.source !== 'upstream') return proxied;
+    const service: ServiceResponse = { status: proxied.status, headers: new Map(Object.entries(proxied.upstreamHeaders ?? {}).map(([n, v]) => [n, [...v]])), body: proxied.body };
+    for (const [name, values] of service.headers) request.responseHeaders.set(name, values);
+    const pdk = new KongPdk(request, 'response', undefined, service);
+    const response = await this.#event(worker, row, 'response', pdk);
+    logs.push(...pdk.logs);
+    if (response.result.kind === 'exit' && request.exit) {
+      const { status, body, headers } = request.exit;
+      return { status, body, headers, source: 'exit' as const, upstream: proxied.upstream, response };
+    }
+    if (response.result.kind === 'lua-error' || (response.result.kind === 'rpc-error' && this.options.failureModel === 'enterprise')) {
+      return { status: 500, body: UNEXPECTED, headers: { 'content-type': ['application/json; charset=utf-8'] }, source: 'error' as const, response };
+    }
+    const headers = Object.fromEntries(request.responseHeaders);
+    return { status: request.status ?? service.status, body: service.body, headers, source: 'upstream' as const, upstream: proxied.upstream, response };
   }
 
   /** Resolves when every log phase started so far has finished. */
@@ -111,7 +141,7 @@ export class KongHarness {
     rmSync(this.prefix, { recursive: true, force: true });
   }
 
-  async #answer(request: KongRequest, result: EventResult, upstream: Upstream): Promise<Omit<KongResponse, 'access' | 'log' | 'logs'>> {
+  async #answer(request: KongRequest, result: EventResult, upstream: Upstream): Promise<Omit<KongResponse, 'access' | 'log' | 'logs'> & { upstreamHeaders?: Readonly<Record<string, readonly string[]>> }> {
     if (result.kind === 'exit' && request.exit) {
       const { status, body, headers } = request.exit;
       return { status, body, headers, source: 'exit' };
@@ -120,10 +150,17 @@ export class KongHarness {
       return { status: 500, body: UNEXPECTED, headers: { 'content-type': ['application/json; charset=utf-8'] }, source: 'error' };
     }
     const sent = request.upstream();
-    const response = await upstream(sent);
-    const headers = new Map<string, string[]>(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), [value]]));
+    let response: UpstreamResponse;
+    try {
+      response = await upstream(sent);
+    } catch {
+      // Connection refused / reset: Kong answers 502 itself (no response phase), then runs log.
+      return { status: 502, body: BAD_GATEWAY, headers: { 'content-type': ['application/json; charset=utf-8'] }, source: 'error', upstream: sent };
+    }
+    const upstreamHeaders = new Map<string, string[]>(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), [value]]));
+    const headers = new Map(upstreamHeaders);
     for (const [name, values] of request.responseHeaders) headers.set(name, values);
-    return { status: response.status, body: response.body ?? '', headers: Object.fromEntries(headers), source: 'upstream', upstream: sent };
+    return { status: response.status, body: response.body ?? '', headers: Object.fromEntries(headers), source: 'upstream', upstream: sent, upstreamHeaders: Object.fromEntries(upstreamHeaders) };
   }
 
   #logPhase(worker: KongWorker, row: PluginRow, request: KongRequest, status: number, logs: string[]) {

@@ -4,7 +4,7 @@
 import { LuaMap } from './lua-values.js';
 import type { HeaderMap, KongRequest } from './kong-request.js';
 
-export type Phase = 'access' | 'log';
+export type Phase = 'access' | 'response' | 'log';
 
 export type PdkOutcome =
   | { readonly kind: 'value'; readonly value: unknown }
@@ -12,6 +12,13 @@ export type PdkOutcome =
   | { readonly kind: 'exit' }
   /** A Lua error raised by the PDK function (bad argument, wrong phase). */
   | { readonly kind: 'lua-error'; readonly message: string };
+
+/** The upstream's answer as buffered proxying holds it during the response phase. */
+export interface ServiceResponse {
+  readonly status: number;
+  readonly headers: HeaderMap;
+  readonly body: string;
+}
 
 /** What the response looked like when the log phase runs (the timer's saved snapshot). */
 export interface LogSnapshot {
@@ -21,7 +28,7 @@ export interface LogSnapshot {
 
 class LuaError extends Error {}
 
-type PdkFunction = (request: KongRequest, args: readonly unknown[], snapshot: LogSnapshot | undefined) => unknown;
+type PdkFunction = (request: KongRequest, args: readonly unknown[], snapshot: LogSnapshot | undefined, service: ServiceResponse | undefined) => unknown;
 
 const EXIT = Symbol('exit');
 const CR_LF = /[\r\n]/;
@@ -35,6 +42,7 @@ export class KongPdk {
     private readonly request: KongRequest,
     private readonly phase: Phase,
     private readonly snapshot?: LogSnapshot,
+    private readonly service?: ServiceResponse,
   ) {}
 
   call(method: string, args: readonly unknown[]): PdkOutcome {
@@ -43,16 +51,17 @@ export class KongPdk {
       this.logs.push(`[${level}] ${args.map(String).join('')}`);
       return { kind: 'value', value: undefined };
     }
-    const fn = (this.phase === 'log' ? LOG_PHASE : ACCESS_PHASE)[method];
+    const fn = PHASES[this.phase][method];
     if (!fn) {
       if (this.phase === 'log' && method in ACCESS_PHASE) {
         return { kind: 'lua-error', message: `${method} is not available in the log timer (harness: Kong behaviour unconfirmed)` };
       }
+      if (this.phase === 'response' && method in ACCESS_PHASE) return { kind: 'lua-error', message: `${method}: function cannot be called in response phase` };
       this.logs.push(`[err] could not find pdk method: ${method}`);
       return { kind: 'value', value: undefined };
     }
     try {
-      const value = fn(this.request, args, this.snapshot);
+      const value = fn(this.request, args, this.snapshot, this.service);
       return value === EXIT ? { kind: 'exit' } : { kind: 'value', value };
     } catch (error) {
       if (error instanceof LuaError) return { kind: 'lua-error', message: error.message };
@@ -222,3 +231,23 @@ const LOG_PHASE: Record<string, PdkFunction> = {
       route: r.route,
     }),
 };
+
+// Buffered proxying (a plugin with a `response` handler): Kong.response() has copied the upstream
+// status and headers onto the response (kong.response.set_status/set_headers) before the phase
+// runs; PDK setters of the service request are access-only (check_phase) and raise here.
+const ACCESS_ONLY = /^kong\.service\.request\./;
+const RESPONSE_PHASE: Record<string, PdkFunction> = {
+  ...Object.fromEntries(Object.entries(ACCESS_PHASE).filter(([method]) => !ACCESS_ONLY.test(method))),
+  'kong.service.response.get_status': (_r, _args, _saved, service) => service?.status,
+  'kong.service.response.get_headers': (_r, _args, _saved, service) => new LuaMap(Object.fromEntries(service?.headers ?? [])),
+  'kong.service.response.get_header': (_r, [name], _saved, service) => service?.headers.get(stringArg(name, 'header name').toLowerCase())?.[0],
+  'kong.service.response.get_raw_body': (_r, _args, _saved, service) => Buffer.from(service?.body ?? ''),
+  'kong.response.get_status': (r, _args, _saved, service) => r.status ?? service?.status,
+  'kong.response.get_header': (r, [name]) => r.responseHeaders.get(stringArg(name, 'header name').toLowerCase())?.[0],
+  'kong.response.set_status': (r, [status]) => {
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) throw new LuaError('code must be a number between 100 and 599');
+    r.status = status;
+  },
+};
+
+const PHASES: Readonly<Record<Phase, Record<string, PdkFunction>>> = { access: ACCESS_PHASE, response: RESPONSE_PHASE, log: LOG_PHASE };

@@ -62,6 +62,8 @@ export class KongRequest {
   readonly responseHeaders: HeaderMap = new Map();
   readonly ctxShared = new Map<string, unknown>();
   upstreamPath: string | undefined;
+  /** Set by kong.response.set_status in the response phase. */
+  status: number | undefined;
   rawQuery: string;
   exit: KongExit | undefined;
 

@@ -12,10 +12,12 @@ import {
   type AdmissionResult,
   type CreditChange,
   type CreditResult,
+  type HoldCompletion,
+  type HoldResult,
+  type PaymentClaim,
   type PlanRule,
   type QuotaRule,
   type QuotaState,
-  type ReleaseResult,
   type RouteRules,
   type Store,
   type WindowRule,
@@ -52,15 +54,18 @@ interface HeldQuota {
   readonly amount: number;
 }
 
-type LedgerEntry =
-  | { readonly kind: 'credit'; readonly operation: string; readonly amount: number; readonly expires: number }
-  | {
-      readonly kind: 'hold';
-      readonly credits: number;
-      readonly quotas: readonly HeldQuota[];
-      released: boolean;
-      readonly expires: number;
-    };
+interface LedgerEntry {
+  readonly operation: string;
+  readonly amount: number;
+  readonly expires: number;
+}
+
+/** What a `chargeOn: success` admission took, until it is committed, released or expires. */
+interface Hold {
+  readonly credits: number;
+  readonly quotas: readonly HeldQuota[];
+  readonly expires: number;
+}
 
 interface AccountRecord {
   plan: string | undefined;
@@ -75,6 +80,8 @@ interface AccountRecord {
   /** Quota counters by `<policy>|<unit>`; overage counters by `<policy>|overage`. */
   quotas: Map<string, QuotaCounter> | undefined;
   ledger: Map<string, LedgerEntry> | undefined;
+  /** Open holds by hold key. */
+  holds: Map<string, Hold> | undefined;
 }
 
 /** Per plan, the counter keys its rules use: built once per RouteRules, not per request. */
@@ -96,6 +103,8 @@ export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #accounts = new Map<string, AccountRecord>();
   readonly #keys = new WeakMap<PlanRule, PlanKeys>();
+  /** Claimed payment replay keys → expiry (epoch ms). */
+  readonly #payments = new Map<string, number>();
   #lastSweep = 0;
 
   get stats(): MemoryStoreStats {
@@ -106,6 +115,7 @@ export class MemoryStore implements Store {
     const { rules, now } = admission;
     this.#maybeSweep(now);
     const record = this.#accounts.get(admission.account);
+    if (record !== undefined) expireHolds(record, now);
     const plan = resolvePlan(rules, record?.plan, admission.fallbackPlan);
     const rule = plan === undefined ? rules.noPlan : (rules.plans[plan] as PlanRule);
     if (rules.subscription !== undefined && !subscriptionPasses(rules.subscription, record, now)) {
@@ -167,22 +177,32 @@ export class MemoryStore implements Store {
       target.snapshot = undefined;
     }
     if (admission.holdKey !== undefined && (draw > 0 || held.length > 0)) {
-      ledgerOf(target).set(admission.holdKey, { kind: 'hold', credits: draw, quotas: held, released: false, expires: now + HOLD_TTL_MS });
+      (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held, expires: now + HOLD_TTL_MS });
     }
     return result('allowed', plan, target, windows, quotas, true, { violated, charged: draw, overage });
   }
 
-  release(account: string, holdKey: string, now: number): ReleaseResult {
+  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): HoldResult {
     const record = this.#accounts.get(account);
-    const hold = record?.ledger?.get(holdKey);
-    if (record === undefined || hold?.kind !== 'hold' || hold.released || hold.expires <= now) return { kind: 'nothing-held' };
-    hold.released = true;
-    record.credits += hold.credits;
-    record.snapshot = undefined;
-    for (const { counter, start, amount } of hold.quotas) {
-      if (counter.start === start) counter.used = Math.max(0, counter.used - amount);
-    }
+    if (record === undefined) return { kind: 'nothing-held' };
+    expireHolds(record, now);
+    const hold = record.holds?.get(holdKey);
+    if (hold === undefined) return { kind: 'nothing-held' };
+    record.holds?.delete(holdKey);
+    if (completion === 'commit') return { kind: 'committed', credits: hold.credits };
+    giveBack(record, hold);
     return { kind: 'released', credits: hold.credits };
+  }
+
+  claimPayment(key: string, expiresAt: number, now: number): PaymentClaim {
+    const seen = this.#payments.get(key);
+    if (seen !== undefined && seen > now) return 'replayed';
+    this.#payments.set(key, expiresAt);
+    return 'claimed';
+  }
+
+  forgetPayment(key: string): void {
+    this.#payments.delete(key);
   }
 
   getAccount(account: string): AccountState {
@@ -201,10 +221,11 @@ export class MemoryStore implements Store {
 
   changeCredits(account: string, change: CreditChange): CreditResult {
     const record = this.#record(account);
+    expireHolds(record, change.now);
     if (change.key !== undefined) {
       const seen = record.ledger?.get(change.key);
       if (seen !== undefined && seen.expires > change.now) {
-        const same = seen.kind === 'credit' && seen.operation === change.operation && seen.amount === change.amount;
+        const same = seen.operation === change.operation && seen.amount === change.amount;
         return { kind: same ? 'duplicate' : 'conflict', balance: record.credits };
       }
     }
@@ -216,13 +237,14 @@ export class MemoryStore implements Store {
     }
     record.snapshot = undefined;
     if (change.key !== undefined) {
-      ledgerOf(record).set(change.key, { kind: 'credit', operation: change.operation, amount: change.amount, expires: change.now + CREDIT_KEY_TTL_MS });
+      ledgerOf(record).set(change.key, { operation: change.operation, amount: change.amount, expires: change.now + CREDIT_KEY_TTL_MS });
     }
     return { kind: 'applied', balance: record.credits };
   }
 
   close(): Promise<void> {
     this.#accounts.clear();
+    this.#payments.clear();
     return Promise.resolve();
   }
 
@@ -248,11 +270,13 @@ export class MemoryStore implements Store {
     return keys;
   }
 
-  /** Drops expired counters and ledger entries, and accounts left with nothing, once a minute. */
+  /** Gives back expired holds; drops expired counters, ledger entries, payment claims and accounts left with nothing; once a minute. */
   #maybeSweep(now: number): void {
     if (now - this.#lastSweep < SWEEP_EVERY_MS) return;
     this.#lastSweep = now;
+    for (const [key, expires] of this.#payments) if (expires <= now) this.#payments.delete(key);
     for (const [id, record] of this.#accounts) {
+      expireHolds(record, now);
       for (const [key, counter] of record.windows ?? []) if (counter.start + 2 * counter.ms <= now) record.windows?.delete(key);
       for (const [key, counter] of record.quotas ?? []) if (counter.end <= now) record.quotas?.delete(key);
       for (const [key, entry] of record.ledger ?? []) if (entry.expires <= now) record.ledger?.delete(key);
@@ -349,7 +373,27 @@ function newRecord(): AccountRecord {
     windows: undefined,
     quotas: undefined,
     ledger: undefined,
+    holds: undefined,
   };
+}
+
+/** Gives back every hold whose upstream never answered in time. */
+function expireHolds(record: AccountRecord, now: number): void {
+  if (record.holds === undefined) return;
+  for (const [key, hold] of record.holds) {
+    if (hold.expires > now) continue;
+    record.holds.delete(key);
+    giveBack(record, hold);
+  }
+}
+
+/** Credits back to the balance; quota units back to their counter while it still counts the same period. */
+function giveBack(record: AccountRecord, hold: Hold): void {
+  record.credits += hold.credits;
+  record.snapshot = undefined;
+  for (const { counter, start, amount } of hold.quotas) {
+    if (counter.start === start) counter.used = Math.max(0, counter.used - amount);
+  }
 }
 
 function isEmpty(record: AccountRecord): boolean {
@@ -361,7 +405,8 @@ function isEmpty(record: AccountRecord): boolean {
     record.credits === 0 &&
     (record.windows?.size ?? 0) === 0 &&
     (record.quotas?.size ?? 0) === 0 &&
-    (record.ledger?.size ?? 0) === 0
+    (record.ledger?.size ?? 0) === 0 &&
+    (record.holds?.size ?? 0) === 0
   );
 }
 

@@ -3,6 +3,12 @@
 // counter keys themselves from the key base (store README, "Keys").
 export const ACCOUNT_SUFFIX = 'a';
 export const LEDGER_SUFFIX = 'l:';
+export const PAYMENT_SUFFIX = 'p';
+
+/** Payment replay keys are their own Cluster hash tag: each claim is one key in one slot. */
+export function paymentKey(prefix: string, replayKey: string): string {
+  return `${keyBase(prefix, `x402:${replayKey}`)}${PAYMENT_SUFFIX}`;
+}
 
 /** `<prefix>{<account>}:` — account ids are already percent-encoded so `{`/`}` never occur in them. */
 export function keyBase(prefix: string, account: string): string {

@@ -11,18 +11,21 @@ import {
   type AdmissionResult,
   type CreditChange,
   type CreditResult,
-  type ReleaseResult,
+  type HoldCompletion,
+  type HoldResult,
+  type PaymentClaim,
   type RouteRules,
   type Store,
 } from '../store.js';
 import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, type RedisClient } from './connection.js';
-import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX } from './keys.js';
+import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX, paymentKey } from './keys.js';
 import { ADMIT_SCRIPT } from './lua/admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './lua/change-credits.js';
-import { RELEASE_SCRIPT } from './lua/release.js';
+import { CLAIM_PAYMENT_SCRIPT } from './lua/claim-payment.js';
+import { COMPLETE_HOLD_SCRIPT } from './lua/complete-hold.js';
 import type { LuaScript } from './lua/script.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './lua/update-account.js';
-import { parseAccount, parseAdmission, parseCredit, parseRelease } from './replies.js';
+import { parseAccount, parseAdmission, parseClaim, parseCredit, parseHold } from './replies.js';
 
 export interface RedisStoreOptions {
   readonly kind: 'redis' | 'redis-cluster';
@@ -65,9 +68,18 @@ export class RedisStore implements Store {
     return parseAdmission(reply, admission.rules);
   }
 
-  async release(account: string, holdKey: string, now: number): Promise<ReleaseResult> {
+  async completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Promise<HoldResult> {
     const base = keyBase(this.#prefix, account);
-    return parseRelease(await this.#run(RELEASE_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + holdKey], [now]));
+    return parseHold(await this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, holdKey, completion, now]));
+  }
+
+  async claimPayment(key: string, expiresAt: number, now: number): Promise<PaymentClaim> {
+    return parseClaim(await this.#run(CLAIM_PAYMENT_SCRIPT, this.#timeoutMs, [paymentKey(this.#prefix, key)], [expiresAt, now]));
+  }
+
+  async forgetPayment(key: string): Promise<void> {
+    await this.#gate.enter(this.#timeoutMs);
+    await this.#client.del(paymentKey(this.#prefix, key));
   }
 
   async getAccount(account: string): Promise<AccountState> {
@@ -89,7 +101,7 @@ export class RedisStore implements Store {
   async changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
     const base = keyBase(this.#prefix, account);
     const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
-    return parseCredit(await this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS]));
+    return parseCredit(await this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base]));
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,8 @@ import type {
   CreditResult,
   PlanRule,
   QuotaState,
-  ReleaseResult,
+  HoldResult,
+  PaymentClaim,
   RouteRules,
   SubscriptionStatus,
   WindowState,
@@ -22,7 +23,7 @@ export class RedisReplyError extends Error {
 }
 
 /** What `admit` can answer: allowed, or a reason the store itself decides. */
-const NOT_FROM_STORES: readonly string[] = ['unauthenticated', 'payment-invalid', 'store-unavailable'] satisfies Exclude<ReasonCode, AdmissionOutcome>[];
+const NOT_FROM_STORES: readonly string[] = ['unauthenticated', 'payment-required', 'payment-invalid', 'payment-unavailable', 'store-unavailable'] satisfies Exclude<ReasonCode, AdmissionOutcome>[];
 const OUTCOMES: readonly string[] = ['allowed', ...REASON_CODES.filter((r) => !NOT_FROM_STORES.includes(r))];
 const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient'];
 const EMPTY: readonly never[] = [];
@@ -125,11 +126,16 @@ export function parseCredit(reply: unknown): CreditResult {
   return { kind, balance };
 }
 
-export function parseRelease(reply: unknown): ReleaseResult {
-  const check: Check = checker('release', reply);
+export function parseHold(reply: unknown): HoldResult {
+  const check: Check = checker('complete-hold', reply);
   check(Array.isArray(reply));
   const [kind, credits] = reply as unknown[];
   if (kind === 'nothing-held' && reply.length === 1) return { kind };
-  check(kind === 'released' && typeof credits === 'number');
+  check((kind === 'committed' || kind === 'released') && typeof credits === 'number');
   return { kind, credits };
+}
+
+export function parseClaim(reply: unknown): PaymentClaim {
+  if (reply !== 'claimed' && reply !== 'replayed') throw new RedisReplyError('claim-payment', reply);
+  return reply;
 }

@@ -6,7 +6,9 @@ function storeWhere(fail: () => Promise<never>): Store {
   return {
     kind: 'failing',
     admit: fail,
-    release: fail,
+    completeHold: fail,
+    claimPayment: fail,
+    forgetPayment: fail,
     getAccount: fail,
     updateAccount: fail,
     changeCredits: fail,

@@ -6,8 +6,10 @@
 // KEYS[1]  account hash `<base>a`
 // ARGV     base, rules JSON (RouteRules), scope, fallback plan ('' = none), now (ms),
 //          hold key ('' = none), hold TTL (ms)
+// Expired holds of the account are given back first (holds.ts).
 // Reply    outcome, plan|nil, account (see readAccount), windows {remaining, resetMs}…,
 //          quotas {used, resetAt}…, retryAfterMs|nil, violated names, charged, overage
+import { HOLDS_LUA } from './holds.js';
 import { PERIOD_MATH_LUA } from './period-math.js';
 import { luaScript } from './script.js';
 import { SHARED_LUA } from './shared.js';
@@ -24,7 +26,10 @@ local holdKey = ARGV[6]
 local holdTtl = tonumber(ARGV[7])
 local QUOTA_GRACE_MS = DAY_MS
 local OVERAGE_KEEP_MS = 35 * DAY_MS
+-- Hold records outlive their expiry so that the next touch of the account can still give them back.
+local HOLD_KEEP_MS = 7 * DAY_MS
 
+expireHolds(accountKey, base, now)
 local account = readAccount(accountKey)
 local credits = account[5]
 local anchor = tonumber(account[4])
@@ -132,10 +137,12 @@ end
 if holdKey ~= '' and (draw > 0 or #held > 0) then
   local ledgerKey = base .. 'l:' .. holdKey
   redis.call('DEL', ledgerKey)
-  redis.call('HSET', ledgerKey, 'hold', 1, 'credits', draw, 'expires', int(now + holdTtl), unpack(held))
-  redis.call('PEXPIRE', ledgerKey, int(holdTtl))
+  redis.call('HSET', ledgerKey, 'credits', draw, unpack(held))
+  redis.call('PEXPIRE', ledgerKey, int(holdTtl + HOLD_KEEP_MS))
+  redis.call('ZADD', base .. 'h', int(now + holdTtl), holdKey)
+  redis.call('PEXPIRE', base .. 'h', int(holdTtl + HOLD_KEEP_MS))
 end
 return reply('allowed', true, exhausted, draw, overage)
 `;
 
-export const ADMIT_SCRIPT = luaScript('admit', SHARED_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA);
+export const ADMIT_SCRIPT = luaScript('admit', SHARED_LUA + HOLDS_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA);

@@ -1,10 +1,11 @@
 // `changeCredits`: grant, debit or refund, idempotent by key. A key seen before (and not expired
 // by the engine's clock) answers duplicate or conflict and changes nothing; a debit never takes
-// the balance below zero.
+// the balance below zero. Expired holds of the account are given back first (holds.ts).
 //
 // KEYS[1]  account hash, KEYS[2] the key's ledger hash (absent without a key)
-// ARGV     operation, amount, now (ms), key TTL (ms)
+// ARGV     operation, amount, now (ms), key TTL (ms), key base
 // Reply    kind, balance
+import { HOLDS_LUA } from './holds.js';
 import { luaScript } from './script.js';
 
 const CHANGE_CREDITS_LUA = `
@@ -12,6 +13,7 @@ local operation = ARGV[1]
 local amount = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
+expireHolds(KEYS[1], ARGV[5], now)
 local balance = tonumber(redis.call('HGET', KEYS[1], 'credits')) or 0
 local ledgerKey = KEYS[2]
 if ledgerKey then
@@ -36,4 +38,4 @@ end
 return {'applied', balance}
 `;
 
-export const CHANGE_CREDITS_SCRIPT = luaScript('change-credits', CHANGE_CREDITS_LUA);
+export const CHANGE_CREDITS_SCRIPT = luaScript('change-credits', HOLDS_LUA + CHANGE_CREDITS_LUA);

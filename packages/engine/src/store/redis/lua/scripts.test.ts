@@ -4,13 +4,15 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ADMIT_SCRIPT } from './admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './change-credits.js';
-import { RELEASE_SCRIPT } from './release.js';
+import { CLAIM_PAYMENT_SCRIPT } from './claim-payment.js';
+import { COMPLETE_HOLD_SCRIPT } from './complete-hold.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './update-account.js';
 
 const PINNED = [
-  [ADMIT_SCRIPT, '7e8f5d31768e9bd78a89ef8c3cd20c004649c15d'],
-  [RELEASE_SCRIPT, '1dd8d1a3a03fa031882a8539fb79903a5e36b4ad'],
-  [CHANGE_CREDITS_SCRIPT, 'a733126a21198250bc1ca52943ff70689a6db666'],
+  [ADMIT_SCRIPT, '06be7e410a2f19476c358994a522f69662373448'],
+  [COMPLETE_HOLD_SCRIPT, '7b4583659ae24e2618e13ac23ab750022132a121'],
+  [CLAIM_PAYMENT_SCRIPT, 'd602e33314f2a82d1303a9c48fd76c73eb74545f'],
+  [CHANGE_CREDITS_SCRIPT, '11997906cfb326aa8876210be878063b19dfbdaa'],
   [UPDATE_ACCOUNT_SCRIPT, '0742c6241aa28ccb874b49cdad53f7e028615a49'],
 ] as const;
 

@@ -1,0 +1,49 @@
+// A follow-up is what an Allow leaves for after the upstream answered, as one plain string the
+// adapters keep with the request (Kong: kong.ctx.shared; APISIX runner: its per-request state):
+// the hold of a `chargeOn: success` admission and/or the payment to settle.
+import type { FollowUp } from './types.js';
+import type { PaymentHold } from './x402/payment-gate.js';
+
+export interface FollowUpWork {
+  readonly hold?: { readonly account: string; readonly key: string };
+  readonly payment?: PaymentHold;
+}
+
+export function encodeFollowUp(work: FollowUpWork): FollowUp {
+  return { id: JSON.stringify(work) };
+}
+
+/** The work, or undefined when the string is not a follow-up this engine handed out. */
+export function decodeFollowUp(followUp: FollowUp): FollowUpWork | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(followUp.id);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const work = parsed as Record<string, unknown>;
+  const { hold, payment } = work;
+  if (hold === undefined && payment === undefined) return undefined;
+  if (hold !== undefined && !isHold(hold)) return undefined;
+  if (payment !== undefined && !isPayment(payment)) return undefined;
+  return work;
+}
+
+function isHold(value: unknown): boolean {
+  const h = value as Record<string, unknown> | null;
+  return typeof h === 'object' && h !== null && typeof h.account === 'string' && typeof h.key === 'string';
+}
+
+function isPayment(value: unknown): boolean {
+  const p = value as Record<string, unknown> | null;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    (p.version === 1 || p.version === 2) &&
+    typeof p.payload === 'object' &&
+    typeof p.requirements === 'object' &&
+    typeof p.replay === 'string' &&
+    typeof p.resource === 'string'
+  );
+}

@@ -1,0 +1,49 @@
+// The decision log: one JSON line per decision (and per settlement attempt), to stderr or appended
+// to a file. Never stdout: Kong parses the plugin server's stdout. Writes are buffered by the
+// stream and never awaited in the request path; a failing file is reported once on stderr.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { DecisionLog } from '../types.js';
+import { NO_OBSERVER, type Observer, type SettlementLog } from './observer.js';
+
+export type DecisionLogTarget = { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly path: string };
+
+export interface DecisionLogSink extends Observer {
+  close(): Promise<void>;
+}
+
+export function createDecisionLog(target: DecisionLogTarget, now: () => number = Date.now): DecisionLogSink {
+  let file: WriteStream | undefined;
+  let write: (line: string) => void;
+  if (target.kind === 'file') {
+    let failed = false;
+    file = createWriteStream(target.path, { flags: 'a' });
+    file.on('error', (error) => {
+      if (!failed) process.stderr.write(`tollgate: decision log ${target.path}: ${error.message}\n`);
+      failed = true;
+    });
+    const stream = file;
+    write = (line) => {
+      if (!failed) stream.write(line);
+    };
+  } else {
+    write = (line) => process.stderr.write(line);
+  }
+  return {
+    ...NO_OBSERVER,
+    decided(log: DecisionLog, latencyMs: number) {
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), event: 'decision', ...log, latencyMs: round(latencyMs) })}\n`);
+    },
+    settled(log: SettlementLog) {
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `payment-${log.event}` })}\n`);
+    },
+    close() {
+      const stream = file;
+      if (stream === undefined) return Promise.resolve();
+      return new Promise<void>((resolve) => stream.end(resolve));
+    },
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

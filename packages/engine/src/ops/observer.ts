@@ -1,0 +1,54 @@
+// What the engine reports as it works, for the decision log and the metrics: every decision with
+// its latency, every store call with its duration and whether it failed, every payment event.
+// The runtime plugs the sinks in; an engine created without one reports nowhere.
+import type { DecisionLog } from '../types.js';
+
+export type StoreOperation = 'admit' | 'complete-hold' | 'claim-payment' | 'forget-payment';
+
+export const PAYMENT_EVENTS = ['verified', 'invalid', 'unavailable', 'replayed', 'settled', 'settle-failed', 'not-settled'] as const;
+export type PaymentEvent = (typeof PAYMENT_EVENTS)[number];
+
+/** A settlement attempt after the upstream answered, for the decision log. */
+export interface SettlementLog {
+  readonly policy: string;
+  readonly requestId?: string;
+  readonly event: PaymentEvent;
+  readonly upstreamStatus: number;
+  readonly payer?: string;
+  readonly transaction?: string;
+  readonly network?: string;
+  readonly error?: string;
+}
+
+export interface Observer {
+  decided(log: DecisionLog, latencyMs: number): void;
+  storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
+  payment(policy: string, event: PaymentEvent): void;
+  settled(log: SettlementLog): void;
+}
+
+export const NO_OBSERVER: Observer = {
+  decided: () => undefined,
+  storeCall: () => undefined,
+  payment: () => undefined,
+  settled: () => undefined,
+};
+
+export function observeAll(observers: readonly Observer[]): Observer {
+  if (observers.length === 0) return NO_OBSERVER;
+  if (observers.length === 1) return observers[0] as Observer;
+  return {
+    decided: (log, ms) => {
+      for (const o of observers) o.decided(log, ms);
+    },
+    storeCall: (store, operation, seconds, failed) => {
+      for (const o of observers) o.storeCall(store, operation, seconds, failed);
+    },
+    payment: (policy, event) => {
+      for (const o of observers) o.payment(policy, event);
+    },
+    settled: (log) => {
+      for (const o of observers) o.settled(log);
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../runtime.js';
+import { OperationsConfigError, operationsFromEnv } from './operations.js';
+
+describe('operations settings from the environment', () => {
+  it('defaults to no log, no endpoint and the default facilitator timeouts', () => {
+    expect(operationsFromEnv({})).toEqual({ facilitatorTimeouts: { verifyMs: 3000, settleMs: 15_000 } });
+  });
+
+  it('reads every setting', () => {
+    expect(
+      operationsFromEnv({
+        TOLLGATE_DECISION_LOG: '/var/log/tollgate.jsonl',
+        TOLLGATE_METRICS_PORT: '9464',
+        TOLLGATE_METRICS_HOST: '0.0.0.0',
+        TOLLGATE_X402_VERIFY_TIMEOUT_MS: '500',
+        TOLLGATE_X402_SETTLE_TIMEOUT_MS: '20000',
+      }),
+    ).toEqual({
+      decisionLog: { kind: 'file', path: '/var/log/tollgate.jsonl' },
+      metrics: { host: '0.0.0.0', port: 9464 },
+      facilitatorTimeouts: { verifyMs: 500, settleMs: 20_000 },
+    });
+    expect(operationsFromEnv({ TOLLGATE_DECISION_LOG: 'stderr' }).decisionLog).toEqual({ kind: 'stderr' });
+    expect(operationsFromEnv({ TOLLGATE_DECISION_LOG: 'off' }).decisionLog).toBeUndefined();
+  });
+
+  it('lists every problem at once, and never allows stdout (Kong parses it)', () => {
+    const read = () => operationsFromEnv({ TOLLGATE_DECISION_LOG: 'stdout', TOLLGATE_METRICS_PORT: '70000', TOLLGATE_X402_VERIFY_TIMEOUT_MS: 'soon' });
+    expect(read).toThrow(OperationsConfigError);
+    expect(read).toThrow(/3 problems/);
+    expect(read).toThrow(/stdout is not allowed/);
+    expect(read).toThrow(/TOLLGATE_METRICS_PORT: "70000" is not an integer from 0 to 65535/);
+    expect(read).toThrow(/TOLLGATE_X402_VERIFY_TIMEOUT_MS: "soon"/);
+  });
+});
+
+describe('the runtime starts the metrics endpoint', () => {
+  it('on a free port, with /healthz and /metrics', async () => {
+    const runtime = createRuntime({ env: { TOLLGATE_METRICS_PORT: '0' } });
+    const port = await runtime.metricsPort;
+    expect(port).toBeGreaterThan(0);
+    expect(await (await fetch(`http://127.0.0.1:${String(port)}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text()).toContain('# TYPE tollgate_decisions_total counter');
+    await runtime.close();
+  });
+
+  it('reports a port already in use and carries on without the endpoint', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const errors: string[] = [];
+    const runtime = createRuntime({ env: { TOLLGATE_METRICS_PORT: String(port) }, onError: (m) => errors.push(m) });
+    expect(await runtime.metricsPort).toBeUndefined();
+    expect(errors).toEqual([expect.stringContaining(`metrics endpoint 127.0.0.1:${String(port)} not started: listen EADDRINUSE`)]);
+    expect(runtime.engineFor({ version: 1, policy: 'p', routes: [{ name: 'r', paths: ['/'] }], identity: { auth: 'none', limitBy: 'ip' }, plans: [], consumerPlans: {}, costs: {}, store: { kind: 'memory' } }).ok).toBe(true);
+    await runtime.close();
+    await new Promise((resolve) => taken.close(resolve));
+  });
+});

@@ -1,0 +1,47 @@
+// Every store call the engine makes goes through here: bounded by the policy's timeout, timed and
+// reported to the observer (duration, failure). A synchronous store (memory) stays synchronous.
+import { NO_OBSERVER, type Observer, type StoreOperation } from './ops/observer.js';
+import type { Awaitable, Store } from './store/store.js';
+import { withTimeout } from './timeout.js';
+
+export class StoreCalls {
+  constructor(
+    readonly store: Store,
+    private readonly timeoutMs: number,
+    private readonly observer: Observer,
+  ) {}
+
+  /** The call's result, or it throws/rejects (timeout included) after reporting the failure. */
+  run<T>(operation: StoreOperation, call: (store: Store) => Awaitable<T>): Awaitable<T> {
+    // Without an observer nothing is timed: the memory store's hot path stays a plain call.
+    if (this.observer === NO_OBSERVER) {
+      const result = call(this.store);
+      return result instanceof Promise ? withTimeout(result, this.timeoutMs) : result;
+    }
+    const started = performance.now();
+    const report = (failed: boolean) => {
+      this.observer.storeCall(this.store.kind, operation, (performance.now() - started) / 1000, failed);
+    };
+    let result: Awaitable<T>;
+    try {
+      result = call(this.store);
+    } catch (error) {
+      report(true);
+      throw error;
+    }
+    if (!(result instanceof Promise)) {
+      report(false);
+      return result;
+    }
+    return withTimeout(result, this.timeoutMs).then(
+      (value) => {
+        report(false);
+        return value;
+      },
+      (error: unknown) => {
+        report(true);
+        throw error;
+      },
+    );
+  }
+}

@@ -1,0 +1,24 @@
+// `completeHold`: commit (keep) or release (give back) what an admission held, once. Expired
+// holds of the account are given back first, so a hold past its expiry answers nothing-held.
+//
+// KEYS[1]  account hash
+// ARGV     key base, hold key, 'commit' | 'release', now (ms)
+// Reply    'committed' | 'released', credits | 'nothing-held'
+import { HOLDS_LUA } from './holds.js';
+import { luaScript } from './script.js';
+
+const COMPLETE_HOLD_LUA = `
+local base = ARGV[1]
+local holdKey = ARGV[2]
+local completion = ARGV[3]
+local now = tonumber(ARGV[4])
+expireHolds(KEYS[1], base, now)
+if redis.call('ZREM', base .. 'h', holdKey) == 0 then return {'nothing-held'} end
+local ledgerKey = base .. 'l:' .. holdKey
+if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey)} end
+local credits = tonumber(redis.call('HGET', ledgerKey, 'credits')) or 0
+redis.call('DEL', ledgerKey)
+return {'committed', credits}
+`;
+
+export const COMPLETE_HOLD_SCRIPT = luaScript('complete-hold', HOLDS_LUA + COMPLETE_HOLD_LUA);

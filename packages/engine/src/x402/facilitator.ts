@@ -1,0 +1,75 @@
+// The facilitator the offer names, spoken to with @x402/core's HTTPFacilitatorClient: one attempt
+// per call (no retries in the request path), bounded by a timeout. Every outcome is a value:
+// a facilitator that is down, slow or answers nonsense is `unavailable`, never an exception.
+import { HTTPFacilitatorClient } from '@x402/core/http';
+import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse } from '@x402/core/types';
+import type { RequirementsV1, RequirementsV2 } from './offer.js';
+
+export interface FacilitatorTimeouts {
+  /** In the request path: the client waits for it. */
+  readonly verifyMs: number;
+  /** After the upstream answered (a chain transaction): the response waits for it. */
+  readonly settleMs: number;
+}
+
+export const DEFAULT_FACILITATOR_TIMEOUTS: FacilitatorTimeouts = { verifyMs: 3000, settleMs: 15_000 };
+
+export type Verification =
+  | { readonly kind: 'valid'; readonly payer?: string }
+  | { readonly kind: 'invalid'; readonly reason: string; readonly payer?: string }
+  | { readonly kind: 'unavailable'; readonly error: string };
+
+export type Settlement =
+  | { readonly kind: 'settled'; readonly response: SettleResponse }
+  /** `response.errorReason` says why; after a timeout the outcome is unknown (it may still land). */
+  | { readonly kind: 'failed'; readonly response: SettleResponse; readonly error: string };
+
+export interface Facilitator {
+  verify(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Verification>;
+  settle(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Settlement>;
+}
+
+export function createFacilitator(url: string, timeouts: FacilitatorTimeouts): Facilitator {
+  const base = url.replace(/\/+$/, '');
+  const verifier = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.verifyMs });
+  const settler = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.settleMs });
+  return {
+    async verify(payload, requirements) {
+      try {
+        const answer = await verifier.verify(...wire(payload, requirements));
+        if (answer.isValid) return { kind: 'valid', ...payer(answer.payer) };
+        return { kind: 'invalid', reason: answer.invalidReason ?? 'invalid_payload', ...payer(answer.payer) };
+      } catch (error) {
+        if (error instanceof VerifyError && error.statusCode < 500) return { kind: 'invalid', reason: error.invalidReason ?? 'invalid_payload', ...payer(error.payer) };
+        return { kind: 'unavailable', error: `facilitator ${base}/verify: ${messageOf(error)}` };
+      }
+    },
+    async settle(payload, requirements) {
+      try {
+        const response = await settler.settle(...wire(payload, requirements));
+        if (response.success) return { kind: 'settled', response };
+        return { kind: 'failed', response, error: response.errorReason ?? 'settlement refused' };
+      } catch (error) {
+        const failure: SettleResponse = { success: false, errorReason: 'unexpected_settle_error', transaction: '', network: requirements.network as SettleResponse['network'] };
+        if (error instanceof SettleError) {
+          return { kind: 'failed', response: { ...failure, errorReason: error.errorReason ?? 'unexpected_settle_error', ...payer(error.payer) }, error: error.message };
+        }
+        return { kind: 'failed', response: failure, error: `facilitator ${base}/settle: ${messageOf(error)}` };
+      }
+    },
+  };
+}
+
+// The client is typed for v2; v1 payloads and requirements travel through it unchanged (it sends
+// `x402Version` from the payload and both objects as given), which is the v1 facilitator API.
+function wire(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): [PaymentPayload, PaymentRequirements] {
+  return [payload as unknown as PaymentPayload, requirements as unknown as PaymentRequirements];
+}
+
+function payer(value: string | undefined): { payer?: string } {
+  return value === undefined ? {} : { payer: value };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,110 @@
+// Pay per request: accept a payment before the request goes upstream (match the offer, verify with
+// the facilitator, claim its replay key in the store) and settle it after the upstream answered,
+// only when that answer is < 400 (as @x402/express does). Outcomes are values; the engine turns
+// them into decisions and completions.
+import { encodePaymentResponseHeader } from '@x402/core/http';
+import type { SettleResponse } from '@x402/core/types';
+import type { Observer } from '../ops/observer.js';
+import type { StoreCalls } from '../store-calls.js';
+import { messageOf } from '../timeout.js';
+import type { Facilitator } from './facilitator.js';
+import { mismatch } from './match.js';
+import type { OfferRequirements, RequirementsV1, RequirementsV2 } from './offer.js';
+import type { Payment } from './payment-header.js';
+import { replayOf } from './replay.js';
+
+export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
+export const X_PAYMENT_RESPONSE_HEADER = 'X-PAYMENT-RESPONSE';
+
+/** What a paid request's follow-up carries to settlement: plain JSON. */
+export interface PaymentHold {
+  readonly version: 1 | 2;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly requirements: RequirementsV1 | RequirementsV2;
+  readonly replay: string;
+  readonly resource: string;
+}
+
+export type PaymentAdmission =
+  | { readonly kind: 'paid'; readonly hold: PaymentHold; readonly payer?: string; readonly degraded?: string }
+  /** `error` is the x402 error code (or what went wrong with the facilitator) for the client. */
+  | { readonly kind: 'refused'; readonly reason: 'payment-invalid' | 'payment-unavailable'; readonly error: string }
+  /** The store could not record the replay key and the policy fails closed. */
+  | { readonly kind: 'store-unavailable'; readonly error: string };
+
+export type PaymentSettlement =
+  | { readonly kind: 'settled'; readonly headers: Readonly<Record<string, string>>; readonly response: SettleResponse }
+  /** The upstream answered ≥ 400: nothing is charged and the payment may be presented again. */
+  | { readonly kind: 'not-settled' }
+  /** The facilitator did not settle: the client must get a 402 instead of the upstream's answer. */
+  | { readonly kind: 'failed'; readonly headers: Readonly<Record<string, string>>; readonly response: SettleResponse; readonly error: string };
+
+export class PaymentGate {
+  constructor(
+    private readonly policy: string,
+    private readonly facilitator: Facilitator | undefined,
+    private readonly store: StoreCalls,
+    private readonly failOpen: boolean,
+    private readonly observer: Observer,
+  ) {}
+
+  async accept(payment: Payment, offer: OfferRequirements, now: number): Promise<PaymentAdmission> {
+    const wrong = mismatch(payment, offer);
+    if (wrong !== undefined) return this.#refuse('invalid', 'payment-invalid', wrong);
+    if (this.facilitator === undefined) return this.#refuse('unavailable', 'payment-invalid', 'facilitator_not_configured');
+    const requirements = payment.version === 2 ? offer.v2 : offer.v1;
+    const verification = await this.facilitator.verify(payment.payload, requirements);
+    if (verification.kind === 'unavailable') return this.#refuse('unavailable', 'payment-unavailable', verification.error);
+    if (verification.kind === 'invalid') return this.#refuse('invalid', 'payment-invalid', verification.reason);
+    const replay = replayOf(payment, offer, now);
+    const hold: PaymentHold = { version: payment.version, payload: payment.payload, requirements, replay: replay.key, resource: offer.resource.url };
+    const payer = verification.payer === undefined ? {} : { payer: verification.payer };
+    try {
+      const claim = await this.store.run('claim-payment', (s) => s.claimPayment(replay.key, replay.expiresAt, now));
+      if (claim === 'replayed') return this.#refuse('replayed', 'payment-invalid', 'payment_already_used');
+    } catch (error) {
+      // Replay protection is the store's job: without it, the policy's failure mode decides.
+      if (!this.failOpen) return { kind: 'store-unavailable', error: messageOf(error) };
+      this.observer.payment(this.policy, 'verified');
+      return { kind: 'paid', hold, ...payer, degraded: messageOf(error) };
+    }
+    this.observer.payment(this.policy, 'verified');
+    return { kind: 'paid', hold, ...payer };
+  }
+
+  async settle(hold: PaymentHold, upstreamStatus: number): Promise<PaymentSettlement> {
+    if (upstreamStatus >= 400 || this.facilitator === undefined) {
+      this.observer.payment(this.policy, 'not-settled');
+      await this.#forget(hold.replay);
+      return { kind: 'not-settled' };
+    }
+    const settlement = await this.facilitator.settle(hold.payload, hold.requirements);
+    const headers = responseHeaders(hold.version, settlement.response);
+    if (settlement.kind === 'settled') {
+      this.observer.payment(this.policy, 'settled');
+      return { kind: 'settled', headers, response: settlement.response };
+    }
+    // The replay key stays claimed: a failed or timed-out settlement may still have spent the authorisation.
+    this.observer.payment(this.policy, 'settle-failed');
+    return { kind: 'failed', headers, response: settlement.response, error: settlement.error };
+  }
+
+  async #forget(key: string): Promise<void> {
+    try {
+      await this.store.run('forget-payment', (s) => s.forgetPayment(key));
+    } catch {
+      // The claim then simply lives until it expires: the payer signs a new authorisation.
+    }
+  }
+
+  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: 'payment-invalid' | 'payment-unavailable', error: string): PaymentAdmission {
+    this.observer.payment(this.policy, event);
+    return { kind: 'refused', reason, error };
+  }
+}
+
+/** `PAYMENT-RESPONSE` for every payer, plus `X-PAYMENT-RESPONSE` for v1 payers (what v1 clients read). */
+function responseHeaders(version: 1 | 2, response: SettleResponse): Record<string, string> {
+  const value = encodePaymentResponseHeader(response);
+  return version === 1 ? { [PAYMENT_RESPONSE_HEADER]: value, [X_PAYMENT_RESPONSE_HEADER]: value } : { [PAYMENT_RESPONSE_HEADER]: value };
+}

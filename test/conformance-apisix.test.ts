@@ -46,8 +46,8 @@ interface Checkers {
   consumerPlugin: (name: string) => ValidateFunction;
 }
 
-/** ext-plugin-post-req shares ext-plugin-pre-req's schema (ext.schema in ext-plugin/init.lua). */
-const SCHEMA_OF: Record<string, string> = { 'ext-plugin-post-req': 'ext-plugin-pre-req' };
+/** ext-plugin-post-req and -post-resp share ext-plugin-pre-req's schema (ext.schema in ext-plugin/init.lua). */
+const SCHEMA_OF: Record<string, string> = { 'ext-plugin-post-req': 'ext-plugin-pre-req', 'ext-plugin-post-resp': 'ext-plugin-pre-req' };
 
 function checkers(version: string): Checkers {
   const dump = normalise(readJson(`apisix-${version}-selected-schemas.json`)) as Dump;

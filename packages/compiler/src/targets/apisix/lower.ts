@@ -8,7 +8,7 @@ import type { PolicyIr, Upstream } from '../../ir/types.js';
 import { engineWork } from '../../native/engine-work.js';
 import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type Windows } from '../../native/rate-limits.js';
 import { rewriteBlockers, valuesMatching, type RequestRewrite } from '../../native/rewrite.js';
-import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
+import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
 import { splitSharedPlugins } from './shared-plugins.js';
 import { headerOps, keyAuthConfig, limitCountConfig, limitKey, upstreamPath } from './native-plugins.js';
 import { omit } from '../../omit.js';
@@ -51,7 +51,13 @@ export function lowerPolicy(policy: PolicyIr): ApisixLowered {
   const work = engineWork(config, { gateway: 'APISIX', rateLimits: limits.blockers, rewrite: rewriteWhy });
   for (const w of work) explain.tollgate(w.feature, w.detail);
   if (work.length > 0) {
-    everyRoute[TOLLGATE_EXT_PLUGIN] = { conf: [{ name: TOLLGATE_CONF_NAME, value: JSON.stringify(config) }], allow_degradation: config.store.onFailure !== 'closed' };
+    const tollgate = { conf: [{ name: TOLLGATE_CONF_NAME, value: JSON.stringify(config) }], allow_degradation: config.store.onFailure !== 'closed' };
+    everyRoute[TOLLGATE_EXT_PLUGIN] = tollgate;
+    const afterResponse = [...(config.payment?.x402 ? ['x402 settlement when the upstream answered < 400'] : []), ...(config.costs.chargeOn === 'success' ? ['keeping credits only when the upstream answered < 500'] : [])];
+    if (afterResponse.length > 0) {
+      everyRoute[TOLLGATE_EXT_RESPONSE_PLUGIN] = tollgate;
+      explain.tollgate('after the response', `${afterResponse.join(' and ')}: ${TOLLGATE_EXT_RESPONSE_PLUGIN} (APISIX then calls the upstream itself with lua-resty-http: no streaming, no proxy-cache or proxy-mirror, no upstream mTLS)`);
+    }
   }
 
   const labels = policyLabels(policy.name);

@@ -70,6 +70,12 @@ export const END_MARKER = '#END';
 
 /** post-req runs in the access phase after key-auth, so the runner sees the authenticated consumer (pre-req runs before auth). */
 export const TOLLGATE_EXT_PLUGIN = 'ext-plugin-post-req';
+/**
+ * post-resp lets the runner see the upstream status before the client does: needed to settle x402
+ * payments only when the upstream answered < 400 and to keep credits only when it answered < 500.
+ * APISIX then makes the upstream request itself (lua-resty-http), so it is emitted only when needed.
+ */
+export const TOLLGATE_EXT_RESPONSE_PLUGIN = 'ext-plugin-post-resp';
 export const TOLLGATE_CONF_NAME = 'tollgate';
 
 export const MANAGED_LABELS: Labels = { 'managed-by': 'tollgate' };

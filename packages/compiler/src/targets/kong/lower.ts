@@ -72,7 +72,12 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
   const work = engineWork(config, { gateway: 'Kong', rateLimits: limitBlockers, rewrite: rewriteWhy });
   for (const w of work) explain.tollgate(w.feature, w.detail);
   if (work.length > 0) {
-    for (const scope of scopes) plugins.push(plugin(TOLLGATE_PLUGIN, scope, { policy: JSON.stringify(config) }));
+    // The engine finds the route from method, host and path; routes attached by name without paths
+    // can't be found that way, so each gets its own entry that names its policy route.
+    const policyJson = JSON.stringify(config);
+    const perRoute = !spec.service || spec.routes.some((r) => r.paths === undefined);
+    const tollgateScopes: Scope[] = perRoute ? spec.routes.map((r) => ({ route: r.name })) : scopes;
+    for (const scope of tollgateScopes) plugins.push(plugin(TOLLGATE_PLUGIN, scope, { policy: policyJson, ...('route' in scope ? { route: scope.route } : {}) }));
   }
   return {
     ...(service ? { service } : {}),

@@ -69,8 +69,8 @@ export const REQUEST_TRANSFORMER_FIELDS: Fields = {
   append: { type: 'record', fields: { headers: headerPair, querystring: queryPair, body: queryPair } },
 };
 
-/** The Tollgate Kong plugin's schema: one string field holding the engine configuration as JSON. */
-export const TOLLGATE_FIELDS: Fields = { policy: { type: 'string', minLength: 2 } };
+/** The Tollgate Kong plugin's schema: the engine configuration as JSON, and the route an entry guards when attached per route. */
+export const TOLLGATE_FIELDS: Fields = { policy: { type: 'string', minLength: 2 }, route: { type: 'string', minLength: 1 } };
 
 export function pluginFields(name: string, edition: 'oss' | 'enterprise'): Fields | undefined {
   switch (name) {

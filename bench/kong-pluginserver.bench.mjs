@@ -1,4 +1,4 @@
-// The Tollgate Kong plugin behind the Kong-side harness and the real kong-js-pluginserver, in one
+// The `tollgate` Kong plugin (access + log; what every policy without x402 runs) behind the Kong-side harness and the real kong-js-pluginserver, in one
 // run: requests/s and p50/p99 latency for a no-op plugin (the floor every external plugin pays:
 // one HandleEvent per request), Tollgate's allow path and Tollgate's deny path; PDK round trips
 // and RPC frames per request; then the plugin server's memory over 100k requests half of which
@@ -52,8 +52,9 @@ async function load(kong, row, makeRequest, count, expectStatus) {
       latencies[i] = performance.now() - start;
       if (expectStatus !== undefined && response.status !== expectStatus) throw new Error(`request ${i}: status ${response.status}, expected ${expectStatus}: ${response.body}`);
       const log = await response.log;
-      rpcs += response.access.rpcs.length + (log?.rpcs.length ?? 0);
-      pdkRoundTrips += waitingCalls(response.access.pdkCalls) + waitingCalls(log?.pdkCalls ?? []);
+      const phases = [response.access, response.response, log].filter((phase) => phase !== undefined);
+      rpcs += phases.reduce((sum, phase) => sum + phase.rpcs.length, 0);
+      pdkRoundTrips += phases.reduce((sum, phase) => sum + waitingCalls(phase.pdkCalls), 0);
     }
   };
   const cpuBefore = cpuMs(kong.server.pid);
@@ -119,9 +120,12 @@ const noopDir = writeFixturePlugin('noop');
 const paywallDir = writeFixturePlugin('paywall');
 try {
   const noop = await withHarness(noopDir, (kong) => scenario(kong, kong.plugin({}), ALLOW, 200));
-  const { allow, deny, tollgateMemory } = await withHarness(TOLLGATE_DIR, async (kong) => {
+  const { plugin, allow, deny, tollgateMemory } = await withHarness(TOLLGATE_DIR, async (kong) => {
+    // Measure the streaming plugin: a response phase here would mean buffered proxying in Kong.
+    if (kong.info.Name !== 'tollgate' || kong.info.Phases.includes('response')) throw new Error(`expected the tollgate plugin without a response phase, got ${JSON.stringify(kong.info)}`);
     const row = kong.plugin({ policy: JSON.stringify(POLICY) });
     return {
+      plugin: { name: kong.info.Name, phases: kong.info.Phases },
       allow: await scenario(kong, row, ALLOW, 200),
       deny: await scenario(kong, row, DENY, 403),
       tollgateMemory: await memory(kong, row, (i) => (i % 2 === 0 ? ALLOW(i) : DENY(i))),
@@ -137,7 +141,7 @@ try {
     date: new Date().toISOString(),
     setup: { workers: WORKERS, inFlight: IN_FLIGHT, warmup: WARMUP, requests: REQUESTS, store: 'memory', kongPdk: '0.6.0' },
     baseline: { noopPlugin: noop },
-    tollgate: { allow, deny },
+    tollgate: { plugin, allow, deny },
     ratios: { allowVsNoopThroughput: round(allow.requestsPerSecond / noop.requestsPerSecond), denyVsNoopThroughput: round(deny.requestsPerSecond / noop.requestsPerSecond) },
     targets: {
       allowPdkRoundTripsAtMost4: allow.pdkRoundTripsPerRequest <= 4,

@@ -12,7 +12,7 @@ function tollgateConfigs(node: unknown): string[] {
   if (typeof node !== 'object' || node === null) return [];
   const record = node as Record<string, unknown>;
   if (record.name === 'tollgate' && typeof record.value === 'string') return [record.value];
-  if (record.name === 'tollgate' && typeof record.config === 'object' && record.config !== null) return [String((record.config as { policy: unknown }).policy)];
+  if ((record.name === 'tollgate' || record.name === 'tollgate-x402') && typeof record.config === 'object' && record.config !== null) return [String((record.config as { policy: unknown }).policy)];
   return Object.values(record).flatMap(tollgateConfigs);
 }
 

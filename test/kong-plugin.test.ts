@@ -1,10 +1,18 @@
-// The built Tollgate plugin behind the Kong-side harness and the real kong-js-pluginserver:
-// discovery, decisions in and out, PDK round trips, config changes and bad config.
-import { readFileSync } from 'node:fs';
+// The built `tollgate` plugin behind the Kong-side harness and the real kong-js-pluginserver:
+// discovery (of both plugins), decisions in and out, PDK round trips, config changes and bad config.
+// The x402 scenarios run against `tollgate-x402` in kong-x402.test.ts.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
+import { bundlePlugin } from '../packages/kong-plugin/scripts/bundle.mjs';
+import { queryPluginInfo } from '../packages/kong-plugin/src/harness/index.js';
+import { TOLLGATE, TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
+import { X402_NEEDS_RESPONSE_PHASE } from '../packages/kong-plugin/src/tollgate-plugin.js';
 import { weatherConfig } from './support/apisix-configs.js';
 import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
+import { x402Policy } from './support/x402-policy.js';
 
 // The APISIX suites' weather policy; carol is on pro.
 const POLICY: EngineConfig = weatherConfig({ consumerPlans: { carol: 'pro' } });
@@ -18,14 +26,35 @@ afterAll(async () => {
 });
 
 describe('discovery', () => {
+  let buildDir: string;
+  beforeAll(() => {
+    buildDir = mkdtempSync(join(tmpdir(), 'tollgate-kong-dump-'));
+  });
+  afterAll(() => {
+    rmSync(buildDir, { recursive: true, force: true });
+  });
+
   it('dumps clean JSON with name, x.y.z version, priority after key-auth and the config schema', () => {
     const { version } = JSON.parse(readFileSync(new URL('../packages/kong-plugin/package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(t.kong.info).toMatchObject({ Name: 'tollgate', Version: version, Priority: 905, Phases: ['log', 'access', 'response'] });
+    expect(t.kong.info).toMatchObject({ Name: 'tollgate', Version: version, Priority: 905 });
     expect(t.kong.info.Priority).toBeLessThan(1250);
     expect(t.kong.info.Schema).toMatchObject({
       name: 'tollgate',
       fields: [{ config: { type: 'record', fields: [{ policy: { type: 'string', required: true } }, { route: { type: 'string', required: false } }] } }],
     });
+  });
+
+  // Kong turns on buffered proxying for every route where a plugin with a response handler is
+  // configured: only tollgate-x402 may have one, so streamed answers stay streamed elsewhere.
+  it.each([
+    [TOLLGATE, ['log', 'access']],
+    [TOLLGATE_X402, ['log', 'access', 'response']],
+  ] as const)('--dump-all-plugins of the %s bundle shows phases %j, from its own directory', async (name, phases) => {
+    const dir = await bundlePlugin(buildDir, name);
+    expect(readdirSync(dir)).toEqual([`${name}.js`]);
+    const info = await queryPluginInfo(dir);
+    expect(info).toMatchObject({ Name: name, Priority: 905, Phases: phases });
+    expect(info.Schema).toEqual({ ...t.kong.info.Schema, name });
   });
 });
 
@@ -87,8 +116,8 @@ describe('access phase', () => {
   });
 });
 
-describe('response phase: chargeOn success', () => {
-  it('gives the held quota back when the upstream answers 5xx, and keeps it otherwise', async () => {
+describe('log phase: chargeOn success', () => {
+  it('gives the held quota back when the upstream answers 5xx, and keeps it otherwise, without buffering the response', async () => {
     const row = t.row({ ...POLICY, plans: [{ name: 'free', plan: { quota: { requests: 2, per: 'month' } } }], consumerPlans: {}, costs: { chargeOn: 'success' }, rewrite: undefined });
     const send = async (status: number) => {
       const response = await t.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'frank'), row, { upstream: () => ({ status }) });
@@ -97,9 +126,9 @@ describe('response phase: chargeOn success', () => {
     const failed = await send(503);
     expect(failed.response.status).toBe(503);
     expect(failed.response.access.pdkCalls).toContain('kong.ctx.shared.set');
-    // Completed in the response phase (buffered proxying); with nothing outstanding the log phase makes no PDK call.
-    expect(failed.response.response?.pdkCalls).toEqual(['kong.ctx.shared.get', 'kong.ctx.shared.set', 'kong.service.response.get_status']);
-    expect(failed.log?.pdkCalls).toEqual([]);
+    // No response phase (the answer streamed through unbuffered): the log phase completes the hold from the final status.
+    expect(failed.response.response).toBeUndefined();
+    expect(failed.log?.pdkCalls).toEqual(['kong.ctx.shared.get', 'kong.response.get_status']);
     expect((await send(200)).response.status).toBe(200);
     expect((await send(404)).response.status).toBe(404);
     // Two requests kept (200, 404), the 503 given back: the quota of 2 is used up now.
@@ -131,6 +160,12 @@ describe('configuration', () => {
     expect(message).toContain('2 problems');
     // The server survived and still serves a good config.
     expect((await t.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'erin'), t.row(POLICY))).status).toBe(200);
+  });
+
+  it('refuses an x402 policy, which must settle before the response is sent (tollgate-x402)', async () => {
+    const response = await t.kong.request({ method: 'GET', path: '/v1/forecast' }, t.row(x402Policy('http://127.0.0.1:9/facilitator')));
+    expect(response.status).toBe(500);
+    expect((response.access.result as { message: string }).message).toContain(X402_NEEDS_RESPONSE_PHASE);
   });
 
   it('a policy that is not JSON fails StartInstance clearly', async () => {

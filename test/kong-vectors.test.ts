@@ -1,8 +1,9 @@
 // Every engine conformance vector through the real kong-js-pluginserver running the bundled
-// Tollgate plugin, driven by the Kong-side harness exactly as Kong would: each response must meet
+// Tollgate plugins (x402 vectors on tollgate-x402, the rest on tollgate, as the compiler assigns
+// them), driven by the Kong-side harness exactly as Kong would: each response must meet
 // the vector's expectations AND equal what the engine decides in-process for the same request at
-// the same time, and the account state must match. One plugin server serves all vectors (as one
-// Kong node serves many policies); each vector gets its own store.keyPrefix so their states stay
+// the same time, and the account state must match. One plugin server per plugin serves all its
+// vectors (as one Kong node serves many policies); each vector gets its own store.keyPrefix so their states stay
 // apart, and the server's clock is pinned through the test-only clock file.
 //
 // Vectors that need no account access run on the memory store inside the plugin server. The rest
@@ -26,6 +27,7 @@ import {
 } from '../packages/engine/src/index.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
 import type { ClientRequest, KongResponse } from '../packages/kong-plugin/src/harness/index.js';
+import { pluginNameFor, PLUGIN_NAMES, type PluginName } from '../packages/kong-plugin/src/plugin-info.js';
 import { startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { freePort, RedisServer, redisSkipReason } from './support/redis.js';
 import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest, type VectorStep } from './support/vectors.js';
@@ -45,17 +47,18 @@ let dir: string;
 let clockFile: string;
 let redis: RedisServer | undefined;
 let deadRedisUrl: string;
-let t: TollgateKong;
+let plugins: Map<PluginName, TollgateKong>;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kong-vectors-'));
   clockFile = join(dir, 'clock');
   writeFileSync(clockFile, String(Date.now()));
   if (redisReason === undefined) redis = await RedisServer.start();
   deadRedisUrl = `redis://127.0.0.1:${await freePort()}`;
-  t = await startTollgateKong({ workers: 2, env: { [TEST_CLOCK_ENV]: clockFile, [REDIS_ENV]: redis?.url ?? '', [DEAD_REDIS_ENV]: deadRedisUrl } });
+  const env = { [TEST_CLOCK_ENV]: clockFile, [REDIS_ENV]: redis?.url ?? '', [DEAD_REDIS_ENV]: deadRedisUrl };
+  plugins = new Map(await Promise.all(PLUGIN_NAMES.map(async (plugin) => [plugin, await startTollgateKong({ plugin, workers: 2, env })] as const)));
 });
 afterAll(async () => {
-  await t.close();
+  for (const t of plugins.values()) await t.close();
   await redis?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -64,6 +67,11 @@ describe('conformance vectors through kong-js-pluginserver', () => {
   it('covers every vector', () => {
     expect(onMemory.length + onRedis.length).toBe(vectors.length);
     expect(onMemory.length).toBeGreaterThan(0);
+  });
+
+  it('runs some vectors on each plugin', () => {
+    const used = new Set(vectors.map((v) => pluginNameFor(v.config)));
+    expect([...used].sort()).toEqual([...PLUGIN_NAMES].sort());
   });
 });
 
@@ -122,6 +130,8 @@ interface Shared {
 }
 
 async function runVector(vector: Vector, config: EngineConfig, clock: ManualClock, engineStore: Store, shared: Shared | undefined): Promise<void> {
+  const t = plugins.get(pluginNameFor(config));
+  if (t === undefined) throw new Error(`no harness for ${pluginNameFor(config)}`);
   const row = t.row(config);
   const compiled = createEngine(config, engineStore, clock);
   if (!compiled.ok) throw new Error(compiled.errors.join('; '));

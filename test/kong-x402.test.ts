@@ -1,4 +1,4 @@
-// x402 and chargeOn success through the Kong harness and the real kong-js-pluginserver, with the
+// x402 and chargeOn success through the Kong harness, the tollgate-x402 plugin and the real kong-js-pluginserver, with the
 // local facilitator process: the payment is verified in access, settled in the response phase
 // (buffered proxying) only when the upstream answered < 400, and PAYMENT-RESPONSE reaches the
 // client; when Kong answers itself (upstream unreachable) the log phase completes instead. The
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
+import { TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
 import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { freePort } from './support/redis.js';
 import { paymentHeader, paymentPayloadV1, paymentPayloadV2, testPayer, testRequirements } from './support/x402-client.js';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   facilitator = await startFacilitatorProcess();
   dir = mkdtempSync(join(tmpdir(), 'tollgate-kong-x402-'));
   metricsPort = await freePort();
-  t = await startTollgateKong({ env: { TOLLGATE_METRICS_PORT: String(metricsPort), TOLLGATE_DECISION_LOG: join(dir, 'decisions.jsonl') } });
+  t = await startTollgateKong({ plugin: TOLLGATE_X402, env: { TOLLGATE_METRICS_PORT: String(metricsPort), TOLLGATE_DECISION_LOG: join(dir, 'decisions.jsonl') } });
   config = x402Policy(facilitator.url, { policy: 'kong-paid' });
 });
 afterAll(async () => {

@@ -1,10 +1,11 @@
-// The Tollgate Kong plugin, bundled fresh from source for a test file, behind the Kong-side
-// harness; plus the mapping from a conformance-vector request to what key-auth hands Kong.
+// One of the Tollgate Kong plugins (`tollgate`, or `tollgate-x402` for x402 policies), bundled
+// fresh from source for a test file, behind the Kong-side harness; plus the mapping from a conformance-vector request to what key-auth hands Kong.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineConfig } from '../../packages/engine/src/index.js';
 import { bundlePlugin } from '../../packages/kong-plugin/scripts/bundle.mjs';
+import { TOLLGATE, type PluginName } from '../../packages/kong-plugin/src/plugin-info.js';
 import { KongHarness, type ClientRequest, type KongHarnessOptions, type PluginRow } from '../../packages/kong-plugin/src/harness/index.js';
 
 export interface TollgateKong {
@@ -14,9 +15,14 @@ export interface TollgateKong {
   close(): Promise<void>;
 }
 
-export async function startTollgateKong(options: Omit<KongHarnessOptions, 'pluginsDir'> = {}): Promise<TollgateKong> {
+export interface TollgateKongOptions extends Omit<KongHarnessOptions, 'pluginsDir'> {
+  /** Which plugin the harness runs: `tollgate` unless given. */
+  readonly plugin?: PluginName;
+}
+
+export async function startTollgateKong({ plugin = TOLLGATE, ...options }: TollgateKongOptions = {}): Promise<TollgateKong> {
   const buildDir = mkdtempSync(join(tmpdir(), 'tollgate-kong-bundle-'));
-  const pluginsDir = await bundlePlugin(buildDir);
+  const pluginsDir = await bundlePlugin(buildDir, plugin);
   const kong = await KongHarness.start({ ...options, pluginsDir });
   return {
     kong,

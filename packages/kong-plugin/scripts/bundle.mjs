@@ -1,6 +1,7 @@
-// Bundles the plugin into one self-contained CommonJS file that kong-js-pluginserver can
-// require(): dist/kong/tollgate/tollgate.js. The plugin directory must hold nothing but plugin
-// modules (kong-pdk requires every file in it), so the CommonJS marker package.json sits one
+// Bundles each plugin into one self-contained CommonJS file that kong-js-pluginserver can
+// require(): dist/kong/<plugin>/<plugin>.js, one directory per plugin because Kong 3.9+ registers
+// only the first plugin a plugin server reports. The plugin directory must hold nothing but the
+// plugin module (kong-pdk requires every file in it), so the CommonJS marker package.json sits one
 // level up, where Node still finds it as the file's nearest package.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,13 +9,17 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Bundles into `<outDir>/tollgate/tollgate.js` and returns that plugin directory. */
-export async function bundlePlugin(outDir = `${root}dist/kong`) {
-  mkdirSync(`${outDir}/tollgate`, { recursive: true });
+/** The plugins this package builds; each entry is src/entries/<name>.ts. */
+export const PLUGINS = ['tollgate', 'tollgate-x402'];
+
+/** Bundles `name` into `<outDir>/<name>/<name>.js` and returns that plugin directory. */
+export async function bundlePlugin(outDir = `${root}dist/kong`, name = 'tollgate') {
+  if (!PLUGINS.includes(name)) throw new Error(`unknown plugin ${name}: expected one of ${PLUGINS.join(', ')}`);
+  mkdirSync(`${outDir}/${name}`, { recursive: true });
   writeFileSync(`${outDir}/package.json`, `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
   await build({
-    entryPoints: [`${root}src/index.ts`],
-    outfile: `${outDir}/tollgate/tollgate.js`,
+    entryPoints: [`${root}src/entries/${name}.ts`],
+    outfile: `${outDir}/${name}/${name}.js`,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -23,7 +28,9 @@ export async function bundlePlugin(outDir = `${root}dist/kong`) {
     legalComments: 'none',
     logLevel: 'warning',
   });
-  return `${outDir}/tollgate`;
+  return `${outDir}/${name}`;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await bundlePlugin();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const name of PLUGINS) await bundlePlugin(undefined, name);
+}

@@ -1,9 +1,4 @@
-// The module kong-js-pluginserver loads (bundled to dist/kong/tollgate/tollgate.js): the plugin
-// class and the metadata Kong reads through the query command.
-import { patchKongPdkEventLeak } from './event-leak.js';
-import { NAME, PRIORITY, SCHEMA, VERSION } from './plugin-info.js';
-
-patchKongPdkEventLeak();
-
-export { Plugin, InvalidPluginConfigError, type PluginConfig } from './tollgate-plugin.js';
-export { NAME as Name, PRIORITY as Priority, SCHEMA as Schema, VERSION as Version };
+// The package's public API. The modules Kong loads are src/entries/<plugin>.ts, one per plugin
+// (Kong 3.9+ registers one plugin per plugin server).
+export { Plugin, X402Plugin, InvalidPluginConfigError, X402_NEEDS_RESPONSE_PHASE, type PluginConfig } from './tollgate-plugin.js';
+export { PLUGIN_NAMES, pluginNameFor, PRIORITY, SCHEMA, TOLLGATE, TOLLGATE_X402, VERSION, type PluginName } from './plugin-info.js';

@@ -1,8 +1,18 @@
 // What Kong learns from the query command (--dump-all-plugins): name, version, priority and the
-// Lua-style schema of the plugin's `config` record, which kong-pdk wraps as
+// Lua-style schema (the same for both plugins built from this package) of the plugin's `config` record, which kong-pdk wraps as
 // { name, fields: [{ config: { type: "record", fields: Schema } }] }.
 
-export const NAME = 'tollgate';
+/** Every policy without an x402 offer: access and log phases, so Kong streams the response. */
+import type { EngineConfig } from '@tollgate/engine';
+
+export const TOLLGATE = 'tollgate';
+/** Policies with an x402 offer: adds the response phase (buffered proxying) to settle first. */
+export const TOLLGATE_X402 = 'tollgate-x402';
+export type PluginName = typeof TOLLGATE | typeof TOLLGATE_X402;
+export const PLUGIN_NAMES: readonly PluginName[] = [TOLLGATE, TOLLGATE_X402];
+
+/** The plugin a policy needs: buffered proxying only where an x402 settlement needs it. */
+export const pluginNameFor = (config: Pick<EngineConfig, 'payment'>): PluginName => (config.payment?.x402 === undefined ? TOLLGATE : TOLLGATE_X402);
 
 /** Kept equal to package.json's version (a test checks it); Kong requires x.y.z. */
 export const VERSION = '0.1.0';
@@ -16,7 +26,7 @@ export const VERSION = '0.1.0';
 export const PRIORITY = 905;
 
 /**
- * Exactly what the compiler emits into the decK `tollgate` plugin entry: the policy's resolved
+ * Exactly what the compiler emits into a decK `tollgate` or `tollgate-x402` plugin entry: the policy's resolved
  * EngineConfig as a JSON string, and optionally the policy route this entry guards (one entry per
  * route, needed when the policy attaches to existing routes that have no paths).
  */

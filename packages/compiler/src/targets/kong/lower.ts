@@ -8,7 +8,7 @@ import { engineWork } from '../../native/engine-work.js';
 import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type GatewayCounters, type LimitShape, type Windows } from '../../native/rate-limits.js';
 import { rewriteBlockers, valuesMatching } from '../../native/rewrite.js';
 import type { CompileOptions } from '../target.js';
-import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
+import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
 import { keyAuthConfig, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
 
@@ -77,7 +77,8 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     const policyJson = JSON.stringify(config);
     const perRoute = !spec.service || spec.routes.some((r) => r.paths === undefined);
     const tollgateScopes: Scope[] = perRoute ? spec.routes.map((r) => ({ route: r.name })) : scopes;
-    for (const scope of tollgateScopes) plugins.push(plugin(TOLLGATE_PLUGIN, scope, { policy: policyJson, ...('route' in scope ? { route: scope.route } : {}) }));
+    const name = tollgatePluginFor(config, explain);
+    for (const scope of tollgateScopes) plugins.push(plugin(name, scope, { policy: policyJson, ...('route' in scope ? { route: scope.route } : {}) }));
   }
   return {
     ...(service ? { service } : {}),
@@ -87,6 +88,17 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     explanation: explain.build(),
     diagnostics,
   };
+}
+
+/**
+ * Kong buffers every response of a route where a plugin with a response phase runs, which would
+ * deliver streamed answers (SSE, LLM tokens, downloads) in one piece: only an x402 settlement,
+ * which must happen before the client sees the answer, is worth that.
+ */
+function tollgatePluginFor(config: EngineConfig, explain: ExplanationBuilder): string {
+  if (config.payment?.x402 === undefined) return TOLLGATE_PLUGIN;
+  explain.tollgate(`plugin ${TOLLGATE_X402_PLUGIN}`, `buffered proxying only where x402 needs it (the payment settles before the response reaches the client); policies without x402 get ${TOLLGATE_PLUGIN}, which streams`);
+  return TOLLGATE_X402_PLUGIN;
 }
 
 function fullModeService(policy: PolicyIr, tags: string[]): { service?: KongService; diagnostics: Diagnostic[] } {

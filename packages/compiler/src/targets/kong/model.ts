@@ -56,5 +56,11 @@ export const policyTag = (policy: string): string => `tollgate-policy:${policy}`
 /** The consumer key-auth falls back to when the policy lets unauthenticated callers through. */
 export const ANONYMOUS_CONSUMER = 'tollgate-anonymous';
 
-/** The Tollgate Kong plugin's name and its one config field (the engine configuration as JSON). */
+/** The Tollgate Kong plugins; both take the same config (the engine configuration as JSON). */
 export const TOLLGATE_PLUGIN = 'tollgate';
+/**
+ * For policies with an x402 offer: adds a response phase to settle the payment before the client
+ * sees the answer, and Kong buffers every response where such a plugin runs.
+ */
+export const TOLLGATE_X402_PLUGIN = 'tollgate-x402';
+export const TOLLGATE_PLUGINS: ReadonlySet<string> = new Set([TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN]);

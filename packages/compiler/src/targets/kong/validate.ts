@@ -3,7 +3,7 @@
 import { checkRecord } from '../../check/record.js';
 import type { KongEdition, Mode } from '../target.js';
 import type { KongDocument, KongPlugin } from './model.js';
-import { TOLLGATE_PLUGIN } from './model.js';
+import { TOLLGATE_PLUGINS } from './model.js';
 import { pluginFields, rateLimitingEntityChecks } from './plugin-schemas.js';
 
 /** Kong's utf8_name (ASCII part) for services, routes and consumer groups. */
@@ -60,7 +60,7 @@ function checkPlugin(plugin: KongPlugin, edition: KongEdition, at: string): stri
   if (!fields) return [`${at}: Tollgate does not emit plugin ${plugin.name}`];
   const problems = checkRecord(plugin.config, fields, `${at}.config`);
   if (plugin.name === 'rate-limiting') problems.push(...rateLimitingEntityChecks(plugin.config, `${at}.config`));
-  if (plugin.name === TOLLGATE_PLUGIN && !isJsonObject(plugin.config.policy)) problems.push(`${at}.config.policy: must be a JSON object`);
+  if (TOLLGATE_PLUGINS.has(plugin.name) && !isJsonObject(plugin.config.policy)) problems.push(`${at}.config.policy: must be a JSON object`);
   if (NOT_CONSUMER_SCOPED.has(plugin.name) && plugin.consumer !== undefined) problems.push(`${at}: Kong does not allow ${plugin.name} on a consumer`);
   if (edition === 'oss' && plugin.consumer_group !== undefined) problems.push(`${at}: consumer_group scope needs Kong Enterprise`);
   return problems;

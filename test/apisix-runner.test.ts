@@ -43,7 +43,7 @@ const header = (outcome: ApisixOutcome, name: string): string[] | undefined =>
 describe('runner process lifecycle', () => {
   it('listens where APISIX_LISTEN_ADDRESS says, with a socket mode nginx workers can use', async () => {
     const started = await runner();
-    // The runner announces itself once the socket has its final mode (chmod follows listen).
+    // The socket is created with its final mode (umask narrowed around bind()); the runner announces itself after.
     await vi.waitFor(() => {
       expect(started.output()).toMatch(/listening on unix:.*apisix-1\.sock \(conf tokens kept 4320 s\)/);
     });

@@ -1,7 +1,11 @@
 // Round trips through both halves of the codec, plus the reference frames of the protocol notes
 // (apisix-ext-plugin.md §14.8), which pin the layout the runner must produce.
+import { Builder } from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
+import { Req as HttpReqCallReq } from '../generated/a6/httpreq-call/req.js';
+import { TextEntry } from '../generated/a6/text-entry.js';
 import * as apisix from './apisix-codec.js';
+import { writeString } from './codec-support.js';
 import type { HttpReqCallRequest, HttpReqCallResponse } from './messages.js';
 import { ErrorCode, HEADER_BYTES } from './rpc.js';
 import * as runner from './runner-codec.js';
@@ -133,3 +137,38 @@ describe('hostile payloads', () => {
 function bytesAsText(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value;
 }
+
+describe('string fast paths', () => {
+  const texts = ['', 'x-plan', '"minute";r=999999998;t=54', 'café ☕', '𝄞 clef', '\u007f\u0080'];
+
+  it('writes strings byte for byte as Builder.createString does', () => {
+    for (const text of texts) {
+      const fast = new Builder(16);
+      fast.finish(writeString(fast, text));
+      const stock = new Builder(16);
+      stock.finish(stock.createString(text));
+      expect(Buffer.from(fast.asUint8Array()).toString('hex'), text).toBe(Buffer.from(stock.asUint8Array()).toString('hex'));
+    }
+  });
+
+  it('reads strings as the stock TextDecoder path does, byte order marks and malformed UTF-8 included', () => {
+    const values = [...texts.map((text) => Buffer.from(text)), Buffer.from([0xef, 0xbb, 0xbf, 0x61]), Buffer.from([0x61, 0xff, 0xc3, 0x62]), Buffer.from([0xed, 0xa0, 0x80])];
+    // Built by hand: the APISIX-side encoder takes strings, these must go on the wire as raw bytes.
+    const raw = new Builder(256);
+    const headers = values.map((bytes, i) => {
+      const name = raw.createString(`h${i}`);
+      const value = raw.createString(bytes);
+      TextEntry.startTextEntry(raw);
+      TextEntry.addName(raw, name);
+      TextEntry.addValue(raw, value);
+      return TextEntry.endTextEntry(raw);
+    });
+    const vector = HttpReqCallReq.createHeadersVector(raw, headers);
+    HttpReqCallReq.startReq(raw);
+    HttpReqCallReq.addHeaders(raw, vector);
+    raw.finish(HttpReqCallReq.endReq(raw));
+    const decoded = ok(runner.decodeHttpReqCallRequest(raw.asUint8Array()));
+    const stock = new TextDecoder();
+    expect(decoded.headers.map((h) => h.value)).toEqual(values.map((bytes) => stock.decode(bytes)));
+  });
+});

@@ -15,7 +15,7 @@ import { Req as HttpRespCallReq } from '../generated/a6/httpresp-call/req.js';
 import { Resp as HttpRespCallResp } from '../generated/a6/httpresp-call/resp.js';
 import { Req as PrepareConfReq } from '../generated/a6/prepare-conf/req.js';
 import { Resp as PrepareConfResp } from '../generated/a6/prepare-conf/resp.js';
-import { buildFrame, copyBytes, decodeRoot, readTextEntries, writeTextEntries, type Decoded } from './codec-support.js';
+import { buildFrame, copyBytes, decodeRoot, readTextEntries, writeString, writeTextEntries, type Decoded } from './codec-support.js';
 import {
   METHODS,
   type ExtraInfoRequest,
@@ -87,7 +87,7 @@ export function encodeHttpReqCallResponse(resp: HttpReqCallResponse): Buffer {
       const body = action.body === undefined ? 0 : Stop.createBodyVector(b, action.body);
       return HttpReqCallResp.createResp(b, resp.id, Action.Stop, Stop.createStop(b, action.status, headers, body));
     }
-    const path = action.path === undefined ? 0 : b.createString(action.path);
+    const path = action.path === undefined ? 0 : writeString(b, action.path);
     const headers = writeTextEntries(b, action.headers, (v, o) => Rewrite.createHeadersVector(v, o));
     const args = writeTextEntries(b, action.args, (v, o) => Rewrite.createArgsVector(v, o));
     const respHeaders = writeTextEntries(b, action.respHeaders, (v, o) => Rewrite.createRespHeadersVector(v, o));
@@ -107,7 +107,7 @@ export function encodeHttpRespCallResponse(resp: HttpRespCallResponse): Buffer {
 export function encodeExtraInfoRequest(req: ExtraInfoRequest): Buffer {
   return buildFrame(RpcType.ExtraInfo, (b) => {
     if (req.kind === 'var') {
-      const name = b.createString(req.name);
+      const name = writeString(b, req.name);
       return ExtraInfoReq.createReq(b, Info.Var, Var.createVar(b, name));
     }
     if (req.kind === 'req-body') return ExtraInfoReq.createReq(b, Info.ReqBody, ReqBody.createReqBody(b));

@@ -3,7 +3,6 @@
 // concurrency comes from APISIX opening many connections, which the server serves in parallel.
 import type { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError, type Frame } from '../protocol/frame.js';
-import type { ExtraInfoRequest } from '../protocol/messages.js';
 import { ErrorCode, RpcType } from '../protocol/rpc.js';
 import {
   decodeExtraInfoResponse,
@@ -28,6 +27,20 @@ export interface ConnectionOptions<C> {
 }
 
 class ProtocolViolation extends Error {}
+
+// Handlers ask for the same few variables on every call, and a request frame for one never
+// changes: encode each once. Bounded, since a handler could ask for names it builds per call.
+const MAX_CACHED_VARIABLE_REQUESTS = 64;
+const variableRequests = new Map<string, Buffer>();
+
+function variableRequest(name: string): Buffer {
+  let frame = variableRequests.get(name);
+  if (frame === undefined) {
+    frame = encodeExtraInfoRequest({ kind: 'var', name });
+    if (variableRequests.size < MAX_CACHED_VARIABLE_REQUESTS) variableRequests.set(name, frame);
+  }
+  return frame;
+}
 
 export class Connection<C> {
   private readonly reader: FrameReader;
@@ -187,15 +200,15 @@ export class Connection<C> {
 
   private readonly context: CallContext = {
     variables: async (names) => {
-      const answers = await Promise.all(names.map((name) => this.ask({ kind: 'var', name })));
+      const answers = await Promise.all(names.map((name) => this.ask(variableRequest(name))));
       return answers.map((result) => (result === undefined ? undefined : Buffer.from(result).toString('utf8')));
     },
   };
 
-  private ask(request: ExtraInfoRequest): Promise<Uint8Array | undefined> {
+  private ask(request: Buffer): Promise<Uint8Array | undefined> {
     if (this.closed) return Promise.reject(new ProtocolViolation('connection closed during the call'));
     const answer = new Promise<Frame>((resolve, reject) => this.extraInfoWaiters.push({ resolve, reject }));
-    this.write(encodeExtraInfoRequest(request));
+    this.write(request);
     return answer.then((frame) => {
       const decoded = decodeExtraInfoResponse(frame.payload);
       if (!decoded.ok) throw new ProtocolViolation(decoded.error);

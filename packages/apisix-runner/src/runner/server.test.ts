@@ -64,6 +64,19 @@ describe('runner server', () => {
     expect(mode).toBe(0o766);
   });
 
+  it('creates the socket with its mode under any umask, and gives the umask back', async () => {
+    // The socket gets its mode from the umask at bind(): a strict umask must neither leak into
+    // the socket nor be changed for the rest of the process.
+    const previous = process.umask(0o077);
+    try {
+      servers.push(await startRunnerServer({ socketPath, handler: noActionHandler, confTtlMs: 1000, socketMode: 0o760 }));
+      expect(statSync(socketPath).mode & 0o777).toBe(0o760);
+      expect(process.umask(previous)).toBe(0o077);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
   it('replaces a stale socket but refuses to clobber a regular file', async () => {
     const first = await start(noActionHandler);
     // A crashed runner leaves its socket file behind: keep a second name for the inode, then stop.

@@ -3,6 +3,7 @@
 // call's connection is open, so serving one at a time would deadlock).
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import { MAX_PAYLOAD_BYTES } from '../protocol/rpc.js';
 import { ConfCache } from './conf-cache.js';
 import { Connection } from './connection.js';
@@ -51,8 +52,7 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
   });
 
   await removeStaleSocket(options.socketPath);
-  await listen(server, options.socketPath);
-  await chmod(options.socketPath, options.socketMode ?? 0o766);
+  await listen(server, options.socketPath, options.socketMode ?? 0o766);
 
   let closing: Promise<void> | undefined;
   return {
@@ -86,14 +86,33 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
+/**
+ * bind() creates the socket file synchronously inside server.listen(), so narrowing the umask for
+ * that call makes the file appear with its final mode: no window where nginx workers are refused,
+ * or where it is more open than asked. The umask is per process and worker threads may not set it;
+ * there the mode is set right after listening instead.
+ */
+async function listen(server: Server, path: string, mode: number): Promise<void> {
+  const listening = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    const listenNow = () =>
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    if (!isMainThread) {
+      listenNow();
+      return;
+    }
+    const previous = process.umask(0o777 & ~mode);
+    try {
+      listenNow();
+    } finally {
+      process.umask(previous);
+    }
   });
+  await listening;
+  if (!isMainThread) await chmod(path, mode);
 }
 
 async function closeServer<C>(server: Server, connections: Set<Connection<C>>, socketPath: string, graceMs: number): Promise<void> {

@@ -11,7 +11,7 @@ export function toAction(decision: Decision, req: HttpReqCallRequest): ReqCallAc
     return { kind: 'stop', status: decision.status, headers: entries(decision.headers), body: encoder.encode(decision.body) };
   }
   const { upstream } = decision;
-  const headers = [...upstream.removeHeaders.map((name) => ({ name })), ...entries(upstream.setHeaders)];
+  const headers = changes(upstream.removeHeaders, upstream.setHeaders);
   const args = rewriteArgs(upstream, req);
   const respHeaders = entries(decision.responseHeaders);
   if (upstream.path === undefined && headers.length === 0 && args.length === 0 && respHeaders.length === 0) return { kind: 'none' };
@@ -24,11 +24,18 @@ export function toAction(decision: Decision, req: HttpReqCallRequest): ReqCallAc
  * way. A value-less `?flag` cannot be re-sent (no value means delete) and is left alone.
  */
 function rewriteArgs(upstream: UpstreamRewrite, req: HttpReqCallRequest): TextEntry[] {
-  const changes = [...upstream.removeQuery.map((name) => ({ name })), ...entries(upstream.setQuery)];
-  if (upstream.path === undefined || changes.length > 0) return changes;
+  const query = changes(upstream.removeQuery, upstream.setQuery);
+  if (upstream.path === undefined || query.length > 0) return query;
   return req.args.filter((arg) => arg.value !== undefined);
 }
 
+/** Removals (value-less entries) first, then the sets. */
+function changes(removals: readonly string[], sets: Readonly<Record<string, string>>): TextEntry[] {
+  const out: TextEntry[] = removals.map((name) => ({ name }));
+  for (const [name, value] of Object.entries(sets)) out.push({ name, value });
+  return out;
+}
+
 function entries(record: Readonly<Record<string, string>>): TextEntry[] {
-  return Object.entries(record).map(([name, value]) => ({ name, value }));
+  return changes([], record);
 }

@@ -36,20 +36,19 @@ export function toFacts(req: HttpReqCallRequest, vars: CallVariables): RequestFa
   };
 }
 
+/** One pass, one object: repeated names collect into an array, a single value stays a string. */
 function group<Flag = never>(entries: readonly TextEntry[], flag?: Flag): Record<string, HeaderValues | Flag> {
-  const grouped: Record<string, string[] | Flag> = Object.create(null) as Record<string, string[] | Flag>;
+  const grouped: Record<string, string | string[] | Flag> = Object.create(null) as Record<string, string | string[] | Flag>;
   for (const { name, value } of entries) {
-    if (value === undefined) {
-      if (flag !== undefined) grouped[name] ??= flag;
-      continue;
-    }
     const current = grouped[name];
-    if (Array.isArray(current)) current.push(value);
-    else grouped[name] = [value];
+    if (value === undefined) {
+      if (flag !== undefined && current === undefined) grouped[name] = flag;
+    } else if (typeof current === 'string') grouped[name] = [current, value];
+    else if (Array.isArray(current)) current.push(value);
+    // Absent, or only a value-less flag so far: a value replaces the flag.
+    else grouped[name] = value;
   }
-  const result: Record<string, HeaderValues | Flag> = Object.create(null) as Record<string, HeaderValues | Flag>;
-  for (const [name, values] of Object.entries(grouped)) result[name] = Array.isArray(values) && values.length === 1 ? (values[0] ?? '') : values;
-  return result;
+  return grouped;
 }
 
 function firstString(value: HeaderValues | undefined): string | undefined {

@@ -16,7 +16,6 @@ import {
   createEngine,
   createMemoryStore,
   ManualClock,
-  parseEngineConfig,
   TEST_CLOCK_ENV,
   type EngineConfig,
   type Engine,
@@ -29,16 +28,11 @@ import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedRes
 
 const vectors = loadVectors();
 const needsSharedStore = (v: Vector) => Object.keys(v.accounts).length > 0 || v.steps.some((s) => s.op !== undefined || s.state !== undefined) || v.storeUnreachable;
-// Giving back a held charge needs an after-response call that APISIX's ext-plugin protocol cannot
-// tie to the request's decision (see packages/apisix-runner/README.md, "Not yet").
+// Charge-on-success completes on ext-plugin-post-resp (the compiler emits it for such policies):
+// those vectors also send the upstream's answer through the runner, as APISIX does.
 const needsAfterResponse = (v: Vector) => v.config.costs.chargeOn === 'success';
-// The runner checks each conf with parseEngineConfig as APISIX hands it over; the in-process engine
-// test does not, so an invalid vector config is a vector bug, reported here.
-const invalid = vectors.flatMap((v) => {
-  const parsed = parseEngineConfig(v.config);
-  return parsed.ok ? [] : [{ vector: v, errors: parsed.errors }];
-});
-const isInvalid = (v: Vector) => invalid.some((i) => i.vector === v);
+// Every vector config passes parseEngineConfig (test/engine-vectors-config.test.ts), as the runner
+// requires when APISIX hands it over.
 const redisSkip = redisSkipReason();
 
 let dir: string;
@@ -61,13 +55,13 @@ interface Backend {
 }
 
 describe('conformance vectors through the APISIX runner, memory store', () => {
-  const runnable = vectors.filter((v) => !needsSharedStore(v) && !isInvalid(v));
+  const runnable = vectors.filter((v) => !needsSharedStore(v));
   it.each(runnable.map((v) => [v.file, v] as const))('%s', async (_file, vector) => {
     await runVector(vector, { runnerStore: vector.config.store, inProcess: createMemoryStore() });
   });
 });
 
-describe.skipIf(redisSkip !== undefined)('conformance vectors through the APISIX runner, Redis store', () => {
+describe.skipIf(redisSkip !== undefined)(redisSkip === undefined ? 'conformance vectors through the APISIX runner, Redis store' : `conformance vectors through the APISIX runner, Redis store — SKIPPED: ${redisSkip}`, () => {
   let server: RedisServer;
   let closedPort: number;
   beforeAll(async () => {
@@ -78,8 +72,7 @@ describe.skipIf(redisSkip !== undefined)('conformance vectors through the APISIX
     await server.close();
   });
 
-  const runnable = vectors.filter((v) => !isInvalid(v) && !needsAfterResponse(v));
-  it.each(runnable.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, i) => {
+  it.each(vectors.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, i) => {
     const url = vector.storeUnreachable ? `redis://127.0.0.1:${closedPort}` : server.url;
     const timeoutMs = vector.config.store.timeoutMs ?? 1000;
     const settings = (keyPrefix: string) => ({ kind: 'redis' as const, url, keyPrefix, timeoutMs });
@@ -97,12 +90,6 @@ describe.skipIf(redisSkip !== undefined)('conformance vectors through the APISIX
   });
 });
 
-describe('vectors the APISIX runner does not run', () => {
-  if (redisSkip !== undefined) it.skip(`Redis runs: ${redisSkip}`, () => undefined);
-  for (const { vector, errors } of invalid) it.skip(`${vector.file}: config the runner rightly rejects (fix the vector): ${errors.join('; ')}`, () => undefined);
-  for (const vector of vectors.filter(needsAfterResponse)) it.skip(`${vector.file}: chargeOn success needs an after-response hook the ext-plugin protocol does not provide`, () => undefined);
-});
-
 async function runVector(vector: Vector, backend: Backend): Promise<void> {
   const clockFile = join(dir, `${vector.file}.${backend.runnerStore.kind}.clock`);
   const socketPath = join(dir, `${vector.file}.${backend.runnerStore.kind}.sock`);
@@ -117,6 +104,8 @@ async function runVector(vector: Vector, backend: Backend): Promise<void> {
   const route = { id: '1', plugin: 'ext-plugin-post-req' as const, conf: [{ name: 'tollgate', value: JSON.stringify(config) }] };
   const runner = await startRunner({ socketPath, env: { [TEST_CLOCK_ENV]: clockFile } });
   const apisix = new ApisixSide({ socketPath, readTimeoutMs: 5000 });
+  const afterResponse = needsAfterResponse(vector);
+  let requestCount = 0;
   try {
     for (const step of vector.steps) {
       clock.advance(step.advance);
@@ -127,7 +116,14 @@ async function runVector(vector: Vector, backend: Backend): Promise<void> {
           const results = await Promise.all(stores.map((store) => applyOp(step, store, clock)));
           expect(results.flat(), `${where}: operation`).toEqual([]);
         } else if (step.request !== undefined) {
-          const viaRunner = observe(await apisix.request(route, clientRequest(step.request)), step.upstreamStatus);
+          requestCount += 1;
+          const client = clientRequest(step.request, `${vector.file}-${String(requestCount)}`);
+          const outcome = await apisix.request(route, client);
+          const viaRunner = observe(outcome, step.upstreamStatus);
+          if (afterResponse && outcome.kind === 'proxied') {
+            const answer = await apisix.respond(route, client, { status: step.upstreamStatus, headers: [['Content-Type', 'application/json']], body: new Uint8Array() });
+            expect(answer.kind === 'answered' ? answer.status : answer, `${where}: post-resp`).toBe(step.upstreamStatus);
+          }
           const inProcess = await engineObservation(compiled.engine, step.request, step.upstreamStatus);
           expect(compareResponse(step.expect, viaRunner), `${where}: expectations`).toEqual([]);
           expect(comparable(viaRunner), `${where}: runner vs engine`).toEqual(comparable(inProcess));
@@ -173,7 +169,7 @@ async function applyOp(step: VectorStep, store: Store, clock: ManualClock): Prom
 }
 
 /** A vector request as a client plus APISIX's auth plugin would present it to the runner. */
-function clientRequest(request: VectorRequest): ClientRequest {
+function clientRequest(request: VectorRequest, requestId: string): ClientRequest {
   const query = new URLSearchParams(request.query ?? {}).toString();
   const headers: [string, string][] = Object.entries(request.headers ?? {});
   if (request.host !== undefined) headers.push(['Host', request.host]);
@@ -185,7 +181,8 @@ function clientRequest(request: VectorRequest): ClientRequest {
     uri: `${request.path}${query === '' ? '' : `?${query}`}`,
     headers,
     srcIp: request.ip ?? '203.0.113.7',
-    vars: request.consumer === undefined ? {} : { consumer_name: request.consumer },
+    // $request_id ties ext-plugin-post-resp's call to this request's decision.
+    vars: { request_id: requestId, ...(request.consumer === undefined ? {} : { consumer_name: request.consumer }) },
   };
 }
 
@@ -199,6 +196,7 @@ function observe(outcome: ApisixOutcome, upstreamStatus: number): ObservedRespon
 async function engineObservation(engine: Engine, request: VectorRequest, upstreamStatus: number): Promise<ObservedResponse> {
   const decision = await engine.decide(factsOf(request));
   if (decision.kind === 'deny') return { status: decision.status, headers: decision.headers, body: decision.body };
+  if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
   return { status: upstreamStatus, headers: decision.responseHeaders, body: '' };
 }
 

@@ -61,7 +61,9 @@ export function consumerName(facts: RequestFacts): string | undefined {
 
 /** Account ids are Redis Cluster hash tags: `{`, `}` (and `%`, to stay reversible) are percent-encoded. */
 export function accountId(raw: string): string {
-  return /[{}%]/.test(raw) ? raw.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : raw;
+  // Plain substring checks before the regex: most ids have none of these, and this runs on every request.
+  const plain = !raw.includes('{') && !raw.includes('}') && !raw.includes('%');
+  return plain ? raw : raw.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 export function first(value: string | readonly string[] | true | undefined): string | undefined {

@@ -150,12 +150,12 @@ export class MemoryStore implements Store {
     if (limited) {
       const refused = windows.filter((w) => !w.check.allowed);
       const retryAfterMs = Math.max(...refused.map((w) => w.check.retryMs));
-      return result('rate-limited', plan, record, windows, quotas, false, { violated: refused.map((w) => w.rule.name), retryAfterMs });
+      return { ...result('rate-limited', plan, record, windows, quotas, false, refused.map((w) => w.rule.name)), retryAfterMs };
     }
     const violated = exhausted ? quotas.filter((q) => q.exhausted).map((q) => q.rule.unit) : EMPTY;
-    if (exhausted && rule.overage === 'block') return result('quota-exhausted', plan, record, windows, quotas, false, { violated });
+    if (exhausted && rule.overage === 'block') return result('quota-exhausted', plan, record, windows, quotas, false, violated);
     const draw = rule.credits || (exhausted && rule.overage === 'credits') ? rules.cost : 0;
-    if (draw > target.credits) return result('insufficient-credits', plan, record, windows, quotas, false, { violated });
+    if (draw > target.credits) return result('insufficient-credits', plan, record, windows, quotas, false, violated);
 
     // Allowed: only now is anything written.
     if (record === undefined) this.#accounts.set(admission.account, target);
@@ -179,7 +179,7 @@ export class MemoryStore implements Store {
     if (admission.holdKey !== undefined && (draw > 0 || held.length > 0)) {
       (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held, expires: now + HOLD_TTL_MS });
     }
-    return result('allowed', plan, target, windows, quotas, true, { violated, charged: draw, overage });
+    return result('allowed', plan, target, windows, quotas, true, violated, draw, overage);
   }
 
   completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): HoldResult {
@@ -311,24 +311,26 @@ function result(
   windows: readonly WindowEntry[],
   quotas: readonly QuotaEntry[],
   admitted: boolean,
-  extra: { violated: readonly string[]; retryAfterMs?: number; charged?: number; overage?: number },
+  violated: readonly string[],
+  charged = 0,
+  overage = 0,
 ): AdmissionResult {
-  return {
-    outcome,
-    plan,
-    account: snapshot(record),
-    windows: windows.map(({ rule, check }): WindowState => ({
-      name: rule.name,
-      limit: rule.limit,
-      remaining: remainingAfter(rule, check.usage, admitted),
-      resetMs: check.allowed ? check.endMs : check.retryMs,
-    })),
-    quotas: quotas.map(({ rule, counter }): QuotaState => ({ unit: rule.unit, limit: rule.limit, used: counter.used, resetAt: counter.end })),
-    violated: extra.violated,
-    charged: extra.charged ?? 0,
-    overage: extra.overage ?? 0,
-    ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
-  };
+  // Loops and one object literal, no spreads or callbacks: this runs on every admitted request.
+  let windowStates: readonly WindowState[] = EMPTY;
+  if (windows.length > 0) {
+    const states: WindowState[] = [];
+    for (const { rule, check } of windows) {
+      states.push({ name: rule.name, limit: rule.limit, remaining: remainingAfter(rule, check.usage, admitted), resetMs: check.allowed ? check.endMs : check.retryMs });
+    }
+    windowStates = states;
+  }
+  let quotaStates: readonly QuotaState[] = EMPTY;
+  if (quotas.length > 0) {
+    const states: QuotaState[] = [];
+    for (const { rule, counter } of quotas) states.push({ unit: rule.unit, limit: rule.limit, used: counter.used, resetAt: counter.end });
+    quotaStates = states;
+  }
+  return { outcome, plan, account: snapshot(record), windows: windowStates, quotas: quotaStates, violated, charged, overage };
 }
 
 function ledgerOf(record: AccountRecord): Map<string, LedgerEntry> {

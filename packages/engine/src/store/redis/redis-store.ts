@@ -14,7 +14,6 @@ import {
   type HoldCompletion,
   type HoldResult,
   type PaymentClaim,
-  type RouteRules,
   type Store,
 } from '../store.js';
 import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, type RedisClient } from './connection.js';
@@ -25,6 +24,7 @@ import { CLAIM_PAYMENT_SCRIPT } from './lua/claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './lua/complete-hold.js';
 import type { LuaScript } from './lua/script.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './lua/update-account.js';
+import { rulesArgs } from './rules-args.js';
 import { parseAccount, parseAdmission, parseClaim, parseCredit, parseHold } from './replies.js';
 
 export interface RedisStoreOptions {
@@ -42,8 +42,6 @@ export class RedisStore implements Store {
   readonly #gate: ConnectionGate;
   readonly #prefix: string;
   readonly #timeoutMs: number;
-  /** RouteRules are immutable and shared: each is serialised once. */
-  readonly #rulesJson = new WeakMap<RouteRules, string>();
 
   /** Takes ownership of `client`: `close` disconnects it. */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -58,12 +56,12 @@ export class RedisStore implements Store {
     const base = keyBase(this.#prefix, admission.account);
     const reply = await this.#run(ADMIT_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [
       base,
-      this.#json(admission.rules),
       admission.scope,
       admission.fallbackPlan ?? '',
       admission.now,
       admission.holdKey ?? '',
       HOLD_TTL_MS,
+      ...rulesArgs(admission.rules),
     ]);
     return parseAdmission(reply, admission.rules);
   }
@@ -128,14 +126,6 @@ export class RedisStore implements Store {
     }
   }
 
-  #json(rules: RouteRules): string {
-    let json = this.#rulesJson.get(rules);
-    if (json === undefined) {
-      json = JSON.stringify(rules);
-      this.#rulesJson.set(rules, json);
-    }
-    return json;
-  }
 }
 
 /** The `redis` and `redis-cluster` store factory: connects at once, in the background. */

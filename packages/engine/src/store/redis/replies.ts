@@ -56,14 +56,6 @@ function optionalNumber(value: unknown, check: Check): number | undefined {
   return n;
 }
 
-function pairs(value: unknown, check: Check): [number, number][] {
-  check(Array.isArray(value));
-  return value.map((pair: unknown) => {
-    check(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'number' && typeof pair[1] === 'number');
-    return [pair[0], pair[1]];
-  });
-}
-
 /** The script's account array: plan, status, paidThrough, periodAnchor (null when absent), credits. */
 export function parseAccount(reply: unknown, what = 'account'): AccountState {
   const check: Check = checker(what, reply);
@@ -84,33 +76,38 @@ export function parseAccount(reply: unknown, what = 'account'): AccountState {
   return state;
 }
 
+/** Fixed members before the counted lists of the admit reply (lua/admit.ts). */
+const ADMIT_HEAD = 13;
+
 export function parseAdmission(reply: unknown, rules: RouteRules): AdmissionResult {
   const check: Check = checker('admit', reply);
-  check(Array.isArray(reply) && reply.length === 9);
-  const [outcome, plan, account, windows, quotas, retryAfterMs, violated, charged, overage] = reply as unknown[];
+  check(Array.isArray(reply) && reply.length >= ADMIT_HEAD);
+  const [outcome, plan, , , , , , retryAfterMs, charged, overage, windowCount, quotaCount, violatedCount] = reply as unknown[];
   check(isOutcome(outcome));
   check(plan === null || (typeof plan === 'string' && Object.hasOwn(rules.plans, plan)));
   check(retryAfterMs === null || typeof retryAfterMs === 'number');
   check(typeof charged === 'number' && typeof overage === 'number');
-  check(Array.isArray(violated) && violated.every((v) => typeof v === 'string'));
+  check(typeof windowCount === 'number' && typeof quotaCount === 'number' && typeof violatedCount === 'number');
+  check(reply.length === ADMIT_HEAD + 2 * windowCount + 2 * quotaCount + violatedCount);
   const rule: PlanRule = plan === null ? rules.noPlan : (rules.plans[plan] as PlanRule);
-  const windowPairs = pairs(windows, check);
-  const quotaPairs = pairs(quotas, check);
-  const checked = rule.kind === 'check' && windowPairs.length > 0 ? rule.windows : EMPTY;
-  const quotaRules = rule.kind === 'check' && quotaPairs.length > 0 ? rule.quotas : EMPTY;
-  check(windowPairs.length === checked.length && quotaPairs.length === quotaRules.length);
+  const checked = rule.kind === 'check' && windowCount > 0 ? rule.windows : EMPTY;
+  const quotaRules = rule.kind === 'check' && quotaCount > 0 ? rule.quotas : EMPTY;
+  check(windowCount === checked.length && quotaCount === quotaRules.length);
+  const numbers = reply.slice(ADMIT_HEAD, ADMIT_HEAD + 2 * (windowCount + quotaCount));
+  check(numbers.every((n) => typeof n === 'number'));
+  const violated = reply.slice(ADMIT_HEAD + numbers.length);
+  check(violated.every((v) => typeof v === 'string'));
+  const windows: WindowState[] = [];
+  for (const [i, { name, limit }] of checked.entries()) windows.push({ name, limit, remaining: numbers[2 * i] as number, resetMs: numbers[2 * i + 1] as number });
+  const quotas: QuotaState[] = [];
+  const at = 2 * windowCount;
+  for (const [i, { unit, limit }] of quotaRules.entries()) quotas.push({ unit, limit, used: numbers[at + 2 * i] as number, resetAt: numbers[at + 2 * i + 1] as number });
   return {
     outcome,
     plan: plan ?? undefined,
-    account: parseAccount(account, 'admit'),
-    windows: checked.map(({ name, limit }, i): WindowState => {
-      const [remaining, resetMs] = windowPairs[i] as [number, number];
-      return { name, limit, remaining, resetMs };
-    }),
-    quotas: quotaRules.map(({ unit, limit }, i): QuotaState => {
-      const [used, resetAt] = quotaPairs[i] as [number, number];
-      return { unit, limit, used, resetAt };
-    }),
+    account: parseAccount(reply.slice(2, 7), 'admit'),
+    windows,
+    quotas,
     violated,
     charged,
     overage,

@@ -24,7 +24,7 @@ import {
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
 import { removeRunnerBundle, runnerBundle, startRunner } from './support/apisix-runner.js';
 import { freePort, redisSkipReason, RedisServer } from './support/redis.js';
-import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest, type VectorStep } from './support/vectors.js';
+import { applyOperation, compareResponse, factsOf, seedAccounts, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
 
 const vectors = loadVectors();
 const needsSharedStore = (v: Vector) => Object.keys(v.accounts).length > 0 || v.steps.some((s) => s.op !== undefined || s.state !== undefined) || v.storeUnreachable;
@@ -96,7 +96,7 @@ async function runVector(vector: Vector, backend: Backend): Promise<void> {
   const clock = new ManualClock(vector.start);
   writeFileSync(clockFile, String(vector.start));
   const stores = [backend.inProcess, ...(backend.runnerSide === undefined ? [] : [backend.runnerSide])];
-  if (!vector.storeUnreachable) for (const store of stores) await seed(vector, store, clock);
+  if (!vector.storeUnreachable) for (const store of stores) await seedAccounts(vector, store, createAccounts(store, clock));
 
   const compiled = createEngine(vector.config, backend.inProcess, clock);
   if (!compiled.ok) throw new Error(compiled.errors.join('; '));
@@ -113,7 +113,7 @@ async function runVector(vector: Vector, backend: Backend): Promise<void> {
       for (let n = 1; n <= step.repeat; n++) {
         const where = step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where;
         if (step.op !== undefined) {
-          const results = await Promise.all(stores.map((store) => applyOp(step, store, clock)));
+          const results = await Promise.all(stores.map((store) => applyOperation(step, createAccounts(store, clock))));
           expect(results.flat(), `${where}: operation`).toEqual([]);
         } else if (step.request !== undefined) {
           requestCount += 1;
@@ -141,32 +141,7 @@ async function runVector(vector: Vector, backend: Backend): Promise<void> {
   }
 }
 
-async function seed(vector: Vector, store: Store, clock: ManualClock): Promise<void> {
-  const accounts = createAccounts(store, clock);
-  for (const [id, account] of Object.entries(vector.accounts)) {
-    if (account.plan !== undefined) await accounts.setPlan(id, account.plan);
-    if (account.status !== undefined) await accounts.setStatus(id, account.status, account.paidThrough === undefined ? {} : { paidThrough: account.paidThrough });
-    if (account.periodAnchor !== undefined) await store.updateAccount(id, { periodAnchor: account.periodAnchor });
-    if (account.credits !== undefined && account.credits > 0) await accounts.changeCredits(id, 'grant', account.credits);
-  }
-}
 
-/** Applies an account operation to one store; returns the differences from what the step expects. */
-async function applyOp(step: VectorStep, store: Store, clock: ManualClock): Promise<string[]> {
-  const op = step.op;
-  if (op === undefined) return [];
-  const accounts = createAccounts(store, clock);
-  const outcome =
-    op.kind === 'set-plan'
-      ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
-      : op.kind === 'set-status'
-        ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
-  return [
-    ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
-    ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${outcome.balance}, expected ${step.expect.balance}`]),
-  ];
-}
 
 /** A vector request as a client plus APISIX's auth plugin would present it to the runner. */
 function clientRequest(request: VectorRequest, requestId: string): ClientRequest {

@@ -11,7 +11,7 @@ import {
   type Store,
   type UpstreamRewrite,
 } from '../packages/engine/src/index.js';
-import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
+import { applyOperation, compareResponse, factsOf, seedAccounts, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
 import { redisStoresUnderTest } from './support/redis.js';
 
@@ -46,12 +46,7 @@ async function runVector(vector: Vector, realStore: Store): Promise<void> {
   const clock = new ManualClock(vector.start);
   const store = vector.storeUnreachable ? unreachableStore() : realStore;
   const accounts = createAccounts(realStore, clock);
-  for (const [id, seed] of Object.entries(vector.accounts)) {
-    if (seed.plan !== undefined) await accounts.setPlan(id, seed.plan);
-    if (seed.status !== undefined) await accounts.setStatus(id, seed.status, seed.paidThrough === undefined ? {} : { paidThrough: seed.paidThrough });
-    if (seed.periodAnchor !== undefined) await realStore.updateAccount(id, { periodAnchor: seed.periodAnchor });
-    if (seed.credits !== undefined && seed.credits > 0) await accounts.changeCredits(id, 'grant', seed.credits);
-  }
+  await seedAccounts(vector, realStore, accounts);
   const compiled = createEngine(vector.config, store, clock);
   if (!compiled.ok) throw new Error(`${vector.file}: ${compiled.errors.join('; ')}`);
   const engine = compiled.engine;
@@ -65,17 +60,7 @@ async function runVector(vector: Vector, realStore: Store): Promise<void> {
         const observed = await send(engine, step.request, step.upstreamStatus);
         problems = compareResponse(step.expect, observed);
       } else if (step.op !== undefined) {
-        const op = step.op;
-        const outcome =
-          op.kind === 'set-plan'
-            ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
-            : op.kind === 'set-status'
-              ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-              : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
-        problems = [
-          ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
-          ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${outcome.balance}, expected ${step.expect.balance}`]),
-        ];
+        problems = await applyOperation(step, accounts);
       } else {
         problems = ['step has neither request nor op'];
       }

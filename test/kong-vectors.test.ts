@@ -30,7 +30,7 @@ import type { ClientRequest, KongResponse } from '../packages/kong-plugin/src/ha
 import { pluginNameFor, PLUGIN_NAMES, type PluginName } from '../packages/kong-plugin/src/plugin-info.js';
 import { startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { freePort, RedisServer, redisSkipReason } from './support/redis.js';
-import { compareResponse, factsOf, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest, type VectorStep } from './support/vectors.js';
+import { applyOperation, compareResponse, factsOf, seedAccounts, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
 
 const vectors = loadVectors();
 const needsSharedStore = (v: Vector) => Object.keys(v.accounts).length > 0 || v.steps.some((s) => s.op !== undefined || s.state !== undefined) || v.storeUnreachable;
@@ -97,8 +97,8 @@ describe.skipIf(redisReason !== undefined)(redisReason === undefined ? 'on the R
     try {
       const plugin = createAccounts(pluginStore, clock);
       const reference = createAccounts(referenceStore, clock);
-      await seed(plugin, pluginStore, vector);
-      await seed(reference, referenceStore, vector);
+      await seedAccounts(vector, pluginStore, plugin);
+      await seedAccounts(vector, referenceStore, reference);
       const engineStore = vector.storeUnreachable ? unreachableStore() : referenceStore;
       await runVector(vector, config, clock, engineStore, { plugin, reference, pluginStore });
     } finally {
@@ -114,14 +114,6 @@ function redisStore(keyPrefix: string): Store {
   return store;
 }
 
-async function seed(accounts: Accounts, store: Store, vector: Vector): Promise<void> {
-  for (const [id, account] of Object.entries(vector.accounts)) {
-    if (account.plan !== undefined) await accounts.setPlan(id, account.plan);
-    if (account.status !== undefined) await accounts.setStatus(id, account.status, account.paidThrough === undefined ? {} : { paidThrough: account.paidThrough });
-    if (account.periodAnchor !== undefined) await store.updateAccount(id, { periodAnchor: account.periodAnchor });
-    if (account.credits !== undefined && account.credits > 0) await accounts.changeCredits(id, 'grant', account.credits);
-  }
-}
 
 interface Shared {
   readonly plugin: Accounts;
@@ -153,8 +145,8 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
         expect(comparable(viaKong), `${where}: Kong vs engine`).toEqual(comparable(inProcess));
         expect(response.access.result.kind, `${where}: access phase`).toMatch(/^(ret|exit)$/);
       } else if (shared !== undefined) {
-        expect(await operation(shared.plugin, step), `${where}: operation`).toEqual([]);
-        await operation(shared.reference, step);
+        expect(await applyOperation(step, shared.plugin), `${where}: operation`).toEqual([]);
+        await applyOperation(step, shared.reference);
       }
       if (shared !== undefined) {
         for (const [id, members] of Object.entries(step.state ?? {})) {
@@ -166,20 +158,6 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
   await t.kong.settled();
 }
 
-async function operation(accounts: Accounts, step: VectorStep): Promise<string[]> {
-  const op = step.op;
-  if (op === undefined) return ['not an operation step'];
-  const outcome =
-    op.kind === 'set-plan'
-      ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
-      : op.kind === 'set-status'
-        ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
-  return [
-    ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
-    ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${String(outcome.balance)}, expected ${step.expect.balance}`]),
-  ];
-}
 
 /** A vector request as a client plus key-auth would present it to Kong. */
 function clientRequest(request: VectorRequest): ClientRequest {

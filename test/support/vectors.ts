@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { EngineConfig, RequestFacts } from '../../packages/engine/src/index.js';
+import type { Accounts, EngineConfig, RequestFacts, Store } from '../../packages/engine/src/index.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../vectors/', import.meta.url));
 
@@ -268,4 +268,30 @@ function lowerKeys(record: Readonly<Record<string, string>>): Record<string, str
 
 function show(value: unknown): string {
   return value === undefined ? 'absent' : JSON.stringify(value);
+}
+
+/** Seeds a vector's initial accounts into a store, as billing integrations would set them. */
+export async function seedAccounts(vector: Vector, store: Store, accounts: Accounts): Promise<void> {
+  for (const [id, account] of Object.entries(vector.accounts)) {
+    if (account.plan !== undefined) await accounts.setPlan(id, account.plan);
+    if (account.status !== undefined) await accounts.setStatus(id, account.status, account.paidThrough === undefined ? {} : { paidThrough: account.paidThrough });
+    if (account.periodAnchor !== undefined) await store.updateAccount(id, { periodAnchor: account.periodAnchor });
+    if (account.credits !== undefined && account.credits > 0) await accounts.changeCredits(id, 'grant', account.credits);
+  }
+}
+
+/** Runs a step's account operation; returns how the outcome differs from what the step expects. */
+export async function applyOperation(step: VectorStep, accounts: Accounts): Promise<string[]> {
+  const op = step.op;
+  if (op === undefined) return ['not an operation step'];
+  const outcome =
+    op.kind === 'set-plan'
+      ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
+      : op.kind === 'set-status'
+        ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
+        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
+  return [
+    ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
+    ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${outcome.balance}, expected ${step.expect.balance}`]),
+  ];
 }

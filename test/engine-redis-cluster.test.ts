@@ -96,4 +96,13 @@ describe.skipIf(skip !== undefined)('Redis Cluster store (three masters)', () =>
     }
     expect(nodesWithKeys.size).toBeGreaterThanOrEqual(2);
   });
+
+  it('keeps a once-only account patch and its idempotency key in the account\'s slot', async () => {
+    const account = accountId('acme-weather');
+    expect((await store.updateAccountOnce(account, { plan: 'pro' }, 'stripe-event:evt_1', CLOCK)).kind).toBe('applied');
+    const keys = (await Promise.all(admin.nodes('master').map((node) => node.keys(`tollgate{${account}}*`)))).flat();
+    expect(keys.sort()).toEqual([`tollgate{${account}}:a`, `tollgate{${account}}:l:stripe-event:evt_1`]);
+    const tagSlot = await admin.cluster('KEYSLOT', account);
+    for (const key of keys) expect(await admin.cluster('KEYSLOT', key), key).toBe(tagSlot);
+  });
 });

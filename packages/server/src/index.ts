@@ -10,7 +10,6 @@ export { PROBLEM_CONTENT_TYPE, PROBLEMS, SERVER_PROBLEM_BASE_URI, type ProblemTy
 export { jsonLineLog, silentLog, type Log, type LogEntry } from './log.js';
 export { BillingMapError, billingMapFromProject, type BillingMap } from './stripe/billing-map.js';
 export { CONSUMER_METADATA_KEY, eventPatch, HANDLED_EVENT_TYPES, IGNORE_REASONS, type EventOutcome, type IgnoreReason } from './stripe/event-patch.js';
-export { EVENTS_ACCOUNT } from './stripe/processed-events.js';
 export {
   createStripeWebhookHandler,
   createStripeWebhookServer,

@@ -153,6 +153,13 @@ export type HoldResult =
 
 export type HoldCompletion = 'commit' | 'release';
 
+/** What `updateAccountOnce` did: applied the patch (and recorded its key), or found the key used before and changed nothing. */
+export interface AccountOnceResult {
+  readonly kind: 'applied' | 'duplicate';
+  /** The account after the call: patched when applied, as it is when duplicate. */
+  readonly account: AccountState;
+}
+
 /** Whether a payment's replay key was new (and is now recorded) or seen before. */
 export type PaymentClaim = 'claimed' | 'replayed';
 
@@ -175,12 +182,22 @@ export interface Store {
   forgetPayment(key: string): Awaitable<void>;
   getAccount(account: string): Awaitable<AccountState>;
   updateAccount(account: string, patch: AccountPatch): Awaitable<AccountState>;
+  /**
+   * Applies `patch` at most once per idempotency `key` of this account, atomically: a key used
+   * before (within CREDIT_KEY_TTL_MS by the engine clock `now`) changes nothing → `duplicate`.
+   */
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Awaitable<AccountOnceResult>;
   /** Also gives back the account's expired holds first. */
   changeCredits(account: string, change: CreditChange): Awaitable<CreditResult>;
   close(): Promise<void>;
 }
 
-/** How long idempotency keys of credit operations are remembered. */
+/**
+ * The ledger's `operation` for an `updateAccountOnce` key: the account patch and credit operations
+ * share one ledger, so a credit change reusing such a key is a `conflict`.
+ */
+export const ACCOUNT_PATCH_OPERATION = 'account-patch';
+/** How long idempotency keys of credit operations and account patches are remembered. */
 export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
  * How long a `chargeOn: success` hold waits for its upstream's answer. A hold neither committed

@@ -5,7 +5,6 @@ import { billingProject } from '../test-support/billing-project.js';
 import { listen, type Listening } from '../test-support/listen.js';
 import { invoiceEvent, SECRET, signed, subscriptionEvent } from '../test-support/stripe-events.js';
 import { billingMapFromProject } from './billing-map.js';
-import { EVENTS_ACCOUNT } from './processed-events.js';
 import { createStripeWebhookServer, STRIPE_WEBHOOK_PATH, WebhookConfigError, type StripeWebhookOptions } from './webhook-handler.js';
 
 const NOW_S = 1_768_500_000;
@@ -24,9 +23,15 @@ function countingStore(): Store & { writes: AccountPatch[] } {
   const store = createMemoryStore();
   const writes: AccountPatch[] = [];
   const write = store.updateAccount.bind(store);
+  const writeOnce = store.updateAccountOnce.bind(store);
   store.updateAccount = (account, patch) => {
     writes.push(patch);
     return write(account, patch);
+  };
+  store.updateAccountOnce = (account, patch, key, now) => {
+    const result = writeOnce(account, patch, key, now);
+    if (result.kind === 'applied') writes.push(patch);
+    return result;
   };
   return Object.assign(store, { writes });
 }
@@ -116,7 +121,6 @@ describe('Stripe webhooks: once per event id', () => {
     expect(answers.filter((a) => a.body.outcome === 'applied')).toHaveLength(1);
     expect(answers.filter((a) => a.body.outcome === 'duplicate')).toHaveLength(9);
     expect(store.writes).toHaveLength(1);
-    expect((await store.getAccount(EVENTS_ACCOUNT)).credits).toBe(1);
   });
 });
 
@@ -158,7 +162,7 @@ describe('Stripe webhooks: requests that are not from Stripe', () => {
     await start([store]);
     rejected(await deliver(subscriptionEvent(), options), 400, 'invalid-signature');
     expect(store.writes).toEqual([]);
-    expect(await store.getAccount(EVENTS_ACCOUNT)).toEqual({ credits: 0 });
+    expect(await store.getAccount('acme-weather')).toEqual({ credits: 0 });
   });
 
   it('answers 413 to a body over the limit', async () => {
@@ -178,7 +182,7 @@ describe('Stripe webhooks: requests that are not from Stripe', () => {
 describe('Stripe webhooks: failures', () => {
   it('answers 500 when the store fails, so Stripe retries, and logs the event', async () => {
     const store: Store = createMemoryStore();
-    store.changeCredits = () => Promise.reject(new Error('READONLY You can\'t write against a read only replica.'));
+    store.updateAccountOnce = () => Promise.reject(new Error('READONLY You can\'t write against a read only replica.'));
     await start([store]);
     const answer = await deliver(subscriptionEvent({ id: 'evt_fail' }));
     expect(answer.status).toBe(500);
@@ -186,9 +190,26 @@ describe('Stripe webhooks: failures', () => {
     expect(logged).toEqual([expect.objectContaining({ level: 'error', event: 'evt_fail', account: 'acme-weather' })]);
   });
 
+  it('leaves nothing half-done when a store fails: the retry applies the event there, and only there', async () => {
+    const [steady, flaky] = [countingStore(), countingStore()];
+    const applyOnce = flaky.updateAccountOnce.bind(flaky);
+    let failures = 1;
+    flaky.updateAccountOnce = (...args) => (failures-- > 0 ? Promise.reject(new Error('connect ECONNRESET')) : applyOnce(...args));
+    await start([steady, flaky]);
+    const event = subscriptionEvent({ id: 'evt_retry' });
+    expect((await deliver(event)).status).toBe(500);
+    expect(await flaky.getAccount('acme-weather')).toEqual({ credits: 0 });
+    expect((await deliver(event)).body).toEqual({ received: true, outcome: 'applied', account: 'acme-weather' });
+    for (const store of [steady, flaky]) {
+      expect(store.writes).toHaveLength(1);
+      expect((await store.getAccount('acme-weather')).plan).toBe('pro');
+    }
+    expect((await deliver(event)).body.outcome).toBe('duplicate');
+  });
+
   it('answers 500 when the store does not answer in time', async () => {
     const store: Store = createMemoryStore();
-    store.changeCredits = () => new Promise(() => undefined);
+    store.updateAccountOnce = () => new Promise(() => undefined);
     await start([store], { timeoutMs: 50 });
     expect((await deliver(subscriptionEvent())).status).toBe(500);
   });

@@ -2,7 +2,8 @@
 // library, maps the event to an account patch, and applies it once per event id to every store
 // the policies use. Answers: bad signature 400 (nothing changed); unknown event type, customer or
 // price 200 with the reason (Stripe retries non-2xx for days, and retrying can't help); a store
-// failure 500 so Stripe retries.
+// failure 500 so Stripe retries. Once per event id: each store applies the patch with the event's
+// key in one atomic `updateAccountOnce`.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { accountId, systemClock, withTimeout, type Clock, type Store } from '@tollgate/engine';
 import Stripe from 'stripe';
@@ -12,7 +13,6 @@ import { bodyProblem, PROBLEMS, problemReply, sendJson, sendProblem, type Proble
 import { silentLog, type Log } from '../log.js';
 import type { BillingMap } from './billing-map.js';
 import { eventPatch, type IgnoreReason } from './event-patch.js';
-import { claimEvent } from './processed-events.js';
 
 export const STRIPE_SECRET_ENV = 'STRIPE_WEBHOOK_SECRET';
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
@@ -83,20 +83,17 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): Reque
       return { kind: 'ok', result: { received: true, outcome: 'ignored', reason: outcome.reason, detail: outcome.detail } };
     }
     const account = accountId(outcome.consumer);
+    const key = eventKey(event.id);
     try {
-      const claims = await Promise.all(
-        options.stores.map(async (store) => {
-          const claim = await withTimeout(claimEvent(store, event.id, clock.now()), timeoutMs);
-          if (claim === 'first') await withTimeout(Promise.resolve(store.updateAccount(account, outcome.patch)), timeoutMs);
-          return claim;
-        }),
+      const results = await Promise.all(
+        options.stores.map((store) => withTimeout(Promise.resolve(store.updateAccountOnce(account, outcome.patch, key, clock.now())), timeoutMs)),
       );
-      const result = claims.includes('first') ? 'applied' : 'duplicate';
+      const result = results.some((r) => r.kind === 'applied') ? 'applied' : 'duplicate';
       log({ level: 'info', message: `stripe webhook: ${event.type} ${event.id} ${result} to ${outcome.consumer}`, event: event.id, account: outcome.consumer, patch: outcome.patch });
       return { kind: 'ok', result: { received: true, outcome: result, account: outcome.consumer } };
     } catch (error) {
-      // A claim that landed before the failure makes Stripe's retry a duplicate: said loudly so an
-      // operator can apply the patch by hand (see README, "Idempotency").
+      // Each store's patch and its event key are one atomic step: a store that failed recorded
+      // neither, so Stripe's retry applies the event there (and is a duplicate where it landed).
       log({ level: 'error', message: `stripe webhook: ${event.type} ${event.id} for ${outcome.consumer} failed: ${firstLine(error)}`, event: event.id, account: outcome.consumer, patch: outcome.patch });
       return problemReply(500, PROBLEMS.storeUnavailable, 'Store unavailable', 'the account store failed; Stripe will retry');
     }
@@ -116,6 +113,14 @@ export function createStripeWebhookServer(options: StripeWebhookOptions): Server
       sendProblem(res, { status: 404, type: PROBLEMS.notFound, title: 'Not found', detail: `Stripe events go to POST ${STRIPE_WEBHOOK_PATH}` });
     }
   });
+}
+
+/**
+ * The idempotency key of an event on the account it patches: remembered CREDIT_KEY_TTL_MS (7 days),
+ * longer than Stripe's 3 days of retries.
+ */
+function eventKey(eventId: string): string {
+  return `stripe-event:${eventId}`;
 }
 
 type Reply = { readonly kind: 'ok'; readonly result: WebhookResult } | ProblemReply;

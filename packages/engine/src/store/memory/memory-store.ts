@@ -3,8 +3,10 @@
 // makes it atomic.
 import { billingPeriod } from '../billing-period.js';
 import {
+  ACCOUNT_PATCH_OPERATION,
   CREDIT_KEY_TTL_MS,
   HOLD_TTL_MS,
+  type AccountOnceResult,
   type AccountPatch,
   type AccountState,
   type Admission,
@@ -211,12 +213,17 @@ export class MemoryStore implements Store {
 
   updateAccount(account: string, patch: AccountPatch): AccountState {
     const record = this.#record(account);
-    if (patch.plan !== undefined) record.plan = patch.plan ?? undefined;
-    if (patch.status !== undefined) record.status = patch.status ?? undefined;
-    if (patch.paidThrough !== undefined) record.paidThrough = patch.paidThrough ?? undefined;
-    if (patch.periodAnchor !== undefined) record.periodAnchor = patch.periodAnchor ?? undefined;
-    record.snapshot = undefined;
+    applyPatch(record, patch);
     return snapshot(record);
+  }
+
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): AccountOnceResult {
+    const record = this.#record(account);
+    const seen = record.ledger?.get(key);
+    if (seen !== undefined && seen.expires > now) return { kind: 'duplicate', account: snapshot(record) };
+    applyPatch(record, patch);
+    ledgerOf(record).set(key, { operation: ACCOUNT_PATCH_OPERATION, amount: 0, expires: now + CREDIT_KEY_TTL_MS });
+    return { kind: 'applied', account: snapshot(record) };
   }
 
   changeCredits(account: string, change: CreditChange): CreditResult {
@@ -331,6 +338,14 @@ function result(
     quotaStates = states;
   }
   return { outcome, plan, account: snapshot(record), windows: windowStates, quotas: quotaStates, violated, charged, overage };
+}
+
+function applyPatch(record: AccountRecord, patch: AccountPatch): void {
+  if (patch.plan !== undefined) record.plan = patch.plan ?? undefined;
+  if (patch.status !== undefined) record.status = patch.status ?? undefined;
+  if (patch.paidThrough !== undefined) record.paidThrough = patch.paidThrough ?? undefined;
+  if (patch.periodAnchor !== undefined) record.periodAnchor = patch.periodAnchor ?? undefined;
+  record.snapshot = undefined;
 }
 
 function ledgerOf(record: AccountRecord): Map<string, LedgerEntry> {

@@ -3,8 +3,10 @@
 // semantics and the conformance vectors run against both.
 import type { StoreSettings } from '../factories.js';
 import {
+  ACCOUNT_PATCH_OPERATION,
   CREDIT_KEY_TTL_MS,
   HOLD_TTL_MS,
+  type AccountOnceResult,
   type AccountPatch,
   type AccountState,
   type Admission,
@@ -24,8 +26,9 @@ import { CLAIM_PAYMENT_SCRIPT } from './lua/claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './lua/complete-hold.js';
 import type { LuaScript } from './lua/script.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './lua/update-account.js';
+import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './lua/update-account-once.js';
 import { rulesArgs } from './rules-args.js';
-import { parseAccount, parseAdmission, parseClaim, parseCredit, parseHold } from './replies.js';
+import { parseAccount, parseAccountOnce, parseAdmission, parseClaim, parseCredit, parseHold } from './replies.js';
 
 export interface RedisStoreOptions {
   readonly kind: 'redis' | 'redis-cluster';
@@ -87,13 +90,14 @@ export class RedisStore implements Store {
   }
 
   async updateAccount(account: string, patch: AccountPatch): Promise<AccountState> {
-    const args: Argument[] = [];
-    for (const field of ['plan', 'status', 'paidThrough', 'periodAnchor'] as const) {
-      const value = patch[field];
-      if (value !== undefined) args.push(field, value ?? '');
-    }
-    const reply = await this.#run(UPDATE_ACCOUNT_SCRIPT, CONNECT_TIMEOUT_MS, [keyBase(this.#prefix, account) + ACCOUNT_SUFFIX], args);
+    const reply = await this.#run(UPDATE_ACCOUNT_SCRIPT, CONNECT_TIMEOUT_MS, [keyBase(this.#prefix, account) + ACCOUNT_SUFFIX], patchArgs(patch));
     return parseAccount(reply, 'update-account');
+  }
+
+  async updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Promise<AccountOnceResult> {
+    const base = keyBase(this.#prefix, account);
+    const args = [now, CREDIT_KEY_TTL_MS, ACCOUNT_PATCH_OPERATION, ...patchArgs(patch)];
+    return parseAccountOnce(await this.#run(UPDATE_ACCOUNT_ONCE_SCRIPT, CONNECT_TIMEOUT_MS, [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + key], args));
   }
 
   async changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
@@ -126,6 +130,16 @@ export class RedisStore implements Store {
     }
   }
 
+}
+
+/** A patch as the update scripts take it: field, value pairs, an empty value clearing the field. */
+function patchArgs(patch: AccountPatch): Argument[] {
+  const args: Argument[] = [];
+  for (const field of ['plan', 'status', 'paidThrough', 'periodAnchor'] as const) {
+    const value = patch[field];
+    if (value !== undefined) args.push(field, value ?? '');
+  }
+  return args;
 }
 
 /** The `redis` and `redis-cluster` store factory: connects at once, in the background. */

@@ -3,6 +3,7 @@
 // offending reply in its message, never a half-read result.
 import { REASON_CODES, SUBSCRIPTION_STATUSES, type ReasonCode } from '@tollgate/policy/schema';
 import type {
+  AccountOnceResult,
   AccountState,
   AdmissionOutcome,
   AdmissionResult,
@@ -113,6 +114,14 @@ export function parseAdmission(reply: unknown, rules: RouteRules): AdmissionResu
     overage,
     ...(retryAfterMs === null ? {} : { retryAfterMs }),
   };
+}
+
+export function parseAccountOnce(reply: unknown): AccountOnceResult {
+  const check: Check = checker('update-account-once', reply);
+  check(Array.isArray(reply) && reply.length === 2);
+  const [kind, account] = reply as unknown[];
+  check(kind === 'applied' || kind === 'duplicate');
+  return { kind, account: parseAccount(account, 'update-account-once') };
 }
 
 export function parseCredit(reply: unknown): CreditResult {

@@ -11,6 +11,7 @@ function storeWhere(fail: () => Promise<never>): Store {
     forgetPayment: fail,
     getAccount: fail,
     updateAccount: fail,
+    updateAccountOnce: fail,
     changeCredits: fail,
     close: () => Promise.resolve(),
   };

@@ -6,15 +6,22 @@
 import { luaScript } from './script.js';
 import { SHARED_LUA } from './shared.js';
 
-const UPDATE_ACCOUNT_LUA = `
-for i = 1, #ARGV, 2 do
-  if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-  else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+/** `applyPatch(key, first)`: the field, value pairs of ARGV from index `first` onto the account hash. */
+export const PATCH_LUA = `
+local function applyPatch(key, first)
+  for i = first, #ARGV, 2 do
+    if ARGV[i + 1] == '' then
+      redis.call('HDEL', key, ARGV[i])
+    else
+      redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+    end
   end
 end
+`;
+
+const UPDATE_ACCOUNT_LUA = `
+applyPatch(KEYS[1], 1)
 return readAccount(KEYS[1])
 `;
 
-export const UPDATE_ACCOUNT_SCRIPT = luaScript('update-account', SHARED_LUA + UPDATE_ACCOUNT_LUA);
+export const UPDATE_ACCOUNT_SCRIPT = luaScript('update-account', SHARED_LUA + PATCH_LUA + UPDATE_ACCOUNT_LUA);

@@ -6,6 +6,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createEngine, createMemoryStore, systemClock } from '../packages/engine/dist/index.js';
+import { forecastRequests } from './support/workload.mjs';
 
 const CONSUMERS = 1000;
 const DECISIONS = 2_000_000;
@@ -31,15 +32,7 @@ function engineWith(store) {
   return compiled.engine;
 }
 
-const facts = Array.from({ length: CONSUMERS }, (_, i) => ({
-  method: 'GET',
-  path: '/v1/forecast',
-  route: 'forecast',
-  headers: {},
-  query: {},
-  clientIp: '192.0.2.1',
-  consumer: { username: `consumer-${i}` },
-}));
+const facts = forecastRequests(CONSUMERS);
 const keys = facts.map((f) => f.consumer.username);
 
 function perSecond(n, ms) {

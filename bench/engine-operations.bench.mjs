@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRuntime } from '../packages/engine/dist/index.js';
+import { forecastRequests } from './support/workload.mjs';
 
 const CONSUMERS = 1000;
 const DECISIONS = 300_000;
@@ -23,15 +24,7 @@ const config = {
   costs: {},
   store: { kind: 'memory' },
 };
-const facts = Array.from({ length: CONSUMERS }, (_, i) => ({
-  method: 'GET',
-  path: '/v1/forecast',
-  route: 'forecast',
-  headers: {},
-  query: {},
-  clientIp: '192.0.2.1',
-  consumer: { username: `consumer-${i}` },
-}));
+const facts = forecastRequests(CONSUMERS);
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-bench-'));
 const variants = [

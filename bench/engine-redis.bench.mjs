@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createEngine, createRedisStore, systemClock } from '../packages/engine/dist/index.js';
+import { forecastRequests } from './support/workload.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const CONSUMERS = 1000;
@@ -74,15 +75,7 @@ function config(plan) {
   };
 }
 
-const facts = Array.from({ length: CONSUMERS }, (_, i) => ({
-  method: 'GET',
-  path: '/v1/forecast',
-  route: 'forecast',
-  headers: {},
-  query: {},
-  clientIp: '192.0.2.1',
-  consumer: { username: `consumer-${i}` },
-}));
+const facts = forecastRequests(CONSUMERS);
 
 /** n calls of `one(i)` with IN_FLIGHT outstanding at a time. */
 async function run(n, one) {

@@ -1,26 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { CliError, type Command } from '../io.js';
+import { CliError } from '../io.js';
+import { runCommand as run } from '../test-support/run-cli.js';
 import { compile } from './compile.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
-
-async function run(command: Command, args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await command(args, { cwd, env: {}, stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 const POLICY = `apiVersion: tollgate.dev/v1
 kind: Policy

@@ -2,25 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { CliError } from '../io.js';
 import { diff } from './diff.js';
+import { runCommand } from '../test-support/run-cli.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+const run = (args: readonly string[], cwd: string) => runCommand(diff, args, cwd);
 
-async function run(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await diff(args, { cwd, env: {}, stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 const policy = (minute: number): string => `apiVersion: tollgate.dev/v1
 kind: Policy

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { Command } from '../io.js';
 import { main } from '../main.js';
 
 class Capture extends Writable {
@@ -9,10 +10,21 @@ class Capture extends Writable {
   }
 }
 
-/** Runs the CLI in-process with captured output, as a scenario test needs it. */
-export async function runCli(args: readonly string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one command in-process with captured output; its CliErrors reach the caller. */
+export async function runCommand(command: Command, args: readonly string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Ran> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await main(args, { cwd, env, stdout, stderr });
+  const code = await command(args, { cwd, env, stdout, stderr });
   return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Runs the whole CLI in-process, as a scenario test needs it (errors become exit code 2). */
+export function runCli(args: readonly string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Ran> {
+  return runCommand(main, args, cwd, env);
 }

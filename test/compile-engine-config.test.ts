@@ -2,7 +2,7 @@
 // both gateways, carries a configuration the engine's own parser accepts.
 import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import { compile } from '../packages/compiler/src/index.js';
+import { compile, TOLLGATE_PLUGINS } from '../packages/compiler/src/index.js';
 import { parseEngineConfig } from '../packages/engine/src/index.js';
 import { examples, loadFolder, VARIANTS } from '../packages/compiler/src/test-support/projects.js';
 
@@ -12,7 +12,7 @@ function tollgateConfigs(node: unknown): string[] {
   if (typeof node !== 'object' || node === null) return [];
   const record = node as Record<string, unknown>;
   if (record.name === 'tollgate' && typeof record.value === 'string') return [record.value];
-  if ((record.name === 'tollgate' || record.name === 'tollgate-x402') && typeof record.config === 'object' && record.config !== null) return [String((record.config as { policy: unknown }).policy)];
+  if (typeof record.name === 'string' && TOLLGATE_PLUGINS.has(record.name) && typeof record.config === 'object' && record.config !== null) return [String((record.config as { policy: unknown }).policy)];
   return Object.values(record).flatMap(tollgateConfigs);
 }
 

@@ -1,12 +1,14 @@
 // End to end against real Kong 3.9: builds compose/kong/Dockerfile, starts it DB-less next to an
 // echo upstream, and sends every conformance vector that needs no shared-store access through
-// Kong's proxy port (key-auth in front, the tollgate plugin behind it, the plugin server's clock
-// pinned through the test-only clock file). Needs a Docker engine; skipped, visibly, without one.
+// Kong's proxy port (key-auth in front, behind it the Tollgate plugin the compiler assigns the
+// vector's policy, the plugin server's clock pinned through the test-only clock file). Needs a
+// Docker engine; skipped, visibly, without one.
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericContainer, getContainerRuntimeClient, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { parseEngineConfig, TEST_CLOCK_ENV, type EngineConfig } from '../packages/engine/src/index.js';
+import { pluginNameFor } from '../packages/kong-plugin/src/plugin-info.js';
 import { compareResponse, loadVectors, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -83,7 +85,7 @@ describe.skipIf(dockerReason !== undefined)(dockerReason === undefined ? 'Kong 3
   async function loadConfig(vector: Vector): Promise<void> {
     const config: EngineConfig = vector.config;
     const consumers = [...new Set(vector.steps.flatMap((s) => (s.request?.consumer === undefined ? [] : [s.request.consumer])))];
-    const plugins: object[] = [{ name: 'tollgate', config: { policy: JSON.stringify(config) } }];
+    const plugins: object[] = [{ name: pluginNameFor(config), config: { policy: JSON.stringify(config) } }];
     if (config.identity.auth === 'key-auth') plugins.unshift({ name: 'key-auth', config: { key_names: ['apikey'] } });
     const declarative = {
       _format_version: '3.0',

@@ -81,3 +81,24 @@ describe('harness ⇄ kong-js-pluginserver: the paywall sequence', () => {
     expect(kong.server.output.join('\n')).toContain('server started at');
   });
 });
+
+describe('the replay fixture (the benchmark’s IPC floor)', () => {
+  const dir = writeFixturePlugin('replay');
+  let kong: KongHarness;
+
+  beforeAll(async () => {
+    kong = await KongHarness.start({ pluginsDir: dir, workers: 1 });
+  });
+  afterAll(async () => {
+    await kong.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes exactly the PDK calls its config lists, one round trip each', async () => {
+    const calls = [['request.getHeaders'], ['nginx.getVar', 'request'], ['response.setHeaders', { 'X-Replayed': 'yes' }]];
+    const response = await kong.request({ method: 'GET', path: '/' }, kong.plugin({ calls: JSON.stringify(calls) }));
+    expect(response.access.pdkCalls).toEqual(['kong.request.get_headers', 'kong.nginx.get_var', 'kong.response.set_headers']);
+    expect(response.access.rpcs).toEqual(['plugin.StartInstance', 'plugin.HandleEvent', 'plugin.StepMultiMap', 'plugin.Step', 'plugin.Step']);
+    expect(response.headers['x-replayed']).toEqual(['yes']);
+  });
+});

@@ -1,15 +1,21 @@
 // The built `tollgate` plugin behind the Kong-side harness and the real kong-js-pluginserver:
-// discovery (of both plugins), decisions in and out, PDK round trips, config changes and bad config.
-// The x402 scenarios run against `tollgate-x402` in kong-x402.test.ts.
+// discovery (of every plugin), decisions in and out, PDK round trips (with and without a pinned
+// route), config changes and bad config; `tollgate-charge-on-success` completing holds in its log
+// phase; and the compiler choosing the plugin each policy needs. The x402 scenarios run against
+// `tollgate-x402` in kong-x402.test.ts.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
-import { bundlePlugin } from '../packages/kong-plugin/scripts/bundle.mjs';
+import { loadProject } from '../packages/policy/src/index.js';
+import { compile } from '../packages/compiler/src/index.js';
+import type { KongDocument } from '../packages/compiler/src/targets/kong/model.js';
+import { bundlePlugin, PLUGINS } from '../packages/kong-plugin/scripts/bundle.mjs';
 import { queryPluginInfo } from '../packages/kong-plugin/src/harness/index.js';
-import { TOLLGATE, TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
-import { X402_NEEDS_RESPONSE_PHASE } from '../packages/kong-plugin/src/tollgate-plugin.js';
+import { PLUGIN_NAMES, pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
+import { CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE, X402_NEEDS_RESPONSE_PHASE } from '../packages/kong-plugin/src/tollgate-plugin.js';
 import { weatherConfig } from './support/apisix-configs.js';
 import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { x402Policy } from './support/x402-policy.js';
@@ -44,10 +50,17 @@ describe('discovery', () => {
     });
   });
 
-  // Kong turns on buffered proxying for every route where a plugin with a response handler is
-  // configured: only tollgate-x402 may have one, so streamed answers stay streamed elsewhere.
+  it('builds one bundle per plugin name', () => {
+    expect(PLUGINS).toEqual([...PLUGIN_NAMES].sort());
+  });
+
+  // Kong calls every phase a plugin has on every request it guards. A response handler turns on
+  // buffered proxying: only tollgate-x402 may have one, so streamed answers stay streamed
+  // elsewhere. A log handler costs every request a round trip after the response: only the
+  // plugins that complete follow-ups have one.
   it.each([
-    [TOLLGATE, ['log', 'access']],
+    [TOLLGATE, ['access']],
+    [TOLLGATE_CHARGE_ON_SUCCESS, ['log', 'access']],
     [TOLLGATE_X402, ['log', 'access', 'response']],
   ] as const)('--dump-all-plugins of the %s bundle shows phases %j, from its own directory', async (name, phases) => {
     const dir = await bundlePlugin(buildDir, name);
@@ -65,7 +78,7 @@ describe('access phase', () => {
     plugin = row();
   });
 
-  it('allows, sets RateLimit headers and rewrites the upstream request in 4 PDK round trips', async () => {
+  it('allows, sets RateLimit headers and rewrites the upstream request: 3 round trips for the facts, 1 per kind of change', async () => {
     const response = await t.kong.request(
       authenticated({ method: 'GET', path: '/v1/forecast', query: 'userId=7&x=1', headers: { Cookie: 'secret', Host: 'api.example.com' } }, 'alice'),
       plugin,
@@ -84,8 +97,9 @@ describe('access phase', () => {
       'kong.service.request.set_headers',
       'kong.service.request.set_raw_query',
     ]);
-    const log = await response.log;
-    expect(log?.pdkCalls).toEqual([]);
+    expect(response.access.rpcs.filter((m) => m !== 'plugin.StartInstance')).toHaveLength(7);
+    // No log phase: Kong sends the plugin server nothing after the response.
+    expect(await response.log).toBeUndefined();
   });
 
   it('denies with problem+json through one exit frame after 3 round trips', async () => {
@@ -116,11 +130,42 @@ describe('access phase', () => {
   });
 });
 
-describe('log phase: chargeOn success', () => {
+// Pinned to its route, an entry knows the route without nginx's request line: without a query
+// rewrite (POLICY has one), nothing else reads the method, path or query.
+describe('access phase of an entry pinned to its route', () => {
+  // One entry per route, as the compiler emits them, each with its own id.
+  const pinned = (route: string) => t.row({ ...POLICY, rewrite: undefined }, { route }, { id: `entry-${route}`, routeId: `kong-route-${route}` });
+
+  it('allows in 3 PDK round trips: headers, consumer, RateLimit headers', async () => {
+    const response = await t.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'gina'), pinned('forecast'), { worker: 0 });
+    expect(response.status).toBe(200);
+    expect(response.headers.ratelimit).toBeDefined();
+    expect(response.access.pdkCalls).toEqual(['kong.request.get_headers', 'kong.client.get_consumer', 'kong.response.set_headers']);
+  });
+
+  it('denies after 2 round trips, naming the request id in the problem', async () => {
+    const request = authenticated({ method: 'GET', path: '/v1/history', headers: { 'X-Request-Id': 'req-77' } }, 'gina');
+    const response = await t.kong.request(request, pinned('history'), { worker: 0 });
+    expect(response.status).toBe(402);
+    expect(JSON.parse(response.body)).toMatchObject({ status: 402, instance: 'req-77' });
+    expect(response.access.pdkCalls).toEqual(['kong.request.get_headers', 'kong.client.get_consumer', 'kong.response.exit']);
+    expect(response.access.rpcs.filter((m) => m !== 'plugin.StartInstance')).toHaveLength(3);
+  });
+});
+
+describe('tollgate-charge-on-success: the log phase completes chargeOn success', () => {
+  let c: TollgateKong;
+  beforeAll(async () => {
+    c = await startTollgateKong({ plugin: TOLLGATE_CHARGE_ON_SUCCESS, workers: 2 });
+  });
+  afterAll(async () => {
+    await c.close();
+  });
+
   it('gives the held quota back when the upstream answers 5xx, and keeps it otherwise, without buffering the response', async () => {
-    const row = t.row({ ...POLICY, plans: [{ name: 'free', plan: { quota: { requests: 2, per: 'month' } } }], consumerPlans: {}, costs: { chargeOn: 'success' }, rewrite: undefined });
+    const row = c.row({ ...POLICY, plans: [{ name: 'free', plan: { quota: { requests: 2, per: 'month' } } }], consumerPlans: {}, costs: { chargeOn: 'success' }, rewrite: undefined });
     const send = async (status: number) => {
-      const response = await t.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'frank'), row, { upstream: () => ({ status }) });
+      const response = await c.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'frank'), row, { upstream: () => ({ status }) });
       return { response, log: await response.log };
     };
     const failed = await send(503);
@@ -133,6 +178,12 @@ describe('log phase: chargeOn success', () => {
     expect((await send(404)).response.status).toBe(404);
     // Two requests kept (200, 404), the 503 given back: the quota of 2 is used up now.
     expect((await send(200)).response.status).toBe(402);
+  });
+
+  it('runs a policy that charges on request too, its log phase making no PDK call', async () => {
+    const response = await c.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'hank'), c.row(POLICY));
+    expect(response.status).toBe(200);
+    expect((await response.log)?.pdkCalls).toEqual([]);
   });
 });
 
@@ -162,15 +213,49 @@ describe('configuration', () => {
     expect((await t.kong.request(authenticated({ method: 'GET', path: '/v1/forecast' }, 'erin'), t.row(POLICY))).status).toBe(200);
   });
 
-  it('refuses an x402 policy, which must settle before the response is sent (tollgate-x402)', async () => {
-    const response = await t.kong.request({ method: 'GET', path: '/v1/forecast' }, t.row(x402Policy('http://127.0.0.1:9/facilitator')));
+  it.each([
+    ['an x402 policy, which must settle before the response is sent (tollgate-x402)', x402Policy('http://127.0.0.1:9/facilitator'), X402_NEEDS_RESPONSE_PHASE],
+    ['a chargeOn success policy, which completes after the response (tollgate-charge-on-success)', { ...POLICY, costs: { chargeOn: 'success' } }, CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE],
+  ] as const)('refuses %s', async (_what, policy, message) => {
+    const response = await t.kong.request({ method: 'GET', path: '/v1/forecast' }, t.row(policy));
     expect(response.status).toBe(500);
-    expect((response.access.result as { message: string }).message).toContain(X402_NEEDS_RESPONSE_PHASE);
+    expect((response.access.result as { message: string }).message).toContain(message);
   });
 
   it('a policy that is not JSON fails StartInstance clearly', async () => {
     const response = await t.kong.request({ method: 'GET', path: '/' }, t.kong.plugin({ policy: '{nope' }));
     expect(response.status).toBe(500);
     expect((response.access.result as { message: string }).message).toMatch(/tollgate: invalid plugin config .*not valid JSON/);
+  });
+});
+
+describe('the compiler emits the plugin each policy needs', () => {
+  const policy = (spec: string) => `apiVersion: tollgate.dev/v1
+kind: Policy
+metadata: { name: choice }
+spec:
+  service: { name: api, url: "http://api.internal:8080" }
+  routes: [{ name: items, paths: [/v1/items] }]
+  identity: { auth: key-auth, limitBy: consumer }
+  plans: { basic: { quota: { requests: 1000, per: month } } }
+  defaultPlan: basic
+  store: { kind: memory }
+${spec}`;
+  const X402 = `  payment:
+    x402: { price: "0.01", asset: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", decimals: 6, network: "eip155:8453", payTo: "0x4b1e2a6b9a3c7d8e0f1a2b3c4d5e6f708192a3b4" }
+`;
+  it.each([
+    ['charging on request', '', TOLLGATE],
+    ['charging on success', '  costs: { chargeOn: success }\n', TOLLGATE_CHARGE_ON_SUCCESS],
+    ['with an x402 offer', X402, TOLLGATE_X402],
+    ['with an x402 offer, charging on success', `  costs: { chargeOn: success }\n${X402}`, TOLLGATE_X402],
+  ])('%s: %s', (_what, spec, expected) => {
+    const { project, diagnostics } = loadProject([{ path: 'choice.yaml', bytes: new TextEncoder().encode(policy(spec)) }]);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const result = compile(project, 'kong');
+    if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+    const doc = parse(result.files[0]?.text ?? '') as KongDocument;
+    const entries = (doc.plugins ?? []).filter((p) => (PLUGIN_NAMES as readonly string[]).includes(p.name));
+    expect(entries.map((p) => [p.name, pluginNameFor(JSON.parse(String(p.config.policy)) as EngineConfig)])).toEqual([[expected, expected]]);
   });
 });

@@ -1,10 +1,14 @@
 // Every engine conformance vector through the real kong-js-pluginserver running the bundled
-// Tollgate plugins (x402 vectors on tollgate-x402, the rest on tollgate, as the compiler assigns
-// them), driven by the Kong-side harness exactly as Kong would: each response must meet
-// the vector's expectations AND equal what the engine decides in-process for the same request at
-// the same time, and the account state must match. One plugin server per plugin serves all its
-// vectors (as one Kong node serves many policies); each vector gets its own store.keyPrefix so their states stay
-// apart, and the server's clock is pinned through the test-only clock file.
+// Tollgate plugins (each vector on the plugin the compiler assigns its policy: tollgate,
+// tollgate-charge-on-success or tollgate-x402), driven by the Kong-side harness exactly as Kong
+// would: each response must meet the vector's expectations AND equal what the engine decides
+// in-process for the same request at the same time, and the account state must match. Every
+// vector runs twice: with the entry attached to the service (the plugin finds the route from the
+// request line) and with one entry per route, pinned to it (config.route), where the plugin skips
+// the request line whenever nothing else in the policy reads it. One plugin server per plugin
+// serves all its vectors (as one Kong node serves many policies); each vector gets its own
+// store.keyPrefix so their states stay apart, and the server's clock is pinned through the
+// test-only clock file.
 //
 // Vectors that need no account access run on the memory store inside the plugin server. The rest
 // (seeded accounts, account operations, state checks, an unreachable store) run on Redis, which
@@ -26,8 +30,9 @@ import {
   type Store,
 } from '../packages/engine/src/index.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
-import type { ClientRequest, KongResponse } from '../packages/kong-plugin/src/harness/index.js';
+import type { ClientRequest, KongResponse, PluginRow } from '../packages/kong-plugin/src/harness/index.js';
 import { pluginNameFor, PLUGIN_NAMES, type PluginName } from '../packages/kong-plugin/src/plugin-info.js';
+import { planFacts } from '../packages/kong-plugin/src/request-facts.js';
 import { startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { freePort, RedisServer, redisSkipReason } from './support/redis.js';
 import { applyOperation, compareResponse, factsOf, seedAccounts, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
@@ -75,36 +80,54 @@ describe('conformance vectors through kong-js-pluginserver', () => {
   });
 });
 
-describe('on the memory store inside the plugin server', () => {
-  it.each(onMemory.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
-    const config: EngineConfig = { ...vector.config, store: { kind: 'memory', keyPrefix: `m${index}` } };
-    const clock = new ManualClock(vector.start);
-    await runVector(vector, config, clock, createMemoryStore(), undefined);
+/**
+ * How the plugin entry is attached: to the service, or once per policy route with config.route
+ * naming it. The harness does not route, so the pinned entry is the one for the route the
+ * in-process engine matched (the vectors' routes do not overlap: Kong's router picks the same).
+ */
+type Attachment = 'service' | 'pinned';
+const skippedRequestLines = { count: 0 };
+
+describe.each(['service', 'pinned'] as const)('attached: %s', (attachment) => {
+  const id = attachment === 'service' ? '' : 'p';
+
+  describe('on the memory store inside the plugin server', () => {
+    it.each(onMemory.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
+      const config: EngineConfig = { ...vector.config, store: { kind: 'memory', keyPrefix: `m${id}${index}` } };
+      const clock = new ManualClock(vector.start);
+      await runVector(vector, config, clock, createMemoryStore(), undefined, attachment);
+    });
+  });
+
+  describe.skipIf(redisReason !== undefined)(redisReason === undefined ? 'on the Redis store' : `on the Redis store — SKIPPED: ${redisReason}`, () => {
+    it.each(onRedis.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
+      const prefix = `r${id}${index}`;
+      const url = { env: vector.storeUnreachable ? DEAD_REDIS_ENV : REDIS_ENV };
+      // A generous timeout: on a loaded test machine the default 50 ms would turn Redis latency into
+      // fail-open decisions that no vector expects.
+      const store = { ...vector.config.store, kind: 'redis', url, keyPrefix: prefix, timeoutMs: vector.config.store.timeoutMs ?? 2000 } as const;
+      const config: EngineConfig = { ...vector.config, store };
+      const clock = new ManualClock(vector.start);
+      const pluginStore = redisStore(prefix);
+      const referenceStore = redisStore(`${prefix}-ref`);
+      try {
+        const plugin = createAccounts(pluginStore, clock);
+        const reference = createAccounts(referenceStore, clock);
+        await seedAccounts(vector, pluginStore, plugin);
+        await seedAccounts(vector, referenceStore, reference);
+        const engineStore = vector.storeUnreachable ? unreachableStore() : referenceStore;
+        await runVector(vector, config, clock, engineStore, { plugin, reference, pluginStore }, attachment);
+      } finally {
+        await pluginStore.close();
+        await referenceStore.close();
+      }
+    });
   });
 });
 
-describe.skipIf(redisReason !== undefined)(redisReason === undefined ? 'on the Redis store' : `on the Redis store — SKIPPED: ${redisReason}`, () => {
-  it.each(onRedis.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
-    const prefix = `r${index}`;
-    const url = { env: vector.storeUnreachable ? DEAD_REDIS_ENV : REDIS_ENV };
-    // A generous timeout: on a loaded test machine the default 50 ms would turn Redis latency into
-    // fail-open decisions that no vector expects.
-    const store = { ...vector.config.store, kind: 'redis', url, keyPrefix: prefix, timeoutMs: vector.config.store.timeoutMs ?? 2000 } as const;
-    const config: EngineConfig = { ...vector.config, store };
-    const clock = new ManualClock(vector.start);
-    const pluginStore = redisStore(prefix);
-    const referenceStore = redisStore(`${prefix}-ref`);
-    try {
-      const plugin = createAccounts(pluginStore, clock);
-      const reference = createAccounts(referenceStore, clock);
-      await seedAccounts(vector, pluginStore, plugin);
-      await seedAccounts(vector, referenceStore, reference);
-      const engineStore = vector.storeUnreachable ? unreachableStore() : referenceStore;
-      await runVector(vector, config, clock, engineStore, { plugin, reference, pluginStore });
-    } finally {
-      await pluginStore.close();
-      await referenceStore.close();
-    }
+describe('pinned entries', () => {
+  it('skipped the request line for some vectors (where the policy reads no method, path or query)', () => {
+    expect(skippedRequestLines.count).toBeGreaterThan(0);
   });
 });
 
@@ -121,10 +144,21 @@ interface Shared {
   readonly pluginStore: Store;
 }
 
-async function runVector(vector: Vector, config: EngineConfig, clock: ManualClock, engineStore: Store, shared: Shared | undefined): Promise<void> {
+async function runVector(vector: Vector, config: EngineConfig, clock: ManualClock, engineStore: Store, shared: Shared | undefined, attachment: Attachment): Promise<void> {
   const t = plugins.get(pluginNameFor(config));
   if (t === undefined) throw new Error(`no harness for ${pluginNameFor(config)}`);
-  const row = t.row(config);
+  const serviceRow = t.row(config);
+  const pinnedRows = new Map<string, PluginRow>();
+  const rowFor = (route: string | undefined): PluginRow => {
+    if (attachment === 'service' || route === undefined) return serviceRow;
+    let row = pinnedRows.get(route);
+    if (row === undefined) {
+      // Its own plugin entry, scoped to its Kong route, as the compiler emits per-route entries.
+      row = t.row(config, { route }, { id: `entry-${route}`, routeId: `kong-route-${route}` });
+      pinnedRows.set(route, row);
+    }
+    return row;
+  };
   const compiled = createEngine(config, engineStore, clock);
   if (!compiled.ok) throw new Error(compiled.errors.join('; '));
   const engine = compiled.engine;
@@ -134,16 +168,21 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
     for (let n = 1; n <= step.repeat; n++) {
       const where = step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where;
       if (step.request !== undefined) {
+        // The engine first: the route it matched picks the pinned entry (separate stores, same clock).
+        const decision = await engine.decide(factsOf(step.request));
+        if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, step.upstreamStatus);
+        const row = rowFor(decision.log.route);
         const response = await t.kong.request(clientRequest(step.request), row, { upstream: () => ({ status: step.upstreamStatus }) });
         await response.log;
         const viaKong = observe(response);
-        const decision = await engine.decide(factsOf(step.request));
-        if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, step.upstreamStatus);
         const inProcess: ObservedResponse =
           decision.kind === 'deny' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
         expect(compareResponse(step.expect, viaKong), `${where}: expectations (${JSON.stringify(response.access.result)})`).toEqual([]);
         expect(comparable(viaKong), `${where}: Kong vs engine`).toEqual(comparable(inProcess));
         expect(response.access.result.kind, `${where}: access phase`).toMatch(/^(ret|exit)$/);
+        const readLine = response.access.pdkCalls.includes('kong.nginx.get_var');
+        expect(readLine, `${where}: request line read`).toBe(planFacts(config, typeof row.config.route === 'string' ? row.config.route : undefined).requestLine);
+        if (!readLine) skippedRequestLines.count += 1;
       } else if (shared !== undefined) {
         expect(await applyOperation(step, shared.plugin), `${where}: operation`).toEqual([]);
         await applyOperation(step, shared.reference);
@@ -157,7 +196,6 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
   }
   await t.kong.settled();
 }
-
 
 /** A vector request as a client plus key-auth would present it to Kong. */
 function clientRequest(request: VectorRequest): ClientRequest {

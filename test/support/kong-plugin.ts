@@ -1,5 +1,6 @@
-// One of the Tollgate Kong plugins (`tollgate`, or `tollgate-x402` for x402 policies), bundled
-// fresh from source for a test file, behind the Kong-side harness; plus the mapping from a conformance-vector request to what key-auth hands Kong.
+// One of the Tollgate Kong plugins (`tollgate`, `tollgate-charge-on-success` or `tollgate-x402`),
+// bundled fresh from source for a test file, behind the Kong-side harness; plus the mapping from a
+// conformance-vector request to what key-auth hands Kong.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +9,12 @@ import { bundlePlugin } from '../../packages/kong-plugin/scripts/bundle.mjs';
 import { TOLLGATE, type PluginName } from '../../packages/kong-plugin/src/plugin-info.js';
 import { KongHarness, type ClientRequest, type KongHarnessOptions, type PluginRow } from '../../packages/kong-plugin/src/harness/index.js';
 
+type PluginScope = Parameters<KongHarness['plugin']>[1];
+
 export interface TollgateKong {
   readonly kong: KongHarness;
-  /** A plugin row carrying this EngineConfig (a new __seq__ each call). */
-  row(config: EngineConfig, extra?: Record<string, unknown>): PluginRow;
+  /** A plugin row carrying this EngineConfig (a new __seq__ each call); `scope` gives it its own entry id, route, …. */
+  row(config: EngineConfig, extra?: Record<string, unknown>, scope?: PluginScope): PluginRow;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,7 @@ export async function startTollgateKong({ plugin = TOLLGATE, ...options }: Tollg
   const kong = await KongHarness.start({ ...options, pluginsDir });
   return {
     kong,
-    row: (config, extra = {}) => kong.plugin({ policy: JSON.stringify(config), route: null, ...extra }),
+    row: (config, extra = {}, scope = {}) => kong.plugin({ policy: JSON.stringify(config), route: null, ...extra }, scope),
     async close() {
       await kong.close();
       rmSync(buildDir, { recursive: true, force: true });

@@ -16,6 +16,6 @@ export {
   type OutputFile,
   type TargetName,
 } from './targets/target.js';
-export { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_PLUGIN, TOLLGATE_PLUGINS, TOLLGATE_X402_PLUGIN } from './targets/kong/model.js';
+export { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_PLUGINS, TOLLGATE_X402_PLUGIN } from './targets/kong/model.js';
 export { diffProjects, type Change, type DiffResult, type PlanRow } from './diff/diff.js';
 export { diffMarkdown, diffText, type DiffReport } from './diff/format.js';

@@ -3,14 +3,17 @@
 // only the first plugin a plugin server reports. The plugin directory must hold nothing but the
 // plugin module (kong-pdk requires every file in it), so the CommonJS marker package.json sits one
 // level up, where Node still finds it as the file's nearest package.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The plugins this package builds; each entry is src/entries/<name>.ts. */
-export const PLUGINS = ['tollgate', 'tollgate-x402'];
+/** The plugins this package builds: one per src/entries/<name>.ts. */
+export const PLUGINS = readdirSync(`${root}src/entries`)
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => file.slice(0, -'.ts'.length))
+  .sort();
 
 /** Bundles `name` into `<outDir>/<name>/<name>.js` and returns that plugin directory. */
 export async function bundlePlugin(outDir = `${root}dist/kong`, name = 'tollgate') {

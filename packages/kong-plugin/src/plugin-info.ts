@@ -1,18 +1,29 @@
 // What Kong learns from the query command (--dump-all-plugins): name, version, priority and the
-// Lua-style schema (the same for both plugins built from this package) of the plugin's `config` record, which kong-pdk wraps as
-// { name, fields: [{ config: { type: "record", fields: Schema } }] }.
-
-/** Every policy without an x402 offer: access and log phases, so Kong streams the response. */
+// Lua-style schema (the same for every plugin built from this package) of the plugin's `config`
+// record, which kong-pdk wraps as { name, fields: [{ config: { type: "record", fields: Schema } }] }.
 import type { EngineConfig } from '@tollgate/engine';
 
+/** Every policy with nothing to do after the response: the access phase only. */
 export const TOLLGATE = 'tollgate';
+/** `chargeOn: success` without an x402 offer: adds the log phase, which commits or gives back each charge. */
+export const TOLLGATE_CHARGE_ON_SUCCESS = 'tollgate-charge-on-success';
 /** Policies with an x402 offer: adds the response phase (buffered proxying) to settle first. */
 export const TOLLGATE_X402 = 'tollgate-x402';
-export type PluginName = typeof TOLLGATE | typeof TOLLGATE_X402;
-export const PLUGIN_NAMES: readonly PluginName[] = [TOLLGATE, TOLLGATE_X402];
+export type PluginName = typeof TOLLGATE | typeof TOLLGATE_CHARGE_ON_SUCCESS | typeof TOLLGATE_X402;
+/** From the fewest phases to the most: each plugin runs every policy the ones before it run. */
+export const PLUGIN_NAMES: readonly PluginName[] = [TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402];
 
-/** The plugin a policy needs: buffered proxying only where an x402 settlement needs it. */
-export const pluginNameFor = (config: Pick<EngineConfig, 'payment'>): PluginName => (config.payment?.x402 === undefined ? TOLLGATE : TOLLGATE_X402);
+/**
+ * The plugin a policy needs. Kong calls every phase a plugin has on every request it guards (a log
+ * phase costs each request one more round trip to the plugin server, and Kong a timer and a
+ * snapshot of the request), and a response phase makes Kong buffer the responses: a policy gets
+ * only the phases its work after the response needs.
+ */
+export function pluginNameFor(config: Pick<EngineConfig, 'payment' | 'costs'>): PluginName {
+  if (config.payment?.x402 !== undefined) return TOLLGATE_X402;
+  if (config.costs.chargeOn === 'success') return TOLLGATE_CHARGE_ON_SUCCESS;
+  return TOLLGATE;
+}
 
 /** Kept equal to package.json's version (a test checks it); Kong requires x.y.z. */
 export const VERSION = '0.1.0';
@@ -26,7 +37,7 @@ export const VERSION = '0.1.0';
 export const PRIORITY = 905;
 
 /**
- * Exactly what the compiler emits into a decK `tollgate` or `tollgate-x402` plugin entry: the policy's resolved
+ * Exactly what the compiler emits into a decK entry of any of these plugins: the policy's resolved
  * EngineConfig as a JSON string, and optionally the policy route this entry guards (one entry per
  * route, needed when the policy attaches to existing routes that have no paths).
  */

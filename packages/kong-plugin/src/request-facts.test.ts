@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineConfig } from '@tollgate/engine';
-import { planFacts } from './request-facts.js';
+import { createEngine, createMemoryStore, ManualClock, type EngineConfig } from '@tollgate/engine';
+import type { KongPdk, Multimap } from './kong-pdk.js';
+import { gatherFacts, planFacts } from './request-facts.js';
 
 const base: EngineConfig = {
   version: 1,
   policy: 'p',
-  routes: [{ name: 'r', paths: ['/'] }],
+  routes: [
+    { name: 'r', paths: ['/r'], methods: ['GET', 'POST'] },
+    { name: 'other', paths: ['/other'] },
+  ],
   identity: { auth: 'key-auth', limitBy: 'consumer' },
   plans: [],
   consumerPlans: {},
@@ -21,15 +25,88 @@ describe('planFacts: only the PDK calls a policy needs', () => {
     ['no auth, by header (IP fallback)', { identity: { auth: 'none', limitBy: 'header', header: 'X-Key' } }, { consumer: false, credential: false, clientIp: true, scheme: false }],
     ['x402 offer (absolute resource URL)', { payment: { x402: { price: '0.01' } } }, { consumer: true, credential: false, clientIp: false, scheme: true }],
     [
-      'templates naming the consumer and credential',
-      { identity: { auth: 'none', limitBy: 'ip' }, rewrite: { request: { headers: { set: { 'X-C': '{{consumer}}/{{credential}}' } } } } },
+      'templates naming the consumer and credential, with or without spaces',
+      { identity: { auth: 'none', limitBy: 'ip' }, rewrite: { request: { headers: { set: { 'X-C': '{{ consumer }}/{{credential}}' } } } } },
       { consumer: true, credential: true, clientIp: true, scheme: false },
     ],
   ] as const)('%s', (_name, over, expected) => {
-    expect(planFacts({ ...base, ...over }, undefined)).toEqual({ ...expected, route: undefined });
+    expect(planFacts({ ...base, ...over }, undefined)).toEqual({ ...expected, requestLine: true, route: undefined });
   });
 
   it('carries the route the compiler pinned', () => {
-    expect(planFacts(base, 'forecast').route).toBe('forecast');
+    expect(planFacts(base, 'r').route).toBe('r');
+  });
+});
+
+describe('planFacts: the request line', () => {
+  const grant = (route: string) => ({ plans: [{ name: 'free', plan: { routes: [{ route, methods: ['GET' as const] }] } }] });
+  it.each([
+    ['not pinned: the engine finds the route from method, host and path', {}, undefined, true],
+    ['pinned, and nothing else reads method, path or query', {}, 'r', false],
+    ['pinned, plans granting routes by name only', { plans: [{ name: 'free', plan: { routes: ['r'] } }] }, 'r', false],
+    ['pinned, a plan grants this route for some methods only', grant('r'), 'r', true],
+    ['pinned, a plan grants another route by method', grant('other'), 'r', false],
+    ['pinned, per-method costs', { costs: { methods: { POST: 5 } } }, 'r', true],
+    ['pinned, per-method costs this route overrides', { costs: { methods: { POST: 5 }, routes: { r: 2 } } }, 'r', false],
+    ['pinned, an x402 offer names the resource URL', { payment: { x402: { price: '0.01' } } }, 'r', true],
+    ['pinned, a query rewrite', { rewrite: { request: { query: { remove: ['debug'] } } } }, 'r', true],
+    ['pinned, a header template quoting the query', { rewrite: { request: { headers: { set: { 'X-City': '{{ query.city }}' } } } } }, 'r', true],
+    ['pinned, header rewrites only', { rewrite: { request: { headers: { set: { 'X-Plan': '{{plan}}' }, remove: ['Cookie'] } } } }, 'r', false],
+  ] as const)('%s', (_name, over, route, expected) => {
+    expect(planFacts({ ...base, ...over } as EngineConfig, route).requestLine).toBe(expected);
+  });
+});
+
+/** A Kong that answers the fact calls of gatherFacts for one request, and counts them. */
+function fakeKong(request: { line: string; headers: Multimap }): { kong: KongPdk; calls: string[] } {
+  const calls: string[] = [];
+  const answer = <T>(name: string, value: T) => {
+    calls.push(name);
+    return Promise.resolve(value);
+  };
+  const kong = {
+    request: { getHeaders: () => answer('get_headers', request.headers), getScheme: () => answer('get_scheme', 'https') },
+    nginx: { getVar: (name: string) => answer(`get_var(${name})`, request.line) },
+    client: {
+      getConsumer: () => answer('get_consumer', { id: 'c-1', username: 'alice' }),
+      getCredential: () => answer('get_credential', { id: 'k-1' }),
+      getForwardedIp: () => answer('get_forwarded_ip', '203.0.113.7'),
+    },
+  } as unknown as KongPdk;
+  return { kong, calls };
+}
+
+describe('a pinned plan without the request line decides exactly as with it', () => {
+  const requests = [
+    'GET /r HTTP/1.1',
+    'POST /r/sub?x=1&debug HTTP/1.1',
+    'DELETE /r?q=%20 HTTP/1.1',
+    'GET /elsewhere HTTP/2.0',
+  ].map((line) => ({ line, headers: { host: ['api.example.com'], 'x-request-id': ['req-9'], cookie: ['c'] } }));
+  const configs: [string, EngineConfig][] = [
+    ['plans by route, quota and windows', { ...base, plans: [{ name: 'free', plan: { routes: ['r'], rateLimit: { minute: 2 }, quota: { requests: 3, per: 'month' } } }], defaultPlan: 'free' }],
+    ['a by-method grant of another route', { ...base, plans: [{ name: 'free', plan: { routes: ['r', { route: 'other', methods: ['GET'] }] } }], defaultPlan: 'free' }],
+    ['costs by route over costs by method', { ...base, plans: [{ name: 'c', plan: { credits: true } }], defaultPlan: 'c', costs: { methods: { POST: 5 }, routes: { r: 2 } } }],
+    ['header rewrites with templates', { ...base, rewrite: { request: { headers: { set: { 'X-Who': '{{consumer}} on {{route}} ({{header.host}})' }, remove: ['Cookie'] } } } }],
+  ];
+
+  it.each(configs)('%s', async (_name, config) => {
+    const full = planFacts(config, 'r');
+    expect(full.requestLine).toBe(false);
+    const engines = [0, 1].map(() => {
+      const compiled = createEngine(config, createMemoryStore(), new ManualClock(Date.parse('2026-03-10T12:00:00Z')));
+      if (!compiled.ok) throw new Error(compiled.errors.join('; '));
+      return compiled.engine;
+    });
+    const [withLine, withoutLine] = engines as [(typeof engines)[0], (typeof engines)[0]];
+    for (const request of [...requests, ...requests, ...requests]) {
+      const read = fakeKong(request);
+      const skipped = fakeKong(request);
+      const expected = await withLine.decide((await gatherFacts(read.kong, { ...full, requestLine: true })).facts);
+      const actual = await withoutLine.decide((await gatherFacts(skipped.kong, full)).facts);
+      expect(actual).toEqual(expected);
+      expect(read.calls).toContain('get_var(request)');
+      expect(skipped.calls).not.toContain('get_var(request)');
+    }
   });
 });

@@ -1,12 +1,16 @@
 // RequestFacts from the fewest PDK round trips. Which calls a request needs depends only on the
-// policy, so the plan is made once per plugin instance: always the headers and nginx's $request
-// (method, path, query in one call); the consumer when an auth plugin identifies callers; the
+// policy and the route the entry is pinned to, so the plan is made once per plugin instance:
+// always the headers (the request id of problem bodies and the decision log, the host, payment
+// and identity headers); nginx's $request (method, path, query in one call) unless the route is
+// pinned and nothing else reads them; the consumer when an auth plugin identifies callers; the
 // credential, the client IP and the scheme only for the policies that use them.
 import type { EngineConfig, RequestFacts } from '@tollgate/engine';
 import type { KongPdk, Multimap } from './kong-pdk.js';
-import { parseQuery, parseRequestLine } from './request-line.js';
+import { parseQuery, parseRequestLine, type RequestLine } from './request-line.js';
 
 export interface FactPlan {
+  /** Fetch nginx's $request: the method, path or query feeds the decision or the rewrite. */
+  readonly requestLine: boolean;
   readonly consumer: boolean;
   readonly credential: boolean;
   readonly clientIp: boolean;
@@ -17,10 +21,11 @@ export interface FactPlan {
 
 export function planFacts(config: EngineConfig, route: string | undefined): FactPlan {
   const { limitBy, auth } = config.identity;
-  const templates = JSON.stringify(config.rewrite ?? {});
+  const variables = templateVariables(config);
   return {
-    consumer: auth !== 'none' || limitBy === 'consumer' || limitBy === 'credential' || templates.includes('{{consumer}}'),
-    credential: limitBy === 'credential' || templates.includes('{{credential}}'),
+    requestLine: route === undefined || readsRequestLine(config, route, variables),
+    consumer: auth !== 'none' || limitBy === 'consumer' || limitBy === 'credential' || variables.has('consumer'),
+    credential: limitBy === 'credential' || variables.has('credential'),
     // limitBy header falls back to the client IP when the header is missing.
     clientIp: limitBy === 'ip' || limitBy === 'header',
     // x402 offers name the resource by absolute URL.
@@ -29,12 +34,48 @@ export function planFacts(config: EngineConfig, route: string | undefined): Fact
   };
 }
 
+/**
+ * Whether anything but finding the route reads the method, path or query of a request on `route`
+ * (what the engine and the rewrite read: engine.ts, compile/route-rules.ts, rewrite/).
+ */
+function readsRequestLine(config: EngineConfig, route: string, variables: ReadonlySet<string>): boolean {
+  // An x402 offer names the resource by its URL, path included.
+  if (config.payment?.x402 !== undefined) return true;
+  // Query rewrites start from the client's query, and templates may quote it.
+  if (config.rewrite?.request?.query !== undefined || [...variables].some((name) => name.startsWith('query.'))) return true;
+  return rulesDependOnMethod(config, route);
+}
+
+/** A plan that grants this route for some methods only, or a per-method cost the route's own cost does not override. */
+function rulesDependOnMethod(config: EngineConfig, route: string): boolean {
+  const grantsByMethod = config.plans.some(({ plan }) => plan.routes?.some((grant) => typeof grant !== 'string' && grant.route === route));
+  const costsByMethod = config.costs.routes?.[route] === undefined && Object.keys(config.costs.methods ?? {}).length > 0;
+  return grantsByMethod || costsByMethod;
+}
+
+// The engine's template placeholders (rewrite/template.ts): `{{ name }}`, whitespace allowed.
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** Every template variable the policy's rewrite names (consumer, credential, header.X, query.X, …). */
+function templateVariables(config: EngineConfig): ReadonlySet<string> {
+  const text = JSON.stringify(config.rewrite ?? {});
+  return new Set([...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? ''));
+}
+
 /** Request ids set by Kong's correlation-id plugin or by the client's edge. */
 const REQUEST_ID_HEADERS = ['kong-request-id', 'x-request-id'];
 
+/**
+ * What stands for the request line the plan did not fetch: nothing reads it (the route is pinned,
+ * and readsRequestLine found no other reader), so no value here can change a decision.
+ */
+const UNREAD_LINE: RequestLine = { method: '', path: '', rawQuery: '' };
+/** A request line nginx could not have produced: decide as for `GET /`. */
+const UNPARSED_LINE: RequestLine = { method: 'GET', path: '/', rawQuery: '' };
+
 export async function gatherFacts(kong: KongPdk, plan: FactPlan): Promise<{ facts: RequestFacts; rawQuery: string }> {
   const headers: Multimap = (await kong.request.getHeaders()) ?? {};
-  const line = parseRequestLine((await kong.nginx.getVar('request')) ?? '') ?? { method: 'GET', path: '/', rawQuery: '' };
+  const line = plan.requestLine ? (parseRequestLine((await kong.nginx.getVar('request')) ?? '') ?? UNPARSED_LINE) : UNREAD_LINE;
   const consumer = plan.consumer ? await kong.client.getConsumer() : undefined;
   const credential = plan.credential ? await kong.client.getCredential() : undefined;
   const clientIp = plan.clientIp ? await kong.client.getForwardedIp() : undefined;

@@ -1,11 +1,13 @@
-// The kong-pdk plugin classes, `Plugin` (tollgate) and `X402Plugin` (tollgate-x402): one instance
-// per StartInstance (per config and nginx worker), so the constructor only looks up the engine the
-// shared runtime compiled for this config; stores and their connections live in the runtime,
-// shared by every instance and reused across config changes.
-import { createRuntime, type Engine, type Runtime } from '@tollgate/engine';
+// The kong-pdk plugin classes, one per Kong plugin, each with only the phases its policies need
+// (Kong calls every phase a plugin has on every request it guards): `Plugin` (tollgate: access),
+// `ChargeOnSuccessPlugin` (tollgate-charge-on-success: adds log) and `X402Plugin` (tollgate-x402:
+// adds response). One instance per StartInstance (per config and nginx worker), so the constructor
+// only looks up the engine the shared runtime compiled for this config; stores and their
+// connections live in the runtime, shared by every instance and reused across config changes.
+import { createRuntime, type Completion, type Engine, type Runtime } from '@tollgate/engine';
 import { applyAllow, applyDeny } from './apply-decision.js';
 import type { KongPdk } from './kong-pdk.js';
-import { pluginNameFor, TOLLGATE_X402 } from './plugin-info.js';
+import { PLUGIN_NAMES, pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
 import { gatherFacts, planFacts, type FactPlan } from './request-facts.js';
 
 /** The plugin entry's config as Kong hands it over (plus Kong's __plugin_id, __seq__, … keys). */
@@ -23,15 +25,16 @@ export class InvalidPluginConfigError extends Error {
 
 export const X402_NEEDS_RESPONSE_PHASE =
   'policy/payment/x402: an x402 offer settles before the response is sent, which needs the response phase: configure this policy on the tollgate-x402 plugin (tollgate compile does)';
+export const CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE =
+  'policy/costs/chargeOn: success commits or gives back each charge once the upstream answered, which needs the log phase: configure this policy on the tollgate-charge-on-success plugin (tollgate compile does)';
 
-const FOLLOW_UP_KEY = 'tollgate.follow-up';
-/** What the response phase leaves in kong.ctx.shared once it completed the follow-up. */
-const COMPLETED = '';
+/** Why a plugin refuses a policy that needs a plugin with more phases, or undefined when it can run it. */
+function missingPhase(own: PluginName, needed: PluginName): string | undefined {
+  if (PLUGIN_NAMES.indexOf(needed) <= PLUGIN_NAMES.indexOf(own)) return undefined;
+  return needed === TOLLGATE_X402 ? X402_NEEDS_RESPONSE_PHASE : CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE;
+}
 
 let runtime: Runtime | undefined;
-// Follow-ups handed out and not yet completed, across all instances: while none is outstanding
-// the response and log phases answer without a single PDK call.
-let outstanding = 0;
 
 // Created on first use, not at load: the query command (--dump-all-plugins) loads this module too
 // and must exit at once, with nothing but JSON on stdout.
@@ -40,8 +43,33 @@ function sharedRuntime(): Runtime {
   return runtime;
 }
 
+// Access hands a follow-up to the phases after the response through kong.ctx.shared (one per
+// request). Follow-ups handed out and not yet completed are counted across all instances: while
+// none is outstanding the response and log phases answer without a single PDK call.
+const FOLLOW_UP_KEY = 'tollgate.follow-up';
+/** What the response phase leaves in kong.ctx.shared once it completed the follow-up. */
+const COMPLETED = '';
+let outstanding = 0;
+
+async function keepFollowUp(kong: KongPdk, id: string): Promise<void> {
+  await kong.ctx.shared.set(FOLLOW_UP_KEY, id);
+  outstanding += 1;
+}
+
+/** The follow-up left by access, once: `markDone` tells the log phase that the response phase completed it. */
+async function takeFollowUp(kong: KongPdk, markDone: boolean): Promise<string | undefined> {
+  if (outstanding === 0) return undefined;
+  const id = await kong.ctx.shared.get(FOLLOW_UP_KEY);
+  if (typeof id !== 'string' || id === COMPLETED) return undefined;
+  outstanding = Math.max(0, outstanding - 1);
+  if (markDone) await kong.ctx.shared.set(FOLLOW_UP_KEY, COMPLETED);
+  return id;
+}
+
+/** `tollgate`: the access phase only, so Kong sends nothing to the plugin server after the response. */
 export class Plugin {
-  readonly #engine: Engine;
+  static readonly pluginName: PluginName = TOLLGATE;
+  protected readonly engine: Engine;
   readonly #plan: FactPlan;
 
   constructor(config: PluginConfig) {
@@ -50,30 +78,29 @@ export class Plugin {
     if (config.route !== undefined && config.route !== null && typeof config.route !== 'string') problems.push('/route: must be a string');
     const compiled = typeof config.policy === 'string' ? sharedRuntime().engineFor(config.policy) : undefined;
     if (compiled && !compiled.ok) problems.push(...compiled.errors.map((e) => `policy${e.startsWith('/') ? e : `: ${e}`}`));
-    if (compiled?.ok === true && pluginNameFor(compiled.engine.config) === TOLLGATE_X402 && !this.settlesBeforeResponse) problems.push(X402_NEEDS_RESPONSE_PHASE);
+    const missing = compiled?.ok === true ? missingPhase(new.target.pluginName, pluginNameFor(compiled.engine.config)) : undefined;
+    if (missing !== undefined) problems.push(missing);
     if (!compiled?.ok || problems.length > 0) throw new InvalidPluginConfigError(problems);
-    this.#engine = compiled.engine;
+    this.engine = compiled.engine;
     this.#plan = planFacts(compiled.engine.config, typeof config.route === 'string' ? config.route : undefined);
-  }
-
-  /** Whether this plugin has the response phase an x402 settlement needs. */
-  protected get settlesBeforeResponse(): boolean {
-    return false;
   }
 
   async access(kong: KongPdk): Promise<void> {
     const { facts, rawQuery } = await gatherFacts(kong, this.#plan);
-    const decision = await this.#engine.decide(facts);
+    const decision = await this.engine.decide(facts);
     if (decision.kind === 'deny') {
       await applyDeny(kong, decision);
       return;
     }
     await applyAllow(kong, decision, rawQuery);
-    if (decision.followUp) {
-      await kong.ctx.shared.set(FOLLOW_UP_KEY, decision.followUp.id);
-      outstanding += 1;
-    }
+    // Only chargeOn: success and x402 make follow-ups: policies `tollgate` refuses.
+    if (decision.followUp) await keepFollowUp(kong, decision.followUp.id);
   }
+}
+
+/** `tollgate-charge-on-success`: adds the log phase, which completes chargeOn: success holds. */
+export class ChargeOnSuccessPlugin extends Plugin {
+  static override readonly pluginName: PluginName = TOLLGATE_CHARGE_ON_SUCCESS;
 
   /**
    * After the response: commits or releases a chargeOn-success hold from the final status. In
@@ -82,25 +109,15 @@ export class Plugin {
    * a payment settled here can no longer add PAYMENT-RESPONSE or turn the answer into a 402.
    */
   async log(kong: KongPdk): Promise<void> {
-    const id = await this.takeFollowUp(kong, false);
+    const id = await takeFollowUp(kong, false);
     if (id === undefined) return;
     const status = (await kong.response.getStatus()) ?? 0;
     const completion = await this.complete(kong, id, status);
     if (completion.replace !== undefined) await kong.log.err(`tollgate: payment settlement failed after the response was sent (status ${String(status)})`);
   }
 
-  /** The follow-up left by access, once: `markDone` tells the log phase that the response phase completed it. */
-  protected async takeFollowUp(kong: KongPdk, markDone: boolean): Promise<string | undefined> {
-    if (outstanding === 0) return undefined;
-    const id = await kong.ctx.shared.get(FOLLOW_UP_KEY);
-    if (typeof id !== 'string' || id === COMPLETED) return undefined;
-    outstanding = Math.max(0, outstanding - 1);
-    if (markDone) await kong.ctx.shared.set(FOLLOW_UP_KEY, COMPLETED);
-    return id;
-  }
-
-  protected async complete(kong: KongPdk, id: string, status: number) {
-    const completion = await this.#engine.complete({ id }, status);
+  protected async complete(kong: KongPdk, id: string, status: number): Promise<Completion> {
+    const completion = await this.engine.complete({ id }, status);
     if (completion.hold.kind === 'failed') await kong.log.err(`tollgate: follow-up after status ${String(status)} failed: ${completion.hold.error}`);
     return completion;
   }
@@ -111,10 +128,8 @@ export class Plugin {
  * it guards (the price of settling before the client sees the answer), so the compiler uses it
  * only for policies with an x402 offer.
  */
-export class X402Plugin extends Plugin {
-  protected override get settlesBeforeResponse(): boolean {
-    return true;
-  }
+export class X402Plugin extends ChargeOnSuccessPlugin {
+  static override readonly pluginName: PluginName = TOLLGATE_X402;
 
   /**
    * Buffered proxying: the upstream answered and nothing has reached the client yet. Commits or
@@ -122,7 +137,7 @@ export class X402Plugin extends Plugin {
    * or answers 402 instead when settlement failed.
    */
   async response(kong: KongPdk): Promise<void> {
-    const id = await this.takeFollowUp(kong, true);
+    const id = await takeFollowUp(kong, true);
     if (id === undefined) return;
     const status = (await kong.service.response.getStatus()) ?? 0;
     const completion = await this.complete(kong, id, status);

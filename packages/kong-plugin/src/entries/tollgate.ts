@@ -1,9 +1,7 @@
 // The module kong-js-pluginserver loads for the `tollgate` plugin (bundled to
-// dist/kong/tollgate/tollgate.js): access and log phases only, so Kong keeps streaming responses.
-import { patchKongPdkEventLeak } from '../event-leak.js';
-import { PRIORITY, SCHEMA, TOLLGATE, VERSION } from '../plugin-info.js';
+// dist/kong/tollgate/tollgate.js): the access phase only, so Kong keeps streaming responses and
+// sends the plugin server nothing after them.
+import { pluginModule } from '../plugin-module.js';
+import { Plugin as TollgatePlugin } from '../tollgate-plugin.js';
 
-patchKongPdkEventLeak();
-
-export { Plugin } from '../tollgate-plugin.js';
-export { TOLLGATE as Name, PRIORITY as Priority, SCHEMA as Schema, VERSION as Version };
+export const { Name, Version, Priority, Schema, Plugin } = pluginModule(TollgatePlugin);

@@ -8,7 +8,7 @@ import { engineWork } from '../../native/engine-work.js';
 import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type GatewayCounters, type LimitShape, type Windows } from '../../native/rate-limits.js';
 import { rewriteBlockers, valuesMatching } from '../../native/rewrite.js';
 import type { CompileOptions } from '../target.js';
-import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
+import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
 import { keyAuthConfig, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
 
@@ -91,14 +91,23 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
 }
 
 /**
- * Kong buffers every response of a route where a plugin with a response phase runs, which would
- * deliver streamed answers (SSE, LLM tokens, downloads) in one piece: only an x402 settlement,
- * which must happen before the client sees the answer, is worth that.
+ * Kong calls every phase a plugin has on every request it guards, so each policy gets the plugin
+ * with only the phases its work after the response needs. A response phase makes Kong buffer every
+ * response of the route, which would deliver streamed answers (SSE, LLM tokens, downloads) in one
+ * piece: only an x402 settlement, which must happen before the client sees the answer, is worth
+ * that. A log phase costs every request one more round trip to the plugin server after the
+ * response: only `chargeOn: success` needs it, to commit or give back the charge.
  */
 function tollgatePluginFor(config: EngineConfig, explain: ExplanationBuilder): string {
-  if (config.payment?.x402 === undefined) return TOLLGATE_PLUGIN;
-  explain.tollgate(`plugin ${TOLLGATE_X402_PLUGIN}`, `buffered proxying only where x402 needs it (the payment settles before the response reaches the client); policies without x402 get ${TOLLGATE_PLUGIN}, which streams`);
-  return TOLLGATE_X402_PLUGIN;
+  if (config.payment?.x402 !== undefined) {
+    explain.tollgate(`plugin ${TOLLGATE_X402_PLUGIN}`, `buffered proxying only where x402 needs it (the payment settles before the response reaches the client); policies without x402 get ${TOLLGATE_PLUGIN} or ${TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN}, which stream`);
+    return TOLLGATE_X402_PLUGIN;
+  }
+  if (config.costs.chargeOn === 'success') {
+    explain.tollgate(`plugin ${TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN}`, `its log phase commits each charge, or gives it back when the upstream answered 5xx; policies that charge on request get ${TOLLGATE_PLUGIN}, which Kong calls in the access phase only`);
+    return TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN;
+  }
+  return TOLLGATE_PLUGIN;
 }
 
 function fullModeService(policy: PolicyIr, tags: string[]): { service?: KongService; diagnostics: Diagnostic[] } {

@@ -56,11 +56,16 @@ export const policyTag = (policy: string): string => `tollgate-policy:${policy}`
 /** The consumer key-auth falls back to when the policy lets unauthenticated callers through. */
 export const ANONYMOUS_CONSUMER = 'tollgate-anonymous';
 
-/** The Tollgate Kong plugins; both take the same config (the engine configuration as JSON). */
+/**
+ * The Tollgate Kong plugins; all take the same config (the engine configuration as JSON) and differ
+ * only in the phases Kong calls, each on every request it guards. `tollgate`: access only.
+ */
 export const TOLLGATE_PLUGIN = 'tollgate';
+/** For policies that charge on success: adds a log phase to commit or give back each charge once the upstream answered. */
+export const TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN = 'tollgate-charge-on-success';
 /**
  * For policies with an x402 offer: adds a response phase to settle the payment before the client
  * sees the answer, and Kong buffers every response where such a plugin runs.
  */
 export const TOLLGATE_X402_PLUGIN = 'tollgate-x402';
-export const TOLLGATE_PLUGINS: ReadonlySet<string> = new Set([TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN]);
+export const TOLLGATE_PLUGINS: ReadonlySet<string> = new Set([TOLLGATE_PLUGIN, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_X402_PLUGIN]);

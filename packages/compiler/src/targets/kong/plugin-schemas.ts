@@ -1,7 +1,7 @@
 // Strict renderings of the Kong 3.x plugin schemas Tollgate emits (Kong/kong kong/plugins/*/schema.lua):
 // closed records, exclusive bounds and the entity checks the docs-site JSON leaves out.
 import type { Fields } from '../../check/record.js';
-import { TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN } from './model.js';
+import { TOLLGATE_PLUGINS } from './model.js';
 
 /** Kong's header_name typedef as rate-limiting and key-auth apply it. */
 export const KONG_HEADER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -73,6 +73,7 @@ export const REQUEST_TRANSFORMER_FIELDS: Fields = {
 export const TOLLGATE_FIELDS: Fields = { policy: { type: 'string', minLength: 2 }, route: { type: 'string', minLength: 1 } };
 
 export function pluginFields(name: string, edition: 'oss' | 'enterprise'): Fields | undefined {
+  if (TOLLGATE_PLUGINS.has(name)) return TOLLGATE_FIELDS;
   switch (name) {
     case 'rate-limiting':
       return rateLimitingFields(edition);
@@ -80,9 +81,6 @@ export function pluginFields(name: string, edition: 'oss' | 'enterprise'): Field
       return KEY_AUTH_FIELDS;
     case 'request-transformer':
       return REQUEST_TRANSFORMER_FIELDS;
-    case TOLLGATE_PLUGIN:
-    case TOLLGATE_X402_PLUGIN:
-      return TOLLGATE_FIELDS;
     default:
       return undefined;
   }

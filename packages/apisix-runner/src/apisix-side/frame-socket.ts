@@ -21,10 +21,14 @@ export class FrameSocket {
       this.failure ??= error.message;
       this.wake();
     });
-    socket.on('close', () => {
+    // The peer's end of the stream already makes the connection unusable: nginx drops a pooled
+    // connection as soon as the runner closes it, without waiting for the socket to finish closing.
+    const closed = () => {
       this.failure ??= 'closed';
       this.wake();
-    });
+    };
+    socket.on('end', closed);
+    socket.on('close', closed);
   }
 
   static connect(path: string, timeoutMs: number): Promise<{ ok: true; socket: FrameSocket } | { ok: false; error: string }> {

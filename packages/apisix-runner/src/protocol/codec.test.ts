@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Req as HttpReqCallReq } from '../generated/a6/httpreq-call/req.js';
 import { TextEntry } from '../generated/a6/text-entry.js';
 import * as apisix from './apisix-codec.js';
-import { writeString } from './codec-support.js';
 import type { HttpReqCallRequest, HttpReqCallResponse } from './messages.js';
-import { ErrorCode, HEADER_BYTES } from './rpc.js';
+import { FrameTooLargeError } from './frame.js';
+import { ErrorCode, HEADER_BYTES, MAX_PAYLOAD_BYTES } from './rpc.js';
 import * as runner from './runner-codec.js';
 
 const payload = (frame: Buffer): Buffer => frame.subarray(HEADER_BYTES);
@@ -16,18 +16,20 @@ const ok = <T>(decoded: { ok: true; value: T } | { ok: false; error: string }): 
   return decoded.value;
 };
 
+const base: HttpReqCallRequest = { id: 1, srcIp: Uint8Array.from([10, 0, 0, 1]), method: 'GET', path: '/p', args: [], headers: [], confToken: 1 };
+
+/** The request as the runner decodes it, as plain values. */
+function received(req: HttpReqCallRequest): HttpReqCallRequest {
+  const { id, srcIp, method, path, args, headers, confToken } = ok(runner.decodeHttpReqCallRequest(payload(apisix.encodeHttpReqCallRequest(req))));
+  return { id, srcIp, method, path, args, headers, confToken };
+}
+
 describe('reference frames', () => {
   it.each([
     ['Err CONF_TOKEN_NOT_FOUND', runner.encodeError(ErrorCode.ConfTokenNotFound), '000000140c00000000000600080007000600000000000002'],
     ['Err SERVICE_UNAVAILABLE', runner.encodeError(ErrorCode.ServiceUnavailable), '000000140c00000000000600080007000600000000000001'],
     ['Err BAD_REQUEST', runner.encodeError(ErrorCode.BadRequest), '0000000c080000000400040004000000'],
     ['PrepareConf.Resp 233', runner.encodePrepareConfResponse(233), '010000140c000000000006000800040006000000e9000000'],
-    ['HTTPReqCall.Resp none', runner.encodeHttpReqCallResponse({ id: 0, action: { kind: 'none' } }), '0200000c080000000400040004000000'],
-    [
-      'HTTPReqCall.Resp Stop 402 pay',
-      runner.encodeHttpReqCallResponse({ id: 0, action: { kind: 'stop', status: 402, headers: [], body: Buffer.from('pay') } }),
-      '020000381000000000000a000a000000090004000a0000001000000000010a000c000a00000004000a00000008000000000092010300000070617900',
-    ],
     [
       'ExtraInfo.Req Var remote_addr',
       runner.encodeExtraInfoRequest({ kind: 'var', name: 'remote_addr' }),
@@ -38,11 +40,20 @@ describe('reference frames', () => {
     expect(frame.toString('hex')).toBe(hex);
   });
 
-  it('decodes the reference Stop frame', () => {
-    const frame = Buffer.from('020000381000000000000a000a000000090004000a0000001000000000010a000c000a00000004000a00000008000000000092010300000070617900', 'hex');
-    const resp = ok(apisix.decodeHttpReqCallResponse(payload(frame)));
-    expect(resp.action).toMatchObject({ kind: 'stop', status: 402, headers: [] });
-    expect(resp.action.kind === 'stop' && Buffer.from(resp.action.body ?? []).toString()).toBe('pay');
+  // The runner writes its per-call answers front to back (flat-writer.ts), so their bytes differ
+  // from the Builder's reference frames; what they carry must not.
+  it.each([
+    ['HTTPReqCall.Resp none', { id: 0, action: { kind: 'none' } }, '0200000c080000000400040004000000'],
+    [
+      'HTTPReqCall.Resp Stop 402 pay',
+      { id: 0, action: { kind: 'stop', status: 402, headers: [], body: Buffer.from('pay') } },
+      '020000381000000000000a000a000000090004000a0000001000000000010a000c000a00000004000a00000008000000000092010300000070617900',
+    ],
+  ] satisfies [string, HttpReqCallResponse, string][])('%s decodes as the reference frame does', (_name, resp, hex) => {
+    const reference = ok(apisix.decodeHttpReqCallResponse(payload(Buffer.from(hex, 'hex'))));
+    const ours = ok(apisix.decodeHttpReqCallResponse(payload(runner.encodeHttpReqCallResponse(resp))));
+    expect(ours).toEqual(reference);
+    expect(reference.action.kind === 'stop' && Buffer.from(reference.action.body ?? []).toString()).toBe(resp.action.kind === 'stop' ? 'pay' : false);
   });
 });
 
@@ -63,9 +74,21 @@ describe('round trips', () => {
       headers: [{ name: 'host', value: 'example.com' }, { name: 'x-multi', value: 'a' }, { name: 'x-multi', value: 'b' }],
       confToken: 233,
     };
-    expect(ok(runner.decodeHttpReqCallRequest(payload(apisix.encodeHttpReqCallRequest(req))))).toEqual(req);
+    expect(received(req)).toEqual(req);
     const v4 = { ...req, srcIp: Uint8Array.from([127, 0, 0, 1]), method: 'GET' as const, args: [], headers: [] };
-    expect(ok(runner.decodeHttpReqCallRequest(payload(apisix.encodeHttpReqCallRequest(v4))))).toEqual(v4);
+    expect(received(v4)).toEqual(v4);
+  });
+
+  it('HTTPReqCall.Req finds a header by name as the decoded headers would, before and after decoding them', () => {
+    const bom = '\ufeff';
+    const headers = [{ name: 'x-flag' }, { name: 'x-flag', value: '' }, { name: 'x-flag', value: 'second' }, { name: `${bom}host`, value: 'bom.example' }, { name: 'café', value: 'crème' }];
+    const req = ok(runner.decodeHttpReqCallRequest(payload(apisix.encodeHttpReqCallRequest({ ...base, headers }))));
+    const lookups = ['x-flag', 'host', 'café', 'x-fla', 'x-flags', 'absent'];
+    const beforeDecoding = lookups.map((name) => req.header(name));
+    // A value-less entry is skipped; TextDecoder drops the byte order mark of a name, as the reader does.
+    expect(beforeDecoding).toEqual(['', 'bom.example', 'crème', undefined, undefined, undefined]);
+    expect(req.headers.map((h) => h.name)).toEqual(['x-flag', 'x-flag', 'x-flag', 'host', 'café']);
+    expect(lookups.map((name) => req.header(name))).toEqual(beforeDecoding);
   });
 
   it.each<HttpReqCallResponse>([
@@ -82,8 +105,11 @@ describe('round trips', () => {
     for (const req of [{ kind: 'var', name: 'consumer_name' }, { kind: 'req-body' }, { kind: 'resp-body' }] as const) {
       expect(ok(apisix.decodeExtraInfoRequest(payload(runner.encodeExtraInfoRequest(req))))).toEqual(req);
     }
-    expect(ok(runner.decodeExtraInfoResponse(payload(apisix.encodeExtraInfoResponse({}))))).toEqual({});
-    expect(ok(runner.decodeExtraInfoResponse(payload(apisix.encodeExtraInfoResponse({ result: new Uint8Array(0) }))))).toEqual({ result: new Uint8Array(0) });
+    const text = (result?: Uint8Array) => ok(runner.decodeExtraInfoText(payload(apisix.encodeExtraInfoResponse(result === undefined ? {} : { result }))));
+    expect(text()).toBeUndefined();
+    expect(text(new Uint8Array(0))).toBe('');
+    // A variable's bytes are its text as they are: a leading byte order mark stays.
+    expect(text(Buffer.from('\ufeffalice'))).toBe('\ufeffalice');
   });
 
   it('HTTPRespCall both ways and Err codes', () => {
@@ -138,17 +164,25 @@ function bytesAsText(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value;
 }
 
-describe('string fast paths', () => {
+describe('strings', () => {
   const texts = ['', 'x-plan', '"minute";r=999999998;t=54', 'café ☕', '𝄞 clef', '\u007f\u0080'];
 
-  it('writes strings byte for byte as Builder.createString does', () => {
-    for (const text of texts) {
-      const fast = new Builder(16);
-      fast.finish(writeString(fast, text));
-      const stock = new Builder(16);
-      stock.finish(stock.createString(text));
-      expect(Buffer.from(fast.asUint8Array()).toString('hex'), text).toBe(Buffer.from(stock.asUint8Array()).toString('hex'));
-    }
+  it('writes any text as UTF-8 that the generated readers read back', () => {
+    const headers = texts.map((value, i) => ({ name: `h${i}-${value}`, value }));
+    const resp: HttpReqCallResponse = { id: 1, action: { kind: 'rewrite', path: texts.join('/'), headers, args: [], respHeaders: headers } };
+    expect(ok(apisix.decodeHttpReqCallResponse(payload(runner.encodeHttpReqCallResponse(resp))))).toEqual(resp);
+  });
+
+  it('grows the answer buffer for large answers', () => {
+    const body = new Uint8Array(100_000).fill(0x61);
+    const headers = Array.from({ length: 300 }, (_, i) => ({ name: `x-header-${i}`, value: 'v'.repeat(i) }));
+    const resp: HttpReqCallResponse = { id: 7, action: { kind: 'stop', status: 429, headers, body } };
+    const decoded = ok(apisix.decodeHttpReqCallResponse(payload(runner.encodeHttpReqCallResponse(resp))));
+    expect(JSON.parse(JSON.stringify(decoded, bytesAsText))).toEqual(JSON.parse(JSON.stringify(resp, bytesAsText)));
+    const tooLarge: HttpReqCallResponse = { id: 9, action: { kind: 'stop', status: 413, headers: [], body: new Uint8Array(MAX_PAYLOAD_BYTES) } };
+    expect(() => runner.encodeHttpReqCallResponse(tooLarge)).toThrow(FrameTooLargeError);
+    // The next, small answer starts from a clean buffer.
+    expect(ok(apisix.decodeHttpReqCallResponse(payload(runner.encodeHttpReqCallResponse({ id: 8, action: { kind: 'none' } }))))).toEqual({ id: 8, action: { kind: 'none' } });
   });
 
   it('reads strings as the stock TextDecoder path does, byte order marks and malformed UTF-8 included', () => {

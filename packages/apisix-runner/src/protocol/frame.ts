@@ -27,6 +27,8 @@ export function encodeFrame(type: number, payload: Uint8Array): Buffer {
 /**
  * Accumulates bytes and yields complete frames. The length cap is checked as soon as a header is
  * complete, so a peer announcing a huge frame is rejected before anything is buffered for it.
+ * A chunk usually holds whole frames (APISIX writes one frame at a time): those are cut straight
+ * out of it. Bytes of an incomplete frame are kept as received and joined once, when it completes.
  */
 export class FrameReader {
   private pending: Buffer[] = [];
@@ -43,32 +45,34 @@ export class FrameReader {
   push(chunk: Buffer): Frame[] {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    if (!this.firstFrameComplete()) return [];
+    const data = this.pending.length === 1 ? (this.pending[0] ?? chunk) : Buffer.concat(this.pending, this.pendingBytes);
     const frames: Frame[] = [];
-    while (this.pendingBytes >= HEADER_BYTES) {
-      const head = this.peekHeader();
-      const length = head.readUIntBE(1, 3);
-      if (length > this.maxPayload) throw new FrameTooLargeError(length);
-      if (this.pendingBytes < HEADER_BYTES + length) break;
-      const bytes = this.take(HEADER_BYTES + length);
-      frames.push({ type: bytes[0] ?? 0, payload: bytes.subarray(HEADER_BYTES) });
+    let offset = 0;
+    while (data.length - offset >= HEADER_BYTES) {
+      const length = this.payloadLength(data, offset);
+      const end = offset + HEADER_BYTES + length;
+      if (end > data.length) break;
+      frames.push({ type: data[offset] ?? 0, payload: data.subarray(offset + HEADER_BYTES, end) });
+      offset = end;
     }
+    this.pending = offset === data.length ? [] : [data.subarray(offset)];
+    this.pendingBytes = data.length - offset;
     return frames;
   }
 
-  private peekHeader(): Buffer {
-    const first = this.pending[0];
-    if (first !== undefined && first.length >= HEADER_BYTES) return first;
-    const joined = Buffer.concat(this.pending);
-    this.pending = [joined];
-    return joined;
+  /** Whether the pending bytes hold the first frame whole (its header may span chunks). */
+  private firstFrameComplete(): boolean {
+    if (this.pendingBytes < HEADER_BYTES) return false;
+    const first = this.pending[0] ?? Buffer.alloc(0);
+    const head = first.length >= HEADER_BYTES ? first : Buffer.concat(this.pending, this.pendingBytes);
+    if (head !== first) this.pending = [head];
+    return this.pendingBytes >= HEADER_BYTES + this.payloadLength(head, 0);
   }
 
-  private take(count: number): Buffer {
-    const joined = this.pending.length === 1 ? (this.pending[0] ?? Buffer.alloc(0)) : Buffer.concat(this.pending);
-    const taken = joined.subarray(0, count);
-    const rest = joined.subarray(count);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return taken;
+  private payloadLength(data: Buffer, offset: number): number {
+    const length = ((data[offset + 1] ?? 0) << 16) | ((data[offset + 2] ?? 0) << 8) | (data[offset + 3] ?? 0);
+    if (length > this.maxPayload) throw new FrameTooLargeError(length);
+    return length;
   }
 }

@@ -30,6 +30,12 @@ export interface HttpReqCallRequest {
   readonly confToken: number;
 }
 
+/** HTTPReqCall.Req as the runner receives it (fields read from the frame on first use). */
+export interface ReceivedReqCall extends HttpReqCallRequest {
+  /** The first value of header `name` (lower-case, as APISIX sends names); value-less entries are skipped. */
+  header(name: string): string | undefined;
+}
+
 export interface StopAction {
   readonly kind: 'stop';
   readonly status: number;

@@ -1,73 +1,57 @@
 // The runner's half of the codec: decode what APISIX sends, encode what the runner answers.
+// Every call goes through here, so both directions skip the generic flatbuffers runtime: requests
+// are verified, then read field by field (flat-reader.ts); the call answers are written front to
+// back (flat-writer.ts). The rare frames (errors, PrepareConf answers, the cached ExtraInfo
+// requests) use the flatc-generated builders. The tests check both against the generated readers.
 import { Resp as ErrResp } from '../generated/a6/err/resp.js';
 import { Info } from '../generated/a6/extra-info/info.js';
 import { Req as ExtraInfoReq } from '../generated/a6/extra-info/req.js';
-import { Resp as ExtraInfoResp } from '../generated/a6/extra-info/resp.js';
-import { Var } from '../generated/a6/extra-info/var.js';
 import { ReqBody } from '../generated/a6/extra-info/req-body.js';
 import { RespBody } from '../generated/a6/extra-info/resp-body.js';
+import { Var } from '../generated/a6/extra-info/var.js';
 import { Action } from '../generated/a6/httpreq-call/action.js';
-import { Req as HttpReqCallReq } from '../generated/a6/httpreq-call/req.js';
-import { Resp as HttpReqCallResp } from '../generated/a6/httpreq-call/resp.js';
-import { Rewrite } from '../generated/a6/httpreq-call/rewrite.js';
-import { Stop } from '../generated/a6/httpreq-call/stop.js';
-import { Req as HttpRespCallReq } from '../generated/a6/httpresp-call/req.js';
-import { Resp as HttpRespCallResp } from '../generated/a6/httpresp-call/resp.js';
-import { Req as PrepareConfReq } from '../generated/a6/prepare-conf/req.js';
 import { Resp as PrepareConfResp } from '../generated/a6/prepare-conf/resp.js';
-import { buildFrame, copyBytes, decodeRoot, readTextEntries, writeString, writeTextEntries, type Decoded } from './codec-support.js';
+import { buildFrame, type Decoded } from './codec-support.js';
+import { readVerified } from './flat-reader.js';
+import { fieldAt, fieldBit, FlatWriter } from './flat-writer.js';
+import { readTextEntries, ReqCallView } from './req-call-view.js';
 import {
-  METHODS,
   type ExtraInfoRequest,
-  type ExtraInfoResponse,
-  type HttpReqCallRequest,
   type HttpReqCallResponse,
   type HttpRespCallRequest,
   type HttpRespCallResponse,
   type PrepareConfRequest,
+  type ReceivedReqCall,
+  type TextEntry,
 } from './messages.js';
 import { RpcType, type ErrorCode } from './rpc.js';
-import { Shapes } from './shapes.js';
+import { Fields, Shapes } from './shapes.js';
 
 export function decodePrepareConfRequest(payload: Uint8Array): Decoded<PrepareConfRequest> {
-  return decodeRoot(payload, Shapes.PrepareConfReq, 'PrepareConf.Req', (bb) => {
-    const req = PrepareConfReq.getRootAsReq(bb);
-    return { conf: readTextEntries(req.confLength(), (i) => req.conf(i)), key: req.key() ?? '' };
-  });
+  const { conf, key } = Fields.PrepareConfReq;
+  return readVerified(payload, Shapes.PrepareConfReq, 'PrepareConf.Req', (r, req) => ({
+    conf: readTextEntries(r, r.vector(req, conf)),
+    key: r.string(req, key) ?? '',
+  }));
 }
 
-export function decodeHttpReqCallRequest(payload: Uint8Array): Decoded<HttpReqCallRequest> {
-  return decodeRoot(payload, Shapes.HttpReqCallReq, 'HTTPReqCall.Req', (bb) => {
-    const req = HttpReqCallReq.getRootAsReq(bb);
-    return {
-      id: req.id(),
-      srcIp: copyBytes(req.srcIpArray()) ?? new Uint8Array(0),
-      method: METHODS[req.method()],
-      path: req.path() ?? '',
-      args: readTextEntries(req.argsLength(), (i) => req.args(i)),
-      headers: readTextEntries(req.headersLength(), (i) => req.headers(i)),
-      confToken: req.confToken(),
-    };
-  });
+export function decodeHttpReqCallRequest(payload: Uint8Array): Decoded<ReceivedReqCall> {
+  return readVerified(payload, Shapes.HttpReqCallReq, 'HTTPReqCall.Req', (r, req) => new ReqCallView(r, req));
 }
 
 export function decodeHttpRespCallRequest(payload: Uint8Array): Decoded<HttpRespCallRequest> {
-  return decodeRoot(payload, Shapes.HttpRespCallReq, 'HTTPRespCall.Req', (bb) => {
-    const req = HttpRespCallReq.getRootAsReq(bb);
-    return {
-      id: req.id(),
-      status: req.status(),
-      headers: readTextEntries(req.headersLength(), (i) => req.headers(i)),
-      confToken: req.confToken(),
-    };
-  });
+  const { id, status, headers, confToken } = Fields.HttpRespCallReq;
+  return readVerified(payload, Shapes.HttpRespCallReq, 'HTTPRespCall.Req', (r, req) => ({
+    id: r.u32(req, id),
+    status: r.u16(req, status),
+    headers: readTextEntries(r, r.vector(req, headers)),
+    confToken: r.u32(req, confToken),
+  }));
 }
 
-export function decodeExtraInfoResponse(payload: Uint8Array): Decoded<ExtraInfoResponse> {
-  return decodeRoot(payload, Shapes.ExtraInfoResp, 'ExtraInfo.Resp', (bb) => {
-    const result = copyBytes(ExtraInfoResp.getRootAsResp(bb).resultArray());
-    return result === undefined ? {} : { result };
-  });
+/** The answer to a variable request as text: undefined for nil (no result), '' for an empty one. */
+export function decodeExtraInfoText(payload: Uint8Array): Decoded<string | undefined> {
+  return readVerified(payload, Shapes.ExtraInfoResp, 'ExtraInfo.Resp', (r, resp) => r.utf8(resp, Fields.ExtraInfoResp.result));
 }
 
 export function encodeError(code: ErrorCode): Buffer {
@@ -78,39 +62,71 @@ export function encodePrepareConfResponse(token: number): Buffer {
   return buildFrame(RpcType.PrepareConf, (b) => PrepareConfResp.createResp(b, token));
 }
 
-export function encodeHttpReqCallResponse(resp: HttpReqCallResponse): Buffer {
-  return buildFrame(RpcType.HttpReqCall, (b) => {
-    const { action } = resp;
-    if (action.kind === 'none') return HttpReqCallResp.createResp(b, resp.id, Action.NONE, 0);
-    if (action.kind === 'stop') {
-      const headers = writeTextEntries(b, action.headers, (v, o) => Stop.createHeadersVector(v, o));
-      const body = action.body === undefined ? 0 : Stop.createBodyVector(b, action.body);
-      return HttpReqCallResp.createResp(b, resp.id, Action.Stop, Stop.createStop(b, action.status, headers, body));
-    }
-    const path = action.path === undefined ? 0 : writeString(b, action.path);
-    const headers = writeTextEntries(b, action.headers, (v, o) => Rewrite.createHeadersVector(v, o));
-    const args = writeTextEntries(b, action.args, (v, o) => Rewrite.createArgsVector(v, o));
-    const respHeaders = writeTextEntries(b, action.respHeaders, (v, o) => Rewrite.createRespHeadersVector(v, o));
-    const body = action.body === undefined ? 0 : Rewrite.createBodyVector(b, action.body);
-    return HttpReqCallResp.createResp(b, resp.id, Action.Rewrite, Rewrite.createRewrite(b, path, headers, args, respHeaders, body));
-  });
-}
-
-export function encodeHttpRespCallResponse(resp: HttpRespCallResponse): Buffer {
-  return buildFrame(RpcType.HttpRespCall, (b) => {
-    const headers = writeTextEntries(b, resp.headers, (v, o) => HttpRespCallResp.createHeadersVector(v, o));
-    const body = resp.body === undefined ? 0 : HttpRespCallResp.createBodyVector(b, resp.body);
-    return HttpRespCallResp.createResp(b, resp.id, resp.status, headers, body);
-  });
-}
-
 export function encodeExtraInfoRequest(req: ExtraInfoRequest): Buffer {
   return buildFrame(RpcType.ExtraInfo, (b) => {
-    if (req.kind === 'var') {
-      const name = writeString(b, req.name);
-      return ExtraInfoReq.createReq(b, Info.Var, Var.createVar(b, name));
-    }
+    if (req.kind === 'var') return ExtraInfoReq.createReq(b, Info.Var, Var.createVar(b, b.createString(req.name)));
     if (req.kind === 'req-body') return ExtraInfoReq.createReq(b, Info.ReqBody, ReqBody.createReqBody(b));
     return ExtraInfoReq.createReq(b, Info.RespBody, RespBody.createRespBody(b));
   });
+}
+
+const writer = new FlatWriter();
+
+export function encodeHttpReqCallResponse(resp: HttpReqCallResponse): Buffer {
+  const { action } = resp;
+  const fields = Fields.HttpReqCallResp;
+  const hasAction = action.kind !== 'none';
+  const root = writer.begin(RpcType.HttpReqCall);
+  const table = writer.table(root, Shapes.HttpReqCallResp.length, fieldBit(fields.id, true) | fieldBit(fields.actionType, hasAction) | fieldBit(fields.action, hasAction));
+  writer.u32(fieldAt(table, fields.id), resp.id);
+  if (action.kind === 'stop') {
+    writer.u8(fieldAt(table, fields.actionType), Action.Stop);
+    const { status, headers, body } = Fields.Stop;
+    const present = fieldBit(status, true) | fieldBit(headers, action.headers.length > 0) | fieldBit(body, action.body !== undefined);
+    const stop = writer.table(fieldAt(table, fields.action), Shapes.Stop.length, present);
+    writer.u16(fieldAt(stop, status), action.status);
+    if (action.headers.length > 0) writeTextEntries(fieldAt(stop, headers), action.headers);
+    if (action.body !== undefined) writer.byteVector(fieldAt(stop, body), action.body);
+  } else if (action.kind === 'rewrite') {
+    writer.u8(fieldAt(table, fields.actionType), Action.Rewrite);
+    const { path, headers, args, respHeaders, body } = Fields.Rewrite;
+    const present =
+      fieldBit(path, action.path !== undefined) |
+      fieldBit(headers, action.headers.length > 0) |
+      fieldBit(args, action.args.length > 0) |
+      fieldBit(respHeaders, action.respHeaders.length > 0) |
+      fieldBit(body, action.body !== undefined);
+    const rewrite = writer.table(fieldAt(table, fields.action), Shapes.Rewrite.length, present);
+    if (action.path !== undefined) writer.string(fieldAt(rewrite, path), action.path);
+    if (action.headers.length > 0) writeTextEntries(fieldAt(rewrite, headers), action.headers);
+    if (action.args.length > 0) writeTextEntries(fieldAt(rewrite, args), action.args);
+    if (action.respHeaders.length > 0) writeTextEntries(fieldAt(rewrite, respHeaders), action.respHeaders);
+    if (action.body !== undefined) writer.byteVector(fieldAt(rewrite, body), action.body);
+  }
+  return writer.finish();
+}
+
+export function encodeHttpRespCallResponse(resp: HttpRespCallResponse): Buffer {
+  const { id, status, headers, body } = Fields.HttpRespCallResp;
+  const root = writer.begin(RpcType.HttpRespCall);
+  const present = fieldBit(id, true) | fieldBit(status, true) | fieldBit(headers, resp.headers.length > 0) | fieldBit(body, resp.body !== undefined);
+  const table = writer.table(root, Shapes.HttpRespCallResp.length, present);
+  writer.u32(fieldAt(table, id), resp.id);
+  writer.u16(fieldAt(table, status), resp.status);
+  if (resp.headers.length > 0) writeTextEntries(fieldAt(table, headers), resp.headers);
+  if (resp.body !== undefined) writer.byteVector(fieldAt(table, body), resp.body);
+  return writer.finish();
+}
+
+/** A vector of TextEntry tables (written only when non-empty: an empty list is an absent field). */
+function writeTextEntries(from: number, entries: readonly TextEntry[]): void {
+  const { name, value } = Fields.TextEntry;
+  const first = writer.offsets(from, entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as TextEntry;
+    // No value field means "no value" (delete the header, a bare ?flag), unlike an empty one.
+    const table = writer.table(first + 4 * i, Shapes.TextEntry.length, fieldBit(name, true) | fieldBit(value, entry.value !== undefined));
+    writer.string(fieldAt(table, name), entry.name);
+    if (entry.value !== undefined) writer.string(fieldAt(table, value), entry.value);
+  }
 }

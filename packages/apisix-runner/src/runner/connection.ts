@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError, type Frame } from '../protocol/frame.js';
 import { ErrorCode, RpcType } from '../protocol/rpc.js';
 import {
-  decodeExtraInfoResponse,
+  decodeExtraInfoText,
   decodeHttpReqCallRequest,
   decodeHttpRespCallRequest,
   decodePrepareConfRequest,
@@ -28,6 +28,14 @@ export interface ConnectionOptions<C> {
 
 class ProtocolViolation extends Error {}
 
+/** One variables() call: its answers arrive in the order the names were asked. */
+interface VariableBatch {
+  readonly values: (string | undefined)[];
+  answered: number;
+  readonly resolve: (values: (string | undefined)[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
 // Handlers ask for the same few variables on every call, and a request frame for one never
 // changes: encode each once. Bounded, since a handler could ask for names it builds per call.
 const MAX_CACHED_VARIABLE_REQUESTS = 64;
@@ -47,8 +55,8 @@ export class Connection<C> {
   private readonly queue: Frame[] = [];
   private busy = false;
   private closed = false;
-  /** Answers to ExtraInfo requests of the call in progress, in the order they were asked. */
-  private readonly extraInfoWaiters: { resolve: (frame: Frame) => void; reject: (error: Error) => void }[] = [];
+  /** Variable requests of the call in progress still waiting for answers, oldest first. */
+  private readonly variableBatches: VariableBatch[] = [];
   private idleResolvers: (() => void)[] = [];
 
   constructor(
@@ -96,15 +104,24 @@ export class Connection<C> {
       return;
     }
     for (const frame of frames) {
-      const waiter = this.busy ? this.extraInfoWaiters.shift() : undefined;
-      if (waiter !== undefined) {
-        if (frame.type === RpcType.ExtraInfo) waiter.resolve(frame);
-        else waiter.reject(new ProtocolViolation(`expected an ExtraInfo answer, got RPC type ${frame.type}`));
-      } else {
-        this.queue.push(frame);
-      }
+      const batch = this.busy ? this.variableBatches[0] : undefined;
+      if (batch === undefined) this.queue.push(frame);
+      else this.answerVariable(batch, frame);
     }
     this.pump();
+  }
+
+  private answerVariable(batch: VariableBatch, frame: Frame): void {
+    const decoded = frame.type === RpcType.ExtraInfo ? decodeExtraInfoText(frame.payload) : undefined;
+    if (decoded === undefined || !decoded.ok) {
+      this.variableBatches.shift();
+      batch.reject(new ProtocolViolation(decoded?.error ?? `expected an ExtraInfo answer, got RPC type ${frame.type}`));
+      return;
+    }
+    batch.values[batch.answered++] = decoded.value;
+    if (batch.answered < batch.values.length) return;
+    this.variableBatches.shift();
+    batch.resolve(batch.values);
   }
 
   private pump(): void {
@@ -146,7 +163,7 @@ export class Connection<C> {
 
   private settle(): void {
     this.busy = false;
-    this.extraInfoWaiters.length = 0;
+    this.variableBatches.length = 0;
     const resolvers = this.idleResolvers;
     this.idleResolvers = [];
     for (const resolve of resolvers) resolve();
@@ -199,20 +216,23 @@ export class Connection<C> {
   }
 
   private readonly context: CallContext = {
-    variables: async (names) => {
-      const answers = await Promise.all(names.map((name) => this.ask(variableRequest(name))));
-      return answers.map((result) => (result === undefined ? undefined : Buffer.from(result).toString('utf8')));
-    },
+    variables: (names) => this.askVariables(names),
   };
 
-  private ask(request: Buffer): Promise<Uint8Array | undefined> {
+  /** Asks for all `names` at once (APISIX answers pipelined ExtraInfo requests in order). */
+  private askVariables(names: readonly string[]): Promise<(string | undefined)[]> {
     if (this.closed) return Promise.reject(new ProtocolViolation('connection closed during the call'));
-    const answer = new Promise<Frame>((resolve, reject) => this.extraInfoWaiters.push({ resolve, reject }));
-    this.write(request);
-    return answer.then((frame) => {
-      const decoded = decodeExtraInfoResponse(frame.payload);
-      if (!decoded.ok) throw new ProtocolViolation(decoded.error);
-      return decoded.value.result;
+    if (names.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.variableBatches.push({ values: new Array<string | undefined>(names.length), answered: 0, resolve, reject });
+      if (names.length === 1) {
+        this.write(variableRequest(names[0] ?? ''));
+        return;
+      }
+      // Several requests leave in one write.
+      this.socket.cork();
+      for (const name of names) this.write(variableRequest(name));
+      this.socket.uncork();
     });
   }
 
@@ -240,7 +260,7 @@ export class Connection<C> {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
-    for (const waiter of this.extraInfoWaiters.splice(0)) waiter.reject(new ProtocolViolation('connection closed during the call'));
+    for (const batch of this.variableBatches.splice(0)) batch.reject(new ProtocolViolation('connection closed during the call'));
     if (!this.busy) {
       for (const resolve of this.idleResolvers.splice(0)) resolve();
     }

@@ -1,7 +1,7 @@
 // What the connection layer asks of the code that actually decides: check a conf once when APISIX
 // prepares it, then answer each call. The Tollgate handler and the benchmark's no-action floor
 // both implement it.
-import type { HttpReqCallRequest, HttpRespCallRequest, HttpRespCallResponse, ReqCallAction, TextEntry } from '../protocol/messages.js';
+import type { HttpRespCallRequest, HttpRespCallResponse, ReceivedReqCall, ReqCallAction, TextEntry } from '../protocol/messages.js';
 
 export type Prepared<C> = { readonly ok: true; readonly conf: C } | { readonly ok: false; readonly problems: readonly string[] };
 
@@ -15,7 +15,7 @@ export interface CallContext {
 
 export interface CallHandler<C> {
   readonly prepare: (conf: readonly TextEntry[]) => Prepared<C>;
-  readonly reqCall: (conf: C, req: HttpReqCallRequest, context: CallContext) => ReqCallAction | Promise<ReqCallAction>;
+  readonly reqCall: (conf: C, req: ReceivedReqCall, context: CallContext) => ReqCallAction | Promise<ReqCallAction>;
   readonly respCall: (conf: C, req: HttpRespCallRequest, context: CallContext) => HttpRespCallResponse | Promise<HttpRespCallResponse>;
 }
 

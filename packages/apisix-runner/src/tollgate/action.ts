@@ -15,7 +15,7 @@ export function toAction(decision: Decision, req: HttpReqCallRequest): ReqCallAc
   const args = rewriteArgs(upstream, req);
   const respHeaders = entries(decision.responseHeaders);
   if (upstream.path === undefined && headers.length === 0 && args.length === 0 && respHeaders.length === 0) return { kind: 'none' };
-  return { kind: 'rewrite', ...(upstream.path !== undefined && { path: upstream.path }), headers, args, respHeaders };
+  return { kind: 'rewrite', path: upstream.path, headers, args, respHeaders };
 }
 
 /**
@@ -32,7 +32,7 @@ function rewriteArgs(upstream: UpstreamRewrite, req: HttpReqCallRequest): TextEn
 /** Removals (value-less entries) first, then the sets. */
 function changes(removals: readonly string[], sets: Readonly<Record<string, string>>): TextEntry[] {
   const out: TextEntry[] = removals.map((name) => ({ name }));
-  for (const [name, value] of Object.entries(sets)) out.push({ name, value });
+  for (const name of Object.keys(sets)) out.push({ name, value: sets[name] });
   return out;
 }
 

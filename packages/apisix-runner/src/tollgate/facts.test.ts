@@ -1,18 +1,18 @@
 // HTTPReqCall.Req → RequestFacts: how repeated and value-less headers and args are grouped.
-import { describe, expect, it } from 'vitest';
-import type { HttpReqCallRequest } from '../protocol/messages.js';
+import { describe, expect, it, vi } from 'vitest';
+import { encodeHttpReqCallRequest } from '../protocol/apisix-codec.js';
+import type { HttpReqCallRequest, ReceivedReqCall } from '../protocol/messages.js';
+import { HEADER_BYTES } from '../protocol/rpc.js';
+import { decodeHttpReqCallRequest } from '../protocol/runner-codec.js';
 import { toFacts } from './facts.js';
 
-const req = (over: Partial<HttpReqCallRequest>): HttpReqCallRequest => ({
-  id: 1,
-  srcIp: new Uint8Array([10, 0, 0, 1]),
-  method: 'GET',
-  path: '/v1/forecast',
-  args: [],
-  headers: [],
-  confToken: 1,
-  ...over,
-});
+/** The request as the runner receives it from APISIX. */
+function req(over: Partial<HttpReqCallRequest>): ReceivedReqCall {
+  const frame = encodeHttpReqCallRequest({ id: 1, srcIp: new Uint8Array([10, 0, 0, 1]), method: 'GET', path: '/v1/forecast', args: [], headers: [], confToken: 1, ...over });
+  const decoded = decodeHttpReqCallRequest(frame.subarray(HEADER_BYTES));
+  if (!decoded.ok) throw new Error(decoded.error);
+  return decoded.value;
+}
 
 describe('toFacts', () => {
   it('keeps one value as a string, collects repeated names in order, and skips value-less headers', () => {
@@ -36,5 +36,20 @@ describe('toFacts', () => {
     expect(toFacts(req({ headers }), {})).toMatchObject({ host: 'api.example', requestId: 'r1', clientIp: '10.0.0.1' });
     expect(toFacts(req({ headers }), {}).credentialId).toBeUndefined();
     expect(toFacts(req({ headers }), { consumerName: 'alice' })).toMatchObject({ consumer: { username: 'alice' }, credentialId: 'cred-1' });
+  });
+
+  it('groups headers and query only when they are read, once', () => {
+    const request = req({ headers: [{ name: 'host', value: 'api.example' }, { name: 'accept', value: 'a' }], args: [{ name: 'q', value: '1' }] });
+    const headers = vi.spyOn(request, 'headers', 'get');
+    const args = vi.spyOn(request, 'args', 'get');
+    const facts = toFacts(request, {});
+    expect(facts.host).toBe('api.example');
+    expect(headers).not.toHaveBeenCalled();
+    expect(args).not.toHaveBeenCalled();
+    expect(facts.headers).toBe(facts.headers);
+    expect(facts.query).toBe(facts.query);
+    expect({ ...facts.headers }).toEqual({ host: 'api.example', accept: 'a' });
+    expect(headers).toHaveBeenCalledTimes(1);
+    expect(args).toHaveBeenCalledTimes(1);
   });
 });

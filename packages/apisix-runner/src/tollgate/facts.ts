@@ -1,8 +1,10 @@
 // HTTPReqCall.Req → RequestFacts. APISIX already lower-cases header names and sends one entry per
 // value; a value-less arg (`?flag`) becomes `true`. The consumer comes from APISIX's own
 // `consumer_name` variable (set by its auth plugin), never from a client-supplied header.
+// Headers and query are grouped only when the engine reads them (payments, header identity,
+// templates, query rewrites): most policies need a request's host and nothing else of them.
 import type { HeaderValues, RequestFacts } from '@tollgate/engine';
-import type { HttpReqCallRequest, TextEntry } from '../protocol/messages.js';
+import type { ReceivedReqCall, TextEntry } from '../protocol/messages.js';
 
 export interface CallVariables {
   readonly consumerName?: string;
@@ -15,25 +17,45 @@ export interface CallVariables {
 const CREDENTIAL_HEADER = 'x-credential-identifier';
 const REQUEST_ID_HEADER = 'x-request-id';
 
-export function toFacts(req: HttpReqCallRequest, vars: CallVariables): RequestFacts {
-  const headers = group(req.headers);
-  const query = group<true>(req.args, true);
-  const host = firstString(headers.host);
-  const requestId = firstString(headers[REQUEST_ID_HEADER]);
-  const consumer = vars.consumerName === undefined || vars.consumerName === '' ? undefined : vars.consumerName;
-  const credentialId = consumer === undefined ? undefined : firstString(headers[CREDENTIAL_HEADER]);
-  return {
-    method: req.method ?? 'UNKNOWN',
-    path: req.path,
-    headers,
-    query,
-    clientIp: formatIp(req.srcIp),
-    ...(host !== undefined && { host }),
-    ...(vars.scheme !== undefined && { scheme: vars.scheme }),
-    ...(consumer !== undefined && { consumer: { username: consumer } }),
-    ...(credentialId !== undefined && credentialId !== '' && { credentialId }),
-    ...(requestId !== undefined && { requestId }),
-  };
+export function toFacts(req: ReceivedReqCall, vars: CallVariables): RequestFacts {
+  return new ReceivedFacts(req, vars);
+}
+
+class ReceivedFacts implements RequestFacts {
+  readonly method: string;
+  readonly path: string;
+  readonly host: string | undefined;
+  readonly scheme: string | undefined;
+  readonly clientIp: string;
+  readonly consumer: { readonly username: string } | undefined;
+  readonly credentialId: string | undefined;
+  readonly requestId: string | undefined;
+  private groupedHeaders: Record<string, HeaderValues> | undefined;
+  private groupedQuery: Record<string, HeaderValues | true> | undefined;
+
+  constructor(
+    private readonly req: ReceivedReqCall,
+    vars: CallVariables,
+  ) {
+    const consumer = vars.consumerName === '' ? undefined : vars.consumerName;
+    const credentialId = consumer === undefined ? undefined : req.header(CREDENTIAL_HEADER);
+    this.method = req.method ?? 'UNKNOWN';
+    this.path = req.path;
+    this.host = req.header('host');
+    this.scheme = vars.scheme;
+    this.clientIp = formatIp(req.srcIp);
+    this.consumer = consumer === undefined ? undefined : { username: consumer };
+    this.credentialId = credentialId === '' ? undefined : credentialId;
+    this.requestId = req.header(REQUEST_ID_HEADER);
+  }
+
+  get headers(): Readonly<Record<string, HeaderValues>> {
+    return (this.groupedHeaders ??= group(this.req.headers));
+  }
+
+  get query(): Readonly<Record<string, HeaderValues | true>> {
+    return (this.groupedQuery ??= group<true>(this.req.args, true));
+  }
 }
 
 /** One pass, one object: repeated names collect into an array, a single value stays a string. */
@@ -51,14 +73,9 @@ function group<Flag = never>(entries: readonly TextEntry[], flag?: Flag): Record
   return grouped;
 }
 
-function firstString(value: HeaderValues | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : value[0];
-}
-
 /** $binary_remote_addr bytes → the text nginx puts in $remote_addr (RFC 5952 for IPv6). */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.length === 4) return `${bytes[0] ?? 0}.${bytes[1] ?? 0}.${bytes[2] ?? 0}.${bytes[3] ?? 0}`;
   if (bytes.length !== 16) return '';
   const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0));
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${[...bytes.subarray(12)].join('.')}`;

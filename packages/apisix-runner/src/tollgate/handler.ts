@@ -5,7 +5,7 @@
 // `ext-plugin-post-resp` carrying the same conf, the response call completes what the decision
 // left for after the upstream answered (chargeOn success, x402 settlement + PAYMENT-RESPONSE).
 import type { Completion, Decision, Engine, Runtime } from '@tollgate/engine';
-import type { HttpReqCallRequest, HttpRespCallRequest, HttpRespCallResponse, ReqCallAction, TextEntry } from '../protocol/messages.js';
+import type { HttpRespCallRequest, HttpRespCallResponse, ReceivedReqCall, ReqCallAction, TextEntry } from '../protocol/messages.js';
 import type { CallContext, CallHandler, Prepared } from '../runner/handler.js';
 import type { Logger } from '../runner/log.js';
 import { toAction } from './action.js';
@@ -18,6 +18,8 @@ export interface TollgateConf {
   readonly engine: Engine;
   /** APISIX variables the decision needs, asked in one pipelined ExtraInfo round trip. */
   readonly variables: readonly (keyof typeof VARIABLES)[];
+  /** Their APISIX names, in the same order. */
+  readonly variableNames: readonly string[];
 }
 
 /** Empty conf (`ext-plugin-pre-req: {}`): nothing to enforce, every call passes unchanged. */
@@ -81,12 +83,12 @@ function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Pre
   if (config.payment?.x402 !== undefined) variables.push('scheme');
   // Decisions that leave work for after the upstream answered need the request's id to find it again.
   if (config.payment?.x402 !== undefined || config.costs.chargeOn === 'success') variables.push('requestId');
-  return { ok: true, conf: { engine: compiled.engine, variables } };
+  return { ok: true, conf: { engine: compiled.engine, variables, variableNames: variables.map((name) => VARIABLES[name]) } };
 }
 
-function decide(conf: TollgateConf, req: HttpReqCallRequest, context: CallContext, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
+function decide(conf: TollgateConf, req: ReceivedReqCall, context: CallContext, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
   if (conf.variables.length === 0) return decideWith(conf.engine, req, {}, pending);
-  return context.variables(conf.variables.map((name) => VARIABLES[name])).then((values) => {
+  return context.variables(conf.variableNames).then((values) => {
     const vars: { -readonly [K in keyof CallVariables]: CallVariables[K] } = {};
     conf.variables.forEach((name, i) => {
       const value = values[i];
@@ -96,11 +98,12 @@ function decide(conf: TollgateConf, req: HttpReqCallRequest, context: CallContex
   });
 }
 
-function decideWith(engine: Engine, req: HttpReqCallRequest, vars: CallVariables, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
-  const answer = (decision: Decision): ReqCallAction => {
-    if (decision.kind === 'allow' && decision.followUp !== undefined && vars.requestId !== undefined) pending.put(vars.requestId, decision.followUp);
-    return toAction(decision, req);
-  };
+function decideWith(engine: Engine, req: ReceivedReqCall, vars: CallVariables, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
   const decision = engine.decide(toFacts(req, vars));
-  return decision instanceof Promise ? decision.then(answer) : answer(decision);
+  return decision instanceof Promise ? decision.then((settled) => answer(settled, req, vars, pending)) : answer(decision, req, vars, pending);
+}
+
+function answer(decision: Decision, req: ReceivedReqCall, vars: CallVariables, pending: PendingFollowUps): ReqCallAction {
+  if (decision.kind === 'allow' && decision.followUp !== undefined && vars.requestId !== undefined) pending.put(vars.requestId, decision.followUp);
+  return toAction(decision, req);
 }

@@ -13,12 +13,12 @@ import { decodeFollowUp, encodeFollowUp, type FollowUpWork } from './follow-up.j
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
 import { REASONS } from './responses/reasons.js';
-import { addRateLimitHeaders, headerSeconds, type HeaderStyle } from './responses/ratelimit-headers.js';
+import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
 import { StoreCalls } from './store-calls.js';
 import type { Admission, AdmissionResult, HoldResult, PlanRule, RouteRules, Store } from './store/store.js';
 import { messageOf } from './timeout.js';
-import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts } from './types.js';
+import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
@@ -65,13 +65,15 @@ export function createEngine(config: EngineConfig, store: Store, clock: Clock, o
   return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, options) };
 }
 
-interface Pending {
+/**
+ * A decision waiting for its admission: the store's input plus what the decision is built from once
+ * the store answered. One object rather than two, as this is made on every request; a store reads
+ * only the Admission members.
+ */
+interface Pending extends Admission {
   readonly facts: RequestFacts;
   readonly caller: Caller;
   readonly route: string;
-  readonly rules: RouteRules;
-  readonly now: number;
-  readonly holdKey: string | undefined;
   readonly payment: PaymentRead;
 }
 
@@ -102,7 +104,7 @@ class PolicyEngine implements Engine {
     readonly config: EngineConfig,
     store: Store,
     private readonly clock: Clock,
-    private readonly rewrite: ApplyRewrite,
+    private readonly rewrite: ApplyRewrite | undefined,
     options: EngineOptions,
   ) {
     this.#match = compileRouteMatcher(config.routes);
@@ -156,18 +158,22 @@ class PolicyEngine implements Engine {
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
-      pending = { facts, caller, route, rules, now, holdKey: this.#holds ? `hold:${randomUUID()}` : undefined, payment };
-      const admission: Admission = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: pending.holdKey };
-      const result = this.#store.run('admit', (s) => s.admit(admission));
-      if (!(result instanceof Promise)) return this.#decision(pending, result);
-      const waiting = pending;
-      return result.then(
-        (r) => this.#decision(waiting, r),
-        (error: unknown) => this.#storeFailed(facts, waiting, error),
-      );
+      const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
+      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, facts, caller, route, payment };
+      pending = waiting;
+      const result = this.#store.run('admit', (s) => s.admit(waiting));
+      return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result);
     } catch (error) {
       return this.#storeFailed(facts, pending, error);
     }
+  }
+
+  /** Apart from #decide, so that a synchronous store's decisions do not allocate these closures' context. */
+  #whenAdmitted(admitted: Promise<AdmissionResult>, p: Pending): Promise<Decision> {
+    return admitted.then(
+      (result) => this.#decision(p, result),
+      (error: unknown) => this.#storeFailed(p.facts, p, error),
+    );
   }
 
   #observed(decision: Decision, started: number): Decision {
@@ -189,8 +195,7 @@ class PolicyEngine implements Engine {
 
   #decision(p: Pending, result: AdmissionResult): Decision | Promise<Decision> {
     const rule = planRule(p.rules, result.plan);
-    const headers: Record<string, string> = {};
-    if (rule.kind === 'check') addRateLimitHeaders(headers, this.#style, rule, result.windows, result.quotas, p.now);
+    const headers = rule.kind === 'check' ? rateLimitHeaders(this.#style, rule, result.windows, result.quotas, p.now) : {};
     const log = this.#log(p, result.plan, result.outcome === 'allowed' ? 'allowed' : result.outcome, result.outcome === 'allowed' ? 200 : undefined);
     if (result.outcome === 'allowed') {
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
@@ -284,7 +289,9 @@ class PolicyEngine implements Engine {
     return this.#deny('store-unavailable', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, { 'Retry-After': '1' }, log);
   }
 
-  #upstream(facts: RequestFacts, caller: Caller | undefined, plan: string | undefined, route: string) {
+  #upstream(facts: RequestFacts, caller: Caller | undefined, plan: string | undefined, route: string): UpstreamRewrite {
+    // Without rewrites, no template context is built: this runs on every allowed request.
+    if (this.rewrite === undefined) return NO_REWRITE;
     return this.rewrite({ facts, consumer: caller?.consumer, credential: caller?.credential, plan, route: route === '' ? undefined : route });
   }
 

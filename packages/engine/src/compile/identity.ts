@@ -18,7 +18,11 @@ export type Identify = (facts: RequestFacts) => Caller | undefined;
 export function compileIdentify(config: EngineConfig): Identify {
   const { identity, defaultPlan, consumerPlans } = config;
   const staticPlans = new Map(Object.entries(consumerPlans));
-  const planOf = (consumer: string | undefined): string | undefined => (consumer === undefined ? undefined : staticPlans.get(consumer)) ?? defaultPlan;
+  // Without static consumer plans every caller falls back to the default plan: no lookup per request.
+  const planOf =
+    staticPlans.size === 0
+      ? (): string | undefined => defaultPlan
+      : (consumer: string | undefined): string | undefined => (consumer === undefined ? undefined : staticPlans.get(consumer)) ?? defaultPlan;
   const caller = (account: string, scope: string, facts: RequestFacts, consumer: string | undefined): Caller => ({
     account,
     scope,

@@ -26,42 +26,58 @@ function policyHeader(rule: CheckRule): string {
   return value;
 }
 
+/** The constant start of each window's `RateLimit` item, so an item costs two numbers and two joins. */
+const IETF_ITEM_START = { second: '"second";r=', minute: '"minute";r=', hour: '"hour";r=', day: '"day";r=' } as const;
 const LEGACY_NAMES = { second: 'Second', minute: 'Minute', hour: 'Hour', day: 'Day' } as const;
 
-export function addRateLimitHeaders(
-  headers: Record<string, string>,
+/**
+ * The RateLimit fields of one decision, in a new object the caller may add to. This runs on every
+ * allowed request, so the IETF fields are one object literal (no empty object grown field by field)
+ * and their value is joined from constant parts.
+ */
+export function rateLimitHeaders(
   style: HeaderStyle,
   rule: CheckRule,
   windows: readonly WindowState[],
   quotas: readonly QuotaState[],
   now: number,
-): void {
-  if (style === 'none' || (rule.windows.length === 0 && rule.quotas.length === 0)) return;
-  if (style === 'ietf' || style === 'both') {
-    // Plain concatenation: this runs on every allowed request.
-    let value = '';
-    for (const w of windows) value += `${value === '' ? '' : ', '}"${w.name}";r=${w.remaining};t=${headerSeconds(w.resetMs)}`;
-    for (const q of quotas) {
-      if (q.unit === 'requests') value += `${value === '' ? '' : ', '}"quota";r=${Math.max(0, q.limit - q.used)};t=${headerSeconds(q.resetAt - now)}`;
-    }
-    if (value !== '') {
-      headers['RateLimit-Policy'] = policyHeader(rule);
-      headers.RateLimit = value;
-    }
+): Record<string, string> {
+  if (style === 'none' || (rule.windows.length === 0 && rule.quotas.length === 0)) return {};
+  const headers = style === 'legacy' ? {} : ietfHeaders(rule, windows, quotas, now);
+  if (style !== 'ietf') addLegacyHeaders(headers, windows);
+  return headers;
+}
+
+function ietfHeaders(rule: CheckRule, windows: readonly WindowState[], quotas: readonly QuotaState[], now: number): Record<string, string> {
+  const value = ietfValue(windows, quotas, now);
+  return value === '' ? {} : { 'RateLimit-Policy': policyHeader(rule), RateLimit: value };
+}
+
+function ietfValue(windows: readonly WindowState[], quotas: readonly QuotaState[], now: number): string {
+  let value = '';
+  for (const w of windows) value = joinItem(value, `${IETF_ITEM_START[w.name]}${w.remaining};t=${headerSeconds(w.resetMs)}`);
+  for (const q of quotas) {
+    if (q.unit === 'requests') value = joinItem(value, `"quota";r=${Math.max(0, q.limit - q.used)};t=${headerSeconds(q.resetAt - now)}`);
   }
-  if (style === 'legacy' || style === 'both') {
-    let tightest: WindowState | undefined;
-    for (const w of windows) {
-      const name = LEGACY_NAMES[w.name];
-      headers[`X-RateLimit-Limit-${name}`] = String(w.limit);
-      headers[`X-RateLimit-Remaining-${name}`] = String(w.remaining);
-      // Lowest remaining wins; ties go to the longer window (windows are ordered short → long).
-      if (tightest === undefined || w.remaining <= tightest.remaining) tightest = w;
-    }
-    if (tightest !== undefined) {
-      headers['RateLimit-Limit'] = String(tightest.limit);
-      headers['RateLimit-Remaining'] = String(tightest.remaining);
-      headers['RateLimit-Reset'] = String(headerSeconds(tightest.resetMs));
-    }
+  return value;
+}
+
+function joinItem(list: string, item: string): string {
+  return list === '' ? item : `${list}, ${item}`;
+}
+
+function addLegacyHeaders(headers: Record<string, string>, windows: readonly WindowState[]): void {
+  let tightest: WindowState | undefined;
+  for (const w of windows) {
+    const name = LEGACY_NAMES[w.name];
+    headers[`X-RateLimit-Limit-${name}`] = String(w.limit);
+    headers[`X-RateLimit-Remaining-${name}`] = String(w.remaining);
+    // Lowest remaining wins; ties go to the longer window (windows are ordered short → long).
+    if (tightest === undefined || w.remaining <= tightest.remaining) tightest = w;
+  }
+  if (tightest !== undefined) {
+    headers['RateLimit-Limit'] = String(tightest.limit);
+    headers['RateLimit-Remaining'] = String(tightest.remaining);
+    headers['RateLimit-Reset'] = String(headerSeconds(tightest.resetMs));
   }
 }

@@ -8,13 +8,14 @@ import { parseTemplate, type Template, type TemplateContext } from './template.j
 
 export type ApplyRewrite = (context: TemplateContext) => UpstreamRewrite;
 
-export type RewriteCompile = { readonly ok: true; readonly apply: ApplyRewrite } | { readonly ok: false; readonly errors: readonly string[] };
+/** `apply` is undefined when the policy rewrites nothing: every request goes upstream as NO_REWRITE. */
+export type RewriteCompile = { readonly ok: true; readonly apply: ApplyRewrite | undefined } | { readonly ok: false; readonly errors: readonly string[] };
 
 export const NO_REWRITE: UpstreamRewrite = Object.freeze({ setHeaders: {}, removeHeaders: [], setQuery: {}, removeQuery: [] });
 
 export function compileRewrite(rewrite: Rewrite | undefined): RewriteCompile {
   const request = rewrite?.request;
-  if (request === undefined) return { ok: true, apply: () => NO_REWRITE };
+  if (request === undefined) return { ok: true, apply: undefined };
   const errors: string[] = [];
   const templates = (where: string, map: Readonly<Record<string, string>> | undefined): [string, Template][] =>
     Object.entries(map ?? {}).flatMap(([name, source]) => {

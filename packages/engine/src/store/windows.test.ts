@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WindowRule } from './store.js';
-import { checkWindow, rollWindow, type WindowCounter } from './windows.js';
+import { admitsAt, checkWindow, remainingAfter, rollWindow, windowState, type WindowCounter } from './windows.js';
 
 const minute = (limit: number, sliding: boolean): WindowRule => ({ name: 'minute', limit, ms: 60_000, sliding });
 
@@ -55,6 +55,30 @@ describe('sliding windows', () => {
         };
         expect(at(now + check.retryMs), `limit ${limit}, ${before}+${inPrevious} at +${offset}`).toBe(true);
         expect(at(now + check.retryMs - 1), `limit ${limit}, ${before}+${inPrevious} at +${offset}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe('window states', () => {
+  it('report what checkWindow finds: remaining after the decision, and the window end or the retry time', () => {
+    for (const sliding of [false, true]) {
+      for (const [limit, current, previous, now] of [
+        [5, 0, 0, 60_000],
+        [5, 4, 0, 61_000],
+        [5, 5, 0, 119_999],
+        [5, 2, 5, 70_000],
+        [3, 1, 3, 90_000],
+      ] as const) {
+        const rule = minute(limit, sliding);
+        const counter: WindowCounter = { start: 60_000, current, previous };
+        const check = checkWindow(rule, counter, now);
+        const where = `${sliding ? 'sliding' : 'fixed'} ${limit}: ${current}+${previous} at ${now}`;
+        expect(admitsAt(rule, counter, now), where).toBe(check.allowed);
+        for (const admitted of check.allowed ? [true, false] : [false]) {
+          const resetMs = check.allowed ? check.endMs : check.retryMs;
+          expect(windowState(rule, counter, now, admitted), where).toEqual({ name: 'minute', limit, remaining: remainingAfter(rule, check.usage, admitted), resetMs });
+        }
       }
     }
   });

@@ -1,7 +1,7 @@
 // Rate-window arithmetic, apart from storage: pure functions over (counts, now) so the memory
 // store and the Redis Lua script compute the same numbers. Written with operations Lua has
 // (floor, ceil, +, -, *, /) in the same order, so doubles round the same way in both.
-import type { WindowRule } from './store.js';
+import type { WindowRule, WindowState } from './store.js';
 
 /** A window counter as stored: the count of the window starting at `start`, and of the one before. */
 export interface WindowCounter {
@@ -26,8 +26,10 @@ export function windowStart(now: number, ms: number): number {
 
 /** Moves a stored counter to the window holding `now`: the old current window becomes previous. */
 export function rollWindow(counter: WindowCounter, now: number, ms: number): void {
+  // A range check first: `start` is always a window start, so `now` in [start, start + ms) means
+  // the counter is current, and this (the usual case) needs no floating-point modulo.
+  if (now >= counter.start && now - counter.start < ms) return;
   const start = windowStart(now, ms);
-  if (counter.start === start) return;
   counter.previous = counter.start === start - ms ? counter.current : 0;
   counter.current = 0;
   counter.start = start;
@@ -36,16 +38,42 @@ export function rollWindow(counter: WindowCounter, now: number, ms: number): voi
 /** Checks one more request against a counter already rolled to `now`. */
 export function checkWindow(rule: WindowRule, counter: WindowCounter, now: number): WindowCheck {
   const elapsed = now - counter.start;
-  const endMs = rule.ms - elapsed;
-  if (!rule.sliding) {
-    const allowed = counter.current + 1 <= rule.limit;
-    return { allowed, usage: counter.current, retryMs: allowed ? 0 : endMs, endMs };
-  }
-  // Sliding-window counter (Cloudflare's approximation): the previous window weighs by the part of
-  // it still inside the sliding window.
-  const usage = (counter.previous * (rule.ms - elapsed)) / rule.ms + counter.current;
-  const allowed = usage + 1 <= rule.limit;
-  return { allowed, usage, retryMs: allowed ? 0 : slidingRetryMs(rule, counter, elapsed), endMs };
+  const usage = usageAt(rule, counter, elapsed);
+  const allowed = admitsOneMore(rule, usage);
+  return { allowed, usage, retryMs: allowed ? 0 : retryMsAt(rule, counter, elapsed), endMs: rule.ms - elapsed };
+}
+
+/**
+ * What a decision reports of one window, from a counter rolled to `now` and not yet counting the
+ * request: checkWindow's numbers without its intermediate object (this runs per window per decision).
+ */
+export function windowState(rule: WindowRule, counter: WindowCounter, now: number, admitted: boolean): WindowState {
+  const elapsed = now - counter.start;
+  const usage = usageAt(rule, counter, elapsed);
+  const resetMs = admitsOneMore(rule, usage) ? rule.ms - elapsed : retryMsAt(rule, counter, elapsed);
+  return { name: rule.name, limit: rule.limit, remaining: remainingAfter(rule, usage, admitted), resetMs };
+}
+
+/** Whether the window admits one more request, from a counter rolled to `now`. */
+export function admitsAt(rule: WindowRule, counter: WindowCounter, now: number): boolean {
+  return admitsOneMore(rule, usageAt(rule, counter, now - counter.start));
+}
+
+/**
+ * Requests the window counts `elapsed` ms into it. A sliding window (Cloudflare's sliding-window
+ * counter approximation) weighs the previous window by the part of it still inside the sliding window.
+ */
+function usageAt(rule: WindowRule, counter: WindowCounter, elapsed: number): number {
+  return rule.sliding ? (counter.previous * (rule.ms - elapsed)) / rule.ms + counter.current : counter.current;
+}
+
+function admitsOneMore(rule: WindowRule, usage: number): boolean {
+  return usage + 1 <= rule.limit;
+}
+
+/** Ms until a window that refuses now admits one more request. */
+function retryMsAt(rule: WindowRule, counter: WindowCounter, elapsed: number): number {
+  return rule.sliding ? slidingRetryMs(rule, counter, elapsed) : rule.ms - elapsed;
 }
 
 function slidingRetryMs(rule: WindowRule, counter: WindowCounter, elapsed: number): number {

@@ -1,12 +1,15 @@
 // The Redis store on a local three-master Redis Cluster: decisions (windows, quota, credits,
 // holds released on a 5xx) work, and every key of one account lands in one slot — the account's
-// hash tag — while different accounts spread over the masters. Every conformance vector also runs
-// on this store kind: see the `redis-cluster` row of test/engine-vectors.test.ts.
+// hash tag — while different accounts spread over the masters; a batch of admissions holds one
+// account's only, so each script call stays in one slot. Every conformance vector also runs on
+// this store kind: see the `redis-cluster` row of test/engine-vectors.test.ts.
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileRouteRules } from '../packages/engine/src/compile/route-rules.js';
 import { accountId, createAccounts, createEngine, ManualClock, type Engine, type EngineConfig } from '../packages/engine/src/index.js';
+import { MAX_BATCH } from '../packages/engine/src/store/redis/admit-batches.js';
 import { createRedisStore, type RedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { RedisCluster, redisSkipReason } from './support/redis.js';
+import { monitorCommands, RedisCluster, redisSkipReason } from './support/redis.js';
 import { BASE_CONFIG } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -95,6 +98,24 @@ describe.skipIf(skip !== undefined)('Redis Cluster store (three masters)', () =>
       expect([...slots], account).toEqual([tagSlot]);
     }
     expect(nodesWithKeys.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends the admissions queued in one tick as one script call per account (one slot per call)', async () => {
+    const rules = compileRouteRules({ ...BASE_CONFIG, policy: 'cluster-batches', plans: [{ name: 'hourly', plan: { rateLimit: { hour: 50 } } }] })('forecast', 'GET');
+    const accounts = ['ivan', 'judy', 'mallory'];
+    const each = 100;
+    const admit = (account: string) => store.admit({ account, scope: '', fallbackPlan: 'hourly', now: CLOCK, rules });
+    // Every master knows the script from here on: every call is an EVALSHA.
+    for (const account of accounts) await admit(account);
+    const { sent } = await monitorCommands(admin.nodes('master'), async () => {
+      const results = await Promise.all(Array.from({ length: accounts.length * each }, (_, i) => admit(accounts[i % accounts.length] as string)));
+      for (const account of accounts) {
+        const allowed = results.filter((r, i) => accounts[i % accounts.length] === account && r.outcome === 'allowed');
+        // 50 an hour, one of them taken above.
+        expect(allowed, account).toHaveLength(49);
+      }
+    });
+    expect(sent).toEqual({ evalsha: accounts.length * Math.ceil(each / MAX_BATCH) });
   });
 
   it('keeps a once-only account patch and its idempotency key in the account\'s slot', async () => {

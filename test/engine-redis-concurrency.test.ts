@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccounts, ManualClock, type Accounts, type EngineConfig } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import type { DeciderJob, DeciderReport } from './support/redis-decider.js';
+import { ARMED, GO, type DeciderJob, type DeciderReport } from './support/redis-decider.js';
 import { flushAll, forkTypeScript, RedisServer, redisSkipReason } from './support/redis.js';
 import { BASE_CONFIG } from './support/vectors.js';
 
@@ -18,6 +18,8 @@ if (skip !== undefined) console.warn(skip);
 
 const PROCESSES = 4;
 const IN_FLIGHT = 200;
+/** How long the server holds every script back at the start of a race. */
+const START_PAUSE_MS = 300;
 const CLOCK = Date.UTC(2026, 2, 10, 12, 0, 0);
 const DECIDER = new URL('./support/redis-decider.ts', import.meta.url);
 
@@ -62,25 +64,41 @@ describe.skipIf(skip !== undefined)(`${PROCESSES} processes × ${IN_FLIGHT} conc
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Hands each process its job at once and collects the reports. */
+  /** Hands each process its job, lets them all go once every one is connected (and the server is paused), and collects the reports. */
   async function race(jobs: readonly DeciderJob[]): Promise<DeciderReport[]> {
-    return Promise.all(
-      deciders.map(
-        (child, i) =>
-          new Promise<DeciderReport>((resolve, reject) => {
-            const exited = (code: number | null): void => {
-              reject(new Error(`decider ${i} exited (${String(code)}) without a report`));
-            };
-            child.once('exit', exited);
-            child.once('message', (message: DeciderReport | { error: string }) => {
-              child.off('exit', exited);
-              if ('error' in message) reject(new Error(`decider ${i}: ${message.error}`));
-              else resolve(message);
-            });
-            child.send(jobs[i]!);
-          }),
-      ),
+    const armed: Promise<void>[] = [];
+    const reports = deciders.map(
+      (child, i) =>
+        new Promise<DeciderReport>((resolve, reject) => {
+          const exited = (code: number | null): void => {
+            reject(new Error(`decider ${i} exited (${String(code)}) without a report`));
+          };
+          child.once('exit', exited);
+          armed.push(
+            new Promise<void>((armedResolve) => {
+              const listen = (message: DeciderReport | { error: string } | typeof ARMED): void => {
+                if (message === ARMED) {
+                  armedResolve();
+                  return;
+                }
+                child.off('message', listen);
+                child.off('exit', exited);
+                if ('error' in message) reject(new Error(`decider ${i}: ${message.error}`));
+                else resolve(message);
+              };
+              child.on('message', listen);
+            }),
+          );
+          child.send(jobs[i]!);
+        }),
     );
+    await Promise.race([Promise.all(armed), Promise.all(reports)]);
+    // Scripts wait on the server until the pause ends, so every process's first calls are queued
+    // there before any runs: a process the OS schedules late still races (a process decides its
+    // share in a few batched round trips, quicker than a late start).
+    await admin.client('PAUSE', String(START_PAUSE_MS), 'WRITE');
+    for (const child of deciders) child.send(GO);
+    return Promise.all(reports);
   }
 
   /** Account operations on emptied data, from this (the test) process. */

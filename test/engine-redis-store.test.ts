@@ -1,13 +1,13 @@
-// Redis-store behaviour the conformance vectors cannot see: one EVALSHA per decision and nothing
-// else (counted by the server), EVAL only after the server lost its scripts, first calls on a
-// store that is still connecting, a server that is not there, and closing.
+// Redis-store behaviour the conformance vectors cannot see: EVAL only after the server lost its
+// scripts (counted by the server), first calls on a store that is still connecting, a server that
+// is not there, and closing. How admissions share script calls: engine-redis-batches.test.ts.
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRouteRules } from '../packages/engine/src/compile/route-rules.js';
 import type { Admission } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { freePort, RedisServer, redisSkipReason } from './support/redis.js';
+import { freePort, monitorCommands, RedisServer, redisSkipReason } from './support/redis.js';
 import { BASE_CONFIG } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -19,26 +19,6 @@ const rules = compileRouteRules({
   plans: [{ name: 'pro', plan: { rateLimit: { second: 1000, minute: 10_000, window: 'sliding' }, quota: { requests: 100_000, per: 'month' }, credits: true } }],
 })('forecast', 'GET');
 const admission = (account: string): Admission => ({ account, scope: '', fallbackPlan: 'pro', now: NOW, rules });
-
-/** The commands clients send while `work` runs, by name, as the server's MONITOR sees them (not those scripts run). */
-async function clientCommands(redis: Redis, work: () => Promise<void>): Promise<Record<string, number>> {
-  const monitor = await redis.monitor();
-  const counts: Record<string, number> = {};
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = args[0]?.toLowerCase() ?? '';
-    if (source !== 'lua') counts[name] = (counts[name] ?? 0) + 1;
-  });
-  try {
-    await work();
-    // A PING through the monitored server marks the end: every command before it was reported.
-    await redis.ping();
-    await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    monitor.disconnect();
-  }
-  delete counts.ping;
-  return counts;
-}
 
 describe.skipIf(skip !== undefined)('Redis store', () => {
   let server: RedisServer;
@@ -63,33 +43,17 @@ describe.skipIf(skip !== undefined)('Redis store', () => {
     }
   });
 
-  it('takes exactly one EVALSHA per decision, and no other command', async () => {
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'rt', timeoutMs: 1000 });
-    try {
-      await store.changeCredits('alice', { operation: 'grant', amount: 1_000_000, now: NOW });
-      await store.admit(admission('alice'));
-      const decisions = 500;
-      const calls = await clientCommands(admin, async () => {
-        const results = await Promise.all(Array.from({ length: decisions }, () => store.admit(admission('alice'))));
-        expect(results.every((r) => r.outcome === 'allowed')).toBe(true);
-      });
-      expect(calls).toEqual({ evalsha: decisions });
-    } finally {
-      await store.close();
-    }
-  });
-
   it('falls back to EVAL once when the server lost its scripts, then uses EVALSHA again', async () => {
     const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'noscript', timeoutMs: 1000 });
     try {
       await store.admit(admission('alice'));
       await admin.script('FLUSH');
-      const calls = await clientCommands(admin, async () => {
+      const { sent } = await monitorCommands([admin], async () => {
         expect((await store.admit(admission('alice'))).outcome).toBe('insufficient-credits');
         expect((await store.admit(admission('alice'))).outcome).toBe('insufficient-credits');
       });
       // EVALSHA answered NOSCRIPT, EVAL ran it (and loaded it), the next EVALSHA found it.
-      expect(calls).toEqual({ evalsha: 2, eval: 1 });
+      expect(sent).toEqual({ evalsha: 2, eval: 1 });
     } finally {
       await store.close();
     }

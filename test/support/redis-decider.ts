@@ -1,7 +1,8 @@
 // A separate OS process deciding against one Redis server: concurrency tests fork several (via
 // forkTypeScript) and let them race for the same consumer over their own connections. The child
-// says `ready` once loaded, then answers each job with what it observed; it exits when the parent
-// disconnects.
+// says `ready` once loaded. For each job it connects and says `armed`, waits for `go` (so that a
+// process slow to connect cannot miss the race), then answers with what it observed; it exits
+// when the parent disconnects.
 import { createAccounts, createEngine, ManualClock, type CreditOperation, type EngineConfig } from '../../packages/engine/src/index.js';
 import { createRedisStore } from '../../packages/engine/src/store/redis/redis-store.js';
 
@@ -42,6 +43,11 @@ async function inParallel(total: number, concurrency: number, work: (i: number) 
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
 }
 
+export const ARMED = 'armed';
+export const GO = 'go';
+
+let go: (() => void) | undefined;
+
 async function run(job: DeciderJob): Promise<DeciderReport> {
   const store = createRedisStore({ kind: 'redis', url: job.url, keyPrefix: 'tollgate', timeoutMs: 5000 });
   const clock = new ManualClock(job.clock);
@@ -50,8 +56,14 @@ async function run(job: DeciderJob): Promise<DeciderReport> {
     counts[key] = (counts[key] ?? 0) + 1;
   };
   try {
+    const accounts = createAccounts(store, clock);
+    // A read that needs the connection: once it answered, every decision can go at once.
+    await accounts.show(job.kind === 'credits' ? job.account : job.consumer);
+    await new Promise<void>((resolve) => {
+      go = resolve;
+      process.send?.(ARMED);
+    });
     if (job.kind === 'credits') {
-      const accounts = createAccounts(store, clock);
       let lowestBalance = Infinity;
       await inParallel(job.ops.length, job.concurrency, async (i) => {
         const op = job.ops[i]!;
@@ -80,8 +92,12 @@ function reply(message: DeciderReport | { readonly error: string }): void {
   process.send?.(message);
 }
 
-process.on('message', (job: DeciderJob) => {
-  run(job).then(reply, (error: unknown) => {
+process.on('message', (message: DeciderJob | typeof GO) => {
+  if (message === GO) {
+    go?.();
+    return;
+  }
+  run(message).then(reply, (error: unknown) => {
     reply({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   });
 });

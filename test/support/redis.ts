@@ -193,6 +193,43 @@ export async function flushAll(client: Redis | Cluster): Promise<void> {
   await Promise.all(masters.map((node) => node.flushall()));
 }
 
+/** Commands by name (lower case), as a server's MONITOR saw them. */
+export type CommandCounts = Record<string, number>;
+
+export interface MonitoredCommands {
+  /** What clients sent (each one a round trip's worth of work for the server). */
+  readonly sent: CommandCounts;
+  /** What scripts ran inside those calls. */
+  readonly scripted: CommandCounts;
+}
+
+/**
+ * The commands the servers behind `servers` (a standalone server, or each master of a cluster)
+ * received while `work` ran, as their MONITOR saw them; PING, which marks the end, left out.
+ */
+export async function monitorCommands(servers: readonly Redis[], work: () => Promise<void>): Promise<MonitoredCommands> {
+  const sent: CommandCounts = {};
+  const scripted: CommandCounts = {};
+  const monitors = await Promise.all(servers.map((server) => server.monitor()));
+  for (const monitor of monitors) {
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const counts = source === 'lua' ? scripted : sent;
+      const name = args[0]?.toLowerCase() ?? '';
+      counts[name] = (counts[name] ?? 0) + 1;
+    });
+  }
+  try {
+    await work();
+    // A PING through each monitored server marks the end: every command before it was reported.
+    await Promise.all(servers.map((server) => server.ping()));
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    for (const monitor of monitors) monitor.disconnect();
+  }
+  delete sent.ping;
+  return { sent: { ...sent }, scripted: { ...scripted } };
+}
+
 export interface RedisStoreUnderTest {
   readonly name: 'redis' | 'redis-cluster';
   /** A new store on emptied data (every earlier test's keys flushed). */

@@ -1,22 +1,27 @@
-// Every store call the engine makes goes through here: bounded by the policy's timeout, timed and
-// reported to the observer (duration, failure). A synchronous store (memory) stays synchronous.
+// Every store call the engine makes goes through here: bounded by the policy's timeout (one shared
+// deadline queue for all of them), timed and reported to the observer (duration, failure). A
+// synchronous store (memory) stays synchronous.
 import { NO_OBSERVER, type Observer, type StoreOperation } from './ops/observer.js';
 import type { Awaitable, Store } from './store/store.js';
-import { withTimeout } from './timeout.js';
+import { SharedTimeout } from './timeout.js';
 
 export class StoreCalls {
+  readonly #timeout: SharedTimeout;
+
   constructor(
     readonly store: Store,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     private readonly observer: Observer,
-  ) {}
+  ) {
+    this.#timeout = new SharedTimeout(timeoutMs);
+  }
 
   /** The call's result, or it throws/rejects (timeout included) after reporting the failure. */
   run<T>(operation: StoreOperation, call: (store: Store) => Awaitable<T>): Awaitable<T> {
     // Without an observer nothing is timed: the memory store's hot path stays a plain call.
     if (this.observer === NO_OBSERVER) {
       const result = call(this.store);
-      return result instanceof Promise ? withTimeout(result, this.timeoutMs) : result;
+      return result instanceof Promise ? this.#timeout.within(result) : result;
     }
     const started = performance.now();
     const report = (failed: boolean) => {
@@ -33,7 +38,7 @@ export class StoreCalls {
       report(false);
       return result;
     }
-    return withTimeout(result, this.timeoutMs).then(
+    return this.#timeout.within(result).then(
       (value) => {
         report(false);
         return value;

@@ -1,11 +1,11 @@
 // The Redis store (standalone or Cluster) behind the Store contract. Every operation is one Lua
-// script call, so one decision is one round trip and atomic; the memory store is the reference
-// semantics and the conformance vectors run against both.
+// script call, atomic; admissions queued in the same tick share one call (admit-batches.ts), so a
+// decision takes at most one round trip. The memory store is the reference semantics and the
+// conformance vectors run against both.
 import type { StoreSettings } from '../factories.js';
 import {
   ACCOUNT_PATCH_OPERATION,
   CREDIT_KEY_TTL_MS,
-  HOLD_TTL_MS,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -18,17 +18,17 @@ import {
   type PaymentClaim,
   type Store,
 } from '../store.js';
+import { AdmitBatches, type SendBatch } from './admit-batches.js';
 import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, type RedisClient } from './connection.js';
 import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX, paymentKey } from './keys.js';
 import { ADMIT_SCRIPT } from './lua/admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './lua/change-credits.js';
 import { CLAIM_PAYMENT_SCRIPT } from './lua/claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './lua/complete-hold.js';
-import type { LuaScript } from './lua/script.js';
+import type { LuaScript, ScriptArgument } from './lua/script.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './lua/update-account.js';
 import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './lua/update-account-once.js';
-import { rulesArgs } from './rules-args.js';
-import { parseAccount, parseAccountOnce, parseAdmission, parseClaim, parseCredit, parseHold } from './replies.js';
+import { parseAccount, parseAccountOnce, parseClaim, parseCredit, parseHold } from './replies.js';
 
 export interface RedisStoreOptions {
   readonly kind: 'redis' | 'redis-cluster';
@@ -37,7 +37,7 @@ export interface RedisStoreOptions {
   readonly timeoutMs: number;
 }
 
-type Argument = string | number;
+const asIs = (reply: unknown): unknown => reply;
 
 export class RedisStore implements Store {
   readonly kind: RedisStoreOptions['kind'];
@@ -45,6 +45,7 @@ export class RedisStore implements Store {
   readonly #gate: ConnectionGate;
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  readonly #admissions: AdmitBatches;
 
   /** Takes ownership of `client`: `close` disconnects it. */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -53,29 +54,21 @@ export class RedisStore implements Store {
     this.#gate = new ConnectionGate(client);
     this.#prefix = options.keyPrefix;
     this.#timeoutMs = options.timeoutMs;
+    const sendAdmissions: SendBatch = (keys, args) => this.#run(ADMIT_SCRIPT, this.#timeoutMs, keys, args, asIs);
+    this.#admissions = new AdmitBatches(sendAdmissions, options.kind === 'redis-cluster');
   }
 
-  async admit(admission: Admission): Promise<AdmissionResult> {
-    const base = keyBase(this.#prefix, admission.account);
-    const reply = await this.#run(ADMIT_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [
-      base,
-      admission.scope,
-      admission.fallbackPlan ?? '',
-      admission.now,
-      admission.holdKey ?? '',
-      HOLD_TTL_MS,
-      ...rulesArgs(admission.rules),
-    ]);
-    return parseAdmission(reply, admission.rules);
+  admit(admission: Admission): Promise<AdmissionResult> {
+    return this.#admissions.admit(admission, keyBase(this.#prefix, admission.account) + ACCOUNT_SUFFIX);
   }
 
-  async completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Promise<HoldResult> {
+  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Promise<HoldResult> {
     const base = keyBase(this.#prefix, account);
-    return parseHold(await this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, holdKey, completion, now]));
+    return this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, holdKey, completion, now], parseHold);
   }
 
-  async claimPayment(key: string, expiresAt: number, now: number): Promise<PaymentClaim> {
-    return parseClaim(await this.#run(CLAIM_PAYMENT_SCRIPT, this.#timeoutMs, [paymentKey(this.#prefix, key)], [expiresAt, now]));
+  claimPayment(key: string, expiresAt: number, now: number): Promise<PaymentClaim> {
+    return this.#run(CLAIM_PAYMENT_SCRIPT, this.#timeoutMs, [paymentKey(this.#prefix, key)], [expiresAt, now], parseClaim);
   }
 
   async forgetPayment(key: string): Promise<void> {
@@ -89,21 +82,20 @@ export class RedisStore implements Store {
     return parseAccount(fields);
   }
 
-  async updateAccount(account: string, patch: AccountPatch): Promise<AccountState> {
-    const reply = await this.#run(UPDATE_ACCOUNT_SCRIPT, CONNECT_TIMEOUT_MS, [keyBase(this.#prefix, account) + ACCOUNT_SUFFIX], patchArgs(patch));
-    return parseAccount(reply, 'update-account');
+  updateAccount(account: string, patch: AccountPatch): Promise<AccountState> {
+    return this.#run(UPDATE_ACCOUNT_SCRIPT, CONNECT_TIMEOUT_MS, [keyBase(this.#prefix, account) + ACCOUNT_SUFFIX], patchArgs(patch), (reply) => parseAccount(reply, 'update-account'));
   }
 
-  async updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Promise<AccountOnceResult> {
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Promise<AccountOnceResult> {
     const base = keyBase(this.#prefix, account);
     const args = [now, CREDIT_KEY_TTL_MS, ACCOUNT_PATCH_OPERATION, ...patchArgs(patch)];
-    return parseAccountOnce(await this.#run(UPDATE_ACCOUNT_ONCE_SCRIPT, CONNECT_TIMEOUT_MS, [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + key], args));
+    return this.#run(UPDATE_ACCOUNT_ONCE_SCRIPT, CONNECT_TIMEOUT_MS, [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + key], args, parseAccountOnce);
   }
 
-  async changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
+  changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
     const base = keyBase(this.#prefix, account);
     const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
-    return parseCredit(await this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base]));
+    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base], parseCredit);
   }
 
   async close(): Promise<void> {
@@ -119,22 +111,25 @@ export class RedisStore implements Store {
     this.#client.disconnect();
   }
 
-  /** One EVALSHA; EVAL only when the server does not know the script yet (after a restart or SCRIPT FLUSH). */
-  async #run(script: LuaScript, waitMs: number, keys: readonly string[], args: readonly Argument[]): Promise<unknown> {
-    await this.#gate.enter(waitMs);
-    try {
-      return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.#client.eval(script.lua, keys.length, ...keys, ...args);
-    }
+  /**
+   * One EVALSHA (EVAL only when the server does not know the script yet: after a restart or SCRIPT
+   * FLUSH), its reply read by `parse`. Written as plain promise chains, not async functions: a
+   * decision is on the hot path, and every await is another promise and another turn.
+   */
+  #run<T>(script: LuaScript, waitMs: number, keys: readonly string[], args: readonly ScriptArgument[], parse: (reply: unknown) => T): Promise<T> {
+    const send = (): Promise<T> =>
+      this.#client.evalsha(script.sha, keys.length, ...keys, ...args).then(parse, (error: unknown) => {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return this.#client.eval(script.lua, keys.length, ...keys, ...args).then(parse);
+      });
+    const waiting = this.#gate.enter(waitMs);
+    return waiting === undefined ? send() : waiting.then(send);
   }
-
 }
 
 /** A patch as the update scripts take it: field, value pairs, an empty value clearing the field. */
-function patchArgs(patch: AccountPatch): Argument[] {
-  const args: Argument[] = [];
+function patchArgs(patch: AccountPatch): ScriptArgument[] {
+  const args: ScriptArgument[] = [];
   for (const field of ['plan', 'status', 'paidThrough', 'periodAnchor'] as const) {
     const value = patch[field];
     if (value !== undefined) args.push(field, value ?? '');

@@ -1,19 +1,21 @@
 // Script replies → the Store contract's values. Replies are checked member by member: a reply of
 // the wrong shape (a script and a client from different versions, say) is an error with the
 // offending reply in its message, never a half-read result.
-import { REASON_CODES, SUBSCRIPTION_STATUSES, type ReasonCode } from '@tollgate/policy/schema';
+import { SUBSCRIPTION_STATUSES } from '@tollgate/policy/schema';
 import type {
   AccountOnceResult,
   AccountState,
+  Admission,
   AdmissionOutcome,
   AdmissionResult,
   CreditResult,
   PlanRule,
+  QuotaRule,
   QuotaState,
   HoldResult,
   PaymentClaim,
-  RouteRules,
   SubscriptionStatus,
+  WindowRule,
   WindowState,
 } from '../store.js';
 
@@ -23,9 +25,12 @@ export class RedisReplyError extends Error {
   }
 }
 
-/** What `admit` can answer: allowed, or a reason the store itself decides. */
-const NOT_FROM_STORES: readonly string[] = ['unauthenticated', 'payment-required', 'payment-invalid', 'payment-unavailable', 'store-unavailable'] satisfies Exclude<ReasonCode, AdmissionOutcome>[];
-const OUTCOMES: readonly string[] = ['allowed', ...REASON_CODES.filter((r) => !NOT_FROM_STORES.includes(r))];
+/**
+ * The admit reply's outcome codes (lua/admit.ts): index → outcome. DENIED_BY_RULE is the applied
+ * plan's rule denying; its reason is that rule's.
+ */
+const OUTCOME_CODES: readonly AdmissionOutcome[] = ['allowed', 'rate-limited', 'quota-exhausted', 'insufficient-credits', 'subscription-inactive'];
+const DENIED_BY_RULE = OUTCOME_CODES.length;
 const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient'];
 const EMPTY: readonly never[] = [];
 
@@ -41,10 +46,6 @@ function isStatus(value: unknown): value is SubscriptionStatus {
   return (SUBSCRIPTION_STATUSES as readonly unknown[]).includes(value);
 }
 
-function isOutcome(value: unknown): value is AdmissionOutcome {
-  return typeof value === 'string' && OUTCOMES.includes(value);
-}
-
 function isCreditKind(value: unknown): value is CreditResult['kind'] {
   return (CREDIT_KINDS as readonly unknown[]).includes(value);
 }
@@ -57,11 +58,8 @@ function optionalNumber(value: unknown, check: Check): number | undefined {
   return n;
 }
 
-/** The script's account array: plan, status, paidThrough, periodAnchor (null when absent), credits. */
-export function parseAccount(reply: unknown, what = 'account'): AccountState {
-  const check: Check = checker(what, reply);
-  check(Array.isArray(reply) && reply.length === 5);
-  const [plan, status, paidThrough, periodAnchor, credits] = reply as unknown[];
+/** The account's fields as the scripts and HMGET read them, absent ones null. */
+function accountState(plan: unknown, status: unknown, paidThrough: unknown, periodAnchor: unknown, credits: unknown, check: Check): AccountState {
   check(plan === null || typeof plan === 'string');
   check(status === null || typeof status === 'string');
   // From a script `credits` is an integer reply; from HMGET the stored string, or null.
@@ -77,36 +75,60 @@ export function parseAccount(reply: unknown, what = 'account'): AccountState {
   return state;
 }
 
-/** Fixed members before the counted lists of the admit reply (lua/admit.ts). */
-const ADMIT_HEAD = 13;
+/** The script's account array: plan, status, paidThrough, periodAnchor (null when absent), credits. */
+export function parseAccount(reply: unknown, what = 'account'): AccountState {
+  const check: Check = checker(what, reply);
+  check(Array.isArray(reply) && reply.length === 5);
+  const [plan, status, paidThrough, periodAnchor, credits] = reply as unknown[];
+  return accountState(plan, status, paidThrough, periodAnchor, credits, check);
+}
 
-export function parseAdmission(reply: unknown, rules: RouteRules): AdmissionResult {
+/** Members of the admit reply before its per-window and per-quota pairs (lua/admit.ts). */
+const ADMIT_HEAD = 11;
+
+/** The admit reply, laid out in lua/admit.ts. */
+export function parseAdmission(reply: unknown, admission: Admission): AdmissionResult {
   const check: Check = checker('admit', reply);
   check(Array.isArray(reply) && reply.length >= ADMIT_HEAD);
-  const [outcome, plan, , , , , , retryAfterMs, charged, overage, windowCount, quotaCount, violatedCount] = reply as unknown[];
-  check(isOutcome(outcome));
-  check(plan === null || (typeof plan === 'string' && Object.hasOwn(rules.plans, plan)));
+  const members = reply as unknown[];
+  const [code, applied, accountPlan, accountStatus, paidThrough, periodAnchor, credits, retryAfterMs, charged, overage, violatedBits] = members;
+  check(typeof code === 'number' && typeof credits === 'number' && typeof charged === 'number' && typeof overage === 'number' && typeof violatedBits === 'number');
   check(retryAfterMs === null || typeof retryAfterMs === 'number');
-  check(typeof charged === 'number' && typeof overage === 'number');
-  check(typeof windowCount === 'number' && typeof quotaCount === 'number' && typeof violatedCount === 'number');
-  check(reply.length === ADMIT_HEAD + 2 * windowCount + 2 * quotaCount + violatedCount);
-  const rule: PlanRule = plan === null ? rules.noPlan : (rules.plans[plan] as PlanRule);
-  const checked = rule.kind === 'check' && windowCount > 0 ? rule.windows : EMPTY;
-  const quotaRules = rule.kind === 'check' && quotaCount > 0 ? rule.quotas : EMPTY;
-  check(windowCount === checked.length && quotaCount === quotaRules.length);
-  const numbers = reply.slice(ADMIT_HEAD, ADMIT_HEAD + 2 * (windowCount + quotaCount));
-  check(numbers.every((n) => typeof n === 'number'));
-  const violated = reply.slice(ADMIT_HEAD + numbers.length);
-  check(violated.every((v) => typeof v === 'string'));
+  const plan = appliedPlan(applied, accountPlan, admission, check);
+  const rule: PlanRule = plan === undefined ? admission.rules.noPlan : (admission.rules.plans[plan] as PlanRule);
+  const outcome = code === DENIED_BY_RULE && rule.kind === 'deny' ? rule.reason : OUTCOME_CODES[code];
+  check(outcome !== undefined);
+  // A failed subscription is decided before the rule: its reply carries no windows or quotas.
+  const checked = rule.kind === 'check' && outcome !== 'subscription-inactive';
+  const windowRules = checked ? rule.windows : EMPTY;
+  const quotaRules = checked ? rule.quotas : EMPTY;
+  check(members.length === ADMIT_HEAD + 2 * (windowRules.length + quotaRules.length));
+  // Violated: the refused windows of a rate-limited decision, else the exhausted quotas. Plain
+  // index loops: this runs for every decision.
+  const violated: string[] = [];
   const windows: WindowState[] = [];
-  for (const [i, { name, limit }] of checked.entries()) windows.push({ name, limit, remaining: numbers[2 * i] as number, resetMs: numbers[2 * i + 1] as number });
+  for (let i = 0; i < windowRules.length; i++) {
+    const { name, limit } = windowRules[i] as WindowRule;
+    const remaining = members[ADMIT_HEAD + 2 * i];
+    const resetMs = members[ADMIT_HEAD + 2 * i + 1];
+    check(typeof remaining === 'number' && typeof resetMs === 'number');
+    windows.push({ name, limit, remaining, resetMs });
+    if (outcome === 'rate-limited' && (violatedBits & (1 << i)) !== 0) violated.push(name);
+  }
   const quotas: QuotaState[] = [];
-  const at = 2 * windowCount;
-  for (const [i, { unit, limit }] of quotaRules.entries()) quotas.push({ unit, limit, used: numbers[at + 2 * i] as number, resetAt: numbers[at + 2 * i + 1] as number });
+  const quotasAt = ADMIT_HEAD + 2 * windowRules.length;
+  for (let i = 0; i < quotaRules.length; i++) {
+    const { unit, limit } = quotaRules[i] as QuotaRule;
+    const used = members[quotasAt + 2 * i];
+    const resetAt = members[quotasAt + 2 * i + 1];
+    check(typeof used === 'number' && typeof resetAt === 'number');
+    quotas.push({ unit, limit, used, resetAt });
+    if (outcome !== 'rate-limited' && (violatedBits & (1 << i)) !== 0) violated.push(unit);
+  }
   return {
     outcome,
-    plan: plan ?? undefined,
-    account: parseAccount(reply.slice(2, 7), 'admit'),
+    plan,
+    account: accountState(accountPlan, accountStatus, paidThrough, periodAnchor, credits, check),
     windows,
     quotas,
     violated,
@@ -114,6 +136,14 @@ export function parseAdmission(reply: unknown, rules: RouteRules): AdmissionResu
     overage,
     ...(retryAfterMs === null ? {} : { retryAfterMs }),
   };
+}
+
+/** 1: the account's own plan, 2: the admission's fallback plan, 0: none (lua/admit.ts). */
+function appliedPlan(applied: unknown, accountPlan: unknown, admission: Admission, check: Check): string | undefined {
+  if (applied === 0) return undefined;
+  const plan = applied === 1 ? accountPlan : applied === 2 ? admission.fallbackPlan : undefined;
+  check(typeof plan === 'string' && Object.hasOwn(admission.rules.plans, plan));
+  return plan;
 }
 
 export function parseAccountOnce(reply: unknown): AccountOnceResult {

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanRule, RouteRules } from '../store.js';
-import { rulesArgs } from './rules-args.js';
+import { rulesArg } from './rules-args.js';
 
 const pro: PlanRule = {
   kind: 'check',
-  windows: [{ name: 'second', limit: 5, ms: 1000, sliding: true }],
+  windows: [
+    { name: 'second', limit: 5, ms: 1000, sliding: true },
+    { name: 'hour', limit: 100, ms: 3_600_000, sliding: false },
+  ],
   quotas: [{ unit: 'units', limit: 100, per: 'month', anchor: 'subscription' }],
   credits: true,
   overage: 'credits',
@@ -17,33 +20,36 @@ const rules: RouteRules = {
   noPlan: { kind: 'deny', reason: 'not-entitled' },
 };
 
-/** What the admit script does with the list: position p is element p - 1. */
-function at(args: readonly (string | number)[], p: number): string | number | undefined {
-  return args[p - 1];
-}
-
-describe('rulesArgs', () => {
+describe('rulesArg', () => {
   it('lays RouteRules out as the admit script reads them', () => {
-    const args = rulesArgs(rules);
-    expect(args.slice(0, 6)).toEqual(['p', 3, 86_400_000, 2, 'active', 'trialing']);
-    const statusCount = 2;
-    const noPlanAt = at(args, 5 + statusCount) as number;
-    expect(args.slice(noPlanAt - 1, noPlanAt + 1)).toEqual(['deny', 'not-entitled']);
-    expect(at(args, 6 + statusCount)).toBe(2);
-    const plans = new Map([1, 2].map((i) => [at(args, 6 + statusCount + 2 * i - 1), at(args, 6 + statusCount + 2 * i) as number]));
-    const freeAt = plans.get('free') as number;
-    expect(args.slice(freeAt - 1, freeAt + 1)).toEqual(['deny', 'plan-upgrade-required']);
-    const proAt = plans.get('pro') as number;
-    expect(args.slice(proAt - 1)).toEqual(['check', 1, 'credits', 1, 'second', 5, 1000, 1, 1, 'units', 100, 'month', 'subscription']);
+    expect(rulesArg(rules).text.split('\n')).toEqual([
+      'p\t3\t86400000\tactive trialing\tdeny not-entitled',
+      'free\tdeny plan-upgrade-required',
+      'pro\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription',
+      '',
+    ]);
   });
 
   it('marks a route without a subscription requirement with an empty grace', () => {
-    const args = rulesArgs({ policy: 'p', cost: 1, plans: {}, noPlan: pro });
-    expect(args.slice(0, 6)).toEqual(['p', 1, '', 0, 7, 0]);
-    expect(args.slice(6)).toEqual(['check', 1, 'credits', 1, 'second', 5, 1000, 1, 1, 'units', 100, 'month', 'subscription']);
+    expect(rulesArg({ policy: 'p', cost: 1, plans: {}, noPlan: { ...pro, windows: [], quotas: [] } }).text).toBe('p\t1\t\t\tcheck 1 credits 0 0\n');
+  });
+
+  it('asks for the calendar month when some plan has a monthly quota', () => {
+    expect(rulesArg(rules).monthly).toBe(true);
+    const daily: PlanRule = { ...pro, quotas: [{ unit: 'requests', limit: 10, per: 'day', anchor: 'calendar' }] };
+    expect(rulesArg({ ...rules, plans: { pro: daily } }).monthly).toBe(false);
   });
 
   it('encodes each RouteRules once', () => {
-    expect(rulesArgs(rules)).toBe(rulesArgs(rules));
+    expect(rulesArg(rules)).toBe(rulesArg(rules));
+  });
+
+  it('refuses names the script could not find again', () => {
+    expect(() => rulesArg({ ...rules, plans: { 'two\tparts': pro } })).toThrow(/tab or newline/);
+    expect(() => rulesArg({ ...rules, policy: 'two\nlines' })).toThrow(/tab or newline/);
+  });
+
+  it('refuses a window that is not a whole number of milliseconds: it names counter keys', () => {
+    expect(() => rulesArg({ ...rules, noPlan: { ...pro, windows: [{ name: 'second', limit: 1, ms: 999.5, sliding: false }] } })).toThrow(/whole-millisecond/);
   });
 });

@@ -1,57 +1,58 @@
-// RouteRules as the positional ARGV tail the admit script reads (lua/admit.ts, decodeRules).
-// Decoding JSON in the script (cjson) was a quarter of its server time; positional strings let it
-// read only the fields it needs, and only the rule of the plan that applies. Built once per
-// RouteRules (immutable and shared) and cached.
+// RouteRules as the one text argument the admit script reads (lua/admit.ts). One argument rather
+// than one per field: every argument costs the client its own serialisation and the server its own
+// string, and the script reads only the header and the rule of the plan that applies, finding that
+// rule with one plain substring search. Built once per RouteRules (immutable and shared) and cached,
+// with whether any plan has a monthly quota: then its context in the batch carries the calendar month.
 //
-// Layout, 1-based from the first element:
-//   policy, cost, subscription grace ms ('' = no subscription required), status count S, S statuses,
-//   noPlan rule offset, plan count P, P × (plan name, rule offset), then the rules.
-// A rule: 'deny', reason | 'check', credits (1/0), overage, window count W, W × (name, limit, ms,
-//   sliding 1/0), quota count Q, Q × (unit, limit, per, anchor).
-// Offsets are positions in this list (add the index of its first element in ARGV, less one).
+// Layout (`\t` and `\n` are the only separators: names must not contain them):
+//   policy \t cost \t grace ms ('' = no subscription required) \t statuses (space-separated) \t
+//   noPlan rule \n, then per plan: name \t rule \n
+// A rule: `deny <reason>` | `check <credits 1/0> <overage> <window count W> <quota count Q>`, then
+//   W × ` <limit> <ms> <sliding 1/0>` (ms an integer: the script puts it into key names as written), then Q × ` <unit> <limit> <per> <anchor>`.
 import type { PlanRule, RouteRules } from '../store.js';
 
-export type RulesArgs = readonly (string | number)[];
+export interface RulesArg {
+  readonly text: string;
+  /** Some plan has a monthly quota: the admit call carries the calendar month holding `now`. */
+  readonly monthly: boolean;
+}
 
-const cache = new WeakMap<RouteRules, RulesArgs>();
+const cache = new WeakMap<RouteRules, RulesArg>();
 
-export function rulesArgs(rules: RouteRules): RulesArgs {
-  let args = cache.get(rules);
-  if (args === undefined) {
-    args = encode(rules);
-    cache.set(rules, args);
+export function rulesArg(rules: RouteRules): RulesArg {
+  let arg = cache.get(rules);
+  if (arg === undefined) {
+    const plans = [rules.noPlan, ...Object.values(rules.plans)];
+    arg = { text: encode(rules), monthly: plans.some((rule) => rule.kind === 'check' && rule.quotas.some((q) => q.per === 'month')) };
+    cache.set(rules, arg);
   }
-  return args;
+  return arg;
 }
 
-function encode(rules: RouteRules): RulesArgs {
-  const statuses = rules.subscription?.statuses ?? [];
-  const head: (string | number)[] = [rules.policy, rules.cost, rules.subscription?.graceMs ?? '', statuses.length, ...statuses];
-  const plans = Object.entries(rules.plans);
-  // The header ends after noPlan's offset, the plan count and two entries per plan.
-  let offset = head.length + 2 + 2 * plans.length + 1;
-  const body: (string | number)[] = [];
-  const place = (rule: PlanRule): number => {
-    const at = offset;
-    const encoded = encodeRule(rule);
-    body.push(...encoded);
-    offset += encoded.length;
-    return at;
-  };
-  const noPlan = place(rules.noPlan);
-  const index = plans.flatMap(([name, rule]) => [name, place(rule)]);
-  return [...head, noPlan, plans.length, ...index, ...body];
+function encode(rules: RouteRules): string {
+  const statuses = rules.subscription?.statuses.join(' ') ?? '';
+  const grace = rules.subscription === undefined ? '' : String(rules.subscription.graceMs);
+  let text = `${separable(rules.policy)}\t${String(rules.cost)}\t${grace}\t${statuses}\t${encodeRule(rules.noPlan)}\n`;
+  for (const [name, rule] of Object.entries(rules.plans)) text += `${separable(name)}\t${encodeRule(rule)}\n`;
+  return text;
 }
 
-function encodeRule(rule: PlanRule): (string | number)[] {
-  if (rule.kind === 'deny') return ['deny', rule.reason];
-  return [
-    'check',
-    rule.credits ? 1 : 0,
-    rule.overage,
-    rule.windows.length,
-    ...rule.windows.flatMap((w) => [w.name, w.limit, w.ms, w.sliding ? 1 : 0]),
-    rule.quotas.length,
-    ...rule.quotas.flatMap((q) => [q.unit, q.limit, q.per, q.anchor]),
-  ];
+function encodeRule(rule: PlanRule): string {
+  if (rule.kind === 'deny') return `deny ${rule.reason}`;
+  let text = `check ${rule.credits ? 1 : 0} ${rule.overage} ${rule.windows.length} ${rule.quotas.length}`;
+  for (const w of rule.windows) text += ` ${String(w.limit)} ${keySegment(w.ms)} ${w.sliding ? 1 : 0}`;
+  for (const q of rule.quotas) text += ` ${q.unit} ${String(q.limit)} ${q.per} ${q.anchor}`;
+  return text;
+}
+
+/** A window's length names its counter keys verbatim: it must print as the integer it is. */
+function keySegment(ms: number): string {
+  if (!Number.isSafeInteger(ms)) throw new Error(`the redis store needs whole-millisecond windows, not ${String(ms)}`);
+  return String(ms);
+}
+
+/** Policy and plan names are free text: one holding a separator could not be found again. */
+function separable(name: string): string {
+  if (/[\t\n]/.test(name)) throw new Error(`the redis store cannot encode a policy or plan name holding a tab or newline: ${JSON.stringify(name)}`);
+  return name;
 }

@@ -1,17 +1,33 @@
-// `admit` as ONE script: read the account, pick the plan, check subscription, entitlement, rate
-// windows, quotas and credits, and write only when the request is allowed (store README, steps
-// 1–8). Every key is built from the account's key base `<prefix>{<account>}:`, so the whole
-// decision stays in the one Cluster slot KEYS[1] routes it to.
+// `admit` as ONE script call for a batch of admissions (the ones a store queued in the same tick,
+// ../admit-batches.ts): for each, in the order sent, read the account, pick the plan, check
+// subscription, entitlement, rate windows, quotas and credits, and write only when the request is
+// allowed (store README, steps 1–8). Each admission sees the writes of those before it, so a batch
+// decides exactly as the same admissions sent one by one would. Every key of an admission is built
+// from its account's key base `<prefix>{<account>}:`, so it stays in the slot of its KEYS[i]; in a
+// Cluster every admission of a batch is of one account, so the call stays in one slot.
 //
-// KEYS[1]  account hash `<base>a`
-// ARGV     base, scope, fallback plan ('' = none), now (ms), hold key ('' = none), hold TTL (ms),
-//          then RouteRules positionally (../rules-args.ts); only the applied plan's rule is read
-//          into a table
-// Expired holds of the account are given back first (holds.ts).
-// Reply    one flat array (fewer tables to build and convert than nested ones):
-//          outcome, plan|nil, the account's five fields (see readAccount), retryAfterMs|nil,
-//          charged, overage, window count W, quota count Q, violated count V, then
-//          W × (remaining, resetMs), Q × (used, resetAt), V violated names
+// KEYS[i]  admission i's account hash `<base>a` (the base is the key less its last character)
+// ARGV     C, then C contexts of 4: RouteRules as one text (../rules-args.ts: the script finds the
+//          applied plan's rule in it and parses it once per batch), the start and end of the
+//          calendar month holding the admissions' now when some plan has a monthly quota, else ''
+//          '' (billing-period.ts on the client, once a month: in Lua the month arithmetic would be
+//          the dearest part of the script; billingPeriod still serves anchored periods and days),
+//          the fallback plan ('' = none); then per admission ONE text `<now> <context> <hold key>
+//          <scope>`: now (ms), its context (1..C), the hold key ('' = none; a word), the scope (the
+//          rest, any text). Contexts are sent once per batch, however many admissions share them:
+//          every argument costs the client and the server, so an admission carries as few as it can.
+// Due holds of an account are given back first (holds.ts), looked for only once its holdsDue passed.
+// Reply    one member per admission, in order: its reply, or an error reply when its admission
+//          raised a Lua or Redis error (caught: the others still run and answer; writes it made
+//          before the error stay, Redis does not roll them back). An admission's reply is one flat
+//          array: outcome (the codes below), applied plan (1 the account's own, 2 the fallback, 0
+//          none), the account's plan, status, paidThrough, periodAnchor (nil when absent) and
+//          credits, retryAfterMs (nil when none), charged, overage, violated (bit i-1 set when
+//          window i refused a rate-limited decision, else when quota i is exhausted), then per
+//          window of the applied rule (remaining, resetMs), per quota (used, resetAt). Numbers
+//          travel as integer replies: Redis converts those in C, while formatting them in Lua is
+//          dear; and an account without a record answers no text at all.
+import { HOLD_TTL_MS } from '../../store.js';
 import { HOLDS_LUA } from './holds.js';
 import { PERIOD_MATH_LUA } from './period-math.js';
 import { luaScript } from './script.js';
@@ -19,201 +35,293 @@ import { SHARED_LUA } from './shared.js';
 import { WINDOW_MATH_LUA } from './window-math.js';
 
 const ADMIT_LUA = `
-local accountKey = KEYS[1]
-local base = ARGV[1]
-local scope = ARGV[2]
-local fallback = ARGV[3]
-local now = tonumber(ARGV[4])
-local holdKey = ARGV[5]
-local holdTtl = tonumber(ARGV[6])
--- RouteRules (rules-args.ts): position p of that list is ARGV[R + p].
-local R = 6
-local policy = ARGV[R + 1]
-local cost = tonumber(ARGV[R + 2])
-local grace = ARGV[R + 3]
-local statusCount = tonumber(ARGV[R + 4])
-local noPlanAt = tonumber(ARGV[R + 5 + statusCount])
-local planCount = tonumber(ARGV[R + 6 + statusCount])
-local planIndex = R + 6 + statusCount
-
--- position of the rule of the named plan, nil when the rules have no such plan
-local function ruleAt(name)
-  for i = 1, planCount do
-    if ARGV[planIndex + 2 * i - 1] == name then return tonumber(ARGV[planIndex + 2 * i]) end
+local call = redis.call
+-- Outcomes as the reply carries them (replies.ts, OUTCOME_CODES); DENIED: the applied plan's rule
+-- denies, with the reason the client reads from that rule.
+local ALLOWED, RATE_LIMITED, QUOTA_EXHAUSTED, INSUFFICIENT_CREDITS, SUBSCRIPTION_INACTIVE, DENIED = 0, 1, 2, 3, 4, 5
+local QUOTA_GRACE_MS = DAY_MS
+local OVERAGE_KEEP_MS = 35 * DAY_MS
+local HOLD_TTL_MS = ${HOLD_TTL_MS}
+-- Hold records outlive their expiry so that the next touch of the account can still give them back.
+local HOLD_KEEP_MS = 7 * DAY_MS
+-- A batch sends each rules text once (a context) and learns as it goes: where each plan's rule
+-- starts in the text and that rule parsed, so only the first admission of a plan pays for the
+-- text search and the parsing. A rule keeps, per window, the text of the window start it last
+-- named a key with: the admissions of a batch mostly fall in the same window.
+local function ruleAt(context, name)
+  local at = context.ruleAt[name]
+  if at == nil then
+    -- Plan names hold no separator, so a name that does is none of them.
+    local found = not string.find(name, '[\\t\\n]') and string.find(context.rules, '\\n' .. name .. '\\t', context.noPlanAt, true)
+    -- false, not nil, for a name the rules lack: remembered too
+    at = found and found + #name + 2 or false
+    context.ruleAt[name] = at
   end
-  return nil
+  return at
 end
 
-local function readRule(p)
-  local at = R + p
-  if ARGV[at] == 'deny' then return {kind = 'deny', reason = ARGV[at + 1]} end
-  local rule = {kind = 'check', credits = ARGV[at + 1] == '1', overage = ARGV[at + 2], windows = {}, quotas = {}}
-  local n = tonumber(ARGV[at + 3])
-  at = at + 4
-  for i = 1, n do
-    rule.windows[i] = {name = ARGV[at], limit = tonumber(ARGV[at + 1]), ms = tonumber(ARGV[at + 2]), sliding = ARGV[at + 3] == '1'}
-    at = at + 4
+local function parseRule(context, at)
+  local rules, policy = context.rules, context.policy
+  -- A denying rule's reason is not read here: the client has the rule, the reply says DENIED.
+  if string.find(rules, '^deny ', at) then return {deny = true} end
+  local drawsCredits, overage, windowCount, quotaCount
+  drawsCredits, overage, windowCount, quotaCount, at = string.match(rules, '^check (%d) (%S+) (%d+) (%d+)()', at)
+  local rule = {credits = drawsCredits == '1', overage = overage, windows = {}, quotas = {}}
+  for i = 1, tonumber(windowCount) do
+    local limit, ms, sliding
+    limit, ms, sliding, at = string.match(rules, '^ (%S+) (%S+) (%d)()', at)
+    -- ms is written as the integer it is (rules-args.ts), so it names the key as it stands
+    rule.windows[i] = {limit = tonumber(limit), ms = tonumber(ms), sliding = sliding == '1', name = 'w:' .. policy .. ':', length = ':' .. ms .. ':', start = false, startText = false, previousText = false}
   end
-  n = tonumber(ARGV[at])
-  at = at + 1
-  for i = 1, n do
-    rule.quotas[i] = {unit = ARGV[at], limit = tonumber(ARGV[at + 1]), per = ARGV[at + 2], anchor = ARGV[at + 3]}
-    at = at + 4
+  for i = 1, tonumber(quotaCount) do
+    local unit, limit, per, anchor
+    unit, limit, per, anchor, at = string.match(rules, '^ (%S+) (%S+) (%S+) (%S+)()', at)
+    local amount = 1
+    if unit == 'units' then amount = context.cost end
+    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':'}
   end
   return rule
 end
-local QUOTA_GRACE_MS = DAY_MS
-local OVERAGE_KEEP_MS = 35 * DAY_MS
--- Hold records outlive their expiry so that the next touch of the account can still give them back.
-local HOLD_KEEP_MS = 7 * DAY_MS
 
-expireHolds(accountKey, base, now)
-local account = readAccount(accountKey)
-local credits = account[5]
-local anchor = tonumber(account[4])
-
-local plan = false
-local planAt = account[1] and ruleAt(account[1])
-if planAt then
-  plan = account[1]
-elseif fallback ~= '' then
-  planAt = ruleAt(fallback)
-  if planAt then plan = fallback end
-end
-
-local function refusal(outcome)
-  return {outcome, plan, account[1], account[2], account[3], account[4], account[5], false, 0, 0, 0, 0, 0}
-end
-
-if grace ~= '' then
-  local passes = false
-  for i = 1, statusCount do
-    if ARGV[R + 4 + i] == account[2] then passes = true end
+local function ruleFrom(context, at)
+  local rule = context.parsed[at]
+  if not rule then
+    rule = parseRule(context, at)
+    context.parsed[at] = rule
   end
-  if passes and account[3] then passes = now <= tonumber(account[3]) + tonumber(grace) end
-  if not passes then return refusal('subscription-inactive') end
+  return rule
 end
 
-local rule = readRule(planAt or noPlanAt)
-if rule.kind == 'deny' then return refusal(rule.reason) end
+-- One admission; returns its reply (above). A Lua error inside it is caught by the batch loop below.
+local function admit(accountKey, scope, now, holdKey, context)
+  local base = string.sub(accountKey, 1, -2)
 
--- Every counter the decision reads, in ONE MGET (each redis.call has a cost of its own): per
--- window its current key (and the previous one when sliding), then per quota its period's key.
-local reads = {}
-local windowKeys = {}
-for i, w in ipairs(rule.windows) do
-  local start = now - (now % w.ms)
-  local prefix = base .. 'w:' .. policy .. ':' .. scope .. ':' .. int(w.ms) .. ':'
-  windowKeys[i] = prefix .. int(start)
-  reads[#reads + 1] = windowKeys[i]
-  if w.sliding then reads[#reads + 1] = prefix .. int(start - w.ms) end
-end
-local periods = {}
-for i, q in ipairs(rule.quotas) do
-  local periodStart, periodEnd = billingPeriod(q, now, anchor)
-  periods[i] = {start = periodStart, finish = periodEnd, key = base .. 'q:' .. policy .. ':' .. q.unit .. ':' .. int(periodStart)}
-  reads[#reads + 1] = periods[i].key
-end
-local counts = {}
-if #reads > 0 then counts = redis.call('MGET', unpack(reads)) end
-local read = 0
-local function nextCount()
-  read = read + 1
-  return tonumber(counts[read]) or 0
-end
-
-local windows = {}
-local limited = {}
-local retryAfterMs = false
-for i, w in ipairs(rule.windows) do
-  local start = now - (now % w.ms)
-  local key = windowKeys[i]
-  local current = nextCount()
-  local previous = 0
-  if w.sliding then previous = nextCount() end
-  local allowed, usage, retryMs, endMs = checkWindow(w, start, current, previous, now)
-  windows[i] = {key = key, start = start, ms = w.ms, count = current, allowed = allowed, usage = usage, retryMs = retryMs, endMs = endMs}
-  if not allowed then
-    limited[#limited + 1] = w.name
-    if not retryAfterMs or retryMs > retryAfterMs then retryAfterMs = retryMs end
+  -- The account hash in one HGETALL: for an account without a record (most of them, when limiting
+  -- by key or address) it answers nothing at all, which costs far less than HMGET's list of nils.
+  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue = false, false, false, false, 0, nil
+  local fields = call('HGETALL', accountKey)
+  for i = 1, #fields, 2 do
+    local field, value = fields[i], fields[i + 1]
+    if field == 'plan' then
+      accountPlan = value
+    elseif field == 'status' then
+      status = value
+    elseif field == 'paidThrough' then
+      paidThrough = value
+    elseif field == 'periodAnchor' then
+      periodAnchor = value
+    elseif field == 'credits' then
+      credits = tonumber(value) or 0
+    elseif field == HOLDS_DUE then
+      holdsDue = tonumber(value)
+    end
   end
-end
-
-local quotas = {}
-local exhausted = {}
-for i, q in ipairs(rule.quotas) do
-  local period = periods[i]
-  local amount = 1
-  if q.unit == 'units' then amount = cost end
-  local used = nextCount()
-  local full = amount > 0 and used + amount > q.limit
-  quotas[i] = {key = period.key, start = period.start, finish = period.finish, used = used, amount = amount, exhausted = full}
-  if full then exhausted[#exhausted + 1] = q.unit end
-end
-
-local function reply(outcome, admitted, violated, charged, overage)
-  local out = {outcome, plan, account[1], account[2], account[3], account[4], account[5], retryAfterMs, charged, overage, #windows, #quotas, #violated}
-  local n = #out
-  for i, w in ipairs(windows) do
-    local resetMs = w.endMs
-    if not w.allowed then resetMs = w.retryMs end
-    out[n + 1] = remainingAfter(rule.windows[i].limit, w.usage, admitted)
-    out[n + 2] = resetMs
-    n = n + 2
+  if holdsDue and holdsDue <= now then
+    expireHolds(accountKey, base, now)
+    holdsDue = noteHoldsDue(accountKey, base)
+    credits = tonumber(call('HGET', accountKey, 'credits')) or 0
   end
-  for _, q in ipairs(quotas) do
-    out[n + 1] = q.used
-    out[n + 2] = q.finish
-    n = n + 2
+
+  -- The applied plan: (1) the account's own when the rules name it, else (2) the fallback when they
+  -- do, else none (0: the noPlan rule).
+  local applied, at = 0, context.noPlanAt
+  local found = accountPlan and ruleAt(context, accountPlan)
+  if found then
+    applied, at = 1, found
+  elseif context.fallback ~= '' then
+    found = ruleAt(context, context.fallback)
+    if found then applied, at = 2, found end
   end
-  for _, name in ipairs(violated) do
-    n = n + 1
-    out[n] = name
+
+  -- The reply's head; a decision made before the windows returns it as it is. Everything below is
+  -- written with as few tables as will do: the script creates each of them anew on every
+  -- admission, and Lua's allocator and collector are a good part of its cost.
+  local out = {false, applied, accountPlan, status, paidThrough, periodAnchor, credits, false, 0, 0, 0}
+
+  if context.grace then
+    local passes = false
+    for listed in string.gmatch(context.statuses, '[^ ]+') do
+      if listed == status then passes = true end
+    end
+    if passes and paidThrough then passes = now <= tonumber(paidThrough) + context.grace end
+    if not passes then
+      out[1] = SUBSCRIPTION_INACTIVE
+      return out
+    end
+  end
+
+  local rule = ruleFrom(context, at)
+  if rule.deny then
+    out[1] = DENIED
+    return out
+  end
+  local windows, quotas = rule.windows, rule.quotas
+  local W, Q = #windows, #quotas
+
+  -- Every counter the decision reads, in ONE read (each call has a cost of its own; GET for one key
+  -- costs less than MGET): reads[i] is window i's current key, reads[W + i] quota i's period key,
+  -- then the previous window's key of each sliding window. The reply's tail is filled as the
+  -- decision goes (out[h + 2i - 1], out[h + 2i]: window i's usage (remaining, once the outcome is
+  -- known) and resetMs, then quota i's used and period end), so no table per window or quota.
+  local h = #out
+  local reads = {}
+  for i = 1, W do
+    local w = windows[i]
+    local start = now - (now % w.ms)
+    if start ~= w.start then
+      w.start, w.startText, w.previousText = start, int(start), int(start - w.ms)
+    end
+    reads[i] = base .. w.name .. scope .. w.length .. w.startText
+  end
+  local firstStart
+  for i = 1, Q do
+    local q = quotas[i]
+    local start, finish
+    if q.per == 'month' and (q.anchor ~= 'subscription' or not tonumber(periodAnchor)) then
+      start, finish = context.monthStart, context.monthEnd
+    else
+      start, finish = billingPeriod(q, now, tonumber(periodAnchor))
+    end
+    firstStart = firstStart or start
+    reads[W + i] = base .. q.name .. int(start)
+    out[h + 2 * (W + i)] = finish
+  end
+  for i = 1, W do
+    local w = windows[i]
+    if w.sliding then reads[#reads + 1] = base .. w.name .. scope .. w.length .. w.previousText end
+  end
+  local counts = {}
+  if #reads == 1 then
+    counts[1] = call('GET', reads[1])
+  elseif #reads > 1 then
+    counts = call('MGET', unpack(reads))
+  end
+
+  -- Bit i - 1 of limited: window i refuses.
+  local limited, retryAfterMs, previousAt = 0, false, W + Q
+  for i = 1, W do
+    local w = windows[i]
+    local previous = 0
+    if w.sliding then
+      previousAt = previousAt + 1
+      previous = tonumber(counts[previousAt]) or 0
+    end
+    counts[i] = tonumber(counts[i]) or 0
+    local allowed, usage, retryMs, endMs = checkWindow(w, w.start, counts[i], previous, now)
+    out[h + 2 * i - 1], out[h + 2 * i] = usage, endMs
+    if not allowed then
+      out[h + 2 * i] = retryMs
+      limited = limited + 2 ^ (i - 1)
+      if not retryAfterMs or retryMs > retryAfterMs then retryAfterMs = retryMs end
+    end
+  end
+  -- Bit i - 1 of exhausted: quota i is.
+  local exhausted = 0
+  for i = 1, Q do
+    local q = quotas[i]
+    counts[W + i] = tonumber(counts[W + i]) or 0
+    if q.amount > 0 and counts[W + i] + q.amount > q.limit then exhausted = exhausted + 2 ^ (i - 1) end
+  end
+
+  local outcome, violated, draw, overage = ALLOWED, exhausted, 0, 0
+  if limited > 0 then
+    outcome, violated = RATE_LIMITED, limited
+  elseif exhausted > 0 and rule.overage == 'block' then
+    outcome = QUOTA_EXHAUSTED
+  else
+    if rule.credits or (exhausted > 0 and rule.overage == 'credits') then draw = context.cost end
+    if draw > credits then outcome, draw = INSUFFICIENT_CREDITS, 0 end
+  end
+  local allowed = outcome == ALLOWED
+
+  -- Allowed: only now is anything written. A counter that exists keeps the expiry it was created
+  -- with (INCR keeps it, and costs less than SET ... PX).
+  if allowed then
+    for i = 1, W do
+      if counts[i] > 0 then
+        call('INCR', reads[i])
+      else
+        call('SET', reads[i], 1, 'PX', int(windows[i].start + 2 * windows[i].ms - now))
+      end
+    end
+    -- What a hold takes: 'q:' .. quota key, amount, for each quota counted (only with a hold key).
+    local held = holdKey ~= '' and {}
+    for i = 1, Q do
+      local q, used = quotas[i], counts[W + i]
+      if q.amount > 0 and used + q.amount > q.limit then
+        if rule.overage == 'bill' then overage = overage + q.amount end
+      elseif q.amount > 0 then
+        if used > 0 then
+          call('INCRBY', reads[W + i], q.amount)
+        else
+          call('SET', reads[W + i], q.amount, 'PX', int(out[h + 2 * (W + i)] + QUOTA_GRACE_MS - now))
+        end
+        counts[W + i] = used + q.amount
+        if held then
+          held[#held + 1] = 'q:' .. reads[W + i]
+          held[#held + 1] = q.amount
+        end
+      end
+    end
+    if overage > 0 then
+      local key = base .. 'o:' .. context.policy .. ':' .. int(firstStart)
+      call('INCRBY', key, overage)
+      call('PEXPIRE', key, int(out[h + 2 * (W + 1)] + OVERAGE_KEEP_MS - now))
+    end
+    if draw > 0 then
+      credits = credits - draw
+      call('HSET', accountKey, 'credits', credits)
+    end
+    if held and (draw > 0 or #held > 0) then
+      local ledgerKey = base .. 'l:' .. holdKey
+      local expires = now + HOLD_TTL_MS
+      call('DEL', ledgerKey)
+      call('HSET', ledgerKey, 'credits', draw, unpack(held))
+      call('PEXPIRE', ledgerKey, HOLD_TTL_MS + HOLD_KEEP_MS)
+      call('ZADD', base .. 'h', int(expires), holdKey)
+      call('PEXPIRE', base .. 'h', HOLD_TTL_MS + HOLD_KEEP_MS)
+      if not holdsDue or expires < holdsDue then call('HSET', accountKey, HOLDS_DUE, int(expires)) end
+    end
+  end
+
+  out[1], out[7], out[8], out[9], out[10], out[11] = outcome, credits, retryAfterMs, draw, overage, violated
+  for i = 1, W do
+    out[h + 2 * i - 1] = remainingAfter(windows[i].limit, out[h + 2 * i - 1], allowed)
+  end
+  for i = 1, Q do
+    out[h + 2 * (W + i) - 1] = counts[W + i]
   end
   return out
 end
 
-if #limited > 0 then return reply('rate-limited', false, limited, 0, 0) end
-if #exhausted > 0 and rule.overage == 'block' then return reply('quota-exhausted', false, exhausted, 0, 0) end
-local draw = 0
-if rule.credits or (#exhausted > 0 and rule.overage == 'credits') then draw = cost end
-if draw > credits then return reply('insufficient-credits', false, exhausted, 0, 0) end
+-- The contexts, their rules' header read once per batch.
+local contextCount = tonumber(ARGV[1])
+local contexts = {}
+for c = 1, contextCount do
+  local at = 4 * c - 2
+  local rules = ARGV[at]
+  local policy, cost, grace, statuses, noPlanAt = string.match(rules, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t()')
+  contexts[c] = {
+    rules = rules, policy = policy, cost = tonumber(cost), grace = tonumber(grace), statuses = statuses, noPlanAt = noPlanAt,
+    monthStart = tonumber(ARGV[at + 1]), monthEnd = tonumber(ARGV[at + 2]), fallback = ARGV[at + 3], ruleAt = {}, parsed = {},
+  }
+end
 
--- Allowed: only now is anything written.
-for _, w in ipairs(windows) do
-  redis.call('SET', w.key, w.count + 1, 'PX', int(w.start + 2 * w.ms - now))
-end
-local overage = 0
-local held = {}
-for _, q in ipairs(quotas) do
-  if q.exhausted then
-    if rule.overage == 'bill' then overage = overage + q.amount end
-  elseif q.amount > 0 then
-    q.used = q.used + q.amount
-    redis.call('SET', q.key, q.used, 'PX', int(q.finish + QUOTA_GRACE_MS - now))
-    held[#held + 1] = 'q:' .. q.key
-    held[#held + 1] = q.amount
+-- The admissions, in order. pcall keeps one admission's error (a key of the wrong type, a record
+-- it cannot read) from failing the others: its member of the reply is that error.
+local replies = {}
+local first = 4 * contextCount + 1
+for i = 1, #KEYS do
+  local now, context, holdKey, scope = string.match(ARGV[first + i], '^(%S+) (%S+) (%S*) (.*)$')
+  local ok, reply = pcall(admit, KEYS[i], scope, tonumber(now), holdKey, contexts[tonumber(context)])
+  if not ok then
+    -- redis.call raises a table {err = message}; Lua itself raises a string.
+    if type(reply) == 'table' then reply = reply.err end
+    reply = {err = tostring(reply)}
   end
+  replies[i] = reply
 end
-if overage > 0 and quotas[1] then
-  local key = base .. 'o:' .. policy .. ':' .. int(quotas[1].start)
-  redis.call('INCRBY', key, overage)
-  redis.call('PEXPIRE', key, int(quotas[1].finish + OVERAGE_KEEP_MS - now))
-end
-if draw > 0 then
-  credits = credits - draw
-  redis.call('HSET', accountKey, 'credits', credits)
-  account[5] = credits
-end
-if holdKey ~= '' and (draw > 0 or #held > 0) then
-  local ledgerKey = base .. 'l:' .. holdKey
-  redis.call('DEL', ledgerKey)
-  redis.call('HSET', ledgerKey, 'credits', draw, unpack(held))
-  redis.call('PEXPIRE', ledgerKey, int(holdTtl + HOLD_KEEP_MS))
-  redis.call('ZADD', base .. 'h', int(now + holdTtl), holdKey)
-  redis.call('PEXPIRE', base .. 'h', int(holdTtl + HOLD_KEEP_MS))
-end
-return reply('allowed', true, exhausted, draw, overage)
+return replies
 `;
 
 export const ADMIT_SCRIPT = luaScript('admit', SHARED_LUA + HOLDS_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA);

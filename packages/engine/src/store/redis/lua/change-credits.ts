@@ -13,7 +13,7 @@ local operation = ARGV[1]
 local amount = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-expireHolds(KEYS[1], ARGV[5], now)
+if expireHolds(KEYS[1], ARGV[5], now) > 0 then noteHoldsDue(KEYS[1], ARGV[5]) end
 local balance = tonumber(redis.call('HGET', KEYS[1], 'credits')) or 0
 local ledgerKey = KEYS[2]
 if ledgerKey then

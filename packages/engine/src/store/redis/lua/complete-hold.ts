@@ -1,5 +1,6 @@
 // `completeHold`: commit (keep) or release (give back) what an admission held, once. Expired
-// holds of the account are given back first, so a hold past its expiry answers nothing-held.
+// holds of the account are given back first, so a hold past its expiry answers nothing-held; the
+// account's holdsDue is brought up to date whenever a hold left the set.
 //
 // KEYS[1]  account hash
 // ARGV     key base, hold key, 'commit' | 'release', now (ms)
@@ -12,8 +13,10 @@ local base = ARGV[1]
 local holdKey = ARGV[2]
 local completion = ARGV[3]
 local now = tonumber(ARGV[4])
-expireHolds(KEYS[1], base, now)
-if redis.call('ZREM', base .. 'h', holdKey) == 0 then return {'nothing-held'} end
+local expired = expireHolds(KEYS[1], base, now)
+local completed = redis.call('ZREM', base .. 'h', holdKey) == 1
+if expired > 0 or completed then noteHoldsDue(KEYS[1], base) end
+if not completed then return {'nothing-held'} end
 local ledgerKey = base .. 'l:' .. holdKey
 if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey)} end
 local credits = tonumber(redis.call('HGET', ledgerKey, 'credits')) or 0

@@ -1,8 +1,13 @@
 // Lua helpers for `chargeOn: success` holds. Open holds of an account live in the sorted set
 // `<base>h`, scored by their expiry (engine clock); what each took is its ledger hash
 // `<base>l:<holdKey>`: `credits` and `q:<quota key>` → amount. Removing a hold from the set is
-// what makes committing, releasing and expiring happen once.
+// what makes committing, releasing and expiring happen once. The account hash's `holdsDue` field
+// is never later than the earliest expiry among its open holds (lowered when admit records a hold,
+// brought up to date whenever holds leave the set, removed once none is open): admit reads it with
+// the account and looks for due holds only once it has passed.
 export const HOLDS_LUA = `
+local HOLDS_DUE = 'holdsDue'
+
 -- Credits back to the account; quota units back to their counter while that period's key exists.
 local function giveBack(accountKey, ledgerKey)
   local hold = redis.call('HGETALL', ledgerKey)
@@ -23,10 +28,24 @@ local function giveBack(accountKey, ledgerKey)
 end
 
 -- Holds whose upstream never answered in time are given back; at most 64 per call (bounded work).
+-- Returns how many were.
 local function expireHolds(accountKey, base, now)
   local holds = base .. 'h'
   local due = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, 64)
   for _, key in ipairs(due) do giveBack(accountKey, base .. 'l:' .. key) end
   if #due > 0 then redis.call('ZREM', holds, unpack(due)) end
+  return #due
+end
+
+-- Sets the account's holdsDue to the expiry of its earliest open hold (removes it when none is
+-- open, so an account without holds keeps no trace of them); returns that expiry, or nil.
+local function noteHoldsDue(accountKey, base)
+  local earliest = redis.call('ZRANGE', base .. 'h', 0, 0, 'WITHSCORES')[2]
+  if earliest then
+    redis.call('HSET', accountKey, HOLDS_DUE, earliest)
+  else
+    redis.call('HDEL', accountKey, HOLDS_DUE)
+  end
+  return tonumber(earliest)
 end
 `;

@@ -3,58 +3,65 @@
 export const PERIOD_MATH_LUA = `
 local DAY_MS = 86400000
 
-local function daysFromCivil(year, month, day)
-  local y = year
-  if month <= 2 then y = year - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = month + 9
-  if month > 2 then mp = month - 3 end
-  local doy = math.floor((153 * mp + 2) / 5) + day - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+-- The month arithmetic is built when a quota first needs it (once per script call): a script pays
+-- for every function it defines on every call, and most decisions read no monthly quota.
+local calendarMonth, anchoredMonth
+local function calendarMath()
+  local function daysFromCivil(year, month, day)
+    local y = year
+    if month <= 2 then y = year - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local mp = month + 9
+    if month > 2 then mp = month - 3 end
+    local doy = math.floor((153 * mp + 2) / 5) + day - 1
+    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+    return era * 146097 + doe - 719468
+  end
 
-local function civilFromDays(days)
-  local z = days + 719468
-  local era = math.floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local day = doy - math.floor((153 * mp + 2) / 5) + 1
-  local month = mp - 9
-  if mp < 10 then month = mp + 3 end
-  local year = yoe + era * 400
-  if month <= 2 then year = year + 1 end
-  return year, month, day
-end
+  local function civilFromDays(days)
+    local z = days + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local day = doy - math.floor((153 * mp + 2) / 5) + 1
+    local month = mp - 9
+    if mp < 10 then month = mp + 3 end
+    local year = yoe + era * 400
+    if month <= 2 then year = year + 1 end
+    return year, month, day
+  end
 
-local function daysInMonth(year, month)
-  if month == 12 then return daysFromCivil(year + 1, 1, 1) - daysFromCivil(year, month, 1) end
-  return daysFromCivil(year, month + 1, 1) - daysFromCivil(year, month, 1)
-end
+  local function daysInMonth(year, month)
+    if month == 12 then return daysFromCivil(year + 1, 1, 1) - daysFromCivil(year, month, 1) end
+    return daysFromCivil(year, month + 1, 1) - daysFromCivil(year, month, 1)
+  end
 
-local function monthStart(year, month, day, timeOfDay)
-  local y = year + math.floor((month - 1) / 12)
-  local m = ((((month - 1) % 12) + 12) % 12) + 1
-  local d = math.min(day, daysInMonth(y, m))
-  return daysFromCivil(y, m, d) * DAY_MS + timeOfDay
-end
+  local function monthStart(year, month, day, timeOfDay)
+    local y = year + math.floor((month - 1) / 12)
+    local m = ((((month - 1) % 12) + 12) % 12) + 1
+    local d = math.min(day, daysInMonth(y, m))
+    return daysFromCivil(y, m, d) * DAY_MS + timeOfDay
+  end
 
-local function calendarMonth(now)
-  local year, month = civilFromDays(math.floor(now / DAY_MS))
-  return monthStart(year, month, 1, 0), monthStart(year, month + 1, 1, 0)
-end
+  local function calendarMonth(now)
+    local year, month = civilFromDays(math.floor(now / DAY_MS))
+    return monthStart(year, month, 1, 0), monthStart(year, month + 1, 1, 0)
+  end
 
-local function anchoredMonth(now, anchor)
-  local anchorDays = math.floor(anchor / DAY_MS)
-  local timeOfDay = anchor - anchorDays * DAY_MS
-  local ay, am, ad = civilFromDays(anchorDays)
-  local ny, nm = civilFromDays(math.floor(now / DAY_MS))
-  local k = (ny - ay) * 12 + (nm - am)
-  if monthStart(ay, am + k, ad, timeOfDay) > now then k = k - 1 end
-  return monthStart(ay, am + k, ad, timeOfDay), monthStart(ay, am + k + 1, ad, timeOfDay)
+  local function anchoredMonth(now, anchor)
+    local anchorDays = math.floor(anchor / DAY_MS)
+    local timeOfDay = anchor - anchorDays * DAY_MS
+    local ay, am, ad = civilFromDays(anchorDays)
+    local ny, nm = civilFromDays(math.floor(now / DAY_MS))
+    local k = (ny - ay) * 12 + (nm - am)
+    if monthStart(ay, am + k, ad, timeOfDay) > now then k = k - 1 end
+    return monthStart(ay, am + k, ad, timeOfDay), monthStart(ay, am + k + 1, ad, timeOfDay)
+  end
+
+  return calendarMonth, anchoredMonth
 end
 
 -- returns start, end of the billing period holding now; anchor may be nil
@@ -66,6 +73,7 @@ local function billingPeriod(rule, now, anchor)
     if from == nil then start = now - (now % DAY_MS) else start = from + math.floor((now - from) / DAY_MS) * DAY_MS end
     return start, start + DAY_MS
   end
+  if not calendarMonth then calendarMonth, anchoredMonth = calendarMath() end
   if from == nil then return calendarMonth(now) end
   return anchoredMonth(now, from)
 end

@@ -2,6 +2,9 @@
 // computed once at load; a unit test pins each script's SHA so an edit is always deliberate.
 import { createHash } from 'node:crypto';
 
+/** One KEYS or ARGV member as the client sends it. */
+export type ScriptArgument = string | number;
+
 export interface LuaScript {
   readonly name: string;
   readonly lua: string;

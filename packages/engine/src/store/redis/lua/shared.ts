@@ -1,16 +1,8 @@
-// Lua helpers every script needs: integer formatting for key names (tostring would switch to
-// exponent notation past 14 digits) and the account hash read in one HMGET.
+// Lua every script needs: integers as text, for key names (tostring would switch to exponent
+// notation past 14 digits). '%d' rather than '%.0f': the same digits for the integers the engine
+// deals in, and half the cost in Lua 5.1, which formats through the C long.
 export const SHARED_LUA = `
 local function int(n)
-  return string.format('%.0f', n)
-end
-
-local ACCOUNT_FIELDS = {'plan', 'status', 'paidThrough', 'periodAnchor', 'credits'}
-
--- the account as a reply: plan, status, paidThrough, periodAnchor (false when absent), credits
-local function readAccount(key)
-  local a = redis.call('HMGET', key, unpack(ACCOUNT_FIELDS))
-  a[5] = tonumber(a[5]) or 0
-  return a
+  return string.format('%d', n)
 end
 `;

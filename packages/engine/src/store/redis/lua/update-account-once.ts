@@ -7,7 +7,7 @@
 // Reply    'applied' or 'duplicate', then the account (see readAccount)
 import { luaScript } from './script.js';
 import { SHARED_LUA } from './shared.js';
-import { PATCH_LUA } from './update-account.js';
+import { PATCH_LUA, READ_ACCOUNT_LUA } from './update-account.js';
 
 const UPDATE_ACCOUNT_ONCE_LUA = `
 local now = tonumber(ARGV[1])
@@ -21,4 +21,4 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return {'applied', readAccount(KEYS[1])}
 `;
 
-export const UPDATE_ACCOUNT_ONCE_SCRIPT = luaScript('update-account-once', SHARED_LUA + PATCH_LUA + UPDATE_ACCOUNT_ONCE_LUA);
+export const UPDATE_ACCOUNT_ONCE_SCRIPT = luaScript('update-account-once', SHARED_LUA + READ_ACCOUNT_LUA + PATCH_LUA + UPDATE_ACCOUNT_ONCE_LUA);

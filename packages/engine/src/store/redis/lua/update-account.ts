@@ -4,7 +4,15 @@
 // ARGV     field, value pairs; an empty value clears the field
 // Reply    the account (see readAccount)
 import { luaScript } from './script.js';
-import { SHARED_LUA } from './shared.js';
+
+/** `readAccount(key)`: the account as a reply: plan, status, paidThrough, periodAnchor (false when absent), credits. */
+export const READ_ACCOUNT_LUA = `
+local function readAccount(key)
+  local a = redis.call('HMGET', key, 'plan', 'status', 'paidThrough', 'periodAnchor', 'credits')
+  a[5] = tonumber(a[5]) or 0
+  return a
+end
+`;
 
 /** `applyPatch(key, first)`: the field, value pairs of ARGV from index `first` onto the account hash. */
 export const PATCH_LUA = `
@@ -24,4 +32,4 @@ applyPatch(KEYS[1], 1)
 return readAccount(KEYS[1])
 `;
 
-export const UPDATE_ACCOUNT_SCRIPT = luaScript('update-account', SHARED_LUA + PATCH_LUA + UPDATE_ACCOUNT_LUA);
+export const UPDATE_ACCOUNT_SCRIPT = luaScript('update-account', READ_ACCOUNT_LUA + PATCH_LUA + UPDATE_ACCOUNT_LUA);

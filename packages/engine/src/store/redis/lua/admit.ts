@@ -46,8 +46,8 @@ local HOLD_TTL_MS = ${HOLD_TTL_MS}
 local HOLD_KEEP_MS = 7 * DAY_MS
 -- A batch sends each rules text once (a context) and learns as it goes: where each plan's rule
 -- starts in the text and that rule parsed, so only the first admission of a plan pays for the
--- text search and the parsing. A rule keeps, per window, the text of the window start it last
--- named a key with: the admissions of a batch mostly fall in the same window.
+-- text search and the parsing. A rule keeps, per window and quota, the text of the start it last
+-- named a counter key with (string.format is dear): a batch's admissions mostly share them.
 local function ruleAt(context, name)
   local at = context.ruleAt[name]
   if at == nil then
@@ -78,7 +78,7 @@ local function parseRule(context, at)
     unit, limit, per, anchor, at = string.match(rules, '^ (%S+) (%S+) (%S+) (%S+)()', at)
     local amount = 1
     if unit == 'units' then amount = context.cost end
-    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':'}
+    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
   end
   return rule
 end
@@ -183,7 +183,8 @@ local function admit(accountKey, scope, now, holdKey, context)
       start, finish = billingPeriod(q, now, tonumber(periodAnchor))
     end
     firstStart = firstStart or start
-    reads[W + i] = base .. q.name .. int(start)
+    if start ~= q.start then q.start, q.startText = start, int(start) end
+    reads[W + i] = base .. q.name .. q.startText
     out[h + 2 * (W + i)] = finish
   end
   for i = 1, W do

@@ -4,7 +4,7 @@
 // and identity headers); nginx's $request (method, path, query in one call) unless the route is
 // pinned and nothing else reads them; the consumer when an auth plugin identifies callers; the
 // credential, the client IP and the scheme only for the policies that use them.
-import type { EngineConfig, RequestFacts } from '@tollgate/engine';
+import { templateVariables, type EngineConfig, type RequestFacts } from '@tollgate/engine';
 import type { KongPdk, Multimap } from './kong-pdk.js';
 import { parseQuery, parseRequestLine, type RequestLine } from './request-line.js';
 
@@ -21,7 +21,7 @@ export interface FactPlan {
 
 export function planFacts(config: EngineConfig, route: string | undefined): FactPlan {
   const { limitBy, auth } = config.identity;
-  const variables = templateVariables(config);
+  const variables = templateVariables(JSON.stringify(config.rewrite ?? {}));
   return {
     requestLine: route === undefined || readsRequestLine(config, route, variables),
     consumer: auth !== 'none' || limitBy === 'consumer' || limitBy === 'credential' || variables.has('consumer'),
@@ -51,15 +51,6 @@ function rulesDependOnMethod(config: EngineConfig, route: string): boolean {
   const grantsByMethod = config.plans.some(({ plan }) => plan.routes?.some((grant) => typeof grant !== 'string' && grant.route === route));
   const costsByMethod = config.costs.routes?.[route] === undefined && Object.keys(config.costs.methods ?? {}).length > 0;
   return grantsByMethod || costsByMethod;
-}
-
-// The engine's template placeholders (rewrite/template.ts): `{{ name }}`, whitespace allowed.
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
-
-/** Every template variable the policy's rewrite names (consumer, credential, header.X, query.X, …). */
-function templateVariables(config: EngineConfig): ReadonlySet<string> {
-  const text = JSON.stringify(config.rewrite ?? {});
-  return new Set([...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? ''));
 }
 
 /** Request ids set by Kong's correlation-id plugin or by the client's edge. */

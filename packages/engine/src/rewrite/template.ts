@@ -32,6 +32,11 @@ const VARIABLES: Readonly<Record<string, (context: TemplateContext) => string | 
   route: (c) => c.route,
 };
 
+/** The variable names (consumer, header.X, query.X, …) of every placeholder in `text`: what a gateway adapter must fetch for the rewrite. */
+export function templateVariables(text: string): ReadonlySet<string> {
+  return new Set(Array.from(text.matchAll(PLACEHOLDER), (match) => match[1] ?? ''));
+}
+
 export type TemplateParse = { readonly ok: true; readonly template: Template } | { readonly ok: false; readonly error: string };
 
 export function parseTemplate(source: string): TemplateParse {

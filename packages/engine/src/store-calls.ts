@@ -2,7 +2,7 @@
 // deadline queue for all of them), timed and reported to the observer (duration, failure). A
 // synchronous store (memory) stays synchronous.
 import { NO_OBSERVER, type Observer, type StoreOperation } from './ops/observer.js';
-import type { Awaitable, Store } from './store/store.js';
+import type { Admission, AdmissionResult, Awaitable, Store } from './store/store.js';
 import { SharedTimeout } from './timeout.js';
 
 export class StoreCalls {
@@ -14,6 +14,13 @@ export class StoreCalls {
     private readonly observer: Observer,
   ) {
     this.#timeout = new SharedTimeout(timeoutMs);
+  }
+
+  /** run('admit', …) without a closure per call: this runs on every decision. */
+  admit(admission: Admission): Awaitable<AdmissionResult> {
+    if (this.observer !== NO_OBSERVER) return this.run('admit', (s) => s.admit(admission));
+    const result = this.store.admit(admission);
+    return result instanceof Promise ? this.#timeout.within(result) : result;
   }
 
   /** The call's result, or it throws/rejects (timeout included) after reporting the failure. */

@@ -67,11 +67,12 @@ export interface FollowUp {
   readonly id: string;
 }
 
+/** Fields that do not apply are absent or undefined (JSON leaves both out). */
 export interface DecisionLog {
   readonly policy: string;
-  readonly consumer?: string;
-  readonly route?: string;
-  readonly plan?: string;
+  readonly consumer?: string | undefined;
+  readonly route?: string | undefined;
+  readonly plan?: string | undefined;
   readonly decision: 'allow' | 'deny';
   readonly reason: ReasonCode | 'allowed';
   readonly status: number;
@@ -80,7 +81,7 @@ export interface DecisionLog {
   readonly degraded?: 'open' | 'closed';
   /** Why the store failed, when `degraded` is set; why a payment was refused. */
   readonly error?: string;
-  readonly requestId?: string;
+  readonly requestId?: string | undefined;
   /** Allowed because the request carried a verified x402 payment. */
   readonly paid?: true;
   /** The paying wallet, as the facilitator reported it. */

@@ -73,12 +73,15 @@ export class FlatReader {
     return vector === 0 ? undefined : this.bytes.toString('utf8', vector + 4, vector + 4 + this.u32At(vector));
   }
 
-  /** A [ubyte] field, copied out of the frame (decoded values never alias a reused buffer); undefined when absent. */
+  /**
+   * A [ubyte] field as a view of the frame, undefined when absent. Like the lazily read fields of a
+   * call, it relies on frames living in buffers nothing writes to again (each socket read is a new one).
+   */
   byteVector(table: number, index: number): Uint8Array | undefined {
     const vector = this.vector(table, index);
     if (vector === 0) return undefined;
-    // A plain Uint8Array copy: slicing the Buffer itself would allocate an off-heap backing store.
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + vector + 4, this.u32At(vector)).slice();
+    // A plain Uint8Array view: a Buffer subarray costs a FastBuffer construction.
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + vector + 4, this.u32At(vector));
   }
 
   /** Position of a vector (or string) field's length word, or 0 when absent. */

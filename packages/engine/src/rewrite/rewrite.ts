@@ -40,43 +40,47 @@ export function compileRewrite(rewrite: Rewrite | undefined): RewriteCompile {
     else errors.push(`/rewrite/request/path: ${parsed.error}`);
   }
   if (errors.length > 0) return { ok: false, errors };
+  const readsHeaders = headerRenames.length > 0 || headerAdds.length > 0;
+  const readsArgs = queryRenames.length > 0 || queryAdds.length > 0;
 
   const apply: ApplyRewrite = (context) => {
     const { facts } = context;
     const setHeaders: Record<string, string> = {};
     const removeHeaders: string[] = [];
-    const present = new Set(Object.keys(facts.headers));
+    // Only renames and adds read the request's headers (or args): a policy that only sets or
+    // removes never makes an adapter decode them.
+    const present = readsHeaders ? new Set(Object.keys(facts.headers)) : undefined;
     for (const [from, to] of headerRenames) {
       const value = facts.headers[from];
       if (value === undefined) continue;
       setHeaders[to] = typeof value === 'string' ? value : value.join(', ');
       removeHeaders.push(from);
-      present.delete(from);
-      present.add(to.toLowerCase());
+      present?.delete(from);
+      present?.add(to.toLowerCase());
     }
     for (const name of headerRemoves) {
       removeHeaders.push(name);
-      present.delete(name);
+      present?.delete(name);
     }
-    for (const [name, template] of headerAdds) if (!present.has(name.toLowerCase())) setHeaders[name] = template.render(context);
+    for (const [name, template] of headerAdds) if (present?.has(name.toLowerCase()) !== true) setHeaders[name] = template.render(context);
     for (const [name, template] of headerSets) setHeaders[name] = template.render(context);
 
     const setQuery: Record<string, string> = {};
     const removeQuery: string[] = [];
-    const args = new Set(Object.keys(facts.query));
+    const args = readsArgs ? new Set(Object.keys(facts.query)) : undefined;
     for (const [from, to] of queryRenames) {
       const value = facts.query[from];
       if (value === undefined) continue;
       setQuery[to] = first(value) ?? '';
       removeQuery.push(from);
-      args.delete(from);
-      args.add(to);
+      args?.delete(from);
+      args?.add(to);
     }
     for (const name of queryRemoves) {
       removeQuery.push(name);
-      args.delete(name);
+      args?.delete(name);
     }
-    for (const [name, template] of queryAdds) if (!args.has(name)) setQuery[name] = template.render(context);
+    for (const [name, template] of queryAdds) if (args?.has(name) !== true) setQuery[name] = template.render(context);
     const rewritten = path?.render(context, encodeURIComponent);
     return rewritten === undefined
       ? { setHeaders, removeHeaders, setQuery, removeQuery }

@@ -43,9 +43,19 @@ export function removeFacilitatorBundle(): void {
   bundleDir = undefined;
 }
 
-export async function startFacilitatorProcess(options: { readonly networks?: readonly string[] } = {}): Promise<FacilitatorProcess> {
+export interface FacilitatorProcessOptions {
+  readonly networks?: readonly string[];
+  /** `Name: value` that /verify and /settle require (else 401), as a hosted facilitator requires its credentials. */
+  readonly requireHeader?: string;
+}
+
+export async function startFacilitatorProcess(options: FacilitatorProcessOptions = {}): Promise<FacilitatorProcess> {
   const entry = await facilitatorBundle();
-  const args = [entry, ...(options.networks ?? []).flatMap((n) => ['--network', n])];
+  const args = [
+    entry,
+    ...(options.networks ?? []).flatMap((n) => ['--network', n]),
+    ...(options.requireHeader === undefined ? [] : ['--require-header', options.requireHeader]),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

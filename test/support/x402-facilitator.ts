@@ -7,6 +7,7 @@
 // same authorisation can never settle twice, as the token contract would enforce) and returns a
 // transaction hash derived from the signature. Balances are not checked unless `balances` is given.
 // GET /settlements lists what was settled, so tests can assert that a payment was (or was not) charged.
+// Like a hosted facilitator, the server can require a credential header on /verify and /settle.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PaymentPayloadV1Schema, PaymentPayloadV2Schema, PaymentRequirementsV1Schema, PaymentRequirementsV2Schema } from '@x402/core/schemas';
 import { getAddress, keccak256, verifyTypedData, type Address, type Hex } from 'viem';
@@ -208,22 +209,42 @@ function networkOf(body: unknown): string {
   return typeof requirements?.network === 'string' ? requirements.network : '';
 }
 
-/** The facilitator's HTTP API, as hosted facilitators serve it. */
-export function createFacilitatorServer(facilitator: Facilitator): Server {
-  return createServer((req, res) => void route(facilitator, req, res));
+/** A header a request must carry with exactly this value, e.g. `Authorization: Bearer t`. */
+export interface RequiredHeader {
+  readonly name: string;
+  readonly value: string;
 }
 
-async function route(facilitator: Facilitator, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const [status, body] = await answer(facilitator, req);
+/** `Name: value` (as on the wire) as a RequiredHeader. */
+export function parseRequiredHeader(line: string): RequiredHeader {
+  const colon = line.indexOf(':');
+  if (colon <= 0) throw new Error(`expected "Name: value", got "${line}"`);
+  return { name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() };
+}
+
+export interface ServerOptions {
+  /** Without it (or with another value) /verify and /settle answer 401 with a JSON error body, as hosted facilitators do. */
+  readonly requiredHeader?: RequiredHeader;
+}
+
+/** The facilitator's HTTP API, as hosted facilitators serve it. */
+export function createFacilitatorServer(facilitator: Facilitator, options: ServerOptions = {}): Server {
+  return createServer((req, res) => void route(facilitator, options, req, res));
+}
+
+async function route(facilitator: Facilitator, options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const [status, body] = await answer(facilitator, options, req);
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-async function answer(facilitator: Facilitator, req: IncomingMessage): Promise<[number, unknown]> {
+async function answer(facilitator: Facilitator, options: ServerOptions, req: IncomingMessage): Promise<[number, unknown]> {
   const path = new URL(req.url ?? '/', 'http://facilitator.invalid').pathname;
   if (req.method === 'GET' && path === '/supported') return [200, facilitator.supported()];
   if (req.method === 'GET' && path === '/settlements') return [200, facilitator.settlements];
   if (req.method !== 'POST' || (path !== '/verify' && path !== '/settle')) return [404, { error: `no ${req.method ?? ''} ${path}` }];
+  const required = options.requiredHeader;
+  if (required !== undefined && req.headers[required.name.toLowerCase()] !== required.value) return [401, { error: 'unauthorized', message: `missing or wrong ${required.name}` }];
   const body = await readJson(req);
   if (body === undefined) {
     return [400, path === '/verify' ? { isValid: false, invalidReason: FACILITATOR_REASONS.payload } : { success: false, errorReason: FACILITATOR_REASONS.payload, transaction: '', network: '' }];

@@ -20,6 +20,7 @@ import type { Admission, AdmissionResult, HoldResult, PlanRule, RouteRules, Stor
 import { messageOf } from './timeout.js';
 import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
+import type { FacilitatorHeaders } from './x402/facilitator-headers.js';
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
@@ -55,6 +56,8 @@ export interface Completion {
 export interface EngineOptions {
   readonly observer?: Observer;
   readonly facilitatorTimeouts?: FacilitatorTimeouts;
+  /** Headers per facilitator origin (TOLLGATE_X402_FACILITATOR_HEADERS); only the offer's origin gets its own. */
+  readonly facilitatorHeaders?: FacilitatorHeaders;
 }
 
 export type EngineCompile = { readonly ok: true; readonly engine: Engine } | { readonly ok: false; readonly errors: readonly string[] };
@@ -120,7 +123,7 @@ class PolicyEngine implements Engine {
     this.#offer = isCompleteOffer(offer) ? offer : undefined;
     if (this.#offer !== undefined) {
       const url = this.#offer.facilitator;
-      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS);
+      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
       this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen, this.#observer);
     }
   }

@@ -1,8 +1,8 @@
 // What both gateway adapters start: one runtime per plugin-server / runner process. It checks each
 // config once (cached by its JSON text), shares stores between configs with the same store
 // settings, and hands out engines. It also owns the process's operations side (decision log,
-// metrics endpoint, facilitator timeouts; see ops/operations.ts), configured from the environment
-// the adapter passes. Adapters only translate requests and decisions.
+// metrics endpoint, facilitator timeouts and headers; see ops/operations.ts), configured from the
+// environment the adapter passes. Adapters only translate requests and decisions.
 import { clockFromEnv, type Clock } from './clock.js';
 import { parseEngineConfig } from './config/parse-engine-config.js';
 import { createEngine, DEFAULT_TIMEOUT_MS, type EngineCompile } from './engine.js';
@@ -33,7 +33,7 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const settings = operationsFromEnv(options.env);
   const operations: Operations = startOperations(settings, options.onError ?? ((message) => process.stderr.write(`${message}\n`)));
-  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts };
+  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts, facilitatorHeaders: settings.facilitatorHeaders };
   const clock = options.clock ?? clockFromEnv(options.env);
   const maxEngines = options.maxEngines ?? 256;
   const engines = new Map<string, EngineCompile>();

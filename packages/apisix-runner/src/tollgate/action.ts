@@ -29,9 +29,13 @@ function rewriteArgs(upstream: UpstreamRewrite, req: HttpReqCallRequest): TextEn
   return req.args.filter((arg) => arg.value !== undefined);
 }
 
-/** Removals (value-less entries) first, then the sets. */
+/**
+ * Removals (value-less entries) first, then the sets. Every entry has the same shape (a removal's
+ * value is undefined): the writer that reads them next, on every call, then sees one shape.
+ */
 function changes(removals: readonly string[], sets: Readonly<Record<string, string>>): TextEntry[] {
-  const out: TextEntry[] = removals.map((name) => ({ name }));
+  const out: TextEntry[] = [];
+  for (const name of removals) out.push({ name, value: undefined });
   for (const name of Object.keys(sets)) out.push({ name, value: sets[name] });
   return out;
 }

@@ -24,8 +24,10 @@ export function compileRouteMatcher(routes: readonly Route[]): RouteMatcher {
   );
   // Longest prefix first; the sort is stable, so equal lengths keep the routes' order.
   candidates.sort((a, b) => b.prefix.length - a.prefix.length);
+  // Most configs name no hosts: then the request's host is never normalised.
+  const readsHost = candidates.some((c) => c.hosts !== undefined);
   return (method, path, host) => {
-    const bareHost = host === undefined ? undefined : stripPort(host.toLowerCase());
+    const bareHost = host === undefined || !readsHost ? undefined : stripPort(host.toLowerCase());
     for (const c of candidates) {
       if (!path.startsWith(c.prefix) || !boundaryAt(path, c.prefix)) continue;
       if (c.methods !== undefined && !c.methods.has(method)) continue;

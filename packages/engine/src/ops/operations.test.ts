@@ -4,8 +4,8 @@ import { createRuntime } from '../runtime.js';
 import { OperationsConfigError, operationsFromEnv } from './operations.js';
 
 describe('operations settings from the environment', () => {
-  it('defaults to no log, no endpoint and the default facilitator timeouts', () => {
-    expect(operationsFromEnv({})).toEqual({ facilitatorTimeouts: { verifyMs: 3000, settleMs: 15_000 } });
+  it('defaults to no log, no endpoint, the default facilitator timeouts and no facilitator headers', () => {
+    expect(operationsFromEnv({})).toEqual({ facilitatorTimeouts: { verifyMs: 3000, settleMs: 15_000 }, facilitatorHeaders: new Map() });
   });
 
   it('reads every setting', () => {
@@ -16,11 +16,13 @@ describe('operations settings from the environment', () => {
         TOLLGATE_METRICS_HOST: '0.0.0.0',
         TOLLGATE_X402_VERIFY_TIMEOUT_MS: '500',
         TOLLGATE_X402_SETTLE_TIMEOUT_MS: '20000',
+        TOLLGATE_X402_FACILITATOR_HEADERS: '{"https://x402.example": {"Authorization": "Bearer abc"}}',
       }),
     ).toEqual({
       decisionLog: { kind: 'file', path: '/var/log/tollgate.jsonl' },
       metrics: { host: '0.0.0.0', port: 9464 },
       facilitatorTimeouts: { verifyMs: 500, settleMs: 20_000 },
+      facilitatorHeaders: new Map([['https://x402.example', { Authorization: 'Bearer abc' }]]),
     });
     expect(operationsFromEnv({ TOLLGATE_DECISION_LOG: 'stderr' }).decisionLog).toEqual({ kind: 'stderr' });
     expect(operationsFromEnv({ TOLLGATE_DECISION_LOG: 'off' }).decisionLog).toBeUndefined();
@@ -33,6 +35,28 @@ describe('operations settings from the environment', () => {
     expect(read).toThrow(/stdout is not allowed/);
     expect(read).toThrow(/TOLLGATE_METRICS_PORT: "70000" is not an integer from 0 to 65535/);
     expect(read).toThrow(/TOLLGATE_X402_VERIFY_TIMEOUT_MS: "soon"/);
+  });
+
+  it('lists the facilitator headers problems with the others, never with a header value', () => {
+    const env = {
+      TOLLGATE_METRICS_PORT: 'x',
+      TOLLGATE_X402_FACILITATOR_HEADERS: JSON.stringify({ 'https://x402.example/': { Authorization: 'Bearer abc' }, 'https://other.example': { 'X-Api-Key': 'abc\n' } }),
+    };
+    const error: unknown = (() => {
+      try {
+        return operationsFromEnv(env);
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(OperationsConfigError);
+    const { problems, message } = error as OperationsConfigError;
+    expect(problems).toEqual([
+      'TOLLGATE_METRICS_PORT: "x" is not an integer from 0 to 65535',
+      expect.stringMatching(/^TOLLGATE_X402_FACILITATOR_HEADERS: "https:\/\/x402\.example\/" is not an origin; write "https:\/\/x402\.example"/),
+      expect.stringMatching(/^TOLLGATE_X402_FACILITATOR_HEADERS: https:\/\/other\.example: the value of header X-Api-Key contains CR, LF, NUL/),
+    ]);
+    expect(message).not.toContain('abc');
   });
 });
 

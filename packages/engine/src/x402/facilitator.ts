@@ -1,8 +1,12 @@
 // The facilitator the offer names, spoken to with @x402/core's HTTPFacilitatorClient: one attempt
 // per call (no retries in the request path), bounded by a timeout. Every outcome is a value:
-// a facilitator that is down, slow or answers nonsense is `unavailable`, never an exception.
-import { HTTPFacilitatorClient } from '@x402/core/http';
+// a facilitator that is down, slow or answers nonsense is `unavailable`, never an exception. So is
+// an error without a verdict (no `isValid`), such as a 401/403 for the operator's credentials: not
+// the payer's fault. The operator's headers for the URL's origin (facilitator-headers.ts) go with
+// every call.
+import { HTTPFacilitatorClient, type FacilitatorConfig } from '@x402/core/http';
 import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse } from '@x402/core/types';
+import { facilitatorHeadersFor, NO_FACILITATOR_HEADERS, type FacilitatorHeaders } from './facilitator-headers.js';
 import type { RequirementsV1, RequirementsV2 } from './offer.js';
 
 export interface FacilitatorTimeouts {
@@ -29,10 +33,11 @@ export interface Facilitator {
   settle(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Settlement>;
 }
 
-export function createFacilitator(url: string, timeouts: FacilitatorTimeouts): Facilitator {
+export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, headersByOrigin: FacilitatorHeaders = NO_FACILITATOR_HEADERS): Facilitator {
   const base = url.replace(/\/+$/, '');
-  const verifier = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.verifyMs });
-  const settler = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.settleMs });
+  const auth = authHeaders(facilitatorHeadersFor(headersByOrigin, base));
+  const verifier = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.verifyMs, ...auth });
+  const settler = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.settleMs, ...auth });
   return {
     async verify(payload, requirements) {
       try {
@@ -58,6 +63,14 @@ export function createFacilitator(url: string, timeouts: FacilitatorTimeouts): F
       }
     },
   };
+}
+
+// The client asks for headers per facilitator path (a flat object is refused); the operator's apply
+// to all of them. No headers for this origin: no `createAuthHeaders`, so the client sends none.
+function authHeaders(headers: Readonly<Record<string, string>> | undefined): Pick<FacilitatorConfig, 'createAuthHeaders'> {
+  if (headers === undefined) return {};
+  const perPath = { verify: headers, settle: headers, supported: headers };
+  return { createAuthHeaders: () => Promise.resolve(perPath) };
 }
 
 // The client is typed for v2; v1 payloads and requirements travel through it unchanged (it sends

@@ -1,10 +1,10 @@
 // Which fixed-window rate limits a gateway can enforce itself. The answer is per policy and
 // all-or-nothing: if one plan's limits stay in Tollgate, all do, so no caller is counted twice or
 // by two different algorithms.
-import { RATE_WINDOWS, type EnvRef, type NativeRedis, type RateWindow } from '@tollgate/policy';
+import { RATE_WINDOWS, type NativeRedis, type RateWindow } from '@tollgate/policy';
 import type { EngineConfig } from '../engine-config.js';
-import { DEFAULT_STORE_TIMEOUT_MS } from '../ir/engine-config.js';
 import { omit } from '../omit.js';
+import { describeRedis, gatewayRedis, type GatewayRedis } from './redis.js';
 
 export type Windows = Partial<Record<RateWindow, number>>;
 
@@ -41,33 +41,17 @@ export function limitShape(config: EngineConfig): LimitShape {
  * (one node), the policy's store.native Redis when the store is shared. Undefined: a shared store
  * without store.native, which a node-local counter would not honour.
  */
-export type GatewayCounters = { readonly kind: 'local' } | { readonly kind: 'redis'; readonly redis: NativeRedis };
+export type GatewayCounters = { readonly kind: 'local' } | { readonly kind: 'redis'; readonly redis: GatewayRedis };
 
 export function gatewayCounters(config: EngineConfig, native: NativeRedis | undefined): GatewayCounters | undefined {
   if (config.store.kind === 'memory') return { kind: 'local' };
-  return native ? { kind: 'redis', redis: native } : undefined;
+  const redis = native && gatewayRedis(native);
+  return redis ? { kind: 'redis', redis } : undefined;
 }
 
-export const DEFAULT_REDIS_PORT = 6379;
-
-/**
- * store.native with its defaults, in Kong's key names (APISIX's limit-count prefixes them with
- * redis_). The policy's store timeout bounds each call; `secretRef` is the gateway's own env lookup.
- */
-export function redisConnection(redis: NativeRedis, store: EngineConfig['store'], secretRef: (ref: EnvRef) => string): Record<string, unknown> {
-  return {
-    host: redis.host,
-    port: redis.port ?? DEFAULT_REDIS_PORT,
-    ...(redis.password ? { password: secretRef(redis.password) } : {}),
-    database: redis.database ?? 0,
-    ssl: redis.ssl ?? false,
-    timeout: store.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
-  };
-}
-
-/** "local", or "redis at host:port", for explanations. */
+/** "local", "redis at host:port" or "redis cluster at …", for explanations. */
 export function describeCounters(counters: GatewayCounters): string {
-  return counters.kind === 'local' ? 'local' : `redis at ${counters.redis.host}:${counters.redis.port ?? DEFAULT_REDIS_PORT}`;
+  return counters.kind === 'local' ? 'local' : describeRedis(counters.redis);
 }
 
 /** Reasons shared by both gateways for keeping a policy's rate limits in Tollgate. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","month"]},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC) or the subscription start. Default calendar."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass. Default [active, trialing]."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that still pass. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","required":["host"],"properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"Redis host name or IPv4 address (a literal: Kong's redis.host is not referenceable)."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Default 6379."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Default 0."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","month"]},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC) or the subscription start. Default calendar."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass. Default [active, trialing]."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that still pass. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl). Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true); the gateway's trusted CAs must hold the issuer."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -20,6 +20,9 @@ const pattern41 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
 const pattern60 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
 const pattern62 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
 const pattern63 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern64 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern68 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -3553,8 +3556,9 @@ errors++;
 if(data129.native !== undefined){
 let data138 = data129.native;
 if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-if(data138.host === undefined){
-const err273 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema31.properties.spec.properties.store.properties.native.required,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
+for(const key45 in data138){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key45))){
+const err273 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3563,9 +3567,12 @@ vErrors.push(err273);
 }
 errors++;
 }
-for(const key45 in data138){
-if(!(((((key45 === "host") || (key45 === "port")) || (key45 === "password")) || (key45 === "database")) || (key45 === "ssl"))){
-const err274 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
+}
+if(data138.host !== undefined){
+let data139 = data138.host;
+if(typeof data139 === "string"){
+if(!pattern63.test(data139)){
+const err274 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data139};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3575,11 +3582,8 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data138.host !== undefined){
-let data139 = data138.host;
-if(typeof data139 === "string"){
-if(!pattern63.test(data139)){
-const err275 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data139};
+else {
+const err275 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data139};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3589,8 +3593,10 @@ vErrors.push(err275);
 errors++;
 }
 }
-else {
-const err276 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data139};
+if(data138.port !== undefined){
+let data140 = data138.port;
+if(!((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140)))){
+const err276 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3599,11 +3605,9 @@ vErrors.push(err276);
 }
 errors++;
 }
-}
-if(data138.port !== undefined){
-let data140 = data138.port;
-if(!((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140)))){
-const err277 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
+if(typeof data140 == "number"){
+if(data140 > 65535 || isNaN(data140)){
+const err277 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3612,9 +3616,8 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(typeof data140 == "number"){
-if(data140 > 65535 || isNaN(data140)){
-const err278 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
+if(data140 < 1 || isNaN(data140)){
+const err278 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3623,8 +3626,13 @@ vErrors.push(err278);
 }
 errors++;
 }
-if(data140 < 1 || isNaN(data140)){
-const err279 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
+}
+}
+if(data138.cluster !== undefined){
+let data141 = data138.cluster;
+if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
+if(data141.nodes === undefined){
+const err279 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data141};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3633,13 +3641,9 @@ vErrors.push(err279);
 }
 errors++;
 }
-}
-}
-if(data138.password !== undefined){
-let data141 = data138.password;
-if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
-if(data141.env === undefined){
-const err280 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data141};
+for(const key46 in data141){
+if(!((key46 === "nodes") || (key46 === "name"))){
+const err280 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data141};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3648,9 +3652,12 @@ vErrors.push(err280);
 }
 errors++;
 }
-for(const key46 in data141){
-if(!(key46 === "env")){
-const err281 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data141};
+}
+if(data141.nodes !== undefined){
+let data142 = data141.nodes;
+if(Array.isArray(data142)){
+if(data142.length < 1){
+const err281 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data142};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3659,12 +3666,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-if(data141.env !== undefined){
-let data142 = data141.env;
-if(typeof data142 === "string"){
-if(!pattern60.test(data142)){
-const err282 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data142};
+const len11 = data142.length;
+for(let i11=0; i11<len11; i11++){
+let data143 = data142[i11];
+if(typeof data143 === "string"){
+if(func3(data143) > 100){
+const err282 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data143};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3673,9 +3680,8 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-else {
-const err283 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data142};
+if(!pattern64.test(data143)){
+const err283 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data143};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3685,9 +3691,8 @@ vErrors.push(err283);
 errors++;
 }
 }
-}
 else {
-const err284 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data141};
+const err284 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data143};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3697,10 +3702,18 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data138.database !== undefined){
-let data143 = data138.database;
-if(!((typeof data143 == "number") && (!(data143 % 1) && !isNaN(data143)))){
-const err285 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data143};
+let i12 = data142.length;
+let j0;
+if(i12 > 1){
+const indices0 = {};
+for(;i12--;){
+let item0 = data142[i12];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err285 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data142};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3708,10 +3721,14 @@ else {
 vErrors.push(err285);
 }
 errors++;
+break;
 }
-if(typeof data143 == "number"){
-if(data143 < 0 || isNaN(data143)){
-const err286 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data143};
+indices0[item0] = i12;
+}
+}
+}
+else {
+const err286 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data142};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3721,11 +3738,11 @@ vErrors.push(err286);
 errors++;
 }
 }
-}
-if(data138.ssl !== undefined){
-let data144 = data138.ssl;
-if(typeof data144 !== "boolean"){
-const err287 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data144};
+if(data141.name !== undefined){
+let data144 = data141.name;
+if(typeof data144 === "string"){
+if(!pattern65.test(data144)){
+const err287 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data144};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3735,9 +3752,8 @@ vErrors.push(err287);
 errors++;
 }
 }
-}
 else {
-const err288 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
+const err288 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data144};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3749,7 +3765,7 @@ errors++;
 }
 }
 else {
-const err289 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data129};
+const err289 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data141};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3759,9 +3775,11 @@ vErrors.push(err289);
 errors++;
 }
 }
-}
-else {
-const err290 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(data138.username !== undefined){
+let data145 = data138.username;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+if(data145.env === undefined){
+const err290 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data145};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3770,15 +3788,237 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-}
-else {
-const err291 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+for(const key47 in data145){
+if(!(key47 === "env")){
+const err291 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data145};
 if(vErrors === null){
 vErrors = [err291];
 }
 else {
 vErrors.push(err291);
+}
+errors++;
+}
+}
+if(data145.env !== undefined){
+let data146 = data145.env;
+if(typeof data146 === "string"){
+if(!pattern60.test(data146)){
+const err292 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data146};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+else {
+const err293 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data146};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data145};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+}
+if(data138.password !== undefined){
+let data147 = data138.password;
+if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
+if(data147.env === undefined){
+const err295 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data147};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+for(const key48 in data147){
+if(!(key48 === "env")){
+const err296 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data147};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+if(data147.env !== undefined){
+let data148 = data147.env;
+if(typeof data148 === "string"){
+if(!pattern60.test(data148)){
+const err297 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data148};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+}
+else {
+const err298 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data148};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+}
+}
+else {
+const err299 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data147};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+}
+if(data138.database !== undefined){
+let data149 = data138.database;
+if(!((typeof data149 == "number") && (!(data149 % 1) && !isNaN(data149)))){
+const err300 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data149};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+if(typeof data149 == "number"){
+if(data149 < 0 || isNaN(data149)){
+const err301 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data149};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+}
+if(data138.ssl !== undefined){
+let data150 = data138.ssl;
+if(typeof data150 !== "boolean"){
+const err302 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data150};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+if(data138.sslVerify !== undefined){
+let data151 = data138.sslVerify;
+if(typeof data151 !== "boolean"){
+const err303 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data151};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+}
+if(data138.serverName !== undefined){
+let data152 = data138.serverName;
+if(typeof data152 === "string"){
+if(!pattern68.test(data152)){
+const err304 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data152};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+else {
+const err305 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data152};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+}
+}
+else {
+const err306 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+}
+}
+else {
+const err307 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data129};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+}
+else {
+const err308 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+}
+else {
+const err309 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
 }
 errors++;
 }

@@ -113,6 +113,43 @@ const cases: Record<string, readonly Case[]> = {
   'store-connection': [
     { name: 'redis with url', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL } }']) }, expected: [] },
     { name: 'redis with the gateway\'s own Redis', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { host: redis.internal, password: { env: REDIS_PASSWORD } } }']) }, expected: [] },
+    {
+      name: 'the gateway\'s own Redis with every server setting',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { host: redis.internal, port: 6380, username: { env: REDIS_USER }, password: { env: REDIS_PASSWORD }, database: 1, ssl: true, sslVerify: true, serverName: redis.example.com } }']) },
+      expected: [],
+    },
+    {
+      name: 'the gateway\'s own Redis Cluster',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis-cluster, nodes: { env: REDIS_NODES }, native: { cluster: { nodes: [r1.internal:7000, r2.internal:7001] }, password: { env: REDIS_PASSWORD }, ssl: true } }']) },
+      expected: [],
+    },
+    {
+      name: 'native host and cluster together',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { host: redis.internal, cluster: { nodes: [r1.internal:7000] } } }']) },
+      expected: ['p.yaml:7:82 store-connection store.native names one Redis server (host) or a Redis Cluster (cluster), not both'],
+    },
+    {
+      name: 'native with neither host nor cluster',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { password: { env: REDIS_PASSWORD } } }']) },
+      expected: ['p.yaml:7:50 store-connection store.native needs host (one Redis server) or cluster (the seed nodes of a Redis Cluster)'],
+    },
+    {
+      name: 'server settings on a cluster',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { cluster: { nodes: [r1.internal:7000] }, port: 7000, database: 1 } }']) },
+      expected: [
+        'p.yaml:7:100 store-connection store.native.port is the port of host: each cluster node carries its own (host:port)',
+        'p.yaml:7:112 store-connection a Redis Cluster has only database 0: remove store.native.database',
+      ],
+    },
+    {
+      name: 'username without a password, TLS settings without TLS',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: { env: REDIS_URL }, native: { host: redis.internal, username: { env: REDIS_USER }, sslVerify: true, serverName: redis.example.com } }']) },
+      expected: [
+        'p.yaml:7:82 store-connection store.native.username is sent only together with a password: add store.native.password',
+        'p.yaml:7:113 store-connection store.native.sslVerify applies to TLS connections only: set store.native.ssl: true',
+        'p.yaml:7:130 store-connection store.native.serverName applies to TLS connections only: set store.native.ssl: true',
+      ],
+    },
     { name: 'native Redis on a memory store', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: memory, native: { host: redis.internal } }']) }, expected: ['p.yaml:7:26 store-connection store.native is for redis stores: with a memory store the gateway counts in its own memory'] },
     { name: 'redis-cluster without nodes', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis-cluster, url: { env: REDIS_URL } }']) }, expected: ['p.yaml:7:18 store-connection a redis-cluster store needs store.nodes', 'p.yaml:7:33 store-connection store.url is not used by a redis-cluster store'] },
   ],

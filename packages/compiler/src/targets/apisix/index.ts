@@ -1,12 +1,14 @@
 import type { Diagnostic } from '@tollgate/policy';
-import { APISIX_CONSUMER_KEYS, APISIX_KEY_NAMES, APISIX_NAME } from '../../codes.js';
+import { APISIX_CONSUMER_KEYS, APISIX_KEY_NAMES, APISIX_NAME, APISIX_NATIVE_REDIS } from '../../codes.js';
 import type { ProjectIr } from '../../ir/types.js';
+import { gatewayCounters } from '../../native/rate-limits.js';
 import { toGatewayYaml } from '../../yaml-out.js';
 import { outputProblem } from '../kong/index.js';
 import type { CompileOptions, InventoryItem, Target, TargetOutput } from '../target.js';
 import { emitAdc, emitStandalone, standaloneText } from './emit.js';
 import { lowerPolicy, type ApisixLowered } from './lower.js';
 import type { PluginMap } from './model.js';
+import { unsupportedRedisSettings } from './native-plugins.js';
 import { APISIX_ID, APISIX_USERNAME, validateAdc, validateStandalone } from './validate.js';
 
 export const STANDALONE_FILE = 'apisix.yaml';
@@ -39,10 +41,10 @@ export const apisix: Target = {
   },
 };
 
-/** Names APISIX uses as ids or usernames, and identity settings APISIX's key-auth cannot express. */
+/** Names APISIX uses as ids or usernames, identity settings APISIX's key-auth cannot express, Redis settings limit-count cannot. */
 function checkApisix(ir: ProjectIr): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  for (const { document } of ir.policies) {
+  for (const { document, config, nativeRedis } of ir.policies) {
     const { spec } = document.value;
     const name = (path: (string | number)[], value: string): void => {
       if (!APISIX_ID.test(value)) diagnostics.push(document.diagnostic(path, APISIX_NAME, 'error', `APISIX ids allow letters, digits, ".", "-" and "_" (at most 64): "${value}" cannot be one`));
@@ -53,6 +55,10 @@ function checkApisix(ir: ProjectIr): Diagnostic[] {
     });
     if ((spec.identity.keyNames?.length ?? 0) > 1) {
       diagnostics.push(document.diagnostic(['spec', 'identity', 'keyNames'], APISIX_KEY_NAMES, 'error', 'APISIX key-auth reads one header name: list a single key name'));
+    }
+    const counters = gatewayCounters(config, nativeRedis);
+    for (const { field, reason } of counters?.kind === 'redis' ? unsupportedRedisSettings(counters.redis) : []) {
+      diagnostics.push(document.diagnostic(['spec', 'store', 'native', field], APISIX_NATIVE_REDIS, 'warn', `${reason}: on APISIX the policy's rate limits stay in Tollgate`, 'key'));
     }
   }
   for (const c of ir.consumers) {

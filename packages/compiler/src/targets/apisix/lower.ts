@@ -10,7 +10,7 @@ import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutR
 import { rewriteBlockers, valuesMatching, type RequestRewrite } from '../../native/rewrite.js';
 import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
 import { splitSharedPlugins } from './shared-plugins.js';
-import { headerOps, keyAuthConfig, limitCountConfig, limitKey, upstreamPath } from './native-plugins.js';
+import { headerOps, keyAuthConfig, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath } from './native-plugins.js';
 import { omit } from '../../omit.js';
 
 export interface ApisixLowered {
@@ -117,6 +117,7 @@ function lowerLimits(config: EngineConfig, policy: PolicyIr): { plugin?: Record<
   if (shape.kind === 'none') return { detail: '', blockers: [] };
   const counters = gatewayCounters(config, policy.nativeRedis);
   const blockers = commonBlockers(config, counters);
+  if (counters?.kind === 'redis') blockers.push(...unsupportedRedisSettings(counters.redis).map((u) => u.reason));
   if (shape.kind === 'per-plan') {
     blockers.push('plans differ in their limits, and APISIX consumer-group plugins would apply on every route the consumer calls, not only this policy\'s');
   }

@@ -2,7 +2,8 @@
 // realm, window_type or rules, which older versions refuse).
 import type { EngineConfig } from '../../engine-config.js';
 import type { Upstream } from '../../ir/types.js';
-import { redisConnection, WINDOW_SECONDS, type GatewayCounters, type Windows } from '../../native/rate-limits.js';
+import { WINDOW_SECONDS, type GatewayCounters, type Windows } from '../../native/rate-limits.js';
+import { definedFields, type GatewayRedis } from '../../native/redis.js';
 import type { RequestRewrite } from '../../native/rewrite.js';
 import { apisixEnvRef } from '../../secrets.js';
 import type { NativeRedis, RateWindow, Route } from '@tollgate/policy';
@@ -33,9 +34,54 @@ export function limitKey(identity: EngineConfig['identity']): string | undefined
   }
 }
 
-/** limit-count's flat redis_* fields (the same in 3.14 and 3.18). */
-function redisFields(redis: NativeRedis, store: EngineConfig['store']): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(redisConnection(redis, store, apisixEnvRef)).map(([key, value]) => [`redis_${key}`, value]));
+/**
+ * limit-count's flat fields for policy redis (one server) or redis-cluster, the same in 3.14 and
+ * 3.18; TLS verification only when set, so APISIX's default applies otherwise. The policy's store
+ * timeout bounds each call.
+ */
+function redisFields(redis: GatewayRedis, store: EngineConfig['store']): Record<string, unknown> {
+  const password = redis.password && apisixEnvRef(redis.password);
+  if (redis.kind === 'cluster') {
+    return definedFields({
+      policy: 'redis-cluster',
+      redis_cluster_nodes: [...redis.nodes],
+      redis_cluster_name: redis.name,
+      redis_password: password,
+      redis_cluster_ssl: redis.ssl,
+      redis_cluster_ssl_verify: redis.sslVerify,
+      redis_timeout: store.timeoutMs,
+    });
+  }
+  return definedFields({
+    policy: 'redis',
+    redis_host: redis.host,
+    redis_port: redis.port,
+    redis_username: redis.username && apisixEnvRef(redis.username),
+    redis_password: password,
+    redis_database: redis.database,
+    redis_ssl: redis.ssl,
+    redis_ssl_verify: redis.sslVerify,
+    redis_timeout: store.timeoutMs,
+  });
+}
+
+/** A store.native setting limit-count has no field for, and why that matters. */
+export interface UnsupportedRedisSetting {
+  readonly field: keyof NativeRedis;
+  readonly reason: string;
+}
+
+/**
+ * What limit-count (3.14, 3.18) cannot honour in the policy's store.native: it would connect
+ * without it, so the windows stay in Tollgate, and lint warns at the setting.
+ */
+export function unsupportedRedisSettings(redis: GatewayRedis): UnsupportedRedisSetting[] {
+  const unsupported: UnsupportedRedisSetting[] = [];
+  if (redis.serverName !== undefined) unsupported.push({ field: 'serverName', reason: "APISIX's limit-count cannot send an SNI server name (store.native.serverName)" });
+  if (redis.kind === 'cluster' && redis.username !== undefined) {
+    unsupported.push({ field: 'username', reason: "APISIX's limit-count authenticates to a Redis Cluster with the password alone (store.native.username)" });
+  }
+  return unsupported;
 }
 
 export function limitCountConfig(windows: Windows, key: string, group: string, config: EngineConfig, counters: GatewayCounters): Record<string, unknown> {
@@ -47,7 +93,7 @@ export function limitCountConfig(windows: Windows, key: string, group: string, c
     key_type: 'var',
     key,
     // Always explicit: APISIX's schema requires redis fields when policy is absent and read by plain JSON Schema.
-    ...(counters.kind === 'local' ? { policy: 'local' } : { policy: 'redis', ...redisFields(counters.redis, config.store) }),
+    ...(counters.kind === 'local' ? { policy: 'local' } : redisFields(counters.redis, config.store)),
     rejected_code: 429,
     ...(message === undefined ? {} : { rejected_msg: message }),
     // One counter for all the policy's routes, as Tollgate counts per policy.

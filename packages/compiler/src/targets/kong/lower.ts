@@ -9,7 +9,7 @@ import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutR
 import { rewriteBlockers, valuesMatching } from '../../native/rewrite.js';
 import type { CompileOptions } from '../target.js';
 import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
-import { keyAuthConfig, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
+import { keyAuthConfig, kongRedisBlockers, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
 
 export interface KongLowered {
@@ -127,6 +127,7 @@ function fullModeService(policy: PolicyIr, tags: string[]): { service?: KongServ
 
 function rateLimitBlockers(config: EngineConfig, shape: Exclude<LimitShape, { kind: 'none' }>, scopeCount: number, counters: GatewayCounters | undefined): string[] {
   const reasons = commonBlockers(config, counters);
+  if (counters?.kind === 'redis') reasons.push(...kongRedisBlockers(counters.redis));
   if (scopeCount > 1) reasons.push(`the policy spans ${scopeCount} routes without a service, and Kong counts per plugin instance`);
   const { identity } = config;
   if (identity.limitBy === 'header' && !KONG_HEADER.test(identity.header ?? '')) reasons.push(`Kong's rate-limiting header_name accepts only letters, digits, - and _`);

@@ -1,7 +1,8 @@
 // Config of the Kong plugins Tollgate lowers to (Kong 3.x OSS schemas, kong/plugins/*/schema.lua).
 import type { EngineConfig } from '../../engine-config.js';
 import type { RequestRewrite } from '../../native/rewrite.js';
-import { redisConnection, type GatewayCounters, type Windows } from '../../native/rate-limits.js';
+import type { GatewayCounters, Windows } from '../../native/rate-limits.js';
+import { definedFields, type GatewayRedis, type RedisServer } from '../../native/redis.js';
 import { kongVaultRef } from '../../secrets.js';
 
 export function keyAuthConfig(identity: EngineConfig['identity'], anonymous: string): Record<string, unknown> {
@@ -20,13 +21,43 @@ export function rateLimitingConfig(windows: Windows, config: EngineConfig, count
     ...windows,
     limit_by: LIMIT_BY[identity.limitBy],
     ...(identity.limitBy === 'header' && identity.header !== undefined ? { header_name: identity.header } : {}),
-    // Node memory for a memory store (one node); the policy's store.native Redis for a shared store.
-    ...(counters.kind === 'local' ? { policy: 'local' } : { policy: 'redis', redis: redisConnection(counters.redis, config.store, kongVaultRef) }),
+    ...countersConfig(counters, config.store),
     fault_tolerant: config.store.onFailure !== 'closed',
     hide_client_headers: config.responses?.headers === 'none',
     error_code: 429,
     ...(config.responses?.messages?.['rate-limited'] === undefined ? {} : { error_message: config.responses.messages['rate-limited'] }),
   };
+}
+
+/** Node memory for a memory store (one node); the policy's store.native Redis for a shared store. */
+function countersConfig(counters: GatewayCounters, store: EngineConfig['store']): Record<string, unknown> {
+  if (counters.kind === 'local') return { policy: 'local' };
+  if (counters.redis.kind === 'cluster') throw new Error('a Redis Cluster reached Kong rate-limiting: kongRedisBlockers keeps such windows in Tollgate');
+  return { policy: 'redis', redis: redisRecord(counters.redis, store) };
+}
+
+/**
+ * Kong's redis record (kong/tools/redis/schema.lua): one server, username and password as env
+ * vault references; ssl_verify and server_name only when set, so Kong's defaults apply otherwise.
+ * The policy's store timeout bounds each call.
+ */
+function redisRecord(redis: RedisServer, store: EngineConfig['store']): Record<string, unknown> {
+  return definedFields({
+    host: redis.host,
+    port: redis.port,
+    username: redis.username && kongVaultRef(redis.username),
+    password: redis.password && kongVaultRef(redis.password),
+    database: redis.database,
+    ssl: redis.ssl,
+    ssl_verify: redis.sslVerify,
+    server_name: redis.serverName,
+    timeout: store.timeoutMs,
+  });
+}
+
+/** Why Kong's rate-limiting cannot count in the policy's store.native: the windows then stay in Tollgate. */
+export function kongRedisBlockers(redis: GatewayRedis): string[] {
+  return redis.kind === 'cluster' ? ["Kong's rate-limiting counts in one Redis server (its redis record has no cluster nodes), and store.native names a Redis Cluster"] : [];
 }
 
 const pairs = (map: Readonly<Record<string, string>> | undefined): string[] => Object.entries(map ?? {}).map(([k, v]) => `${k}:${v}`);

@@ -3,19 +3,19 @@
 // the same immutable object on every request.
 import type { Plan, RateWindow } from '@tollgate/policy/schema';
 import { DAY_MS } from '../store/billing-period.js';
-import type { PlanRule, QuotaRule, RouteRules, SubscriptionStatus, WindowRule } from '../store/store.js';
+import type { OverageMode, PlanRule, QuotaRule, RouteRules, SubscriptionStatus, WindowRule } from '../store/store.js';
 import type { EngineConfig } from '../config/engine-config.js';
 
 export const WINDOW_MS: Readonly<Record<RateWindow, number>> = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS };
 const WINDOW_ORDER: readonly RateWindow[] = ['second', 'minute', 'hour', 'day'];
 const DEFAULT_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing'];
-const ALLOW_ALL: PlanRule = { kind: 'check', windows: [], quotas: [], credits: false, overage: 'block' };
 
 export type RouteRulesFor = (route: string, method: string) => RouteRules;
 
 export function compileRouteRules(config: EngineConfig): RouteRulesFor {
   const cache = new Map<string, Map<string, RouteRules>>();
-  const checks = new Map(config.plans.map(({ name, plan }) => [name, planCheck(plan)] as const));
+  const checks = new Map(config.plans.map(({ name, plan }) => [name, planCheck(config.policy, plan)] as const));
+  const allowAll = checkRule(config.policy, [], [], false, 'block');
   const subscription = config.subscription?.required
     ? { statuses: config.subscription.statuses ?? DEFAULT_STATUSES, graceMs: (config.subscription.graceDays ?? 0) * DAY_MS }
     : undefined;
@@ -27,7 +27,7 @@ export function compileRouteRules(config: EngineConfig): RouteRulesFor {
       plans[name] = entitled[i] ? (checks.get(name) as PlanRule) : { kind: 'deny', reason: entitled.slice(i + 1).includes(true) ? 'plan-upgrade-required' : 'not-entitled' };
     });
     const noPlan: PlanRule =
-      config.plans.length === 0 ? ALLOW_ALL : { kind: 'deny', reason: entitled.includes(true) ? 'plan-upgrade-required' : 'not-entitled' };
+      config.plans.length === 0 ? allowAll : { kind: 'deny', reason: entitled.includes(true) ? 'plan-upgrade-required' : 'not-entitled' };
     return {
       policy: config.policy,
       cost: costOf(config, route, method),
@@ -52,7 +52,7 @@ export function compileRouteRules(config: EngineConfig): RouteRulesFor {
   };
 }
 
-function planCheck(plan: Plan): PlanRule {
+function planCheck(policy: string, plan: Plan): PlanRule {
   const rate = plan.rateLimit;
   const windows: WindowRule[] = [];
   for (const name of WINDOW_ORDER) {
@@ -66,7 +66,16 @@ function planCheck(plan: Plan): PlanRule {
     if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, per: quota.per, anchor });
     if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, per: quota.per, anchor });
   }
-  return { kind: 'check', windows, quotas, credits: plan.credits ?? false, overage: plan.overage ?? 'block' };
+  return checkRule(policy, windows, quotas, plan.credits ?? false, plan.overage ?? 'block');
+}
+
+function checkRule(policy: string, windows: readonly WindowRule[], quotas: readonly QuotaRule[], credits: boolean, overage: OverageMode): PlanRule {
+  const counters = {
+    windows: windows.map((w) => `${policy}|${String(w.ms)}`),
+    quotas: quotas.map((q) => `${policy}|${q.unit}`),
+    overage: `${policy}|overage`,
+  };
+  return { kind: 'check', windows, quotas, credits, overage, counters };
 }
 
 function includes(plan: Plan, route: string, method: string): boolean {

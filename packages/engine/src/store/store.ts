@@ -58,7 +58,21 @@ export type PlanRule =
       /** Every request draws its cost from credits. */
       readonly credits: boolean;
       readonly overage: OverageMode;
+      readonly counters: PlanCounters;
     };
+
+/**
+ * The names of a check rule's counters within an account, unique to the policy, built with the
+ * rule: a store that keys counters by name (the memory store) then builds none per request.
+ */
+export interface PlanCounters {
+  /** One per window rule, in rule order: `<policy>|<window ms>`. */
+  readonly windows: readonly string[];
+  /** One per quota rule, in rule order: `<policy>|<unit>`. */
+  readonly quotas: readonly string[];
+  /** Where billed overage is counted: `<policy>|overage`. */
+  readonly overage: string;
+}
 
 /** Caller-independent part of an admission: compiled once per (policy, route, method), immutable. */
 export interface RouteRules {

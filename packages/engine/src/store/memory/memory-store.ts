@@ -80,12 +80,6 @@ interface AccountRecord {
   holds: Map<string, Hold> | undefined;
 }
 
-/** Per plan, the counter keys its rules use: built once per RouteRules, not per request. */
-interface PlanKeys {
-  readonly windows: readonly string[];
-  readonly quotas: readonly string[];
-  readonly overage: string;
-}
 
 const SWEEP_EVERY_MS = 60_000;
 const EMPTY: readonly never[] = [];
@@ -98,7 +92,6 @@ export interface MemoryStoreStats {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #accounts = new Map<string, AccountRecord>();
-  readonly #keys = new WeakMap<PlanRule, PlanKeys>();
   /** Claimed payment replay keys → expiry (epoch ms). */
   readonly #payments = new Map<string, number>();
   #lastSweep = 0;
@@ -119,7 +112,7 @@ export class MemoryStore implements Store {
     }
     if (rule.kind === 'deny') return refusal(rule.reason, plan, record);
 
-    const keys = this.#planKeys(rules, rule);
+    const keys = rule.counters;
     const target = record ?? newRecord();
     const windowRules = rule.windows;
     const counters = windowCounters(target, windowRules, keys.windows, admission.scope, now);
@@ -242,22 +235,6 @@ export class MemoryStore implements Store {
       this.#accounts.set(account, record);
     }
     return record;
-  }
-
-  // Lookups that run per admission keep their rare "create" branch in a function of its own (here,
-  // counterFor and snapshot), so that they stay small enough for V8 to inline into admit.
-  #planKeys(rules: RouteRules, rule: PlanRule & { kind: 'check' }): PlanKeys {
-    return this.#keys.get(rule) ?? this.#newPlanKeys(rules, rule);
-  }
-
-  #newPlanKeys(rules: RouteRules, rule: PlanRule & { kind: 'check' }): PlanKeys {
-    const keys = {
-      windows: rule.windows.map((w) => `${rules.policy}|${w.ms}`),
-      quotas: rule.quotas.map((q) => `${rules.policy}|${q.unit}`),
-      overage: `${rules.policy}|overage`,
-    };
-    this.#keys.set(rule, keys);
-    return keys;
   }
 
   /** Gives back expired holds; drops expired counters, ledger entries, payment claims and accounts left with nothing; once a minute. */
@@ -401,6 +378,8 @@ function ledgerOf(record: AccountRecord): Map<string, LedgerEntry> {
   return (record.ledger ??= new Map<string, LedgerEntry>());
 }
 
+// Lookups that run per admission keep their rare "create" branch in a function of its own (here,
+// counterFor and snapshot), so that they stay small enough for V8 to inline into admit.
 function counterFor(record: AccountRecord, key: string, ms: number, now: number): Counter {
   const counters = (record.windows ??= new Map<string, Counter>());
   const counter = counters.get(key);

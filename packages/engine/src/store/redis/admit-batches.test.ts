@@ -11,12 +11,21 @@ const NOW = Date.UTC(2026, 2, 10, 12, 0, 0);
 const rules: RouteRules = {
   policy: 'p',
   cost: 1,
-  plans: { pro: { kind: 'check', windows: [], quotas: [], credits: false, overage: 'block' } },
+  plans: { pro: { kind: 'check', windows: [], quotas: [], credits: false, overage: 'block', counters: { windows: [], quotas: [], overage: 'p|overage' } } },
   noPlan: { kind: 'deny', reason: 'not-entitled' },
 };
 const monthly: RouteRules = {
   ...rules,
-  plans: { pro: { kind: 'check', windows: [], quotas: [{ unit: 'requests', limit: 10, per: 'month', anchor: 'calendar' }], credits: false, overage: 'block' } },
+  plans: {
+    pro: {
+      kind: 'check',
+      windows: [],
+      quotas: [{ unit: 'requests', limit: 10, per: 'month', anchor: 'calendar' }],
+      credits: false,
+      overage: 'block',
+      counters: { windows: [], quotas: ['p|requests'], overage: 'p|overage' },
+    },
+  },
 };
 /** An allowed admission's reply on `rules` (no windows, no quotas): outcome 0, the fallback plan, no account record. */
 const ALLOWED = [0, 2, null, null, null, null, 0, null, 0, 0, 0];

@@ -11,6 +11,7 @@ const pro: PlanRule = {
   quotas: [{ unit: 'units', limit: 100, per: 'month', anchor: 'subscription' }],
   credits: true,
   overage: 'credits',
+  counters: { windows: ['p|1000', 'p|3600000'], quotas: ['p|units'], overage: 'p|overage' },
 };
 const rules: RouteRules = {
   policy: 'p',

@@ -47,6 +47,8 @@ export interface FacilitatorProcessOptions {
   readonly networks?: readonly string[];
   /** `Name: value` that /verify and /settle require (else 401), as a hosted facilitator requires its credentials. */
   readonly requireHeader?: string;
+  /** Serve /redirect?to=<URL> and /redirect/<percent-encoded URL>/<rest> as an open redirect (307). */
+  readonly openRedirect?: boolean;
 }
 
 export async function startFacilitatorProcess(options: FacilitatorProcessOptions = {}): Promise<FacilitatorProcess> {
@@ -55,6 +57,7 @@ export async function startFacilitatorProcess(options: FacilitatorProcessOptions
     entry,
     ...(options.networks ?? []).flatMap((n) => ['--network', n]),
     ...(options.requireHeader === undefined ? [] : ['--require-header', options.requireHeader]),
+    ...(options.openRedirect === true ? ['--open-redirect'] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

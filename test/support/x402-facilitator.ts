@@ -8,6 +8,8 @@
 // transaction hash derived from the signature. Balances are not checked unless `balances` is given.
 // GET /settlements lists what was settled, so tests can assert that a payment was (or was not) charged.
 // Like a hosted facilitator, the server can require a credential header on /verify and /settle.
+// It can also serve an open redirect, the flaw a site may have somewhere on its origin, to test
+// that the operator's headers never follow a policy's URL through one.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PaymentPayloadV1Schema, PaymentPayloadV2Schema, PaymentRequirementsV1Schema, PaymentRequirementsV2Schema } from '@x402/core/schemas';
 import { getAddress, keccak256, verifyTypedData, type Address, type Hex } from 'viem';
@@ -225,6 +227,8 @@ export function parseRequiredHeader(line: string): RequiredHeader {
 export interface ServerOptions {
   /** Without it (or with another value) /verify and /settle answer 401 with a JSON error body, as hosted facilitators do. */
   readonly requiredHeader?: RequiredHeader;
+  /** Any request to /redirect?to=<URL> or /redirect/<percent-encoded URL>/<rest> answers 307 to <URL> or <URL>/<rest>. */
+  readonly openRedirect?: boolean;
 }
 
 /** The facilitator's HTTP API, as hosted facilitators serve it. */
@@ -233,6 +237,13 @@ export function createFacilitatorServer(facilitator: Facilitator, options: Serve
 }
 
 async function route(facilitator: Facilitator, options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const location = options.openRedirect === true ? redirectTarget(req) : undefined;
+  if (location !== undefined) {
+    // 307 keeps the method and body: fetch sends the POST on, with its headers, to the new place.
+    res.writeHead(307, { location });
+    res.end();
+    return;
+  }
   const [status, body] = await answer(facilitator, options, req);
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -250,6 +261,14 @@ async function answer(facilitator: Facilitator, options: ServerOptions, req: Inc
     return [400, path === '/verify' ? { isValid: false, invalidReason: FACILITATOR_REASONS.payload } : { success: false, errorReason: FACILITATOR_REASONS.payload, transaction: '', network: '' }];
   }
   return [200, path === '/verify' ? await facilitator.verify(body) : await facilitator.settle(body)];
+}
+
+function redirectTarget(req: IncomingMessage): string | undefined {
+  const url = new URL(req.url ?? '/', 'http://facilitator.invalid');
+  const to = url.searchParams.get('to');
+  if (url.pathname === '/redirect' && to !== null) return to;
+  const [, first, target, ...rest] = url.pathname.split('/');
+  return first === 'redirect' && target !== undefined && target !== '' ? [decodeURIComponent(target), ...rest].join('/') : undefined;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

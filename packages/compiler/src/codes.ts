@@ -11,7 +11,7 @@ export const APISIX_NAME = 'apisix-invalid-name';
 export const APISIX_KEY_NAMES = 'apisix-single-key-name';
 /** A standalone apisix.yaml consumer holds one key-auth key. */
 export const APISIX_CONSUMER_KEYS = 'apisix-single-consumer-key';
-/** A store.native setting APISIX's limit-count cannot honour: the windows stay in Tollgate on APISIX. */
+/** A store.native setting APISIX's limit-count cannot honour is all that keeps fixed windows in Tollgate on APISIX. */
 export const APISIX_NATIVE_REDIS = 'apisix-native-redis-setting';
 /** Secrets go into gateway files as environment references only. */
 export const INLINE_SECRET = 'compile-inline-secret';
@@ -27,7 +27,7 @@ export const COMPILER_RULES: readonly RuleInfo[] = [
   { id: APISIX_NAME, severity: 'error', description: 'APISIX ids and consumer usernames allow letters, digits, - and _ only.' },
   { id: APISIX_KEY_NAMES, severity: 'error', description: 'APISIX key-auth reads one header name.' },
   { id: APISIX_CONSUMER_KEYS, severity: 'error', description: 'A standalone APISIX consumer holds one key-auth key.' },
-  { id: APISIX_NATIVE_REDIS, severity: 'warn', description: 'A store.native setting APISIX limit-count has no field for (SNI; a username with a cluster): the rate limits stay in Tollgate on APISIX.' },
+  { id: APISIX_NATIVE_REDIS, severity: 'warn', description: 'A store.native setting APISIX limit-count has no field for (SNI; a username with a cluster) is all that keeps the fixed windows from limit-count: they stay in Tollgate on APISIX.' },
   { id: INLINE_SECRET, severity: 'error', description: 'Secrets reach gateway files only as environment references.' },
   { id: OUTPUT_INVALID, severity: 'error', description: 'The generated configuration failed its schema check (a compiler bug; nothing is written).' },
   { id: INVALID_URL, severity: 'error', description: 'The service URL must be scheme://host[:port][/path] without credentials or query.' },

@@ -56,7 +56,7 @@ export interface Completion {
 export interface EngineOptions {
   readonly observer?: Observer;
   readonly facilitatorTimeouts?: FacilitatorTimeouts;
-  /** Headers per facilitator origin (TOLLGATE_X402_FACILITATOR_HEADERS); only the offer's origin gets its own. */
+  /** Headers per facilitator URL (TOLLGATE_X402_FACILITATOR_HEADERS): the offer's facilitator gets them only when its URL equals a key (a trailing slash aside). */
   readonly facilitatorHeaders?: FacilitatorHeaders;
 }
 
@@ -251,7 +251,7 @@ class PolicyEngine implements Engine {
     }
     if (admitted.kind === 'refused') {
       const headers: Record<string, string> = admitted.reason === 'payment-unavailable' ? { 'Retry-After': PAYMENT_RETRY_AFTER_SECONDS } : {};
-      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.error }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
+      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
     const log: DecisionLog = {

@@ -19,17 +19,13 @@ export class StoreCalls {
   /** run('admit', …) without a closure per call: this runs on every decision. */
   admit(admission: Admission): Awaitable<AdmissionResult> {
     if (this.observer !== NO_OBSERVER) return this.run('admit', (s) => s.admit(admission));
-    const result = this.store.admit(admission);
-    return result instanceof Promise ? this.#timeout.within(result) : result;
+    return this.#bounded(this.store.admit(admission));
   }
 
   /** The call's result, or it throws/rejects (timeout included) after reporting the failure. */
   run<T>(operation: StoreOperation, call: (store: Store) => Awaitable<T>): Awaitable<T> {
     // Without an observer nothing is timed: the memory store's hot path stays a plain call.
-    if (this.observer === NO_OBSERVER) {
-      const result = call(this.store);
-      return result instanceof Promise ? this.#timeout.within(result) : result;
-    }
+    if (this.observer === NO_OBSERVER) return this.#bounded(call(this.store));
     const started = performance.now();
     const report = (failed: boolean) => {
       this.observer.storeCall(this.store.kind, operation, (performance.now() - started) / 1000, failed);
@@ -55,5 +51,10 @@ export class StoreCalls {
         throw error;
       },
     );
+  }
+
+  /** A synchronous result as it is; a promise bounded by the policy's timeout. */
+  #bounded<T>(result: Awaitable<T>): Awaitable<T> {
+    return result instanceof Promise ? this.#timeout.within(result) : result;
   }
 }

@@ -61,7 +61,7 @@ export function commonBlockers(config: EngineConfig, counters: GatewayCounters |
   if (sliding.length > 0) reasons.push(`sliding windows (plan ${sliding.join(', ')}) are Tollgate's algorithm`);
   if (!counters) {
     reasons.push(
-      `the store is ${config.store.kind} and store.native is not set: Tollgate checks the windows in the same atomic round trip as quota and credits; to have the gateway count them in Redis itself, give store.native a host and port (gateway limiters take them as literal fields, and the store's connection is one environment reference)`,
+      `the store is ${config.store.kind} and store.native is not set: Tollgate checks the windows in the same atomic round trip as quota and credits; to have the gateway count them in Redis itself, give store.native a host and port, or a Redis Cluster's seed nodes in cluster.nodes (APISIX only): gateway limiters take them as literal fields, and the store's connection is one environment reference`,
     );
   }
   if (config.identity.anonymous === true && (config.identity.limitBy === 'consumer' || config.identity.limitBy === 'credential')) {

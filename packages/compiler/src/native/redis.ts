@@ -56,6 +56,19 @@ function defaultClusterName(nodes: readonly string[]): string {
   return [...nodes].sort()[0] ?? '';
 }
 
+/** TLS with certificate verification asked for; which names are then checked is up to each gateway. */
+export function verifiesCertificate(redis: GatewayRedis): boolean {
+  return redis.ssl && redis.sslVerify === true;
+}
+
+/**
+ * Whether a host is a name a certificate can be checked against, by the rule of serverName's
+ * pattern: digits and dots alone are an (IPv4) address, not a name.
+ */
+export function isHostName(host: string): boolean {
+  return !/^[0-9.]+$/.test(host);
+}
+
 /** "redis at host:port" or "redis cluster at node, node", for explanations. */
 export function describeRedis(redis: GatewayRedis): string {
   return redis.kind === 'server' ? `redis at ${redis.host}:${String(redis.port)}` : `redis cluster at ${redis.nodes.join(', ')}`;

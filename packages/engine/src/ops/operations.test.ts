@@ -16,13 +16,13 @@ describe('operations settings from the environment', () => {
         TOLLGATE_METRICS_HOST: '0.0.0.0',
         TOLLGATE_X402_VERIFY_TIMEOUT_MS: '500',
         TOLLGATE_X402_SETTLE_TIMEOUT_MS: '20000',
-        TOLLGATE_X402_FACILITATOR_HEADERS: '{"https://x402.example": {"Authorization": "Bearer abc"}}',
+        TOLLGATE_X402_FACILITATOR_HEADERS: '{"https://x402.example/facilitator/": {"Authorization": "Bearer abc"}}',
       }),
     ).toEqual({
       decisionLog: { kind: 'file', path: '/var/log/tollgate.jsonl' },
       metrics: { host: '0.0.0.0', port: 9464 },
       facilitatorTimeouts: { verifyMs: 500, settleMs: 20_000 },
-      facilitatorHeaders: new Map([['https://x402.example', { Authorization: 'Bearer abc' }]]),
+      facilitatorHeaders: new Map([['https://x402.example/facilitator', { Authorization: 'Bearer abc' }]]),
     });
     expect(operationsFromEnv({ TOLLGATE_DECISION_LOG: 'stderr' }).decisionLog).toEqual({ kind: 'stderr' });
     expect(operationsFromEnv({ TOLLGATE_DECISION_LOG: 'off' }).decisionLog).toBeUndefined();
@@ -40,7 +40,7 @@ describe('operations settings from the environment', () => {
   it('lists the facilitator headers problems with the others, never with a header value', () => {
     const env = {
       TOLLGATE_METRICS_PORT: 'x',
-      TOLLGATE_X402_FACILITATOR_HEADERS: JSON.stringify({ 'https://x402.example/': { Authorization: 'Bearer abc' }, 'https://other.example': { 'X-Api-Key': 'abc\n' } }),
+      TOLLGATE_X402_FACILITATOR_HEADERS: JSON.stringify({ 'https://x402.example/?key=abc': { Authorization: 'Bearer abc' }, 'https://other.example': { 'X-Api-Key': 'abc\n' } }),
     };
     const error: unknown = (() => {
       try {
@@ -53,7 +53,7 @@ describe('operations settings from the environment', () => {
     const { problems, message } = error as OperationsConfigError;
     expect(problems).toEqual([
       'TOLLGATE_METRICS_PORT: "x" is not an integer from 0 to 65535',
-      expect.stringMatching(/^TOLLGATE_X402_FACILITATOR_HEADERS: "https:\/\/x402\.example\/" is not an origin; write "https:\/\/x402\.example"/),
+      expect.stringMatching(/^TOLLGATE_X402_FACILITATOR_HEADERS: the key for https:\/\/x402\.example has a query; /),
       expect.stringMatching(/^TOLLGATE_X402_FACILITATOR_HEADERS: https:\/\/other\.example: the value of header X-Api-Key contains CR, LF, NUL/),
     ]);
     expect(message).not.toContain('abc');

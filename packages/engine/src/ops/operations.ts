@@ -4,10 +4,11 @@
 //   TOLLGATE_METRICS_PORT          port of GET /metrics and /healthz (unset: no endpoint; 0: any free port)
 //   TOLLGATE_METRICS_HOST          default 127.0.0.1
 //   TOLLGATE_X402_VERIFY_TIMEOUT_MS / TOLLGATE_X402_SETTLE_TIMEOUT_MS   facilitator timeouts (3000 / 15000)
-//   TOLLGATE_X402_FACILITATOR_HEADERS   JSON {"<origin>": {"<header>": "<value>"}}: credentials for hosted
-//     facilitators, sent only to a facilitator URL of exactly that origin (policies name the URL: a
-//     policy author must not be able to send the operator's secrets elsewhere)
-import { parseFacilitatorHeaders, type FacilitatorHeaders } from '../x402/facilitator-headers.js';
+//   TOLLGATE_X402_FACILITATOR_HEADERS   JSON {"<facilitator URL>": {"<header>": "<value>"}}: credentials for
+//     hosted facilitators, sent only to an offer whose facilitator URL equals the key, a trailing slash
+//     aside (policies name the URL: a policy author must not be able to send the operator's secrets
+//     elsewhere, not even through a path or query leading to a redirect; see x402/facilitator-headers.ts)
+import { NO_FACILITATOR_HEADERS, parseFacilitatorHeaders, type FacilitatorHeaders } from '../x402/facilitator-headers.js';
 import { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from '../x402/facilitator.js';
 import { createDecisionLog, type DecisionLogSink, type DecisionLogTarget } from './decision-log.js';
 import { createMetrics } from './metrics.js';
@@ -27,7 +28,7 @@ export interface OperationsSettings {
   readonly decisionLog?: DecisionLogTarget;
   readonly metrics?: { readonly host: string; readonly port: number };
   readonly facilitatorTimeouts: FacilitatorTimeouts;
-  /** Per facilitator origin; empty when unset. */
+  /** Per facilitator URL; empty when unset. */
   readonly facilitatorHeaders: FacilitatorHeaders;
 }
 
@@ -53,18 +54,25 @@ export function operationsFromEnv(env: Env): OperationsSettings {
   const port = integer(OPERATIONS_ENV.metricsPort, 0, 65535);
   const verifyMs = integer(OPERATIONS_ENV.verifyTimeout, 1, 60_000) ?? DEFAULT_FACILITATOR_TIMEOUTS.verifyMs;
   const settleMs = integer(OPERATIONS_ENV.settleTimeout, 1, 300_000) ?? DEFAULT_FACILITATOR_TIMEOUTS.settleMs;
-  const headers = parseFacilitatorHeaders(OPERATIONS_ENV.facilitatorHeaders, env[OPERATIONS_ENV.facilitatorHeaders]);
-  if (!headers.ok) problems.push(...headers.problems);
+  const facilitatorHeaders = facilitatorHeadersFrom(env, problems);
   if (log === 'stdout') problems.push(`${OPERATIONS_ENV.decisionLog}: stdout is not allowed (Kong parses the plugin server's stdout); use stderr or a file path`);
-  if (problems.length > 0 || !headers.ok) throw new OperationsConfigError(problems);
+  if (problems.length > 0) throw new OperationsConfigError(problems);
   const decisionLog: DecisionLogTarget | undefined =
     log === undefined || log === '' || log === 'off' ? undefined : log === 'stderr' ? { kind: 'stderr' } : { kind: 'file', path: log };
   return {
     ...(decisionLog === undefined ? {} : { decisionLog }),
     ...(port === undefined ? {} : { metrics: { host: env[OPERATIONS_ENV.metricsHost] ?? '127.0.0.1', port } }),
     facilitatorTimeouts: { verifyMs, settleMs },
-    facilitatorHeaders: headers.headers,
+    facilitatorHeaders,
   };
+}
+
+/** The facilitator headers, or none once their problems are added to `problems` (which stop the start). */
+function facilitatorHeadersFrom(env: Env, problems: string[]): FacilitatorHeaders {
+  const parsed = parseFacilitatorHeaders(OPERATIONS_ENV.facilitatorHeaders, env[OPERATIONS_ENV.facilitatorHeaders]);
+  if (parsed.ok) return parsed.headers;
+  problems.push(...parsed.problems);
+  return NO_FACILITATOR_HEADERS;
 }
 
 export interface Operations {

@@ -1,12 +1,12 @@
 // The facilitator the offer names, spoken to with @x402/core's HTTPFacilitatorClient: one attempt
 // per call (no retries in the request path), bounded by a timeout. Every outcome is a value:
 // a facilitator that is down, slow or answers nonsense is `unavailable`, never an exception. So is
-// an error without a verdict (no `isValid`), such as a 401/403 for the operator's credentials: not
-// the payer's fault. The operator's headers for the URL's origin (facilitator-headers.ts) go with
-// every call.
+// an error without a verdict (no `isValid`), and a 401/403/429 whatever its body says: the
+// operator's credentials refused or their account throttled, not the payer's fault. The operator's
+// headers for exactly this facilitator URL (facilitator-headers.ts) go with every call.
 import { HTTPFacilitatorClient, type FacilitatorConfig } from '@x402/core/http';
 import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse } from '@x402/core/types';
-import { facilitatorHeadersFor, NO_FACILITATOR_HEADERS, type FacilitatorHeaders } from './facilitator-headers.js';
+import { facilitatorBase, facilitatorHeadersFor, NO_FACILITATOR_HEADERS, type FacilitatorHeaders } from './facilitator-headers.js';
 import type { RequirementsV1, RequirementsV2 } from './offer.js';
 
 export interface FacilitatorTimeouts {
@@ -17,6 +17,9 @@ export interface FacilitatorTimeouts {
 }
 
 export const DEFAULT_FACILITATOR_TIMEOUTS: FacilitatorTimeouts = { verifyMs: 3000, settleMs: 15_000 };
+
+/** Statuses about the operator (credentials refused, account throttled): a verdict in their body is not the payer's. */
+const OPERATOR_STATUSES: ReadonlySet<number> = new Set([401, 403, 429]);
 
 export type Verification =
   | { readonly kind: 'valid'; readonly payer?: string }
@@ -33,9 +36,9 @@ export interface Facilitator {
   settle(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Settlement>;
 }
 
-export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, headersByOrigin: FacilitatorHeaders = NO_FACILITATOR_HEADERS): Facilitator {
-  const base = url.replace(/\/+$/, '');
-  const auth = authHeaders(facilitatorHeadersFor(headersByOrigin, base));
+export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, headersByUrl: FacilitatorHeaders = NO_FACILITATOR_HEADERS): Facilitator {
+  const base = facilitatorBase(url);
+  const auth = authHeaders(facilitatorHeadersFor(headersByUrl, base));
   const verifier = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.verifyMs, ...auth });
   const settler = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.settleMs, ...auth });
   return {
@@ -45,7 +48,7 @@ export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, he
         if (answer.isValid) return { kind: 'valid', ...payer(answer.payer) };
         return { kind: 'invalid', reason: answer.invalidReason ?? 'invalid_payload', ...payer(answer.payer) };
       } catch (error) {
-        if (error instanceof VerifyError && error.statusCode < 500) return { kind: 'invalid', reason: error.invalidReason ?? 'invalid_payload', ...payer(error.payer) };
+        if (error instanceof VerifyError && error.statusCode < 500 && !OPERATOR_STATUSES.has(error.statusCode)) return { kind: 'invalid', reason: error.invalidReason ?? 'invalid_payload', ...payer(error.payer) };
         return { kind: 'unavailable', error: `facilitator ${base}/verify: ${messageOf(error)}` };
       }
     },
@@ -56,7 +59,7 @@ export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, he
         return { kind: 'failed', response, error: response.errorReason ?? 'settlement refused' };
       } catch (error) {
         const failure: SettleResponse = { success: false, errorReason: 'unexpected_settle_error', transaction: '', network: requirements.network as SettleResponse['network'] };
-        if (error instanceof SettleError) {
+        if (error instanceof SettleError && !OPERATOR_STATUSES.has(error.statusCode)) {
           return { kind: 'failed', response: { ...failure, errorReason: error.errorReason ?? 'unexpected_settle_error', ...payer(error.payer) }, error: error.message };
         }
         return { kind: 'failed', response: failure, error: `facilitator ${base}/settle: ${messageOf(error)}` };
@@ -66,7 +69,7 @@ export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, he
 }
 
 // The client asks for headers per facilitator path (a flat object is refused); the operator's apply
-// to all of them. No headers for this origin: no `createAuthHeaders`, so the client sends none.
+// to all of them. No headers for this URL: no `createAuthHeaders`, so the client sends none.
 function authHeaders(headers: Readonly<Record<string, string>> | undefined): Pick<FacilitatorConfig, 'createAuthHeaders'> {
   if (headers === undefined) return {};
   const perPath = { verify: headers, settle: headers, supported: headers };
@@ -84,5 +87,7 @@ function payer(value: string | undefined): { payer?: string } {
 }
 
 function messageOf(error: unknown): string {
+  // A verdict error's message is only the body's reason: the status tells why it was not taken.
+  if (error instanceof VerifyError || error instanceof SettleError) return `answered ${String(error.statusCode)}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -15,6 +15,8 @@ import { replayOf } from './replay.js';
 
 export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
 export const X_PAYMENT_RESPONSE_HEADER = 'X-PAYMENT-RESPONSE';
+/** What the client learns when the facilitator could not verify: its answer is for the operator only. */
+const FACILITATOR_UNAVAILABLE = 'facilitator_unavailable';
 
 /** What a paid request's follow-up carries to settlement: plain JSON. */
 export interface PaymentHold {
@@ -27,8 +29,11 @@ export interface PaymentHold {
 
 export type PaymentAdmission =
   | { readonly kind: 'paid'; readonly hold: PaymentHold; readonly payer?: string; readonly degraded?: string }
-  /** `error` is the x402 error code (or what went wrong with the facilitator) for the client. */
-  | { readonly kind: 'refused'; readonly reason: 'payment-invalid' | 'payment-unavailable'; readonly error: string }
+  /**
+   * `paymentError` is the error code for the client; `error`, for the decision log, is the same
+   * code or what went wrong with the facilitator (its URL and answer, which may hold its error text).
+   */
+  | { readonly kind: 'refused'; readonly reason: 'payment-invalid' | 'payment-unavailable'; readonly paymentError: string; readonly error: string }
   /** The store could not record the replay key and the policy fails closed. */
   | { readonly kind: 'store-unavailable'; readonly error: string };
 
@@ -54,7 +59,7 @@ export class PaymentGate {
     if (this.facilitator === undefined) return this.#refuse('unavailable', 'payment-invalid', 'facilitator_not_configured');
     const requirements = payment.version === 2 ? offer.v2 : offer.v1;
     const verification = await this.facilitator.verify(payment.payload, requirements);
-    if (verification.kind === 'unavailable') return this.#refuse('unavailable', 'payment-unavailable', verification.error);
+    if (verification.kind === 'unavailable') return this.#refuse('unavailable', 'payment-unavailable', FACILITATOR_UNAVAILABLE, verification.error);
     if (verification.kind === 'invalid') return this.#refuse('invalid', 'payment-invalid', verification.reason);
     const replay = replayOf(payment, offer, now);
     const hold: PaymentHold = { version: payment.version, payload: payment.payload, requirements, replay: replay.key, resource: offer.resource.url };
@@ -97,9 +102,9 @@ export class PaymentGate {
     }
   }
 
-  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: 'payment-invalid' | 'payment-unavailable', error: string): PaymentAdmission {
+  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: 'payment-invalid' | 'payment-unavailable', paymentError: string, error = paymentError): PaymentAdmission {
     this.observer.payment(this.policy, event);
-    return { kind: 'refused', reason, error };
+    return { kind: 'refused', reason, paymentError, error };
   }
 }
 

@@ -329,7 +329,7 @@ export const NativeRedis = Type.Object(
     sslVerify: Type.Optional(
       described(
         Type.Boolean(),
-        'Verify the server certificate (with ssl). Default: the gateway\'s own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15\'s Enterprise schema shows true); the gateway\'s trusted CAs must hold the issuer.',
+        'Verify the server certificate (with ssl): its chain, whose issuer the gateway\'s trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX\'s limit-count checks the chain alone. Default: the gateway\'s own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15\'s Enterprise schema shows true).',
       ),
     ),
     serverName: Type.Optional(

@@ -1,14 +1,15 @@
-import type { Diagnostic } from '@tollgate/policy';
+import type { Diagnostic, NativeRedis } from '@tollgate/policy';
+import type { EngineConfig } from '../../engine-config.js';
 import { APISIX_CONSUMER_KEYS, APISIX_KEY_NAMES, APISIX_NAME, APISIX_NATIVE_REDIS } from '../../codes.js';
 import type { ProjectIr } from '../../ir/types.js';
-import { gatewayCounters } from '../../native/rate-limits.js';
+import { gatewayCounters, limitShape } from '../../native/rate-limits.js';
 import { toGatewayYaml } from '../../yaml-out.js';
 import { outputProblem } from '../kong/index.js';
 import type { CompileOptions, InventoryItem, Target, TargetOutput } from '../target.js';
 import { emitAdc, emitStandalone, standaloneText } from './emit.js';
-import { lowerPolicy, type ApisixLowered } from './lower.js';
+import { limitCountBlockers, lowerPolicy, type ApisixLowered } from './lower.js';
 import type { PluginMap } from './model.js';
-import { unsupportedRedisSettings } from './native-plugins.js';
+import type { UnsupportedRedisSetting } from './native-plugins.js';
 import { APISIX_ID, APISIX_USERNAME, validateAdc, validateStandalone } from './validate.js';
 
 export const STANDALONE_FILE = 'apisix.yaml';
@@ -56,8 +57,7 @@ function checkApisix(ir: ProjectIr): Diagnostic[] {
     if ((spec.identity.keyNames?.length ?? 0) > 1) {
       diagnostics.push(document.diagnostic(['spec', 'identity', 'keyNames'], APISIX_KEY_NAMES, 'error', 'APISIX key-auth reads one header name: list a single key name'));
     }
-    const counters = gatewayCounters(config, nativeRedis);
-    for (const { field, reason } of counters?.kind === 'redis' ? unsupportedRedisSettings(counters.redis) : []) {
+    for (const { field, reason } of settingsKeepingLimits(config, nativeRedis)) {
       diagnostics.push(document.diagnostic(['spec', 'store', 'native', field], APISIX_NATIVE_REDIS, 'warn', `${reason}: on APISIX the policy's rate limits stay in Tollgate`, 'key'));
     }
   }
@@ -67,6 +67,17 @@ function checkApisix(ir: ProjectIr): Diagnostic[] {
     }
   }
   return diagnostics;
+}
+
+/**
+ * The store.native settings limit-count lacks, when they alone keep the policy's rate limits in
+ * Tollgate: none for a policy without rate limits, or whose limits stay there anyway.
+ */
+function settingsKeepingLimits(config: EngineConfig, nativeRedis: NativeRedis | undefined): UnsupportedRedisSetting[] {
+  const shape = limitShape(config);
+  if (shape.kind === 'none') return [];
+  const { others, unsupported } = limitCountBlockers(config, shape, gatewayCounters(config, nativeRedis));
+  return others.length === 0 ? unsupported : [];
 }
 
 function multiKeyConsumers(ir: ProjectIr): Diagnostic[] {

@@ -6,11 +6,11 @@ import { ExplanationBuilder, type PolicyExplanation } from '../../explain.js';
 import { fullModeDiagnostics } from '../../ir/full-mode.js';
 import type { PolicyIr, Upstream } from '../../ir/types.js';
 import { engineWork } from '../../native/engine-work.js';
-import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type Windows } from '../../native/rate-limits.js';
+import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type GatewayCounters, type LimitShape, type Windows } from '../../native/rate-limits.js';
 import { rewriteBlockers, valuesMatching, type RequestRewrite } from '../../native/rewrite.js';
 import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
 import { splitSharedPlugins } from './shared-plugins.js';
-import { headerOps, keyAuthConfig, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath } from './native-plugins.js';
+import { headerOps, keyAuthConfig, limitCountCertificateCheck, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath, type UnsupportedRedisSetting } from './native-plugins.js';
 import { omit } from '../../omit.js';
 
 export interface ApisixLowered {
@@ -40,6 +40,7 @@ export function lowerPolicy(policy: PolicyIr): ApisixLowered {
   if (limits.plugin) {
     everyRoute['limit-count'] = limits.plugin;
     explain.native('rate limits', limits.detail);
+    if (limits.certificateCheck) explain.native('Redis TLS', limits.certificateCheck);
     config = withoutRateLimits(config);
   }
 
@@ -112,26 +113,42 @@ function rewriteHeaders(request: RequestRewrite): Record<string, unknown> {
 
 const sortedKeys = (plugins: PluginMap): PluginMap => Object.fromEntries(Object.entries(plugins).sort(([a], [b]) => (a < b ? -1 : 1)));
 
-function lowerLimits(config: EngineConfig, policy: PolicyIr): { plugin?: Record<string, unknown>; detail: string; blockers: string[] } {
+function lowerLimits(config: EngineConfig, policy: PolicyIr): { plugin?: Record<string, unknown>; detail: string; certificateCheck?: string; blockers: string[] } {
   const shape = limitShape(config);
   if (shape.kind === 'none') return { detail: '', blockers: [] };
   const counters = gatewayCounters(config, policy.nativeRedis);
-  const blockers = commonBlockers(config, counters);
-  if (counters?.kind === 'redis') blockers.push(...unsupportedRedisSettings(counters.redis).map((u) => u.reason));
-  if (shape.kind === 'per-plan') {
-    blockers.push('plans differ in their limits, and APISIX consumer-group plugins would apply on every route the consumer calls, not only this policy\'s');
-  }
-  const windows: Windows = shape.kind === 'uniform' ? shape.windows : {};
-  if (Object.keys(windows).length > 1) blockers.push('limit-count holds one window per route (rules need APISIX 3.16+)');
+  const { others, unsupported } = limitCountBlockers(config, shape, counters);
+  const blockers = [...others, ...unsupported.map((u) => u.reason)];
   const key = limitKey(config.identity);
-  if (key === undefined) blockers.push('APISIX has no variable for the credential');
   if (blockers.length > 0 || key === undefined || !counters) return { detail: '', blockers };
+  const windows: Windows = shape.kind === 'uniform' ? shape.windows : {};
   const plugin = limitCountConfig(windows, key, `tollgate.${policy.name}`, config, counters);
+  const certificateCheck = counters.kind === 'redis' ? limitCountCertificateCheck(counters.redis) : undefined;
   return {
     plugin,
     detail: `limit-count ${String(plugin.count)} per ${String(plugin.time_window)} s by ${key}, policy ${describeCounters(counters)}, one counter for all routes (group); the window starts at the first request, not on the clock`,
+    ...(certificateCheck ? { certificateCheck } : {}),
     blockers,
   };
+}
+
+/**
+ * Why limit-count cannot take a policy's rate limits: the store.native settings it has no field
+ * for apart from every other reason, so lint can tell when a setting alone keeps them in Tollgate.
+ */
+export function limitCountBlockers(
+  config: EngineConfig,
+  shape: Exclude<LimitShape, { kind: 'none' }>,
+  counters: GatewayCounters | undefined,
+): { others: string[]; unsupported: UnsupportedRedisSetting[] } {
+  const others = commonBlockers(config, counters);
+  if (shape.kind === 'per-plan') {
+    others.push('plans differ in their limits, and APISIX consumer-group plugins would apply on every route the consumer calls, not only this policy\'s');
+  } else if (Object.keys(shape.windows).length > 1) {
+    others.push('limit-count holds one window per route (rules need APISIX 3.16+)');
+  }
+  if (limitKey(config.identity) === undefined) others.push('APISIX has no variable for the credential');
+  return { others, unsupported: counters?.kind === 'redis' ? unsupportedRedisSettings(counters.redis) : [] };
 }
 
 function apisixRewriteBlockers(request: RequestRewrite): string[] {

@@ -3,7 +3,7 @@
 import type { EngineConfig } from '../../engine-config.js';
 import type { Upstream } from '../../ir/types.js';
 import { WINDOW_SECONDS, type GatewayCounters, type Windows } from '../../native/rate-limits.js';
-import { definedFields, type GatewayRedis } from '../../native/redis.js';
+import { definedFields, verifiesCertificate, type GatewayRedis } from '../../native/redis.js';
 import type { RequestRewrite } from '../../native/rewrite.js';
 import { apisixEnvRef } from '../../secrets.js';
 import type { NativeRedis, RateWindow, Route } from '@tollgate/policy';
@@ -82,6 +82,16 @@ export function unsupportedRedisSettings(redis: GatewayRedis): UnsupportedRedisS
     unsupported.push({ field: 'username', reason: "APISIX's limit-count authenticates to a Redis Cluster with the password alone (store.native.username)" });
   }
   return unsupported;
+}
+
+/**
+ * What limit-count checks of the Redis certificate when the policy asks it to verify one, for
+ * explanations: it passes no server name to OpenResty's TLS handshake, which checks a name only
+ * when given one.
+ */
+export function limitCountCertificateCheck(redis: GatewayRedis): string | undefined {
+  if (!verifiesCertificate(redis)) return undefined;
+  return 'limit-count verifies the certificate chain only, not the host name: it sends the TLS handshake no server name to check, so it accepts a certificate a trusted CA issued for any host';
 }
 
 export function limitCountConfig(windows: Windows, key: string, group: string, config: EngineConfig, counters: GatewayCounters): Record<string, unknown> {

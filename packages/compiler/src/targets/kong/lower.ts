@@ -9,7 +9,7 @@ import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutR
 import { rewriteBlockers, valuesMatching } from '../../native/rewrite.js';
 import type { CompileOptions } from '../target.js';
 import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
-import { keyAuthConfig, kongRedisBlockers, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
+import { keyAuthConfig, kongCertificateCheck, kongRedisBlockers, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
 
 export interface KongLowered {
@@ -57,6 +57,8 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     const lowered = lowerRateLimits(config, shape, scope, counters, options, plugin);
     plugins.push(...lowered.plugins);
     for (const line of lowered.explain) explain.native('rate limits', `${line}; Kong answers 429 itself (its own body and X-RateLimit-* headers)`);
+    const certificateCheck = counters.kind === 'redis' && counters.redis.kind === 'server' ? kongCertificateCheck(counters.redis) : undefined;
+    if (certificateCheck) explain.native('Redis TLS', certificateCheck);
     config = withoutRateLimits(config);
     groups = lowered.groups;
   }

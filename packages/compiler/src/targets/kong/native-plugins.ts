@@ -2,7 +2,7 @@
 import type { EngineConfig } from '../../engine-config.js';
 import type { RequestRewrite } from '../../native/rewrite.js';
 import type { GatewayCounters, Windows } from '../../native/rate-limits.js';
-import { definedFields, type GatewayRedis, type RedisServer } from '../../native/redis.js';
+import { definedFields, isHostName, verifiesCertificate, type GatewayRedis, type RedisServer } from '../../native/redis.js';
 import { kongVaultRef } from '../../secrets.js';
 
 export function keyAuthConfig(identity: EngineConfig['identity'], anonymous: string): Record<string, unknown> {
@@ -38,8 +38,8 @@ function countersConfig(counters: GatewayCounters, store: EngineConfig['store'])
 
 /**
  * Kong's redis record (kong/tools/redis/schema.lua): one server, username and password as env
- * vault references; ssl_verify and server_name only when set, so Kong's defaults apply otherwise.
- * The policy's store timeout bounds each call.
+ * vault references; ssl_verify only when set, so Kong's default applies otherwise. The policy's
+ * store timeout bounds each call.
  */
 function redisRecord(redis: RedisServer, store: EngineConfig['store']): Record<string, unknown> {
   return definedFields({
@@ -50,9 +50,28 @@ function redisRecord(redis: RedisServer, store: EngineConfig['store']): Record<s
     database: redis.database,
     ssl: redis.ssl,
     ssl_verify: redis.sslVerify,
-    server_name: redis.serverName,
+    server_name: kongServerName(redis),
     timeout: store.timeoutMs,
   });
+}
+
+/**
+ * redis.server_name: the policy's serverName, else the host when the certificate is verified.
+ * OpenResty's TLS handshake checks the certificate's name only against a server name it is given,
+ * so without one ssl_verify would accept a certificate a trusted CA issued for any host. An IP
+ * address is not sent: certificates name hosts, and Kong then checks the chain alone.
+ */
+function kongServerName(redis: RedisServer): string | undefined {
+  if (redis.serverName !== undefined) return redis.serverName;
+  return verifiesCertificate(redis) && isHostName(redis.host) ? redis.host : undefined;
+}
+
+/** What Kong checks of the Redis certificate when the policy asks it to verify one, for explanations. */
+export function kongCertificateCheck(redis: RedisServer): string | undefined {
+  if (!verifiesCertificate(redis)) return undefined;
+  const name = kongServerName(redis);
+  if (name !== undefined) return `Kong verifies the certificate chain and that the certificate names ${name} (redis.server_name)`;
+  return `Kong verifies the certificate chain only: host ${redis.host} is an IP address, so it has no name to check and accepts a certificate a trusted CA issued for any host; give store.native.serverName the name on the certificate to have it checked`;
 }
 
 /** Why Kong's rate-limiting cannot count in the policy's store.native: the windows then stay in Tollgate. */

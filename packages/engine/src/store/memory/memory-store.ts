@@ -80,7 +80,6 @@ interface AccountRecord {
   holds: Map<string, Hold> | undefined;
 }
 
-
 const SWEEP_EVERY_MS = 60_000;
 const EMPTY: readonly never[] = [];
 const NO_ACCOUNT: AccountState = Object.freeze({ credits: 0 });

@@ -25,7 +25,7 @@ describe('facilitator headers from the environment', () => {
     const parsed = parseFacilitatorHeaders(
       SOURCE,
       JSON.stringify({
-        'https://api.cdp.coinbase.com/platform/v2/x402': { Authorization: `Bearer ${SECRET}` },
+        'https://facilitator.example/x402': { Authorization: `Bearer ${SECRET}` },
         'https://x402.example/facilitator/': { 'X-Api-Key': SECRET },
         'http://127.0.0.1:4021': { 'X-Api-Key': SECRET, 'X-Team': 'a b\tc' },
       }),
@@ -33,7 +33,7 @@ describe('facilitator headers from the environment', () => {
     expect(parsed).toEqual({
       ok: true,
       headers: new Map([
-        ['https://api.cdp.coinbase.com/platform/v2/x402', { Authorization: `Bearer ${SECRET}` }],
+        ['https://facilitator.example/x402', { Authorization: `Bearer ${SECRET}` }],
         ['https://x402.example/facilitator', { 'X-Api-Key': SECRET }],
         ['http://127.0.0.1:4021', { 'X-Api-Key': SECRET, 'X-Team': 'a b\tc' }],
       ]),

@@ -1,6 +1,6 @@
 // Headers the operator gives the facilitators it has accounts with (`Authorization: Bearer …`,
 // `X-Api-Key: …`), from the environment: a JSON object keyed by facilitator URL, e.g.
-//   {"https://api.cdp.coinbase.com/platform/v2/x402": {"Authorization": "Bearer abc"}}
+//   {"https://facilitator.example/x402": {"Authorization": "Bearer abc"}}
 // They are sent only to an offer whose facilitator URL equals a key, a trailing slash aside on
 // either side: the URL comes from the policy, and a policy author who points an offer at their own
 // server must not receive the operator's credentials. An origin would not be enough: the

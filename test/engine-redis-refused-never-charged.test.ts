@@ -47,6 +47,20 @@ function engineOn(config: EngineConfig, store: Store): Engine {
 
 const decide = (engine: Engine, consumer: string): Promise<Decision> => Promise.resolve(engine.decide(factsOf({ method: 'GET', path: '/v1/forecast', consumer })));
 
+/**
+ * Decides until one is allowed (a loaded machine may miss the 50 ms timeout: each such refusal is
+ * voided, so only the allowed one counts) and returns it; refuses to accept any other refusal.
+ */
+async function allowedOnce(engine: Engine, next: () => Promise<Decision>): Promise<Decision> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const decision = await next();
+    if (decision.kind === 'allow') return decision;
+    expect(decision.reason).toBe('store-unavailable');
+    await engine.drained();
+  }
+  throw new Error('no decision was allowed in 20 attempts');
+}
+
 /** What the account has consumed, read by one more admission straight at the store (it consumes one more). */
 async function consumed(store: Store, config: EngineConfig, account: string) {
   const rules = compileRouteRules(config)('forecast', 'GET');
@@ -55,8 +69,12 @@ async function consumed(store: Store, config: EngineConfig, account: string) {
   return { credits: result.account.credits + COST, quotaUsed: (result.quotas[0]?.used ?? 0) - 1, windowUsed: LIMIT - (result.windows[0]?.remaining ?? 0) - 1 };
 }
 
-let server: RedisServer;
-let cluster: RedisCluster;
+let server: RedisServer | undefined;
+let cluster: RedisCluster | undefined;
+const started = <T>(value: T | undefined): T => {
+  if (value === undefined) throw new Error('the Redis processes are started in beforeAll');
+  return value;
+};
 const stores: Store[] = [];
 
 beforeAll(async () => {
@@ -72,15 +90,20 @@ describe.skipIf(skip !== undefined).each(['redis', 'redis-cluster'] as const)('%
   let store: Store;
   let config: EngineConfig;
   let engine: Engine;
-  const pause = () => (kind === 'redis' ? [server] : cluster.nodes).forEach((n) => n.pause());
-  const unpause = () => (kind === 'redis' ? [server] : cluster.nodes).forEach((n) => n.unpause());
+  const processes = (): readonly RedisServer[] => (kind === 'redis' ? [started(server)] : started(cluster).nodes);
+  const pause = (): void => {
+    for (const p of processes()) p.pause();
+  };
+  const unpause = (): void => {
+    for (const p of processes()) p.unpause();
+  };
 
-  beforeAll(async () => {
-    config = configOn(kind === 'redis' ? { kind, url: server.url } : { kind: 'redis-cluster', nodes: cluster.nodeList });
+  beforeAll(() => {
+    config = configOn(kind === 'redis' ? { kind, url: started(server).url } : { kind: 'redis-cluster', nodes: started(cluster).nodeList });
     store = createRedisStore(
       kind === 'redis'
-        ? { kind, url: server.url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS }
-        : { kind, nodes: cluster.nodeList.split(','), keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS },
+        ? { kind, url: started(server).url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS }
+        : { kind, nodes: started(cluster).nodeList.split(','), keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS },
     );
     stores.push(store);
     engine = engineOn(config, store);
@@ -89,7 +112,7 @@ describe.skipIf(skip !== undefined).each(['redis', 'redis-cluster'] as const)('%
   it(`SIGSTOP during ${String(IN_FLIGHT)} credit-drawing requests: all 503, and nothing is drawn or counted once the server resumes`, async () => {
     const accounts = createAccounts(store, systemClock);
     await accounts.changeCredits('stalled', 'grant', CREDITS);
-    expect((await decide(engine, 'stalled')).kind).toBe('allow');
+    await allowedOnce(engine, () => decide(engine, 'stalled'));
 
     pause();
     const refused = Promise.all(Array.from({ length: IN_FLIGHT }, () => decide(engine, 'stalled')));
@@ -111,8 +134,8 @@ describe.skipIf(skip !== undefined)('reply lost with a killed connection after t
   let engine: Engine;
 
   beforeAll(async () => {
-    admin = new Redis(server.url);
-    proxy = await RedisProxy.start(server.port, admin);
+    admin = new Redis(started(server).url);
+    proxy = await RedisProxy.start(started(server).port, admin);
     config = configOn({ kind: 'redis', url: proxy.url });
     store = createRedisStore({ kind: 'redis', url: proxy.url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS });
     stores.push(store);
@@ -126,7 +149,7 @@ describe.skipIf(skip !== undefined)('reply lost with a killed connection after t
   it('answers 503 and voids exactly what the script consumed', async () => {
     const accounts = createAccounts(store, systemClock);
     await accounts.changeCredits('lost-reply', 'grant', CREDITS);
-    expect((await decide(engine, 'lost-reply')).kind).toBe('allow');
+    await allowedOnce(engine, () => decide(engine, 'lost-reply'));
 
     const lost = proxy.arm('lose-next-reply');
     const decision = await decide(engine, 'lost-reply');
@@ -146,9 +169,10 @@ describe.skipIf(skip !== undefined)('x402 replay claim abandoned (redis, onFailu
 
   beforeAll(async () => {
     facilitator = await startFacilitatorProcess();
-    store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS });
+    const url = started(server).url;
+    store = createRedisStore({ kind: 'redis', url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS });
     stores.push(store);
-    const compiled = createEngine(x402Policy(facilitator.url, { store: { kind: 'redis', url: server.url, onFailure: 'closed', timeoutMs: TIMEOUT_MS } }), store, systemClock, {
+    const compiled = createEngine(x402Policy(facilitator.url, { store: { kind: 'redis', url, onFailure: 'closed', timeoutMs: TIMEOUT_MS } }), store, systemClock, {
       facilitatorTimeouts: { verifyMs: 3000, settleMs: 3000 },
     });
     if (!compiled.ok) throw new Error(compiled.errors.join('; '));
@@ -165,13 +189,13 @@ describe.skipIf(skip !== undefined)('x402 replay claim abandoned (redis, onFailu
     const request = factsOf({ method: 'GET', path: '/v1/forecast', host: HOST, headers: { [header.name]: header.value } });
     // The claim is sent once the facilitator verified the payment: Redis stays stalled until the
     // engine answered, so the claim runs only after that.
-    server.pause();
+    started(server).pause();
     const decision = await engine.decide(request);
-    server.unpause();
+    started(server).unpause();
     expect(decision.kind === 'deny' && decision.reason).toBe('store-unavailable');
     await engine.drained();
 
-    const again = await engine.decide(request);
-    expect(again.kind === 'deny' ? `${again.reason} ${String(again.log.error)}` : again.kind).toBe('allow');
+    // Never payment-invalid (payment_already_used): the abandoned claim was forgotten.
+    await allowedOnce(engine, () => Promise.resolve(engine.decide(request)));
   });
 });

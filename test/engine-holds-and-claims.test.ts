@@ -113,3 +113,19 @@ describe.each(STORES)('$name store: payment replay keys', (row) => {
     await store.close();
   });
 });
+
+describe.each(STORES)('$name store: costs.onUnsettled commit', (row) => {
+  it('commits a hold whose outcome never arrived when it expires, instead of giving it back', async () => {
+    const committing = compileRouteRules({
+      ...BASE_CONFIG,
+      plans: [{ name: 'prepaid', plan: { quota: { requests: 10, per: 'month' }, credits: true } }],
+      costs: { default: 2, chargeOn: 'success', onUnsettled: 'commit' },
+    })('forecast', 'GET');
+    const store = await funded(() => row.create(), 10);
+    await store.admit({ ...admission('unsettled'), rules: committing });
+    const later = NOW + HOLD_TTL_MS;
+    expect(await store.admit({ ...admission('next', later), rules: committing })).toMatchObject({ outcome: 'allowed', account: { credits: 6 }, quotas: [{ used: 2 }] });
+    expect(await store.completeHold('alice', 'unsettled', 'release', later + 1)).toEqual({ kind: 'nothing-held' });
+    await store.close();
+  });
+});

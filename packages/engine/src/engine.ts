@@ -15,8 +15,9 @@ import { compileDeny, type ProblemFacts } from './responses/problem.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
+import { Compensations } from './compensations.js';
 import { StoreCalls } from './store-calls.js';
-import type { Admission, AdmissionResult, HoldResult, PlanRule, RouteRules, Store } from './store/store.js';
+import { StoreCallNotSentError, type Admission, type AdmissionResult, type HoldResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
 import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
@@ -39,6 +40,13 @@ export interface Engine {
    * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). Never rejects.
    */
   complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion>;
+  /**
+   * Resolves once no compensation of this engine is pending: every void of an admission or payment
+   * claim it abandoned and answered with a refusal, and every completion sent again after its
+   * first attempt failed, has landed or was given up (a void after RECEIPT_TTL_MS, a completion
+   * once its hold expired). For orderly shutdowns and tests; decisions never wait for it.
+   */
+  drained(): Promise<void>;
 }
 
 export type HoldOutcome = HoldResult | { readonly kind: 'none' } | { readonly kind: 'failed'; readonly error: string };
@@ -88,6 +96,7 @@ interface Situation {
 }
 
 const NO_PAYMENT: PaymentRead = { kind: 'none' };
+const TOO_LATE = new Error('the store received the admission after its deadline and wrote nothing');
 const NOTHING_TO_COMPLETE: Completion = { hold: { kind: 'none' }, payment: { kind: 'none' }, headers: {} };
 
 class PolicyEngine implements Engine {
@@ -102,6 +111,11 @@ class PolicyEngine implements Engine {
   readonly #observer: Observer;
   readonly #offer: CompleteOffer | undefined;
   readonly #payments: PaymentGate | undefined;
+  readonly #compensations: Compensations;
+  readonly #timeoutMs: number;
+  /** Admission ids (fail closed only): this engine's random prefix and a counter, so no id costs a random draw. */
+  readonly #idPrefix = `adm:${randomUUID()}.`;
+  #idSeq = 0;
 
   constructor(
     readonly config: EngineConfig,
@@ -118,13 +132,15 @@ class PolicyEngine implements Engine {
     this.#failOpen = (config.store.onFailure ?? 'open') === 'open';
     this.#holds = config.costs.chargeOn === 'success';
     this.#observer = options.observer ?? NO_OBSERVER;
-    this.#store = new StoreCalls(store, config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS, this.#observer);
+    this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
+    this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
     const offer = config.payment?.x402;
     this.#offer = isCompleteOffer(offer) ? offer : undefined;
     if (this.#offer !== undefined) {
       const url = this.#offer.facilitator;
       const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
-      this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen, this.#observer);
+      this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen ? undefined : { timeoutMs: this.#timeoutMs, compensations: this.#compensations }, this.#observer);
     }
   }
 
@@ -152,6 +168,10 @@ class PolicyEngine implements Engine {
     return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
   }
 
+  drained(): Promise<void> {
+    return this.#compensations.drained();
+  }
+
   #decide(facts: RequestFacts): Decision | Promise<Decision> {
     let pending: Pending | undefined;
     try {
@@ -162,7 +182,11 @@ class PolicyEngine implements Engine {
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
       const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
-      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, facts, caller, route, payment };
+      // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
+      // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
+      const id = this.#failOpen ? undefined : (holdKey ?? this.#idPrefix + String(++this.#idSeq));
+      const deadline = id === undefined ? undefined : Date.now() + this.#timeoutMs;
+      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment };
       pending = waiting;
       const result = this.#store.admit(waiting);
       return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result);
@@ -192,11 +216,15 @@ class PolicyEngine implements Engine {
     try {
       return await this.#store.run('complete-hold', (s) => s.completeHold(hold.account, hold.key, completion, this.clock.now()));
     } catch (error) {
+      // Sent again until it lands (idempotent by hold key) or the hold expired: a success is never free.
+      this.#compensations.retryCompletion(hold.account, hold.key, completion);
       return { kind: 'failed', error: messageOf(error) };
     }
   }
 
   #decision(p: Pending, result: AdmissionResult): Decision | Promise<Decision> {
+    // Refused by the store for arriving too late: nothing was written, nothing to void.
+    if (result.outcome === 'too-late') return this.#storeFailed(p.facts, { ...p, id: undefined }, TOO_LATE);
     const rule = planRule(p.rules, result.plan);
     const headers = rule.kind === 'check' ? rateLimitHeaders(this.#style, rule, result.windows, result.quotas, p.now) : {};
     const log = this.#log(p, result.plan, result.outcome === 'allowed' ? 'allowed' : result.outcome, result.outcome === 'allowed' ? 200 : undefined);
@@ -207,7 +235,7 @@ class PolicyEngine implements Engine {
       const followUp = encodeFollowUp({ hold: { account: p.caller.account, key: p.holdKey } });
       return { kind: 'allow', responseHeaders: headers, upstream, followUp, log };
     }
-    const outcome = result.outcome;
+    const outcome = result.outcome as ReasonCode;
     // A caller the plan makes pay (402) may pay for this one request instead.
     if (p.payment.kind !== 'none' && REASONS[outcome].status === 402) return this.#pay(p, p.payment, result.plan);
     if (outcome === 'rate-limited') headers['Retry-After'] = String(headerSeconds(result.retryAfterMs ?? 0));
@@ -288,6 +316,8 @@ class PolicyEngine implements Engine {
         log,
       };
     }
+    // The admission may have run (or may still run): its void undoes it, so a refusal costs nothing.
+    if (p?.id !== undefined && !(error instanceof StoreCallNotSentError)) this.#compensations.voidAdmission(p.account, p.id);
     const log = { ...this.#log(base, undefined, 'store-unavailable'), degraded: 'closed' as const, error: messageOf(error) };
     return this.#deny('store-unavailable', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, { 'Retry-After': '1' }, log);
   }

@@ -34,6 +34,7 @@ export function compileRouteRules(config: EngineConfig): RouteRulesFor {
       ...(subscription === undefined ? {} : { subscription }),
       plans,
       noPlan,
+      ...(config.costs.onUnsettled === 'commit' ? { onUnsettled: 'commit' as const } : {}),
     };
   };
 

@@ -48,6 +48,18 @@ export function createMetrics(): MetricsSink {
     labelNames: ['policy', 'event'] as const,
     registers: [registry],
   });
+  const compensations = new Counter({
+    name: 'tollgate_compensations_total',
+    help: 'Work sent again after the answer: void-admission, void-claim (refused requests whose store call may have run), complete-hold (a chargeOn success completion that failed once); landed or given-up.',
+    labelNames: ['policy', 'work', 'outcome'] as const,
+    registers: [registry],
+  });
+  const unsettledHolds = new Counter({
+    name: 'tollgate_unsettled_holds_total',
+    help: 'chargeOn success holds whose completion never landed: the store settles them at expiry as costs.onUnsettled says (commit or release).',
+    labelNames: ['policy', 'settlement'] as const,
+    registers: [registry],
+  });
   // Label lookups cost more than the increments: each label set's child is resolved once.
   const decisionChildren = new Map<string, { inc(): void }>();
   const latencyChildren = new Map<string, { observe(value: number): void }>();
@@ -82,6 +94,10 @@ export function createMetrics(): MetricsSink {
     },
     payment(policy, event) {
       payments.inc({ policy, event });
+    },
+    compensated({ policy, work, outcome, unsettled }) {
+      compensations.inc({ policy, work, outcome });
+      if (unsettled !== undefined) unsettledHolds.inc({ policy, settlement: unsettled });
     },
   };
 }

@@ -3,7 +3,7 @@
 // The runtime plugs the sinks in; an engine created without one reports nowhere.
 import type { DecisionLog } from '../types.js';
 
-export type StoreOperation = 'admit' | 'complete-hold' | 'claim-payment' | 'forget-payment';
+export type StoreOperation = 'admit' | 'complete-hold' | 'claim-payment' | 'forget-payment' | 'void-admission';
 
 export const PAYMENT_EVENTS = ['verified', 'invalid', 'unavailable', 'replayed', 'settled', 'settle-failed', 'not-settled'] as const;
 export type PaymentEvent = (typeof PAYMENT_EVENTS)[number];
@@ -20,11 +20,26 @@ export interface SettlementLog {
   readonly error?: string;
 }
 
+/** What the engine sent again after answering (compensations.ts). */
+export type CompensationWork = 'void-admission' | 'void-claim' | 'complete-hold';
+
+/** A compensation that landed or was given up, for the decision log and the metrics. */
+export interface CompensationLog {
+  readonly policy: string;
+  readonly work: CompensationWork;
+  readonly outcome: 'landed' | 'given-up';
+  readonly attempts: number;
+  /** A completion given up: its hold expires unsettled, and the store then settles it this way (`costs.onUnsettled`). */
+  readonly unsettled?: 'commit' | 'release';
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
   payment(policy: string, event: PaymentEvent): void;
   settled(log: SettlementLog): void;
+  compensated(log: CompensationLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -32,6 +47,7 @@ export const NO_OBSERVER: Observer = {
   storeCall: () => undefined,
   payment: () => undefined,
   settled: () => undefined,
+  compensated: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -49,6 +65,9 @@ export function observeAll(observers: readonly Observer[]): Observer {
     },
     settled: (log) => {
       for (const o of observers) o.settled(log);
+    },
+    compensated: (log) => {
+      for (const o of observers) o.compensated(log);
     },
   };
 }

@@ -85,6 +85,8 @@ export interface RouteRules {
   readonly plans: Readonly<Record<string, PlanRule>>;
   /** The rule for an account whose plan resolves to none of `plans`. */
   readonly noPlan: PlanRule;
+  /** What expiry does with a hold whose completion never arrived (`costs.onUnsettled`); absent = release. */
+  readonly onUnsettled?: HoldCompletion;
 }
 
 export interface Admission {
@@ -98,9 +100,22 @@ export interface Admission {
   readonly rules: RouteRules;
   /** When set, what is consumed is recorded under this key so `release` can give it back. */
   readonly holdKey?: string;
+  /**
+   * Set when the engine may abandon the answer (onFailure: closed): what an allowed admission
+   * consumed is kept as a receipt under this id (the hold key when there is one) for
+   * RECEIPT_TTL_MS, so that `voidAdmission` can undo exactly that. A store whose answer the engine
+   * cannot abandon (a synchronous one) may ignore it.
+   */
+  readonly id?: string;
+  /** Epoch ms by the host's wall clock (Date.now): past it the store refuses with `too-late`, writing nothing. */
+  readonly deadline?: number;
 }
 
-export type AdmissionOutcome = 'allowed' | Exclude<ReasonCode, 'unauthenticated' | 'payment-required' | 'payment-invalid' | 'payment-unavailable' | 'store-unavailable'>;
+/** `too-late`: the admission reached the store after its deadline (or after its void) and wrote nothing; the engine answers it as store-unavailable. */
+export type AdmissionOutcome =
+  | 'allowed'
+  | 'too-late'
+  | Exclude<ReasonCode, 'unauthenticated' | 'payment-required' | 'payment-invalid' | 'payment-unavailable' | 'store-unavailable'>;
 
 export interface WindowState {
   readonly name: RateWindow;
@@ -174,8 +189,23 @@ export interface AccountOnceResult {
   readonly account: AccountState;
 }
 
-/** Whether a payment's replay key was new (and is now recorded) or seen before. */
-export type PaymentClaim = 'claimed' | 'replayed';
+/** Whether a payment's replay key was new (and is now recorded) or seen before; `too-late`: past the claim's deadline or voided, nothing recorded. */
+export type PaymentClaim = 'claimed' | 'replayed' | 'too-late';
+
+/** A claim the engine may abandon (onFailure: closed): its owner token (the void forgets only this claim) and deadline (epoch ms, host wall clock). */
+export interface ClaimOwner {
+  readonly owner: string;
+  readonly deadline: number;
+}
+
+/** What `voidAdmission` found: a receipt it undid, or none (it left a tombstone so the admission, should it still run, refuses). */
+export type VoidResult = 'voided' | 'nothing';
+
+/**
+ * Thrown (or rejected) by a store when a call was never sent (no connection): it cannot have
+ * written anything, so the engine has nothing to void.
+ */
+export class StoreCallNotSentError extends Error {}
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -190,10 +220,20 @@ export interface Store {
    * past its expiry has already been given back: both answer `nothing-held`.
    */
   completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Awaitable<HoldResult>;
+  /**
+   * Undoes an admission the engine abandoned (answered with a refusal), at most once: the windows,
+   * quota, overage and credits its receipt `id` recorded are given back (an open hold leaves its
+   * set). No receipt → nothing to undo; a tombstone stays for RECEIPT_TTL_MS so that the admission,
+   * should it still run, refuses with `too-late`. Idempotent.
+   */
+  voidAdmission(account: string, id: string, now: number): Awaitable<VoidResult>;
   /** Records a payment's replay key until `expiresAt` (epoch ms), atomically across every node sharing the store. */
-  claimPayment(key: string, expiresAt: number, now: number): Awaitable<PaymentClaim>;
-  /** Forgets a claimed payment that was never settled, so the payer may present it again. */
-  forgetPayment(key: string): Awaitable<void>;
+  claimPayment(key: string, expiresAt: number, now: number, owner?: ClaimOwner): Awaitable<PaymentClaim>;
+  /**
+   * Forgets a claimed payment that was never settled, so the payer may present it again. With
+   * `owner`, only that owner's claim (an abandoned one), leaving a tombstone when there is none.
+   */
+  forgetPayment(key: string, owner?: string): Awaitable<void>;
   getAccount(account: string): Awaitable<AccountState>;
   updateAccount(account: string, patch: AccountPatch): Awaitable<AccountState>;
   /**
@@ -219,5 +259,10 @@ export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
  * time the account is admitted or its credits change. Longer than any sane upstream timeout.
  */
 export const HOLD_TTL_MS = 15 * 60 * 1000;
+/**
+ * How long an admission's receipt (and a void's tombstone) is kept: the engine retries a void at
+ * most this long. A void that cannot land within it (the store unreachable throughout) is given up.
+ */
+export const RECEIPT_TTL_MS = 30 * 1000;
 /** Longest a payment's replay key is kept, whatever its authorisation's validBefore says. */
 export const PAYMENT_CLAIM_MAX_MS = 7 * 24 * 3600 * 1000;

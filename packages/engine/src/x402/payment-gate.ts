@@ -4,7 +4,10 @@
 // them into decisions and completions.
 import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { SettleResponse } from '@x402/core/types';
+import { randomUUID } from 'node:crypto';
+import type { Compensations } from '../compensations.js';
 import type { Observer } from '../ops/observer.js';
+import { StoreCallNotSentError } from '../store/store.js';
 import type { StoreCalls } from '../store-calls.js';
 import { messageOf } from '../timeout.js';
 import type { Facilitator } from './facilitator.js';
@@ -44,12 +47,23 @@ export type PaymentSettlement =
   /** The facilitator did not settle: the client must get a 402 instead of the upstream's answer. */
   | { readonly kind: 'failed'; readonly headers: Readonly<Record<string, string>>; readonly response: SettleResponse; readonly error: string };
 
+/** Failing closed: a claim whose answer is abandoned is refused (503), and voided through `compensations`. */
+export interface ClosedClaims {
+  readonly timeoutMs: number;
+  readonly compensations: Compensations;
+}
+
 export class PaymentGate {
+  /**
+   * @param closed present when the policy fails closed: each claim then carries an owner token and
+   *   a deadline, and a claim the engine abandoned is voided (only that owner's), so the payer may
+   *   present the payment again. Failing open, a claim that lands late stands: the request was served.
+   */
   constructor(
     private readonly policy: string,
     private readonly facilitator: Facilitator | undefined,
     private readonly store: StoreCalls,
-    private readonly failOpen: boolean,
+    private readonly closed: ClosedClaims | undefined,
     private readonly observer: Observer,
   ) {}
 
@@ -64,12 +78,18 @@ export class PaymentGate {
     const replay = replayOf(payment, offer, now);
     const hold: PaymentHold = { version: payment.version, payload: payment.payload, requirements, replay: replay.key, resource: offer.resource.url };
     const payer = verification.payer === undefined ? {} : { payer: verification.payer };
+    const closed = this.closed;
+    const owner = closed === undefined ? undefined : { owner: randomUUID(), deadline: Date.now() + closed.timeoutMs };
     try {
-      const claim = await this.store.run('claim-payment', (s) => s.claimPayment(replay.key, replay.expiresAt, now));
+      const claim = await this.store.run('claim-payment', (s) => s.claimPayment(replay.key, replay.expiresAt, now, owner));
       if (claim === 'replayed') return this.#refuse('replayed', 'payment-invalid', 'payment_already_used');
+      if (claim === 'too-late') return { kind: 'store-unavailable', error: 'the store received the payment claim after its deadline and recorded nothing' };
     } catch (error) {
       // Replay protection is the store's job: without it, the policy's failure mode decides.
-      if (!this.failOpen) return { kind: 'store-unavailable', error: messageOf(error) };
+      if (closed !== undefined && owner !== undefined) {
+        if (!(error instanceof StoreCallNotSentError)) closed.compensations.voidClaim(replay.key, owner.owner);
+        return { kind: 'store-unavailable', error: messageOf(error) };
+      }
       this.observer.payment(this.policy, 'verified');
       return { kind: 'paid', hold, ...payer, degraded: messageOf(error) };
     }

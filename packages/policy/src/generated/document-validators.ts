@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","month"]},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC) or the subscription start. Default calendar."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass. Default [active, trialing]."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that still pass. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","month"]},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC) or the subscription start. Default calendar."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass. Default [active, trialing]."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that still pass. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -1462,7 +1462,7 @@ if(data8.costs !== undefined){
 let data56 = data8.costs;
 if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
 for(const key15 in data56){
-if(!((((key15 === "default") || (key15 === "routes")) || (key15 === "methods")) || (key15 === "chargeOn"))){
+if(!(((((key15 === "default") || (key15 === "routes")) || (key15 === "methods")) || (key15 === "chargeOn")) || (key15 === "onUnsettled"))){
 const err112 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data56};
 if(vErrors === null){
 vErrors = [err112];
@@ -1619,9 +1619,10 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
-else {
-const err124 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data56};
+if(data56.onUnsettled !== undefined){
+let data63 = data56.onUnsettled;
+if(!((data63 === "commit") || (data63 === "release"))){
+const err124 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data63};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1631,11 +1632,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data8.subscription !== undefined){
-let data63 = data8.subscription;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.required === undefined){
-const err125 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data63};
+}
+else {
+const err125 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data56};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1644,9 +1643,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-for(const key20 in data63){
-if(!(((key20 === "required") || (key20 === "statuses")) || (key20 === "graceDays"))){
-const err126 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data63};
+}
+if(data8.subscription !== undefined){
+let data64 = data8.subscription;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.required === undefined){
+const err126 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data64};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1655,11 +1657,9 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-if(data63.required !== undefined){
-let data64 = data63.required;
-if(typeof data64 !== "boolean"){
-const err127 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data64};
+for(const key20 in data64){
+if(!(((key20 === "required") || (key20 === "statuses")) || (key20 === "graceDays"))){
+const err127 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data64};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1669,11 +1669,10 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data63.statuses !== undefined){
-let data65 = data63.statuses;
-if(Array.isArray(data65)){
-if(data65.length < 1){
-const err128 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data65};
+if(data64.required !== undefined){
+let data65 = data64.required;
+if(typeof data65 !== "boolean"){
+const err128 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data65};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1682,11 +1681,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-const len8 = data65.length;
-for(let i8=0; i8<len8; i8++){
-let data66 = data65[i8];
-if(!(((((((data66 === "active") || (data66 === "trialing")) || (data66 === "past_due")) || (data66 === "unpaid")) || (data66 === "canceled")) || (data66 === "incomplete")) || (data66 === "paused"))){
-const err129 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data66};
+}
+if(data64.statuses !== undefined){
+let data66 = data64.statuses;
+if(Array.isArray(data66)){
+if(data66.length < 1){
+const err129 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data66};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1695,10 +1695,11 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data65};
+const len8 = data66.length;
+for(let i8=0; i8<len8; i8++){
+let data67 = data66[i8];
+if(!(((((((data67 === "active") || (data67 === "trialing")) || (data67 === "past_due")) || (data67 === "unpaid")) || (data67 === "canceled")) || (data67 === "incomplete")) || (data67 === "paused"))){
+const err130 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data67};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1708,10 +1709,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data63.graceDays !== undefined){
-let data67 = data63.graceDays;
-if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
-const err131 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data67};
+}
+else {
+const err131 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data66};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1720,9 +1720,11 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(typeof data67 == "number"){
-if(data67 > 365 || isNaN(data67)){
-const err132 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data67};
+}
+if(data64.graceDays !== undefined){
+let data68 = data64.graceDays;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err132 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data68};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1731,8 +1733,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data67 < 0 || isNaN(data67)){
-const err133 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data67};
+if(typeof data68 == "number"){
+if(data68 > 365 || isNaN(data68)){
+const err133 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data68};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1741,11 +1744,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err134 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data63};
+if(data68 < 0 || isNaN(data68)){
+const err134 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data68};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1755,12 +1755,10 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data8.payment !== undefined){
-let data68 = data8.payment;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key21 in data68){
-if(!((((key21 === "upgradeUrl") || (key21 === "billingUrl")) || (key21 === "topUpUrl")) || (key21 === "x402"))){
-const err135 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data68};
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data64};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1770,11 +1768,12 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data68.upgradeUrl !== undefined){
-let data69 = data68.upgradeUrl;
-if(typeof data69 === "string"){
-if(!pattern8.test(data69)){
-const err136 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data69};
+if(data8.payment !== undefined){
+let data69 = data8.payment;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key21 in data69){
+if(!((((key21 === "upgradeUrl") || (key21 === "billingUrl")) || (key21 === "topUpUrl")) || (key21 === "x402"))){
+const err136 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1784,8 +1783,11 @@ vErrors.push(err136);
 errors++;
 }
 }
-else {
-const err137 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data69};
+if(data69.upgradeUrl !== undefined){
+let data70 = data69.upgradeUrl;
+if(typeof data70 === "string"){
+if(!pattern8.test(data70)){
+const err137 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data70};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1795,11 +1797,8 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data68.billingUrl !== undefined){
-let data70 = data68.billingUrl;
-if(typeof data70 === "string"){
-if(!pattern8.test(data70)){
-const err138 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data70};
+else {
+const err138 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1809,8 +1808,11 @@ vErrors.push(err138);
 errors++;
 }
 }
-else {
-const err139 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data70};
+if(data69.billingUrl !== undefined){
+let data71 = data69.billingUrl;
+if(typeof data71 === "string"){
+if(!pattern8.test(data71)){
+const err139 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data71};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1820,11 +1822,8 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data68.topUpUrl !== undefined){
-let data71 = data68.topUpUrl;
-if(typeof data71 === "string"){
-if(!pattern8.test(data71)){
-const err140 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data71};
+else {
+const err140 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1834,8 +1833,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-else {
-const err141 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data71};
+if(data69.topUpUrl !== undefined){
+let data72 = data69.topUpUrl;
+if(typeof data72 === "string"){
+if(!pattern8.test(data72)){
+const err141 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data72};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,12 +1847,8 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data68.x402 !== undefined){
-let data72 = data68.x402;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key22 in data72){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key22))){
-const err142 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data72};
+else {
+const err142 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data72};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1860,11 +1858,12 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data72.price !== undefined){
-let data73 = data72.price;
-if(typeof data73 === "string"){
-if(!pattern28.test(data73)){
-const err143 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data73};
+if(data69.x402 !== undefined){
+let data73 = data69.x402;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key22 in data73){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key22))){
+const err143 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data73};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1874,8 +1873,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-else {
-const err144 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data73};
+if(data73.price !== undefined){
+let data74 = data73.price;
+if(typeof data74 === "string"){
+if(!pattern28.test(data74)){
+const err144 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data74};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1885,10 +1887,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data72.asset !== undefined){
-let data74 = data72.asset;
-if(typeof data74 !== "string"){
-const err145 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data74};
+else {
+const err145 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data74};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1898,10 +1898,10 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data72.decimals !== undefined){
-let data75 = data72.decimals;
-if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
-const err146 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data75};
+if(data73.asset !== undefined){
+let data75 = data73.asset;
+if(typeof data75 !== "string"){
+const err146 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data75};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1910,9 +1910,11 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(typeof data75 == "number"){
-if(data75 > 36 || isNaN(data75)){
-const err147 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data75};
+}
+if(data73.decimals !== undefined){
+let data76 = data73.decimals;
+if(!((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76)))){
+const err147 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data76};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1921,8 +1923,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data75 < 0 || isNaN(data75)){
-const err148 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data75};
+if(typeof data76 == "number"){
+if(data76 > 36 || isNaN(data76)){
+const err148 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data76};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1931,13 +1934,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-}
-if(data72.network !== undefined){
-let data76 = data72.network;
-if(typeof data76 === "string"){
-if(!pattern29.test(data76)){
-const err149 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data76};
+if(data76 < 0 || isNaN(data76)){
+const err149 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data76};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1947,8 +1945,12 @@ vErrors.push(err149);
 errors++;
 }
 }
-else {
-const err150 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data76};
+}
+if(data73.network !== undefined){
+let data77 = data73.network;
+if(typeof data77 === "string"){
+if(!pattern29.test(data77)){
+const err150 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data77};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1958,11 +1960,8 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data72.payTo !== undefined){
-let data77 = data72.payTo;
-if(typeof data77 === "string"){
-if(func3(data77) < 1){
-const err151 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data77};
+else {
+const err151 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data77};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1972,8 +1971,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-else {
-const err152 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data77};
+if(data73.payTo !== undefined){
+let data78 = data73.payTo;
+if(typeof data78 === "string"){
+if(func3(data78) < 1){
+const err152 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data78};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1983,11 +1985,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data72.facilitator !== undefined){
-let data78 = data72.facilitator;
-if(typeof data78 === "string"){
-if(!pattern8.test(data78)){
-const err153 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data78};
+else {
+const err153 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data78};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1997,8 +1996,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-else {
-const err154 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data78};
+if(data73.facilitator !== undefined){
+let data79 = data73.facilitator;
+if(typeof data79 === "string"){
+if(!pattern8.test(data79)){
+const err154 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data79};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2008,10 +2010,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data72.description !== undefined){
-let data79 = data72.description;
-if(typeof data79 !== "string"){
-const err155 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data79};
+else {
+const err155 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data79};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2021,10 +2021,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data72.maxTimeoutSeconds !== undefined){
-let data80 = data72.maxTimeoutSeconds;
-if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data80};
+if(data73.description !== undefined){
+let data80 = data73.description;
+if(typeof data80 !== "string"){
+const err156 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data80};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2033,9 +2033,11 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(typeof data80 == "number"){
-if(data80 > 3600 || isNaN(data80)){
-const err157 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data80};
+}
+if(data73.maxTimeoutSeconds !== undefined){
+let data81 = data73.maxTimeoutSeconds;
+if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
+const err157 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data81};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2044,8 +2046,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data80 < 1 || isNaN(data80)){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data80};
+if(typeof data81 == "number"){
+if(data81 > 3600 || isNaN(data81)){
+const err158 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data81};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2054,14 +2057,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-}
-if(data72.extra !== undefined){
-let data81 = data72.extra;
-if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
-for(const key23 in data81){
-if(!(pattern31.test(key23))){
-const err159 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data81};
+if(data81 < 1 || isNaN(data81)){
+const err159 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data81};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2071,11 +2068,13 @@ vErrors.push(err159);
 errors++;
 }
 }
-for(const key24 in data81){
-if(pattern31.test(key24)){
-let data82 = data81[key24];
-if(typeof data82 !== "string"){
-const err160 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data82};
+}
+if(data73.extra !== undefined){
+let data82 = data73.extra;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+for(const key23 in data82){
+if(!(pattern31.test(key23))){
+const err160 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data82};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2085,10 +2084,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-}
-else {
-const err161 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data81};
+for(const key24 in data82){
+if(pattern31.test(key24)){
+let data83 = data82[key24];
+if(typeof data83 !== "string"){
+const err161 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data83};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2099,8 +2099,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err162 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data72};
+const err162 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data82};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2112,7 +2113,7 @@ errors++;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data68};
+const err163 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data73};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2122,12 +2123,9 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data8.rewrite !== undefined){
-let data83 = data8.rewrite;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-for(const key25 in data83){
-if(!(key25 === "request")){
-const err164 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data83};
+}
+else {
+const err164 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data69};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2137,12 +2135,12 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data83.request !== undefined){
-let data84 = data83.request;
+if(data8.rewrite !== undefined){
+let data84 = data8.rewrite;
 if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key26 in data84){
-if(!(((key26 === "headers") || (key26 === "query")) || (key26 === "path"))){
-const err165 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data84};
+for(const key25 in data84){
+if(!(key25 === "request")){
+const err165 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data84};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2152,12 +2150,12 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data84.headers !== undefined){
-let data85 = data84.headers;
+if(data84.request !== undefined){
+let data85 = data84.request;
 if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key27 in data85){
-if(!((((key27 === "add") || (key27 === "set")) || (key27 === "remove")) || (key27 === "rename"))){
-const err166 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data85};
+for(const key26 in data85){
+if(!(((key26 === "headers") || (key26 === "query")) || (key26 === "path"))){
+const err166 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data85};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2167,12 +2165,12 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data85.add !== undefined){
-let data86 = data85.add;
+if(data85.headers !== undefined){
+let data86 = data85.headers;
 if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key28 in data86){
-if(!(pattern12.test(key28))){
-const err167 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data86};
+for(const key27 in data86){
+if(!((((key27 === "add") || (key27 === "set")) || (key27 === "remove")) || (key27 === "rename"))){
+const err167 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data86};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2182,11 +2180,12 @@ vErrors.push(err167);
 errors++;
 }
 }
-for(const key29 in data86){
-if(pattern12.test(key29)){
-let data87 = data86[key29];
-if(typeof data87 !== "string"){
-const err168 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data87};
+if(data86.add !== undefined){
+let data87 = data86.add;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key28 in data87){
+if(!(pattern12.test(key28))){
+const err168 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data87};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2196,10 +2195,11 @@ vErrors.push(err168);
 errors++;
 }
 }
-}
-}
-else {
-const err169 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data86};
+for(const key29 in data87){
+if(pattern12.test(key29)){
+let data88 = data87[key29];
+if(typeof data88 !== "string"){
+const err169 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data88};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2209,12 +2209,10 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data85.set !== undefined){
-let data88 = data85.set;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key30 in data88){
-if(!(pattern12.test(key30))){
-const err170 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data88};
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data87};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2224,11 +2222,12 @@ vErrors.push(err170);
 errors++;
 }
 }
-for(const key31 in data88){
-if(pattern12.test(key31)){
-let data89 = data88[key31];
-if(typeof data89 !== "string"){
-const err171 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data89};
+if(data86.set !== undefined){
+let data89 = data86.set;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key30 in data89){
+if(!(pattern12.test(key30))){
+const err171 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data89};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2238,10 +2237,11 @@ vErrors.push(err171);
 errors++;
 }
 }
-}
-}
-else {
-const err172 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data88};
+for(const key31 in data89){
+if(pattern12.test(key31)){
+let data90 = data89[key31];
+if(typeof data90 !== "string"){
+const err172 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data90};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2251,15 +2251,10 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data85.remove !== undefined){
-let data90 = data85.remove;
-if(Array.isArray(data90)){
-const len9 = data90.length;
-for(let i9=0; i9<len9; i9++){
-let data91 = data90[i9];
-if(typeof data91 === "string"){
-if(!pattern12.test(data91)){
-const err173 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data91};
+}
+}
+else {
+const err173 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data89};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2269,8 +2264,15 @@ vErrors.push(err173);
 errors++;
 }
 }
-else {
-const err174 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data91};
+if(data86.remove !== undefined){
+let data91 = data86.remove;
+if(Array.isArray(data91)){
+const len9 = data91.length;
+for(let i9=0; i9<len9; i9++){
+let data92 = data91[i9];
+if(typeof data92 === "string"){
+if(!pattern12.test(data92)){
+const err174 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data92};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2280,9 +2282,8 @@ vErrors.push(err174);
 errors++;
 }
 }
-}
 else {
-const err175 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data90};
+const err175 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data92};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2292,12 +2293,9 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data85.rename !== undefined){
-let data92 = data85.rename;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-for(const key32 in data92){
-if(!(pattern12.test(key32))){
-const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data92};
+}
+else {
+const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data91};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2307,12 +2305,12 @@ vErrors.push(err176);
 errors++;
 }
 }
-for(const key33 in data92){
-if(pattern12.test(key33)){
-let data93 = data92[key33];
-if(typeof data93 === "string"){
-if(!pattern12.test(data93)){
-const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data93};
+if(data86.rename !== undefined){
+let data93 = data86.rename;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+for(const key32 in data93){
+if(!(pattern12.test(key32))){
+const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data93};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2322,8 +2320,12 @@ vErrors.push(err177);
 errors++;
 }
 }
-else {
-const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data93};
+for(const key33 in data93){
+if(pattern12.test(key33)){
+let data94 = data93[key33];
+if(typeof data94 === "string"){
+if(!pattern12.test(data94)){
+const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2333,10 +2335,8 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
-}
 else {
-const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data92};
+const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2347,8 +2347,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data85};
+const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data93};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2358,12 +2359,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data84.query !== undefined){
-let data94 = data84.query;
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-for(const key34 in data94){
-if(!(((key34 === "add") || (key34 === "remove")) || (key34 === "rename"))){
-const err181 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data94};
+}
+else {
+const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data86};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2373,12 +2371,12 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data94.add !== undefined){
-let data95 = data94.add;
+if(data85.query !== undefined){
+let data95 = data85.query;
 if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key35 in data95){
-if(!(pattern41.test(key35))){
-const err182 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data95};
+for(const key34 in data95){
+if(!(((key34 === "add") || (key34 === "remove")) || (key34 === "rename"))){
+const err182 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data95};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2388,11 +2386,12 @@ vErrors.push(err182);
 errors++;
 }
 }
-for(const key36 in data95){
-if(pattern41.test(key36)){
-let data96 = data95[key36];
-if(typeof data96 !== "string"){
-const err183 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key36.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data96};
+if(data95.add !== undefined){
+let data96 = data95.add;
+if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
+for(const key35 in data96){
+if(!(pattern41.test(key35))){
+const err183 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data96};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2402,10 +2401,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-}
-else {
-const err184 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data95};
+for(const key36 in data96){
+if(pattern41.test(key36)){
+let data97 = data96[key36];
+if(typeof data97 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key36.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data97};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2415,15 +2415,10 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data94.remove !== undefined){
-let data97 = data94.remove;
-if(Array.isArray(data97)){
-const len10 = data97.length;
-for(let i10=0; i10<len10; i10++){
-let data98 = data97[i10];
-if(typeof data98 === "string"){
-if(!pattern41.test(data98)){
-const err185 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data98};
+}
+}
+else {
+const err185 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data96};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2433,8 +2428,15 @@ vErrors.push(err185);
 errors++;
 }
 }
-else {
-const err186 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data98};
+if(data95.remove !== undefined){
+let data98 = data95.remove;
+if(Array.isArray(data98)){
+const len10 = data98.length;
+for(let i10=0; i10<len10; i10++){
+let data99 = data98[i10];
+if(typeof data99 === "string"){
+if(!pattern41.test(data99)){
+const err186 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data99};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2444,9 +2446,8 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
 else {
-const err187 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data97};
+const err187 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data99};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2456,12 +2457,9 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data94.rename !== undefined){
-let data99 = data94.rename;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key37 in data99){
-if(!(pattern41.test(key37))){
-const err188 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data99};
+}
+else {
+const err188 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data98};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2471,12 +2469,12 @@ vErrors.push(err188);
 errors++;
 }
 }
-for(const key38 in data99){
-if(pattern41.test(key38)){
-let data100 = data99[key38];
-if(typeof data100 === "string"){
-if(!pattern41.test(data100)){
-const err189 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data100};
+if(data95.rename !== undefined){
+let data100 = data95.rename;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key37 in data100){
+if(!(pattern41.test(key37))){
+const err189 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data100};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2486,8 +2484,12 @@ vErrors.push(err189);
 errors++;
 }
 }
-else {
-const err190 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data100};
+for(const key38 in data100){
+if(pattern41.test(key38)){
+let data101 = data100[key38];
+if(typeof data101 === "string"){
+if(!pattern41.test(data101)){
+const err190 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2497,10 +2499,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-}
-}
 else {
-const err191 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data99};
+const err191 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2511,8 +2511,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err192 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data94};
+const err192 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data100};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2522,11 +2523,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data84.path !== undefined){
-let data101 = data84.path;
-if(typeof data101 === "string"){
-if(!pattern10.test(data101)){
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data101};
+}
+else {
+const err193 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data95};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2536,8 +2535,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data101};
+if(data85.path !== undefined){
+let data102 = data85.path;
+if(typeof data102 === "string"){
+if(!pattern10.test(data102)){
+const err194 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data102};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2547,9 +2549,8 @@ vErrors.push(err194);
 errors++;
 }
 }
-}
 else {
-const err195 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data84};
+const err195 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data102};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2561,7 +2562,7 @@ errors++;
 }
 }
 else {
-const err196 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data83};
+const err196 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data85};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2571,12 +2572,9 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data8.responses !== undefined){
-let data102 = data8.responses;
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-for(const key39 in data102){
-if(!((((key39 === "headers") || (key39 === "problemBaseUri")) || (key39 === "messages")) || (key39 === "types"))){
-const err197 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data102};
+}
+else {
+const err197 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data84};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2586,10 +2584,12 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data102.headers !== undefined){
-let data103 = data102.headers;
-if(!((((data103 === "ietf") || (data103 === "legacy")) || (data103 === "both")) || (data103 === "none"))){
-const err198 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data103};
+if(data8.responses !== undefined){
+let data103 = data8.responses;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key39 in data103){
+if(!((((key39 === "headers") || (key39 === "problemBaseUri")) || (key39 === "messages")) || (key39 === "types"))){
+const err198 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data103};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2599,11 +2599,10 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data102.problemBaseUri !== undefined){
-let data104 = data102.problemBaseUri;
-if(typeof data104 === "string"){
-if(!pattern8.test(data104)){
-const err199 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data104};
+if(data103.headers !== undefined){
+let data104 = data103.headers;
+if(!((((data104 === "ietf") || (data104 === "legacy")) || (data104 === "both")) || (data104 === "none"))){
+const err199 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data104};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2613,8 +2612,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data104};
+if(data103.problemBaseUri !== undefined){
+let data105 = data103.problemBaseUri;
+if(typeof data105 === "string"){
+if(!pattern8.test(data105)){
+const err200 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data105};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2624,12 +2626,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data102.messages !== undefined){
-let data105 = data102.messages;
-if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
-for(const key40 in data105){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key40))){
-const err201 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data105};
+else {
+const err201 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data105};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2639,11 +2637,12 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data105.unauthenticated !== undefined){
-let data106 = data105.unauthenticated;
-if(typeof data106 === "string"){
-if(func3(data106) < 1){
-const err202 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data106};
+if(data103.messages !== undefined){
+let data106 = data103.messages;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key40 in data106){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key40))){
+const err202 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data106};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2653,8 +2652,11 @@ vErrors.push(err202);
 errors++;
 }
 }
-else {
-const err203 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data106};
+if(data106.unauthenticated !== undefined){
+let data107 = data106.unauthenticated;
+if(typeof data107 === "string"){
+if(func3(data107) < 1){
+const err203 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data107};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2664,11 +2666,8 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data105["subscription-inactive"] !== undefined){
-let data107 = data105["subscription-inactive"];
-if(typeof data107 === "string"){
-if(func3(data107) < 1){
-const err204 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data107};
+else {
+const err204 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data107};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2678,8 +2677,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-else {
-const err205 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data107};
+if(data106["subscription-inactive"] !== undefined){
+let data108 = data106["subscription-inactive"];
+if(typeof data108 === "string"){
+if(func3(data108) < 1){
+const err205 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data108};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2689,11 +2691,8 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data105["plan-upgrade-required"] !== undefined){
-let data108 = data105["plan-upgrade-required"];
-if(typeof data108 === "string"){
-if(func3(data108) < 1){
-const err206 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data108};
+else {
+const err206 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data108};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2703,8 +2702,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data108};
+if(data106["plan-upgrade-required"] !== undefined){
+let data109 = data106["plan-upgrade-required"];
+if(typeof data109 === "string"){
+if(func3(data109) < 1){
+const err207 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data109};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2714,11 +2716,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data105["not-entitled"] !== undefined){
-let data109 = data105["not-entitled"];
-if(typeof data109 === "string"){
-if(func3(data109) < 1){
-const err208 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data109};
+else {
+const err208 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data109};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2728,8 +2727,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-else {
-const err209 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data109};
+if(data106["not-entitled"] !== undefined){
+let data110 = data106["not-entitled"];
+if(typeof data110 === "string"){
+if(func3(data110) < 1){
+const err209 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data110};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2739,11 +2741,8 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data105["rate-limited"] !== undefined){
-let data110 = data105["rate-limited"];
-if(typeof data110 === "string"){
-if(func3(data110) < 1){
-const err210 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data110};
+else {
+const err210 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data110};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2753,8 +2752,11 @@ vErrors.push(err210);
 errors++;
 }
 }
-else {
-const err211 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data110};
+if(data106["rate-limited"] !== undefined){
+let data111 = data106["rate-limited"];
+if(typeof data111 === "string"){
+if(func3(data111) < 1){
+const err211 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data111};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2764,11 +2766,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data105["quota-exhausted"] !== undefined){
-let data111 = data105["quota-exhausted"];
-if(typeof data111 === "string"){
-if(func3(data111) < 1){
-const err212 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data111};
+else {
+const err212 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data111};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2778,8 +2777,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-else {
-const err213 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data111};
+if(data106["quota-exhausted"] !== undefined){
+let data112 = data106["quota-exhausted"];
+if(typeof data112 === "string"){
+if(func3(data112) < 1){
+const err213 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data112};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2789,11 +2791,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data105["insufficient-credits"] !== undefined){
-let data112 = data105["insufficient-credits"];
-if(typeof data112 === "string"){
-if(func3(data112) < 1){
-const err214 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data112};
+else {
+const err214 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data112};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2803,8 +2802,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data112};
+if(data106["insufficient-credits"] !== undefined){
+let data113 = data106["insufficient-credits"];
+if(typeof data113 === "string"){
+if(func3(data113) < 1){
+const err215 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data113};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2814,11 +2816,8 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data105["payment-required"] !== undefined){
-let data113 = data105["payment-required"];
-if(typeof data113 === "string"){
-if(func3(data113) < 1){
-const err216 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data113};
+else {
+const err216 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data113};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2828,8 +2827,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-else {
-const err217 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data113};
+if(data106["payment-required"] !== undefined){
+let data114 = data106["payment-required"];
+if(typeof data114 === "string"){
+if(func3(data114) < 1){
+const err217 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data114};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2839,11 +2841,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data105["payment-invalid"] !== undefined){
-let data114 = data105["payment-invalid"];
-if(typeof data114 === "string"){
-if(func3(data114) < 1){
-const err218 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data114};
+else {
+const err218 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data114};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2853,8 +2852,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data114};
+if(data106["payment-invalid"] !== undefined){
+let data115 = data106["payment-invalid"];
+if(typeof data115 === "string"){
+if(func3(data115) < 1){
+const err219 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data115};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2864,11 +2866,8 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data105["payment-unavailable"] !== undefined){
-let data115 = data105["payment-unavailable"];
-if(typeof data115 === "string"){
-if(func3(data115) < 1){
-const err220 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data115};
+else {
+const err220 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data115};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2878,8 +2877,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-else {
-const err221 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data115};
+if(data106["payment-unavailable"] !== undefined){
+let data116 = data106["payment-unavailable"];
+if(typeof data116 === "string"){
+if(func3(data116) < 1){
+const err221 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data116};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2889,11 +2891,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data105["store-unavailable"] !== undefined){
-let data116 = data105["store-unavailable"];
-if(typeof data116 === "string"){
-if(func3(data116) < 1){
-const err222 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data116};
+else {
+const err222 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data116};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2903,8 +2902,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data116};
+if(data106["store-unavailable"] !== undefined){
+let data117 = data106["store-unavailable"];
+if(typeof data117 === "string"){
+if(func3(data117) < 1){
+const err223 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data117};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2914,9 +2916,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
 else {
-const err224 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data105};
+const err224 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data117};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2926,12 +2927,9 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data102.types !== undefined){
-let data117 = data102.types;
-if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-for(const key41 in data117){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key41))){
-const err225 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data117};
+}
+else {
+const err225 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data106};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2941,11 +2939,12 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data117.unauthenticated !== undefined){
-let data118 = data117.unauthenticated;
-if(typeof data118 === "string"){
-if(!pattern8.test(data118)){
-const err226 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data118};
+if(data103.types !== undefined){
+let data118 = data103.types;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key41 in data118){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key41))){
+const err226 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data118};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2955,8 +2954,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data118};
+if(data118.unauthenticated !== undefined){
+let data119 = data118.unauthenticated;
+if(typeof data119 === "string"){
+if(!pattern8.test(data119)){
+const err227 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data119};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2966,11 +2968,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data117["subscription-inactive"] !== undefined){
-let data119 = data117["subscription-inactive"];
-if(typeof data119 === "string"){
-if(!pattern8.test(data119)){
-const err228 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data119};
+else {
+const err228 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data119};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2980,8 +2979,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data119};
+if(data118["subscription-inactive"] !== undefined){
+let data120 = data118["subscription-inactive"];
+if(typeof data120 === "string"){
+if(!pattern8.test(data120)){
+const err229 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data120};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2991,11 +2993,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data117["plan-upgrade-required"] !== undefined){
-let data120 = data117["plan-upgrade-required"];
-if(typeof data120 === "string"){
-if(!pattern8.test(data120)){
-const err230 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data120};
+else {
+const err230 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data120};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3005,8 +3004,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data120};
+if(data118["plan-upgrade-required"] !== undefined){
+let data121 = data118["plan-upgrade-required"];
+if(typeof data121 === "string"){
+if(!pattern8.test(data121)){
+const err231 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data121};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3016,11 +3018,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data117["not-entitled"] !== undefined){
-let data121 = data117["not-entitled"];
-if(typeof data121 === "string"){
-if(!pattern8.test(data121)){
-const err232 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data121};
+else {
+const err232 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data121};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3030,8 +3029,11 @@ vErrors.push(err232);
 errors++;
 }
 }
-else {
-const err233 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data121};
+if(data118["not-entitled"] !== undefined){
+let data122 = data118["not-entitled"];
+if(typeof data122 === "string"){
+if(!pattern8.test(data122)){
+const err233 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data122};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3041,11 +3043,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data117["rate-limited"] !== undefined){
-let data122 = data117["rate-limited"];
-if(typeof data122 === "string"){
-if(!pattern8.test(data122)){
-const err234 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data122};
+else {
+const err234 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data122};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3055,8 +3054,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data122};
+if(data118["rate-limited"] !== undefined){
+let data123 = data118["rate-limited"];
+if(typeof data123 === "string"){
+if(!pattern8.test(data123)){
+const err235 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data123};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3066,11 +3068,8 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data117["quota-exhausted"] !== undefined){
-let data123 = data117["quota-exhausted"];
-if(typeof data123 === "string"){
-if(!pattern8.test(data123)){
-const err236 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data123};
+else {
+const err236 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data123};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3080,8 +3079,11 @@ vErrors.push(err236);
 errors++;
 }
 }
-else {
-const err237 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data123};
+if(data118["quota-exhausted"] !== undefined){
+let data124 = data118["quota-exhausted"];
+if(typeof data124 === "string"){
+if(!pattern8.test(data124)){
+const err237 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data124};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3091,11 +3093,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data117["insufficient-credits"] !== undefined){
-let data124 = data117["insufficient-credits"];
-if(typeof data124 === "string"){
-if(!pattern8.test(data124)){
-const err238 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data124};
+else {
+const err238 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data124};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3105,8 +3104,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data124};
+if(data118["insufficient-credits"] !== undefined){
+let data125 = data118["insufficient-credits"];
+if(typeof data125 === "string"){
+if(!pattern8.test(data125)){
+const err239 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data125};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3116,11 +3118,8 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data117["payment-required"] !== undefined){
-let data125 = data117["payment-required"];
-if(typeof data125 === "string"){
-if(!pattern8.test(data125)){
-const err240 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data125};
+else {
+const err240 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data125};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3130,8 +3129,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data125};
+if(data118["payment-required"] !== undefined){
+let data126 = data118["payment-required"];
+if(typeof data126 === "string"){
+if(!pattern8.test(data126)){
+const err241 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data126};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3141,11 +3143,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data117["payment-invalid"] !== undefined){
-let data126 = data117["payment-invalid"];
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err242 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data126};
+else {
+const err242 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data126};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3155,8 +3154,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data126};
+if(data118["payment-invalid"] !== undefined){
+let data127 = data118["payment-invalid"];
+if(typeof data127 === "string"){
+if(!pattern8.test(data127)){
+const err243 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data127};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3166,11 +3168,8 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data117["payment-unavailable"] !== undefined){
-let data127 = data117["payment-unavailable"];
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err244 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data127};
+else {
+const err244 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data127};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3180,8 +3179,11 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data127};
+if(data118["payment-unavailable"] !== undefined){
+let data128 = data118["payment-unavailable"];
+if(typeof data128 === "string"){
+if(!pattern8.test(data128)){
+const err245 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data128};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3191,11 +3193,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data117["store-unavailable"] !== undefined){
-let data128 = data117["store-unavailable"];
-if(typeof data128 === "string"){
-if(!pattern8.test(data128)){
-const err246 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data128};
+else {
+const err246 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data128};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3205,8 +3204,11 @@ vErrors.push(err246);
 errors++;
 }
 }
-else {
-const err247 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data128};
+if(data118["store-unavailable"] !== undefined){
+let data129 = data118["store-unavailable"];
+if(typeof data129 === "string"){
+if(!pattern8.test(data129)){
+const err247 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data129};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3216,9 +3218,8 @@ vErrors.push(err247);
 errors++;
 }
 }
-}
 else {
-const err248 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data117};
+const err248 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data129};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3230,7 +3231,7 @@ errors++;
 }
 }
 else {
-const err249 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data102};
+const err249 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data118};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3240,11 +3241,9 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data129 = data8.store;
-if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
-if(data129.kind === undefined){
-const err250 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data129};
+}
+else {
+const err250 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data103};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3253,9 +3252,12 @@ vErrors.push(err250);
 }
 errors++;
 }
-for(const key42 in data129){
-if(!(((((((key42 === "kind") || (key42 === "url")) || (key42 === "nodes")) || (key42 === "keyPrefix")) || (key42 === "onFailure")) || (key42 === "timeoutMs")) || (key42 === "native"))){
-const err251 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data129};
+}
+if(data8.store !== undefined){
+let data130 = data8.store;
+if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
+if(data130.kind === undefined){
+const err251 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data130};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3264,11 +3266,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-if(data129.kind !== undefined){
-let data130 = data129.kind;
-if(!(((data130 === "memory") || (data130 === "redis")) || (data130 === "redis-cluster"))){
-const err252 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data130};
+for(const key42 in data130){
+if(!(((((((key42 === "kind") || (key42 === "url")) || (key42 === "nodes")) || (key42 === "keyPrefix")) || (key42 === "onFailure")) || (key42 === "timeoutMs")) || (key42 === "native"))){
+const err252 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data130};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3278,14 +3278,10 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data129.url !== undefined){
-let data131 = data129.url;
-const _errs289 = errors;
-let valid56 = false;
-const _errs290 = errors;
-if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
-if(data131.env === undefined){
-const err253 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data131};
+if(data130.kind !== undefined){
+let data131 = data130.kind;
+if(!(((data131 === "memory") || (data131 === "redis")) || (data131 === "redis-cluster"))){
+const err253 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data131};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3294,9 +3290,15 @@ vErrors.push(err253);
 }
 errors++;
 }
-for(const key43 in data131){
-if(!(key43 === "env")){
-const err254 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data131};
+}
+if(data130.url !== undefined){
+let data132 = data130.url;
+const _errs290 = errors;
+let valid56 = false;
+const _errs291 = errors;
+if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
+if(data132.env === undefined){
+const err254 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data132};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3305,12 +3307,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-if(data131.env !== undefined){
-let data132 = data131.env;
-if(typeof data132 === "string"){
-if(!pattern60.test(data132)){
-const err255 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data132};
+for(const key43 in data132){
+if(!(key43 === "env")){
+const err255 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data132};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3320,8 +3319,11 @@ vErrors.push(err255);
 errors++;
 }
 }
-else {
-const err256 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data132};
+if(data132.env !== undefined){
+let data133 = data132.env;
+if(typeof data133 === "string"){
+if(!pattern60.test(data133)){
+const err256 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data133};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3331,9 +3333,8 @@ vErrors.push(err256);
 errors++;
 }
 }
-}
 else {
-const err257 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data131};
+const err257 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data133};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3342,11 +3343,10 @@ vErrors.push(err257);
 }
 errors++;
 }
-var _valid1 = _errs290 === errors;
-valid56 = valid56 || _valid1;
-const _errs295 = errors;
-if(typeof data131 !== "string"){
-const err258 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data131};
+}
+}
+else {
+const err258 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data132};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3355,10 +3355,11 @@ vErrors.push(err258);
 }
 errors++;
 }
-var _valid1 = _errs295 === errors;
+var _valid1 = _errs291 === errors;
 valid56 = valid56 || _valid1;
-if(!valid56){
-const err259 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data131};
+const _errs296 = errors;
+if(typeof data132 !== "string"){
+const err259 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data132};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3367,26 +3368,10 @@ vErrors.push(err259);
 }
 errors++;
 }
-else {
-errors = _errs289;
-if(vErrors !== null){
-if(_errs289){
-vErrors.length = _errs289;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data129.nodes !== undefined){
-let data133 = data129.nodes;
-const _errs298 = errors;
-let valid58 = false;
-const _errs299 = errors;
-if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
-if(data133.env === undefined){
-const err260 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data133};
+var _valid1 = _errs296 === errors;
+valid56 = valid56 || _valid1;
+if(!valid56){
+const err260 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data132};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3395,9 +3380,26 @@ vErrors.push(err260);
 }
 errors++;
 }
-for(const key44 in data133){
-if(!(key44 === "env")){
-const err261 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data133};
+else {
+errors = _errs290;
+if(vErrors !== null){
+if(_errs290){
+vErrors.length = _errs290;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data130.nodes !== undefined){
+let data134 = data130.nodes;
+const _errs299 = errors;
+let valid58 = false;
+const _errs300 = errors;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+if(data134.env === undefined){
+const err261 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data134};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3406,12 +3408,9 @@ vErrors.push(err261);
 }
 errors++;
 }
-}
-if(data133.env !== undefined){
-let data134 = data133.env;
-if(typeof data134 === "string"){
-if(!pattern60.test(data134)){
-const err262 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data134};
+for(const key44 in data134){
+if(!(key44 === "env")){
+const err262 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data134};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3421,8 +3420,11 @@ vErrors.push(err262);
 errors++;
 }
 }
-else {
-const err263 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data134};
+if(data134.env !== undefined){
+let data135 = data134.env;
+if(typeof data135 === "string"){
+if(!pattern60.test(data135)){
+const err263 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data135};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3432,9 +3434,8 @@ vErrors.push(err263);
 errors++;
 }
 }
-}
 else {
-const err264 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data133};
+const err264 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data135};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3443,11 +3444,10 @@ vErrors.push(err264);
 }
 errors++;
 }
-var _valid2 = _errs299 === errors;
-valid58 = valid58 || _valid2;
-const _errs304 = errors;
-if(typeof data133 !== "string"){
-const err265 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data133};
+}
+}
+else {
+const err265 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data134};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3456,10 +3456,11 @@ vErrors.push(err265);
 }
 errors++;
 }
-var _valid2 = _errs304 === errors;
+var _valid2 = _errs300 === errors;
 valid58 = valid58 || _valid2;
-if(!valid58){
-const err266 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data133};
+const _errs305 = errors;
+if(typeof data134 !== "string"){
+const err266 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data134};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3468,23 +3469,10 @@ vErrors.push(err266);
 }
 errors++;
 }
-else {
-errors = _errs298;
-if(vErrors !== null){
-if(_errs298){
-vErrors.length = _errs298;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data129.keyPrefix !== undefined){
-let data135 = data129.keyPrefix;
-if(typeof data135 === "string"){
-if(!pattern62.test(data135)){
-const err267 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data135};
+var _valid2 = _errs305 === errors;
+valid58 = valid58 || _valid2;
+if(!valid58){
+const err267 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data134};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3493,9 +3481,23 @@ vErrors.push(err267);
 }
 errors++;
 }
+else {
+errors = _errs299;
+if(vErrors !== null){
+if(_errs299){
+vErrors.length = _errs299;
 }
 else {
-const err268 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data135};
+vErrors = null;
+}
+}
+}
+}
+if(data130.keyPrefix !== undefined){
+let data136 = data130.keyPrefix;
+if(typeof data136 === "string"){
+if(!pattern62.test(data136)){
+const err268 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data136};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3505,10 +3507,8 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data129.onFailure !== undefined){
-let data136 = data129.onFailure;
-if(!((data136 === "open") || (data136 === "closed"))){
-const err269 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data136};
+else {
+const err269 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data136};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3518,10 +3518,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data129.timeoutMs !== undefined){
-let data137 = data129.timeoutMs;
-if(!((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137)))){
-const err270 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data137};
+if(data130.onFailure !== undefined){
+let data137 = data130.onFailure;
+if(!((data137 === "open") || (data137 === "closed"))){
+const err270 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data137};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3530,9 +3530,11 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(typeof data137 == "number"){
-if(data137 > 10000 || isNaN(data137)){
-const err271 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data137};
+}
+if(data130.timeoutMs !== undefined){
+let data138 = data130.timeoutMs;
+if(!((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138)))){
+const err271 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data138};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3541,8 +3543,9 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data137 < 1 || isNaN(data137)){
-const err272 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data137};
+if(typeof data138 == "number"){
+if(data138 > 10000 || isNaN(data138)){
+const err272 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data138};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3551,14 +3554,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-}
-if(data129.native !== undefined){
-let data138 = data129.native;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-for(const key45 in data138){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key45))){
-const err273 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
+if(data138 < 1 || isNaN(data138)){
+const err273 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data138};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3568,11 +3565,13 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data138.host !== undefined){
-let data139 = data138.host;
-if(typeof data139 === "string"){
-if(!pattern63.test(data139)){
-const err274 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data139};
+}
+if(data130.native !== undefined){
+let data139 = data130.native;
+if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
+for(const key45 in data139){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key45))){
+const err274 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data139};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3582,8 +3581,11 @@ vErrors.push(err274);
 errors++;
 }
 }
-else {
-const err275 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data139};
+if(data139.host !== undefined){
+let data140 = data139.host;
+if(typeof data140 === "string"){
+if(!pattern63.test(data140)){
+const err275 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data140};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3593,10 +3595,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data138.port !== undefined){
-let data140 = data138.port;
-if(!((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140)))){
-const err276 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
+else {
+const err276 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data140};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3605,9 +3605,11 @@ vErrors.push(err276);
 }
 errors++;
 }
-if(typeof data140 == "number"){
-if(data140 > 65535 || isNaN(data140)){
-const err277 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
+}
+if(data139.port !== undefined){
+let data141 = data139.port;
+if(!((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141)))){
+const err277 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data141};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3616,8 +3618,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(data140 < 1 || isNaN(data140)){
-const err278 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data140};
+if(typeof data141 == "number"){
+if(data141 > 65535 || isNaN(data141)){
+const err278 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data141};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3626,13 +3629,8 @@ vErrors.push(err278);
 }
 errors++;
 }
-}
-}
-if(data138.cluster !== undefined){
-let data141 = data138.cluster;
-if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
-if(data141.nodes === undefined){
-const err279 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data141};
+if(data141 < 1 || isNaN(data141)){
+const err279 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data141};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3641,9 +3639,13 @@ vErrors.push(err279);
 }
 errors++;
 }
-for(const key46 in data141){
-if(!((key46 === "nodes") || (key46 === "name"))){
-const err280 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data141};
+}
+}
+if(data139.cluster !== undefined){
+let data142 = data139.cluster;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+if(data142.nodes === undefined){
+const err280 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data142};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3652,12 +3654,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-}
-if(data141.nodes !== undefined){
-let data142 = data141.nodes;
-if(Array.isArray(data142)){
-if(data142.length < 1){
-const err281 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data142};
+for(const key46 in data142){
+if(!((key46 === "nodes") || (key46 === "name"))){
+const err281 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data142};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3666,12 +3665,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-const len11 = data142.length;
-for(let i11=0; i11<len11; i11++){
-let data143 = data142[i11];
-if(typeof data143 === "string"){
-if(func3(data143) > 100){
-const err282 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data143};
+}
+if(data142.nodes !== undefined){
+let data143 = data142.nodes;
+if(Array.isArray(data143)){
+if(data143.length < 1){
+const err282 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data143};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3680,8 +3679,12 @@ vErrors.push(err282);
 }
 errors++;
 }
-if(!pattern64.test(data143)){
-const err283 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data143};
+const len11 = data143.length;
+for(let i11=0; i11<len11; i11++){
+let data144 = data143[i11];
+if(typeof data144 === "string"){
+if(func3(data144) > 100){
+const err283 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data144};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3690,9 +3693,8 @@ vErrors.push(err283);
 }
 errors++;
 }
-}
-else {
-const err284 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data143};
+if(!pattern64.test(data144)){
+const err284 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data144};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3702,23 +3704,34 @@ vErrors.push(err284);
 errors++;
 }
 }
-let i12 = data142.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data142[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err285 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data142};
+else {
+const err285 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data144};
 if(vErrors === null){
 vErrors = [err285];
 }
 else {
 vErrors.push(err285);
+}
+errors++;
+}
+}
+let i12 = data143.length;
+let j0;
+if(i12 > 1){
+const indices0 = {};
+for(;i12--;){
+let item0 = data143[i12];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err286 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data143};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
 }
 errors++;
 break;
@@ -3728,21 +3741,7 @@ indices0[item0] = i12;
 }
 }
 else {
-const err286 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data142};
-if(vErrors === null){
-vErrors = [err286];
-}
-else {
-vErrors.push(err286);
-}
-errors++;
-}
-}
-if(data141.name !== undefined){
-let data144 = data141.name;
-if(typeof data144 === "string"){
-if(!pattern65.test(data144)){
-const err287 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data144};
+const err287 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data143};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3752,8 +3751,11 @@ vErrors.push(err287);
 errors++;
 }
 }
-else {
-const err288 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data144};
+if(data142.name !== undefined){
+let data145 = data142.name;
+if(typeof data145 === "string"){
+if(!pattern65.test(data145)){
+const err288 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data145};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3763,9 +3765,8 @@ vErrors.push(err288);
 errors++;
 }
 }
-}
 else {
-const err289 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data141};
+const err289 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data145};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3775,11 +3776,9 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data138.username !== undefined){
-let data145 = data138.username;
-if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
-if(data145.env === undefined){
-const err290 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data145};
+}
+else {
+const err290 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data142};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3788,9 +3787,12 @@ vErrors.push(err290);
 }
 errors++;
 }
-for(const key47 in data145){
-if(!(key47 === "env")){
-const err291 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data145};
+}
+if(data139.username !== undefined){
+let data146 = data139.username;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+if(data146.env === undefined){
+const err291 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data146};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3799,12 +3801,9 @@ vErrors.push(err291);
 }
 errors++;
 }
-}
-if(data145.env !== undefined){
-let data146 = data145.env;
-if(typeof data146 === "string"){
-if(!pattern60.test(data146)){
-const err292 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data146};
+for(const key47 in data146){
+if(!(key47 === "env")){
+const err292 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data146};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3814,8 +3813,11 @@ vErrors.push(err292);
 errors++;
 }
 }
-else {
-const err293 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data146};
+if(data146.env !== undefined){
+let data147 = data146.env;
+if(typeof data147 === "string"){
+if(!pattern60.test(data147)){
+const err293 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data147};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3825,9 +3827,8 @@ vErrors.push(err293);
 errors++;
 }
 }
-}
 else {
-const err294 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data145};
+const err294 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data147};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3837,11 +3838,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data138.password !== undefined){
-let data147 = data138.password;
-if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
-if(data147.env === undefined){
-const err295 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data147};
+}
+else {
+const err295 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data146};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3850,9 +3849,12 @@ vErrors.push(err295);
 }
 errors++;
 }
-for(const key48 in data147){
-if(!(key48 === "env")){
-const err296 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data147};
+}
+if(data139.password !== undefined){
+let data148 = data139.password;
+if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
+if(data148.env === undefined){
+const err296 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data148};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3861,12 +3863,9 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(data147.env !== undefined){
-let data148 = data147.env;
-if(typeof data148 === "string"){
-if(!pattern60.test(data148)){
-const err297 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data148};
+for(const key48 in data148){
+if(!(key48 === "env")){
+const err297 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data148};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3876,8 +3875,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data148};
+if(data148.env !== undefined){
+let data149 = data148.env;
+if(typeof data149 === "string"){
+if(!pattern60.test(data149)){
+const err298 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data149};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3887,9 +3889,8 @@ vErrors.push(err298);
 errors++;
 }
 }
-}
 else {
-const err299 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data147};
+const err299 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data149};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3899,10 +3900,9 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data138.database !== undefined){
-let data149 = data138.database;
-if(!((typeof data149 == "number") && (!(data149 % 1) && !isNaN(data149)))){
-const err300 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data149};
+}
+else {
+const err300 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data148};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3911,9 +3911,11 @@ vErrors.push(err300);
 }
 errors++;
 }
-if(typeof data149 == "number"){
-if(data149 < 0 || isNaN(data149)){
-const err301 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data149};
+}
+if(data139.database !== undefined){
+let data150 = data139.database;
+if(!((typeof data150 == "number") && (!(data150 % 1) && !isNaN(data150)))){
+const err301 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data150};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3922,12 +3924,9 @@ vErrors.push(err301);
 }
 errors++;
 }
-}
-}
-if(data138.ssl !== undefined){
-let data150 = data138.ssl;
-if(typeof data150 !== "boolean"){
-const err302 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data150};
+if(typeof data150 == "number"){
+if(data150 < 0 || isNaN(data150)){
+const err302 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data150};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3937,10 +3936,11 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data138.sslVerify !== undefined){
-let data151 = data138.sslVerify;
+}
+if(data139.ssl !== undefined){
+let data151 = data139.ssl;
 if(typeof data151 !== "boolean"){
-const err303 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data151};
+const err303 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data151};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3950,11 +3950,10 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data138.serverName !== undefined){
-let data152 = data138.serverName;
-if(typeof data152 === "string"){
-if(!pattern68.test(data152)){
-const err304 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data152};
+if(data139.sslVerify !== undefined){
+let data152 = data139.sslVerify;
+if(typeof data152 !== "boolean"){
+const err304 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data152};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3964,8 +3963,11 @@ vErrors.push(err304);
 errors++;
 }
 }
-else {
-const err305 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data152};
+if(data139.serverName !== undefined){
+let data153 = data139.serverName;
+if(typeof data153 === "string"){
+if(!pattern68.test(data153)){
+const err305 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data153};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3975,9 +3977,8 @@ vErrors.push(err305);
 errors++;
 }
 }
-}
 else {
-const err306 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data138};
+const err306 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data153};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3989,7 +3990,7 @@ errors++;
 }
 }
 else {
-const err307 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data129};
+const err307 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data139};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4001,7 +4002,7 @@ errors++;
 }
 }
 else {
-const err308 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const err308 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data130};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4013,12 +4014,24 @@ errors++;
 }
 }
 else {
-const err309 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err309 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
 if(vErrors === null){
 vErrors = [err309];
 }
 else {
 vErrors.push(err309);
+}
+errors++;
+}
+}
+}
+else {
+const err310 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
 }
 errors++;
 }

@@ -153,6 +153,12 @@ export const Costs = Type.Object(
     chargeOn: Type.Optional(
       described(Type.Enum(['request', 'success']), 'request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request.'),
     ),
+    onUnsettled: Type.Optional(
+      described(
+        Type.Enum(['commit', 'release']),
+        'chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release.',
+      ),
+    ),
   },
   closed,
 );

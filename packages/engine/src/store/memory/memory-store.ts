@@ -17,6 +17,7 @@ import {
   type HoldCompletion,
   type HoldResult,
   type PaymentClaim,
+  type VoidResult,
   type PlanRule,
   type QuotaRule,
   type QuotaState,
@@ -61,6 +62,8 @@ interface Hold {
   readonly credits: number;
   readonly quotas: readonly HeldQuota[];
   readonly expires: number;
+  /** `costs.onUnsettled: commit`: expiry keeps what it took instead of giving it back. */
+  readonly commitOnExpiry: boolean;
 }
 
 interface AccountRecord {
@@ -151,7 +154,7 @@ export class MemoryStore implements Store {
       target.snapshot = undefined;
     }
     if (admission.holdKey !== undefined && (draw > 0 || held !== undefined)) {
-      (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held ?? EMPTY, expires: now + HOLD_TTL_MS });
+      (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held ?? EMPTY, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit' });
     }
     return result('allowed', plan, target, windows, quotas, violated, draw, overage);
   }
@@ -168,6 +171,15 @@ export class MemoryStore implements Store {
     return { kind: 'released', credits: hold.credits };
   }
 
+  /**
+   * Admissions here are synchronous: the engine always has their answer, never abandons one, so
+   * this store keeps no receipts and a void finds nothing to undo.
+   */
+  voidAdmission(): VoidResult {
+    return 'nothing';
+  }
+
+  /** Synchronous too: a claim's owner and deadline never matter here (its answer is never abandoned). */
   claimPayment(key: string, expiresAt: number, now: number): PaymentClaim {
     const seen = this.#payments.get(key);
     if (seen !== undefined && seen > now) return 'replayed';
@@ -423,7 +435,7 @@ function newRecord(): AccountRecord {
   };
 }
 
-/** Gives back every hold whose upstream never answered in time. */
+/** Settles every hold whose upstream never answered in time as `onUnsettled` says (default: given back). */
 function expireHolds(record: AccountRecord, now: number): void {
   // Most accounts hold nothing: this check is small enough to be inlined where it runs per request.
   if (record.holds !== undefined) giveBackExpired(record, record.holds, now);
@@ -433,7 +445,7 @@ function giveBackExpired(record: AccountRecord, holds: Map<string, Hold>, now: n
   for (const [key, hold] of holds) {
     if (hold.expires > now) continue;
     holds.delete(key);
-    giveBack(record, hold);
+    if (!hold.commitOnExpiry) giveBack(record, hold);
   }
 }
 

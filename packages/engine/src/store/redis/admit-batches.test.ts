@@ -7,6 +7,9 @@ import { AdmitBatches, MAX_BATCH, type SendBatch } from './admit-batches.js';
 import type { ScriptArgument } from './lua/script.js';
 import { rulesArg } from './rules-args.js';
 
+/** The server's clock not measured yet: admissions carry no deadline. */
+const NO_OFFSET = (): undefined => undefined;
+
 const NOW = Date.UTC(2026, 2, 10, 12, 0, 0);
 const rules: RouteRules = {
   policy: 'p',
@@ -57,20 +60,20 @@ const admit = (batches: AdmitBatches, account: string, members?: Partial<Admissi
 describe('AdmitBatches', () => {
   it('sends the admissions of one tick as one call, in order, and those of a later tick as another', async () => {
     const { calls, send } = recorder();
-    const batches = new AdmitBatches(send, false);
+    const batches = new AdmitBatches(send, false, NO_OFFSET);
     const first = [admit(batches, 'a'), admit(batches, 'b', { scope: 'cred:x y', holdKey: 'hold:1', now: NOW + 1 }), admit(batches, 'a')];
     expect(calls).toHaveLength(0);
     await Promise.all(first);
     await admit(batches, 'c');
     expect(calls.map((c) => c.keys)).toEqual([['k{a}:a', 'k{b}:a', 'k{a}:a'], ['k{c}:a']]);
     // One context (rules text, no month, fallback), then one text per admission: now, context, hold key, scope.
-    expect(calls[0]?.args).toEqual([1, rulesArg(rules).text, '', '', 'pro', `${NOW} 1  `, `${NOW + 1} 1 hold:1 cred:x y`, `${NOW} 1  `]);
+    expect(calls[0]?.args).toEqual([1, rulesArg(rules).text, '', '', 'pro', `${NOW} 1    `, `${NOW + 1} 1 hold:1   cred:x y`, `${NOW} 1    `]);
   });
 
   it('sends each rules text, calendar month and fallback plan once per call', async () => {
     // Only the call matters here: every member answers an error.
     const { calls, send } = recorder((call) => Promise.resolve(call.keys.map(() => new Error('not decided here'))));
-    const batches = new AdmitBatches(send, false);
+    const batches = new AdmitBatches(send, false, NO_OFFSET);
     await Promise.allSettled([admit(batches, 'a'), admit(batches, 'b', { rules: monthly }), admit(batches, 'c', { fallbackPlan: undefined }), admit(batches, 'd', { rules: monthly })]);
     const [count, ...rest] = calls[0]?.args ?? [];
     expect(count).toBe(3);
@@ -79,27 +82,27 @@ describe('AdmitBatches', () => {
       rulesArg(rules).text, '', '', 'pro',
       rulesArg(monthly).text, month.start, month.end, 'pro',
       rulesArg(rules).text, '', '', '',
-      `${NOW} 1  `, `${NOW} 2  `, `${NOW} 3  `, `${NOW} 2  `,
+      `${NOW} 1    `, `${NOW} 2    `, `${NOW} 3    `, `${NOW} 2    `,
     ]);
   });
 
   it(`sends at most ${MAX_BATCH} admissions per call`, async () => {
     const { calls, send } = recorder();
-    const batches = new AdmitBatches(send, false);
+    const batches = new AdmitBatches(send, false, NO_OFFSET);
     await Promise.all(Array.from({ length: 2 * MAX_BATCH + 1 }, (_, i) => admit(batches, `a${i}`)));
     expect(calls.map((c) => c.keys.length)).toEqual([MAX_BATCH, MAX_BATCH, 1]);
   });
 
   it('on a Cluster, sends one account per call (one slot), each in queue order', async () => {
     const { calls, send } = recorder();
-    const batches = new AdmitBatches(send, true);
+    const batches = new AdmitBatches(send, true, NO_OFFSET);
     await Promise.all(['a', 'b', 'a', 'c', 'b'].map((account) => admit(batches, account)));
     expect(calls.map((c) => c.keys)).toEqual([['k{a}:a', 'k{a}:a'], ['k{b}:a', 'k{b}:a'], ['k{c}:a']]);
   });
 
   it('gives each admission its own member of the reply: a result, or the error it raised', async () => {
     const { send } = recorder(() => Promise.resolve([ALLOWED, new Error('WRONGTYPE'), ['not', 'a reply']]));
-    const batches = new AdmitBatches(send, false);
+    const batches = new AdmitBatches(send, false, NO_OFFSET);
     const settled = await Promise.allSettled([admit(batches, 'a'), admit(batches, 'b'), admit(batches, 'c')]);
     expect(settled[0]).toMatchObject({ status: 'fulfilled', value: { outcome: 'allowed', plan: 'pro' } });
     expect(settled[1]).toMatchObject({ status: 'rejected', reason: new Error('WRONGTYPE') });
@@ -109,7 +112,7 @@ describe('AdmitBatches', () => {
   it('fails every admission of a call that failed or answered the wrong number of members, and never sends it again', async () => {
     for (const answer of [() => Promise.reject(new Error('connection lost')), () => Promise.resolve([ALLOWED])]) {
       const { calls, send } = recorder(answer);
-      const batches = new AdmitBatches(send, false);
+      const batches = new AdmitBatches(send, false, NO_OFFSET);
       const settled = await Promise.allSettled([admit(batches, 'a'), admit(batches, 'b')]);
       expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
       expect(calls).toHaveLength(1);
@@ -118,7 +121,7 @@ describe('AdmitBatches', () => {
 
   it('fails alone, before sending, an admission the script could not read', async () => {
     const { calls, send } = recorder();
-    const batches = new AdmitBatches(send, false);
+    const batches = new AdmitBatches(send, false, NO_OFFSET);
     const tabbed: RouteRules = { ...rules, plans: { 'tab\tplan': { kind: 'deny', reason: 'not-entitled' } } };
     const settled = await Promise.allSettled([admit(batches, 'a', { holdKey: 'hold 1' }), admit(batches, 'b', { rules: tabbed }), admit(batches, 'c')]);
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'fulfilled']);

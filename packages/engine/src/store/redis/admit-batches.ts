@@ -24,6 +24,9 @@ export const MAX_BATCH = 64;
 /** Sends one admit script call (KEYS, ARGV) and answers its reply; failures reject (it never throws). */
 export type SendBatch = (keys: readonly string[], args: readonly ScriptArgument[]) => Promise<unknown>;
 
+/** An admission's deadline (host wall clock, ms) as the server's clock reads it, or undefined while the offset is unknown. */
+export type ServerDeadline = (deadline: number) => number | undefined;
+
 interface Queued {
   readonly admission: Admission;
   readonly rules: RulesArg;
@@ -54,6 +57,7 @@ export class AdmitBatches {
   constructor(
     private readonly send: SendBatch,
     private readonly sameSlotOnly: boolean,
+    private readonly serverDeadline: ServerDeadline,
   ) {}
 
   /** Queues the admission for this tick's batch; settles with its own result or error. */
@@ -62,7 +66,8 @@ export class AdmitBatches {
     // admission here, alone: the flush itself must never throw.
     return new Promise<AdmissionResult>((resolve, reject) => {
       const rules = rulesArg(admission.rules);
-      checkHoldKey(admission.holdKey);
+      checkWord(admission.holdKey, 'hold keys');
+      checkWord(admission.id, 'admission ids');
       if (this.#queued.length === 0) process.nextTick(this.#flush);
       this.#queued.push({ admission, rules, key, resolve, reject });
     });
@@ -83,7 +88,7 @@ export class AdmitBatches {
     for (const queued of batch) {
       const { admission } = queued;
       keys.push(queued.key);
-      perAdmission.push(`${String(admission.now)} ${String(this.#contextOf(queued, contexts))} ${admission.holdKey ?? ''} ${admission.scope}`);
+      perAdmission.push(`${String(admission.now)} ${String(this.#contextOf(queued, contexts))} ${admission.holdKey ?? ''} ${this.#receipt(admission)} ${admission.scope}`);
     }
     const args: ScriptArgument[] = [contexts.length];
     for (const { rules, month, fallbackPlan } of contexts) args.push(rules.text, month?.start ?? '', month?.end ?? '', fallbackPlan);
@@ -97,6 +102,13 @@ export class AdmitBatches {
         for (const queued of batch) queued.reject(error);
       },
     );
+  }
+
+  /** `<id> <deadline>`: the receipt id (the hold key when it holds: one record) and the server-clock deadline, each '' when none. */
+  #receipt({ id, holdKey, deadline }: Admission): string {
+    if (id === undefined) return ' ';
+    const serverDeadline = deadline === undefined ? undefined : this.serverDeadline(deadline);
+    return `${holdKey ?? id} ${serverDeadline === undefined ? '' : String(serverDeadline)}`;
   }
 
   /** The 1-based context of the admission, added to `contexts` when no earlier admission shares it. */
@@ -120,9 +132,9 @@ export class AdmitBatches {
   }
 }
 
-/** The admission's argument carries the hold key as a word: the engine's are `hold:<uuid>`. */
-function checkHoldKey(key: string | undefined): void {
-  if (key !== undefined && /\s/.test(key)) throw new Error(`the redis store needs hold keys without white space, not ${JSON.stringify(key)}`);
+/** The admission's argument carries the hold key and the id as words: the engine's are `hold:<uuid>` and `adm:<uuid>.<n>`. */
+function checkWord(key: string | undefined, what: string): void {
+  if (key !== undefined && (key === '' || /\s/.test(key))) throw new Error(`the redis store needs ${what} without white space, not ${JSON.stringify(key)}`);
 }
 
 /** The queued admissions grouped by account key, each group in queue order. */

@@ -5,6 +5,7 @@
 // reconnection runs in the background so decisions are correct again as soon as Redis is back.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { StoreSettings } from '../factories.js';
+import { StoreCallNotSentError } from '../store.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -14,7 +15,8 @@ export const CONNECT_TIMEOUT_MS = 1000;
 const MAX_RECONNECT_DELAY_MS = 500;
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
-export class RedisUnavailableError extends Error {}
+/** No connection to send on: the call never reached Redis. */
+export class RedisUnavailableError extends StoreCallNotSentError {}
 
 /** A server that accepted a command and then went silent for this long loses its connection. */
 export function socketTimeoutMs(timeoutMs: number): number {

@@ -15,20 +15,26 @@ import {
   type CreditResult,
   type HoldCompletion,
   type HoldResult,
+  RECEIPT_TTL_MS,
+  type ClaimOwner,
   type PaymentClaim,
   type Store,
+  type VoidResult,
 } from '../store.js';
 import { AdmitBatches, type SendBatch } from './admit-batches.js';
 import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, type RedisClient } from './connection.js';
+import { ServerClock } from './server-clock.js';
 import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX, paymentKey } from './keys.js';
 import { ADMIT_SCRIPT } from './lua/admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './lua/change-credits.js';
 import { CLAIM_PAYMENT_SCRIPT } from './lua/claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './lua/complete-hold.js';
+import { FORGET_PAYMENT_SCRIPT } from './lua/forget-payment.js';
 import type { LuaScript, ScriptArgument } from './lua/script.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './lua/update-account.js';
 import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './lua/update-account-once.js';
-import { parseAccount, parseAccountOnce, parseClaim, parseCredit, parseHold } from './replies.js';
+import { VOID_ADMISSION_SCRIPT } from './lua/void-admission.js';
+import { parseAccount, parseAccountOnce, parseClaim, parseCredit, parseHold, parseVoid } from './replies.js';
 
 export interface RedisStoreOptions {
   readonly kind: 'redis' | 'redis-cluster';
@@ -46,6 +52,7 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #admissions: AdmitBatches;
+  readonly #serverClock: ServerClock;
 
   /** Takes ownership of `client`: `close` disconnects it. */
   constructor(client: RedisClient, options: RedisStoreOptions) {
@@ -55,7 +62,8 @@ export class RedisStore implements Store {
     this.#prefix = options.keyPrefix;
     this.#timeoutMs = options.timeoutMs;
     const sendAdmissions: SendBatch = (keys, args) => this.#run(ADMIT_SCRIPT, this.#timeoutMs, keys, args, asIs);
-    this.#admissions = new AdmitBatches(sendAdmissions, options.kind === 'redis-cluster');
+    this.#serverClock = new ServerClock(client, ADMIT_SCRIPT);
+    this.#admissions = new AdmitBatches(sendAdmissions, options.kind === 'redis-cluster', this.#serverClock.deadline);
   }
 
   admit(admission: Admission): Promise<AdmissionResult> {
@@ -67,13 +75,26 @@ export class RedisStore implements Store {
     return this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, holdKey, completion, now], parseHold);
   }
 
-  claimPayment(key: string, expiresAt: number, now: number): Promise<PaymentClaim> {
-    return this.#run(CLAIM_PAYMENT_SCRIPT, this.#timeoutMs, [paymentKey(this.#prefix, key)], [expiresAt, now], parseClaim);
+  voidAdmission(account: string, id: string): Promise<VoidResult> {
+    const base = keyBase(this.#prefix, account);
+    return this.#run(VOID_ADMISSION_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, id, RECEIPT_TTL_MS], parseVoid);
   }
 
-  async forgetPayment(key: string): Promise<void> {
+  claimPayment(key: string, expiresAt: number, now: number, owner?: ClaimOwner): Promise<PaymentClaim> {
+    const claimKey = paymentKey(this.#prefix, key);
+    if (owner === undefined) return this.#run(CLAIM_PAYMENT_SCRIPT, this.#timeoutMs, [claimKey], [expiresAt, now, '', ''], parseClaim);
+    const deadline = this.#serverClock.deadline(owner.deadline) ?? '';
+    return this.#run(CLAIM_PAYMENT_SCRIPT, this.#timeoutMs, [claimKey, tombstoneKey(claimKey, owner.owner)], [expiresAt, now, owner.owner, deadline], parseClaim);
+  }
+
+  async forgetPayment(key: string, owner?: string): Promise<void> {
+    const claimKey = paymentKey(this.#prefix, key);
+    if (owner !== undefined) {
+      await this.#run(FORGET_PAYMENT_SCRIPT, this.#timeoutMs, [claimKey, tombstoneKey(claimKey, owner)], [owner, RECEIPT_TTL_MS], asIs);
+      return;
+    }
     await this.#gate.enter(this.#timeoutMs);
-    await this.#client.del(paymentKey(this.#prefix, key));
+    await this.#client.del(claimKey);
   }
 
   async getAccount(account: string): Promise<AccountState> {
@@ -99,6 +120,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#serverClock.close();
     this.#gate.close();
     if (this.#client.status === 'ready') {
       try {
@@ -125,6 +147,11 @@ export class RedisStore implements Store {
     const waiting = this.#gate.enter(waitMs);
     return waiting === undefined ? send() : waiting.then(send);
   }
+}
+
+/** Where the void of an abandoned claim leaves its tombstone: next to the claim, in its slot. */
+function tombstoneKey(claimKey: string, owner: string): string {
+  return `${claimKey}:v:${owner}`;
 }
 
 /** A patch as the update scripts take it: field, value pairs, an empty value clearing the field. */

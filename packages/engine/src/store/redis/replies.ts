@@ -15,6 +15,7 @@ import type {
   HoldResult,
   PaymentClaim,
   SubscriptionStatus,
+  VoidResult,
   WindowRule,
   WindowState,
 } from '../store.js';
@@ -31,6 +32,8 @@ export class RedisReplyError extends Error {
  */
 const OUTCOME_CODES: readonly AdmissionOutcome[] = ['allowed', 'rate-limited', 'quota-exhausted', 'insufficient-credits', 'subscription-inactive'];
 const DENIED_BY_RULE = OUTCOME_CODES.length;
+/** Past its deadline or voided before it ran: nothing written. */
+const TOO_LATE = DENIED_BY_RULE + 1;
 const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient'];
 const EMPTY: readonly never[] = [];
 
@@ -96,10 +99,10 @@ export function parseAdmission(reply: unknown, admission: Admission): AdmissionR
   check(retryAfterMs === null || typeof retryAfterMs === 'number');
   const plan = appliedPlan(applied, accountPlan, admission, check);
   const rule: PlanRule = plan === undefined ? admission.rules.noPlan : (admission.rules.plans[plan] as PlanRule);
-  const outcome = code === DENIED_BY_RULE && rule.kind === 'deny' ? rule.reason : OUTCOME_CODES[code];
+  const outcome = code === DENIED_BY_RULE && rule.kind === 'deny' ? rule.reason : code === TOO_LATE ? 'too-late' : OUTCOME_CODES[code];
   check(outcome !== undefined);
-  // A failed subscription is decided before the rule: its reply carries no windows or quotas.
-  const checked = rule.kind === 'check' && outcome !== 'subscription-inactive';
+  // A failed subscription is decided before the rule, a late admission before anything: their replies carry no windows or quotas.
+  const checked = rule.kind === 'check' && outcome !== 'subscription-inactive' && outcome !== 'too-late';
   const windowRules = checked ? rule.windows : EMPTY;
   const quotaRules = checked ? rule.quotas : EMPTY;
   check(members.length === ADMIT_HEAD + 2 * (windowRules.length + quotaRules.length));
@@ -171,7 +174,12 @@ export function parseHold(reply: unknown): HoldResult {
   return { kind, credits };
 }
 
+export function parseVoid(reply: unknown): VoidResult {
+  if (reply !== 'voided' && reply !== 'nothing') throw new RedisReplyError('void-admission', reply);
+  return reply;
+}
+
 export function parseClaim(reply: unknown): PaymentClaim {
-  if (reply !== 'claimed' && reply !== 'replayed') throw new RedisReplyError('claim-payment', reply);
+  if (reply !== 'claimed' && reply !== 'replayed' && reply !== 'too-late') throw new RedisReplyError('claim-payment', reply);
   return reply;
 }

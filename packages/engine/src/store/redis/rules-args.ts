@@ -6,7 +6,7 @@
 //
 // Layout (`\t` and `\n` are the only separators: names must not contain them):
 //   policy \t cost \t grace ms ('' = no subscription required) \t statuses (space-separated) \t
-//   noPlan rule \n, then per plan: name \t rule \n
+//   onUnsettled ('commit', or '' = release) \t noPlan rule \n, then per plan: name \t rule \n
 // A rule: `deny <reason>` | `check <credits 1/0> <overage> <window count W> <quota count Q>`, then
 //   W × ` <limit> <ms> <sliding 1/0>` (ms an integer: the script puts it into key names as written), then Q × ` <unit> <limit> <per> <anchor>`.
 import type { PlanRule, RouteRules } from '../store.js';
@@ -32,7 +32,8 @@ export function rulesArg(rules: RouteRules): RulesArg {
 function encode(rules: RouteRules): string {
   const statuses = rules.subscription?.statuses.join(' ') ?? '';
   const grace = rules.subscription === undefined ? '' : String(rules.subscription.graceMs);
-  let text = `${separable(rules.policy)}\t${String(rules.cost)}\t${grace}\t${statuses}\t${encodeRule(rules.noPlan)}\n`;
+  const unsettled = rules.onUnsettled === 'commit' ? 'commit' : '';
+  let text = `${separable(rules.policy)}\t${String(rules.cost)}\t${grace}\t${statuses}\t${unsettled}\t${encodeRule(rules.noPlan)}\n`;
   for (const [name, rule] of Object.entries(rules.plans)) text += `${separable(name)}\t${encodeRule(rule)}\n`;
   return text;
 }

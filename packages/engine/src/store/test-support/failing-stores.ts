@@ -1,12 +1,13 @@
 // Stores that fail the way real ones do, for failure-mode tests: refused connections and a server
 // that never answers.
-import type { Store } from '../store.js';
+import { StoreCallNotSentError, type Store } from '../store.js';
 
 function storeWhere(fail: () => Promise<never>): Store {
   return {
     kind: 'failing',
     admit: fail,
     completeHold: fail,
+    voidAdmission: fail,
     claimPayment: fail,
     forgetPayment: fail,
     getAccount: fail,
@@ -17,9 +18,9 @@ function storeWhere(fail: () => Promise<never>): Store {
   };
 }
 
-/** Every call rejects at once, like a connection refused. */
+/** Every call rejects at once, like a connection refused: never sent. */
 export function unreachableStore(): Store {
-  return storeWhere(() => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')));
+  return storeWhere(() => Promise.reject(new StoreCallNotSentError('connect ECONNREFUSED 127.0.0.1:6379')));
 }
 
 /** Every call stays pending forever, like a server that accepted the connection and hung. */

@@ -13,8 +13,9 @@
 //          '' (billing-period.ts on the client, once a month: in Lua the month arithmetic would be
 //          the dearest part of the script; billingPeriod still serves anchored periods and days),
 //          the fallback plan ('' = none); then per admission ONE text `<now> <context> <hold key>
-//          <scope>`: now (ms), its context (1..C), the hold key ('' = none; a word), the scope (the
-//          rest, any text). Contexts are sent once per batch, however many admissions share them:
+//          <id> <deadline> <scope>`: now (ms), its context (1..C), the hold key ('' = none; a word),
+//          the receipt id ('' = none; a word; the hold key when it holds), the deadline by the
+//          server's clock (ms; '' = none), the scope (the rest, any text). Contexts are sent once per batch, however many admissions share them:
 //          every argument costs the client and the server, so an admission carries as few as it can.
 // Due holds of an account are given back first (holds.ts), looked for only once its holdsDue passed.
 // Reply    one member per admission, in order: its reply, or an error reply when its admission
@@ -27,7 +28,7 @@
 //          window of the applied rule (remaining, resetMs), per quota (used, resetAt). Numbers
 //          travel as integer replies: Redis converts those in C, while formatting them in Lua is
 //          dear; and an account without a record answers no text at all.
-import { HOLD_TTL_MS } from '../../store.js';
+import { HOLD_TTL_MS, RECEIPT_TTL_MS } from '../../store.js';
 import { HOLDS_LUA } from './holds.js';
 import { PERIOD_MATH_LUA } from './period-math.js';
 import { luaScript } from './script.js';
@@ -38,12 +39,17 @@ const ADMIT_LUA = `
 local call = redis.call
 -- Outcomes as the reply carries them (replies.ts, OUTCOME_CODES); DENIED: the applied plan's rule
 -- denies, with the reason the client reads from that rule.
-local ALLOWED, RATE_LIMITED, QUOTA_EXHAUSTED, INSUFFICIENT_CREDITS, SUBSCRIPTION_INACTIVE, DENIED = 0, 1, 2, 3, 4, 5
+-- TOO_LATE: past its deadline, or voided before it ran (the engine already answered it): nothing written.
+local ALLOWED, RATE_LIMITED, QUOTA_EXHAUSTED, INSUFFICIENT_CREDITS, SUBSCRIPTION_INACTIVE, DENIED, TOO_LATE = 0, 1, 2, 3, 4, 5, 6
 local QUOTA_GRACE_MS = DAY_MS
 local OVERAGE_KEEP_MS = 35 * DAY_MS
 local HOLD_TTL_MS = ${HOLD_TTL_MS}
 -- Hold records outlive their expiry so that the next touch of the account can still give them back.
 local HOLD_KEEP_MS = 7 * DAY_MS
+local RECEIPT_TTL_MS = ${RECEIPT_TTL_MS}
+local function tooLate()
+  return {TOO_LATE, 0, false, false, false, false, 0, false, 0, 0, 0}
+end
 -- A batch sends each rules text once (a context) and learns as it goes: where each plan's rule
 -- starts in the text and that rule parsed, so only the first admission of a plan pays for the
 -- text search and the parsing. A rule keeps, per window and quota, the text of the start it last
@@ -93,7 +99,7 @@ local function ruleFrom(context, at)
 end
 
 -- One admission; returns its reply (above). A Lua error inside it is caught by the batch loop below.
-local function admit(accountKey, scope, now, holdKey, context)
+local function admit(accountKey, scope, now, holdKey, id, context)
   local base = string.sub(accountKey, 1, -2)
 
   -- The account hash in one HGETALL: for an account without a record (most of them, when limiting
@@ -238,6 +244,12 @@ local function admit(accountKey, scope, now, holdKey, context)
   -- Allowed: only now is anything written. A counter that exists keeps the expiry it was created
   -- with (INCR keeps it, and costs less than SET ... PX).
   if allowed then
+    -- An admission the engine may abandon (an id) first starts its receipt, the ledger hash a hold
+    -- uses (holds.ts; the hold key is its id when it holds): a void that came before left a
+    -- tombstone there, and then nothing is written (the engine answered it with a refusal).
+    local receipt = id ~= '' and (W > 0 or Q > 0 or draw > 0)
+    local recordKey = receipt and base .. 'l:' .. id
+    if receipt and call('HSETNX', recordKey, 'credits', draw) == 0 then return tooLate() end
     for i = 1, W do
       if counts[i] > 0 then
         call('INCR', reads[i])
@@ -245,8 +257,16 @@ local function admit(accountKey, scope, now, holdKey, context)
         call('SET', reads[i], 1, 'PX', int(windows[i].start + 2 * windows[i].ms - now))
       end
     end
-    -- What a hold takes: 'q:' .. quota key, amount, for each quota counted (only with a hold key).
-    local held = holdKey ~= '' and {}
+    -- What the record keeps: 'q:' .. quota key, amount, for each quota counted (with a hold key or
+    -- an id); with an id also 'w:' .. window key, 1 and 'o:' .. overage key, amount.
+    local held = (holdKey ~= '' or receipt) and {}
+    if receipt then
+      for i = 1, W do
+        held[#held + 1] = 'w:' .. reads[i]
+        held[#held + 1] = 1
+      end
+    end
+    local quotasHeld = 0
     for i = 1, Q do
       local q, used = quotas[i], counts[W + i]
       if q.amount > 0 and used + q.amount > q.limit then
@@ -261,6 +281,7 @@ local function admit(accountKey, scope, now, holdKey, context)
         if held then
           held[#held + 1] = 'q:' .. reads[W + i]
           held[#held + 1] = q.amount
+          quotasHeld = quotasHeld + 1
         end
       end
     end
@@ -268,16 +289,31 @@ local function admit(accountKey, scope, now, holdKey, context)
       local key = base .. 'o:' .. context.policy .. ':' .. int(firstStart)
       call('INCRBY', key, overage)
       call('PEXPIRE', key, int(out[h + 2 * (W + 1)] + OVERAGE_KEEP_MS - now))
+      if receipt then
+        held[#held + 1] = 'o:' .. key
+        held[#held + 1] = overage
+      end
     end
     if draw > 0 then
       credits = credits - draw
       call('HSET', accountKey, 'credits', credits)
     end
-    if held and (draw > 0 or #held > 0) then
+    local holds = holdKey ~= '' and (draw > 0 or quotasHeld > 0)
+    if holds and context.unsettled == 'commit' then
+      held[#held + 1] = 'unsettled'
+      held[#held + 1] = 'commit'
+    end
+    if receipt then
+      if #held > 0 then call('HSET', recordKey, unpack(held)) end
+      if not holds then call('PEXPIRE', recordKey, RECEIPT_TTL_MS) end
+    end
+    if holds then
       local ledgerKey = base .. 'l:' .. holdKey
       local expires = now + HOLD_TTL_MS
-      call('DEL', ledgerKey)
-      call('HSET', ledgerKey, 'credits', draw, unpack(held))
+      if not receipt then
+        call('DEL', ledgerKey)
+        call('HSET', ledgerKey, 'credits', draw, unpack(held))
+      end
       call('PEXPIRE', ledgerKey, HOLD_TTL_MS + HOLD_KEEP_MS)
       call('ZADD', base .. 'h', int(expires), holdKey)
       call('PEXPIRE', base .. 'h', HOLD_TTL_MS + HOLD_KEEP_MS)
@@ -301,20 +337,32 @@ local contexts = {}
 for c = 1, contextCount do
   local at = 4 * c - 2
   local rules = ARGV[at]
-  local policy, cost, grace, statuses, noPlanAt = string.match(rules, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t()')
+  local policy, cost, grace, statuses, unsettled, noPlanAt = string.match(rules, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t()')
   contexts[c] = {
-    rules = rules, policy = policy, cost = tonumber(cost), grace = tonumber(grace), statuses = statuses, noPlanAt = noPlanAt,
+    rules = rules, policy = policy, cost = tonumber(cost), grace = tonumber(grace), statuses = statuses, unsettled = unsettled, noPlanAt = noPlanAt,
     monthStart = tonumber(ARGV[at + 1]), monthEnd = tonumber(ARGV[at + 2]), fallback = ARGV[at + 3], ruleAt = {}, parsed = {},
   }
 end
 
 -- The admissions, in order. pcall keeps one admission's error (a key of the wrong type, a record
 -- it cannot read) from failing the others: its member of the reply is that error.
+-- The server's clock (ms), read once per batch and only when an admission has a deadline: a
+-- delayed script (a hung server, a cluster redirect) refuses what the engine no longer waits for.
 local replies = {}
 local first = 4 * contextCount + 1
+local clockMs
 for i = 1, #KEYS do
-  local now, context, holdKey, scope = string.match(ARGV[first + i], '^(%S+) (%S+) (%S*) (.*)$')
-  local ok, reply = pcall(admit, KEYS[i], scope, tonumber(now), holdKey, contexts[tonumber(context)])
+  local now, context, holdKey, id, deadline, scope = string.match(ARGV[first + i], '^(%S+) (%S+) (%S*) (%S*) (%S*) (.*)$')
+  if deadline ~= '' and not clockMs then
+    local time = call('TIME')
+    clockMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  end
+  local ok, reply
+  if deadline ~= '' and clockMs > tonumber(deadline) then
+    ok, reply = true, tooLate()
+  else
+    ok, reply = pcall(admit, KEYS[i], scope, tonumber(now), holdKey, id, contexts[tonumber(context)])
+  end
   if not ok then
     -- redis.call raises a table {err = message}; Lua itself raises a string.
     if type(reply) == 'table' then reply = reply.err end

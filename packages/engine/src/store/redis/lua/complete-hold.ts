@@ -18,7 +18,7 @@ local completed = redis.call('ZREM', base .. 'h', holdKey) == 1
 if expired > 0 or completed then noteHoldsDue(KEYS[1], base) end
 if not completed then return {'nothing-held'} end
 local ledgerKey = base .. 'l:' .. holdKey
-if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey)} end
+if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey, false)} end
 local credits = tonumber(redis.call('HGET', ledgerKey, 'credits')) or 0
 redis.call('DEL', ledgerKey)
 return {'committed', credits}

@@ -6,16 +6,20 @@ import { ADMIT_SCRIPT } from './admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './change-credits.js';
 import { CLAIM_PAYMENT_SCRIPT } from './claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './complete-hold.js';
+import { FORGET_PAYMENT_SCRIPT } from './forget-payment.js';
 import { UPDATE_ACCOUNT_SCRIPT } from './update-account.js';
 import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './update-account-once.js';
+import { VOID_ADMISSION_SCRIPT } from './void-admission.js';
 
 const PINNED = [
-  [ADMIT_SCRIPT, 'a34c0f1c3189b8caa5601d05812a6c874cbd8c96'],
-  [COMPLETE_HOLD_SCRIPT, 'c385fadfda93669e721c1da6ff4db9f9609dd470'],
-  [CLAIM_PAYMENT_SCRIPT, 'd602e33314f2a82d1303a9c48fd76c73eb74545f'],
-  [CHANGE_CREDITS_SCRIPT, '0622c3c92adf010d35cd2085342880861553e516'],
+  [ADMIT_SCRIPT, '0a086928addcae886d53dd4d60d5c85ee24a37e3'],
+  [COMPLETE_HOLD_SCRIPT, '65c90f6fbcda262cf3110b273b579de2db4e2b5f'],
+  [CLAIM_PAYMENT_SCRIPT, 'efac77bada14d08de68bd3fe297f93f21a9bd9ad'],
+  [CHANGE_CREDITS_SCRIPT, '5e619b1e1fc246c079dffadc90a7d6404ba2f88e'],
   [UPDATE_ACCOUNT_SCRIPT, 'cf54117c49fe89e164802aefa393852f5f6e9f05'],
   [UPDATE_ACCOUNT_ONCE_SCRIPT, 'c04415ceaa6945560b54e7fba997e49cbdb6d54d'],
+  [VOID_ADMISSION_SCRIPT, '28fb22a27fc0c2ea0a86b970c1510e88593077d8'],
+  [FORGET_PAYMENT_SCRIPT, 'b3000ae7b05f6ad744a1bb374c87572e07477404'],
 ] as const;
 
 describe('redis Lua scripts', () => {

@@ -1,0 +1,101 @@
+// Work the engine owes the store after it answered: the void of every admission and payment claim
+// it abandoned and answered with a refusal (onFailure: closed; the script may still run, or may
+// have run with its reply lost), and every `chargeOn: success` completion whose first attempt
+// failed. Each is idempotent in the store (a void by the admission's id or the claim's owner, a
+// completion by the hold key), so it is sent again with backoff until it lands or its time is up:
+// a void's is the receipt's RECEIPT_TTL_MS, a completion's the hold's HOLD_TTL_MS (then the store
+// settles the hold as `costs.onUnsettled` says). One queue for all of them; `drained` tells when
+// none is pending.
+import { performance } from 'node:perf_hooks';
+import type { Clock } from './clock.js';
+import type { CompensationWork, Observer } from './ops/observer.js';
+import type { StoreCalls } from './store-calls.js';
+import { HOLD_TTL_MS, RECEIPT_TTL_MS, type Awaitable, type HoldCompletion } from './store/store.js';
+import { messageOf } from './timeout.js';
+
+const FIRST_RETRY_MS = 25;
+const MAX_RETRY_MS = 1000;
+/**
+ * At most this many pending at once: during a long outage each refused decision adds a void, and
+ * the queue must not grow without bound. Past it a void is given up at once (logged, counted): its
+ * admission, should it run late, is still refused by its deadline.
+ */
+const MAX_PENDING = 20_000;
+
+export class Compensations {
+  #pending = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(
+    private readonly policy: string,
+    private readonly store: StoreCalls,
+    private readonly clock: Clock,
+    private readonly observer: Observer,
+    private readonly onUnsettled: HoldCompletion,
+  ) {}
+
+  /** Undoes an admission answered with a refusal whose store call may have run (or may still run). */
+  voidAdmission(account: string, id: string): void {
+    this.#retry('void-admission', () => this.store.run('void-admission', (s) => s.voidAdmission(account, id, this.clock.now())), RECEIPT_TTL_MS);
+  }
+
+  /** Forgets an abandoned payment claim (only its own), so the payer may present the payment again. */
+  voidClaim(key: string, owner: string): void {
+    this.#retry('void-claim', () => this.store.run('forget-payment', (s) => s.forgetPayment(key, owner)), RECEIPT_TTL_MS);
+  }
+
+  /** Sends a hold's completion again after its first attempt failed, until it lands or the hold expired. */
+  retryCompletion(account: string, holdKey: string, completion: HoldCompletion): void {
+    this.#retry('complete-hold', () => this.store.run('complete-hold', (s) => s.completeHold(account, holdKey, completion, this.clock.now())), HOLD_TTL_MS, true);
+  }
+
+  /** Resolves once nothing is pending (each compensation landed or was given up). */
+  drained(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #retry(work: CompensationWork, attempt: () => Awaitable<unknown>, limitMs: number, alreadyTried = false): void {
+    if (this.#pending >= MAX_PENDING) {
+      this.#report(work, 'given-up', 0, `more than ${String(MAX_PENDING)} compensations pending`);
+      return;
+    }
+    this.#pending++;
+    void this.#run(work, attempt, performance.now() + limitMs, alreadyTried).finally(() => {
+      if (--this.#pending > 0) return;
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const resolve of idle) resolve();
+    });
+  }
+
+  async #run(work: CompensationWork, attempt: () => Awaitable<unknown>, giveUpAt: number, alreadyTried: boolean): Promise<void> {
+    let delay = FIRST_RETRY_MS;
+    for (let attempts = alreadyTried ? 1 : 0; ; attempts++) {
+      if (attempts > 0) {
+        await sleep(delay);
+        delay = Math.min(2 * delay, MAX_RETRY_MS);
+      }
+      try {
+        await attempt();
+        this.#report(work, 'landed', attempts + 1);
+        return;
+      } catch (error) {
+        if (performance.now() + delay >= giveUpAt) {
+          this.#report(work, 'given-up', attempts + 1, messageOf(error));
+          return;
+        }
+      }
+    }
+  }
+
+  #report(work: CompensationWork, outcome: 'landed' | 'given-up', attempts: number, error?: string): void {
+    // A completion given up leaves the hold to expire: the store settles it as onUnsettled says.
+    const unsettled = work === 'complete-hold' && outcome === 'given-up' ? { unsettled: this.onUnsettled } : {};
+    this.observer.compensated({ policy: this.policy, work, outcome, attempts, ...unsettled, ...(error === undefined ? {} : { error }) });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

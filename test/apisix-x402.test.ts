@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApisixSide, type ApisixResponse, type ClientRequest } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ANONYMOUS_CONSUMER } from '../packages/compiler/src/index.js';
 import type { EngineConfig } from '../packages/engine/src/index.js';
 import { tollgateRoute } from './support/apisix-configs.js';
 import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
@@ -56,10 +57,13 @@ interface Upstream {
   readonly during?: () => Promise<void>;
 }
 
-/** One request through pre-req, the upstream and post-resp, with its own $request_id. */
-async function send(route: ReturnType<typeof tollgateRoute>, client: Omit<ClientRequest, 'vars'>, upstream: Upstream = { status: 200 }, consumer?: string) {
+/**
+ * One request through pre-req, the upstream and post-resp, with its own $request_id. Without a
+ * consumer it is a caller without a key, whom key-auth's anonymous_consumer names the anonymous consumer.
+ */
+async function send(route: ReturnType<typeof tollgateRoute>, client: Omit<ClientRequest, 'vars'>, upstream: Upstream = { status: 200 }, consumer = ANONYMOUS_CONSUMER) {
   requestCounter += 1;
-  const request: ClientRequest = { ...client, vars: { request_id: `req-${String(requestCounter)}`, scheme: 'http', ...(consumer === undefined ? {} : { consumer_name: consumer }) } };
+  const request: ClientRequest = { ...client, vars: { request_id: `req-${String(requestCounter)}`, scheme: 'http', consumer_name: consumer } };
   const outcome = await side.request(route, request);
   if (outcome.kind !== 'proxied') return { outcome, response: undefined };
   await upstream.during?.();

@@ -10,7 +10,7 @@ import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
 import { TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
-import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
+import { anonymous, authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { freePort } from './support/redis.js';
 import { paymentHeader, paymentPayloadV1, paymentPayloadV2, testPayer, testRequirements } from './support/x402-client.js';
 import { removeFacilitatorBundle, startFacilitatorProcess, type FacilitatorProcess } from './support/x402-facilitator-process.js';
@@ -45,8 +45,9 @@ async function paid(version: 1 | 2 = 2) {
   return paymentHeader(version === 2 ? await paymentPayloadV2(payer, requirements, RESOURCE) : await paymentPayloadV1(payer, requirements));
 }
 
+/** A caller without a key, as key-auth with `anonymous` hands it to the plugin. */
 function client(header?: { name: string; value: string }) {
-  return { method: 'GET', path: '/v1/forecast', headers: { host: HOST, ...(header === undefined ? {} : { [header.name]: header.value }) } };
+  return anonymous({ method: 'GET', path: '/v1/forecast', headers: { host: HOST, ...(header === undefined ? {} : { [header.name]: header.value }) } });
 }
 
 const settled = async (header: { value: string }) => (await facilitator.settlements()).some((s) => s.nonce === nonceOf(header));

@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANONYMOUS_CONSUMER } from '../packages/compiler/src/index.js';
 import {
   createEngine,
   createMemoryStore,
@@ -50,8 +51,9 @@ async function v2Header(options: SignOptions = {}, accepted = requirements) {
   return paymentHeader(await paymentPayloadV2(payer, accepted, RESOURCE, options));
 }
 
+/** Without a consumer in `extra`: a caller without a key, as key-auth with `anonymous` hands it on. */
 function request(header?: { name: string; value: string }, extra: Partial<VectorRequest> = {}) {
-  return factsOf({ method: 'GET', path: '/v1/forecast', host: HOST, headers: header === undefined ? {} : { [header.name]: header.value }, ...extra });
+  return factsOf({ method: 'GET', path: '/v1/forecast', host: HOST, headers: header === undefined ? {} : { [header.name]: header.value }, consumer: ANONYMOUS_CONSUMER, ...extra });
 }
 
 function asAllow(decision: Decision): Allow {

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ANONYMOUS_CONSUMER } from '../../packages/compiler/src/index.js';
 import type { EngineConfig } from '../../packages/engine/src/index.js';
 import { bundlePlugin } from '../../packages/kong-plugin/scripts/bundle.mjs';
 import { TOLLGATE, type PluginName } from '../../packages/kong-plugin/src/plugin-info.js';
@@ -41,4 +42,9 @@ export async function startTollgateKong({ plugin = TOLLGATE, ...options }: Tollg
 export function authenticated(request: Omit<ClientRequest, 'consumer' | 'credential'>, username: string, credentialId = `cred-${username}`): ClientRequest {
   const id = `consumer-${username}`;
   return { ...request, consumer: { id, username }, credential: { id: credentialId, consumer: { id } } };
+}
+
+/** A caller without a key as key-auth with `anonymous` hands it on: the anonymous consumer and no credential. */
+export function anonymous(request: Omit<ClientRequest, 'consumer' | 'credential'>): ClientRequest {
+  return { ...request, consumer: { id: `consumer-${ANONYMOUS_CONSUMER}`, username: ANONYMOUS_CONSUMER } };
 }

@@ -41,7 +41,10 @@ export interface VectorRequest {
   readonly headers?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, string>>;
   readonly ip?: string;
-  /** The authenticated consumer's username (key-auth resolved it). */
+  /**
+   * The consumer's username key-auth resolved. A request without one on a key-auth policy with
+   * anonymous callers gets the anonymous consumer (loadVector fills it in), as both gateways do.
+   */
   readonly consumer?: string;
   /** The credential (key) id the consumer authenticated with. */
   readonly credential?: string;
@@ -129,6 +132,7 @@ export function loadVector(path: string, file: string): Vector {
     ]),
   );
   if (!Array.isArray(raw.steps) || raw.steps.length === 0) fail('steps must be a non-empty list');
+  const delivered = asDelivered(config, file);
   let clock = start;
   const steps = (raw.steps as Record<string, unknown>[]).map((s, i): VectorStep => {
     const where = `${file} step ${i + 1}`;
@@ -140,7 +144,7 @@ export function loadVector(path: string, file: string): Vector {
     return {
       advance,
       repeat: typeof s.repeat === 'number' ? s.repeat : 1,
-      ...(s.request === undefined ? {} : { request: s.request as VectorRequest }),
+      ...(s.request === undefined ? {} : { request: delivered(s.request as VectorRequest) }),
       ...(s.op === undefined ? {} : { op: parseOp(s.op as Record<string, unknown>, where) }),
       upstreamStatus: typeof s.upstreamStatus === 'number' ? s.upstreamStatus : 200,
       expect: (s.expect ?? {}),
@@ -149,6 +153,19 @@ export function loadVector(path: string, file: string): Vector {
     };
   });
   return { file, name, description: raw.description === undefined ? '' : text(raw.description, `${file}: description`), start, config, storeUnreachable: raw.store === 'unreachable', accounts, steps };
+}
+
+/**
+ * What the compiled gateway configuration hands the plugin for a vector request: with key-auth and
+ * anonymous callers, a caller without a key continues as the anonymous consumer (Kong: key-auth
+ * `anonymous`, kong.client.get_consumer() is that consumer and there is no credential; APISIX:
+ * key-auth `anonymous_consumer` sets consumer_name), never as no consumer.
+ */
+function asDelivered(config: EngineConfig, file: string): (request: VectorRequest) => VectorRequest {
+  const { auth, anonymous, anonymousConsumer } = config.identity;
+  if (auth !== 'key-auth' || anonymous !== true) return (request) => request;
+  if (anonymousConsumer === undefined) throw new Error(`${file}: key-auth with anonymous: true needs identity.anonymousConsumer, as the compiler writes it`);
+  return (request) => (request.consumer === undefined ? { ...request, consumer: anonymousConsumer } : request);
 }
 
 function parseOp(op: Record<string, unknown>, where: string): VectorOp {

@@ -1,6 +1,7 @@
 // The pay-per-request policy the x402 suites run through the engine, Kong and APISIX: anonymous
-// callers allowed, a prepaid plan (so consumers without credits get 402), and an offer of 0.01
+// callers allowed (key-auth hands them on as the compiler's anonymous consumer), a prepaid plan (so consumers without credits get 402), and an offer of 0.01
 // test USDC on Base Sepolia to the test payee, verified by the given facilitator.
+import { ANONYMOUS_CONSUMER } from '../../packages/compiler/src/index.js';
 import type { EngineConfig } from '../../packages/engine/src/index.js';
 import { BASE_CONFIG } from './vectors.js';
 import { TEST_PAY_TO } from './x402-client.js';
@@ -10,7 +11,7 @@ export function x402Policy(facilitatorUrl: string, members: Partial<EngineConfig
   return {
     ...BASE_CONFIG,
     policy: 'paid',
-    identity: { auth: 'key-auth', limitBy: 'consumer', anonymous: true },
+    identity: { auth: 'key-auth', limitBy: 'consumer', anonymous: true, anonymousConsumer: ANONYMOUS_CONSUMER },
     plans: [{ name: 'prepaid', plan: { credits: true } }],
     defaultPlan: 'prepaid',
     payment: { x402: { price: '0.01', asset: TEST_ASSET, network: TEST_NETWORK, payTo: TEST_PAY_TO, facilitator: facilitatorUrl, extra: { ...TEST_ASSET_DOMAIN } } },

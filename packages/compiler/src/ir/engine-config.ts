@@ -1,12 +1,14 @@
 import { resolvePlans, type Located, type Plan, type PolicyDocument, type Project } from '@tollgate/policy';
+import { DEFAULT_SUBSCRIPTION_STATUSES } from '@tollgate/engine';
 import type { EngineConfig } from '../engine-config.js';
 import { omit } from '../omit.js';
 import type { ConsumerIr } from './types.js';
 
 export const DEFAULT_KEY_NAMES = ['apikey'];
-export const DEFAULT_STATUSES = ['active', 'trialing'] as const;
 export const DEFAULT_PROBLEM_BASE_URI = 'https://tollgate.dev/problems/';
 export const DEFAULT_X402_DECIMALS = 6;
+/** The consumer key-auth falls back to when the policy lets unauthenticated callers through (both gateways). */
+export const ANONYMOUS_CONSUMER = 'tollgate-anonymous';
 export const DEFAULT_STORE_TIMEOUT_MS = 50;
 
 /**
@@ -33,6 +35,8 @@ export function buildEngineConfig(project: Project, policy: Located<PolicyDocume
       ...(identity.auth === 'key-auth' ? { keyNames: identity.keyNames ?? DEFAULT_KEY_NAMES } : {}),
       hideCredentials: identity.hideCredentials ?? false,
       anonymous: identity.anonymous ?? false,
+      // The engine must know the gateway's stand-in for "nobody", or its callers would share one account.
+      ...(identity.auth === 'key-auth' && identity.anonymous === true ? { anonymousConsumer: ANONYMOUS_CONSUMER } : {}),
     },
     plans,
     consumerPlans,
@@ -42,7 +46,7 @@ export function buildEngineConfig(project: Project, policy: Located<PolicyDocume
   };
   if (spec.defaultPlan !== undefined) config.defaultPlan = spec.defaultPlan;
   if (spec.subscription) {
-    const { statuses = [...DEFAULT_STATUSES], graceDays = 0 } = spec.subscription;
+    const { statuses = [...DEFAULT_SUBSCRIPTION_STATUSES], graceDays = 0 } = spec.subscription;
     config.subscription = { ...spec.subscription, statuses, graceDays };
   }
   if (spec.payment) config.payment = withPaymentDefaults(spec.payment);

@@ -67,6 +67,11 @@ export function commonBlockers(config: EngineConfig, counters: GatewayCounters |
   if (config.identity.anonymous === true && (config.identity.limitBy === 'consumer' || config.identity.limitBy === 'credential')) {
     reasons.push('anonymous callers share one gateway consumer, so the gateway would count all of them as one caller');
   }
+  if (config.identity.auth !== 'none' && config.identity.limitBy === 'header') {
+    reasons.push(
+      `the gateway would count per ${config.identity.header ?? 'header'} value, which the client chooses, so an authenticated consumer could escape its limits by changing it; Tollgate counts each consumer's own windows (callers without one per IP)`,
+    );
+  }
   return reasons;
 }
 

@@ -1,6 +1,12 @@
 // Who the caller is for accounting: the account whose plan, subscription and credits apply, and
-// the scope its rate windows count in. Mirrors Kong's rate-limiting identifiers: a header that is
-// missing falls back to the client IP.
+// the scope its rate windows count in. Mirrors Kong's rate-limiting identifiers (a header that is
+// missing falls back to the client IP), with two exceptions that keep money exact:
+// - the gateway's anonymous consumer (key-auth `anonymous`) is no consumer: its callers are
+//   unidentified (x402 challenge, or per-IP limits), never one shared account;
+// - with authentication, a header the client chooses identifies nobody: an authenticated consumer
+//   is its own account and its windows count per consumer (per-header windows under the consumer,
+//   with the plan's limits, could never refuse a request the consumer's own windows admit, so none
+//   are kept), and a caller without one counts per client IP.
 import type { EngineConfig } from '../config/engine-config.js';
 import type { RequestFacts } from '../types.js';
 
@@ -17,6 +23,15 @@ export type Identify = (facts: RequestFacts) => Caller | undefined;
 
 export function compileIdentify(config: EngineConfig): Identify {
   const { identity, defaultPlan, consumerPlans } = config;
+  const anonymous = identity.anonymousConsumer;
+  // One string comparison per request, and only for policies that let anonymous callers in.
+  const authenticated =
+    anonymous === undefined
+      ? consumerName
+      : (facts: RequestFacts): string | undefined => {
+          const name = consumerName(facts);
+          return name === anonymous ? undefined : name;
+        };
   const staticPlans = new Map(Object.entries(consumerPlans));
   // Without static consumer plans every caller falls back to the default plan: no lookup per request.
   const planOf =
@@ -34,17 +49,23 @@ export function compileIdentify(config: EngineConfig): Identify {
   switch (identity.limitBy) {
     case 'consumer':
       return (facts) => {
-        const consumer = consumerName(facts);
+        const consumer = authenticated(facts);
         return consumer === undefined ? undefined : caller(accountId(consumer), '', facts, consumer);
       };
     case 'credential':
       return (facts) => {
-        const consumer = consumerName(facts);
+        const consumer = authenticated(facts);
         const credential = facts.credentialId;
         if (credential === undefined || credential === '') return undefined;
         return caller(consumer === undefined ? accountId(`cred:${credential}`) : accountId(consumer), `cred:${credential}`, facts, consumer);
       };
     case 'header': {
+      if (identity.auth !== 'none') {
+        return (facts) => {
+          const consumer = authenticated(facts);
+          return caller(accountId(consumer ?? `ip:${facts.clientIp}`), '', facts, consumer);
+        };
+      }
       const header = (identity.header ?? '').toLowerCase();
       return (facts) => {
         const value = first(facts.headers[header]);
@@ -53,7 +74,7 @@ export function compileIdentify(config: EngineConfig): Identify {
       };
     }
     case 'ip':
-      return (facts) => caller(accountId(`ip:${facts.clientIp}`), '', facts, consumerName(facts));
+      return (facts) => caller(accountId(`ip:${facts.clientIp}`), '', facts, authenticated(facts));
   }
 }
 

@@ -8,7 +8,8 @@ import type { EngineConfig } from '../config/engine-config.js';
 
 export const WINDOW_MS: Readonly<Record<RateWindow, number>> = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS };
 const WINDOW_ORDER: readonly RateWindow[] = ['second', 'minute', 'hour', 'day'];
-const DEFAULT_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing'];
+/** past_due is a failed payment: the grace period past paidThrough exists for exactly this. */
+export const DEFAULT_STATUSES: readonly SubscriptionStatus[] = ['active', 'trialing', 'past_due'];
 
 export type RouteRulesFor = (route: string, method: string) => RouteRules;
 

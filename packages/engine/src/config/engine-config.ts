@@ -19,6 +19,21 @@ import {
 const closed = { additionalProperties: false } as const;
 const Name = Type.String({ pattern: NamePattern });
 
+/**
+ * The policy's identity plus what the compiler knows of the gateway: the consumer key-auth hands
+ * unauthenticated callers (`anonymous` on Kong, `anonymous_consumer` on APISIX). The engine treats
+ * that consumer as no consumer at all, so its callers never share one account.
+ */
+const EngineIdentity = Type.Object(
+  {
+    ...Identity.properties,
+    anonymousConsumer: Type.Optional(
+      Type.String({ pattern: NamePattern, description: 'The gateway consumer standing for unauthenticated callers; required with key-auth and anonymous: true.' }),
+    ),
+  },
+  closed,
+);
+
 export const ENGINE_CONFIG_VERSION = 1;
 
 export const EngineConfig = Type.Object(
@@ -26,7 +41,7 @@ export const EngineConfig = Type.Object(
     version: Type.Literal(ENGINE_CONFIG_VERSION),
     policy: Name,
     routes: Type.Array(Route, { minItems: 1 }),
-    identity: Identity,
+    identity: EngineIdentity,
     /** Plans in tier order, lowest first: "a higher plan includes it" follows this order. */
     plans: Type.Array(Type.Object({ name: Name, plan: Plan }, closed)),
     defaultPlan: Type.Optional(Name),

@@ -34,6 +34,12 @@ describe('parseEngineConfig', () => {
     );
   });
 
+  it('needs the anonymous consumer named when key-auth lets anonymous callers in, so that they never share one account', () => {
+    const parsed = parseEngineConfig({ ...valid, identity: { auth: 'key-auth', limitBy: 'consumer', anonymous: true } });
+    expect(parsed.ok ? [] : parsed.errors).toEqual(['/identity/anonymousConsumer: required with key-auth and anonymous: true (the consumer key-auth gives unauthenticated callers)']);
+    expect(parseEngineConfig({ ...valid, identity: { auth: 'key-auth', limitBy: 'consumer', anonymous: true, anonymousConsumer: 'tollgate-anonymous' } }).ok).toBe(true);
+  });
+
   it('lists every cross-reference problem', () => {
     const parsed = parseEngineConfig({
       ...valid,

@@ -54,7 +54,12 @@ function semanticErrors(config: EngineConfig): string[] {
   for (const route of Object.keys(config.costs.routes ?? {})) {
     if (!routes.has(route)) errors.push(`/costs/routes/${route}: unknown route "${route}"`);
   }
-  if (config.identity.limitBy === 'header' && config.identity.header === undefined) errors.push('/identity/header: required when limitBy is header');
+  const { identity } = config;
+  if (identity.limitBy === 'header' && identity.header === undefined) errors.push('/identity/header: required when limitBy is header');
+  if (identity.auth === 'key-auth' && identity.anonymous === true && identity.anonymousConsumer === undefined) {
+    // Without it the gateway's anonymous consumer would be one account shared by every unauthenticated caller.
+    errors.push('/identity/anonymousConsumer: required with key-auth and anonymous: true (the consumer key-auth gives unauthenticated callers)');
+  }
   if (config.store.kind === 'redis' && config.store.url === undefined) errors.push('/store/url: required when kind is redis');
   if (config.store.kind === 'redis-cluster' && config.store.nodes === undefined) errors.push('/store/nodes: required when kind is redis-cluster');
   const offer = config.payment?.x402;

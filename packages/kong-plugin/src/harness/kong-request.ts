@@ -108,6 +108,7 @@ export class KongRequest {
     set('x-consumer-username', consumer.username);
     set('x-consumer-custom-id', consumer.custom_id);
     set('x-credential-identifier', credential?.id);
-    this.headers.delete('x-anonymous-consumer');
+    // Without a credential the consumer is key-auth's anonymous one.
+    set('x-anonymous-consumer', credential === undefined ? 'true' : undefined);
   }
 }

@@ -1,4 +1,5 @@
 import { anonymousWithoutOffer } from './anonymous-without-offer.js';
+import { clientChosenIdentity } from './client-chosen-identity.js';
 import { duplicateName } from './duplicate-name.js';
 import { identityOptions } from './identity-options.js';
 import { identitySpoofable } from './identity-spoofable.js';
@@ -19,6 +20,7 @@ export type { Rule, RuleFinding } from './rule.js';
 /** The semantic rules, run on schema-valid documents. */
 export const RULES: readonly Rule[] = [
   anonymousWithoutOffer,
+  clientChosenIdentity,
   duplicateName,
   identityOptions,
   identitySpoofable,

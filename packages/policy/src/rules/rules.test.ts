@@ -71,6 +71,25 @@ const cases: Record<string, readonly Case[]> = {
       expected: ['p.yaml:6:21 identity-spoofable plans, quotas, credits or subscriptions per caller identified by header without authentication can be spoofed; use key-auth'],
     },
   ],
+  'client-chosen-identity': [
+    { name: 'limit by consumer', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { free: { rateLimit: { minute: 5 } } }']) }, expected: [] },
+    { name: 'header without rate limits', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: header, header: X-Tenant }']) }, expected: [] },
+    {
+      name: 'rate limits by header without auth',
+      files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: header, header: X-Tenant }', 'plans: { free: { rateLimit: { minute: 5 } } }']) },
+      expected: ['p.yaml:6:52 client-chosen-identity rate limits of plan "free" count per X-Tenant value, which the client chooses: a new value on every request escapes them; use key-auth or limitBy ip, unless a trusted proxy sets X-Tenant'],
+    },
+    {
+      name: 'rate limits by header from a catalogue plan',
+      files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: header, header: X-Tenant }', 'usePlans: cat']), 'c.yaml': plans(['open: { rateLimit: { second: 2 } }']) },
+      expected: ['p.yaml:6:52 client-chosen-identity rate limits of plan "open" count per X-Tenant value, which the client chooses: a new value on every request escapes them; use key-auth or limitBy ip, unless a trusted proxy sets X-Tenant'],
+    },
+    {
+      name: 'header with key-auth',
+      files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: header, header: X-Tenant }', 'plans: { free: { rateLimit: { minute: 5 } } }']) },
+      expected: ['p.yaml:6:40 client-chosen-identity with key-auth, X-Tenant cannot split or widen limits: authenticated consumers count per consumer and callers without a key per client IP; use limitBy consumer (or ip)'],
+    },
+  ],
   'no-inline-secret': [
     { name: 'env references', files: { 'k.yaml': consumers(['- { name: ann, credentials: { keyAuth: [{ env: DECK_ANN_KEY }] } }']), 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis, url: "redis://cache:6379" }']) }, expected: [] },
     { name: 'literal API key', files: { 'k.yaml': consumers(['- { name: ann, credentials: { keyAuth: [s3cr3t] } }']) }, expected: ['k.yaml:6:45 no-inline-secret an API key of consumer "ann" is written inline; reference it from the environment instead ({ env: NAME })'] },

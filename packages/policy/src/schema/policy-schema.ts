@@ -168,8 +168,8 @@ const SubscriptionStatus = Type.Enum(SUBSCRIPTION_STATUSES);
 export const Subscription = Type.Object(
   {
     required: Type.Boolean(),
-    statuses: Type.Optional(Type.Array(SubscriptionStatus, { minItems: 1, description: 'Statuses that pass. Default [active, trialing].' })),
-    graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days past paidThrough that still pass. Default 0.' })),
+    statuses: Type.Optional(Type.Array(SubscriptionStatus, { minItems: 1, description: 'Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period.' })),
+    graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days past paidThrough that a passing status (past_due included) still passes. Default 0.' })),
   },
   closed,
 );

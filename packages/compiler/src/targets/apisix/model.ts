@@ -81,5 +81,4 @@ export const TOLLGATE_CONF_NAME = 'tollgate';
 export const MANAGED_LABELS: Labels = { 'managed-by': 'tollgate' };
 export const policyLabels = (policy: string): Labels => ({ ...MANAGED_LABELS, 'tollgate-policy': policy });
 
-/** The consumer key-auth falls back to when the policy lets unauthenticated callers through. */
-export const ANONYMOUS_CONSUMER = 'tollgate-anonymous';
+export { ANONYMOUS_CONSUMER } from '../../ir/engine-config.js';

@@ -53,8 +53,7 @@ export interface KongDocument {
 export const SELECT_TAG = 'tollgate';
 export const policyTag = (policy: string): string => `tollgate-policy:${policy}`;
 
-/** The consumer key-auth falls back to when the policy lets unauthenticated callers through. */
-export const ANONYMOUS_CONSUMER = 'tollgate-anonymous';
+export { ANONYMOUS_CONSUMER } from '../../ir/engine-config.js';
 
 /**
  * The Tollgate Kong plugins; all take the same config (the engine configuration as JSON) and differ

@@ -279,7 +279,9 @@ function resolvePlan(rules: RouteRules, own: string | undefined, fallback: strin
 
 function subscriptionPasses(subscription: NonNullable<RouteRules['subscription']>, record: AccountRecord | undefined, now: number): boolean {
   if (record?.status === undefined || !subscription.statuses.includes(record.status)) return false;
-  return record.paidThrough === undefined || now <= record.paidThrough + subscription.graceMs;
+  // A failed payment (past_due) passes only through the grace period: without a paidThrough nothing bounds it.
+  if (record.paidThrough === undefined) return record.status !== 'past_due';
+  return now <= record.paidThrough + subscription.graceMs;
 }
 
 function refusal(outcome: AdmissionOutcome, plan: string | undefined, record: AccountRecord | undefined): AdmissionResult {

@@ -149,7 +149,12 @@ local function admit(accountKey, scope, now, holdKey, id, context)
     for listed in string.gmatch(context.statuses, '[^ ]+') do
       if listed == status then passes = true end
     end
-    if passes and paidThrough then passes = now <= tonumber(paidThrough) + context.grace end
+    if passes and paidThrough then
+      passes = now <= tonumber(paidThrough) + context.grace
+    elseif status == 'past_due' then
+      -- a failed payment passes only through the grace period: without a paidThrough nothing bounds it
+      passes = false
+    end
     if not passes then
       out[1] = SUBSCRIPTION_INACTIVE
       return out

@@ -12,7 +12,7 @@ import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './update-account-once.js';
 import { VOID_ADMISSION_SCRIPT } from './void-admission.js';
 
 const PINNED = [
-  [ADMIT_SCRIPT, '0a086928addcae886d53dd4d60d5c85ee24a37e3'],
+  [ADMIT_SCRIPT, '875532eaebe1cd8b86ee4c58575ef74b15c5d38c'],
   [COMPLETE_HOLD_SCRIPT, '65c90f6fbcda262cf3110b273b579de2db4e2b5f'],
   [CLAIM_PAYMENT_SCRIPT, 'efac77bada14d08de68bd3fe297f93f21a9bd9ad'],
   [CHANGE_CREDITS_SCRIPT, '5e619b1e1fc246c079dffadc90a7d6404ba2f88e'],

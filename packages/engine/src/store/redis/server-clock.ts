@@ -38,7 +38,12 @@ export class ServerClock {
 
   async #measure(loadScripts: boolean): Promise<void> {
     if (this.client.status !== 'ready') return;
-    const masters: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    // Only masters already connected: a command sent to a Cluster node still waiting to connect
+    // starts its connection outside the Cluster's own bookkeeping, and the Cluster's first command to
+    // that node then fails over to a retry (about 100 ms: every first decision on it would time out).
+    // Nodes connected later are measured at the next round; meanwhile the others' offset stands.
+    const masters: Redis[] = this.client instanceof Cluster ? this.client.nodes('master').filter((node) => node.status === 'ready') : [this.client];
+    if (masters.length === 0) return;
     try {
       const offsets = await Promise.all(
         masters.map(async (node) => {

@@ -167,10 +167,34 @@ export type HoldResult =
 
 export type HoldCompletion = 'commit' | 'release';
 
-/** What `updateAccountOnce` did: applied the patch (and recorded its key), or found the key used before and changed nothing. */
+/**
+ * Where an external event stands in its source's order, for `updateAccountOnce`: of two stamps the
+ * later is the one with the greater `at`, then the greater `rank`, then the greater `id` (compared
+ * byte by byte). Each patched account field remembers the stamp of the event that last set it.
+ */
+export interface EventStamp {
+  /** When the event happened at its source (Stripe: `created`, epoch seconds), a non-negative integer. */
+  readonly at: number;
+  /** Orders events of one `at`, a non-negative integer (Stripe: the precedence of the event type). */
+  readonly rank: number;
+  /** Orders events of one `at` and `rank` (the event id), non-empty. */
+  readonly id: string;
+}
+
+/** The RangeError for a stamp outside its documented domain (stores encode it as `<at>:<rank>:<id>`), else undefined. */
+export function eventStampError(stamp: EventStamp): RangeError | undefined {
+  const valid = Number.isSafeInteger(stamp.at) && stamp.at >= 0 && Number.isSafeInteger(stamp.rank) && stamp.rank >= 0 && stamp.id !== '';
+  return valid ? undefined : new RangeError(`event stamp needs a non-negative integer at and rank and a non-empty id, got ${JSON.stringify(stamp)}`);
+}
+
+/**
+ * What `updateAccountOnce` did: applied the patch (and recorded its key); found every field of it
+ * already set by a later event (`stale`: nothing changed, the key recorded); or found the key used
+ * before and changed nothing (`duplicate`).
+ */
 export interface AccountOnceResult {
-  readonly kind: 'applied' | 'duplicate';
-  /** The account after the call: patched when applied, as it is when duplicate. */
+  readonly kind: 'applied' | 'stale' | 'duplicate';
+  /** The account after the call: patched when applied, as it is otherwise. */
   readonly account: AccountState;
 }
 
@@ -199,8 +223,10 @@ export interface Store {
   /**
    * Applies `patch` at most once per idempotency `key` of this account, atomically: a key used
    * before (within CREDIT_KEY_TTL_MS by the engine clock `now`) changes nothing → `duplicate`.
+   * With a `stamp`, each field of the patch is written only when the stamp is later than the one of
+   * the event that last set that field (older deliveries never undo newer ones), in the same step.
    */
-  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Awaitable<AccountOnceResult>;
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number, stamp?: EventStamp): Awaitable<AccountOnceResult>;
   /** Also gives back the account's expired holds first. */
   changeCredits(account: string, change: CreditChange): Awaitable<CreditResult>;
   close(): Promise<void>;

@@ -150,7 +150,7 @@ export function parseAccountOnce(reply: unknown): AccountOnceResult {
   const check: Check = checker('update-account-once', reply);
   check(Array.isArray(reply) && reply.length === 2);
   const [kind, account] = reply as unknown[];
-  check(kind === 'applied' || kind === 'duplicate');
+  check(kind === 'applied' || kind === 'stale' || kind === 'duplicate');
   return { kind, account: parseAccount(account, 'update-account-once') };
 }
 

@@ -148,7 +148,9 @@ export type CreditResult =
   /** The key was used before for a different operation or amount: nothing changed. */
   | { readonly kind: 'conflict'; readonly balance: number }
   /** debit only: the balance is below the amount; nothing changed. */
-  | { readonly kind: 'insufficient'; readonly balance: number };
+  | { readonly kind: 'insufficient'; readonly balance: number }
+  /** grant or refund: the balance would pass MAX_CREDITS, beyond which it would no longer be exact; nothing changed. */
+  | { readonly kind: 'out-of-range'; readonly balance: number };
 
 export interface CreditChange {
   readonly operation: CreditOperation;
@@ -237,6 +239,8 @@ export interface Store {
  * share one ledger, so a credit change reusing such a key is a `conflict`.
  */
 export const ACCOUNT_PATCH_OPERATION = 'account-patch';
+/** The largest credit balance: Number.MAX_SAFE_INTEGER, the last integer a double (JS, and Lua in Redis) holds exactly. */
+export const MAX_CREDITS = Number.MAX_SAFE_INTEGER;
 /** How long idempotency keys of credit operations and account patches are remembered. */
 export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
 /**

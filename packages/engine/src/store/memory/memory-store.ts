@@ -7,6 +7,7 @@ import {
   eventStampError,
   CREDIT_KEY_TTL_MS,
   HOLD_TTL_MS,
+  MAX_CREDITS,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -220,6 +221,7 @@ export class MemoryStore implements Store {
       if (record.credits < change.amount) return { kind: 'insufficient', balance: record.credits };
       record.credits -= change.amount;
     } else {
+      if (change.amount > MAX_CREDITS - record.credits) return { kind: 'out-of-range', balance: record.credits };
       record.credits += change.amount;
     }
     record.snapshot = undefined;

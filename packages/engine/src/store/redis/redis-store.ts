@@ -7,6 +7,7 @@ import {
   ACCOUNT_PATCH_OPERATION,
   eventStampError,
   CREDIT_KEY_TTL_MS,
+  MAX_CREDITS,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -100,7 +101,7 @@ export class RedisStore implements Store {
   changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
     const base = keyBase(this.#prefix, account);
     const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
-    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base], parseCredit);
+    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS], parseCredit);
   }
 
   async close(): Promise<void> {

@@ -31,7 +31,7 @@ export class RedisReplyError extends Error {
  */
 const OUTCOME_CODES: readonly AdmissionOutcome[] = ['allowed', 'rate-limited', 'quota-exhausted', 'insufficient-credits', 'subscription-inactive'];
 const DENIED_BY_RULE = OUTCOME_CODES.length;
-const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient'];
+const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient', 'out-of-range'];
 const EMPTY: readonly never[] = [];
 
 type Check = (condition: boolean) => asserts condition;

@@ -5,10 +5,11 @@
 // failure 500 so Stripe retries. Once per event id and in event order: each store applies the
 // patch with the event's key and its stamp (`created`, then the type's precedence, then the id) in
 // one atomic `updateAccountOnce`, writing only the account fields no later event has set.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { accountId, systemClock, withTimeout, type Clock, type Store } from '@tollgate/engine';
 import Stripe from 'stripe';
 import { readBody } from '../http/body.js';
+import { createBoundedServer } from '../http/bounded-server.js';
 import type { RequestHandler } from '../http/handler.js';
 import { bodyProblem, PROBLEMS, problemReply, sendJson, sendProblem, type ProblemReply } from '../http/problem.js';
 import { silentLog, type Log } from '../log.js';
@@ -105,7 +106,7 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): Reque
 /** The webhook handler at STRIPE_WEBHOOK_PATH, with GET /healthz. */
 export function createStripeWebhookServer(options: StripeWebhookOptions): Server {
   const handler = createStripeWebhookHandler(options);
-  return createServer((req, res) => {
+  return createBoundedServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://webhooks.invalid');
     if (pathname === STRIPE_WEBHOOK_PATH) {
       void handler(req, res);

@@ -24,7 +24,7 @@ export function end(d: Diagnostic): { line: number; column: number } {
 // paragraph separators: a message may quote a policy's text, which must not recolour a terminal,
 // move its cursor or forge another finding's line.
 // CR and LF are left to the caller: one-line formats make them spaces, GitHub commands escape them.
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** Control characters other than CR and LF as visible escapes (`\u001b`). */

@@ -136,7 +136,7 @@ describe('control characters in messages', () => {
 
   it.each(Object.entries(formats))('%s escapes them: no control character reaches the output, no forged line', (_, format) => {
     const output = format(hostile, context);
-    // eslint-disable-next-line no-control-regex
+     
     expect(output.replaceAll('\n', '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(output).not.toMatch(/^::error::forged/m);
     expect(output).toContain('\\u001b[31mred');

@@ -1,4 +1,5 @@
 import { anonymousWithoutOffer } from './anonymous-without-offer.js';
+import { controlCharacter } from './control-character.js';
 import { duplicateName } from './duplicate-name.js';
 import { identityOptions } from './identity-options.js';
 import { identitySpoofable } from './identity-spoofable.js';
@@ -15,10 +16,12 @@ import { unknownReference } from './unknown-reference.js';
 import { x402OfferIncomplete } from './x402-offer-incomplete.js';
 
 export type { Rule, RuleFinding } from './rule.js';
+export { controlCharacterDiagnostics } from './control-character.js';
 
 /** The semantic rules, run on schema-valid documents. */
 export const RULES: readonly Rule[] = [
   anonymousWithoutOffer,
+  controlCharacter,
   duplicateName,
   identityOptions,
   identitySpoofable,

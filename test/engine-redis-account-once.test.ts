@@ -1,7 +1,7 @@
 // `updateAccountOnce` on every store: the memory store (the reference) and Redis standalone and
 // Cluster. A patch applies once per idempotency key of an account, atomically, however many
 // deliveries race; the key is remembered CREDIT_KEY_TTL_MS by the engine clock and shares the
-// account's credit ledger.
+// account's credit ledger. With an event stamp, each field keeps the latest event's value.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, CREDIT_KEY_TTL_MS, type Store } from '../packages/engine/src/index.js';
 import { redisStoresUnderTest } from './support/redis.js';
@@ -64,5 +64,27 @@ describe.each(stores)('updateAccountOnce on the $name store', (row) => {
       await store.changeCredits('acme', { operation: 'grant', amount: 5, key: 'grant-key', now: NOW });
       expect((await store.updateAccountOnce('acme', { plan: 'free' }, 'grant-key', NOW)).kind).toBe('duplicate');
       expect(await store.getAccount('acme')).toEqual({ plan: 'pro', credits: 5 });
+    }));
+
+  it('with an event stamp, writes only the fields no later event has set, and records the key either way', () =>
+    withStore(async (store) => {
+      const stamp = (at: number, rank = 0, id = 'evt') => ({ at, rank, id });
+      await store.updateAccountOnce('acme', { status: 'canceled' }, 'evt-late', NOW, stamp(200));
+      expect(await store.updateAccountOnce('acme', { plan: 'pro', status: 'active', paidThrough: NOW }, 'evt-early', NOW, stamp(100))).toEqual({
+        kind: 'applied',
+        account: { plan: 'pro', status: 'canceled', paidThrough: NOW, credits: 0 },
+      });
+      expect(await store.updateAccountOnce('acme', { status: 'past_due', paidThrough: null }, 'evt-earlier', NOW, stamp(99))).toEqual({
+        kind: 'stale',
+        account: { plan: 'pro', status: 'canceled', paidThrough: NOW, credits: 0 },
+      });
+      expect((await store.updateAccountOnce('acme', { status: 'active' }, 'evt-earlier', NOW, stamp(300))).kind).toBe('duplicate');
+      // Within one `at`: the higher rank, then the greater id byte by byte ('a' 0x61 after 'Z' 0x5a, whatever the locale).
+      expect((await store.updateAccountOnce('acme', { status: 'active' }, 'evt-rank', NOW, stamp(200, 1))).kind).toBe('applied');
+      expect((await store.updateAccountOnce('acme', { status: 'unpaid' }, 'evt-rank-0', NOW, stamp(200, 0, 'zzz'))).kind).toBe('stale');
+      expect((await store.updateAccountOnce('acme', { status: 'past_due' }, 'evt-id-a', NOW, stamp(200, 1, 'evt_a'))).kind).toBe('applied');
+      expect((await store.updateAccountOnce('acme', { status: 'unpaid' }, 'evt-id-Z', NOW, stamp(200, 1, 'evt_Z'))).kind).toBe('stale');
+      expect((await store.getAccount('acme')).status).toBe('past_due');
+      await expect(Promise.resolve().then(() => store.updateAccountOnce('acme', { status: 'active' }, 'evt-bad', NOW, stamp(1.5)))).rejects.toThrow(RangeError);
     }));
 });

@@ -1,4 +1,4 @@
-import type { Diagnostic, Project } from '@tollgate/policy';
+import { controlCharacterDiagnostics, type Diagnostic, type Project } from '@tollgate/policy';
 import { INLINE_SECRET } from './codes.js';
 import type { PolicyExplanation } from './explain.js';
 import { buildIr } from './ir/build-ir.js';
@@ -24,7 +24,8 @@ export type CompileResult =
 export function compile(project: Project, target: TargetName, options: CompileOptions = DEFAULT_OPTIONS): CompileResult {
   const { ir, diagnostics } = buildIr(project);
   const chosen = TARGETS[target];
-  const problems = [...diagnostics, ...chosen.check(ir)];
+  // Never write control characters into a gateway file, even for a project lint was not run on.
+  const problems = [...controlCharacterDiagnostics(project), ...diagnostics, ...chosen.check(ir)];
   if (problems.some((d) => d.severity === 'error')) return { ok: false, diagnostics: problems };
   const output = chosen.compile(ir, options);
   if (output.diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics: [...problems, ...output.diagnostics] };

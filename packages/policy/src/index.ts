@@ -5,4 +5,4 @@ export type { Target } from './load/locate.js';
 export { resolvePlans, type ResolvedPlan } from './resolve.js';
 export * from './schema/policy-schema.js';
 export { lint, LOADER_RULES, ruleCatalogue, type LintResult, type ProjectCheck, type RuleInfo } from './lint.js';
-export { RULES, type Rule, type RuleFinding } from './rules/index.js';
+export { controlCharacterDiagnostics, RULES, type Rule, type RuleFinding } from './rules/index.js';

@@ -4,12 +4,13 @@ export { ADMIN_TOKEN_ENV, AdminConfigError, createAdminHandler, createAdminServe
 export { ADMIN_BASE_PATH } from './admin/routes.js';
 export { accountView, type AccountView } from './admin/account-view.js';
 export { MIN_TOKEN_LENGTH } from './http/bearer.js';
+export { createBoundedServer, SERVER_TIMEOUTS } from './http/bounded-server.js';
 export type { RequestHandler } from './http/handler.js';
 export { IDEMPOTENCY_KEY_HEADER } from './http/idempotency-key.js';
 export { PROBLEM_CONTENT_TYPE, PROBLEMS, SERVER_PROBLEM_BASE_URI, type ProblemType } from './http/problem.js';
 export { jsonLineLog, silentLog, type Log, type LogEntry } from './log.js';
 export { BillingMapError, billingMapFromProject, type BillingMap } from './stripe/billing-map.js';
-export { CONSUMER_METADATA_KEY, eventPatch, HANDLED_EVENT_TYPES, IGNORE_REASONS, type EventOutcome, type IgnoreReason } from './stripe/event-patch.js';
+export { CONSUMER_METADATA_KEY, eventPatch, HANDLED_EVENT_TYPES, IGNORE_REASONS, SAME_SECOND_ORDER, type EventOutcome, type IgnoreReason } from './stripe/event-patch.js';
 export {
   createStripeWebhookHandler,
   createStripeWebhookServer,

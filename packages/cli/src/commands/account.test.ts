@@ -92,4 +92,17 @@ describe.skipIf(noRedisStore !== undefined)('tollgate account against a real Red
     expect(await account(['show', 'alice', '--json', ...store], shown)).toBe(0);
     expect(JSON.parse(shown.out())).toEqual({ account: 'alice', status: 'active', paidThrough: '2026-04-01T00:00:00.000Z', credits: 6 });
   });
+
+  it('refuses a grant that would take the balance past 2^53 - 1, with the reason, and changes nothing', async () => {
+    const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL } }');
+    const env = { TOLLGATE_REDIS_URL: server.url };
+    const store = ['--policies', 'policies', '--policy', 'weather'];
+    expect(await account(['grant', 'whale', String(Number.MAX_SAFE_INTEGER - 1), ...store], io(cwd, env))).toBe(0);
+    const refused = io(cwd, env);
+    expect(await account(['grant', 'whale', '2', ...store], refused)).toBe(1);
+    expect(refused.err()).toContain(`balance ${Number.MAX_SAFE_INTEGER - 1} plus the amount would pass ${Number.MAX_SAFE_INTEGER}`);
+    const shown = io(cwd, env);
+    await account(['show', 'whale', '--json', ...store], shown);
+    expect(JSON.parse(shown.out())).toMatchObject({ credits: Number.MAX_SAFE_INTEGER - 1 });
+  });
 });

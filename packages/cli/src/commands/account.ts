@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import {
   AccountInputError,
   createAccounts,
+  MAX_CREDITS,
   resolveStoreSettings,
   STORE_FACTORIES,
   systemClock,
@@ -167,6 +168,7 @@ function report(outcome: Outcome, id: string, json: boolean, io: CliIo): number 
       duplicate: `${id}: already applied with this key (nothing changed), balance ${result.balance}`,
       conflict: `${id}: this key was used for a different operation or amount (nothing changed), balance ${result.balance}`,
       insufficient: `${id}: balance ${result.balance} is below the amount (nothing changed)`,
+      'out-of-range': `${id}: balance ${result.balance} plus the amount would pass ${MAX_CREDITS}, the largest balance kept exactly (nothing changed)`,
     };
     (result.kind === 'applied' || result.kind === 'duplicate' ? io.stdout : io.stderr).write(`${messages[result.kind]}\n`);
   }

@@ -20,7 +20,19 @@ export function end(d: Diagnostic): { line: number; column: number } {
   return { line: d.range.end.line + 1, column: d.range.end.character + 1 };
 }
 
-/** Keeps one-line formats one line per finding. */
-export function oneLine(message: string): string {
-  return message.replace(/\r?\n|\r/g, ' ');
+// C0 controls, DEL, C1 controls (0x9b is a CSI to some terminals) and the Unicode line and
+// paragraph separators: a message may quote a policy's text, which must not recolour a terminal,
+// move its cursor or forge another finding's line.
+// CR and LF are left to the caller: one-line formats make them spaces, GitHub commands escape them.
+ 
+const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Control characters other than CR and LF as visible escapes (`\u001b`). */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Text fit for one line of any format: line breaks become spaces, other control characters visible escapes. */
+export function printable(text: string): string {
+  return escapeControls(text.replace(/\r?\n|\r/g, ' '));
 }

@@ -127,3 +127,19 @@ describe('github annotations', () => {
     expect(lines.filter((l) => l.startsWith('policies/a.yaml:'))).toHaveLength(12);
   });
 });
+
+describe('control characters in messages', () => {
+  const hostile: Diagnostic[] = [
+    { code: 'control-character', severity: 'error', message: 'value "a\u001b[31mred\r\n::error::forged\u009b2J\u2028x\u007f" is bad', path: ['spec', 'x\ny'], source: 'policies/a.yaml', range: at(1, 2, 3) },
+  ];
+  const formats = { stylish, text, json, sarif, github };
+
+  it.each(Object.entries(formats))('%s escapes them: no control character reaches the output, no forged line', (_, format) => {
+    const output = format(hostile, context);
+     
+    expect(output.replaceAll('\n', '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(output).not.toMatch(/^::error::forged/m);
+    expect(output).toContain('\\u001b[31mred');
+    expect(output).toContain('\\u009b2J');
+  });
+});

@@ -1,5 +1,5 @@
 import type { Diagnostic, Severity } from '@tollgate/policy';
-import { end, start, type Formatter } from './formatter.js';
+import { end, escapeControls, start, type Formatter } from './formatter.js';
 import { text } from './text.js';
 
 type Command = 'error' | 'warning' | 'notice';
@@ -30,7 +30,7 @@ function annotation(d: Diagnostic, file: string): string {
   ]
     .map(([key, value]) => `${key ?? ''}=${escapeProperty(value ?? '')}`)
     .join(',');
-  return `::${COMMAND[d.severity]} ${properties}::${escapeData(d.message)}`;
+  return `::${COMMAND[d.severity]} ${properties}::${escapeData(escapeControls(d.message))}`;
 }
 
 /** Workflow annotations for the first findings of each kind, then every finding as a log line. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Severity } from '@tollgate/policy';
-import { end, start, type Formatter } from './formatter.js';
+import { end, printable, start, type Formatter } from './formatter.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note', hint: 'note' };
 
@@ -35,7 +35,7 @@ export const sarif: Formatter = (diagnostics, { rules, toolVersion, repoPath }) 
             ruleId: d.code,
             ...(ruleIndex.has(d.code) ? { ruleIndex: ruleIndex.get(d.code) } : {}),
             level: LEVEL[d.severity],
-            message: { text: d.message },
+            message: { text: printable(d.message) },
             locations: [
               {
                 physicalLocation: {

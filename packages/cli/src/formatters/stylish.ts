@@ -1,5 +1,5 @@
 import { SEVERITIES, type Severity } from '@tollgate/policy';
-import { oneLine, start, type Formatter } from './formatter.js';
+import { printable, start, type Formatter } from './formatter.js';
 
 const WORD: Record<Severity, string> = { error: 'error', warn: 'warning', info: 'information', hint: 'hint' };
 const PLURAL: Record<Severity, string> = { error: 'errors', warn: 'warnings', info: 'infos', hint: 'hints' };
@@ -9,7 +9,7 @@ export const stylish: Formatter = (diagnostics) => {
   if (diagnostics.length === 0) return 'No problems found.\n';
   const rows = diagnostics.map((d) => {
     const { line, column } = start(d);
-    return { source: d.source, cells: [`${line}:${column}`, WORD[d.severity], d.code, oneLine(d.message), d.path.join('.')] };
+    return { source: d.source, cells: [`${line}:${column}`, WORD[d.severity], d.code, printable(d.message), printable(d.path.join('.'))] };
   });
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r.cells[i]?.length ?? 0)));
   const lines: string[] = [];

@@ -163,7 +163,9 @@ export type CreditResult =
   /** The key was used before for a different operation or amount: nothing changed. */
   | { readonly kind: 'conflict'; readonly balance: number }
   /** debit only: the balance is below the amount; nothing changed. */
-  | { readonly kind: 'insufficient'; readonly balance: number };
+  | { readonly kind: 'insufficient'; readonly balance: number }
+  /** grant or refund: the balance would pass MAX_CREDITS, beyond which it would no longer be exact; nothing changed. */
+  | { readonly kind: 'out-of-range'; readonly balance: number };
 
 export interface CreditChange {
   readonly operation: CreditOperation;
@@ -182,10 +184,34 @@ export type HoldResult =
 
 export type HoldCompletion = 'commit' | 'release';
 
-/** What `updateAccountOnce` did: applied the patch (and recorded its key), or found the key used before and changed nothing. */
+/**
+ * Where an external event stands in its source's order, for `updateAccountOnce`: of two stamps the
+ * later is the one with the greater `at`, then the greater `rank`, then the greater `id` (compared
+ * byte by byte). Each patched account field remembers the stamp of the event that last set it.
+ */
+export interface EventStamp {
+  /** When the event happened at its source (Stripe: `created`, epoch seconds), a non-negative integer. */
+  readonly at: number;
+  /** Orders events of one `at`, a non-negative integer (Stripe: the precedence of the event type). */
+  readonly rank: number;
+  /** Orders events of one `at` and `rank` (the event id), non-empty. */
+  readonly id: string;
+}
+
+/** The RangeError for a stamp outside its documented domain (stores encode it as `<at>:<rank>:<id>`), else undefined. */
+export function eventStampError(stamp: EventStamp): RangeError | undefined {
+  const valid = Number.isSafeInteger(stamp.at) && stamp.at >= 0 && Number.isSafeInteger(stamp.rank) && stamp.rank >= 0 && stamp.id !== '';
+  return valid ? undefined : new RangeError(`event stamp needs a non-negative integer at and rank and a non-empty id, got ${JSON.stringify(stamp)}`);
+}
+
+/**
+ * What `updateAccountOnce` did: applied the patch (and recorded its key); found every field of it
+ * already set by a later event (`stale`: nothing changed, the key recorded); or found the key used
+ * before and changed nothing (`duplicate`).
+ */
 export interface AccountOnceResult {
-  readonly kind: 'applied' | 'duplicate';
-  /** The account after the call: patched when applied, as it is when duplicate. */
+  readonly kind: 'applied' | 'stale' | 'duplicate';
+  /** The account after the call: patched when applied, as it is otherwise. */
   readonly account: AccountState;
 }
 
@@ -239,8 +265,10 @@ export interface Store {
   /**
    * Applies `patch` at most once per idempotency `key` of this account, atomically: a key used
    * before (within CREDIT_KEY_TTL_MS by the engine clock `now`) changes nothing → `duplicate`.
+   * With a `stamp`, each field of the patch is written only when the stamp is later than the one of
+   * the event that last set that field (older deliveries never undo newer ones), in the same step.
    */
-  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Awaitable<AccountOnceResult>;
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number, stamp?: EventStamp): Awaitable<AccountOnceResult>;
   /** Also gives back the account's expired holds first. */
   changeCredits(account: string, change: CreditChange): Awaitable<CreditResult>;
   close(): Promise<void>;
@@ -251,6 +279,8 @@ export interface Store {
  * share one ledger, so a credit change reusing such a key is a `conflict`.
  */
 export const ACCOUNT_PATCH_OPERATION = 'account-patch';
+/** The largest credit balance: Number.MAX_SAFE_INTEGER, the last integer a double (JS, and Lua in Redis) holds exactly. */
+export const MAX_CREDITS = Number.MAX_SAFE_INTEGER;
 /** How long idempotency keys of credit operations and account patches are remembered. */
 export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
 /**

@@ -36,6 +36,19 @@ describe('positions', () => {
     expect(findings(lintYaml({ 'bad.yaml': 'a: 1\nb: [1, 2\nc: 3\n' }))).toEqual([expect.stringMatching(/^bad\.yaml:3:1 yaml-syntax [^\n]+$/)]);
   });
 
+  it.each([
+    ['a double quote', 'a: 1\nb: "unclosed\nc: 3\nd: 4\n', 'q.yaml:2:4 yaml-syntax Missing closing "quote (the quoted string opened here never ends)'],
+    ['a single quote', "a: 1\nb: 'x\nc: 3\n", "q.yaml:2:4 yaml-syntax Missing closing 'quote (the quoted string opened here never ends)"],
+  ])('reports an unclosed %s where it opened, not at the end of the file', (_, text, expected) => {
+    expect(findings(lintYaml({ 'q.yaml': text }))).toEqual([expected]);
+  });
+
+  it('reports an unresolved alias at the alias, not at 1:1', () => {
+    expect(findings(lintYaml({ 'al.yaml': 'a: 1\nb: [x, *later]\nc: &later 3\n' }))).toEqual([
+      'al.yaml:2:8 yaml-syntax Unresolved alias *later (the anchor &later must be set before the alias)',
+    ]);
+  });
+
   it('reports duplicate keys as YAML errors at the second key', () => {
     expect(findings(lintYaml({ 'dup.yaml': 'kind: Policy\nkind: Plans\n' }))).toEqual(['dup.yaml:2:1 yaml-syntax Map keys must be unique']);
   });

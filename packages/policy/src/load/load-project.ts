@@ -5,6 +5,7 @@ import { Locator, type Target } from './locate.js';
 import { checkSchema } from './schema-check.js';
 import { decodeSource, type SourceFile } from './source-file.js';
 import { findYaml11Ambiguities } from './yaml11.js';
+import { errorSpan, unresolvedAliases, type Span } from './yaml-positions.js';
 
 /** A schema-valid document and the means to point at any of its nodes. */
 export interface Located<T extends TollgateDocument = TollgateDocument> {
@@ -80,9 +81,13 @@ function loadDocument(doc: Document, index: number, source: string, lineCounter:
   });
 
   for (const error of doc.errors) {
-    diagnostics.push(yamlProblem(source, lineCounter, error.pos, 'yaml-syntax', 'error', error.message));
+    const { span, note } = errorSpan(doc, error);
+    diagnostics.push(yamlProblem(source, lineCounter, span, 'yaml-syntax', 'error', error.message, note));
   }
   if (doc.errors.length > 0) return undefined;
+  const aliases = unresolvedAliases(doc);
+  for (const alias of aliases) diagnostics.push(yamlProblem(source, lineCounter, alias.span, 'yaml-syntax', 'error', alias.message));
+  if (aliases.length > 0) return undefined;
   for (const warning of doc.warnings) {
     diagnostics.push(yamlProblem(source, lineCounter, warning.pos, 'yaml-warning', 'warn', warning.message));
   }
@@ -107,14 +112,14 @@ function loadDocument(doc: Document, index: number, source: string, lineCounter:
   return { value: value as TollgateDocument, source, index, diagnostic };
 }
 
-function yamlProblem(source: string, lineCounter: LineCounter, pos: [number, number], code: string, severity: Severity, message: string): Diagnostic {
+function yamlProblem(source: string, lineCounter: LineCounter, pos: Span, code: string, severity: Severity, message: string, note?: string): Diagnostic {
   const start = lineCounter.linePos(pos[0]);
   const end = lineCounter.linePos(pos[1]);
   return {
     code,
     severity,
     // The yaml package appends " at line L, column C:" and a source excerpt; the range already says where.
-    message: message.replace(/ at line \d+, column \d+:?[\s\S]*$/, ''),
+    message: message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '') + (note === undefined ? '' : ` (${note})`),
     path: [],
     source,
     range: { start: { line: start.line - 1, character: start.col - 1 }, end: { line: end.line - 1, character: end.col - 1 } },

@@ -1,5 +1,6 @@
 import { anonymousWithoutOffer } from './anonymous-without-offer.js';
 import { clientChosenIdentity } from './client-chosen-identity.js';
+import { controlCharacter } from './control-character.js';
 import { duplicateName } from './duplicate-name.js';
 import { identityOptions } from './identity-options.js';
 import { identitySpoofable } from './identity-spoofable.js';
@@ -16,11 +17,13 @@ import { unknownReference } from './unknown-reference.js';
 import { x402OfferIncomplete } from './x402-offer-incomplete.js';
 
 export type { Rule, RuleFinding } from './rule.js';
+export { controlCharacterDiagnostics } from './control-character.js';
 
 /** The semantic rules, run on schema-valid documents. */
 export const RULES: readonly Rule[] = [
   anonymousWithoutOffer,
   clientChosenIdentity,
+  controlCharacter,
   duplicateName,
   identityOptions,
   identitySpoofable,

@@ -14,6 +14,21 @@ const plans = (lines: readonly string[]) => ['apiVersion: tollgate.dev/v1', 'kin
 const consumers = (lines: readonly string[]) => ['apiVersion: tollgate.dev/v1', 'kind: Consumers', 'metadata: { name: people }', 'spec:', '  consumers:', ...lines.map((l) => `    ${l}`), ''].join('\n');
 
 const cases: Record<string, readonly Case[]> = {
+  'control-character': [
+    { name: 'plain text', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'rewrite: { request: { headers: { set: { X-Plan: "{{plan}} tier" } } } }']) }, expected: [] },
+    {
+      name: 'CR LF in a header value, LF in a route path, ESC in a label key',
+      files: {
+        'p.yaml': policy('p', ['routes: [{ name: r1, paths: ["/a\\nb"], methods: [GET] }]', KEY_AUTH, 'rewrite: { request: { headers: { set: { X-Plan: "pro\\r\\nX-Admin: 1" } } } }']),
+        'c.yaml': consumers(['- { name: ann, labels: { "t\\e": x } }']),
+      },
+      expected: [
+        'c.yaml:6:30 control-character the key contains the control character U+001B: gateways would write it verbatim into names, paths, headers and their configuration files',
+        'p.yaml:5:32 control-character the text contains the control character U+000A: gateways would write it verbatim into names, paths, headers and their configuration files',
+        'p.yaml:7:51 control-character the text contains the control character U+000D: gateways would write it verbatim into names, paths, headers and their configuration files',
+      ],
+    },
+  ],
   'unknown-reference': [
     { name: 'all references resolve', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'usePlans: cat', 'defaultPlan: free', 'costs: { routes: { r1: 2 } }']), 'c.yaml': plans(['free: { routes: [r1] }']) }, expected: [] },
     { name: 'unknown catalogue', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'usePlans: kat']), 'c.yaml': plans(['free: {}']) }, expected: ['p.yaml:7:13 unknown-reference no Plans document named "kat"; did you mean "cat"?'] },

@@ -164,6 +164,13 @@ describe('admin API: unhappy paths', () => {
     expect((await accounts.show('alice')).credits).toBe(3);
   });
 
+  it('answers 422 for a grant that would take the balance past 2^53 - 1, and changes nothing', async () => {
+    await accounts.changeCredits('alice', 'grant', Number.MAX_SAFE_INTEGER - 1);
+    const body = await problem(await call('POST', '/v1/accounts/alice/credits/grant', { headers: { 'idempotency-key': '"g"' }, body: { amount: 2 } }), 422, 'balance-out-of-range');
+    expect(body.balance).toBe(Number.MAX_SAFE_INTEGER - 1);
+    expect((await accounts.show('alice')).credits).toBe(Number.MAX_SAFE_INTEGER - 1);
+  });
+
   it('lists every problem of a bad body at once', async () => {
     const body = await problem(await call('PUT', '/v1/accounts/alice/status', { body: { status: 1, paidThrough: 'tomorrow', extra: true } }), 400, 'bad-request');
     expect(body.errors).toEqual([

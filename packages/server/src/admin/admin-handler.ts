@@ -1,10 +1,11 @@
 // The admin API over HTTP: the `tollgate account` operations for billing integrations and support
 // tools. Every request but the health check needs `Authorization: Bearer <token>`; the token is
 // compared in constant time. Errors are problem+json; credit operations need an Idempotency-Key.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { AccountInputError, StoreTimeoutError, withTimeout, type Accounts, type CreditOperation } from '@tollgate/engine';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AccountInputError, MAX_CREDITS, StoreTimeoutError, withTimeout, type Accounts, type CreditOperation, type CreditResult } from '@tollgate/engine';
 import { readBody } from '../http/body.js';
 import { bearerCheck, MIN_TOKEN_LENGTH } from '../http/bearer.js';
+import { createBoundedServer } from '../http/bounded-server.js';
 import { isJson, type RequestHandler } from '../http/handler.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from '../http/idempotency-key.js';
 import { bodyProblem, PROBLEMS, problemReply, sendJson, sendProblem, type ProblemReply } from '../http/problem.js';
@@ -117,7 +118,7 @@ export function createAdminHandler(options: AdminOptions): RequestHandler {
 /** The admin handler on its own server (loopback by default in the CLI). */
 export function createAdminServer(options: AdminOptions): Server {
   const handler = createAdminHandler(options);
-  return createServer((req: IncomingMessage, res: ServerResponse) => void handler(req, res));
+  return createBoundedServer((req: IncomingMessage, res: ServerResponse) => void handler(req, res));
 }
 
 type Reply = { readonly kind: 'ok'; readonly body: unknown } | ProblemReply;
@@ -126,7 +127,7 @@ function ok(body: unknown): Reply {
   return { kind: 'ok', body };
 }
 
-function creditReply(account: string, operation: CreditOperation, kind: 'applied' | 'duplicate' | 'conflict' | 'insufficient', balance: number): Reply {
+function creditReply(account: string, operation: CreditOperation, kind: CreditResult['kind'], balance: number): Reply {
   switch (kind) {
     case 'applied':
     case 'duplicate':
@@ -136,6 +137,8 @@ function creditReply(account: string, operation: CreditOperation, kind: 'applied
       return problemReply(422, PROBLEMS.idempotencyKeyReused, 'Idempotency-Key reused', 'this key was already used for a different operation or amount; nothing changed', { balance });
     case 'insufficient':
       return problemReply(409, PROBLEMS.insufficientCredits, 'Insufficient credits', `the balance ${balance} is below the amount; nothing changed`, { balance });
+    case 'out-of-range':
+      return problemReply(422, PROBLEMS.balanceOutOfRange, 'Balance out of range', `the balance ${balance} plus the amount would pass ${MAX_CREDITS}, the largest balance kept exactly; nothing changed`, { balance });
   }
 }
 

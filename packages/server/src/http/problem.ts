@@ -16,6 +16,7 @@ export const PROBLEMS = {
   idempotencyKeyMissing: 'idempotency-key-missing',
   idempotencyKeyReused: 'idempotency-key-reused',
   insufficientCredits: 'insufficient-credits',
+  balanceOutOfRange: 'balance-out-of-range',
   storeUnavailable: 'store-unavailable',
   internal: 'internal-error',
 } as const;

@@ -2,7 +2,7 @@
 // patch of plan, status, paidThrough and periodAnchor; or why the event changes nothing.
 // Payload shapes differ between Stripe API versions (e.g. `current_period_end` moved from the
 // subscription onto its items in 2025-03-31), so fields are read defensively, newest shape first.
-import type { AccountPatch, SubscriptionStatus } from '@tollgate/engine';
+import type { AccountPatch, EventStamp, SubscriptionStatus } from '@tollgate/engine';
 import type { BillingMap } from './billing-map.js';
 
 export const HANDLED_EVENT_TYPES = [
@@ -13,6 +13,20 @@ export const HANDLED_EVENT_TYPES = [
   'invoice.payment_failed',
 ] as const;
 export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
+
+/**
+ * Stripe does not deliver events in order, and `created` counts whole seconds. Events are applied
+ * in the order of `created`; within one second, in this order of types (a subscription is created,
+ * then updated; a payment retried after a failure succeeds; deletion is final), then by event id
+ * (arbitrary, but the same whatever the delivery order).
+ */
+export const SAME_SECOND_ORDER: readonly HandledEventType[] = [
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'invoice.payment_failed',
+  'invoice.paid',
+  'customer.subscription.deleted',
+];
 
 /** Subscription metadata naming the Tollgate consumer explicitly (wins over the customId mapping). */
 export const CONSUMER_METADATA_KEY = 'tollgate_consumer';
@@ -29,7 +43,7 @@ export const IGNORE_REASONS = {
 export type IgnoreReason = (typeof IGNORE_REASONS)[keyof typeof IGNORE_REASONS];
 
 export type EventOutcome =
-  | { readonly kind: 'patch'; readonly consumer: string; readonly patch: AccountPatch }
+  | { readonly kind: 'patch'; readonly consumer: string; readonly patch: AccountPatch; readonly stamp: EventStamp }
   | { readonly kind: 'ignored'; readonly reason: IgnoreReason; readonly detail: string };
 
 // Stripe's `incomplete_expired` is final: the subscription never started.
@@ -47,12 +61,24 @@ const STATUSES: Readonly<Record<string, SubscriptionStatus>> = {
 export interface StripeEventLike {
   readonly id: string;
   readonly type: string;
+  /** Epoch seconds. */
+  readonly created: number;
   readonly data: { readonly object: unknown };
 }
 
 export function eventPatch(event: StripeEventLike, billing: BillingMap): EventOutcome {
-  const object = record(event.data.object);
-  switch (event.type as HandledEventType) {
+  const rank = SAME_SECOND_ORDER.indexOf(event.type as HandledEventType);
+  if (rank < 0) return ignored(IGNORE_REASONS.unhandledType, `${event.type} is not an event Tollgate acts on`);
+  const at = seconds(event.created);
+  if (at === undefined) return ignored(IGNORE_REASONS.malformed, `the event's created ${JSON.stringify(event.created)} is not a time in epoch seconds`);
+  const outcome = accountChange(event.type as HandledEventType, record(event.data.object), billing);
+  return outcome.kind === 'patch' ? { ...outcome, stamp: { at, rank, id: event.id } } : outcome;
+}
+
+type AccountChange = { readonly kind: 'patch'; readonly consumer: string; readonly patch: AccountPatch } | Extract<EventOutcome, { kind: 'ignored' }>;
+
+function accountChange(type: HandledEventType, object: Readonly<Record<string, unknown>>, billing: BillingMap): AccountChange {
+  switch (type) {
     case 'customer.subscription.created':
     case 'customer.subscription.updated':
       return subscriptionChange(object, billing);
@@ -60,15 +86,13 @@ export function eventPatch(event: StripeEventLike, billing: BillingMap): EventOu
       return withConsumer(object, record(object.metadata), billing, () => ({ kind: 'patch', patch: { status: 'canceled' } }));
     case 'invoice.paid':
     case 'invoice.payment_failed':
-      return invoiceChange(event.type === 'invoice.paid', object, billing);
-    default:
-      return ignored(IGNORE_REASONS.unhandledType, `${event.type} is not an event Tollgate acts on`);
+      return invoiceChange(type === 'invoice.paid', object, billing);
   }
 }
 
 type PatchOutcome = { readonly kind: 'patch'; readonly patch: AccountPatch } | Extract<EventOutcome, { kind: 'ignored' }>;
 
-function subscriptionChange(subscription: Readonly<Record<string, unknown>>, billing: BillingMap): EventOutcome {
+function subscriptionChange(subscription: Readonly<Record<string, unknown>>, billing: BillingMap): AccountChange {
   return withConsumer(subscription, record(subscription.metadata), billing, () => {
     const status = STATUSES[text(subscription.status) ?? ''];
     if (status === undefined) return ignored(IGNORE_REASONS.malformed, `unknown subscription status ${JSON.stringify(subscription.status)}`);
@@ -93,7 +117,7 @@ function subscriptionChange(subscription: Readonly<Record<string, unknown>>, bil
   });
 }
 
-function invoiceChange(paid: boolean, invoice: Readonly<Record<string, unknown>>, billing: BillingMap): EventOutcome {
+function invoiceChange(paid: boolean, invoice: Readonly<Record<string, unknown>>, billing: BillingMap): AccountChange {
   const details = record(record(invoice.parent).subscription_details);
   const legacyDetails = record(invoice.subscription_details);
   const subscription = idOf(details.subscription) ?? idOf(invoice.subscription);
@@ -107,7 +131,7 @@ function invoiceChange(paid: boolean, invoice: Readonly<Record<string, unknown>>
   });
 }
 
-function withConsumer(object: Readonly<Record<string, unknown>>, metadata: Readonly<Record<string, unknown>>, billing: BillingMap, change: () => PatchOutcome): EventOutcome {
+function withConsumer(object: Readonly<Record<string, unknown>>, metadata: Readonly<Record<string, unknown>>, billing: BillingMap, change: () => PatchOutcome): AccountChange {
   const named = text(metadata[CONSUMER_METADATA_KEY]);
   const customer = idOf(object.customer);
   const consumer = named ?? (customer === undefined ? undefined : billing.consumerOfCustomer(customer));

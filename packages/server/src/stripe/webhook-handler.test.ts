@@ -132,6 +132,7 @@ describe('Stripe webhooks: events that change nothing answer 200', () => {
     ['prices of several plans', subscriptionEvent({ prices: ['price_1WeatherFreeMonthly', 'price_1WeatherProMonthly'] }), 'several-plans', 'warn'],
     ['an invoice not for a subscription', invoiceEvent({ subscription: null }), 'not-a-subscription-invoice', 'warn'],
     ['an unknown subscription status', subscriptionEvent({ status: 'galactic' }), 'malformed-event', 'warn'],
+    ['an event without a creation time', { ...subscriptionEvent(), created: 'yesterday' }, 'malformed-event', 'warn'],
   ])('ignores %s with the reason, logged', async (_, event, reason, level) => {
     const store = countingStore();
     await start([store]);

@@ -2,12 +2,14 @@
 // library, maps the event to an account patch, and applies it once per event id to every store
 // the policies use. Answers: bad signature 400 (nothing changed); unknown event type, customer or
 // price 200 with the reason (Stripe retries non-2xx for days, and retrying can't help); a store
-// failure 500 so Stripe retries. Once per event id: each store applies the patch with the event's
-// key in one atomic `updateAccountOnce`.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// failure 500 so Stripe retries. Once per event id and in event order: each store applies the
+// patch with the event's key and its stamp (`created`, then the type's precedence, then the id) in
+// one atomic `updateAccountOnce`, writing only the account fields no later event has set.
+import type { IncomingMessage, Server } from 'node:http';
 import { accountId, systemClock, withTimeout, type Clock, type Store } from '@tollgate/engine';
 import Stripe from 'stripe';
 import { readBody } from '../http/body.js';
+import { createBoundedServer } from '../http/bounded-server.js';
 import type { RequestHandler } from '../http/handler.js';
 import { bodyProblem, PROBLEMS, problemReply, sendJson, sendProblem, type ProblemReply } from '../http/problem.js';
 import { silentLog, type Log } from '../log.js';
@@ -36,7 +38,8 @@ export interface StripeWebhookOptions {
 
 /** What the endpoint did with a verified event (the JSON body of its 200 answers). */
 export type WebhookResult =
-  | { readonly received: true; readonly outcome: 'applied' | 'duplicate'; readonly account: string }
+  /** stale: a later event already set every field this one sets (Stripe delivered it late); nothing changed. */
+  | { readonly received: true; readonly outcome: 'applied' | 'stale' | 'duplicate'; readonly account: string }
   | { readonly received: true; readonly outcome: 'ignored'; readonly reason: IgnoreReason; readonly detail: string };
 
 export class WebhookConfigError extends Error {
@@ -86,9 +89,9 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): Reque
     const key = eventKey(event.id);
     try {
       const results = await Promise.all(
-        options.stores.map((store) => withTimeout(Promise.resolve(store.updateAccountOnce(account, outcome.patch, key, clock.now())), timeoutMs)),
+        options.stores.map((store) => withTimeout(Promise.resolve(store.updateAccountOnce(account, outcome.patch, key, clock.now(), outcome.stamp)), timeoutMs)),
       );
-      const result = results.some((r) => r.kind === 'applied') ? 'applied' : 'duplicate';
+      const result = (['applied', 'stale'] as const).find((kind) => results.some((r) => r.kind === kind)) ?? 'duplicate';
       log({ level: 'info', message: `stripe webhook: ${event.type} ${event.id} ${result} to ${outcome.consumer}`, event: event.id, account: outcome.consumer, patch: outcome.patch });
       return { kind: 'ok', result: { received: true, outcome: result, account: outcome.consumer } };
     } catch (error) {
@@ -103,7 +106,7 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): Reque
 /** The webhook handler at STRIPE_WEBHOOK_PATH, with GET /healthz. */
 export function createStripeWebhookServer(options: StripeWebhookOptions): Server {
   const handler = createStripeWebhookHandler(options);
-  return createServer((req, res) => {
+  return createBoundedServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://webhooks.invalid');
     if (pathname === STRIPE_WEBHOOK_PATH) {
       void handler(req, res);

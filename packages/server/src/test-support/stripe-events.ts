@@ -17,6 +17,8 @@ export interface SubscriptionFields {
   readonly anchor?: number;
   readonly start?: number;
   readonly shape?: 'current' | 'legacy';
+  /** The event's `created`, epoch seconds. */
+  readonly created?: number;
 }
 
 export function subscriptionEvent(fields: SubscriptionFields = {}): Record<string, unknown> {
@@ -27,7 +29,7 @@ export function subscriptionEvent(fields: SubscriptionFields = {}): Record<strin
     ...(shape === 'current' ? { current_period_start: anchor, current_period_end: periodEnd, price: { id: price, object: 'price' } } : { plan: { id: price, object: 'plan' } }),
     quantity: 1,
   }));
-  return event(fields.id ?? 'evt_sub_1', fields.type ?? 'customer.subscription.updated', {
+  return event(fields.id ?? 'evt_sub_1', fields.type ?? 'customer.subscription.updated', fields.created, {
     id: 'sub_1',
     object: 'subscription',
     customer: fields.customer ?? 'cus_acme',
@@ -48,6 +50,9 @@ export interface InvoiceFields {
   readonly metadata?: Record<string, string>;
   readonly periodEnds?: readonly number[];
   readonly shape?: 'current' | 'legacy';
+  readonly invoice?: string;
+  /** The event's `created`, epoch seconds. */
+  readonly created?: number;
 }
 
 export function invoiceEvent(fields: InvoiceFields = {}): Record<string, unknown> {
@@ -55,8 +60,8 @@ export function invoiceEvent(fields: InvoiceFields = {}): Record<string, unknown
   const lines = (fields.periodEnds ?? [1_773_532_800]).map((end, i) => ({ id: `il_${i}`, object: 'line_item', period: { start: end - 2_419_200, end } }));
   const parent =
     subscription === null ? null : { type: 'subscription_details', quote_details: null, subscription_details: { subscription, metadata: fields.metadata ?? {} } };
-  return event(fields.id ?? 'evt_inv_1', fields.type ?? 'invoice.paid', {
-    id: 'in_1',
+  return event(fields.id ?? 'evt_inv_1', fields.type ?? 'invoice.paid', fields.created, {
+    id: fields.invoice ?? 'in_1',
     object: 'invoice',
     customer: fields.customer ?? 'cus_acme',
     status: fields.type === 'invoice.payment_failed' ? 'open' : 'paid',
@@ -68,8 +73,8 @@ export function invoiceEvent(fields: InvoiceFields = {}): Record<string, unknown
   });
 }
 
-function event(id: string, type: string, object: Record<string, unknown>): Record<string, unknown> {
-  return { id, object: 'event', api_version: '2026-01-28.clover', created: 1_768_435_200, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
+function event(id: string, type: string, created: number | undefined, object: Record<string, unknown>): Record<string, unknown> {
+  return { id, object: 'event', api_version: '2026-01-28.clover', created: created ?? 1_768_435_200, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
 }
 
 export function signed(payload: string, options: { secret?: string; timestamp?: number } = {}): string {

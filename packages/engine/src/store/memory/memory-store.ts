@@ -4,8 +4,10 @@
 import { billingPeriod } from '../billing-period.js';
 import {
   ACCOUNT_PATCH_OPERATION,
+  eventStampError,
   CREDIT_KEY_TTL_MS,
   HOLD_TTL_MS,
+  MAX_CREDITS,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -14,6 +16,7 @@ import {
   type AdmissionResult,
   type CreditChange,
   type CreditResult,
+  type EventStamp,
   type HoldCompletion,
   type HoldResult,
   type PaymentClaim,
@@ -79,6 +82,8 @@ interface AccountRecord {
   /** Quota counters by `<policy>|<unit>`; overage counters by `<policy>|overage`. */
   quotas: Map<string, QuotaCounter> | undefined;
   ledger: Map<string, LedgerEntry> | undefined;
+  /** Per account field, the stamp of the event that last set it (updateAccountOnce with a stamp). */
+  stamps: Map<keyof AccountPatch, EventStamp> | undefined;
   /** Open holds by hold key. */
   holds: Map<string, Hold> | undefined;
 }
@@ -201,13 +206,17 @@ export class MemoryStore implements Store {
     return snapshot(record);
   }
 
-  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): AccountOnceResult {
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number, stamp?: EventStamp): AccountOnceResult {
     const record = this.#record(account);
     const seen = record.ledger?.get(key);
     if (seen !== undefined && seen.expires > now) return { kind: 'duplicate', account: snapshot(record) };
-    applyPatch(record, patch);
+    const invalid = stamp === undefined ? undefined : eventStampError(stamp);
+    if (invalid !== undefined) throw invalid;
+    const newer = stamp === undefined ? patch : newerFields(record, patch, stamp);
+    applyPatch(record, newer);
     ledgerOf(record).set(key, { operation: ACCOUNT_PATCH_OPERATION, amount: 0, expires: now + CREDIT_KEY_TTL_MS });
-    return { kind: 'applied', account: snapshot(record) };
+    const stale = stamp !== undefined && Object.keys(newer).length === 0 && Object.values(patch).some((value) => value !== undefined);
+    return { kind: stale ? 'stale' : 'applied', account: snapshot(record) };
   }
 
   changeCredits(account: string, change: CreditChange): CreditResult {
@@ -224,6 +233,7 @@ export class MemoryStore implements Store {
       if (record.credits < change.amount) return { kind: 'insufficient', balance: record.credits };
       record.credits -= change.amount;
     } else {
+      if (change.amount > MAX_CREDITS - record.credits) return { kind: 'out-of-range', balance: record.credits };
       record.credits += change.amount;
     }
     record.snapshot = undefined;
@@ -387,6 +397,27 @@ function applyPatch(record: AccountRecord, patch: AccountPatch): void {
   record.snapshot = undefined;
 }
 
+/** The fields of `patch` that no later event has set, each now stamped with `stamp`. */
+function newerFields(record: AccountRecord, patch: AccountPatch, stamp: EventStamp): AccountPatch {
+  const stamps = (record.stamps ??= new Map<keyof AccountPatch, EventStamp>());
+  const newer: Record<string, unknown> = {};
+  for (const field of Object.keys(patch) as (keyof AccountPatch)[]) {
+    if (patch[field] === undefined) continue;
+    const last = stamps.get(field);
+    if (last !== undefined && !isLater(stamp, last)) continue;
+    stamps.set(field, stamp);
+    newer[field] = patch[field];
+  }
+  return newer;
+}
+
+/** The order of EventStamp; ids compared by UTF-16 code unit, which is byte order for the ASCII ids events carry (as the Lua script compares them). */
+function isLater(stamp: EventStamp, than: EventStamp): boolean {
+  if (stamp.at !== than.at) return stamp.at > than.at;
+  if (stamp.rank !== than.rank) return stamp.rank > than.rank;
+  return stamp.id > than.id;
+}
+
 function ledgerOf(record: AccountRecord): Map<string, LedgerEntry> {
   return (record.ledger ??= new Map<string, LedgerEntry>());
 }
@@ -433,6 +464,7 @@ function newRecord(): AccountRecord {
     windows: undefined,
     quotas: undefined,
     ledger: undefined,
+    stamps: undefined,
     holds: undefined,
   };
 }
@@ -470,6 +502,7 @@ function isEmpty(record: AccountRecord): boolean {
     (record.windows?.size ?? 0) === 0 &&
     (record.quotas?.size ?? 0) === 0 &&
     (record.ledger?.size ?? 0) === 0 &&
+    (record.stamps?.size ?? 0) === 0 &&
     (record.holds?.size ?? 0) === 0
   );
 }

@@ -5,7 +5,9 @@
 import type { StoreSettings } from '../factories.js';
 import {
   ACCOUNT_PATCH_OPERATION,
+  eventStampError,
   CREDIT_KEY_TTL_MS,
+  MAX_CREDITS,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -13,6 +15,7 @@ import {
   type AdmissionResult,
   type CreditChange,
   type CreditResult,
+  type EventStamp,
   type HoldCompletion,
   type HoldResult,
   RECEIPT_TTL_MS,
@@ -107,16 +110,19 @@ export class RedisStore implements Store {
     return this.#run(UPDATE_ACCOUNT_SCRIPT, CONNECT_TIMEOUT_MS, [keyBase(this.#prefix, account) + ACCOUNT_SUFFIX], patchArgs(patch), (reply) => parseAccount(reply, 'update-account'));
   }
 
-  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number): Promise<AccountOnceResult> {
+  updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number, stamp?: EventStamp): Promise<AccountOnceResult> {
     const base = keyBase(this.#prefix, account);
-    const args = [now, CREDIT_KEY_TTL_MS, ACCOUNT_PATCH_OPERATION, ...patchArgs(patch)];
+    const invalid = stamp === undefined ? undefined : eventStampError(stamp);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    const stampArgs = stamp === undefined ? ['', '', ''] : [stamp.at, stamp.rank, stamp.id];
+    const args = [now, CREDIT_KEY_TTL_MS, ACCOUNT_PATCH_OPERATION, ...stampArgs, ...patchArgs(patch)];
     return this.#run(UPDATE_ACCOUNT_ONCE_SCRIPT, CONNECT_TIMEOUT_MS, [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + key], args, parseAccountOnce);
   }
 
   changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
     const base = keyBase(this.#prefix, account);
     const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
-    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base], parseCredit);
+    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS], parseCredit);
   }
 
   async close(): Promise<void> {

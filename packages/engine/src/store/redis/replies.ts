@@ -34,7 +34,7 @@ const OUTCOME_CODES: readonly AdmissionOutcome[] = ['allowed', 'rate-limited', '
 const DENIED_BY_RULE = OUTCOME_CODES.length;
 /** Past its deadline or voided before it ran: nothing written. */
 const TOO_LATE = DENIED_BY_RULE + 1;
-const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient'];
+const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient', 'out-of-range'];
 const EMPTY: readonly never[] = [];
 
 type Check = (condition: boolean) => asserts condition;
@@ -153,7 +153,7 @@ export function parseAccountOnce(reply: unknown): AccountOnceResult {
   const check: Check = checker('update-account-once', reply);
   check(Array.isArray(reply) && reply.length === 2);
   const [kind, account] = reply as unknown[];
-  check(kind === 'applied' || kind === 'duplicate');
+  check(kind === 'applied' || kind === 'stale' || kind === 'duplicate');
   return { kind, account: parseAccount(account, 'update-account-once') };
 }
 

@@ -1,9 +1,11 @@
 // `changeCredits`: grant, debit or refund, idempotent by key. A key seen before (and not expired
 // by the engine's clock) answers duplicate or conflict and changes nothing; a debit never takes
-// the balance below zero. Expired holds of the account are given back first (holds.ts).
+// the balance below zero, and a grant or refund never past MAX_CREDITS (Lua numbers are doubles
+// too: compared before anything is written, the sum may be inexact but is never below the limit
+// when the exact one is above it). Expired holds of the account are given back first (holds.ts).
 //
 // KEYS[1]  account hash, KEYS[2] the key's ledger hash (absent without a key)
-// ARGV     operation, amount, now (ms), key TTL (ms), key base
+// ARGV     operation, amount, now (ms), key TTL (ms), key base, MAX_CREDITS
 // Reply    kind, balance
 import { HOLDS_LUA } from './holds.js';
 import { luaScript } from './script.js';
@@ -27,6 +29,7 @@ if operation == 'debit' then
   if balance < amount then return {'insufficient', balance} end
   balance = balance - amount
 else
+  if balance + amount > tonumber(ARGV[6]) then return {'out-of-range', balance} end
   balance = balance + amount
 end
 redis.call('HSET', KEYS[1], 'credits', balance)

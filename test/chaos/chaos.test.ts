@@ -14,7 +14,8 @@
 // Refusals (402, 429, 503, …) consume nothing. See README.md in this folder.
 //
 // Reproduce a run with TOLLGATE_CHAOS_SEED=<seed> (the seed is in the test name and the failure);
-// TOLLGATE_CHAOS_FAULTS=off runs the same workload with no faults (a check of the harness itself).
+// TOLLGATE_CHAOS_FAULTS=off (or a list such as `restart`) runs the same workload with no faults (or
+// only those): with TOLLGATE_CHAOS_TIMEOUT_MS=5000, a check of the harness itself.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { createAccounts, systemClock, type Accounts, type Store, type StoreSetti
 import { createRedisStore } from '../../packages/engine/src/store/redis/redis-store.js';
 import { RedisCluster, RedisServer, redisSkipReason } from '../support/redis.js';
 import { removeFacilitatorBundle, startFacilitatorProcess, type FacilitatorProcess } from '../support/x402-facilitator-process.js';
+import { FAULT_KINDS, type FaultKind } from './faults.js';
 import { bundleDecider, Lane } from './fleet.js';
 import { chaosRun, type ChaosEnvironment } from './run.js';
 import { KEY_PREFIX, PROCESSES, STORE_TIMEOUT_MS } from './scenario.js';
@@ -35,7 +37,7 @@ if (skip !== undefined) console.warn(skip);
 const RUNS_PER_STORE = 20;
 const RUN_TIMEOUT_MS = 60_000;
 const SEED = process.env.TOLLGATE_CHAOS_SEED;
-const INJECT_FAULTS = process.env.TOLLGATE_CHAOS_FAULTS !== 'off';
+const FAULTS = faultKinds(process.env.TOLLGATE_CHAOS_FAULTS);
 /** The policy's store timeout; a check of the harness on a loaded machine may raise it so that no decision times out. */
 const TIMEOUT_MS = Number(process.env.TOLLGATE_CHAOS_TIMEOUT_MS ?? STORE_TIMEOUT_MS);
 const firstSeed = randomInt(2 ** 31 - RUNS_PER_STORE);
@@ -45,7 +47,17 @@ let dir: string;
 let facilitator: FacilitatorProcess;
 let lanes: Lane[] = [];
 
-describe.skipIf(skip !== undefined)(`chaos: ${PROCESSES} processes × 1,000 decisions under faults${INJECT_FAULTS ? '' : ' (faults off)'}`, () => {
+/** `off`, or a comma-separated list of fault kinds; default every kind. */
+function faultKinds(setting: string | undefined): ReadonlySet<FaultKind> {
+  if (setting === undefined || setting === '') return new Set(FAULT_KINDS);
+  if (setting === 'off') return new Set();
+  const kinds = setting.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`TOLLGATE_CHAOS_FAULTS: unknown fault ${unknown.join(', ')} (off, or some of ${FAULT_KINDS.join(', ')})`);
+  return new Set(kinds as FaultKind[]);
+}
+
+describe.skipIf(skip !== undefined)(`chaos: ${PROCESSES} processes × 1,000 decisions, faults: ${[...FAULTS].join(', ') || 'off'}`, () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tollgate-chaos-'));
     const decider = await bundleDecider(dir);
@@ -92,7 +104,7 @@ describe.skipIf(skip !== undefined)(`chaos: ${PROCESSES} processes × 1,000 deci
       `seed %i`,
       async (seed) => {
         const env: ChaosEnvironment = { kind, nodes, admins, accounts, store: settings, facilitatorUrl: facilitator.url, lanes };
-        const run = await chaosRun(env, seed, INJECT_FAULTS);
+        const run = await chaosRun(env, seed, FAULTS);
         console.info(`chaos ${kind} seed ${seed}: ${run.report.split('\n')[0] ?? ''}`);
         const reproduce = `reproduce: TOLLGATE_CHAOS_SEED=${seed} npx vitest run test/chaos`;
         const broken = `${kind} store, seed ${seed}: the invariant broke\n${run.violations.join('\n')}\n${reproduce}\n${run.report}`;

@@ -7,6 +7,9 @@ import type { Redis } from 'ioredis';
 import type { RedisServer } from '../support/redis.js';
 import type { Lane } from './fleet.js';
 
+export const FAULT_KINDS = ['freeze', 'client-kill', 'restart'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
 export interface FaultTargets {
   readonly nodes: readonly RedisServer[];
   /** One admin connection per node, which CLIENT KILL spares (SKIPME). */
@@ -30,9 +33,11 @@ export class FaultInjector {
   readonly #frozen = new Set<number>();
   readonly #thaws = new Set<Promise<void>>();
 
+  /** `kinds`: the faults injected; the others are drawn all the same (and skipped), so a seed's schedule does not change. */
   constructor(
     private readonly random: () => number,
     private readonly targets: FaultTargets,
+    private readonly kinds: ReadonlySet<FaultKind>,
   ) {}
 
   start(): void {
@@ -58,15 +63,18 @@ export class FaultInjector {
       if (!this.#running) return;
       if (restartLane !== undefined && performance.now() - started >= restartAt) {
         restartAt = Infinity;
-        this.targets.lanes[restartLane]?.requestRestart();
-        this.log.push(`${at()} SIGKILL and restart process ${restartLane}`);
+        if (this.kinds.has('restart')) {
+          this.targets.lanes[restartLane]?.requestRestart();
+          this.log.push(`${at()} SIGKILL and restart process ${restartLane}`);
+        }
       }
       const node = this.#pick(this.targets.nodes.length);
       if (this.random() < FREEZE_SHARE && !this.#frozen.has(node)) {
         const frozenMs = this.#between(FROZEN_MS);
+        if (!this.kinds.has('freeze')) continue;
         this.log.push(`${at()} SIGSTOP node ${node} for ${frozenMs} ms`);
         this.#freeze(node, frozenMs);
-      } else {
+      } else if (this.kinds.has('client-kill')) {
         this.log.push(`${at()} CLIENT KILL on node ${node}${this.#frozen.has(node) ? ' (frozen: runs at SIGCONT)' : ''}`);
         // Not awaited: on a frozen server it runs when the server does.
         this.targets.admins[node]?.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes').catch(() => undefined);

@@ -9,7 +9,7 @@ import { replayOf } from '../../packages/engine/src/x402/replay.js';
 import type { RedisServer } from '../support/redis.js';
 import { paymentHeader, paymentPayloadV2, testPayer, testRequirements } from '../support/x402-client.js';
 import type { StartJob } from './decider.js';
-import { FaultInjector } from './faults.js';
+import { FaultInjector, type FaultKind } from './faults.js';
 import type { Lane, Pace } from './fleet.js';
 import { readLedger, tally, violations } from './ledger.js';
 import { chaosPolicy, HOST, PAYMENTS_PER_RUN, ROUTES, seededStreams, workload, type Answer } from './scenario.js';
@@ -38,7 +38,8 @@ export interface RunResult {
   readonly report: string;
 }
 
-export async function chaosRun(env: ChaosEnvironment, seed: number, injectFaults: boolean): Promise<RunResult> {
+/** `faults`: the kinds injected (none: the workload alone). */
+export async function chaosRun(env: ChaosEnvironment, seed: number, faults: ReadonlySet<FaultKind>): Promise<RunResult> {
   const started = performance.now();
   const streams = seededStreams(seed);
   const work = workload(streams.workload);
@@ -57,8 +58,8 @@ export async function chaosRun(env: ChaosEnvironment, seed: number, injectFaults
 
   const job: StartJob = { config, store: env.store, host: HOST, paths: ROUTES.map((r) => r.path), payments };
   await Promise.all(env.lanes.map((lane) => lane.start(job)));
-  const injector = new FaultInjector(streams.faults, env);
-  if (injectFaults) injector.start();
+  const injector = new FaultInjector(streams.faults, env, faults);
+  if (faults.size > 0) injector.start();
   let answers: Answer[][];
   try {
     answers = await Promise.all(env.lanes.map((lane, i) => lane.run(work.lanes[i] ?? [], PACE)));
@@ -78,7 +79,7 @@ export async function chaosRun(env: ChaosEnvironment, seed: number, injectFaults
   const restarts = env.lanes.reduce((sum, lane) => sum + lane.restarts, 0);
   const report = [
     `${answers.flat().length} answers in ${Math.round(performance.now() - started)} ms (${restarts} process restarts): ${statuses}`,
-    injectFaults ? `faults:\n${injector.log.join('\n')}` : 'no faults injected',
+    faults.size > 0 ? `faults (${[...faults].join(', ')}):\n${injector.log.join('\n')}` : 'no faults injected',
   ].join('\n');
   return { violations: found, report };
 }

@@ -13,6 +13,7 @@ import { encodeFrame, FrameReader, HEADER_BYTES, type Frame } from '../packages/
 import { ErrorCode, RpcType } from '../packages/apisix-runner/src/protocol/rpc.js';
 import { tollgateRoute, weatherConfig } from './support/apisix-configs.js';
 import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
+import { mulberry32 } from './support/seeded-random.js';
 
 const SEED = Number(process.env.APISIX_FUZZ_SEED ?? 0x7011_6a7e);
 const MAX_FRAME = 65_536;
@@ -20,18 +21,7 @@ const FRAMED_CASES = Number(process.env.APISIX_FUZZ_FRAMED ?? 96_000);
 const STREAM_CASES = Number(process.env.APISIX_FUZZ_STREAM ?? 6_000);
 const CONNECTIONS = 8;
 
-/** mulberry32: small, seedable, good enough to pick cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
 

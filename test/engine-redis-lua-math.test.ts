@@ -8,6 +8,7 @@ import { PERIOD_MATH_LUA } from '../packages/engine/src/store/redis/lua/period-m
 import { SHARED_LUA } from '../packages/engine/src/store/redis/lua/shared.js';
 import { WINDOW_MATH_LUA } from '../packages/engine/src/store/redis/lua/window-math.js';
 import { RedisServer, redisSkipReason } from './support/redis.js';
+import { mulberry32 } from './support/seeded-random.js';
 
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(skip);
@@ -16,17 +17,6 @@ const CASES = 3000;
 const WINDOW_MS = [1000, 60_000, 3_600_000, 86_400_000];
 const FROM = Date.UTC(1999, 0, 1);
 const TO = Date.UTC(2101, 0, 1);
-
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WINDOW_HARNESS = `
 local cases = cjson.decode(ARGV[1])
@@ -63,7 +53,7 @@ describe.skipIf(skip !== undefined)('Lua window and billing-period math equals t
   });
 
   it(`checkWindow and remainingAfter, ${CASES} cases`, async () => {
-    const next = random(7);
+    const next = mulberry32(7);
     const cases = Array.from({ length: CASES }, () => {
       const ms = WINDOW_MS[Math.floor(next() * WINDOW_MS.length)] as number;
       const rule: WindowRule = { name: 'minute', limit: 1 + Math.floor(next() * 20), ms, sliding: next() < 0.7 };
@@ -81,7 +71,7 @@ describe.skipIf(skip !== undefined)('Lua window and billing-period math equals t
   });
 
   it(`billingPeriod, ${CASES} cases (calendar and subscription-anchored, day and month)`, async () => {
-    const next = random(11);
+    const next = mulberry32(11);
     const cases = Array.from({ length: CASES }, () => {
       const rule: QuotaRule = { unit: 'requests', limit: 1, per: next() < 0.5 ? 'day' : 'month', anchor: next() < 0.7 ? 'subscription' : 'calendar' };
       // Anchors on the 28th–31st exercise month-length clamping.

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { build } from 'esbuild';
+import { bundleForNode } from './node-bundle.js';
 import type { Settlement } from './x402-facilitator.js';
 
 export interface FacilitatorProcess {
@@ -22,17 +22,7 @@ function facilitatorBundle(): Promise<string> {
   if (bundled === undefined) {
     bundleDir = mkdtempSync(join(tmpdir(), 'tollgate-x402-facilitator-'));
     const outfile = join(bundleDir, 'facilitator.mjs');
-    bundled = build({
-      entryPoints: [join(import.meta.dirname, 'x402-facilitator-main.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-      // Some dependencies are CommonJS that `require` Node built-ins.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    }).then(() => outfile);
+    bundled = bundleForNode(join(import.meta.dirname, 'x402-facilitator-main.ts'), outfile).then(() => outfile);
   }
   return bundled;
 }

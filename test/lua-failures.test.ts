@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
 import { luaSkipReason, send, startNginx, startUpstream, type Gateway, type LuaNginx, type RecordingUpstream } from './support/lua-nginx.js';
 import { RedisServer, redisSkipReason } from './support/redis.js';
-import { removeSidecarBundle, startSidecar, type SidecarProcess } from './support/sidecar.js';
+import { removeSidecarBundle, startSidecar } from './support/sidecar.js';
 
 const luaSkip = luaSkipReason();
 const redisSkip = redisSkipReason();

@@ -11,7 +11,7 @@ local plugin = require("apisix.plugins.tollgate")
 
 local ngx = ngx
 local _M = {}
-local conf, consumers
+local confs, consumers
 
 local function read_json(path)
   local file = assert(io.open(path))
@@ -20,9 +20,10 @@ local function read_json(path)
   return value
 end
 
-function _M.init(conf_path, consumers_path)
-  conf = read_json(conf_path)
-  assert(plugin.check_schema(conf))
+-- confs_path: the route plugin entries by name (one per nginx location).
+function _M.init(confs_path, consumers_path)
+  confs = read_json(confs_path)
+  for _, conf in pairs(confs) do assert(plugin.check_schema(conf)) end
   consumers = read_json(consumers_path)
 end
 
@@ -47,7 +48,8 @@ local function api_ctx()
   return ctx
 end
 
-function _M.access()
+function _M.access(entry)
+  local conf = confs[entry]
   local ctx = api_ctx()
   local key = core.request.header(ctx, "apikey")
   local found = key and consumers[key]
@@ -63,7 +65,7 @@ function _M.access()
   end
 end
 
-function _M.header_filter() plugin.header_filter(conf, api_ctx()) end
-function _M.log() plugin.log(conf, api_ctx()) end
+function _M.header_filter(entry) plugin.header_filter(confs[entry], api_ctx()) end
+function _M.log(entry) plugin.log(confs[entry], api_ctx()) end
 
 return _M

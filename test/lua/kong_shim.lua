@@ -80,7 +80,7 @@ kong = {
 }
 
 local _M = {}
-local conf, consumers
+local confs, consumers
 local handler = require("kong.plugins.tollgate-lua.handler")
 
 local function read_json(path)
@@ -90,14 +90,17 @@ local function read_json(path)
   return value
 end
 
-function _M.init(conf_path, consumers_path)
-  conf = read_json(conf_path)
+-- confs_path: the plugin entries by name (one per nginx location).
+function _M.init(confs_path, consumers_path)
+  confs = read_json(confs_path)
   local defaults = { socket = "/run/tollgate/sidecar.sock", timeout = 1000, connect_timeout = 100, keepalive_timeout = 60000, pool_size = 64 }
-  for name, value in pairs(defaults) do if conf[name] == nil then conf[name] = value end end
+  for _, conf in pairs(confs) do
+    for name, value in pairs(defaults) do if conf[name] == nil then conf[name] = value end end
+  end
   consumers = read_json(consumers_path)
 end
 
-function _M.access()
+function _M.access(entry)
   ngx.var.upstream_uri = kong.request.get_raw_path()
   local key = ngx.req.get_headers()["apikey"]
   local found = key and consumers[key]
@@ -105,12 +108,12 @@ function _M.access()
     ngx.ctx.authenticated_consumer = { id = found.id, username = found.username }
     ngx.ctx.authenticated_credential = found.credential and { id = found.credential, consumer = { id = found.id } } or nil
   end
-  handler:access(conf)
+  handler:access(confs[entry])
   local args = ngx.var.args
   if args and args ~= "" then ngx.var.upstream_uri = ngx.var.upstream_uri .. "?" .. args end
 end
 
-function _M.header_filter() handler:header_filter(conf) end
-function _M.log() handler:log(conf) end
+function _M.header_filter(entry) handler:header_filter(confs[entry]) end
+function _M.log(entry) handler:log(confs[entry]) end
 
 return _M

@@ -6,14 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LUA_MODULE, luaNginxConf } from './lua-nginx-conf.mjs';
 import { freePort } from './redis.js';
 
 export const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
-export const LUA_MODULE = '/usr/lib/nginx/modules/ngx_http_lua_module.so';
-const NDK_MODULE = '/usr/lib/nginx/modules/ndk_http_module.so';
-const ADAPTERS = fileURLToPath(new URL('../../packages/lua-adapters/', import.meta.url));
-const SHIMS = fileURLToPath(new URL('../lua/', import.meta.url));
 
 export type Gateway = 'kong' | 'apisix';
 
@@ -54,46 +50,12 @@ export async function startNginx(options: NginxOptions): Promise<LuaNginx> {
   const port = await freePort();
   const confPath = join(prefix, 'plugin.json');
   const consumersPath = join(prefix, 'consumers.json');
-  writeFileSync(confPath, JSON.stringify(options.conf));
+  writeFileSync(confPath, JSON.stringify({ default: options.conf }));
   writeFileSync(consumersPath, JSON.stringify(options.consumers ?? {}));
   const shim = options.gateway === 'kong' ? 'kong_shim' : 'apisix_shim';
   const errorLog = join(prefix, 'logs', 'error.log');
-  writeFileSync(
-    join(prefix, 'nginx.conf'),
-    `load_module ${NDK_MODULE};
-load_module ${LUA_MODULE};
-worker_processes ${options.workers ?? 1};
-daemon off;
-pid ${join(prefix, 'nginx.pid')};
-error_log ${errorLog} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  lua_package_path "${ADAPTERS}?.lua;${SHIMS}?.lua;;";
-  # A client's address as a load balancer in front would pass it (the vectors' client IPs).
-  set_real_ip_from 127.0.0.1;
-  real_ip_header X-Real-IP;
-  init_by_lua_block { require("${shim}").init("${confPath}", "${consumersPath}") }
-  upstream backend { server 127.0.0.1:${options.upstreamPort}; keepalive 16; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      set $upstream_uri '';
-      set $upstream_host $http_host;
-      access_by_lua_block { require("${shim}").access() }
-      header_filter_by_lua_block { require("${shim}").header_filter() }
-      log_by_lua_block { require("${shim}").log() }
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $upstream_host;
-      proxy_pass http://backend$upstream_uri;
-    }
-  }
-}
-`,
-  );
+  const confs = { [shim]: confPath };
+  writeFileSync(join(prefix, 'nginx.conf'), luaNginxConf({ prefix, port, upstream: `127.0.0.1:${options.upstreamPort}`, workers: options.workers, locations: [{ path: '/', shim, entry: 'default' }], confs, consumersPath }));
   const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

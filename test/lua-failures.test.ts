@@ -104,6 +104,8 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
     const socketPath = join(dir, `restart-${gateway}.sock`);
     let sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
     try {
+      // A timeout no cold start on a busy machine reaches: this is about registration, not speed.
+      const timeout = 3000;
       await withNginx(gateway, policy('closed'), socketPath, async (nginx) => {
         const first = await send(nginx.port, 'GET', '/r');
         expect(first.headers.ratelimit).toMatch(/r=999/);
@@ -115,7 +117,7 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
         // A fresh memory store: the count starts again, so the new process decided it.
         expect(second.headers.ratelimit).toMatch(/r=999/);
         expect(nginx.errorLog()).not.toMatch(/sidecar unavailable/);
-      });
+      }, timeout);
     } finally {
       await sidecar.stop();
     }

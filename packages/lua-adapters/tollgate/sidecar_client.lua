@@ -41,7 +41,8 @@ local function read_answer(sock)
 end
 
 -- One request, one answer. A pooled connection the sidecar closed meanwhile (a restart, an idle
--- timeout) fails on first use: that one is retried once on a fresh connection.
+-- timeout) fails on first use (closed, reset, broken pipe): that one is retried once on a fresh
+-- connection. A timeout is never retried: the policy's failure mode must come within the timeout.
 local function exchange(state, kind, payload)
   local data = frame(kind, payload)
   for _ = 1, 2 do
@@ -59,7 +60,7 @@ local function exchange(state, kind, payload)
     end
     err = err or body
     sock:close()
-    if not (reused and err == "closed") then return nil, tostring(err) end
+    if not reused or err == "timeout" then return nil, tostring(err) end
   end
   return nil, "closed"
 end

@@ -4,7 +4,7 @@
 export { startRunnerServer, parseListenAddress, DEFAULT_MAX_PAYLOAD_BYTES, type RunnerServer, type RunnerServerOptions } from './runner/server.js';
 export { noActionHandler, type CallContext, type CallHandler, type Prepared } from './runner/handler.js';
 export { ConfCache, TTL_FACTOR } from './runner/conf-cache.js';
-export { streamLogger, silentLogger, type Logger, type LogLevel } from './runner/log.js';
+export { isLogLevel, streamLogger, silentLogger, type Logger, type LogLevel } from './runner/log.js';
 export { createTollgateHandler, PLUGIN_NAME, type TollgateConf } from './tollgate/handler.js';
 export { toFacts, formatIp } from './tollgate/facts.js';
 export { toAction } from './tollgate/action.js';

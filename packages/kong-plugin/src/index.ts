@@ -20,3 +20,7 @@ export {
   VERSION,
   type PluginName,
 } from './plugin-info.js';
+// Shared with @tollgate/sidecar, whose Lua adapters gather the same facts in-process.
+export { planFacts, type FactPlan } from './request-facts.js';
+export { parseQuery } from './request-line.js';
+export { rewriteQuery } from './apply-decision.js';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { APISIX_FORMATS, checkTargets, compile as compileProject, formatExplanations, KONG_EDITIONS, MODES, TARGET_NAMES, type CompileOptions, type TargetName } from '@tollgate/compiler';
+import { APISIX_FORMATS, APISIX_PLUGIN_KINDS, checkTargets, compile as compileProject, formatExplanations, KONG_EDITIONS, KONG_PLUGIN_KINDS, MODES, TARGET_NAMES, type CompileOptions, type TargetName } from '@tollgate/compiler';
 import { lint, ruleCatalogue, type Diagnostic } from '@tollgate/policy';
 import { stylish } from '../formatters/stylish.js';
 import { CliError, type CliIo, type Command } from '../io.js';
@@ -20,6 +20,10 @@ Options:
                                 (Kong: plugins attached by name to existing services and routes)
       --kong-edition <edition>  oss (default) or enterprise (per-plan limits on consumer groups)
       --apisix-format <format>  standalone (default: apisix.yaml with #END) or adc
+      --kong-plugin <kind>      js (default: the plugin in kong-js-pluginserver) or lua (the native
+                                tollgate-lua plugin with the Tollgate sidecar; x402 policies keep js)
+      --apisix-plugin <kind>    runner (default: ext-plugin) or lua (the native tollgate plugin with
+                                the Tollgate sidecar; x402 policies keep the runner)
       --explain                 say per policy what runs natively and what in Tollgate, and why
 
 Exit codes: 0 written, 1 problems in the policies (nothing written), 2 usage or tool error.`;
@@ -34,13 +38,17 @@ export const OUTPUT_OPTIONS = {
   mode: { type: 'string', default: 'full' },
   'kong-edition': { type: 'string', default: 'oss' },
   'apisix-format': { type: 'string', default: 'standalone' },
+  'kong-plugin': { type: 'string', default: 'js' },
+  'apisix-plugin': { type: 'string', default: 'runner' },
 } as const;
 
-export function outputOptions(values: { mode: string; 'kong-edition': string; 'apisix-format': string }): CompileOptions {
+export function outputOptions(values: { mode: string; 'kong-edition': string; 'apisix-format': string; 'kong-plugin': string; 'apisix-plugin': string }): CompileOptions {
   return {
     mode: oneOf('mode', values.mode, MODES),
     kongEdition: oneOf('kong-edition', values['kong-edition'], KONG_EDITIONS),
     apisixFormat: oneOf('apisix-format', values['apisix-format'], APISIX_FORMATS),
+    kongPlugin: oneOf('kong-plugin', values['kong-plugin'], KONG_PLUGIN_KINDS),
+    apisixPlugin: oneOf('apisix-plugin', values['apisix-plugin'], APISIX_PLUGIN_KINDS),
   };
 }
 

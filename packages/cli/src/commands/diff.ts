@@ -19,7 +19,7 @@ Options:
   -t, --target <name>           kong or apisix (required)
   -f, --format <name>           text (default) or markdown (for a pull-request comment)
       --policies <path>         policy folder inside git refs (default: policies)
-      --mode, --kong-edition, --apisix-format   as for tollgate compile
+      --mode, --kong-edition, --apisix-format, --kong-plugin, --apisix-plugin   as for tollgate compile
 
 Exit codes: 0 diff shown, 1 one side has problems, 2 usage or tool error.`;
 

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '@tollgate/policy';
 import type { PolicyExplanation } from '../explain.js';
 import type { ProjectIr } from '../ir/types.js';
+import type { ApisixPluginKind, KongPluginKind } from './lua-adapter.js';
 
 export const TARGET_NAMES = ['kong', 'apisix'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -18,6 +19,10 @@ export interface CompileOptions {
   readonly mode: Mode;
   readonly kongEdition: KongEdition;
   readonly apisixFormat: ApisixFormat;
+  /** `lua`: the native tollgate-lua plugin with the sidecar; default `js` (kong-js-pluginserver). */
+  readonly kongPlugin?: KongPluginKind;
+  /** `lua`: the native tollgate plugin with the sidecar; default `runner` (ext-plugin). */
+  readonly apisixPlugin?: ApisixPluginKind;
 }
 
 export const DEFAULT_OPTIONS: CompileOptions = { mode: 'full', kongEdition: 'oss', apisixFormat: 'standalone' };

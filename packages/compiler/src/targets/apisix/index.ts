@@ -19,7 +19,7 @@ export const apisix: Target = {
   name: 'apisix',
   check: checkApisix,
   compile(ir: ProjectIr, options: CompileOptions): TargetOutput {
-    const lowered = ir.policies.map((p) => lowerPolicy(p));
+    const lowered = ir.policies.map((p) => lowerPolicy(p, options));
     const diagnostics = lowered.flatMap((l) => l.diagnostics);
     const explanations = lowered.map((l) => l.explanation);
     const inventory = apisixInventory(lowered);

@@ -12,6 +12,8 @@ import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RES
 import { splitSharedPlugins } from './shared-plugins.js';
 import { headerOps, keyAuthConfig, limitCountCertificateCheck, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath, type UnsupportedRedisSetting } from './native-plugins.js';
 import { omit } from '../../omit.js';
+import { APISIX_LUA_PLUGIN, usesLuaAdapter } from '../lua-adapter.js';
+import type { CompileOptions } from '../target.js';
 
 export interface ApisixLowered {
   readonly service?: ApisixService;
@@ -21,7 +23,7 @@ export interface ApisixLowered {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function lowerPolicy(policy: PolicyIr): ApisixLowered {
+export function lowerPolicy(policy: PolicyIr, options: Pick<CompileOptions, 'apisixPlugin'> = {}): ApisixLowered {
   const { spec } = policy.document.value;
   const explain = new ExplanationBuilder(policy.name, policy.document.source);
   const diagnostics = fullModeDiagnostics(policy, ' (APISIX files hold the whole configuration: there is no overlay mode)');
@@ -51,7 +53,10 @@ export function lowerPolicy(policy: PolicyIr): ApisixLowered {
 
   const work = engineWork(config, { gateway: 'APISIX', rateLimits: limits.blockers, rewrite: rewriteWhy });
   for (const w of work) explain.tollgate(w.feature, w.detail);
-  if (work.length > 0) {
+  if (work.length > 0 && usesLuaAdapter(config, options.apisixPlugin === 'lua', APISIX_LUA_PLUGIN, `the ext-plugin runner (${TOLLGATE_EXT_PLUGIN} and ${TOLLGATE_EXT_RESPONSE_PLUGIN})`, explain)) {
+    // The policy's onFailure applies when the sidecar cannot answer (allow_degradation's job for ext-plugin).
+    everyRoute[APISIX_LUA_PLUGIN] = { policy: JSON.stringify(config) };
+  } else if (work.length > 0) {
     const tollgate = { conf: [{ name: TOLLGATE_CONF_NAME, value: JSON.stringify(config) }], allow_degradation: config.store.onFailure !== 'closed' };
     everyRoute[TOLLGATE_EXT_PLUGIN] = tollgate;
     const afterResponse = [...(config.payment?.x402 ? ['x402 settlement when the upstream answered < 400'] : []), ...(config.costs.chargeOn === 'success' ? ['keeping credits only when the upstream answered < 500'] : [])];

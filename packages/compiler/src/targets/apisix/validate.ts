@@ -1,9 +1,10 @@
 // The compiler's own check of APISIX output before it is written: what APISIX would skip silently
 // (unknown plugins, dangling references, duplicate ids) and the policy field its JSON Schema needs.
 // Tests also run APISIX's own schemas (3.14.1 and 3.18.0) and ADC's.
+import { APISIX_LUA_PLUGIN } from '../lua-adapter.js';
 import { END_MARKER, TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN, type AdcDocument, type ApisixRoute, type PluginMap, type StandaloneDocument } from './model.js';
 
-export const EMITTED_PLUGINS = new Set(['key-auth', 'limit-count', 'proxy-rewrite', TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN]);
+export const EMITTED_PLUGINS = new Set(['key-auth', 'limit-count', 'proxy-rewrite', TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN, APISIX_LUA_PLUGIN]);
 
 /** APISIX ids and consumer usernames (schema_def.lua). */
 export const APISIX_ID = /^[a-zA-Z0-9-_.]{1,64}$/;

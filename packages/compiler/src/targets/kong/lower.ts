@@ -11,6 +11,7 @@ import type { CompileOptions } from '../target.js';
 import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
 import { keyAuthConfig, kongCertificateCheck, kongRedisBlockers, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
+import { KONG_LUA_PLUGIN, usesLuaAdapter } from '../lua-adapter.js';
 
 export interface KongLowered {
   readonly service?: KongService;
@@ -79,7 +80,7 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     const policyJson = JSON.stringify(config);
     const perRoute = !spec.service || spec.routes.some((r) => r.paths === undefined);
     const tollgateScopes: Scope[] = perRoute ? spec.routes.map((r) => ({ route: r.name })) : scopes;
-    const name = tollgatePluginFor(config, explain);
+    const name = usesLuaAdapter(config, options.kongPlugin === 'lua', KONG_LUA_PLUGIN, 'the JavaScript plugin', explain) ? KONG_LUA_PLUGIN : tollgatePluginFor(config, explain);
     for (const scope of tollgateScopes) plugins.push(plugin(name, scope, { policy: policyJson, ...('route' in scope ? { route: scope.route } : {}) }));
   }
   return {

@@ -1,5 +1,6 @@
 // The subset of the decK file format (_format_version "3.0") that Tollgate emits. Key order in
 // these objects is the key order of the YAML.
+import { KONG_LUA_PLUGIN } from '../lua-adapter.js';
 
 export interface KongPlugin {
   name: string;
@@ -67,4 +68,5 @@ export const TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN = 'tollgate-charge-on-success';
  * sees the answer, and Kong buffers every response where such a plugin runs.
  */
 export const TOLLGATE_X402_PLUGIN = 'tollgate-x402';
-export const TOLLGATE_PLUGINS: ReadonlySet<string> = new Set([TOLLGATE_PLUGIN, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_X402_PLUGIN]);
+/** All take the same config; tollgate-lua (the native adapter, `--kong-plugin lua`) too. */
+export const TOLLGATE_PLUGINS: ReadonlySet<string> = new Set([TOLLGATE_PLUGIN, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_X402_PLUGIN, KONG_LUA_PLUGIN]);

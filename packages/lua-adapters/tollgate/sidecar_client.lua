@@ -1,0 +1,146 @@
+-- The Tollgate sidecar client shared by the Kong and APISIX Lua adapters: one frame out, one frame
+-- back per request over a pooled unix-socket cosocket. Frames are 1 type byte + a 24-bit
+-- big-endian length + a JSON object (lua-cjson). A conf is registered once per worker and policy
+-- (the sidecar answers a token and the facts to gather); an unknown token (the sidecar restarted or
+-- forgot it) registers again and retries once. The sidecar down or slower than the timeouts gives
+-- the policy's onFailure outcome; nothing waits longer than the configured timeouts.
+local cjson = require("cjson.safe")
+local bit = require("bit")
+
+local band, rshift, lshift, bor = bit.band, bit.rshift, bit.lshift, bit.bor
+local char, byte = string.char, string.byte
+local ngx, type, tostring = ngx, type, tostring
+
+local REGISTER, DECIDE, COMPLETE = 1, 2, 3
+local REGISTERED, EXIT, CONTINUE, COMPLETED = 0x81, 0x82, 0x83, 0x84
+local UNKNOWN_TOKEN = 0x90
+-- Answers are small (a problem body at most); anything bigger is a broken stream.
+local MAX_ANSWER_BYTES = 1024 * 1024
+
+local _M = { EXIT = EXIT, CONTINUE = CONTINUE }
+
+local function frame(kind, payload)
+  local n = #payload
+  return char(kind, band(rshift(n, 16), 0xff), band(rshift(n, 8), 0xff), band(n, 0xff)) .. payload
+end
+
+local function read_answer(sock)
+  local head, err = sock:receive(4)
+  if not head then return nil, err end
+  local a, b, c, d = byte(head, 1, 4)
+  local n = bor(lshift(b, 16), lshift(c, 8), d)
+  if n > MAX_ANSWER_BYTES then return nil, "answer of " .. n .. " bytes exceeds the bound" end
+  local payload = ""
+  if n > 0 then
+    payload, err = sock:receive(n)
+    if not payload then return nil, err end
+  end
+  local body = cjson.decode(payload)
+  if type(body) ~= "table" then return nil, "answer is not a JSON object" end
+  return a, body
+end
+
+-- One request, one answer. A pooled connection the sidecar closed meanwhile (a restart, an idle
+-- timeout) fails on first use (closed, reset, broken pipe): that one is retried once on a fresh
+-- connection. A timeout is never retried: the policy's failure mode must come within the timeout.
+local function exchange(state, kind, payload)
+  local data = frame(kind, payload)
+  for _ = 1, 2 do
+    local sock = ngx.socket.tcp()
+    sock:settimeouts(state.connect_timeout, state.timeout, state.timeout)
+    local ok, err = sock:connect(state.socket)
+    if not ok then return nil, "connect: " .. tostring(err) end
+    local reused = sock:getreusedtimes() > 0
+    local kind_back, body
+    ok, err = sock:send(data)
+    if ok then kind_back, body = read_answer(sock) end
+    if kind_back then
+      sock:setkeepalive(state.keepalive_timeout, state.pool_size)
+      return kind_back, body
+    end
+    err = err or body
+    sock:close()
+    if not reused or err == "timeout" then return nil, tostring(err) end
+  end
+  return nil, "closed"
+end
+
+local function register(state)
+  local kind, body = exchange(state, REGISTER, state.register_payload)
+  if kind == REGISTERED and type(body.token) == "number" and type(body.headers) == "table" then
+    state.token, state.plan = body.token, body
+    return true
+  end
+  return nil, kind and ("registration refused: " .. tostring(body.error)) or body
+end
+
+-- Per worker: the state of each (gateway, policy, route, socket), built once from the conf.
+local states = setmetatable({}, { __mode = "k" })
+
+function _M.state(conf, gateway)
+  local state = states[conf]
+  if state then return state end
+  local policy = cjson.decode(conf.policy)
+  local store = type(policy) == "table" and type(policy.store) == "table" and policy.store or {}
+  state = {
+    socket = "unix:" .. conf.socket,
+    connect_timeout = conf.connect_timeout,
+    timeout = conf.timeout,
+    keepalive_timeout = conf.keepalive_timeout,
+    pool_size = conf.pool_size,
+    -- The policy decides what a request gets when its accounting is unreachable.
+    fail_open = store.onFailure ~= "closed",
+    register_payload = cjson.encode({ policy = conf.policy, route = conf.route, gateway = gateway }),
+  }
+  states[conf] = state
+  return state
+end
+
+-- facts(plan) returns the decide request's members; the token is added here.
+function _M.decide(state, facts)
+  if not state.token then
+    local ok, err = register(state)
+    if not ok then return nil, err end
+  end
+  local request = facts(state.plan)
+  for _ = 1, 2 do
+    request.t = state.token
+    local kind, body = exchange(state, DECIDE, cjson.encode(request))
+    if kind ~= UNKNOWN_TOKEN then
+      if kind == EXIT or kind == CONTINUE then return kind, body end
+      return nil, kind and ("unexpected answer " .. tostring(body.error or kind)) or body
+    end
+    state.token = nil
+    local ok, err = register(state)
+    if not ok then return nil, err end
+  end
+  return nil, "the sidecar keeps forgetting this conf"
+end
+
+local function complete(premature, state, follow_up, status)
+  if premature then return end
+  local kind, body = exchange(state, COMPLETE, cjson.encode({ t = state.token, f = follow_up, st = status }))
+  if kind == UNKNOWN_TOKEN then
+    -- A follow-up belongs to the engine that made it: a restarted sidecar lets its hold expire.
+    ngx.log(ngx.WARN, "tollgate: follow-up dropped, the sidecar no longer knows this conf")
+  elseif kind ~= COMPLETED then
+    ngx.log(ngx.ERR, "tollgate: follow-up not completed: ", kind and tostring(body.error) or body)
+  end
+end
+
+-- Log phase: cosockets are unavailable there, so the completion runs in a zero-delay timer.
+function _M.complete_later(state, follow_up, status)
+  local ok, err = ngx.timer.at(0, complete, state, follow_up, status)
+  if not ok then ngx.log(ngx.ERR, "tollgate: cannot schedule the follow-up: ", err) end
+end
+
+-- The answer when the sidecar is unreachable and the policy fails closed (the engine's store-unavailable).
+_M.UNAVAILABLE = {
+  status = 503,
+  headers = { ["Content-Type"] = "application/problem+json", ["Retry-After"] = "1" },
+  body = cjson.encode({ title = "Service unavailable", status = 503, detail = "Usage accounting is unavailable. Retry shortly." }),
+}
+-- Marks an allowed request the policy let through with the sidecar unreachable (the engine's degraded marker).
+_M.DEGRADED_HEADER, _M.DEGRADED_VALUE = "Tollgate-Degraded", "sidecar-unavailable"
+
+return _M

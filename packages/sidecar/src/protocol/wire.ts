@@ -1,0 +1,181 @@
+// The sidecar protocol: one frame per message, 1 type byte + 24-bit big-endian payload length
+// (the ext-plugin framing, whose reader is reused), the payload a JSON object. JSON because the
+// adapters run LuaJIT with lua-cjson (C, already in every Kong and APISIX): encoding a decide
+// request there costs a few µs, where pure-Lua MessagePack costs several times that.
+//
+// Adapter → sidecar                              Sidecar → adapter
+//   REGISTER  {policy, route?, gateway}           REGISTERED {token, headers, consumer, credential, ip, scheme}
+//   DECIDE    {t, m, p, q, h, ip?, c?, cr?, s?}    EXIT {s, h, b}  |  CONTINUE {rh?, uh?, ur?, q?, p?, f?}
+//   COMPLETE  {t, f, st}                           COMPLETED {}
+//   any                                            UNKNOWN_TOKEN {}  (register again, then retry)
+//                                                  ERROR {error}     (a request that is not valid)
+// Every exchange is one request answered by one frame, in order, on a pooled connection.
+export const FrameType = {
+  Register: 1,
+  Decide: 2,
+  Complete: 3,
+  Registered: 0x81,
+  Exit: 0x82,
+  Continue: 0x83,
+  Completed: 0x84,
+  UnknownToken: 0x90,
+  Error: 0x91,
+} as const;
+
+/** Far above any real request's facts (headers are bounded by nginx's buffers) and the 24-bit field's 16 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+export type HeaderValues = string | readonly string[];
+
+export interface RegisterRequest {
+  /** The EngineConfig JSON text, exactly as the plugin entry carries it. */
+  readonly policy: string;
+  /** The policy route the entry is pinned to, if any. */
+  readonly route: string | undefined;
+  readonly gateway: 'kong' | 'apisix';
+}
+
+export interface DecideRequest {
+  readonly token: number;
+  readonly method: string;
+  readonly path: string;
+  /** The raw query, without `?`. */
+  readonly rawQuery: string;
+  /** Only the headers registration asked for, names lower-case. */
+  readonly headers: Readonly<Record<string, HeaderValues>>;
+  readonly clientIp: string;
+  readonly consumer: { readonly id?: string; readonly username?: string; readonly customId?: string } | undefined;
+  readonly credentialId: string | undefined;
+  readonly scheme: string | undefined;
+}
+
+export interface CompleteRequest {
+  readonly token: number;
+  readonly followUp: string;
+  readonly status: number;
+}
+
+export type Request =
+  | { readonly kind: 'register'; readonly request: RegisterRequest }
+  | { readonly kind: 'decide'; readonly request: DecideRequest }
+  | { readonly kind: 'complete'; readonly request: CompleteRequest };
+
+export type Parsed = { readonly ok: true; readonly value: Request } | { readonly ok: false; readonly error: string };
+
+/** Checks one frame completely before anything uses it: type, JSON, and every member's type and range. */
+export function parseRequest(type: number, payload: Uint8Array): Parsed {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch {
+    return { ok: false, error: 'payload is not JSON' };
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: 'payload must be a JSON object' };
+  const read = new Reader(body as Record<string, unknown>);
+  let value: Request;
+  switch (type) {
+    case FrameType.Register: {
+      const gateway = read.string('gateway');
+      if (gateway !== 'kong' && gateway !== 'apisix') read.fail('gateway must be "kong" or "apisix"');
+      value = { kind: 'register', request: { policy: read.string('policy'), route: read.optionalString('route'), gateway: gateway === 'apisix' ? 'apisix' : 'kong' } };
+      break;
+    }
+    case FrameType.Decide:
+      value = {
+        kind: 'decide',
+        request: {
+          token: read.token('t'),
+          method: read.string('m'),
+          path: read.string('p'),
+          rawQuery: read.optionalString('q') ?? '',
+          headers: read.headers('h'),
+          clientIp: read.optionalString('ip') ?? '',
+          consumer: read.consumer('c'),
+          credentialId: read.optionalString('cr'),
+          scheme: read.optionalString('s'),
+        },
+      };
+      break;
+    case FrameType.Complete:
+      value = { kind: 'complete', request: { token: read.token('t'), followUp: read.string('f'), status: read.status('st') } };
+      break;
+    default:
+      return { ok: false, error: `unknown frame type ${type}` };
+  }
+  return read.problem === undefined ? { ok: true, value } : { ok: false, error: read.problem };
+}
+
+/** Reads members, keeping the first problem; a failed read returns a harmless placeholder. */
+class Reader {
+  problem: string | undefined;
+
+  constructor(private readonly body: Record<string, unknown>) {}
+
+  fail(problem: string): void {
+    this.problem ??= problem;
+  }
+
+  string(name: string): string {
+    const value = this.body[name];
+    if (typeof value === 'string') return value;
+    this.fail(`${name} must be a string`);
+    return '';
+  }
+
+  /** Absent, JSON null (cjson's null), or a string. */
+  optionalString(name: string): string | undefined {
+    const value = this.body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value;
+    this.fail(`${name} must be a string`);
+    return undefined;
+  }
+
+  token(name: string): number {
+    const value = this.body[name];
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 0xff_ff_ff_ff) return value;
+    this.fail(`${name} must be a conf token (an integer from 1)`);
+    return 0;
+  }
+
+  status(name: string): number {
+    const value = this.body[name];
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 999) return value;
+    this.fail(`${name} must be an HTTP status`);
+    return 0;
+  }
+
+  headers(name: string): Record<string, HeaderValues> {
+    const value = this.body[name];
+    // cjson encodes an empty Lua table as {} (or [] with encode_empty_table_as_object off).
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.fail(`${name} must be an object of header values`);
+      return {};
+    }
+    const headers = value as Record<string, unknown>;
+    for (const key of Object.keys(headers)) {
+      const entry = headers[key];
+      if (typeof entry === 'string') continue;
+      if (Array.isArray(entry) && entry.every((item) => typeof item === 'string')) continue;
+      this.fail(`${name}.${key} must be a string or a list of strings`);
+      return {};
+    }
+    return headers as Record<string, HeaderValues>;
+  }
+
+  consumer(name: string): DecideRequest['consumer'] {
+    const value = this.body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.fail(`${name} must be an object`);
+      return undefined;
+    }
+    const entity = new Reader(value as Record<string, unknown>);
+    const id = entity.optionalString('id');
+    const username = entity.optionalString('username');
+    const customId = entity.optionalString('custom_id');
+    if (entity.problem !== undefined) this.fail(`${name}.${entity.problem}`);
+    return { ...(id === undefined ? {} : { id }), ...(username === undefined ? {} : { username }), ...(customId === undefined ? {} : { customId }) };
+  }
+}

@@ -1,0 +1,73 @@
+// `--kong-plugin lua` and `--apisix-plugin lua`: every Tollgate entry the default output has moves to
+// the native Lua adapter with the very same policy (identical semantics: the sidecar runs that
+// engine configuration), except for policies with an x402 offer, which keep the buffering plugins;
+// --explain says which path each policy takes and why.
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { APISIX_LUA_PLUGIN, compile, formatExplanations, KONG_LUA_PLUGIN, TOLLGATE_PLUGINS, type CompileOptions, type TargetName } from '../packages/compiler/src/index.js';
+import { examples, loadFolder } from '../packages/compiler/src/test-support/projects.js';
+import { X402_NEEDS_BUFFERING } from '../packages/sidecar/src/index.js';
+
+const base: CompileOptions = { mode: 'full', kongEdition: 'oss', apisixFormat: 'standalone' };
+
+interface Entry {
+  readonly plugin: string;
+  readonly policy: string;
+}
+
+/** Every Tollgate entry of a compiled file: Kong plugin entries and APISIX route/service plugins. */
+function entries(node: unknown, target: TargetName): Entry[] {
+  if (Array.isArray(node)) return node.flatMap((n) => entries(n, target));
+  if (typeof node !== 'object' || node === null) return [];
+  const record = node as Record<string, unknown>;
+  const config = record.config as { policy?: unknown } | undefined;
+  if (target === 'kong' && typeof record.name === 'string' && TOLLGATE_PLUGINS.has(record.name) && typeof config?.policy === 'string') return [{ plugin: record.name, policy: config.policy }];
+  if (target === 'apisix' && typeof record.plugins === 'object' && record.plugins !== null) {
+    const found: Entry[] = [];
+    for (const [plugin, conf] of Object.entries(record.plugins as Record<string, Record<string, unknown>>)) {
+      if (plugin === APISIX_LUA_PLUGIN && typeof conf.policy === 'string') found.push({ plugin, policy: conf.policy });
+      const ext = conf.conf as { name: string; value: string }[] | undefined;
+      if (plugin === 'ext-plugin-post-req' && ext !== undefined) found.push(...ext.map((e) => ({ plugin, policy: e.value })));
+    }
+    return [...found, ...Object.entries(record).filter(([k]) => k !== 'plugins').flatMap(([, v]) => entries(v, target))];
+  }
+  return Object.values(record).flatMap((v) => entries(v, target));
+}
+
+function compiled(dir: string, target: TargetName, options: CompileOptions): { entries: Entry[]; explain: string; text: string } {
+  const result = compile(loadFolder(dir), target, options);
+  if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+  const text = result.files.map((f) => f.text).join('\n');
+  return { entries: result.files.flatMap((f) => entries(parse(f.text, { version: '1.1' }), target)), explain: formatExplanations(target, result.explanations), text };
+}
+
+const cases = [
+  { target: 'kong' as const, options: { ...base, kongPlugin: 'lua' as const }, lua: KONG_LUA_PLUGIN },
+  { target: 'apisix' as const, options: { ...base, apisixPlugin: 'lua' as const }, lua: APISIX_LUA_PLUGIN },
+];
+
+describe.each(cases)('$target with the Lua adapter', ({ target, options, lua }) => {
+  it.each(examples().map((e) => [e.name, e.dir] as const))('%s: the same policies, on the Lua adapter unless they settle x402', (_name, dir) => {
+    const before = compiled(dir, target, base);
+    const after = compiled(dir, target, options);
+    expect(after.entries.map((e) => e.policy)).toEqual(before.entries.map((e) => e.policy));
+    for (const [i, entry] of after.entries.entries()) {
+      const x402 = (JSON.parse(entry.policy) as { payment?: { x402?: unknown } }).payment?.x402 !== undefined;
+      expect(entry.plugin, entry.policy.slice(0, 80)).toBe(x402 ? before.entries[i]?.plugin : lua);
+    }
+    if (after.entries.some((e) => e.plugin === lua)) expect(after.explain).toContain(`plugin ${lua}`);
+    if (after.entries.some((e) => e.plugin !== lua)) expect(after.explain).toMatch(/Lua adapter not used.*x402/);
+    // Work after the response is the log phase's: no ext-plugin-post-resp for Lua-adapter policies.
+    if (target === 'apisix' && after.entries.every((e) => e.plugin === lua)) expect(after.text).not.toContain('ext-plugin-post-resp');
+  });
+
+  it('the examples exercise both paths', () => {
+    const plugins = examples().flatMap((e) => compiled(e.dir, target, options).entries.map((entry) => entry.plugin));
+    expect(plugins).toContain(lua);
+    expect(plugins.some((p) => p !== lua)).toBe(true);
+  });
+});
+
+it('the sidecar refuses what the compiler keeps off the Lua adapters, in the same terms', () => {
+  expect(X402_NEEDS_BUFFERING).toMatch(/x402.*buffered response/);
+});

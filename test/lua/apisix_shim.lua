@@ -1,0 +1,71 @@
+-- TEST-ONLY stand-in for APISIX 3.18.0's runloop around the tollgate plugin (apisix/init.lua,
+-- apisix/plugin.lua, apisix/consumer.lua): the route's plugin conf (from a JSON file, checked by
+-- the plugin's check_schema as APISIX does when it loads a route), ctx.var over ngx.var with its
+-- cache, key-auth's consumer attachment (attach_consumer: ctx.consumer, ctx.consumer_name and the
+-- X-Credential-Identifier request header), calling access/header_filter/log with (conf, ctx), a
+-- returned status answered through core.response.exit, and the default $upstream_uri (ctx.var
+-- caches every variable but args and is_args, as apisix/core/ctx.lua does).
+local cjson = require("cjson.safe")
+local core = require("apisix.core")
+local plugin = require("apisix.plugins.tollgate")
+
+local ngx = ngx
+local _M = {}
+local confs, consumers
+
+local function read_json(path)
+  local file = assert(io.open(path))
+  local value = assert(cjson.decode(file:read("*a")))
+  file:close()
+  return value
+end
+
+-- confs_path: the route plugin entries by name (one per nginx location).
+function _M.init(confs_path, consumers_path)
+  confs = read_json(confs_path)
+  for _, conf in pairs(confs) do assert(plugin.check_schema(conf)) end
+  consumers = read_json(consumers_path)
+end
+
+local function api_ctx()
+  local ctx = ngx.ctx.api_ctx
+  if ctx then return ctx end
+  local cache = {}
+  ctx = { var = setmetatable({}, {
+    __index = function(_, name)
+      -- apisix/core/ctx.lua never caches these: set_uri_args changes them.
+      if name == "args" or name == "is_args" then return ngx.var[name] end
+      local value = cache[name]
+      if value == nil then value = ngx.var[name]; cache[name] = value end
+      return value
+    end,
+    __newindex = function(_, name, value)
+      cache[name] = nil
+      if not name:match("^http_") then ngx.var[name] = value end
+    end,
+  }) }
+  ngx.ctx.api_ctx = ctx
+  return ctx
+end
+
+function _M.access(entry)
+  local conf = confs[entry]
+  local ctx = api_ctx()
+  local key = core.request.header(ctx, "apikey")
+  local found = key and consumers[key]
+  if found then
+    ctx.consumer = { consumer_name = found.username, username = found.username, credential_id = found.credential }
+    ctx.consumer_name = found.username
+    core.request.set_header(ctx, "X-Credential-Identifier", found.credential)
+  end
+  local code, body = plugin.access(conf, ctx)
+  if code then return core.response.exit(code, body) end
+  if ctx.var.upstream_uri == "" then
+    ctx.var.upstream_uri = core.utils.escape_uri_control_chars(ctx.var.uri) .. (ctx.var.is_args or "") .. (ctx.var.args or "")
+  end
+end
+
+function _M.header_filter(entry) plugin.header_filter(confs[entry], api_ctx()) end
+function _M.log(entry) plugin.log(confs[entry], api_ctx()) end
+
+return _M

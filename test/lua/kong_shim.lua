@@ -1,0 +1,119 @@
+-- TEST-ONLY stand-in for the parts of Kong 3.9.1 that tollgate-lua's handler calls, so the real
+-- handler runs in Debian's nginx + lua-nginx-module against the real sidecar. Each function follows
+-- Kong's own (kong/pdk/*.lua at 3.9.1) on the same nginx primitives:
+--   kong.request.get_method / get_path / get_raw_query / get_headers / get_scheme
+--   kong.client.get_forwarded_ip / get_consumer / get_credential   (ngx.ctx.authenticated_*)
+--   kong.service.request.set_header / clear_header / set_raw_query / set_path   (set_path: $upstream_uri)
+--   kong.response.exit / set_header / get_status,  kong.ctx.plugin,  kong.log.err
+-- and for Kong's runloop: the plugin config (from a JSON file, schema defaults applied, as Kong
+-- hands a validated entry), key-auth (apikey header → consumer + credential in ngx.ctx), the
+-- router's $upstream_uri (the raw request path) and the access phase's `?args` suffix.
+local cjson = require("cjson.safe")
+
+local ngx = ngx
+
+local RESERVED = "!*'();:@&=+$,/?%#[]"
+
+-- kong.tools.uri: reserved characters stay escaped, every other escape is decoded.
+local function decode_unreserved(hex)
+  local c = string.char(tonumber(hex, 16))
+  return RESERVED:find(c, 1, true) and "%" .. hex:upper() or c
+end
+
+-- kong.tools.uri.escape: bytes outside the reserved and unreserved sets (and %) are escaped.
+local function escape(uri)
+  return (uri:gsub("[^!#$&'()*+,/:;=?@%[%]A-Za-z0-9%-_.~%%]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+-- kong.tools.uri.normalize(path, true): decode, drop dot segments, merge slashes.
+local function normalize(path)
+  path = path:gsub("%%(%x%x)", decode_unreserved)
+  local out = {}
+  for segment in path:gmatch("[^/]+") do
+    if segment == ".." then out[#out] = nil elseif segment ~= "." then out[#out + 1] = segment end
+  end
+  local trailing = (path:sub(-1) == "/" or path:match("/%.%.?$")) and #out > 0 and "/" or ""
+  return "/" .. table.concat(out, "/") .. trailing
+end
+
+local function plugin_ctx()
+  local ctx = ngx.ctx.kong_plugin_ctx
+  if not ctx then ctx = {}; ngx.ctx.kong_plugin_ctx = ctx end
+  return ctx
+end
+
+kong = {
+  request = {
+    get_method = function() return ngx.req.get_method() end,
+    get_raw_path = function() return (ngx.var.request_uri:gsub("%?.*", "")) end,
+    get_path = function() return normalize((ngx.var.request_uri:gsub("%?.*", ""))) end,
+    get_raw_query = function() return ngx.var.args or "" end,
+    get_headers = function() return ngx.req.get_headers(100) end,
+    get_scheme = function() return ngx.var.scheme end,
+  },
+  client = {
+    get_forwarded_ip = function() return ngx.var.remote_addr end,
+    get_consumer = function() return ngx.ctx.authenticated_consumer end,
+    get_credential = function() return ngx.ctx.authenticated_credential end,
+  },
+  service = { request = {
+    set_header = function(name, value)
+      if name:lower() == "host" then ngx.var.upstream_host = value end
+      ngx.req.set_header(name, value)
+    end,
+    clear_header = function(name) ngx.req.clear_header(name) end,
+    set_raw_query = function(query) ngx.req.set_uri_args(query) end,
+    set_path = function(path) ngx.var.upstream_uri = escape(path) end,
+  } },
+  response = {
+    exit = function(status, body, headers)
+      ngx.status = status
+      for name, value in pairs(headers or {}) do ngx.header[name] = value end
+      if body then ngx.print(body) end
+      return ngx.exit(status)
+    end,
+    set_header = function(name, value) ngx.header[name] = value end,
+    get_status = function() return ngx.status end,
+  },
+  ctx = setmetatable({}, { __index = function(_, key) if key == "plugin" then return plugin_ctx() end end }),
+  log = { err = function(...) ngx.log(ngx.ERR, ...) end },
+}
+
+local _M = {}
+local confs, consumers
+local handler = require("kong.plugins.tollgate-lua.handler")
+
+local function read_json(path)
+  local file = assert(io.open(path))
+  local value = assert(cjson.decode(file:read("*a")))
+  file:close()
+  return value
+end
+
+-- confs_path: the plugin entries by name (one per nginx location).
+function _M.init(confs_path, consumers_path)
+  confs = read_json(confs_path)
+  local defaults = { socket = "/run/tollgate/sidecar.sock", timeout = 1000, connect_timeout = 100, keepalive_timeout = 60000, pool_size = 64 }
+  for _, conf in pairs(confs) do
+    for name, value in pairs(defaults) do if conf[name] == nil then conf[name] = value end end
+  end
+  consumers = read_json(consumers_path)
+end
+
+function _M.access(entry)
+  ngx.var.upstream_uri = kong.request.get_raw_path()
+  local key = ngx.req.get_headers()["apikey"]
+  local found = key and consumers[key]
+  if found then
+    ngx.ctx.authenticated_consumer = { id = found.id, username = found.username }
+    ngx.ctx.authenticated_credential = found.credential and { id = found.credential, consumer = { id = found.id } } or nil
+  end
+  handler:access(confs[entry])
+  local args = ngx.var.args
+  if args and args ~= "" then ngx.var.upstream_uri = ngx.var.upstream_uri .. "?" .. args end
+end
+
+function _M.header_filter(entry) handler:header_filter(confs[entry]) end
+function _M.log(entry) handler:log(confs[entry]) end
+
+return _M

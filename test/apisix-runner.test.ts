@@ -2,6 +2,7 @@
 // lifecycle (environment, socket mode, SIGTERM), conf tokens across restarts, and Tollgate
 // decisions with the memory store.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApisixSide, type ApisixOutcome } from '../packages/apisix-runner/src/apisix-side/index.js';
@@ -83,6 +84,17 @@ describe('runner process lifecycle', () => {
     runners.length = 0;
     await runner();
     expect(await side.request(route, request)).toMatchObject({ kind: 'proxied', attempts: 2 });
+  });
+
+  it('names both sizes and the setting when a frame exceeds TOLLGATE_MAX_FRAME_BYTES', async () => {
+    const started = await runner({ TOLLGATE_MAX_FRAME_BYTES: '1024' });
+    const socket = createConnection(socketPath);
+    socket.on('error', () => undefined);
+    socket.write(Buffer.from([2, 0xff, 0xff, 0xff]));
+    await vi.waitFor(() => {
+      expect(started.output()).toContain('frame payload of 16777215 bytes exceeds the configured limit of 1024 bytes (TOLLGATE_MAX_FRAME_BYTES)');
+    });
+    socket.destroy();
   });
 
   it('answers 503 (or passes through with allow_degradation) when no runner listens', async () => {

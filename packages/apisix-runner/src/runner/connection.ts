@@ -3,7 +3,7 @@
 // concurrency comes from APISIX opening many connections, which the server serves in parallel.
 import type { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError, type Frame } from '../protocol/frame.js';
-import { ErrorCode, RpcType } from '../protocol/rpc.js';
+import { ErrorCode, MAX_PAYLOAD_BYTES, RpcType } from '../protocol/rpc.js';
 import {
   decodeExtraInfoText,
   decodeHttpReqCallRequest,
@@ -48,6 +48,11 @@ function variableRequest(name: string): Buffer {
     if (variableRequests.size < MAX_CACHED_VARIABLE_REQUESTS) variableRequests.set(name, frame);
   }
   return frame;
+}
+
+/** Names the setting to raise when the runner's own cap (not the protocol's) refused the frame. */
+function tooLarge(error: FrameTooLargeError): string {
+  return error.limit < MAX_PAYLOAD_BYTES ? `${error.message} (TOLLGATE_MAX_FRAME_BYTES)` : error.message;
 }
 
 export class Connection<C> {
@@ -100,7 +105,7 @@ export class Connection<C> {
       frames = this.reader.push(chunk);
     } catch (error) {
       // The stream cannot be resynchronised after a bad header: answer, then hang up.
-      this.fail(error instanceof FrameTooLargeError ? error.message : String(error));
+      this.fail(error instanceof FrameTooLargeError ? tooLarge(error) : String(error));
       return;
     }
     for (const frame of frames) {

@@ -22,6 +22,7 @@ import { FrameSocket } from './frame-socket.js';
 import {
   applyResponseHeaders,
   applyRewrite,
+  copyUpstreamHeaders,
   applyStop,
   argEntries,
   encodeArgs,
@@ -31,6 +32,7 @@ import {
   type Headers,
   type QueryAfterPathRewrite,
   type UpstreamRequest,
+  withNginxFraming,
 } from './http-model.js';
 import { TokenCache } from './token-cache.js';
 
@@ -135,9 +137,12 @@ export class ApisixSide {
 
   /**
    * ext-plugin-post-resp (RPC_HTTP_RESP_CALL) after APISIX fetched the upstream itself: the same
-   * token handling and retries as a request call, then Resp applied as init.lua does — non-empty
-   * headers replace the upstream's (which are then not copied), a body replaces the body, a
-   * non-zero status the status. A failure answers 503, or the upstream answer with allow_degradation.
+   * token handling and retries as a request call, then Resp applied as init.lua does — a non-empty
+   * header list is set on the response *instead of* the upstream's headers; an empty one makes
+   * APISIX copy the upstream's minus its exclude list (Content-Type, Content-Encoding, Location, …
+   * are lost). A body replaces the body, a non-zero status the status. nginx then adds its own
+   * framing. A failure answers 503; with allow_degradation the upstream's status and body are
+   * sent without any of its headers (APISIX copies them only inside the call).
    */
   async respond(route: ApisixRoute, client: ClientRequest, answer: UpstreamAnswer): Promise<ApisixResponse> {
     const postResp = { ...route, plugin: 'ext-plugin-post-resp' as const };
@@ -162,7 +167,7 @@ export class ApisixSide {
       this.tokens.flush();
     }
     this.errorLog.push(error);
-    if (route.allowDegradation === true) return { kind: 'answered', ...upstreamResponse(answer), attempts, extraInfo };
+    if (route.allowDegradation === true) return { kind: 'answered', status: answer.status, headers: withNginxFraming(new Map()), body: answer.body, attempts, extraInfo };
     return { kind: 'failed', status: 503, error, attempts, extraInfo };
   }
 
@@ -240,16 +245,13 @@ export class ApisixSide {
     const decoded = decodeHttpRespCallResponse(frame.payload);
     if (!decoded.ok) return { ok: false as const, error: `failed to decode RPC_HTTP_RESP_CALL: ${decoded.error}` };
     const resp = decoded.value;
-    const upstream = upstreamResponse(answer);
-    let finalHeaders = upstream.headers;
-    if (resp.headers.length > 0) {
-      finalHeaders = new Map();
-      applyResponseHeaders(finalHeaders, resp.headers);
-    }
+    const set: Headers = new Map();
+    if (resp.headers.length > 0) applyResponseHeaders(set, resp.headers);
+    else copyUpstreamHeaders(set, answer.headers);
     const value: Answered = {
       kind: 'answered',
       status: resp.status === 0 ? answer.status : resp.status,
-      headers: finalHeaders,
+      headers: withNginxFraming(set),
       body: resp.body !== undefined && resp.body.length > 0 ? resp.body : answer.body,
     };
     return { ok: true as const, value };
@@ -389,17 +391,6 @@ function splitUri(uri: string): [string, string] {
     path = rawPath;
   }
   return [path, at === -1 ? '' : uri.slice(at + 1)];
-}
-
-/** The upstream answer unchanged: its headers copied except those nginx manages itself. */
-function upstreamResponse(answer: UpstreamAnswer): { status: number; headers: Headers; body: Uint8Array } {
-  const headers: Headers = new Map();
-  for (const [name, value] of answer.headers) {
-    const key = name.toLowerCase();
-    if (key === 'connection' || key === 'transfer-encoding' || key === 'content-length') continue;
-    headers.set(key, [...(headers.get(key) ?? []), value]);
-  }
-  return { status: answer.status, headers, body: answer.body };
 }
 
 /** What the upstream gets when the runner changes nothing. */

@@ -83,6 +83,27 @@ export function applyResponseHeaders(target: Headers, entries: readonly TextEntr
   }
 }
 
+/** An empty Resp header list: init.lua copies the upstream's headers except the excluded ones. */
+export function copyUpstreamHeaders(target: Headers, upstream: readonly (readonly [string, string])[]): void {
+  for (const [name, value] of upstream) {
+    const key = name.toLowerCase();
+    if (!EXCLUDED_RESP_HEADERS.has(key)) target.set(key, [...(target.get(key) ?? []), value]);
+  }
+}
+
+/**
+ * What the client receives from the headers a Lua plugin set: nginx adds its own framing next to
+ * them — `Transfer-Encoding: chunked` for a body streamed without Content-Length, and
+ * `Connection: keep-alive` — so a hop-by-hop header a runner sends back reaches the client twice.
+ */
+export function withNginxFraming(set: Headers): Headers {
+  const headers: Headers = new Map([...set].map(([name, values]) => [name, [...values]]));
+  const add = (name: string, value: string) => headers.set(name, [...(headers.get(name) ?? []), value]);
+  if (!headers.has('content-length')) add('transfer-encoding', 'chunked');
+  add('connection', 'keep-alive');
+  return headers;
+}
+
 export interface UpstreamRequest {
   readonly method: string;
   /** The path the upstream receives (decoded form). */

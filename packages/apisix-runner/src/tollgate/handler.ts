@@ -9,6 +9,7 @@ import type { HttpRespCallRequest, HttpRespCallResponse, ReceivedReqCall, ReqCal
 import type { CallContext, CallHandler, Prepared } from '../runner/handler.js';
 import type { Logger } from '../runner/log.js';
 import { toAction } from './action.js';
+import { endToEndHeaders } from './end-to-end.js';
 import { toFacts, type CallVariables } from './facts.js';
 import { PendingFollowUps } from './follow-ups.js';
 
@@ -35,9 +36,9 @@ export function createTollgateHandler(runtime: Runtime, log: Logger, pending = n
   };
 }
 
-/** An empty answer keeps the upstream's status, headers and body. */
+/** Keeps the upstream's status and body (status 0, no body) and its end-to-end headers. */
 function unchanged(req: HttpRespCallRequest): HttpRespCallResponse {
-  return { id: req.id, status: 0, headers: [] };
+  return { id: req.id, status: 0, headers: endToEndHeaders(req.headers) };
 }
 
 async function complete(engine: Engine, req: HttpRespCallRequest, context: CallContext, pending: PendingFollowUps, log: Logger): Promise<HttpRespCallResponse> {
@@ -49,17 +50,14 @@ async function complete(engine: Engine, req: HttpRespCallRequest, context: CallC
   return toRespCallResponse(req, completion);
 }
 
-/**
- * Settlement failed: the 402 replaces status, headers and body. Headers to add: APISIX takes a
- * non-empty header list *instead of* the upstream's, so the upstream's are sent back with them.
- */
+/** Settlement failed: the 402 replaces status, headers and body. Else Tollgate's headers join the upstream's. */
 function toRespCallResponse(req: HttpRespCallRequest, completion: Completion): HttpRespCallResponse {
   const { replace } = completion;
   if (replace !== undefined) return { id: req.id, status: replace.status, headers: entries(replace.headers), body: new TextEncoder().encode(replace.body) };
   const added = entries(completion.headers);
   if (added.length === 0) return unchanged(req);
   const names = new Set(added.map((h) => h.name.toLowerCase()));
-  return { id: req.id, status: 0, headers: [...req.headers.filter((h) => !names.has(h.name.toLowerCase())), ...added] };
+  return { id: req.id, status: 0, headers: [...endToEndHeaders(req.headers, names), ...added] };
 }
 
 function entries(record: Readonly<Record<string, string>>): TextEntry[] {

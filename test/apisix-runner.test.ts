@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApisixSide, type ApisixOutcome } from '../packages/apisix-runner/src/apisix-side/index.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { tollgateRoute, weatherConfig } from './support/apisix-configs.js';
+import { compiledApisixRoute, tollgateRoute, weatherConfig } from './support/apisix-configs.js';
 import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
 
 let dir: string;
@@ -126,7 +126,8 @@ describe('Tollgate decisions through the runner (memory store)', () => {
     const outcome = await apisix().request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/forecast' });
     expect(outcome).toMatchObject({ kind: 'stopped', status: 401 });
     expect(header(outcome, 'content-type')?.[0]).toContain('application/problem+json');
-    expect(outcome.extraInfo).toEqual([{ kind: 'var', name: 'consumer_name' }]);
+    // $upstream_uri in the same round trip: the policy rewrites the query.
+    expect(outcome.extraInfo).toEqual([{ kind: 'var', name: 'consumer_name' }, { kind: 'var', name: 'upstream_uri' }]);
   });
 
   it('allows with rewrites and RateLimit headers, then 429 with Retry-After once the window is used', async () => {
@@ -157,7 +158,7 @@ describe('Tollgate decisions through the runner (memory store)', () => {
 
   it('asks APISIX for no variable when the policy identifies callers by IP', async () => {
     await runner();
-    const config = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' } });
+    const config = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, rewrite: { request: { headers: { set: { 'X-Plan': '{{plan}}' } } } } });
     const outcome = await apisix().request(tollgateRoute('1', config), { method: 'GET', uri: '/v1/forecast', srcIp: '2001:db8::7' });
     expect(outcome).toMatchObject({ kind: 'proxied', extraInfo: [] });
   });
@@ -169,5 +170,43 @@ describe('Tollgate decisions through the runner (memory store)', () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => side.request(route, { method: 'GET', uri: '/v1/forecast', vars: { consumer_name: 'carol' } })));
     expect(outcomes.filter((o) => o.kind === 'proxied')).toHaveLength(3);
     expect(outcomes.filter((o) => o.kind === 'stopped' && o.status === 429)).toHaveLength(17);
+  });
+});
+
+describe('query rewrites of the compiled legacy-orders example (proxy-rewrite on the route)', () => {
+  const compiled = () => compiledApisixRoute('policies/legacy-api', 'orders');
+  const upstreamOf = (outcome: ApisixOutcome) => {
+    if (outcome.kind !== 'proxied') throw new Error(`expected the request proxied, got ${JSON.stringify(outcome)}`);
+    return outcome.upstream;
+  };
+
+  it('reach the upstream behind regex_uri, behind uri and without proxy-rewrite', async () => {
+    await runner();
+    const side = apisix();
+    const route = compiled();
+    expect(route.proxyRewrite).toEqual({ regexUri: ['^(/.*)', '/api$1'] });
+    const request = { method: 'GET', uri: '/orders/42?customerId=7&debug=1' };
+    const variants = [
+      { route, path: '/api/orders/42' },
+      { route: { ...route, id: 'static', proxyRewrite: { uri: '/api/orders/42' } }, path: '/api/orders/42' },
+      { route: { ...route, id: 'plain', proxyRewrite: undefined }, path: '/orders/42' },
+    ];
+    for (const variant of variants) {
+      const upstream = upstreamOf(await side.request(variant.route, request));
+      expect(upstream.path).toBe(variant.path);
+      expect(Object.fromEntries(upstream.args)).toEqual({ cust_id: ['7'], format: ['json'] });
+    }
+  });
+
+  it('keep the path exactly as proxy-rewrite encoded it (no double encoding)', async () => {
+    await runner();
+    const side = apisix();
+    const request = { method: 'GET', uri: '/orders/a%20b%25c%3F?customerId=7' };
+    const behindRewrite = upstreamOf(await side.request(compiled(), request));
+    expect(behindRewrite.uri.split('?')[0]).toBe('/api/orders/a%20b%25c%3F');
+    expect(Object.fromEntries(behindRewrite.args)).toEqual({ cust_id: ['7'], format: ['json'] });
+    const plain = upstreamOf(await side.request({ ...compiled(), id: 'plain', proxyRewrite: undefined }, request));
+    expect(plain.uri.split('?')[0]).toBe('/orders/a%20b%25c%3F');
+    expect(Object.fromEntries(plain.args)).toEqual({ cust_id: ['7'], format: ['json'] });
   });
 });

@@ -26,7 +26,7 @@ export interface TollgateConf {
 /** Empty conf (`ext-plugin-pre-req: {}`): nothing to enforce, every call passes unchanged. */
 type Conf = TollgateConf | undefined;
 
-const VARIABLES = { consumerName: 'consumer_name', scheme: 'scheme', requestId: 'request_id' } as const;
+const VARIABLES = { consumerName: 'consumer_name', scheme: 'scheme', requestId: 'request_id', upstreamUri: 'upstream_uri' } as const;
 
 export function createTollgateHandler(runtime: Runtime, log: Logger, pending = new PendingFollowUps()): CallHandler<Conf> {
   return {
@@ -81,6 +81,8 @@ function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Pre
   if (config.payment?.x402 !== undefined) variables.push('scheme');
   // Decisions that leave work for after the upstream answered need the request's id to find it again.
   if (config.payment?.x402 !== undefined || config.costs.chargeOn === 'success') variables.push('requestId');
+  // Query rewrites without a path rewrite must know whether a plugin already set $upstream_uri (see toAction).
+  if (config.rewrite?.request?.query !== undefined && config.rewrite.request.path === undefined) variables.push('upstreamUri');
   return { ok: true, conf: { engine: compiled.engine, variables, variableNames: variables.map((name) => VARIABLES[name]) } };
 }
 
@@ -103,5 +105,5 @@ function decideWith(engine: Engine, req: ReceivedReqCall, vars: CallVariables, p
 
 function answer(decision: Decision, req: ReceivedReqCall, vars: CallVariables, pending: PendingFollowUps): ReqCallAction {
   if (decision.kind === 'allow' && decision.followUp !== undefined && vars.requestId !== undefined) pending.put(vars.requestId, decision.followUp);
-  return toAction(decision, req);
+  return toAction(decision, req, vars.upstreamUri);
 }

@@ -74,6 +74,22 @@ describe('runner process lifecycle', () => {
     expect(() => statSync(socketPath)).toThrow();
   });
 
+  it('answers every request APISIX sends while it drains after SIGTERM, on pooled and new connections', async () => {
+    const started = await runner();
+    const side = apisix();
+    const byIp = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { second: 1_000_000 } } }], consumerPlans: {} });
+    const send = () => side.request(tollgateRoute('1', byIp), { method: 'GET', uri: '/v1/forecast' });
+    const wave = () => Promise.all(Array.from({ length: 8 }, send));
+    await wave();
+    expect(side.idleConnections).toBeGreaterThanOrEqual(8);
+    started.child.kill('SIGTERM');
+    const outcomes: ApisixOutcome[] = [];
+    // Well inside the drain (APISIX kills the runner 1 s after SIGTERM).
+    for (const until = Date.now() + 400; Date.now() < until; ) outcomes.push(...(await wave()));
+    expect(outcomes.filter((o) => o.kind !== 'proxied')).toEqual([]);
+    expect(await started.exited).toBe(0);
+  });
+
   it('recovers tokens after a restart through CONF_TOKEN_NOT_FOUND (dev mode: APISIX does not notice)', async () => {
     const first = await runner();
     const side = apisix();

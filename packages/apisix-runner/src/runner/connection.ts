@@ -62,7 +62,6 @@ export class Connection<C> {
   private closed = false;
   /** Variable requests of the call in progress still waiting for answers, oldest first. */
   private readonly variableBatches: VariableBatch[] = [];
-  private idleResolvers: (() => void)[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -78,21 +77,6 @@ export class Connection<C> {
     socket.on('close', () => {
       this.onClose();
     });
-  }
-
-  /** True while an exchange is being answered. */
-  get inFlight(): boolean {
-    return this.busy;
-  }
-
-  /** Resolves once no exchange is in progress (immediately when idle). */
-  whenIdle(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.idleResolvers.push(resolve));
-  }
-
-  end(): void {
-    this.socket.end();
   }
 
   destroy(): void {
@@ -169,9 +153,6 @@ export class Connection<C> {
   private settle(): void {
     this.busy = false;
     this.variableBatches.length = 0;
-    const resolvers = this.idleResolvers;
-    this.idleResolvers = [];
-    for (const resolve of resolvers) resolve();
   }
 
   /** Answers one exchange; synchronous unless the handler is (the common no-ExtraInfo path stays sync). */
@@ -266,8 +247,5 @@ export class Connection<C> {
     this.closed = true;
     this.queue.length = 0;
     for (const batch of this.variableBatches.splice(0)) batch.reject(new ProtocolViolation('connection closed during the call'));
-    if (!this.busy) {
-      for (const resolve of this.idleResolvers.splice(0)) resolve();
-    }
   }
 }

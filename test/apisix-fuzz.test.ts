@@ -29,7 +29,8 @@ let dir: string;
 let runner: RunnerProcess;
 let socketPath: string;
 // IP-identified policy: its calls need no ExtraInfo, so frames can be pipelined on a connection.
-const ipRoute = tollgateRoute('ip', weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { second: 1_000_000 } } }], consumerPlans: {} }));
+// Asks APISIX for nothing (no consumer, no query rewrite: $upstream_uri), so pipelined cases get answers.
+const ipRoute = tollgateRoute('ip', weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { second: 1_000_000 } } }], consumerPlans: {}, rewrite: { request: { headers: { set: { 'X-Plan': '{{plan}}' }, remove: ['Cookie'] } } } }));
 const keyRoute = tollgateRoute('key', weatherConfig());
 let ipToken = 0;
 let keyToken = 0;

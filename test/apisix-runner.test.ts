@@ -2,11 +2,12 @@
 // lifecycle (environment, socket mode, SIGTERM), conf tokens across restarts, and Tollgate
 // decisions with the memory store.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApisixSide, type ApisixOutcome } from '../packages/apisix-runner/src/apisix-side/index.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { tollgateRoute, weatherConfig } from './support/apisix-configs.js';
+import { compiledApisixRoute, tollgateRoute, weatherConfig } from './support/apisix-configs.js';
 import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
 
 let dir: string;
@@ -73,6 +74,22 @@ describe('runner process lifecycle', () => {
     expect(() => statSync(socketPath)).toThrow();
   });
 
+  it('answers every request APISIX sends while it drains after SIGTERM, on pooled and new connections', async () => {
+    const started = await runner();
+    const side = apisix();
+    const byIp = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { second: 1_000_000 } } }], consumerPlans: {} });
+    const send = () => side.request(tollgateRoute('1', byIp), { method: 'GET', uri: '/v1/forecast' });
+    const wave = () => Promise.all(Array.from({ length: 8 }, send));
+    await wave();
+    expect(side.idleConnections).toBeGreaterThanOrEqual(8);
+    started.child.kill('SIGTERM');
+    const outcomes: ApisixOutcome[] = [];
+    // Well inside the drain (APISIX kills the runner 1 s after SIGTERM).
+    for (const until = Date.now() + 400; Date.now() < until; ) outcomes.push(...(await wave()));
+    expect(outcomes.filter((o) => o.kind !== 'proxied')).toEqual([]);
+    expect(await started.exited).toBe(0);
+  });
+
   it('recovers tokens after a restart through CONF_TOKEN_NOT_FOUND (dev mode: APISIX does not notice)', async () => {
     const first = await runner();
     const side = apisix();
@@ -83,6 +100,17 @@ describe('runner process lifecycle', () => {
     runners.length = 0;
     await runner();
     expect(await side.request(route, request)).toMatchObject({ kind: 'proxied', attempts: 2 });
+  });
+
+  it('names both sizes and the setting when a frame exceeds TOLLGATE_MAX_FRAME_BYTES', async () => {
+    const started = await runner({ TOLLGATE_MAX_FRAME_BYTES: '1024' });
+    const socket = createConnection(socketPath);
+    socket.on('error', () => undefined);
+    socket.write(Buffer.from([2, 0xff, 0xff, 0xff]));
+    await vi.waitFor(() => {
+      expect(started.output()).toContain('frame payload of 16777215 bytes exceeds the configured limit of 1024 bytes (TOLLGATE_MAX_FRAME_BYTES)');
+    });
+    socket.destroy();
   });
 
   it('answers 503 (or passes through with allow_degradation) when no runner listens', async () => {
@@ -114,7 +142,8 @@ describe('Tollgate decisions through the runner (memory store)', () => {
     const outcome = await apisix().request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/forecast' });
     expect(outcome).toMatchObject({ kind: 'stopped', status: 401 });
     expect(header(outcome, 'content-type')?.[0]).toContain('application/problem+json');
-    expect(outcome.extraInfo).toEqual([{ kind: 'var', name: 'consumer_name' }]);
+    // $upstream_uri in the same round trip: the policy rewrites the query.
+    expect(outcome.extraInfo).toEqual([{ kind: 'var', name: 'consumer_name' }, { kind: 'var', name: 'upstream_uri' }]);
   });
 
   it('allows with rewrites and RateLimit headers, then 429 with Retry-After once the window is used', async () => {
@@ -145,7 +174,7 @@ describe('Tollgate decisions through the runner (memory store)', () => {
 
   it('asks APISIX for no variable when the policy identifies callers by IP', async () => {
     await runner();
-    const config = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' } });
+    const config = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, rewrite: { request: { headers: { set: { 'X-Plan': '{{plan}}' } } } } });
     const outcome = await apisix().request(tollgateRoute('1', config), { method: 'GET', uri: '/v1/forecast', srcIp: '2001:db8::7' });
     expect(outcome).toMatchObject({ kind: 'proxied', extraInfo: [] });
   });
@@ -157,5 +186,43 @@ describe('Tollgate decisions through the runner (memory store)', () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => side.request(route, { method: 'GET', uri: '/v1/forecast', vars: { consumer_name: 'carol' } })));
     expect(outcomes.filter((o) => o.kind === 'proxied')).toHaveLength(3);
     expect(outcomes.filter((o) => o.kind === 'stopped' && o.status === 429)).toHaveLength(17);
+  });
+});
+
+describe('query rewrites of the compiled legacy-orders example (proxy-rewrite on the route)', () => {
+  const compiled = () => compiledApisixRoute('policies/legacy-api', 'orders');
+  const upstreamOf = (outcome: ApisixOutcome) => {
+    if (outcome.kind !== 'proxied') throw new Error(`expected the request proxied, got ${JSON.stringify(outcome)}`);
+    return outcome.upstream;
+  };
+
+  it('reach the upstream behind regex_uri, behind uri and without proxy-rewrite', async () => {
+    await runner();
+    const side = apisix();
+    const route = compiled();
+    expect(route.proxyRewrite).toEqual({ regexUri: ['^(/.*)', '/api$1'] });
+    const request = { method: 'GET', uri: '/orders/42?customerId=7&debug=1' };
+    const variants = [
+      { route, path: '/api/orders/42' },
+      { route: { ...route, id: 'static', proxyRewrite: { uri: '/api/orders/42' } }, path: '/api/orders/42' },
+      { route: { ...route, id: 'plain', proxyRewrite: undefined }, path: '/orders/42' },
+    ];
+    for (const variant of variants) {
+      const upstream = upstreamOf(await side.request(variant.route, request));
+      expect(upstream.path).toBe(variant.path);
+      expect(Object.fromEntries(upstream.args)).toEqual({ cust_id: ['7'], format: ['json'] });
+    }
+  });
+
+  it('keep the path exactly as proxy-rewrite encoded it (no double encoding)', async () => {
+    await runner();
+    const side = apisix();
+    const request = { method: 'GET', uri: '/orders/a%20b%25c%3F?customerId=7' };
+    const behindRewrite = upstreamOf(await side.request(compiled(), request));
+    expect(behindRewrite.uri.split('?')[0]).toBe('/api/orders/a%20b%25c%3F');
+    expect(Object.fromEntries(behindRewrite.args)).toEqual({ cust_id: ['7'], format: ['json'] });
+    const plain = upstreamOf(await side.request({ ...compiled(), id: 'plain', proxyRewrite: undefined }, request));
+    expect(plain.uri.split('?')[0]).toBe('/orders/a%20b%25c%3F');
+    expect(Object.fromEntries(plain.args)).toEqual({ cust_id: ['7'], format: ['json'] });
   });
 });

@@ -165,3 +165,28 @@ describe('operations of the runner process', () => {
     expect(runner.output()).not.toMatch(/unhandled|TypeError/);
   });
 });
+
+describe('the response APISIX sends after ext-plugin-post-resp', () => {
+  // As lua-resty-http hands them to post-resp: hop-by-hop headers included.
+  const upstreamHeaders = [
+    ['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked'], ['Connection', 'keep-alive, X-Hop'], ['Keep-Alive', 'timeout=5'],
+    ['X-Hop', 'only to the next hop'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['X-Upstream', 'yes'],
+  ] as const;
+  const endToEnd = { 'content-type': ['application/json'], 'set-cookie': ['a=1', 'b=2'], 'x-upstream': ['yes'] };
+  // nginx's own framing, once: the body is streamed without Content-Length.
+  const framing = { 'transfer-encoding': ['chunked'], connection: ['keep-alive'] };
+  const headersOf = (response: ApisixResponse | undefined) => Object.fromEntries(answered(response).headers);
+
+  it('carries exactly the upstream end-to-end headers plus PAYMENT-RESPONSE after a settlement', async () => {
+    const final = headersOf((await send(tollgateRoute('paid', config), client(await paid()), { status: 200, headers: upstreamHeaders })).response);
+    expect(Object.keys(final).sort()).toEqual([...Object.keys(endToEnd), ...Object.keys(framing), 'payment-response'].sort());
+    expect(final).toMatchObject({ ...endToEnd, ...framing });
+  });
+
+  it('carries exactly the upstream end-to-end headers when Tollgate adds nothing (nothing settled, a hold committed)', async () => {
+    const notSettled = (await send(tollgateRoute('paid', config), client(await paid()), { status: 503, headers: upstreamHeaders })).response;
+    expect(headersOf(notSettled)).toEqual({ ...endToEnd, ...framing });
+    const committed = (await send(tollgateRoute('success', oneRequestOnSuccess(config, 'apisix-headers')), client(), { status: 200, headers: upstreamHeaders }, 'frank')).response;
+    expect(headersOf(committed)).toEqual({ ...endToEnd, ...framing });
+  });
+});

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, parseListenAddress, startRunnerServer } from
 import { createTollgateHandler } from './tollgate/handler.js';
 
 const DEFAULT_CONF_EXPIRE_SECONDS = 3600;
-// APISIX kills the runner 1 s after SIGTERM: answer in-flight calls within most of that.
+// APISIX kills the runner 1 s after SIGTERM: keep answering (drain) for most of that.
 const SHUTDOWN_GRACE_MS = 800;
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {

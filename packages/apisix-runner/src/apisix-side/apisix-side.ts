@@ -21,17 +21,16 @@ import { METHODS, type ExtraInfoRequest, type Method } from '../protocol/message
 import { FrameSocket } from './frame-socket.js';
 import {
   applyResponseHeaders,
-  applyRewrite,
+  copyUpstreamHeaders,
   applyStop,
   argEntries,
-  encodeArgs,
   headerEntries,
   headersFrom,
-  parseArgs,
   type Headers,
-  type QueryAfterPathRewrite,
   type UpstreamRequest,
+  withNginxFraming,
 } from './http-model.js';
+import { applyProxyRewrite, applyRewrite, callRequest, clientState, upstreamRequest, type ProxyRewrite, type QueryAfterPathRewrite, type RequestState } from './request-state.js';
 import { TokenCache } from './token-cache.js';
 
 export type ExtPlugin = 'ext-plugin-pre-req' | 'ext-plugin-post-req' | 'ext-plugin-post-resp';
@@ -44,6 +43,8 @@ export interface ApisixRoute {
   readonly allowDegradation?: boolean;
   /** The route's modifiedIndex: a new version means a new PrepareConf. */
   readonly version?: string;
+  /** proxy-rewrite on the route: before ext-plugin-post-req (priority 1008 > -3000), after -pre-req. */
+  readonly proxyRewrite?: ProxyRewrite;
 }
 
 export interface ClientRequest {
@@ -96,7 +97,7 @@ const KEEPALIVE_MS = 180_000;
 const CONF_TOKEN_NOT_FOUND = 'conf token not found';
 
 type Step<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
-type CallResult = { readonly kind: 'continue'; readonly upstream: UpstreamRequest; readonly responseHeaders: Headers } | { readonly kind: 'stopped'; readonly status: number; readonly headers: Headers; readonly body?: Uint8Array };
+type CallResult = { readonly kind: 'continue'; readonly state: RequestState; readonly responseHeaders: Headers } | { readonly kind: 'stopped'; readonly status: number; readonly headers: Headers; readonly body?: Uint8Array };
 
 export class ApisixSide {
   readonly tokens: TokenCache;
@@ -120,7 +121,7 @@ export class ApisixSide {
       if (result.ok) {
         return result.value.kind === 'stopped'
           ? { kind: 'stopped', status: result.value.status, headers: result.value.headers, ...(result.value.body && { body: result.value.body }), attempts, extraInfo }
-          : { kind: 'proxied', upstream: result.value.upstream, responseHeaders: result.value.responseHeaders, attempts, extraInfo };
+          : { kind: 'proxied', upstream: upstreamRequest(afterPlugins(route, result.value.state)), responseHeaders: result.value.responseHeaders, attempts, extraInfo };
       }
       error = result.error;
       if (!error.includes(CONF_TOKEN_NOT_FOUND)) break;
@@ -128,16 +129,19 @@ export class ApisixSide {
     }
     this.errorLog.push(error);
     if (route.allowDegradation === true) {
-      return { kind: 'proxied', upstream: originalUpstream(client), responseHeaders: new Map(), degraded: error, attempts, extraInfo };
+      return { kind: 'proxied', upstream: upstreamRequest(afterPlugins(route, beforePlugin(route, client))), responseHeaders: new Map(), degraded: error, attempts, extraInfo };
     }
     return { kind: 'failed', status: 503, error, attempts, extraInfo };
   }
 
   /**
    * ext-plugin-post-resp (RPC_HTTP_RESP_CALL) after APISIX fetched the upstream itself: the same
-   * token handling and retries as a request call, then Resp applied as init.lua does — non-empty
-   * headers replace the upstream's (which are then not copied), a body replaces the body, a
-   * non-zero status the status. A failure answers 503, or the upstream answer with allow_degradation.
+   * token handling and retries as a request call, then Resp applied as init.lua does — a non-empty
+   * header list is set on the response *instead of* the upstream's headers; an empty one makes
+   * APISIX copy the upstream's minus its exclude list (Content-Type, Content-Encoding, Location, …
+   * are lost). A body replaces the body, a non-zero status the status. nginx then adds its own
+   * framing. A failure answers 503; with allow_degradation the upstream's status and body are
+   * sent without any of its headers (APISIX copies them only inside the call).
    */
   async respond(route: ApisixRoute, client: ClientRequest, answer: UpstreamAnswer): Promise<ApisixResponse> {
     const postResp = { ...route, plugin: 'ext-plugin-post-resp' as const };
@@ -162,7 +166,7 @@ export class ApisixSide {
       this.tokens.flush();
     }
     this.errorLog.push(error);
-    if (route.allowDegradation === true) return { kind: 'answered', ...upstreamResponse(answer), attempts, extraInfo };
+    if (route.allowDegradation === true) return { kind: 'answered', status: answer.status, headers: withNginxFraming(new Map()), body: answer.body, attempts, extraInfo };
     return { kind: 'failed', status: 503, error, attempts, extraInfo };
   }
 
@@ -192,10 +196,8 @@ export class ApisixSide {
     const token = await this.token(route);
     if (!token.ok) return token;
 
-    const [path, query] = splitUri(client.uri);
-    const args = parseArgs(query);
-    const headers = headersFrom(client.headers ?? []);
-    const host = headers.get('host')?.[0];
+    const state = callRequest(beforePlugin(route, client));
+    const { path, args, headers, host } = state;
     const method = METHODS.includes(client.method as Method) ? (client.method as Method) : undefined;
     const sent = this.send(socket, RpcType.HttpReqCall, () =>
       encodeHttpReqCallRequest({
@@ -210,7 +212,7 @@ export class ApisixSide {
     );
     if (!sent.ok) return sent;
 
-    const received = await this.receiveAnswering(socket, 'RPC_HTTP_REQ_CALL', client, extraInfo);
+    const received = await this.receiveAnswering(socket, 'RPC_HTTP_REQ_CALL', client, state, extraInfo);
     if (!received.ok) return received;
     const frame = received.value;
     if (frame.type !== RpcType.HttpReqCall) return { ok: false, error: `failed to receive RPC_HTTP_REQ_CALL: unexpected type ${frame.type}` };
@@ -219,11 +221,10 @@ export class ApisixSide {
 
     const { action } = decoded.value;
     if (action.kind === 'stop') return { ok: true, value: { kind: 'stopped', ...applyStop(action) } };
-    const upstream = originalUpstream(client);
     const responseHeaders: Headers = new Map();
-    if (action.kind === 'none') return { ok: true, value: { kind: 'continue', upstream, responseHeaders } };
-    const rewritten = applyRewrite(upstream, action, responseHeaders, this.options.queryAfterPathRewrite ?? 'keep');
-    return { ok: true, value: { kind: 'continue', upstream: rewritten, responseHeaders } };
+    if (action.kind === 'none') return { ok: true, value: { kind: 'continue', state, responseHeaders } };
+    const rewritten = applyRewrite(state, action, responseHeaders, this.options.queryAfterPathRewrite ?? 'keep');
+    return { ok: true, value: { kind: 'continue', state: rewritten, responseHeaders } };
   }
 
   private async respCall(socket: FrameSocket, route: ApisixRoute, client: ClientRequest, answer: UpstreamAnswer, extraInfo: ExtraInfoRequest[]) {
@@ -233,34 +234,31 @@ export class ApisixSide {
     const headers = answer.headers.map(([name, value]) => ({ name, value }));
     const sent = this.send(socket, RpcType.HttpRespCall, () => encodeHttpRespCallRequest({ id: this.nextId(), status: answer.status, headers, confToken: token.value }));
     if (!sent.ok) return sent;
-    const received = await this.receiveAnswering(socket, 'RPC_HTTP_RESP_CALL', client, extraInfo);
+    const received = await this.receiveAnswering(socket, 'RPC_HTTP_RESP_CALL', client, beforePlugin(route, client), extraInfo);
     if (!received.ok) return received;
     const frame = received.value;
     if (frame.type !== RpcType.HttpRespCall) return { ok: false as const, error: `failed to receive RPC_HTTP_RESP_CALL: unexpected type ${frame.type}` };
     const decoded = decodeHttpRespCallResponse(frame.payload);
     if (!decoded.ok) return { ok: false as const, error: `failed to decode RPC_HTTP_RESP_CALL: ${decoded.error}` };
     const resp = decoded.value;
-    const upstream = upstreamResponse(answer);
-    let finalHeaders = upstream.headers;
-    if (resp.headers.length > 0) {
-      finalHeaders = new Map();
-      applyResponseHeaders(finalHeaders, resp.headers);
-    }
+    const set: Headers = new Map();
+    if (resp.headers.length > 0) applyResponseHeaders(set, resp.headers);
+    else copyUpstreamHeaders(set, answer.headers);
     const value: Answered = {
       kind: 'answered',
       status: resp.status === 0 ? answer.status : resp.status,
-      headers: finalHeaders,
+      headers: withNginxFraming(set),
       body: resp.body !== undefined && resp.body.length > 0 ? resp.body : answer.body,
     };
     return { ok: true as const, value };
   }
 
   /** The call's answer, after answering every ExtraInfo request the runner makes first. */
-  private async receiveAnswering(socket: FrameSocket, name: string, client: ClientRequest, extraInfo: ExtraInfoRequest[]): Promise<Step<Frame>> {
+  private async receiveAnswering(socket: FrameSocket, name: string, client: ClientRequest, state: RequestState, extraInfo: ExtraInfoRequest[]): Promise<Step<Frame>> {
     for (;;) {
       const received = await this.receive(socket, name);
       if (!received.ok || received.value.type !== RpcType.ExtraInfo) return received;
-      const answer = this.answerExtraInfo(received.value.payload, client, extraInfo);
+      const answer = this.answerExtraInfo(received.value.payload, client, state, extraInfo);
       if (!answer.ok) return { ok: false, error: `failed to handle RPC_EXTRA_INFO: ${answer.error}` };
       if (!socket.send(answer.value)) return { ok: false, error: 'failed to reply RPC_EXTRA_INFO: closed' };
     }
@@ -303,14 +301,14 @@ export class ApisixSide {
     return result;
   }
 
-  private answerExtraInfo(payload: Uint8Array, client: ClientRequest, log: ExtraInfoRequest[]): Step<Buffer> {
+  private answerExtraInfo(payload: Uint8Array, client: ClientRequest, state: RequestState, log: ExtraInfoRequest[]): Step<Buffer> {
     const decoded = decodeExtraInfoRequest(payload);
     if (!decoded.ok) return decoded;
     const request = decoded.value;
     if (request.kind === 'unsupported') return { ok: false, error: `unsupported info type: ${request.type}` };
     log.push(request);
     if (request.kind === 'var') {
-      const value = lookupVar(request.name, client);
+      const value = lookupVar(request.name, client, state);
       return { ok: true, value: encodeExtraInfoResponse(value === undefined ? {} : { result: Buffer.from(value) }) };
     }
     if (request.kind === 'req-body') return { ok: true, value: encodeExtraInfoResponse(client.body === undefined ? {} : { result: client.body }) };
@@ -379,57 +377,28 @@ export class ApisixSide {
   }
 }
 
-function splitUri(uri: string): [string, string] {
-  const at = uri.indexOf('?');
-  const rawPath = at === -1 ? uri : uri.slice(0, at);
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    path = rawPath;
-  }
-  return [path, at === -1 ? '' : uri.slice(at + 1)];
+/** The request as the route's ext-plugin receives it: after proxy-rewrite unless it runs first (pre-req). */
+function beforePlugin(route: ApisixRoute, client: ClientRequest): RequestState {
+  const state = clientState(client.method, client.uri, headersFrom(client.headers ?? []), client.body);
+  return route.proxyRewrite === undefined || route.plugin === undefined || route.plugin === 'ext-plugin-pre-req' ? state : applyProxyRewrite(state, route.proxyRewrite);
 }
 
-/** The upstream answer unchanged: its headers copied except those nginx manages itself. */
-function upstreamResponse(answer: UpstreamAnswer): { status: number; headers: Headers; body: Uint8Array } {
-  const headers: Headers = new Map();
-  for (const [name, value] of answer.headers) {
-    const key = name.toLowerCase();
-    if (key === 'connection' || key === 'transfer-encoding' || key === 'content-length') continue;
-    headers.set(key, [...(headers.get(key) ?? []), value]);
-  }
-  return { status: answer.status, headers, body: answer.body };
-}
-
-/** What the upstream gets when the runner changes nothing. */
-function originalUpstream(client: ClientRequest): UpstreamRequest {
-  const [path, query] = splitUri(client.uri);
-  const args = parseArgs(query);
-  const headers = headersFrom(client.headers ?? []);
-  const encoded = encodeArgs(args);
-  return {
-    method: client.method,
-    path,
-    args,
-    uri: `${path}${encoded === '' ? '' : `?${encoded}`}`,
-    host: headers.get('host')?.[0],
-    headers,
-    ...(client.body && { body: client.body }),
-  };
+/** ext-plugin-pre-req runs before proxy-rewrite, which then still rewrites the request. */
+function afterPlugins(route: ApisixRoute, state: RequestState): RequestState {
+  return route.proxyRewrite !== undefined && (route.plugin === undefined || route.plugin === 'ext-plugin-pre-req') ? applyProxyRewrite(state, route.proxyRewrite) : state;
 }
 
 /** ctx.var: the request's explicit vars first, then the nginx variables a runner commonly asks for. */
-function lookupVar(name: string, client: ClientRequest): string | undefined {
+function lookupVar(name: string, client: ClientRequest, state: RequestState): string | undefined {
   const explicit = client.vars?.[name];
   if (explicit !== undefined) return explicit;
-  const [path, query] = splitUri(client.uri);
   if (name === 'remote_addr') return client.srcIp ?? '127.0.0.1';
-  if (name === 'uri') return path;
+  if (name === 'uri') return state.uri;
+  if (name === 'upstream_uri') return state.upstreamUri;
   if (name === 'request_method') return client.method;
-  if (name === 'args') return query;
+  if (name === 'args') return state.argsText;
   if (name.startsWith('arg_')) {
-    const value = parseArgs(query).get(name.slice(4))?.[0];
+    const value = state.args.get(name.slice(4))?.[0];
     return value === true ? '' : value;
   }
   if (name.startsWith('http_')) {

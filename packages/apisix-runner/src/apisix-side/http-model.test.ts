@@ -1,10 +1,11 @@
 // APISIX's request semantics as the harness models them; cases mirror APISIX's own tests
 // (t/plugin/ext-plugin/http-req-call.t) where one exists.
 import { describe, expect, it } from 'vitest';
-import { applyRewrite, applyStop, encodeArgs, headersFrom, parseArgs, uriSafeEncode, type UpstreamRequest } from './http-model.js';
+import { applyStop, encodeArgs, headersFrom, parseArgs, uriSafeEncode } from './http-model.js';
+import { applyProxyRewrite, applyRewrite, callRequest, clientState, upstreamRequest, type RequestState } from './request-state.js';
 
-function upstream(query: string, headers: [string, string][] = []): UpstreamRequest {
-  return { method: 'GET', path: '/plugin_proxy_rewrite_args', args: parseArgs(query), uri: '', host: undefined, headers: headersFrom(headers) };
+function upstream(query: string, headers: [string, string][] = []): RequestState {
+  return clientState('GET', `/plugin_proxy_rewrite_args${query === '' ? '' : `?${query}`}`, headersFrom(headers));
 }
 
 describe('args', () => {
@@ -30,15 +31,39 @@ describe('args', () => {
 describe('paths', () => {
   it('encodes a ? in a rewritten path (APISIX test "rewrite, bad path")', () => {
     const result = applyRewrite(upstream(''), { kind: 'rewrite', path: '/plugin_proxy_rewrite_args?a=2', headers: [], args: [], respHeaders: [] }, new Map(), 'keep');
-    expect(result.uri).toBe('/plugin_proxy_rewrite_args%3Fa=2');
+    expect(upstreamRequest(result).uri).toBe('/plugin_proxy_rewrite_args%3Fa=2');
     expect(uriSafeEncode('/a b/ü#')).toBe('/a%20b/%C3%BC%23');
   });
 
   it('keeps the query after a path-only rewrite from 3.16.0, drops it before', () => {
     const action = { kind: 'rewrite', path: '/new', headers: [], args: [], respHeaders: [] } as const;
-    expect(applyRewrite(upstream('a=1'), action, new Map(), 'keep').uri).toBe('/new?a=1');
-    expect(applyRewrite(upstream('a=1'), action, new Map(), 'drop-unless-args-rewritten').uri).toBe('/new');
-    expect(applyRewrite(upstream('a=1'), { ...action, args: [{ name: 'a', value: '1' }] }, new Map(), 'drop-unless-args-rewritten').uri).toBe('/new?a=1');
+    expect(upstreamRequest(applyRewrite(upstream('a=1'), action, new Map(), 'keep')).uri).toBe('/new?a=1');
+    expect(upstreamRequest(applyRewrite(upstream('a=1'), action, new Map(), 'drop-unless-args-rewritten')).uri).toBe('/new');
+    expect(upstreamRequest(applyRewrite(upstream('a=1'), { ...action, args: [{ name: 'a', value: '1' }] }, new Map(), 'drop-unless-args-rewritten')).uri).toBe('/new?a=1');
+  });
+
+  it('sends the client URI untouched until something changes it, then $uri escaped with $args', () => {
+    expect(upstreamRequest(clientState('GET', '/a%2Fb%41?x=%2f', new Map())).uri).toBe('/a%2Fb%41?x=%2f');
+    const args = { kind: 'rewrite', headers: [], args: [{ name: 'y', value: '1 2' }], respHeaders: [] } as const;
+    expect(upstreamRequest(applyRewrite(clientState('GET', '/a%20b?x=1', new Map()), args, new Map(), 'keep')).uri).toBe('/a%20b?x=1&y=1%202');
+  });
+});
+
+describe('proxy-rewrite (uri, regex_uri) before ext-plugin-post-req', () => {
+  const client = () => clientState('GET', '/orders/a%20b?customerId=7&debug=1', new Map());
+
+  it('writes $upstream_uri with the current query; the call gets its path and args', () => {
+    const rewritten = applyProxyRewrite(client(), { regexUri: ['^(/.*)', '/api$1'] });
+    expect(rewritten.upstreamUri).toBe('/api/orders/a%20b?customerId=7&debug=1');
+    expect(callRequest(rewritten)).toMatchObject({ path: '/api/orders/a%20b', argsText: 'customerId=7&debug=1' });
+    expect(applyProxyRewrite(client(), { uri: '/v2/x?fixed=1' }).upstreamUri).toBe('/v2/x?fixed=1&customerId=7&debug=1');
+  });
+
+  it('sends $upstream_uri verbatim: an args-only Rewrite never reaches the upstream, one with a path does', () => {
+    const call = callRequest(applyProxyRewrite(client(), { uri: '/api' }));
+    const argsOnly = { kind: 'rewrite', headers: [], args: [{ name: 'debug' }, { name: 'format', value: 'json' }], respHeaders: [] } as const;
+    expect(upstreamRequest(applyRewrite(call, argsOnly, new Map(), 'keep')).uri).toBe('/api?customerId=7&debug=1');
+    expect(upstreamRequest(applyRewrite(call, { ...argsOnly, path: '/api' }, new Map(), 'keep')).uri).toBe('/api?customerId=7&format=json');
   });
 });
 

@@ -1,7 +1,7 @@
 // How APISIX turns a client request into HTTPReqCall.Req fields and applies a runner's Stop or
 // Rewrite to the request (apisix/plugins/ext-plugin/init.lua, ngx.req.get_uri_args/get_headers,
 // ngx.encode_args). Arg values are strings, or `true` for a value-less `?flag`.
-import type { RewriteAction, StopAction, TextEntry } from '../protocol/messages.js';
+import type { StopAction, TextEntry } from '../protocol/messages.js';
 
 export type ArgValue = string | true;
 /** Args grouped by name in first-seen order, as a Lua table iterates them (order is not a contract). */
@@ -83,12 +83,34 @@ export function applyResponseHeaders(target: Headers, entries: readonly TextEntr
   }
 }
 
+/** An empty Resp header list: init.lua copies the upstream's headers except the excluded ones. */
+export function copyUpstreamHeaders(target: Headers, upstream: readonly (readonly [string, string])[]): void {
+  for (const [name, value] of upstream) {
+    const key = name.toLowerCase();
+    if (!EXCLUDED_RESP_HEADERS.has(key)) target.set(key, [...(target.get(key) ?? []), value]);
+  }
+}
+
+/**
+ * What the client receives from the headers a Lua plugin set: nginx adds its own framing next to
+ * them — `Transfer-Encoding: chunked` for a body streamed without Content-Length, and
+ * `Connection: keep-alive` — so a hop-by-hop header a runner sends back reaches the client twice.
+ */
+export function withNginxFraming(set: Headers): Headers {
+  const headers: Headers = new Map([...set].map(([name, values]) => [name, [...values]]));
+  const add = (name: string, value: string) => headers.set(name, [...(headers.get(name) ?? []), value]);
+  if (!headers.has('content-length')) add('transfer-encoding', 'chunked');
+  add('connection', 'keep-alive');
+  return headers;
+}
+
 export interface UpstreamRequest {
   readonly method: string;
-  /** The path the upstream receives (decoded form). */
+  /** The path the upstream receives, decoded. */
   readonly path: string;
+  /** The query the upstream receives, parsed. */
   readonly args: Args;
-  /** $upstream_uri as nginx would send it, query string included. */
+  /** The request-line URI nginx sends upstream, query string included. */
   readonly uri: string;
   readonly host: string | undefined;
   readonly headers: Headers;
@@ -109,61 +131,12 @@ export function applyStop(stop: StopAction): StopResult {
   return { status: stop.status === 0 ? 200 : stop.status, headers, ...(body && { body }) };
 }
 
-/** Which query-string rule applies after a path rewrite (apache/apisix#13080, first in 3.16.0). */
-export type QueryAfterPathRewrite = 'keep' | 'drop-unless-args-rewritten';
-
-/** Applies a Rewrite in APISIX's order: path, headers, body, response headers, args, query string. */
-export function applyRewrite(
-  request: UpstreamRequest,
-  rewrite: RewriteAction,
-  responseHeaders: Headers,
-  rule: QueryAfterPathRewrite,
-): UpstreamRequest {
-  const headers: Headers = new Map([...request.headers].map(([name, values]) => [name, [...values]]));
-  let host = request.host;
-  for (const entry of rewrite.headers) {
-    // core.request.set_header: a value replaces every value of that header, no value deletes it.
-    const name = entry.name.toLowerCase();
-    if (entry.value === undefined) headers.delete(name);
-    else headers.set(name, [entry.value]);
-    if (name === 'host') host = entry.value;
+/** core.utils.uri_safe_encode = nginx's ngx_escape_uri(NGX_ESCAPE_URI): space # % ?, controls, non-ASCII bytes. */
+export function uriSafeEncode(path: string | Uint8Array): string {
+  let out = '';
+  for (const byte of typeof path === 'string' ? Buffer.from(path, 'utf8') : path) {
+    const escaped = byte <= 0x20 || byte >= 0x7f || byte === 0x23 || byte === 0x25 || byte === 0x3f;
+    out += escaped ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
   }
-  applyResponseHeaders(responseHeaders, rewrite.respHeaders, EXCLUDED_RESP_HEADERS);
-
-  let args = request.args;
-  if (rewrite.args.length > 0) {
-    args = new Map([...request.args].map(([name, values]) => [name, [...values]]));
-    const changed = new Set<string>();
-    for (const entry of rewrite.args) {
-      if (entry.value === undefined) {
-        args.delete(entry.name);
-        continue;
-      }
-      if (changed.has(entry.name)) args.get(entry.name)?.push(entry.value);
-      else args.set(entry.name, [entry.value]);
-      changed.add(entry.name);
-    }
-  }
-
-  const path = rewrite.path ?? request.path;
-  const keepQuery = rewrite.path === undefined || rule === 'keep' || rewrite.args.length > 0;
-  const finalArgs = keepQuery ? args : new Map<string, ArgValue[]>();
-  const query = encodeArgs(finalArgs);
-  const body = rewrite.body !== undefined && rewrite.body.length > 0 ? rewrite.body : request.body;
-  return {
-    method: request.method,
-    path,
-    args: finalArgs,
-    uri: `${uriSafeEncode(path)}${query === '' ? '' : `?${query}`}`,
-    host,
-    headers,
-    ...(body && { body }),
-  };
-}
-
-/** core.utils.uri_safe_encode = nginx's ngx_escape_uri(NGX_ESCAPE_URI): space # % ?, controls, non-ASCII. */
-export function uriSafeEncode(path: string): string {
-  return path.replace(/[\x00-\x20#%?\x7f-\u{10ffff}]/gu, (char) =>
-    [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
-  );
+  return out;
 }

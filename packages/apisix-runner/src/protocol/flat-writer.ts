@@ -118,6 +118,14 @@ export class FlatWriter {
     this.vector(from, at - start, at - start + 1);
   }
 
+  /** Appends a string given as raw bytes (not necessarily UTF-8) pointed to from `from`: length, bytes, NUL. */
+  stringBytes(from: number, data: Uint8Array): void {
+    this.reserve(4 + data.length + 1);
+    // The NUL after the bytes is already zero, as in string().
+    this.slab.set(data, this.base + this.end + 4);
+    this.vector(from, data.length, data.length + 1);
+  }
+
   /** Appends a byte vector pointed to from `from`. */
   byteVector(from: number, data: Uint8Array): void {
     this.reserve(4 + data.length);

@@ -10,7 +10,8 @@ describe('encodeFrame', () => {
   });
 
   it('refuses a payload the length field cannot express', () => {
-    expect(() => encodeFrame(1, new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow(FrameTooLargeError);
+    expect(() => encodeFrame(1, new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow(new FrameTooLargeError(MAX_PAYLOAD_BYTES + 1));
+    expect(() => encodeFrame(1, new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow('frame payload of 16777216 bytes exceeds the protocol limit of 16777215 bytes');
   });
 });
 
@@ -49,7 +50,7 @@ describe('FrameReader', () => {
 
   it('rejects an announced length above its cap as soon as the header is complete', () => {
     const reader = new FrameReader(100);
-    expect(() => reader.push(Buffer.from([2, 0, 0, 101]))).toThrow(/101 bytes/);
+    expect(() => reader.push(Buffer.from([2, 0, 0, 101]))).toThrow('frame payload of 101 bytes exceeds the configured limit of 100 bytes');
     expect(new FrameReader(100).push(encodeFrame(2, new Uint8Array(100)))).toHaveLength(1);
   });
 });

@@ -9,8 +9,12 @@ export interface Frame {
 }
 
 export class FrameTooLargeError extends Error {
-  constructor(readonly length: number) {
-    super(`frame payload of ${length} bytes exceeds the protocol maximum of ${MAX_PAYLOAD_BYTES}`);
+  /** `limit` is the protocol's own (2^24 - 1) unless a reader was given a smaller one. */
+  constructor(
+    readonly length: number,
+    readonly limit: number = MAX_PAYLOAD_BYTES,
+  ) {
+    super(`frame payload of ${length} bytes exceeds the ${limit === MAX_PAYLOAD_BYTES ? 'protocol' : 'configured'} limit of ${limit} bytes`);
     this.name = 'FrameTooLargeError';
   }
 }
@@ -72,7 +76,7 @@ export class FrameReader {
 
   private payloadLength(data: Buffer, offset: number): number {
     const length = ((data[offset + 1] ?? 0) << 16) | ((data[offset + 2] ?? 0) << 8) | (data[offset + 3] ?? 0);
-    if (length > this.maxPayload) throw new FrameTooLargeError(length);
+    if (length > this.maxPayload) throw new FrameTooLargeError(length, this.maxPayload);
     return length;
   }
 }

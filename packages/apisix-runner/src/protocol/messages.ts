@@ -45,7 +45,8 @@ export interface StopAction {
 
 export interface RewriteAction {
   readonly kind: 'rewrite';
-  readonly path?: string;
+  /** Decoded: APISIX escapes it into $upstream_uri. Bytes when they are not UTF-8. */
+  readonly path?: string | Uint8Array;
   readonly headers: readonly TextEntry[];
   readonly args: readonly TextEntry[];
   readonly respHeaders: readonly TextEntry[];

@@ -97,7 +97,8 @@ export function encodeHttpReqCallResponse(resp: HttpReqCallResponse): Buffer {
       fieldBit(respHeaders, action.respHeaders.length > 0) |
       fieldBit(body, action.body !== undefined);
     const rewrite = writer.table(fieldAt(table, fields.action), Shapes.Rewrite.length, present);
-    if (action.path !== undefined) writer.string(fieldAt(rewrite, path), action.path);
+    if (typeof action.path === 'string') writer.string(fieldAt(rewrite, path), action.path);
+    else if (action.path !== undefined) writer.stringBytes(fieldAt(rewrite, path), action.path);
     if (action.headers.length > 0) writeTextEntries(fieldAt(rewrite, headers), action.headers);
     if (action.args.length > 0) writeTextEntries(fieldAt(rewrite, args), action.args);
     if (action.respHeaders.length > 0) writeTextEntries(fieldAt(rewrite, respHeaders), action.respHeaders);

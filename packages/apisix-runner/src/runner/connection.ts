@@ -3,7 +3,7 @@
 // concurrency comes from APISIX opening many connections, which the server serves in parallel.
 import type { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError, type Frame } from '../protocol/frame.js';
-import { ErrorCode, RpcType } from '../protocol/rpc.js';
+import { ErrorCode, MAX_PAYLOAD_BYTES, RpcType } from '../protocol/rpc.js';
 import {
   decodeExtraInfoText,
   decodeHttpReqCallRequest,
@@ -50,6 +50,11 @@ function variableRequest(name: string): Buffer {
   return frame;
 }
 
+/** Names the setting to raise when the runner's own cap (not the protocol's) refused the frame. */
+function tooLarge(error: FrameTooLargeError): string {
+  return error.limit < MAX_PAYLOAD_BYTES ? `${error.message} (TOLLGATE_MAX_FRAME_BYTES)` : error.message;
+}
+
 export class Connection<C> {
   private readonly reader: FrameReader;
   private readonly queue: Frame[] = [];
@@ -57,7 +62,6 @@ export class Connection<C> {
   private closed = false;
   /** Variable requests of the call in progress still waiting for answers, oldest first. */
   private readonly variableBatches: VariableBatch[] = [];
-  private idleResolvers: (() => void)[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -75,21 +79,6 @@ export class Connection<C> {
     });
   }
 
-  /** True while an exchange is being answered. */
-  get inFlight(): boolean {
-    return this.busy;
-  }
-
-  /** Resolves once no exchange is in progress (immediately when idle). */
-  whenIdle(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.idleResolvers.push(resolve));
-  }
-
-  end(): void {
-    this.socket.end();
-  }
-
   destroy(): void {
     this.socket.destroy();
   }
@@ -100,7 +89,7 @@ export class Connection<C> {
       frames = this.reader.push(chunk);
     } catch (error) {
       // The stream cannot be resynchronised after a bad header: answer, then hang up.
-      this.fail(error instanceof FrameTooLargeError ? error.message : String(error));
+      this.fail(error instanceof FrameTooLargeError ? tooLarge(error) : String(error));
       return;
     }
     for (const frame of frames) {
@@ -164,9 +153,6 @@ export class Connection<C> {
   private settle(): void {
     this.busy = false;
     this.variableBatches.length = 0;
-    const resolvers = this.idleResolvers;
-    this.idleResolvers = [];
-    for (const resolve of resolvers) resolve();
   }
 
   /** Answers one exchange; synchronous unless the handler is (the common no-ExtraInfo path stays sync). */
@@ -261,8 +247,5 @@ export class Connection<C> {
     this.closed = true;
     this.queue.length = 0;
     for (const batch of this.variableBatches.splice(0)) batch.reject(new ProtocolViolation('connection closed during the call'));
-    if (!this.busy) {
-      for (const resolve of this.idleResolvers.splice(0)) resolve();
-    }
   }
 }

@@ -208,6 +208,17 @@ describe('runner server', () => {
   });
 });
 
+describe('runner server handing over its socket path', () => {
+  it('leaves the socket of a runner that took over its path (an APISIX reload) in place when it closes', async () => {
+    const old = await start(noActionHandler);
+    const successor = await start(noActionHandler);
+    await old.close(10);
+    expect(statSync(socketPath).isSocket()).toBe(true);
+    expect(await side().request(route, { method: 'GET', uri: '/' })).toMatchObject({ kind: 'proxied' });
+    expect(successor.connections).toBeGreaterThan(0);
+  });
+});
+
 /** Writes raw bytes and collects whatever comes back until the runner closes or goes quiet. */
 function rawExchange(bytes: Buffer): Promise<Buffer> {
   return new Promise((resolve) => {

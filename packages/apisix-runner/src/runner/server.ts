@@ -28,7 +28,10 @@ export interface RunnerServerOptions<C> {
 export interface RunnerServer {
   readonly socketPath: string;
   readonly connections: number;
-  /** Stops accepting, lets in-flight calls answer for up to `graceMs`, then removes the socket. */
+  /**
+   * Drains: keeps answering every call, on open and new connections, until APISIX has closed them
+   * all or `graceMs` passed; then closes what is left and removes the socket if it is still its own.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -41,11 +44,15 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
   const maxPayloadBytes = Math.min(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
   const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
 
+  let allClosed: (() => void) | undefined;
   const server = createServer((socket) => {
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     const connection = new Connection(socket, { handler: options.handler, confs, log, maxPayloadBytes });
     connections.add(connection);
-    socket.on('close', () => connections.delete(connection));
+    socket.on('close', () => {
+      connections.delete(connection);
+      if (connections.size === 0) allClosed?.();
+    });
   });
   server.on('error', (error) => {
     log.error(`server error: ${error.message}`);
@@ -53,6 +60,7 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
 
   await removeStaleSocket(options.socketPath);
   await listen(server, options.socketPath, options.socketMode ?? 0o766);
+  const { ino } = await lstat(options.socketPath);
 
   let closing: Promise<void> | undefined;
   return {
@@ -61,7 +69,11 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
       return connections.size;
     },
     close(graceMs = 800) {
-      closing ??= closeServer(server, connections, options.socketPath, graceMs);
+      const drained = new Promise<void>((resolve) => {
+        allClosed = resolve;
+        if (connections.size === 0) resolve();
+      });
+      closing ??= drain(server, connections, drained, { path: options.socketPath, ino }, graceMs);
       return closing;
     },
   };
@@ -115,14 +127,26 @@ async function listen(server: Server, path: string, mode: number): Promise<void>
   if (!isMainThread) await chmod(path, mode);
 }
 
-async function closeServer<C>(server: Server, connections: Set<Connection<C>>, socketPath: string, graceMs: number): Promise<void> {
-  const stopped = new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  for (const connection of connections) if (!connection.inFlight) connection.end();
+/**
+ * APISIX keeps idle connections in its keepalive pool and takes one out without checking it: a
+ * connection the runner closes while idle fails the request that picks it up a moment later (no
+ * retry, 503). So nothing is closed before APISIX lets go of it (its workers exit, its pool drops
+ * it) or before the deadline, by which APISIX kills the runner anyway; new connections are still
+ * accepted, since until a successor binds the path this runner is the only one APISIX can reach.
+ * On a reload the successor removes this socket file and binds its own at the same path; closing
+ * the listener would unlink that path (libuv does on close), so it is closed only while it is ours.
+ */
+async function drain<C>(server: Server, connections: Set<Connection<C>>, drained: Promise<void>, socket: { path: string; ino: number }, graceMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-  await Promise.race([Promise.all([...connections].map(async (c) => { await c.whenIdle(); c.end(); })), grace]);
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  await Promise.race([drained, deadline]);
   clearTimeout(timer);
   for (const connection of connections) connection.destroy();
-  await stopped;
-  await unlink(socketPath).catch(() => undefined);
+  const current = await lstat(socket.path).catch(() => undefined);
+  if (current?.ino !== socket.ino) {
+    server.unref();
+    return;
+  }
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await unlink(socket.path).catch(() => undefined);
 }

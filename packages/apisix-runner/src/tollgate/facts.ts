@@ -11,6 +11,8 @@ export interface CallVariables {
   readonly scheme?: string;
   /** $request_id: links the response call to this request's follow-up. */
   readonly requestId?: string;
+  /** $upstream_uri: set ('' otherwise) when a plugin before the runner rewrote the upstream URI. */
+  readonly upstreamUri?: string;
 }
 
 /** The authenticated consumer's credential id, which APISIX's auth plugins set (or clear) after auth. */

@@ -9,6 +9,7 @@ import type { HttpRespCallRequest, HttpRespCallResponse, ReceivedReqCall, ReqCal
 import type { CallContext, CallHandler, Prepared } from '../runner/handler.js';
 import type { Logger } from '../runner/log.js';
 import { toAction } from './action.js';
+import { endToEndHeaders } from './end-to-end.js';
 import { toFacts, type CallVariables } from './facts.js';
 import { PendingFollowUps } from './follow-ups.js';
 
@@ -25,7 +26,7 @@ export interface TollgateConf {
 /** Empty conf (`ext-plugin-pre-req: {}`): nothing to enforce, every call passes unchanged. */
 type Conf = TollgateConf | undefined;
 
-const VARIABLES = { consumerName: 'consumer_name', scheme: 'scheme', requestId: 'request_id' } as const;
+const VARIABLES = { consumerName: 'consumer_name', scheme: 'scheme', requestId: 'request_id', upstreamUri: 'upstream_uri' } as const;
 
 export function createTollgateHandler(runtime: Runtime, log: Logger, pending = new PendingFollowUps()): CallHandler<Conf> {
   return {
@@ -35,9 +36,9 @@ export function createTollgateHandler(runtime: Runtime, log: Logger, pending = n
   };
 }
 
-/** An empty answer keeps the upstream's status, headers and body. */
+/** Keeps the upstream's status and body (status 0, no body) and its end-to-end headers. */
 function unchanged(req: HttpRespCallRequest): HttpRespCallResponse {
-  return { id: req.id, status: 0, headers: [] };
+  return { id: req.id, status: 0, headers: endToEndHeaders(req.headers) };
 }
 
 async function complete(engine: Engine, req: HttpRespCallRequest, context: CallContext, pending: PendingFollowUps, log: Logger): Promise<HttpRespCallResponse> {
@@ -49,17 +50,14 @@ async function complete(engine: Engine, req: HttpRespCallRequest, context: CallC
   return toRespCallResponse(req, completion);
 }
 
-/**
- * Settlement failed: the 402 replaces status, headers and body. Headers to add: APISIX takes a
- * non-empty header list *instead of* the upstream's, so the upstream's are sent back with them.
- */
+/** Settlement failed: the 402 replaces status, headers and body. Else Tollgate's headers join the upstream's. */
 function toRespCallResponse(req: HttpRespCallRequest, completion: Completion): HttpRespCallResponse {
   const { replace } = completion;
   if (replace !== undefined) return { id: req.id, status: replace.status, headers: entries(replace.headers), body: new TextEncoder().encode(replace.body) };
   const added = entries(completion.headers);
   if (added.length === 0) return unchanged(req);
   const names = new Set(added.map((h) => h.name.toLowerCase()));
-  return { id: req.id, status: 0, headers: [...req.headers.filter((h) => !names.has(h.name.toLowerCase())), ...added] };
+  return { id: req.id, status: 0, headers: [...endToEndHeaders(req.headers, names), ...added] };
 }
 
 function entries(record: Readonly<Record<string, string>>): TextEntry[] {
@@ -83,6 +81,8 @@ function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Pre
   if (config.payment?.x402 !== undefined) variables.push('scheme');
   // Decisions that leave work for after the upstream answered need the request's id to find it again.
   if (config.payment?.x402 !== undefined || config.costs.chargeOn === 'success') variables.push('requestId');
+  // Query rewrites without a path rewrite must know whether a plugin already set $upstream_uri (see toAction).
+  if (config.rewrite?.request?.query !== undefined && config.rewrite.request.path === undefined) variables.push('upstreamUri');
   return { ok: true, conf: { engine: compiled.engine, variables, variableNames: variables.map((name) => VARIABLES[name]) } };
 }
 
@@ -105,5 +105,5 @@ function decideWith(engine: Engine, req: ReceivedReqCall, vars: CallVariables, p
 
 function answer(decision: Decision, req: ReceivedReqCall, vars: CallVariables, pending: PendingFollowUps): ReqCallAction {
   if (decision.kind === 'allow' && decision.followUp !== undefined && vars.requestId !== undefined) pending.put(vars.requestId, decision.followUp);
-  return toAction(decision, req);
+  return toAction(decision, req, vars.upstreamUri);
 }

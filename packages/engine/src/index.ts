@@ -25,6 +25,7 @@ export { parseEngineConfig, type EngineConfigParse } from './config/parse-engine
 export { clockFromEnv, fileClock, ManualClock, systemClock, TEST_CLOCK_ENV, type Clock } from './clock.js';
 export { AccountInputError, createAccounts, type Accounts } from './accounts.js';
 export { accountId } from './compile/identity.js';
+export { GATEWAY_ROUTERS, type GatewayRouter } from './compile/route-matcher.js';
 export { DEFAULT_PROBLEM_BASE_URI, REASONS, type ReasonInfo } from './responses/reasons.js';
 export { PAYMENT_REQUIRED_HEADER } from './responses/x402.js';
 export { MemoryStore, createMemoryStore } from './store/memory/memory-store.js';

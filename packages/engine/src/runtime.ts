@@ -5,6 +5,7 @@
 // environment the adapter passes. Adapters only translate requests and decisions.
 import { clockFromEnv, type Clock } from './clock.js';
 import { parseEngineConfig } from './config/parse-engine-config.js';
+import type { GatewayRouter } from './compile/route-matcher.js';
 import { createEngine, DEFAULT_TIMEOUT_MS, type EngineCompile } from './engine.js';
 import { operationsFromEnv, startOperations, type Operations } from './ops/operations.js';
 import { resolveStoreSettings, STORE_FACTORIES, storeIdentity } from './store/factories.js';
@@ -12,6 +13,8 @@ import type { Store } from './store/store.js';
 
 export interface RuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The gateway router the engine matches as, for entries not pinned to a route. */
+  readonly router: GatewayRouter;
   /** Default: the system clock, or the TEST-ONLY clock file named by TOLLGATE_TEST_CLOCK_FILE. */
   readonly clock?: Clock;
   /** How many distinct configs stay compiled. Default 256. */
@@ -33,7 +36,7 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const settings = operationsFromEnv(options.env);
   const operations: Operations = startOperations(settings, options.onError ?? ((message) => process.stderr.write(`${message}\n`)));
-  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts, facilitatorHeaders: settings.facilitatorHeaders };
+  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts, facilitatorHeaders: settings.facilitatorHeaders, router: options.router };
   const clock = options.clock ?? clockFromEnv(options.env);
   const maxEngines = options.maxEngines ?? 256;
   const engines = new Map<string, EngineCompile>();

@@ -91,11 +91,14 @@ export class KongWorker {
     this.#starting.clear();
   }
 
-  /** rpc:handle_event(conf, phase), with Kong's single retry after "no plugin instance". */
+  /**
+   * rpc:handle_event(conf, phase): after "no plugin instance" Kong resets the instances and calls
+   * itself again, as often as the server says so.
+   */
   async handleEvent(row: PluginRow, phase: string, pdk: KongPdk, onReset: () => void): Promise<{ result: EventResult; trace: EventTrace }> {
     const trace: EventTrace = { rpcs: [], pdkCalls: [] };
     let result = await this.#attempt(row, phase, pdk, trace);
-    if (result.kind === 'rpc-error' && result.message.toLowerCase().includes('no plugin instance')) {
+    while (result.kind === 'rpc-error' && result.message.toLowerCase().includes('no plugin instance')) {
       onReset();
       result = await this.#attempt(row, phase, pdk, trace);
     }

@@ -5,10 +5,13 @@
 // - a worker that must StartInstance first (first request of a worker, a new worker after a reload,
 //   a config change, after the reset_instances event) raises in get_instance_id: Kong answers 500,
 //   in access as in the response phase (Kong.response() runs inside the access handler);
+// - a request that finds another one of its worker starting the instance waits at most 10 s, then
+//   goes on undecided ("Could not claim instance_id" is returned, not raised);
 // - once the respawned server listens, "no plugin instance" resets every worker's instances and
 //   decisions resume.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
+import { CLAIM_WAIT_MS } from '../packages/kong-plugin/src/harness/kong-worker.js';
 import { TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
 import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 
@@ -81,4 +84,29 @@ describe('a dead plugin server (tollgate-x402, response phase)', () => {
     expect(response.access.result.kind).toBe('ret');
     expect(response).toMatchObject({ status: 500, source: 'error', response: { rpcs: ['plugin.StartInstance'], result: { kind: 'start-failed' } } });
   });
+});
+
+describe('a plugin server that hangs (SIGSTOP) during StartInstance', () => {
+  let t: TollgateKong;
+  beforeEach(async () => {
+    t = await startTollgateKong({ workers: 1 });
+  });
+  afterEach(async () => {
+    t.kong.server.kill('SIGCONT');
+    await t.close();
+  });
+
+  it('lets a second request of the worker wait 10 s for the claim, then proxies it undecided', async () => {
+    const row = t.row(CONFIG);
+    t.kong.server.kill('SIGSTOP');
+    const starting = t.kong.request(request, row, { worker: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const began = Date.now();
+    const waiting = await t.kong.request(request, row, { worker: 0 });
+    expect(Date.now() - began).toBeGreaterThanOrEqual(CLAIM_WAIT_MS - 300);
+    expect(waiting).toMatchObject({ status: 200, source: 'upstream', access: { rpcs: [], result: { kind: 'rpc-error', message: 'Could not claim instance_id for tollgate (key: a0c7e1a2-0000-4000-8000-000000000001)' } } });
+    expect(waiting.headers.ratelimit).toBeUndefined();
+    t.kong.server.kill('SIGCONT');
+    expect((await starting).access.result.kind).toBe('ret');
+  }, 30_000);
 });

@@ -24,7 +24,7 @@ export type EventResult =
   | { readonly kind: 'lua-error'; readonly message: string }
   /** StartInstance failed: get_instance_id raises, so Kong answers 500. */
   | { readonly kind: 'start-failed'; readonly message: string }
-  /** HandleEvent/Step failed (error reply or broken socket): OSS Kong logs it and proxies on. */
+  /** HandleEvent/Step failed (error reply or broken socket), or no claim within CLAIM_WAIT_MS: OSS Kong logs it and proxies on. */
   | { readonly kind: 'rpc-error'; readonly message: string };
 
 export interface EventTrace {
@@ -73,6 +73,10 @@ interface StepRequest {
 }
 
 class CallFailed extends Error {}
+class ClaimTimeout extends Error {}
+
+/** get_instance_id waits at most 100 × 0.1 s for another request's StartInstance, then gives up with an error it returns (not raises). */
+export const CLAIM_WAIT_MS = 10_000;
 
 export class KongWorker {
   readonly #instances = new Map<string, CachedInstance>();
@@ -110,6 +114,7 @@ export class KongWorker {
     try {
       instanceId = await this.#instanceId(row, trace);
     } catch (error) {
+      if (error instanceof ClaimTimeout) return { kind: 'rpc-error', message: error.message };
       return { kind: 'start-failed', message: (error as Error).message };
     }
     try {
@@ -135,7 +140,16 @@ export class KongWorker {
   async #instanceId(row: PluginRow, trace: EventTrace): Promise<number> {
     // Another request of this worker is starting an instance for this row: wait, then look again
     // (it may have started an older or newer config).
-    for (let claim = this.#starting.get(row.id); claim; claim = this.#starting.get(row.id)) await claim.catch(() => undefined);
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (let claim = this.#starting.get(row.id); claim; claim = this.#starting.get(row.id)) {
+      const left = deadline - Date.now();
+      const settled = await Promise.race([claim.then(() => true, () => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, left)).unref())]);
+      if (!settled) {
+        // Kong drops the claim and returns the error: handle_event logs it and the request goes on undecided.
+        this.#starting.delete(row.id);
+        throw new ClaimTimeout(`Could not claim instance_id for ${row.name} (key: ${row.id})`);
+      }
+    }
     const cached = this.#instances.get(row.id);
     if (cached?.seq === row.seq) return cached.id;
     const starting = this.#start(row, cached, trace);

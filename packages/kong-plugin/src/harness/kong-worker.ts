@@ -2,6 +2,7 @@
 // rpc/mp_rpc.lua): its own msgid counter and instance cache keyed by plugin row id, StartInstance
 // on first use or a new __seq__ (then CloseInstance of the old id, errors ignored), and the
 // HandleEvent/Step bridge loop that answers each PDK call.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KongPdk } from './kong-pdk.js';
 import { toLuaWire } from './lua-values.js';
 import { RpcTransportError, type RpcClient } from './rpc-client.js';
@@ -143,7 +144,7 @@ export class KongWorker {
     const deadline = Date.now() + CLAIM_WAIT_MS;
     for (let claim = this.#starting.get(row.id); claim; claim = this.#starting.get(row.id)) {
       const left = deadline - Date.now();
-      const settled = await Promise.race([claim.then(() => true, () => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, left)).unref())]);
+      const settled = await Promise.race([claim.then(() => true, () => true), sleep(Math.max(0, left), false, { ref: false })]);
       if (!settled) {
         // Kong drops the claim and returns the error: handle_event logs it and the request goes on undecided.
         this.#starting.delete(row.id);

@@ -256,6 +256,10 @@ ${spec}`;
     if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
     const doc = parse(result.files[0]?.text ?? '') as KongDocument;
     const entries = (doc.plugins ?? []).filter((p) => (PLUGIN_NAMES as readonly string[]).includes(p.name));
-    expect(entries.map((p) => [p.name, pluginNameFor(JSON.parse(String(p.config.policy)) as EngineConfig)])).toEqual([[expected, expected]]);
+    // One entry pinned to route items, one on service api for routes added outside the policy.
+    expect(entries.map((p) => [p.route ?? p.service, p.name, pluginNameFor(JSON.parse(String(p.config.policy)) as EngineConfig)])).toEqual([
+      ['items', expected, expected],
+      ['api', expected, expected],
+    ]);
   });
 });

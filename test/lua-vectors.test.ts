@@ -64,7 +64,7 @@ beforeAll(async () => {
   clockFile = join(dir, 'clock');
   writeFileSync(clockFile, String(Date.now()));
   socketPath = join(dir, 'sidecar.sock');
-  runtime = createRuntime({ env: { [TEST_CLOCK_ENV]: clockFile } });
+  runtime = createRuntime({ env: { [TEST_CLOCK_ENV]: clockFile }, router: 'kong-atc' });
   sidecar = await startSidecarServer({ socketPath, handler: new SidecarHandler(runtime, silentLogger, 3_600_000) });
   upstream = await startUpstream();
   if (redisSkip === undefined) redis = await RedisServer.start();

@@ -49,7 +49,7 @@ afterAll(async () => {
 
 /** An engine from a runtime whose environment gives `headers` (by facilitator URL) to facilitators, for an offer naming `facilitatorUrl`. */
 function engineWith(headers: Record<string, Record<string, string>> | undefined, facilitatorUrl: string): Engine {
-  const runtime = createRuntime({ env: headers === undefined ? {} : { TOLLGATE_X402_FACILITATOR_HEADERS: JSON.stringify(headers) } });
+  const runtime = createRuntime({ router: 'kong-atc', env: headers === undefined ? {} : { TOLLGATE_X402_FACILITATOR_HEADERS: JSON.stringify(headers) } });
   runtimes.push(runtime);
   const compiled = runtime.engineFor(x402Policy(facilitatorUrl));
   if (!compiled.ok) throw new Error(compiled.errors.join('; '));

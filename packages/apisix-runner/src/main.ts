@@ -27,7 +27,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     return;
   }
 
-  const runtime = createRuntime({ env, onError: (message) => { log.error(message); } });
+  const runtime = createRuntime({ env, router: 'apisix', onError: (message) => { log.error(message); } });
   const server = await startRunnerServer({
     socketPath: address.socketPath,
     handler: createTollgateHandler(runtime, log),

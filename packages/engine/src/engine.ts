@@ -7,7 +7,7 @@ import type { ReasonCode } from '@tollgate/policy/schema';
 import type { Clock } from './clock.js';
 import type { EngineConfig } from './config/engine-config.js';
 import { compileIdentify, type Caller } from './compile/identity.js';
-import { compileRouteMatcher } from './compile/route-matcher.js';
+import { compileRouteMatcher, type GatewayRouter } from './compile/route-matcher.js';
 import { compileRouteRules } from './compile/route-rules.js';
 import { decodeFollowUp, encodeFollowUp, type FollowUpWork } from './follow-up.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
@@ -66,6 +66,8 @@ export interface EngineOptions {
   readonly facilitatorTimeouts?: FacilitatorTimeouts;
   /** Headers per facilitator URL (TOLLGATE_X402_FACILITATOR_HEADERS): the offer's facilitator gets them only when its URL equals a key (a trailing slash aside). */
   readonly facilitatorHeaders?: FacilitatorHeaders;
+  /** The router whose choice the engine repeats for requests whose entry is not pinned to a route. Default `kong-atc` (Kong's default flavour). */
+  readonly router?: GatewayRouter;
 }
 
 export type EngineCompile = { readonly ok: true; readonly engine: Engine } | { readonly ok: false; readonly errors: readonly string[] };
@@ -124,7 +126,7 @@ class PolicyEngine implements Engine {
     private readonly rewrite: ApplyRewrite | undefined,
     options: EngineOptions,
   ) {
-    this.#match = compileRouteMatcher(config.routes);
+    this.#match = compileRouteMatcher(config.routes, options.router ?? 'kong-atc');
     this.#identify = compileIdentify(config);
     this.#rulesFor = compileRouteRules(config);
     this.#deny = compileDeny(config);

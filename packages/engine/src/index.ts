@@ -26,6 +26,7 @@ export { clockFromEnv, fileClock, ManualClock, systemClock, TEST_CLOCK_ENV, type
 export { AccountInputError, createAccounts, type Accounts } from './accounts.js';
 export { accountId } from './compile/identity.js';
 export { DEFAULT_STATUSES as DEFAULT_SUBSCRIPTION_STATUSES } from './compile/route-rules.js';
+export { GATEWAY_ROUTERS, type GatewayRouter } from './compile/route-matcher.js';
 export { DEFAULT_PROBLEM_BASE_URI, REASONS, type ReasonInfo } from './responses/reasons.js';
 export { PAYMENT_REQUIRED_HEADER } from './responses/x402.js';
 export { MemoryStore, createMemoryStore } from './store/memory/memory-store.js';

@@ -29,7 +29,7 @@ afterEach(async () => {
 
 describe('runtime', () => {
   it('compiles each config text once and lists every problem of a bad one', () => {
-    runtime = createRuntime({ env: {} });
+    runtime = createRuntime({ router: 'kong-atc', env: {} });
     const first = runtime.engineFor(config('a'));
     expect(first.ok).toBe(true);
     expect(runtime.engineFor(config('a'))).toBe(first);
@@ -37,7 +37,7 @@ describe('runtime', () => {
   });
 
   it('resolves store secrets from the environment and names what is missing', () => {
-    runtime = createRuntime({ env: {} });
+    runtime = createRuntime({ router: 'kong-atc', env: {} });
     expect(runtime.engineFor(config('a', { store: { kind: 'redis', url: { env: 'TOLLGATE_REDIS_URL' } } }))).toMatchObject({
       ok: false,
       errors: expect.arrayContaining(['/store/url: environment variable TOLLGATE_REDIS_URL is not set']),
@@ -45,7 +45,7 @@ describe('runtime', () => {
   });
 
   it('shares one memory store between configs, so accounts are shared', async () => {
-    runtime = createRuntime({ env: {} });
+    runtime = createRuntime({ router: 'kong-atc', env: {} });
     const a = runtime.engineFor(config('a', { plans: [{ name: 'free', plan: { credits: true } }] }));
     const b = runtime.engineFor(config('b', { plans: [{ name: 'free', plan: { credits: true } }], costs: { default: 2 } }));
     if (!a.ok || !b.ok) throw new Error('configs must compile');
@@ -56,7 +56,7 @@ describe('runtime', () => {
   it('reads the TEST-ONLY clock file when TOLLGATE_TEST_CLOCK_FILE is set', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tollgate-clock-')), 'now');
     writeFileSync(file, String(Date.parse('2026-03-10T12:00:59Z')));
-    runtime = createRuntime({ env: { [TEST_CLOCK_ENV]: file } });
+    runtime = createRuntime({ router: 'kong-atc', env: { [TEST_CLOCK_ENV]: file } });
     const compiled = runtime.engineFor(config('clocked'));
     if (!compiled.ok) throw new Error('config must compile');
     expect(await compiled.engine.decide(facts)).toMatchObject({ kind: 'allow', responseHeaders: { RateLimit: '"minute";r=0;t=1' } });

@@ -5,6 +5,7 @@
 // environment the adapter passes. Adapters only translate requests and decisions.
 import { clockFromEnv, type Clock } from './clock.js';
 import { parseEngineConfig } from './config/parse-engine-config.js';
+import type { GatewayRouter } from './compile/route-matcher.js';
 import { createEngine, DEFAULT_TIMEOUT_MS, type EngineCompile } from './engine.js';
 import { operationsFromEnv, startOperations, type Operations } from './ops/operations.js';
 import { resolveStoreSettings, STORE_FACTORIES, storeIdentity } from './store/factories.js';
@@ -12,6 +13,8 @@ import type { Store } from './store/store.js';
 
 export interface RuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The gateway router the engine matches as, for entries not pinned to a route. */
+  readonly router: GatewayRouter;
   /** Default: the system clock, or the TEST-ONLY clock file named by TOLLGATE_TEST_CLOCK_FILE. */
   readonly clock?: Clock;
   /** How many distinct configs stay compiled. Default 256. */
@@ -21,8 +24,12 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime {
-  /** The engine for one plugin config (a JSON string of EngineConfig, or the parsed value), or every problem with it. */
-  engineFor(config: unknown): EngineCompile;
+  /**
+   * The engine for one plugin config (a JSON string of EngineConfig, or the parsed value), or every
+   * problem with it. `router`: the gateway router to match as, when this adapter serves several
+   * gateways (the sidecar); default the runtime's.
+   */
+  engineFor(config: unknown, router?: GatewayRouter): EngineCompile;
   /** The port of GET /metrics and /healthz once listening (TOLLGATE_METRICS_PORT), else undefined. */
   readonly metricsPort: Promise<number | undefined>;
   /** Closes every store (connections, timers), the decision log and the metrics endpoint. */
@@ -39,7 +46,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const engines = new Map<string, EngineCompile>();
   const stores = new Map<string, Store>();
 
-  const compile = (input: unknown): EngineCompile => {
+  const compile = (input: unknown, router: GatewayRouter): EngineCompile => {
     const parsed = parseEngineConfig(input);
     if (!parsed.ok) return parsed;
     const { config } = parsed;
@@ -53,17 +60,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       store = factory(resolved.settings);
       stores.set(id, store);
     }
-    return createEngine(config, store, clock, engineOptions);
+    return createEngine(config, store, clock, { ...engineOptions, router });
   };
 
   return {
-    engineFor(config) {
-      if (typeof config !== 'string') return compile(config);
-      const cached = engines.get(config);
+    engineFor(config, router = options.router) {
+      if (typeof config !== 'string') return compile(config, router);
+      const key = router === options.router ? config : `${router}\u0000${config}`;
+      const cached = engines.get(key);
       if (cached !== undefined) return cached;
-      const compiled = compile(config);
+      const compiled = compile(config, router);
       if (engines.size >= maxEngines) engines.delete(engines.keys().next().value as string);
-      engines.set(config, compiled);
+      engines.set(key, compiled);
       return compiled;
     },
     metricsPort: operations.metricsPort,

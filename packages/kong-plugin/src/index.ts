@@ -5,6 +5,7 @@ export {
   ChargeOnSuccessPlugin,
   X402Plugin,
   InvalidPluginConfigError,
+  routerFromEnv,
   CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE,
   X402_NEEDS_RESPONSE_PHASE,
   type PluginConfig,

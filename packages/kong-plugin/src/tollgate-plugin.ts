@@ -4,7 +4,7 @@
 // adds response). One instance per StartInstance (per config and nginx worker), so the constructor
 // only looks up the engine the shared runtime compiled for this config; stores and their
 // connections live in the runtime, shared by every instance and reused across config changes.
-import { createRuntime, type Completion, type Engine, type Runtime } from '@tollgate/engine';
+import { createRuntime, type Completion, type Engine, type GatewayRouter, type Runtime } from '@tollgate/engine';
 import { applyAllow, applyDeny } from './apply-decision.js';
 import type { KongPdk } from './kong-pdk.js';
 import { PLUGIN_NAMES, pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
@@ -36,10 +36,22 @@ function missingPhase(own: PluginName, needed: PluginName): string | undefined {
 
 let runtime: Runtime | undefined;
 
+/** kong.conf's router_flavor, which the plugin server cannot read from Kong: the operator repeats it here. */
+export const ROUTER_FLAVOR_ENV = 'TOLLGATE_KONG_ROUTER_FLAVOR';
+const ROUTER_FLAVORS: Readonly<Record<string, GatewayRouter>> = { traditional: 'kong-traditional', traditional_compatible: 'kong-atc', expressions: 'kong-atc' };
+
+/** The router an entry not pinned to its route matches as; Kong's default flavour when unset. */
+export function routerFromEnv(env: Readonly<Record<string, string | undefined>>): GatewayRouter {
+  const flavor = env[ROUTER_FLAVOR_ENV] ?? 'traditional_compatible';
+  const router = ROUTER_FLAVORS[flavor];
+  if (router === undefined) throw new InvalidPluginConfigError([`${ROUTER_FLAVOR_ENV}: "${flavor}" is not a Kong router_flavor (${Object.keys(ROUTER_FLAVORS).join(', ')})`]);
+  return router;
+}
+
 // Created on first use, not at load: the query command (--dump-all-plugins) loads this module too
 // and must exit at once, with nothing but JSON on stdout.
 function sharedRuntime(): Runtime {
-  runtime ??= createRuntime({ env: process.env });
+  runtime ??= createRuntime({ env: process.env, router: routerFromEnv(process.env) });
   return runtime;
 }
 

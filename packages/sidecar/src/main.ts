@@ -4,6 +4,7 @@
 // SIGTERM answers what it received before exiting.
 import { createRuntime } from '@tollgate/engine';
 import { isLogLevel, streamLogger } from '@tollgate/apisix-runner';
+import { routerFromEnv } from '@tollgate/kong-plugin';
 import { SidecarHandler } from './sidecar/handler.js';
 import { startSidecarServer } from './sidecar/server.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol/wire.js';
@@ -23,7 +24,8 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const runtime = createRuntime({ env, onError: (message) => { log.error(message); } });
+  // Kong's router flavour (TOLLGATE_KONG_ROUTER_FLAVOR) for Kong's unpinned entries; APISIX registrations match as APISIX.
+  const runtime = createRuntime({ env, router: routerFromEnv(env), onError: (message) => { log.error(message); } });
   const server = await startSidecarServer({
     socketPath,
     handler: new SidecarHandler(runtime, log, positiveNumber(env.TOLLGATE_SIDECAR_CONF_TTL, DEFAULT_CONF_TTL_SECONDS) * 1000),

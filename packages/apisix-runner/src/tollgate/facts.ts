@@ -19,8 +19,9 @@ export interface CallVariables {
 const CREDENTIAL_HEADER = 'x-credential-identifier';
 const REQUEST_ID_HEADER = 'x-request-id';
 
-export function toFacts(req: ReceivedReqCall, vars: CallVariables): RequestFacts {
-  return new ReceivedFacts(req, vars);
+/** `route`: the policy route the conf pinned, else the engine matches one from method, host and path. */
+export function toFacts(req: ReceivedReqCall, vars: CallVariables, route?: string): RequestFacts {
+  return new ReceivedFacts(req, vars, route);
 }
 
 class ReceivedFacts implements RequestFacts {
@@ -32,12 +33,14 @@ class ReceivedFacts implements RequestFacts {
   readonly consumer: { readonly username: string } | undefined;
   readonly credentialId: string | undefined;
   readonly requestId: string | undefined;
+  readonly route: string | undefined;
   private groupedHeaders: Record<string, HeaderValues> | undefined;
   private groupedQuery: Record<string, HeaderValues | true> | undefined;
 
   constructor(
     private readonly req: ReceivedReqCall,
     vars: CallVariables,
+    route: string | undefined,
   ) {
     const consumer = vars.consumerName === '' ? undefined : vars.consumerName;
     const credentialId = consumer === undefined ? undefined : req.header(CREDENTIAL_HEADER);
@@ -49,6 +52,7 @@ class ReceivedFacts implements RequestFacts {
     this.consumer = consumer === undefined ? undefined : { username: consumer };
     this.credentialId = credentialId === '' ? undefined : credentialId;
     this.requestId = req.header(REQUEST_ID_HEADER);
+    this.route = route;
   }
 
   get headers(): Readonly<Record<string, HeaderValues>> {

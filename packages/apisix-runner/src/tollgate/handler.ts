@@ -14,9 +14,13 @@ import { toFacts, type CallVariables } from './facts.js';
 import { PendingFollowUps } from './follow-ups.js';
 
 export const PLUGIN_NAME = 'tollgate';
+/** Names the policy route APISIX matched (the compiler emits one per route), so the engine never guesses it. */
+export const ROUTE_CONF_NAME = 'tollgate-route';
 
 export interface TollgateConf {
   readonly engine: Engine;
+  /** The policy route of this APISIX route, when its conf names it. */
+  readonly route: string | undefined;
   /** APISIX variables the decision needs, asked in one pipelined ExtraInfo round trip. */
   readonly variables: readonly (keyof typeof VARIABLES)[];
   /** Their APISIX names, in the same order. */
@@ -67,13 +71,18 @@ function entries(record: Readonly<Record<string, string>>): TextEntry[] {
 function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Prepared<Conf> {
   const problems: string[] = [];
   const ours = conf.filter((entry) => entry.name === PLUGIN_NAME);
+  const routes = conf.filter((entry) => entry.name === ROUTE_CONF_NAME);
   // An unknown name is most likely a typo; skipping it would silently stop enforcement.
-  for (const entry of conf) if (entry.name !== PLUGIN_NAME) problems.push(`unknown runner plugin "${entry.name}" (this runner serves "${PLUGIN_NAME}")`);
+  for (const entry of conf) if (entry.name !== PLUGIN_NAME && entry.name !== ROUTE_CONF_NAME) problems.push(`unknown runner plugin "${entry.name}" (this runner serves "${PLUGIN_NAME}")`);
   if (ours.length > 1) problems.push(`"${PLUGIN_NAME}" is configured ${ours.length} times; give it once`);
+  if (routes.length > 1) problems.push(`"${ROUTE_CONF_NAME}" is configured ${routes.length} times; give it once`);
   const [entry] = ours;
+  const route = routes[0]?.value;
+  if (route !== undefined && entry === undefined) problems.push(`"${ROUTE_CONF_NAME}" needs "${PLUGIN_NAME}" next to it`);
   if (entry === undefined) return problems.length > 0 ? { ok: false, problems } : { ok: true, conf: undefined };
   const compiled = runtime.engineFor(entry.value ?? '');
   if (!compiled.ok) problems.push(...compiled.errors.map((error) => `${PLUGIN_NAME} conf ${error}`));
+  if (compiled.ok && route !== undefined && !compiled.engine.config.routes.some((r) => r.name === route)) problems.push(`"${ROUTE_CONF_NAME}" names route "${route}", which the policy does not define`);
   if (problems.length > 0 || !compiled.ok) return { ok: false, problems };
   const { config } = compiled.engine;
   const variables: (keyof typeof VARIABLES)[] = [];
@@ -83,23 +92,23 @@ function prepare(runtime: Runtime, log: Logger, conf: readonly TextEntry[]): Pre
   if (config.payment?.x402 !== undefined || config.costs.chargeOn === 'success') variables.push('requestId');
   // Query rewrites without a path rewrite must know whether a plugin already set $upstream_uri (see toAction).
   if (config.rewrite?.request?.query !== undefined && config.rewrite.request.path === undefined) variables.push('upstreamUri');
-  return { ok: true, conf: { engine: compiled.engine, variables, variableNames: variables.map((name) => VARIABLES[name]) } };
+  return { ok: true, conf: { engine: compiled.engine, route, variables, variableNames: variables.map((name) => VARIABLES[name]) } };
 }
 
 function decide(conf: TollgateConf, req: ReceivedReqCall, context: CallContext, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
-  if (conf.variables.length === 0) return decideWith(conf.engine, req, {}, pending);
+  if (conf.variables.length === 0) return decideWith(conf, req, {}, pending);
   return context.variables(conf.variableNames).then((values) => {
     const vars: { -readonly [K in keyof CallVariables]: CallVariables[K] } = {};
     conf.variables.forEach((name, i) => {
       const value = values[i];
       if (value !== undefined) vars[name] = value;
     });
-    return decideWith(conf.engine, req, vars, pending);
+    return decideWith(conf, req, vars, pending);
   });
 }
 
-function decideWith(engine: Engine, req: ReceivedReqCall, vars: CallVariables, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
-  const decision = engine.decide(toFacts(req, vars));
+function decideWith(conf: TollgateConf, req: ReceivedReqCall, vars: CallVariables, pending: PendingFollowUps): ReqCallAction | Promise<ReqCallAction> {
+  const decision = conf.engine.decide(toFacts(req, vars, conf.route));
   return decision instanceof Promise ? decision.then((settled) => answer(settled, req, vars, pending)) : answer(decision, req, vars, pending);
 }
 

@@ -1,62 +1,44 @@
-// Which policy route a request is on, when the gateway did not say: method, host and the longest
-// matching path prefix (ties go to the route listed first), compiled once per config.
+// Which policy route a request is on, when the gateway did not say (an entry not pinned to its
+// route): the route the gateway's own router would pick among the policy's routes, compiled once
+// per config. Policy routes have prefix paths, optional methods and optional hosts (`*` wildcards);
+// each gateway matches those its own way (kong-router.ts, apisix-router.ts). The path is the one the
+// router sees: Kong's normalized request path, APISIX's $uri.
 import type { Route } from '@tollgate/policy/schema';
+import { compileApisixMatcher } from './apisix-router.js';
+import { compileKongAtcMatcher, compileKongTraditionalMatcher } from './kong-router.js';
 
-interface Candidate {
-  readonly name: string;
-  readonly prefix: string;
-  readonly methods: ReadonlySet<string> | undefined;
-  readonly hosts: readonly HostPattern[] | undefined;
-}
-
-type HostPattern = { readonly exact: string } | { readonly suffix: string } | { readonly prefix: string };
+/**
+ * - `kong-traditional`: Kong's `router_flavor = traditional`.
+ * - `kong-atc`: Kong's `traditional_compatible` (its default) and `expressions`, which turn a
+ *   route's paths, methods and hosts into an expression with a priority.
+ * - `apisix`: APISIX's default `radixtree_host_uri` router over the compiler's `<path>*` uris.
+ */
+export type GatewayRouter = 'kong-traditional' | 'kong-atc' | 'apisix';
+export const GATEWAY_ROUTERS: readonly GatewayRouter[] = ['kong-traditional', 'kong-atc', 'apisix'];
 
 export type RouteMatcher = (method: string, path: string, host: string | undefined) => string | undefined;
 
-export function compileRouteMatcher(routes: readonly Route[]): RouteMatcher {
-  const candidates: Candidate[] = routes.flatMap((route) =>
+/** One path of one policy route: the unit every router sorts (Kong splits routes by path too). */
+export interface PathCandidate {
+  readonly name: string;
+  /** The route's place in the policy: the tie-break where the gateway's order is arbitrary. */
+  readonly order: number;
+  readonly prefix: string;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly hosts: readonly string[] | undefined;
+}
+
+export function compileRouteMatcher(routes: readonly Route[], router: GatewayRouter): RouteMatcher {
+  const candidates: PathCandidate[] = routes.flatMap((route, order) =>
     (route.paths ?? []).map((prefix) => ({
       name: route.name,
+      order,
       prefix,
-      methods: route.methods === undefined ? undefined : new Set(route.methods),
-      hosts: route.hosts?.map(hostPattern),
+      methods: route.methods === undefined ? undefined : new Set<string>(route.methods),
+      hosts: route.hosts,
     })),
   );
-  // Longest prefix first; the sort is stable, so equal lengths keep the routes' order.
-  candidates.sort((a, b) => b.prefix.length - a.prefix.length);
-  // Most configs name no hosts: then the request's host is never normalised.
-  const readsHost = candidates.some((c) => c.hosts !== undefined);
-  return (method, path, host) => {
-    const bareHost = host === undefined || !readsHost ? undefined : stripPort(host.toLowerCase());
-    for (const c of candidates) {
-      if (!path.startsWith(c.prefix) || !boundaryAt(path, c.prefix)) continue;
-      if (c.methods !== undefined && !c.methods.has(method)) continue;
-      if (c.hosts !== undefined && (bareHost === undefined || !c.hosts.some((h) => hostMatches(h, bareHost)))) continue;
-      return c.name;
-    }
-    return undefined;
-  };
-}
-
-/** `/v1/forecast` matches `/v1/forecast`, `/v1/forecast/x` and `/v1/forecast?…`, not `/v1/forecasts`. */
-function boundaryAt(path: string, prefix: string): boolean {
-  return path.length === prefix.length || prefix.endsWith('/') || path[prefix.length] === '/';
-}
-
-function hostPattern(host: string): HostPattern {
-  const lower = host.toLowerCase();
-  if (lower.startsWith('*')) return { suffix: lower.slice(1) };
-  if (lower.endsWith('*')) return { prefix: lower.slice(0, -1) };
-  return { exact: lower };
-}
-
-function hostMatches(pattern: HostPattern, host: string): boolean {
-  if ('exact' in pattern) return host === pattern.exact;
-  if ('suffix' in pattern) return host.endsWith(pattern.suffix) && host.length > pattern.suffix.length;
-  return host.startsWith(pattern.prefix) && host.length > pattern.prefix.length;
-}
-
-function stripPort(host: string): string {
-  const colon = host.lastIndexOf(':');
-  return colon > 0 && !host.endsWith(']') && /^\d+$/.test(host.slice(colon + 1)) ? host.slice(0, colon) : host;
+  if (candidates.length === 0) return () => undefined;
+  if (router === 'apisix') return compileApisixMatcher(candidates);
+  return router === 'kong-traditional' ? compileKongTraditionalMatcher(candidates) : compileKongAtcMatcher(candidates);
 }

@@ -62,7 +62,7 @@ describe('operations settings from the environment', () => {
 
 describe('the runtime starts the metrics endpoint', () => {
   it('on a free port, with /healthz and /metrics', async () => {
-    const runtime = createRuntime({ env: { TOLLGATE_METRICS_PORT: '0' } });
+    const runtime = createRuntime({ router: 'kong-atc', env: { TOLLGATE_METRICS_PORT: '0' } });
     const port = await runtime.metricsPort;
     expect(port).toBeGreaterThan(0);
     expect(await (await fetch(`http://127.0.0.1:${String(port)}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -76,7 +76,7 @@ describe('the runtime starts the metrics endpoint', () => {
     const address = taken.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     const errors: string[] = [];
-    const runtime = createRuntime({ env: { TOLLGATE_METRICS_PORT: String(port) }, onError: (m) => errors.push(m) });
+    const runtime = createRuntime({ router: 'kong-atc', env: { TOLLGATE_METRICS_PORT: String(port) }, onError: (m) => errors.push(m) });
     expect(await runtime.metricsPort).toBeUndefined();
     expect(errors).toEqual([expect.stringContaining(`metrics endpoint 127.0.0.1:${String(port)} not started: listen EADDRINUSE`)]);
     expect(runtime.engineFor({ version: 1, policy: 'p', routes: [{ name: 'r', paths: ['/'] }], identity: { auth: 'none', limitBy: 'ip' }, plans: [], consumerPlans: {}, costs: {}, store: { kind: 'memory' } }).ok).toBe(true);

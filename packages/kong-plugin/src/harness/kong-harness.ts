@@ -122,11 +122,18 @@ export class KongHarness {
       const { status, body, headers } = request.exit;
       return { status, body, headers, source: 'exit' as const, upstream: proxied.upstream, response };
     }
-    if (response.result.kind === 'lua-error' || (response.result.kind === 'rpc-error' && this.options.failureModel === 'enterprise')) {
+    // Kong.response() runs inside the access handler: a raised error (a PDK error, or StartInstance
+    // failing in get_instance_id) ends the request with Kong's 500.
+    if (response.result.kind === 'lua-error' || response.result.kind === 'start-failed' || (response.result.kind === 'rpc-error' && this.options.failureModel === 'enterprise')) {
       return { status: 500, body: UNEXPECTED, headers: { 'content-type': ['application/json; charset=utf-8'] }, source: 'error' as const, response };
     }
     const headers = Object.fromEntries(request.responseHeaders);
     return { status: request.status ?? service.status, body: service.body, headers, source: 'upstream' as const, upstream: proxied.upstream, response };
+  }
+
+  /** The reset_instances worker event, as a worker that met "no plugin instance" posts it to all. */
+  resetInstances(): void {
+    for (const worker of this.#workers) worker.resetInstances();
   }
 
   /** Resolves when every log phase started so far has finished. */
@@ -178,7 +185,7 @@ export class KongHarness {
 
   async #event(worker: KongWorker, row: PluginRow, phase: string, pdk: KongPdk) {
     const { result, trace } = await worker.handleEvent(row, phase, pdk, () => {
-      for (const each of this.#workers) each.resetInstances();
+      this.resetInstances();
     });
     if (result.kind !== 'ret' && result.kind !== 'exit') pdk.logs.push(`[err] ${phase}: ${result.kind}: ${result.message}`);
     return { ...trace, result };

@@ -2,6 +2,7 @@
 // rpc/mp_rpc.lua): its own msgid counter and instance cache keyed by plugin row id, StartInstance
 // on first use or a new __seq__ (then CloseInstance of the old id, errors ignored), and the
 // HandleEvent/Step bridge loop that answers each PDK call.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KongPdk } from './kong-pdk.js';
 import { toLuaWire } from './lua-values.js';
 import { RpcTransportError, type RpcClient } from './rpc-client.js';
@@ -24,7 +25,7 @@ export type EventResult =
   | { readonly kind: 'lua-error'; readonly message: string }
   /** StartInstance failed: get_instance_id raises, so Kong answers 500. */
   | { readonly kind: 'start-failed'; readonly message: string }
-  /** HandleEvent/Step failed (error reply or broken socket): OSS Kong logs it and proxies on. */
+  /** HandleEvent/Step failed (error reply or broken socket), or no claim within CLAIM_WAIT_MS: OSS Kong logs it and proxies on. */
   | { readonly kind: 'rpc-error'; readonly message: string };
 
 export interface EventTrace {
@@ -73,6 +74,10 @@ interface StepRequest {
 }
 
 class CallFailed extends Error {}
+class ClaimTimeout extends Error {}
+
+/** get_instance_id waits at most 100 × 0.1 s for another request's StartInstance, then gives up with an error it returns (not raises). */
+export const CLAIM_WAIT_MS = 10_000;
 
 export class KongWorker {
   readonly #instances = new Map<string, CachedInstance>();
@@ -91,11 +96,14 @@ export class KongWorker {
     this.#starting.clear();
   }
 
-  /** rpc:handle_event(conf, phase), with Kong's single retry after "no plugin instance". */
+  /**
+   * rpc:handle_event(conf, phase): after "no plugin instance" Kong resets the instances and calls
+   * itself again, as often as the server says so.
+   */
   async handleEvent(row: PluginRow, phase: string, pdk: KongPdk, onReset: () => void): Promise<{ result: EventResult; trace: EventTrace }> {
     const trace: EventTrace = { rpcs: [], pdkCalls: [] };
     let result = await this.#attempt(row, phase, pdk, trace);
-    if (result.kind === 'rpc-error' && result.message.toLowerCase().includes('no plugin instance')) {
+    while (result.kind === 'rpc-error' && result.message.toLowerCase().includes('no plugin instance')) {
       onReset();
       result = await this.#attempt(row, phase, pdk, trace);
     }
@@ -107,6 +115,7 @@ export class KongWorker {
     try {
       instanceId = await this.#instanceId(row, trace);
     } catch (error) {
+      if (error instanceof ClaimTimeout) return { kind: 'rpc-error', message: error.message };
       return { kind: 'start-failed', message: (error as Error).message };
     }
     try {
@@ -132,7 +141,16 @@ export class KongWorker {
   async #instanceId(row: PluginRow, trace: EventTrace): Promise<number> {
     // Another request of this worker is starting an instance for this row: wait, then look again
     // (it may have started an older or newer config).
-    for (let claim = this.#starting.get(row.id); claim; claim = this.#starting.get(row.id)) await claim.catch(() => undefined);
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (let claim = this.#starting.get(row.id); claim; claim = this.#starting.get(row.id)) {
+      const left = deadline - Date.now();
+      const settled = await Promise.race([claim.then(() => true, () => true), sleep(Math.max(0, left), false, { ref: false })]);
+      if (!settled) {
+        // Kong drops the claim and returns the error: handle_event logs it and the request goes on undecided.
+        this.#starting.delete(row.id);
+        throw new ClaimTimeout(`Could not claim instance_id for ${row.name} (key: ${row.id})`);
+      }
+    }
     const cached = this.#instances.get(row.id);
     if (cached?.seq === row.seq) return cached.id;
     const starting = this.#start(row, cached, trace);

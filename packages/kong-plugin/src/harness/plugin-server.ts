@@ -97,6 +97,15 @@ export class PluginServerProcess {
     this.#child?.kill(signal);
   }
 
+  /** kill(), resolved once the process is gone (its socket refuses connections until the respawn listens). */
+  async crash(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     const child = this.#child;

@@ -10,10 +10,10 @@ interface PlacedRoute {
   readonly order: number;
 }
 
-/** Prefix match at a segment boundary, as gateways match plain path prefixes. */
+/** Kong and APISIX match a path as a plain prefix: `/api` also takes `/apix` and `/api;v=1`. */
 function pathsOverlap(a: string, b: string): boolean {
   const [short, long] = a.length <= b.length ? [a, b] : [b, a];
-  return long === short || long.startsWith(short.endsWith('/') ? short : `${short}/`);
+  return long.startsWith(short);
 }
 
 /** Absent methods or hosts match everything. */
@@ -26,19 +26,19 @@ interface PlacedPath extends PlacedRoute {
   readonly pathIndex: number;
 }
 
-/** Paths can only overlap within their first segment (or with "/"), so compare within buckets. */
-function buckets(routes: readonly PlacedRoute[]): { byFirstSegment: Map<string, PlacedPath[]>; root: PlacedPath[] } {
-  const byFirstSegment = new Map<string, PlacedPath[]>();
+/** Two paths longer than "/" can only overlap when they share the character after it, so compare within buckets. */
+function buckets(routes: readonly PlacedRoute[]): { byFirstChar: Map<string, PlacedPath[]>; root: PlacedPath[] } {
+  const byFirstChar = new Map<string, PlacedPath[]>();
   const root: PlacedPath[] = [];
   for (const placed of routes) {
     for (const [pathIndex, path] of (placed.route.paths ?? []).entries()) {
-      const segment = path.split('/')[1] ?? '';
+      const first = path.charAt(1);
       const entry = { ...placed, path, pathIndex };
-      if (segment === '') root.push(entry);
-      else byFirstSegment.set(segment, [...(byFirstSegment.get(segment) ?? []), entry]);
+      if (first === '') root.push(entry);
+      else byFirstChar.set(first, [...(byFirstChar.get(first) ?? []), entry]);
     }
   }
-  return { byFirstSegment, root };
+  return { byFirstChar, root };
 }
 
 export const routeOverlap: Rule = {
@@ -49,7 +49,7 @@ export const routeOverlap: Rule = {
     const routes: PlacedRoute[] = project.policies
       .flatMap((policy) => policy.value.spec.routes.map((route, index) => ({ policy, index, route })))
       .map((placed, order) => ({ ...placed, order }));
-    const { byFirstSegment, root } = buckets(routes);
+    const { byFirstChar, root } = buckets(routes);
     const reported = new Set<string>();
     const compare = function* (a: PlacedPath, b: PlacedPath): Iterable<RuleFinding> {
       if (a.policy === b.policy || !intersects(a.route.methods, b.route.methods) || !intersects(a.route.hosts, b.route.hosts)) return;
@@ -65,10 +65,10 @@ export const routeOverlap: Rule = {
         message: `path ${second.path} of route "${second.route.name}" overlaps ${first.path} of route "${first.route.name}" in policy "${first.policy.value.metadata.name}"`,
       };
     };
-    for (const bucket of byFirstSegment.values()) {
+    for (const bucket of byFirstChar.values()) {
       for (const [i, a] of bucket.entries()) for (const b of bucket.slice(i + 1)) yield* compare(a, b);
     }
-    const everything = [...byFirstSegment.values()].flat();
+    const everything = [...byFirstChar.values()].flat();
     for (const [i, a] of root.entries()) {
       for (const b of [...root.slice(i + 1), ...everything]) yield* compare(a, b);
     }

@@ -56,7 +56,12 @@ const cases: Record<string, readonly Case[]> = {
     { name: 'inline plan shadows catalogue plan', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'usePlans: cat', 'plans: { free: {} }']), 'c.yaml': plans(['free: {}']) }, expected: ['p.yaml:8:12 duplicate-name plan "free" is already defined in c.yaml'] },
   ],
   'route-overlap': [
-    { name: 'disjoint paths', files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/apix] }]', KEY_AUTH]) }, expected: [] },
+    { name: 'disjoint paths', files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/apps] }]', KEY_AUTH]) }, expected: [] },
+    {
+      name: 'a prefix overlaps a longer segment (gateways match plain prefixes)',
+      files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/apix] }]', KEY_AUTH]) },
+      expected: ['b.yaml:5:32 route-overlap path /apix of route "b1" overlaps /api of route "a1" in policy "a"'],
+    },
     { name: 'different methods', files: { 'a.yaml': policy('a', ['routes: [{ name: a1, paths: [/api], methods: [GET] }]', KEY_AUTH]), 'b.yaml': policy('b', ['routes: [{ name: b1, paths: [/api], methods: [POST] }]', KEY_AUTH]) }, expected: [] },
     {
       name: 'prefix overlap across policies',

@@ -45,7 +45,7 @@ export class SidecarHandler {
   }
 
   register(request: RegisterRequest): Answer {
-    const compiled = this.runtime.engineFor(request.policy);
+    const compiled = this.runtime.engineFor(request.policy, request.gateway === 'apisix' ? 'apisix' : undefined);
     const problems = compiled.ok ? [] : compiled.errors.map((error) => `policy${error.startsWith('/') ? error : `: ${error}`}`);
     if (compiled.ok && compiled.engine.config.payment?.x402 !== undefined) problems.push(X402_NEEDS_BUFFERING);
     if (!compiled.ok || problems.length > 0) {

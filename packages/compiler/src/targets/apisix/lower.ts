@@ -8,7 +8,7 @@ import type { PolicyIr, Upstream } from '../../ir/types.js';
 import { engineWork } from '../../native/engine-work.js';
 import { commonBlockers, describeCounters, gatewayCounters, limitShape, withoutRateLimits, type GatewayCounters, type LimitShape, type Windows } from '../../native/rate-limits.js';
 import { rewriteBlockers, valuesMatching, type RequestRewrite } from '../../native/rewrite.js';
-import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_EXT_RESPONSE_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
+import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_ROUTE_CONF_NAME, TOLLGATE_EXT_RESPONSE_PLUGIN, type ApisixRoute, type ApisixService, type ApisixUpstream, type PluginMap } from './model.js';
 import { splitSharedPlugins } from './shared-plugins.js';
 import { headerOps, keyAuthConfig, limitCountCertificateCheck, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath, type UnsupportedRedisSetting } from './native-plugins.js';
 import { omit } from '../../omit.js';
@@ -53,25 +53,36 @@ export function lowerPolicy(policy: PolicyIr, options: Pick<CompileOptions, 'api
 
   const work = engineWork(config, { gateway: 'APISIX', rateLimits: limits.blockers, rewrite: rewriteWhy });
   for (const w of work) explain.tollgate(w.feature, w.detail);
-  if (work.length > 0 && usesLuaAdapter(config, options.apisixPlugin === 'lua', APISIX_LUA_PLUGIN, `the ext-plugin runner (${TOLLGATE_EXT_PLUGIN} and ${TOLLGATE_EXT_RESPONSE_PLUGIN})`, explain)) {
-    // The policy's onFailure applies when the sidecar cannot answer (allow_degradation's job for ext-plugin).
-    everyRoute[APISIX_LUA_PLUGIN] = { policy: JSON.stringify(config) };
-  } else if (work.length > 0) {
-    const tollgate = { conf: [{ name: TOLLGATE_CONF_NAME, value: JSON.stringify(config) }], allow_degradation: config.store.onFailure !== 'closed' };
-    everyRoute[TOLLGATE_EXT_PLUGIN] = tollgate;
-    const afterResponse = [...(config.payment?.x402 ? ['x402 settlement when the upstream answered < 400'] : []), ...(config.costs.chargeOn === 'success' ? ['keeping credits only when the upstream answered < 500'] : [])];
+  const lua = work.length > 0 && usesLuaAdapter(config, options.apisixPlugin === 'lua', APISIX_LUA_PLUGIN, `the ext-plugin runner (${TOLLGATE_EXT_PLUGIN} and ${TOLLGATE_EXT_RESPONSE_PLUGIN})`, explain);
+  // The Lua adapter does after-response work from the log phase: no ext-plugin-post-resp.
+  const afterResponse = lua ? [] : [...(config.payment?.x402 ? ['x402 settlement when the upstream answered < 400'] : []), ...(config.costs.chargeOn === 'success' ? ['keeping credits only when the upstream answered < 500'] : [])];
+  if (work.length > 0) {
+    const entry = lua ? `${APISIX_LUA_PLUGIN} entry names its policy route (route)` : `${TOLLGATE_EXT_PLUGIN} conf names its policy route (${TOLLGATE_ROUTE_CONF_NAME})`;
+    explain.tollgate('pricing route', `the route APISIX matched: each route's ${entry}, so the EngineConfig JSON is repeated on each route`);
     if (afterResponse.length > 0) {
-      everyRoute[TOLLGATE_EXT_RESPONSE_PLUGIN] = tollgate;
       explain.tollgate('after the response', `${afterResponse.join(' and ')}: ${TOLLGATE_EXT_RESPONSE_PLUGIN} (APISIX then calls the upstream itself with lua-resty-http: no streaming, no proxy-cache or proxy-mirror, no upstream mTLS)`);
     }
   }
+  // APISIX's router decides the route: the runner conf names it, the engine never guesses it.
+  const policyJson = JSON.stringify(config);
+  const tollgateOn = (route: string): PluginMap => {
+    if (work.length === 0) return {};
+    // The policy's onFailure applies when the sidecar cannot answer (allow_degradation's job for ext-plugin).
+    if (lua) return { [APISIX_LUA_PLUGIN]: { policy: policyJson, route } };
+    const conf = [
+      { name: TOLLGATE_CONF_NAME, value: policyJson },
+      { name: TOLLGATE_ROUTE_CONF_NAME, value: route },
+    ];
+    const tollgate = { conf, allow_degradation: config.store.onFailure !== 'closed' };
+    return { [TOLLGATE_EXT_PLUGIN]: tollgate, ...(afterResponse.length > 0 ? { [TOLLGATE_EXT_RESPONSE_PLUGIN]: tollgate } : {}) };
+  };
 
   const labels = policyLabels(policy.name);
   const serviceId = spec.service.name;
   const { shared, perRoute } = splitSharedPlugins(
     spec.routes.map((route): PluginMap => {
       const rewrite = { ...upstreamPath(route, upstream, nativeRewrite?.path), ...(nativeRewrite ? rewriteHeaders(nativeRewrite) : {}) };
-      return { ...everyRoute, ...(Object.keys(rewrite).length > 0 ? { 'proxy-rewrite': rewrite } : {}) };
+      return { ...everyRoute, ...tollgateOn(route.name), ...(Object.keys(rewrite).length > 0 ? { 'proxy-rewrite': rewrite } : {}) };
     }),
   );
   if (nativeRewrite) {

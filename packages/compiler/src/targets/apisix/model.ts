@@ -77,6 +77,8 @@ export const TOLLGATE_EXT_PLUGIN = 'ext-plugin-post-req';
  */
 export const TOLLGATE_EXT_RESPONSE_PLUGIN = 'ext-plugin-post-resp';
 export const TOLLGATE_CONF_NAME = 'tollgate';
+/** The runner conf entry naming the policy route APISIX matched (its value: the route's name). */
+export const TOLLGATE_ROUTE_CONF_NAME = 'tollgate-route';
 
 export const MANAGED_LABELS: Labels = { 'managed-by': 'tollgate' };
 export const policyLabels = (policy: string): Labels => ({ ...MANAGED_LABELS, 'tollgate-policy': policy });

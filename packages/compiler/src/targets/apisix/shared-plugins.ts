@@ -1,7 +1,7 @@
 // Splits the plugins of a policy's routes into those every route has with the same conf (they go
 // on the policy's service once) and what is left per route. APISIX merges a service's plugins into
 // each of its routes, a route's own plugin of the same name winning, so the split changes nothing
-// at run time; it keeps the EngineConfig JSON and the shared confs out of every route.
+// at run time; it keeps the shared confs out of every route.
 import { isDeepStrictEqual } from 'node:util';
 import type { PluginMap } from './model.js';
 

@@ -75,13 +75,18 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
   const work = engineWork(config, { gateway: 'Kong', rateLimits: limitBlockers, rewrite: rewriteWhy });
   for (const w of work) explain.tollgate(w.feature, w.detail);
   if (work.length > 0) {
-    // The engine finds the route from method, host and path; routes attached by name without paths
-    // can't be found that way, so each gets its own entry that names its policy route.
+    // Kong's router decides the route: each policy route gets its own entry naming its policy
+    // route, so the engine never guesses it (nor reads the request line for it).
     const policyJson = JSON.stringify(config);
-    const perRoute = !spec.service || spec.routes.some((r) => r.paths === undefined);
-    const tollgateScopes: Scope[] = perRoute ? spec.routes.map((r) => ({ route: r.name })) : scopes;
     const name = usesLuaAdapter(config, options.kongPlugin === 'lua', KONG_LUA_PLUGIN, 'the JavaScript plugin', explain) ? KONG_LUA_PLUGIN : tollgatePluginFor(config, explain);
-    for (const scope of tollgateScopes) plugins.push(plugin(name, scope, { policy: policyJson, ...('route' in scope ? { route: scope.route } : {}) }));
+    for (const route of spec.routes) plugins.push(plugin(name, { route: route.name }, { policy: policyJson, route: route.name }));
+    // Kong runs a route's own entry instead of its service's: the service's catches only routes
+    // added to it outside the policy, which the engine then prices by matching as Kong's router does.
+    if (spec.service) plugins.push(plugin(name, { service: spec.service.name }, { policy: policyJson }));
+    explain.tollgate(
+      'pricing route',
+      `the route Kong matched: one ${name} entry per route names its policy route (config.route)${spec.service ? `; the entry on service ${spec.service.name} guards routes added to it outside the policy, priced by the policy route Kong's router would pick among the policy's own (else the default cost)` : ''}`,
+    );
   }
   return {
     ...(service ? { service } : {}),

@@ -1,6 +1,6 @@
 // A policy that attaches to a service and routes that already exist in Kong (no URL, no paths):
-// the engine cannot find such routes from the request, so each route gets its own tollgate entry
-// naming its policy route, and the plugin's schema accepts that field.
+// each route gets its own tollgate entry naming its policy route (the plugin's schema accepts that
+// field), and the service keeps one for routes added to it outside the policy.
 import { loadProject } from '@tollgate/policy';
 import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
@@ -34,7 +34,7 @@ describe('Kong overlay onto existing routes without paths', () => {
     expect(result.ok ? [] : result.diagnostics.map((d) => d.code)).toEqual(['compile-needs-service-url', 'compile-needs-route-paths', 'compile-needs-route-paths']);
   });
 
-  test('overlay mode attaches one tollgate entry per route, each naming its policy route', () => {
+  test('overlay mode attaches one tollgate entry per route, each naming its policy route, and one to the service', () => {
     const result = compile(project, 'kong', { ...DEFAULT_OPTIONS, mode: 'overlay' });
     if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
     const file = parse(result.files[0]?.text ?? '') as { plugins: { name: string; route?: string; service?: string; config: Record<string, unknown> }[] };
@@ -42,6 +42,7 @@ describe('Kong overlay onto existing routes without paths', () => {
     expect(tollgate.map((p) => [p.route, p.config.route, p.service])).toEqual([
       ['partner-orders', 'partner-orders', undefined],
       ['partner-invoices', 'partner-invoices', undefined],
+      [undefined, undefined, 'partner'],
     ]);
     for (const plugin of tollgate) expect(checkRecord(plugin.config, TOLLGATE_FIELDS, 'config')).toEqual([]);
   });

@@ -13,6 +13,8 @@ const base: CompileOptions = { mode: 'full', kongEdition: 'oss', apisixFormat: '
 interface Entry {
   readonly plugin: string;
   readonly policy: string;
+  /** The policy route the entry is pinned to, if any. */
+  readonly route?: string;
 }
 
 /** Every Tollgate entry of a compiled file: Kong plugin entries and APISIX route/service plugins. */
@@ -20,14 +22,16 @@ function entries(node: unknown, target: TargetName): Entry[] {
   if (Array.isArray(node)) return node.flatMap((n) => entries(n, target));
   if (typeof node !== 'object' || node === null) return [];
   const record = node as Record<string, unknown>;
-  const config = record.config as { policy?: unknown } | undefined;
-  if (target === 'kong' && typeof record.name === 'string' && TOLLGATE_PLUGINS.has(record.name) && typeof config?.policy === 'string') return [{ plugin: record.name, policy: config.policy }];
+  const config = record.config as { policy?: unknown; route?: string } | undefined;
+  if (target === 'kong' && typeof record.name === 'string' && TOLLGATE_PLUGINS.has(record.name) && typeof config?.policy === 'string') return [{ plugin: record.name, policy: config.policy, route: config.route }];
   if (target === 'apisix' && typeof record.plugins === 'object' && record.plugins !== null) {
     const found: Entry[] = [];
     for (const [plugin, conf] of Object.entries(record.plugins as Record<string, Record<string, unknown>>)) {
-      if (plugin === APISIX_LUA_PLUGIN && typeof conf.policy === 'string') found.push({ plugin, policy: conf.policy });
+      if (plugin === APISIX_LUA_PLUGIN && typeof conf.policy === 'string') found.push({ plugin, policy: conf.policy, route: conf.route as string | undefined });
       const ext = conf.conf as { name: string; value: string }[] | undefined;
-      if (plugin === 'ext-plugin-post-req' && ext !== undefined) found.push(...ext.map((e) => ({ plugin, policy: e.value })));
+      const valueOf = (name: string) => ext?.find((e) => e.name === name)?.value;
+      const policy = valueOf('tollgate');
+      if (plugin === 'ext-plugin-post-req' && policy !== undefined) found.push({ plugin, policy, route: valueOf('tollgate-route') });
     }
     return [...found, ...Object.entries(record).filter(([k]) => k !== 'plugins').flatMap(([, v]) => entries(v, target))];
   }
@@ -51,6 +55,7 @@ describe.each(cases)('$target with the Lua adapter', ({ target, options, lua }) 
     const before = compiled(dir, target, base);
     const after = compiled(dir, target, options);
     expect(after.entries.map((e) => e.policy)).toEqual(before.entries.map((e) => e.policy));
+    expect(after.entries.map((e) => e.route)).toEqual(before.entries.map((e) => e.route));
     for (const [i, entry] of after.entries.entries()) {
       const x402 = (JSON.parse(entry.policy) as { payment?: { x402?: unknown } }).payment?.x402 !== undefined;
       expect(entry.plugin, entry.policy.slice(0, 80)).toBe(x402 ? before.entries[i]?.plugin : lua);

@@ -61,12 +61,28 @@ async function scan(node: Redis, pattern: string): Promise<string[]> {
   return [...keys];
 }
 
+/**
+ * The reading store's own connection is a normal client too: a fault's CLIENT KILL may have left it
+ * between reconnection attempts, where the store fails fast (as it must for decisions). The faults
+ * have stopped by now, so the read is tried again until the connection is back (at most ~5 s).
+ */
+async function whenReconnected<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** Reads every server (each Cluster master answers for the keys it owns). */
 export async function readLedger(nodes: readonly Redis[], accounts: Accounts): Promise<Ledger> {
   const credits = new Map<string, number>();
   const quotaUsed = new Map<string, number>();
   for (const account of ACCOUNTS) {
-    credits.set(account, (await accounts.show(account)).credits);
+    credits.set(account, (await whenReconnected(() => accounts.show(account))).credits);
     let used = 0;
     for (const node of nodes) {
       // One account's keys share a Cluster slot, so one MGET reads them.

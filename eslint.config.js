@@ -20,7 +20,7 @@ export default defineConfig(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['packages/cli/**', 'bench/**', '**/*.test.ts', 'test/**', 'packages/*/scripts/**'],
+    files: ['packages/cli/**', 'bench/**', '**/*.test.ts', 'test/**', 'packages/*/scripts/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -14,6 +14,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntilListening } from './support/net.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runnerDist = join(root, 'packages/apisix-runner/dist');
@@ -64,7 +65,7 @@ async function main() {
   ];
 
   try {
-    await Promise.all([waitFor(floorSock), waitFor(tollgateSock)]);
+    await Promise.all([waitUntilListening(floorSock), waitUntilListening(tollgateSock)]);
     const best = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of scenarios) {
@@ -211,23 +212,6 @@ function stop(child) {
     });
     child.kill('SIGTERM');
   });
-}
-
-async function waitFor(socketPath) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const socket = createConnection(socketPath);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`no runner on ${socketPath}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function round2(x) {

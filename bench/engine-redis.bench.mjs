@@ -8,7 +8,6 @@
 // round trip per decision, throughput ahead of rate-limiter-flexible.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createEngine, createRedisStore, systemClock } from '../packages/engine/dist/index.js';
+import { freePort, waitUntilListening } from './support/net.mjs';
 import { forecastRequests } from './support/workload.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -26,33 +26,11 @@ const IN_FLIGHT = 64;
 const SAMPLE = 2000;
 const LIMIT_PER_MINUTE = 1_000_000_000; // every decision is admitted: the allow path (which writes) is what runs hot
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function startRedis() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    const open = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) break;
-    if (i > 200) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitUntilListening(port);
   return {
     url: `redis://127.0.0.1:${port}`,
     stop() {

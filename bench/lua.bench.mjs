@@ -9,11 +9,11 @@
 // Writes bench/results/lua.json.
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { luaNginxConf } from '../test/support/lua-nginx-conf.mjs';
+import { freePort, waitUntilListening } from './support/net.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { createRuntime } = await import(join(root, 'packages/engine/dist/index.js'));
@@ -37,7 +37,7 @@ try {
 async function main() {
   const redisPort = await freePort();
   children.push(spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
-  await waitForPort(redisPort);
+  await waitUntilListening(redisPort);
   const socketPath = join(dir, 'sidecar.sock');
   const runtime = createRuntime({ env: {} });
   const sidecar = await startSidecarServer({ socketPath, handler: new SidecarHandler(runtime, silentLogger, 3_600_000) });
@@ -92,7 +92,7 @@ async function main() {
     }),
   );
   children.push(spawn('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'logs/error.log')], { stdio: 'inherit' }));
-  await waitForPort(port);
+  await waitUntilListening(port);
 
   try {
     const best = {};
@@ -156,33 +156,6 @@ async function wrk(url, seconds) {
     p99Ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
     non2xx: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
   };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const socket = createConnection(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function round2(x) {

@@ -1,12 +1,11 @@
 // Identities the client controls, against a real redis-server: a header it chooses and the
 // gateway's anonymous consumer must never buy it a fresh account. 200 decisions in flight at once
 // (the store batches them), then the counters in Redis are read back.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANONYMOUS_CONSUMER } from '../packages/compiler/src/index.js';
 import { createEngine, ManualClock, type Decision, type EngineConfig, type RequestFacts } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { flushAll, RedisServer, redisSkipReason } from './support/redis.js';
+import { flushAll, redisSkipReason, useRedisServer } from './support/redis.js';
 import { BASE_CONFIG } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -26,20 +25,11 @@ const limited = (identity: EngineConfig['identity'], members: Partial<EngineConf
 const facts = (i: number, members: Partial<RequestFacts>): RequestFacts => ({ method: 'GET', path: '/v1/forecast', headers: {}, query: {}, clientIp: '198.51.100.1', requestId: `r${String(i)}`, ...members });
 
 describe.skipIf(skip !== undefined)(skip ?? 'client-controlled identities on a real redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await admin.quit();
-    await server.close();
-  });
+  const redis = useRedisServer();
 
   async function decideAll(config: EngineConfig, each: (i: number) => Partial<RequestFacts>): Promise<Decision[]> {
-    await flushAll(admin);
-    const settings = { kind: 'redis', url: server.url, keyPrefix: 'identity', timeoutMs: 5000, onFailure: 'closed' } as const;
+    await flushAll(redis.admin);
+    const settings = { kind: 'redis', url: redis.server.url, keyPrefix: 'identity', timeoutMs: 5000, onFailure: 'closed' } as const;
     const store = createRedisStore(settings);
     // Connected before the burst; a store failure would be a 503, never an allowed request.
     await store.getAccount('warm-up');
@@ -54,7 +44,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'client-controlled identities on a r
   }
 
   const allowed = (decisions: readonly Decision[]) => decisions.filter((d) => d.kind === 'allow').length;
-  const keys = async () => (await admin.keys('identity*')).sort();
+  const keys = async () => (await redis.admin.keys('identity*')).sort();
 
   it('key-auth + limitBy header: a new X-Tenant on every request still gets exactly the consumer’s limit', async () => {
     const config = limited({ auth: 'key-auth', limitBy: 'header', header: 'X-Tenant' });

@@ -2,12 +2,11 @@
 // scripts (counted by the server), first calls on a store that is still connecting, a server that
 // is not there, and closing. How admissions share script calls: engine-redis-batches.test.ts.
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileRouteRules } from '../packages/engine/src/compile/route-rules.js';
 import type { Admission } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { freePort, monitorCommands, RedisServer, redisSkipReason } from './support/redis.js';
+import { freePort, monitorCommands, redisSkipReason, useRedisServer } from './support/redis.js';
 import { BASE_CONFIG } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -21,19 +20,10 @@ const rules = compileRouteRules({
 const admission = (account: string): Admission => ({ account, scope: '', fallbackPlan: 'pro', now: NOW, rules });
 
 describe.skipIf(skip !== undefined)('Redis store', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await admin.quit();
-    await server.close();
-  });
+  const redis = useRedisServer();
 
   it('answers the first calls of a store that is still connecting', async () => {
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'first', timeoutMs: 1000 });
+    const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'first', timeoutMs: 1000 });
     try {
       const [changed, result] = await Promise.all([store.changeCredits('alice', { operation: 'grant', amount: 5, now: NOW }), store.admit(admission('zoe'))]);
       expect(changed).toEqual({ kind: 'applied', balance: 5 });
@@ -44,11 +34,11 @@ describe.skipIf(skip !== undefined)('Redis store', () => {
   });
 
   it('falls back to EVAL once when the server lost its scripts, then uses EVALSHA again', async () => {
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'noscript', timeoutMs: 1000 });
+    const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'noscript', timeoutMs: 1000 });
     try {
       await store.admit(admission('alice'));
-      await admin.script('FLUSH');
-      const { sent } = await monitorCommands([admin], async () => {
+      await redis.admin.script('FLUSH');
+      const { sent } = await monitorCommands([redis.admin], async () => {
         expect((await store.admit(admission('alice'))).outcome).toBe('insufficient-credits');
         expect((await store.admit(admission('alice'))).outcome).toBe('insufficient-credits');
       });
@@ -60,7 +50,7 @@ describe.skipIf(skip !== undefined)('Redis store', () => {
   });
 
   it('clears account fields with null and reads missing accounts as zero credits', async () => {
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'acct', timeoutMs: 1000 });
+    const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'acct', timeoutMs: 1000 });
     try {
       expect(await store.getAccount('nobody')).toEqual({ credits: 0 });
       expect(await store.updateAccount('carol', { plan: 'pro', status: 'active', paidThrough: NOW, periodAnchor: NOW - 1 })).toEqual({

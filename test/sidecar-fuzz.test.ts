@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../packages/apisix-runner/src/index.js';
 import { FrameType } from '../packages/sidecar/src/index.js';
+import { mulberry32 } from './support/seeded-random.js';
 import { removeSidecarBundle, SidecarClient, startSidecar, type SidecarProcess } from './support/sidecar.js';
 
 const SEED = Number(process.env.SIDECAR_FUZZ_SEED ?? 0x51de_ca55);
@@ -17,17 +18,7 @@ const MAX_FRAME = 65_536;
 const CASES = Number(process.env.SIDECAR_FUZZ_CASES ?? 4_000);
 const CONNECTIONS = 8;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;

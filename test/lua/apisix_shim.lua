@@ -5,26 +5,17 @@
 -- X-Credential-Identifier request header), calling access/header_filter/log with (conf, ctx), a
 -- returned status answered through core.response.exit, and the default $upstream_uri (ctx.var
 -- caches every variable but args and is_args, as apisix/core/ctx.lua does).
-local cjson = require("cjson.safe")
 local core = require("apisix.core")
 local plugin = require("apisix.plugins.tollgate")
+local shim_files = require("shim_files")
 
 local ngx = ngx
 local _M = {}
 local confs, consumers
 
-local function read_json(path)
-  local file = assert(io.open(path))
-  local value = assert(cjson.decode(file:read("*a")))
-  file:close()
-  return value
-end
-
 -- confs_path: the route plugin entries by name (one per nginx location).
 function _M.init(confs_path, consumers_path)
-  confs = read_json(confs_path)
-  for _, conf in pairs(confs) do assert(plugin.check_schema(conf)) end
-  consumers = read_json(consumers_path)
+  confs, consumers = shim_files.load(confs_path, consumers_path, function(conf) assert(plugin.check_schema(conf)) end)
 end
 
 local function api_ctx()

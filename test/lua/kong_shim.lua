@@ -8,7 +8,6 @@
 -- and for Kong's runloop: the plugin config (from a JSON file, schema defaults applied, as Kong
 -- hands a validated entry), key-auth (apikey header → consumer + credential in ngx.ctx), the
 -- router's $upstream_uri (the raw request path) and the access phase's `?args` suffix.
-local cjson = require("cjson.safe")
 
 local ngx = ngx
 
@@ -82,22 +81,14 @@ kong = {
 local _M = {}
 local confs, consumers
 local handler = require("kong.plugins.tollgate-lua.handler")
-
-local function read_json(path)
-  local file = assert(io.open(path))
-  local value = assert(cjson.decode(file:read("*a")))
-  file:close()
-  return value
-end
+local shim_files = require("shim_files")
 
 -- confs_path: the plugin entries by name (one per nginx location).
 function _M.init(confs_path, consumers_path)
-  confs = read_json(confs_path)
   local defaults = { socket = "/run/tollgate/sidecar.sock", timeout = 1000, connect_timeout = 100, keepalive_timeout = 60000, pool_size = 64 }
-  for _, conf in pairs(confs) do
+  confs, consumers = shim_files.load(confs_path, consumers_path, function(conf)
     for name, value in pairs(defaults) do if conf[name] == nil then conf[name] = value end end
-  end
-  consumers = read_json(consumers_path)
+  end)
 end
 
 function _M.access(entry)

@@ -230,6 +230,24 @@ export async function monitorCommands(servers: readonly Redis[], work: () => Pro
   return { sent: { ...sent }, scripted: { ...scripted } };
 }
 
+/** A standalone server and one client on it for the calling `describe`: started in its `beforeAll`, stopped in its `afterAll`. */
+export function useRedisServer(): { readonly server: RedisServer; readonly admin: Redis } {
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await admin?.quit();
+    await server?.close();
+  });
+  return {
+    get server() { return requireStarted(server); },
+    get admin() { return requireStarted(admin); },
+  };
+}
+
 export interface RedisStoreUnderTest {
   readonly name: 'redis' | 'redis-cluster';
   /** A new store on emptied data (every earlier test's keys flushed). */

@@ -1,73 +1,26 @@
 // The real sidecar process (bundled fresh from source, as deployments run dist/tollgate-sidecar.js)
 // and a minimal adapter-side client for its frames.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleSidecar } from '../../packages/sidecar/scripts/bundle.mjs';
 import { encodeFrame, FrameReader, type Frame } from '../../packages/apisix-runner/src/index.js';
+import { FreshBundle, startNodeProcess, waitUntilListening, type NodeProcess } from './node-process.js';
 
-export interface SidecarProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | string>;
-  /** SIGTERM (then SIGKILL after `graceMs`); resolves with the exit code or signal. */
-  stop(graceMs?: number): Promise<number | string>;
-}
+export type SidecarProcess = NodeProcess;
 
-let bundled: Promise<string> | undefined;
-let bundleDir: string | undefined;
+const bundle = new FreshBundle(join(import.meta.dirname, '../../packages/sidecar/src/main.ts'), 'tollgate-sidecar.js');
 
 export function sidecarBundle(): Promise<string> {
-  if (bundled === undefined) {
-    bundleDir = mkdtempSync(join(tmpdir(), 'tollgate-sidecar-bundle-'));
-    bundled = bundleSidecar(join(bundleDir, 'tollgate-sidecar.js'));
-  }
-  return bundled;
+  return bundle.path();
 }
 
 export function removeSidecarBundle(): void {
-  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
-  bundled = undefined;
-  bundleDir = undefined;
+  bundle.remove();
 }
 
 export async function startSidecar(socketPath: string, env: Record<string, string> = {}): Promise<SidecarProcess> {
-  const entry = await sidecarBundle();
-  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', TOLLGATE_SIDECAR_SOCKET: socketPath, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => { resolve(code ?? signal ?? -1); }));
-  const sidecar: SidecarProcess = {
-    child,
-    output: () => output,
-    exited,
-    async stop(graceMs = 2000) {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await connects(socketPath))) {
-    if (child.exitCode !== null) throw new Error(`sidecar exited with ${child.exitCode}: ${output}`);
-    if (Date.now() > deadline) throw new Error(`sidecar did not listen on ${socketPath} within 10 s: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const sidecar = startNodeProcess(await sidecarBundle(), { TOLLGATE_SIDECAR_SOCKET: socketPath, ...env }, 2000);
+  await waitUntilListening('sidecar', sidecar, socketPath);
   return sidecar;
-}
-
-function connects(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => { resolve(false); });
-  });
 }
 
 /** One adapter connection: frames out, answers back in order; `closed` once the sidecar hung up. */

@@ -16,7 +16,7 @@ export default defineConfig(
   },
   {
     // Plain JavaScript (bench scripts, build scripts, bins) has no types to check against.
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -1,7 +1,9 @@
 import { account } from './commands/account.js';
 import { admin } from './commands/admin.js';
+import { apisixConf } from './commands/apisix-conf.js';
 import { compile } from './commands/compile.js';
 import { diff } from './commands/diff.js';
+import { kongConf } from './commands/kong-conf.js';
 import { lint } from './commands/lint.js';
 import { webhooks } from './commands/webhooks.js';
 import { CliError, type CliIo, type Command } from './io.js';
@@ -16,6 +18,8 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   account: { run: account, summary: 'show and change account state: plan, subscription status, credits' },
   webhooks: { run: webhooks, summary: 'serve the Stripe billing webhook endpoint (secret in STRIPE_WEBHOOK_SECRET)' },
   admin: { run: admin, summary: 'serve the account admin API (bearer token in TOLLGATE_ADMIN_TOKEN)' },
+  'kong-conf': { run: kongConf, summary: 'print the kong.conf lines that install the Tollgate plugins for your paths' },
+  'apisix-conf': { run: apisixConf, summary: 'print the APISIX config.yaml keys that install the Tollgate runner for your paths' },
 };
 
 function usage(): string {

@@ -2,8 +2,9 @@
 // require(): dist/kong/<plugin>/<plugin>.js, one directory per plugin because Kong 3.9+ registers
 // only the first plugin a plugin server reports. The plugin directory must hold nothing but the
 // plugin module (kong-pdk requires every file in it), so the CommonJS marker package.json sits one
-// level up, where Node still finds it as the file's nearest package.json.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// level up, where Node still finds it as the file's nearest package.json, next to
+// without-typescript.cjs, the preload the plugin servers' start commands name (docs/kong.md).
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -20,6 +21,7 @@ export async function bundlePlugin(outDir = `${root}dist/kong`, name = 'tollgate
   if (!PLUGINS.includes(name)) throw new Error(`unknown plugin ${name}: expected one of ${PLUGINS.join(', ')}`);
   mkdirSync(`${outDir}/${name}`, { recursive: true });
   writeFileSync(`${outDir}/package.json`, `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
+  copyFileSync(`${root}pluginserver/without-typescript.cjs`, `${outDir}/without-typescript.cjs`);
   await build({
     entryPoints: [`${root}src/entries/${name}.ts`],
     outfile: `${outDir}/${name}/${name}.js`,

@@ -5,7 +5,7 @@ export type { KongHarnessOptions, KongResponse, RequestOptions, Upstream, Upstre
 export type { ClientRequest, KongConsumer, KongCredential, KongRoute, UpstreamRequest } from './kong-request.js';
 export type { EventResult, EventTrace, PluginRow } from './kong-worker.js';
 export { instanceConfig } from './kong-worker.js';
-export { PLUGIN_SERVER_BIN, PluginDiscoveryError, PluginServerProcess, queryPluginInfo } from './plugin-server.js';
+export { PLUGIN_SERVER_BIN, WITHOUT_TYPESCRIPT_PRELOAD, PluginDiscoveryError, PluginServerProcess, queryPluginInfo } from './plugin-server.js';
 export type { PluginInfo } from './plugin-server.js';
 export { RpcClient, RpcTransportError, encodeRequest } from './rpc-client.js';
 export { writeFixturePlugin } from './fixture-plugins.js';

@@ -48,6 +48,8 @@ export interface KongHarnessOptions {
   /** The plugin server's whole environment (nginx clears the workers' environment). */
   readonly env?: Readonly<Record<string, string>>;
   readonly upstream?: Upstream;
+  /** Run kong-pdk's plain command, ts-node and TypeScript loaded (to measure what the preload saves). */
+  readonly withTypeScript?: boolean;
 }
 
 export interface RequestOptions {
@@ -82,9 +84,9 @@ export class KongHarness {
   }
 
   static async start(options: KongHarnessOptions): Promise<KongHarness> {
-    const info = await queryPluginInfo(options.pluginsDir);
+    const info = await queryPluginInfo(options.pluginsDir, undefined, options.withTypeScript);
     const prefix = mkdtempSync(join(tmpdir(), 'kong-prefix-'));
-    const server = new PluginServerProcess({ pluginsDir: options.pluginsDir, name: info.Name, prefix, env: options.env ?? {} });
+    const server = new PluginServerProcess({ pluginsDir: options.pluginsDir, name: info.Name, prefix, env: options.env ?? {}, withTypeScript: options.withTypeScript });
     await server.start();
     return new KongHarness(info, server, new RpcClient(server.socketPath), options, prefix);
   }

@@ -1,12 +1,14 @@
 // The kong-js-pluginserver process as Kong runs it: discovery through the query command
 // (--dump-all-plugins, JSON, first element only since Kong 3.9), then the start command with an
 // explicit prefix and socket name, respawned when it exits (at most once a second; exit status
-// 127 stops it), its stdout and stderr collected as Kong logs them.
+// 127 stops it), its stdout and stderr collected as Kong logs them. Both run the way docs/kong.md
+// tells users to: with the preload that keeps kong-pdk from loading ts-node and TypeScript.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
@@ -14,6 +16,14 @@ const run = promisify(execFile);
 
 /** The kong-js-pluginserver executable of the kong-pdk this package depends on. */
 export const PLUGIN_SERVER_BIN = join(dirname(createRequire(import.meta.url).resolve('kong-pdk/package.json')), 'bin', 'kong-js-pluginserver');
+
+/** The preload that starts kong-js-pluginserver without ts-node and the TypeScript compiler. */
+export const WITHOUT_TYPESCRIPT_PRELOAD = fileURLToPath(new URL('../../pluginserver/without-typescript.cjs', import.meta.url));
+
+/** node's arguments before kong-js-pluginserver's own: the preload unless TypeScript plugins must load. */
+function pluginServerCommand(withTypeScript = false): string[] {
+  return withTypeScript ? [PLUGIN_SERVER_BIN] : ['--require', WITHOUT_TYPESCRIPT_PRELOAD, PLUGIN_SERVER_BIN];
+}
 
 export interface PluginInfo {
   readonly Name: string;
@@ -28,8 +38,8 @@ export class PluginDiscoveryError extends Error {
 }
 
 /** Runs the query command and checks its output the way Kong's plugin loader does. */
-export async function queryPluginInfo(pluginsDir: string, nodePath = process.execPath): Promise<PluginInfo> {
-  const { stdout } = await run(nodePath, [PLUGIN_SERVER_BIN, '--plugins-directory', pluginsDir, '--dump-all-plugins'], { encoding: 'utf8' });
+export async function queryPluginInfo(pluginsDir: string, nodePath = process.execPath, withTypeScript = false): Promise<PluginInfo> {
+  const { stdout } = await run(nodePath, [...pluginServerCommand(withTypeScript), '--plugins-directory', pluginsDir, '--dump-all-plugins'], { encoding: 'utf8' });
   let dump: unknown;
   try {
     dump = JSON.parse(stdout);
@@ -51,6 +61,8 @@ export interface PluginServerOptions {
   readonly prefix: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly nodePath?: string;
+  /** Start kong-pdk's plain command, which loads ts-node and TypeScript (default: the preload that skips them). */
+  readonly withTypeScript?: boolean;
 }
 
 const RESPAWN_INTERVAL_MS = 1000;
@@ -116,8 +128,8 @@ export class PluginServerProcess {
   }
 
   #spawn(): void {
-    const { pluginsDir, prefix, name, env, nodePath = process.execPath } = this.options;
-    const child = spawn(nodePath, [PLUGIN_SERVER_BIN, '--plugins-directory', pluginsDir, '--kong-prefix', prefix, '--sock-name', `${name}.sock`], {
+    const { pluginsDir, prefix, name, env, nodePath = process.execPath, withTypeScript } = this.options;
+    const child = spawn(nodePath, [...pluginServerCommand(withTypeScript), '--plugins-directory', pluginsDir, '--kong-prefix', prefix, '--sock-name', `${name}.sock`], {
       env: { ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

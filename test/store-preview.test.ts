@@ -85,7 +85,7 @@ describe('previewAdmit answers what admit answers, and writes nothing', () => {
     expect(outcomes).toEqual(['allowed', 'allowed', 'allowed', 'rate-limited', 'rate-limited', 'rate-limited', 'rate-limited', 'allowed', 'allowed', 'insufficient-credits', 'insufficient-credits', 'insufficient-credits']);
     // Step 7 found step 1's open hold due: its 2 credits came back before it drew 2 of the 3 left (9 − 3 × 2).
     expect((withPreviews[7] as { account: { credits: number } }).account.credits).toBe(3);
-    expect(await store.getAccount('alice')).toEqual(await twin.getAccount('alice'));
+    expect(store.getAccount('alice')).toEqual(twin.getAccount('alice'));
     expect(twin.stats.accounts).toBe(1);
   });
 
@@ -108,7 +108,7 @@ describe('previewAdmit answers what admit answers, and writes nothing', () => {
       for (const key of keys) {
         const dumped = await admin.dumpBuffer(key);
         const expires = Number(await admin.call('PEXPIRETIME', key));
-        entries[key] = [dumped?.toString('hex') ?? '', expires];
+        entries[key] = [dumped.toString('hex'), expires];
       }
       return entries;
     }

@@ -135,7 +135,8 @@ describe.skipIf(skip !== undefined)('tollgate why: a real redis-server', () => {
   }
 
   it('at every step, why answers what decide then does, and leaves the store as it was', async () => {
-    const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL }, keyPrefix: why }');
+    // A generous store timeout: under load, decide's default 50 ms could fail open and differ for that reason alone.
+    const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL }, keyPrefix: why, timeoutMs: 1000 }');
     const env = { TOLLGATE_REDIS_URL: server.url };
     const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'why', timeoutMs: 2000 });
     try {

@@ -6,6 +6,7 @@ import { diff } from './commands/diff.js';
 import { kongConf } from './commands/kong-conf.js';
 import { lint } from './commands/lint.js';
 import { webhooks } from './commands/webhooks.js';
+import { why } from './commands/why.js';
 import { CliError, type CliIo, type Command } from './io.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   diff: { run: diff, summary: 'what changes in the compiled configuration between two versions (text or Markdown)' },
   account: { run: account, summary: 'show and change account state: plan, subscription status, credits' },
   webhooks: { run: webhooks, summary: 'serve the Stripe billing webhook endpoint (secret in STRIPE_WEBHOOK_SECRET)' },
+  why: { run: why, summary: 'explain what a policy would answer a request, with its numbers (a dry run: nothing is written)' },
   admin: { run: admin, summary: 'serve the account admin API (bearer token in TOLLGATE_ADMIN_TOKEN)' },
   'kong-conf': { run: kongConf, summary: 'print the kong.conf lines that install the Tollgate plugins for your paths' },
   'apisix-conf': { run: apisixConf, summary: 'print the APISIX config.yaml keys that install the Tollgate runner for your paths' },

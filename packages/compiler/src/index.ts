@@ -20,3 +20,4 @@ export { APISIX_LUA_PLUGIN, APISIX_PLUGIN_KINDS, KONG_LUA_PLUGIN, KONG_PLUGIN_KI
 export { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_PLUGINS, TOLLGATE_X402_PLUGIN } from './targets/kong/model.js';
 export { diffProjects, type Change, type DiffResult, type PlanRow } from './diff/diff.js';
 export { diffMarkdown, diffText, type DiffReport } from './diff/format.js';
+export { buildIr, type IrResult } from './ir/build-ir.js';

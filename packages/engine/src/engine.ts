@@ -20,6 +20,7 @@ import { StoreCalls } from './store-calls.js';
 import { StoreCallNotSentError, type Admission, type AdmissionResult, type HoldResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
 import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
+import type { Trace } from './explain.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
 import type { FacilitatorHeaders } from './x402/facilitator-headers.js';
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
@@ -47,6 +48,12 @@ export interface Engine {
    * once its hold expired). For orderly shutdowns and tests; decisions never wait for it.
    */
   drained(): Promise<void>;
+  /**
+   * What `decide` would answer for these facts now, and the numbers it decides on, changing
+   * nothing (`tollgate why`): the same identity, route rules and decision code, on the store's
+   * previewAdmit. Rejects when the store cannot be read; no payment is read from the facts.
+   */
+  explain(facts: RequestFacts): Promise<Trace>;
 }
 
 export type HoldOutcome = HoldResult | { readonly kind: 'none' } | { readonly kind: 'failed'; readonly error: string };
@@ -172,6 +179,18 @@ class PolicyEngine implements Engine {
 
   drained(): Promise<void> {
     return this.#compensations.drained();
+  }
+
+  async explain(facts: RequestFacts): Promise<Trace> {
+    const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
+    const caller = this.#identify(facts);
+    const now = this.clock.now();
+    const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
+    if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
+    const rules = this.#rulesFor(route, facts.method);
+    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
+    const admission = await this.#store.store.previewAdmit(p);
+    return { ...traced, rules, admission, decision: await this.#decision(p, admission) };
   }
 
   #decide(facts: RequestFacts): Decision | Promise<Decision> {
@@ -360,7 +379,7 @@ function statusOf(reason: ReasonCode | 'allowed'): number {
   return reason === 'allowed' ? 200 : REASONS[reason].status;
 }
 
-function planRule(rules: RouteRules, plan: string | undefined): PlanRule {
+export function planRule(rules: RouteRules, plan: string | undefined): PlanRule {
   return plan === undefined ? rules.noPlan : (rules.plans[plan] ?? rules.noPlan);
 }
 

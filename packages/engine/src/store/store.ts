@@ -241,6 +241,12 @@ export interface Store {
   /** One decision's check-and-update, atomic. First gives back every hold of the account that expired. */
   admit(admission: Admission): Awaitable<AdmissionResult>;
   /**
+   * What `admit` would answer for this admission right now, writing nothing (`tollgate why`): the
+   * same checks on the same state, expired holds counted as given back, the result as admit
+   * reports it (an allowed one as if consumed). Its holdKey, id and deadline are ignored.
+   */
+  previewAdmit(admission: Admission): Awaitable<AdmissionResult>;
+  /**
    * Completes the hold an admission recorded under `holdKey`, at most once: `commit` keeps what it
    * took, `release` gives back its credits and quota units (never rate windows). A hold that is
    * past its expiry has already been given back: both answer `nothing-held`.

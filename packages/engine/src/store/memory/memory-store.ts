@@ -164,6 +164,18 @@ export class MemoryStore implements Store {
     return result('allowed', plan, target, windows, quotas, violated, draw, overage);
   }
 
+  /**
+   * `admit` itself, on a copy of the account in a store of its own: the answer is admit's by
+   * construction, and this store is never touched (structuredClone keeps a hold's references to
+   * the quota counters it took from, so giving back expired holds works on the copy as on the original).
+   */
+  previewAdmit(admission: Admission): AdmissionResult {
+    const scratch = new MemoryStore();
+    const record = this.#accounts.get(admission.account);
+    if (record !== undefined) scratch.#accounts.set(admission.account, structuredClone({ ...record, snapshot: undefined }));
+    return scratch.admit({ ...admission, holdKey: undefined, id: undefined, deadline: undefined });
+  }
+
   completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): HoldResult {
     const record = this.#accounts.get(account);
     if (record === undefined) return { kind: 'nothing-held' };

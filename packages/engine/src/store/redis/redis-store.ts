@@ -29,6 +29,7 @@ import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, type RedisClient } fr
 import { ServerClock } from './server-clock.js';
 import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX, paymentKey } from './keys.js';
 import { ADMIT_SCRIPT } from './lua/admit.js';
+import { PREVIEW_ADMIT_SCRIPT } from './lua/preview-admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './lua/change-credits.js';
 import { CLAIM_PAYMENT_SCRIPT } from './lua/claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './lua/complete-hold.js';
@@ -47,6 +48,7 @@ export interface RedisStoreOptions {
 }
 
 const asIs = (reply: unknown): unknown => reply;
+const READ_ONLY = true;
 
 export class RedisStore implements Store {
   readonly kind: RedisStoreOptions['kind'];
@@ -55,6 +57,7 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #admissions: AdmitBatches;
+  readonly #previews: AdmitBatches;
   readonly #serverClock: ServerClock;
 
   /** Takes ownership of `client`: `close` disconnects it. */
@@ -67,10 +70,18 @@ export class RedisStore implements Store {
     const sendAdmissions: SendBatch = (keys, args) => this.#run(ADMIT_SCRIPT, this.#timeoutMs, keys, args, asIs);
     this.#serverClock = new ServerClock(client, ADMIT_SCRIPT);
     this.#admissions = new AdmitBatches(sendAdmissions, options.kind === 'redis-cluster', this.#serverClock.deadline);
+    const sendPreviews: SendBatch = (keys, args) => this.#run(PREVIEW_ADMIT_SCRIPT, CONNECT_TIMEOUT_MS, keys, args, asIs, READ_ONLY);
+    this.#previews = new AdmitBatches(sendPreviews, options.kind === 'redis-cluster', this.#serverClock.deadline);
   }
 
   admit(admission: Admission): Promise<AdmissionResult> {
     return this.#admissions.admit(admission, keyBase(this.#prefix, admission.account) + ACCOUNT_SUFFIX);
+  }
+
+  /** The preview script (lua/preview-admit.ts) with EVALSHA_RO: Redis itself refuses any write. */
+  previewAdmit(admission: Admission): Promise<AdmissionResult> {
+    const preview = { ...admission, holdKey: undefined, id: undefined, deadline: undefined };
+    return this.#previews.admit(preview, keyBase(this.#prefix, admission.account) + ACCOUNT_SUFFIX);
   }
 
   completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Promise<HoldResult> {
@@ -141,14 +152,16 @@ export class RedisStore implements Store {
 
   /**
    * One EVALSHA (EVAL only when the server does not know the script yet: after a restart or SCRIPT
-   * FLUSH), its reply read by `parse`. Written as plain promise chains, not async functions: a
-   * decision is on the hot path, and every await is another promise and another turn.
+   * FLUSH), its reply read by `parse`; EVALSHA_RO and EVAL_RO when `readOnly`. Written as plain
+   * promise chains, not async functions: a decision is on the hot path, and every await is another
+   * promise and another turn.
    */
-  #run<T>(script: LuaScript, waitMs: number, keys: readonly string[], args: readonly ScriptArgument[], parse: (reply: unknown) => T): Promise<T> {
+  #run<T>(script: LuaScript, waitMs: number, keys: readonly string[], args: readonly ScriptArgument[], parse: (reply: unknown) => T, readOnly = false): Promise<T> {
+    const client = this.#client;
     const send = (): Promise<T> =>
-      this.#client.evalsha(script.sha, keys.length, ...keys, ...args).then(parse, (error: unknown) => {
+      (readOnly ? client.evalsha_ro(script.sha, keys.length, ...keys, ...args) : client.evalsha(script.sha, keys.length, ...keys, ...args)).then(parse, (error: unknown) => {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return this.#client.eval(script.lua, keys.length, ...keys, ...args).then(parse);
+        return (readOnly ? client.eval_ro(script.lua, keys.length, ...keys, ...args) : client.eval(script.lua, keys.length, ...keys, ...args)).then(parse);
       });
     const waiting = this.#gate.enter(waitMs);
     return waiting === undefined ? send() : waiting.then(send);

@@ -6,6 +6,7 @@ function storeWhere(fail: () => Promise<never>): Store {
   return {
     kind: 'failing',
     admit: fail,
+    previewAdmit: fail,
     completeHold: fail,
     voidAdmission: fail,
     claimPayment: fail,

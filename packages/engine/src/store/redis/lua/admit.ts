@@ -378,4 +378,6 @@ end
 return replies
 `;
 
-export const ADMIT_SCRIPT = luaScript('admit', SHARED_LUA + HOLDS_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA);
+/** The whole script text; lua/preview-admit.ts derives the read-only preview from it. */
+export const ADMIT_SOURCE = SHARED_LUA + HOLDS_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA;
+export const ADMIT_SCRIPT = luaScript('admit', ADMIT_SOURCE);

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ADMIT_SCRIPT } from './admit.js';
+import { PREVIEW_ADMIT_SCRIPT } from './preview-admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './change-credits.js';
 import { CLAIM_PAYMENT_SCRIPT } from './claim-payment.js';
 import { COMPLETE_HOLD_SCRIPT } from './complete-hold.js';
@@ -13,6 +14,7 @@ import { VOID_ADMISSION_SCRIPT } from './void-admission.js';
 
 const PINNED = [
   [ADMIT_SCRIPT, '875532eaebe1cd8b86ee4c58575ef74b15c5d38c'],
+  [PREVIEW_ADMIT_SCRIPT, '15b0cfa658919f57f61c2bc115c3552980e278eb'],
   [COMPLETE_HOLD_SCRIPT, '65c90f6fbcda262cf3110b273b579de2db4e2b5f'],
   [CLAIM_PAYMENT_SCRIPT, 'efac77bada14d08de68bd3fe297f93f21a9bd9ad'],
   [CHANGE_CREDITS_SCRIPT, '167881b909fe51579b290a0118c0bd03701b9e06'],

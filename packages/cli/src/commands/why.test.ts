@@ -1,0 +1,163 @@
+// `tollgate why` against a real redis-server and against a --state file: its answer is what
+// decide then does for the same state (status, reason, headers), and the store is byte for byte
+// what it was before (every key's DUMP and absolute expiry).
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIr } from '@tollgate/compiler';
+import { createAccounts, createEngine, createMemoryStore, createRedisStore, ManualClock, type Decision, type EngineConfig, type Explanation, type Store } from '@tollgate/engine';
+import { loadProject } from '@tollgate/policy';
+import { RedisServer, redisSkipReason } from '../../../../test/support/redis.js';
+import { readSources } from '../sources.js';
+import { CliError, type CliIo } from '../io.js';
+import { why } from './why.js';
+
+const skip = redisSkipReason();
+if (skip !== undefined) console.warn(skip);
+
+const AT = '2026-03-10T12:00:00.000Z';
+const NOW = Date.parse(AT);
+
+function io(cwd: string, env: Record<string, string> = {}): CliIo & { out: () => string } {
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return { cwd, env, stdout, stderr: new PassThrough(), out: () => out };
+}
+
+const policy = (store: string) => `apiVersion: tollgate.dev/v1
+kind: Policy
+metadata: { name: weather }
+spec:
+  routes: [{ name: forecast, paths: [/v1/forecast], methods: [GET] }, { name: history, paths: [/v1/history], methods: [GET] }]
+  identity: { auth: key-auth, limitBy: consumer }
+  plans:
+    free: { rateLimit: { minute: 2 }, routes: [forecast] }
+    pro: { rateLimit: { minute: 100 }, quota: { units: 12, per: month }, credits: true }
+  defaultPlan: free
+  costs: { default: 5 }
+  subscription: { required: true, statuses: [active], graceDays: 3 }
+  payment: { upgradeUrl: https://billing.example.com/upgrade }
+  store: ${store}
+`;
+
+function project(store: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-why-'));
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies', 'weather.yaml'), policy(store));
+  return dir;
+}
+
+async function configOf(cwd: string): Promise<EngineConfig> {
+  const { project: loaded } = loadProject(await readSources(['policies'], cwd));
+  return buildIr(loaded).ir.policies[0]?.config as EngineConfig;
+}
+
+async function runWhy(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; explanation: Explanation }> {
+  const out = io(cwd, env);
+  const code = await why([...args, '--policies', 'policies', '--policy', 'weather', '--at', AT, '--json'], out);
+  return { code, explanation: JSON.parse(out.out()) as Explanation };
+}
+
+/** What `why` reported as the decision, in the terms decide answers with. */
+function decided(d: Decision): { status: number; reason: string; headers: Readonly<Record<string, string>> } {
+  return d.kind === 'allow' ? { status: d.log.status, reason: 'allowed', headers: d.responseHeaders } : { status: d.status, reason: d.reason, headers: d.headers };
+}
+
+/** `why`, then decide on the same store and clock: they must agree. */
+async function whyThenDecide(cwd: string, store: Store, consumer: string, path: string, env: Record<string, string> = {}, state: string[] = []): Promise<Explanation> {
+  const { code, explanation } = await runWhy(cwd, [consumer, 'GET', path, ...state], env);
+  const compiled = createEngine(await configOf(cwd), store, new ManualClock(NOW));
+  if (!compiled.ok) throw new Error(compiled.errors.join('; '));
+  const decision = await compiled.engine.decide({ method: 'GET', path, headers: {}, query: {}, clientIp: '127.0.0.1', consumer: { username: consumer } });
+  expect({ status: explanation.decision.status, reason: explanation.decision.reason, headers: explanation.decision.headers }).toEqual(decided(decision));
+  expect(code).toBe(decision.kind === 'allow' ? 0 : 1);
+  return explanation;
+}
+
+describe('tollgate why: usage', () => {
+  it('explains usage errors without a stack trace', async () => {
+    const cwd = project('{ kind: memory }');
+    await expect(why([], io(cwd))).rejects.toThrow(CliError);
+    await expect(why(['alice', 'GET'], io(cwd))).rejects.toThrow(/expected <account> <METHOD> <path>/);
+    await expect(why(['alice', 'GET', '/v1/forecast'], io(cwd))).rejects.toThrow(/--policies <dir> and --policy <name> are required/);
+    await expect(why(['alice', 'GET', 'v1', '--policies', 'policies', '--policy', 'weather'], io(cwd))).rejects.toThrow(/must start with/);
+    await expect(why(['alice', 'GET', '/v1/forecast', '--policies', 'policies', '--policy', 'nope'], io(cwd))).rejects.toThrow('no policy named "nope" in policies (policies found: weather)');
+    await expect(why(['alice', 'GET', '/v1/forecast', '--policies', 'policies', '--policy', 'weather', '--header', 'nocolon'], io(cwd))).rejects.toThrow(/--header takes name:value/);
+  });
+});
+
+describe('tollgate why: the memory store from a --state file', () => {
+  it('answers what decide answers for the same accounts', async () => {
+    const cwd = project('{ kind: memory }');
+    const state = { accounts: { alice: { plan: 'pro', status: 'active', paidThrough: '2026-03-08T00:00:00Z', credits: 3 }, bob: { plan: 'free', status: 'active', paidThrough: '2026-04-01T00:00:00Z' } } };
+    writeFileSync(join(cwd, 'state.json'), JSON.stringify(state));
+    const seeded = async (): Promise<Store> => {
+      const store = createMemoryStore();
+      const accounts = createAccounts(store, new ManualClock(NOW));
+      await accounts.setPlan('alice', 'pro');
+      await accounts.setStatus('alice', 'active', { paidThrough: Date.parse('2026-03-08T00:00:00Z') });
+      await accounts.changeCredits('alice', 'grant', 3);
+      await accounts.setPlan('bob', 'free');
+      await accounts.setStatus('bob', 'active', { paidThrough: Date.parse('2026-04-01T00:00:00Z') });
+      return store;
+    };
+    const alice = await whyThenDecide(cwd, await seeded(), 'alice', '/v1/forecast', {}, ['--state', 'state.json']);
+    expect(alice.subscription).toMatchObject({ required: true, passes: true, graceUntil: '2026-03-11T00:00:00.000Z' });
+    expect(alice.decision.reason).toBe('insufficient-credits');
+    expect(alice.credits).toMatchObject({ balance: 3, cost: 5 });
+    expect(alice.advice.operator).toContain('tollgate account grant alice 2 --key <idempotency key>  (the least that lets this request through)');
+    const bob = await whyThenDecide(cwd, await seeded(), 'bob', '/v1/history', {}, ['--state', 'state.json']);
+    expect(bob.entitlement).toEqual({ entitled: false, reason: 'plan-upgrade-required', plansWithRoute: ['pro'] });
+    expect(bob.advice.operator).toEqual(['tollgate account set-plan bob pro']);
+  });
+});
+
+describe.skipIf(skip !== undefined)('tollgate why: a real redis-server', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await admin.quit();
+    await server.close();
+  });
+
+  async function snapshot(): Promise<Record<string, [string, number]>> {
+    const entries: Record<string, [string, number]> = {};
+    for (const key of (await admin.keys('*')).sort()) entries[key] = [(await admin.dumpBuffer(key)).toString('hex'), Number(await admin.call('PEXPIRETIME', key))];
+    return entries;
+  }
+
+  it('at every step, why answers what decide then does, and leaves the store as it was', async () => {
+    // A generous store timeout: under load, decide's default 50 ms could fail open and differ for that reason alone.
+    const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL }, keyPrefix: why, timeoutMs: 1000 }');
+    const env = { TOLLGATE_REDIS_URL: server.url };
+    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'why', timeoutMs: 2000 });
+    try {
+      const accounts = createAccounts(store, new ManualClock(NOW));
+      await accounts.setPlan('carol', 'pro');
+      await accounts.setStatus('carol', 'active', { paidThrough: NOW + 86_400_000 });
+      await accounts.changeCredits('carol', 'grant', 20);
+      const reasons: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const before = await snapshot();
+        const { explanation } = await runWhy(cwd, ['carol', 'GET', '/v1/forecast'], env);
+        expect(await snapshot()).toEqual(before);
+        expect(Object.keys(before).length).toBeGreaterThan(0);
+        // decide (on the same state) agrees, then consumes: the next why sees its writes.
+        await whyThenDecide(cwd, store, 'carol', '/v1/forecast', env);
+        reasons.push(`${explanation.decision.reason} q=${explanation.quotas[0]?.used ?? '-'} c=${explanation.credits?.balance ?? '-'}`);
+      }
+      // units quota 12 at cost 5: two requests fit; the third would pass it (overage: block).
+      expect(reasons).toEqual(['allowed q=5 c=15', 'allowed q=10 c=10', 'quota-exhausted q=10 c=10', 'quota-exhausted q=10 c=10']);
+    } finally {
+      await store.close();
+    }
+  });
+});

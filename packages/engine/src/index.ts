@@ -34,3 +34,4 @@ export { DEFAULT_KEY_PREFIX, resolveStoreSettings, STORE_FACTORIES, storeIdentit
 export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, type Period } from './store/billing-period.js';
 export { checkWindow, remainingAfter, rollWindow, windowStart, type WindowCheck, type WindowCounter } from './store/windows.js';
 export * from './store/store.js';
+export * from './scenarios/index.js';

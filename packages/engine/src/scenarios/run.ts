@@ -73,7 +73,7 @@ export async function playScenario(scenario: PlayableScenario): Promise<Scenario
               ? await applyOperation(step.op, step.expect, accounts)
               : []),
         ].map((m) => ({ ...m, path: ['expect', ...m.path] }));
-        for (const [id, members] of Object.entries(step.state ?? {})) mismatches.push(...subsetMismatches(['state', id], members, await store.getAccount(id)));
+        for (const [id, members] of Object.entries(step.state ?? {})) mismatches.push(...subsetMismatches(['state', id], members, store.getAccount(id)));
         if (mismatches.length > 0) return { ok: true, failures: mismatches.map((m) => ({ ...m, step: index, ...(step.repeat > 1 ? { repetition: n } : {}) })) };
       }
     }

@@ -32,7 +32,7 @@ export function planRuns(project: Project): ScenarioRun[] {
         report(['spec', 'policy'], `no Policy named "${spec.policy}" in the files tested (${[...configs.keys()].join(', ') || 'none'})`);
         return { document, index, name: scenario.name, problems };
       }
-      const playable = toPlayable(config, spec.clock, spec.accounts ?? {}, scenario, (path, message) => report(['spec', 'scenarios', index, ...path], message));
+      const playable = toPlayable(config, spec.clock, spec.accounts ?? {}, scenario, (path, message) => { report(['spec', 'scenarios', index, ...path], message); });
       return { document, index, name: scenario.name, problems, ...(problems.length === 0 ? { playable } : {}) };
     });
   });

@@ -71,7 +71,7 @@ function exactValues(
 ): Mismatch[] {
   return Object.entries(expected ?? {}).flatMap(([name, value]) => {
     const seen = actual[key(name)];
-    return (value === null ? seen === undefined : seen === value) ? [] : [{ path: [...path, name], message: `${what} ${name}: ${show(seen)}, expected ${show(value)}` }];
+    return (value === null ? seen === undefined : seen === value) ? [] : [{ path: [...path, name], message: `${what} ${name}: ${show(seen)}, expected ${value === null ? 'absent' : show(value)}` }];
   });
 }
 

@@ -26,9 +26,9 @@ describe('tollgate test', () => {
   });
 
   it('points a wrong expectation at its file:line:col in a real process, and exits 1', async () => {
-    const run = await promisify(execFile)('node', [bin, 'test', WRONG, '-f', 'github'], { cwd: repo }).then(
-      () => ({ code: 0, stdout: '', stderr: '' }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
+    const run = await promisify(execFile)(process.execPath, [bin, 'test', WRONG, '-f', 'github'], { cwd: repo }).then(
+      (done) => ({ code: 0, ...done }),
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');

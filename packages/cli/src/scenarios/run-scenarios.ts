@@ -1,7 +1,7 @@
 // Plays every planned scenario and turns broken expectations into findings at the line of the
 // expectation, as lint reports its findings.
 import { playScenario, type StepFailure } from '@tollgate/engine';
-import type { Diagnostic } from '@tollgate/policy';
+import { sortDiagnostics, type Diagnostic } from '@tollgate/policy';
 import { SCENARIO_CODE, type ScenarioRun } from './plan-runs.js';
 
 /** One scenario's result: a JUnit test case, a line of the stylish report. */
@@ -18,7 +18,7 @@ export async function runScenarios(runs: readonly ScenarioRun[]): Promise<Scenar
   const results: ScenarioResult[] = [];
   for (const run of runs) {
     const started = performance.now();
-    const failures = run.playable === undefined ? run.problems : await play(run);
+    const failures = sortDiagnostics(run.playable === undefined ? run.problems : await play(run));
     results.push({ source: run.document.source, suite: run.document.value.metadata.name, name: run.name, durationMs: performance.now() - started, failures });
   }
   return results;

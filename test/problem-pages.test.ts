@@ -1,10 +1,11 @@
-// Every problem type URI the engine emits resolves to a page in docs/problems/: one page per
+// Every problem type URI the engine (and the admin and webhook servers) emits resolves to a page in docs/problems/: one page per
 // reason code, named after the last URI segment, with the three sections operators and clients read.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REASON_CODES } from '../packages/policy/src/index.js';
 import { DEFAULT_PROBLEM_BASE_URI, REASONS } from '../packages/engine/src/responses/reasons.js';
 import { compileDeny } from '../packages/engine/src/responses/problem.js';
+import { PROBLEMS, SERVER_PROBLEM_BASE_URI } from '../packages/server/src/http/problem.js';
 import { BASE_CONFIG, VECTORS_DIR } from './support/vectors.js';
 
 const PAGES = new URL('../docs/problems/', import.meta.url);
@@ -47,5 +48,23 @@ describe('problem type pages', () => {
     }
     expect(types.size).toBeGreaterThan(5);
     for (const reason of types) expect(existsSync(pageFor(reason)), reason).toBe(true);
+  });
+});
+
+describe('problem type pages of the admin API and the webhook endpoint', () => {
+  const SERVER_PAGES = new URL('server/', PAGES);
+  const types = Object.values(PROBLEMS);
+
+  it.each(types.map((t) => [t]))('server/%s has a page at the URI the servers emit', (type) => {
+    const uri = `${SERVER_PROBLEM_BASE_URI}${type}`;
+    expect(uri.startsWith(DEFAULT_PROBLEM_BASE_URI)).toBe(true);
+    const page = readFileSync(new URL(`${uri.slice(DEFAULT_PROBLEM_BASE_URI.length)}.md`, PAGES), 'utf8');
+    expect(page).toContain(`permalink: /problems/server/${type}\n`);
+    expect(page).toContain('## What the client should do');
+    expect(page).toContain('## What the operator can check');
+  });
+
+  it('has no page for a type the servers do not know', () => {
+    expect(readdirSync(SERVER_PAGES).map((f) => f.slice(0, -3)).sort()).toEqual([...types].sort());
   });
 });

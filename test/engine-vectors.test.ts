@@ -6,12 +6,10 @@ import {
   createEngine,
   createMemoryStore,
   ManualClock,
-  type Decision,
-  type Engine,
+  playRequest,
   type Store,
-  type UpstreamRewrite,
 } from '../packages/engine/src/index.js';
-import { applyOperation, compareResponse, factsOf, seedAccounts, loadVectors, subsetProblems, type ObservedResponse, type Vector, type VectorRequest } from './support/vectors.js';
+import { applyOperation, compareResponse, seedAccounts, loadVectors, subsetProblems, type Vector } from './support/vectors.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
 import { redisStoresUnderTest } from './support/redis.js';
 
@@ -57,7 +55,7 @@ async function runVector(vector: Vector, realStore: Store): Promise<void> {
       const where = step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where;
       let problems: string[];
       if (step.request !== undefined) {
-        const observed = await send(engine, step.request, step.upstreamStatus);
+        const observed = await playRequest(engine, step.request, step.upstreamStatus);
         problems = compareResponse(step.expect, observed);
       } else if (step.op !== undefined) {
         problems = await applyOperation(step, accounts);
@@ -68,22 +66,4 @@ async function runVector(vector: Vector, realStore: Store): Promise<void> {
       expect(problems, where).toEqual([]);
     }
   }
-}
-
-async function send(engine: Engine, request: VectorRequest, upstreamStatus: number): Promise<ObservedResponse> {
-  const decision: Decision = await engine.decide(factsOf(request));
-  if (decision.kind === 'deny') return { status: decision.status, headers: decision.headers, body: decision.body };
-  if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
-  return { status: upstreamStatus, headers: decision.responseHeaders, body: '', upstream: proxied(request, decision.upstream) };
-}
-
-/** What the upstream receives once a gateway applied the rewrite: removals first, then sets. */
-function proxied(request: VectorRequest, rewrite: UpstreamRewrite): NonNullable<ObservedResponse['upstream']> {
-  const headers = new Map(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  for (const name of rewrite.removeHeaders) headers.delete(name.toLowerCase());
-  for (const [name, value] of Object.entries(rewrite.setHeaders)) headers.set(name.toLowerCase(), value);
-  const query = new Map(Object.entries(request.query ?? {}));
-  for (const name of rewrite.removeQuery) query.delete(name);
-  for (const [name, value] of Object.entries(rewrite.setQuery)) query.set(name, value);
-  return { headers: Object.fromEntries(headers), query: Object.fromEntries(query), path: rewrite.path ?? request.path };
 }

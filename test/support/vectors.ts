@@ -14,7 +14,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { Accounts, EngineConfig, RequestFacts, Store } from '../../packages/engine/src/index.js';
+import {
+  applyOperation as applyAccountOperation,
+  compareResponse as compareObserved,
+  seedAccounts as seedAccountState,
+  subsetMismatches,
+  type AccountOperation,
+  type AccountSeed,
+  type Accounts,
+  type EngineConfig,
+  type ExpectedResponse,
+  type ObservedResponse,
+  type ScenarioRequest,
+  type Store,
+} from '../../packages/engine/src/index.js';
+
+// The request, expectation and comparison are the product's (`tollgate test` plays scenarios with them).
+export { factsOf } from '../../packages/engine/src/index.js';
+export type { ExpectedResponse, ObservedResponse } from '../../packages/engine/src/index.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../vectors/', import.meta.url));
 
@@ -34,49 +51,12 @@ export const BASE_CONFIG: EngineConfig = {
 };
 
 /** A request in gateway terms: what a test client sends and what the gateway's auth decided. */
-export interface VectorRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly host?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly query?: Readonly<Record<string, string>>;
-  readonly ip?: string;
-  /**
-   * The consumer's username key-auth resolved. A request without one on a key-auth policy with
-   * anonymous callers gets the anonymous consumer (loadVector fills it in), as both gateways do.
-   */
-  readonly consumer?: string;
-  /** The credential (key) id the consumer authenticated with. */
-  readonly credential?: string;
-  readonly requestId?: string;
-}
+export type VectorRequest = ScenarioRequest;
 
-export interface VectorAccount {
-  readonly plan?: string;
-  readonly status?: string;
-  readonly paidThrough?: number;
-  readonly periodAnchor?: number;
-  readonly credits?: number;
-}
+export type VectorAccount = AccountSeed;
 
-export type VectorOp =
-  | { readonly kind: 'set-plan'; readonly account: string; readonly plan: string | null }
-  | { readonly kind: 'set-status'; readonly account: string; readonly status: string; readonly paidThrough?: number }
-  | { readonly kind: 'grant' | 'debit' | 'refund'; readonly account: string; readonly amount: number; readonly key?: string };
+export type VectorOp = AccountOperation;
 
-/** Expected response: exact status; headers by name (case-insensitive), `null` = absent; body members (subset, deep). */
-export interface ExpectedResponse {
-  readonly status?: number;
-  readonly headers?: Readonly<Record<string, string | null>>;
-  readonly body?: Readonly<Record<string, unknown>>;
-  /** The x402 v2 challenge decoded from PAYMENT-REQUIRED (subset, deep). */
-  readonly paymentRequired?: Readonly<Record<string, unknown>>;
-  /** What the upstream must receive: headers set (null = removed) and query arguments (null = removed), path. */
-  readonly upstream?: { readonly headers?: Readonly<Record<string, string | null>>; readonly query?: Readonly<Record<string, string | null>>; readonly path?: string };
-  /** Account operations: the result kind and balance. */
-  readonly result?: string;
-  readonly balance?: number;
-}
 
 export interface VectorStep {
   /** Ms to move the clock before this step. */
@@ -200,115 +180,23 @@ function instant(value: unknown, where: string): number {
   return ms;
 }
 
-/** The engine facts an adapter would produce for this request. */
-export function factsOf(request: VectorRequest): RequestFacts {
-  const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return {
-    method: request.method,
-    path: request.path,
-    ...(request.host === undefined ? {} : { host: request.host }),
-    headers,
-    query: request.query ?? {},
-    clientIp: request.ip ?? '203.0.113.7',
-    ...(request.consumer === undefined ? {} : { consumer: { username: request.consumer } }),
-    ...(request.credential === undefined ? {} : { credentialId: request.credential }),
-    ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
-  };
-}
-
-/** A response as a gateway harness observed it. */
-export interface ObservedResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-  /** What the upstream received, when the request was proxied. */
-  readonly upstream?: { readonly headers: Readonly<Record<string, string>>; readonly query: Readonly<Record<string, string>>; readonly path: string };
-}
-
 /** Every difference between what a step expects and what was observed; empty when they match. */
 export function compareResponse(expect: ExpectedResponse, observed: ObservedResponse): string[] {
-  const problems: string[] = [];
-  if (expect.status !== undefined && expect.status !== observed.status) problems.push(`status ${observed.status}, expected ${expect.status}`);
-  const headers = lowerKeys(observed.headers);
-  for (const [name, value] of Object.entries(expect.headers ?? {})) {
-    const actual = headers[name.toLowerCase()];
-    if (value === null ? actual !== undefined : actual !== value) problems.push(`header ${name}: ${show(actual)}, expected ${show(value)}`);
-  }
-  if (expect.body !== undefined) {
-    let body: unknown;
-    try {
-      body = JSON.parse(observed.body);
-    } catch {
-      body = undefined;
-    }
-    problems.push(...subsetProblems('body', expect.body, body));
-  }
-  if (expect.paymentRequired !== undefined) {
-    const header = headers['payment-required'];
-    const decoded: unknown = header === undefined ? undefined : JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
-    problems.push(...subsetProblems('PAYMENT-REQUIRED', expect.paymentRequired, decoded));
-  }
-  if (expect.upstream !== undefined) {
-    const up = observed.upstream;
-    if (up === undefined) {
-      problems.push('the request was not proxied');
-    } else {
-      const upHeaders = lowerKeys(up.headers);
-      for (const [name, value] of Object.entries(expect.upstream.headers ?? {})) {
-        const actual = upHeaders[name.toLowerCase()];
-        if (value === null ? actual !== undefined : actual !== value) problems.push(`upstream header ${name}: ${show(actual)}, expected ${show(value)}`);
-      }
-      for (const [name, value] of Object.entries(expect.upstream.query ?? {})) {
-        const actual = up.query[name];
-        if (value === null ? actual !== undefined : actual !== value) problems.push(`upstream query ${name}: ${show(actual)}, expected ${show(value)}`);
-      }
-      if (expect.upstream.path !== undefined && expect.upstream.path !== up.path) problems.push(`upstream path ${up.path}, expected ${expect.upstream.path}`);
-    }
-  }
-  return problems;
+  return compareObserved(expect, observed).map((m) => m.message);
 }
 
 /** `expected` members must be present in `actual` with equal values (objects compared as subsets, arrays exactly). */
 export function subsetProblems(where: string, expected: unknown, actual: unknown): string[] {
-  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [`${where}: ${show(actual)}, expected an object`];
-    return Object.entries(expected).flatMap(([k, v]) =>
-      v === null ? ((actual as Record<string, unknown>)[k] === undefined ? [] : [`${where}.${k}: present, expected absent`]) : subsetProblems(`${where}.${k}`, v, (actual as Record<string, unknown>)[k]),
-    );
-  }
-  return JSON.stringify(expected) === JSON.stringify(actual) ? [] : [`${where}: ${show(actual)}, expected ${show(expected)}`];
-}
-
-function lowerKeys(record: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
-}
-
-function show(value: unknown): string {
-  return value === undefined ? 'absent' : JSON.stringify(value);
+  return subsetMismatches([where], expected, actual).map((m) => m.message);
 }
 
 /** Seeds a vector's initial accounts into a store, as billing integrations would set them. */
 export async function seedAccounts(vector: Vector, store: Store, accounts: Accounts): Promise<void> {
-  for (const [id, account] of Object.entries(vector.accounts)) {
-    if (account.plan !== undefined) await accounts.setPlan(id, account.plan);
-    if (account.status !== undefined) await accounts.setStatus(id, account.status, account.paidThrough === undefined ? {} : { paidThrough: account.paidThrough });
-    if (account.periodAnchor !== undefined) await store.updateAccount(id, { periodAnchor: account.periodAnchor });
-    if (account.credits !== undefined && account.credits > 0) await accounts.changeCredits(id, 'grant', account.credits);
-  }
+  await seedAccountState(vector.accounts, store, accounts);
 }
 
 /** Runs a step's account operation; returns how the outcome differs from what the step expects. */
 export async function applyOperation(step: VectorStep, accounts: Accounts): Promise<string[]> {
-  const op = step.op;
-  if (op === undefined) return ['not an operation step'];
-  const outcome =
-    op.kind === 'set-plan'
-      ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
-      : op.kind === 'set-status'
-        ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
-  return [
-    ...(step.expect.result === undefined || step.expect.result === outcome.kind ? [] : [`result ${outcome.kind}, expected ${step.expect.result}`]),
-    ...(step.expect.balance === undefined || step.expect.balance === outcome.balance ? [] : [`balance ${outcome.balance}, expected ${step.expect.balance}`]),
-  ];
+  if (step.op === undefined) return ['not an operation step'];
+  return (await applyAccountOperation(step.op, step.expect, accounts)).map((m) => m.message);
 }

@@ -5,6 +5,7 @@ import { compile } from './commands/compile.js';
 import { diff } from './commands/diff.js';
 import { kongConf } from './commands/kong-conf.js';
 import { lint } from './commands/lint.js';
+import { test } from './commands/test.js';
 import { webhooks } from './commands/webhooks.js';
 import { why } from './commands/why.js';
 import { CliError, type CliIo, type Command } from './io.js';
@@ -14,6 +15,7 @@ export type { CliIo } from './io.js';
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   lint: { run: lint, summary: 'check policy files (stylish, text, json, sarif, github)' },
+  test: { run: test, summary: 'play the policies\' scenario files on the engine (stylish, junit, github)' },
   compile: { run: compile, summary: 'compile policies into Kong (decK) or APISIX (standalone, ADC) configuration' },
   diff: { run: diff, summary: 'what changes in the compiled configuration between two versions (text or Markdown)' },
   account: { run: account, summary: 'show and change account state: plan, subscription status, credits' },

@@ -17,7 +17,7 @@ export const LOADER_RULES: readonly RuleInfo[] = [
   { id: 'yaml-syntax', severity: 'error', description: 'The file must be well-formed YAML with unique keys.' },
   { id: 'yaml-warning', severity: 'warn', description: 'YAML the parser accepts but flags.' },
   { id: 'yaml11-ambiguous', severity: 'warn', description: 'Unquoted scalars that YAML 1.1 readers (decK, APISIX) read as booleans or numbers.' },
-  { id: 'unknown-kind', severity: 'error', description: 'Documents are of kind Policy, Plans or Consumers.' },
+  { id: 'unknown-kind', severity: 'error', description: 'Documents are of kind Policy, Plans, Consumers or Scenarios.' },
   { id: 'unknown-key', severity: 'error', description: 'Keys the policy language does not define.' },
   { id: 'schema', severity: 'error', description: 'Values must match the policy language schema.' },
 ];

@@ -5558,3 +5558,2492 @@ return errors === 0;
 }
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
+export const Scenarios = validate23;
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern89 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate23.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.apiVersion === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema34.required,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.kind === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema34.required,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.metadata === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema34.required,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.spec === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spec"},message:"must have required property '"+"spec"+"'",schema:schema34.required,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "apiVersion") || (key0 === "kind")) || (key0 === "metadata")) || (key0 === "spec"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.apiVersion !== undefined){
+let data0 = data.apiVersion;
+if(typeof data0 !== "string"){
+const err5 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.apiVersion.type,parentSchema:schema34.properties.apiVersion,data:data0};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if("tollgate.dev/v1" !== data0){
+const err6 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "tollgate.dev/v1"},message:"must be equal to constant",schema:"tollgate.dev/v1",parentSchema:schema34.properties.apiVersion,data:data0};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data1 = data.kind;
+if(typeof data1 !== "string"){
+const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.kind.type,parentSchema:schema34.properties.kind,data:data1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if("Scenarios" !== data1){
+const err8 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/const",keyword:"const",params:{allowedValue: "Scenarios"},message:"must be equal to constant",schema:"Scenarios",parentSchema:schema34.properties.kind,data:data1};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data2 = data.metadata;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.name === undefined){
+const err9 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema34.properties.metadata.required,parentSchema:schema34.properties.metadata,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!((((key1 === "name") || (key1 === "description")) || (key1 === "owner")) || (key1 === "labels"))){
+const err10 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.metadata,data:data2};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.name !== undefined){
+let data3 = data2.name;
+if(typeof data3 === "string"){
+if(!pattern4.test(data3)){
+const err11 = {instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.metadata.properties.name,data:data3};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/metadata/name",schemaPath:"#/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.metadata.properties.name.type,parentSchema:schema34.properties.metadata.properties.name,data:data3};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data2.description !== undefined){
+let data4 = data2.description;
+if(typeof data4 !== "string"){
+const err13 = {instancePath:instancePath+"/metadata/description",schemaPath:"#/properties/metadata/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.metadata.properties.description.type,parentSchema:schema34.properties.metadata.properties.description,data:data4};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data2.owner !== undefined){
+let data5 = data2.owner;
+if(typeof data5 !== "string"){
+const err14 = {instancePath:instancePath+"/metadata/owner",schemaPath:"#/properties/metadata/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.metadata.properties.owner.type,parentSchema:schema34.properties.metadata.properties.owner,data:data5};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data2.labels !== undefined){
+let data6 = data2.labels;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+for(const key2 in data6){
+if(!(pattern5.test(key2))){
+const err15 = {instancePath:instancePath+"/metadata/labels",schemaPath:"#/properties/metadata/properties/labels/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.metadata.properties.labels,data:data6};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+for(const key3 in data6){
+if(pattern5.test(key3)){
+let data7 = data6[key3];
+if(typeof data7 !== "string"){
+const err16 = {instancePath:instancePath+"/metadata/labels/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/properties/labels/patternProperties/%5E%5BA-Za-z0-9._~1-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.metadata.properties.labels.patternProperties["^[A-Za-z0-9._/-]+$"].type,parentSchema:schema34.properties.metadata.properties.labels.patternProperties["^[A-Za-z0-9._/-]+$"],data:data7};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/metadata/labels",schemaPath:"#/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.metadata.properties.labels.type,parentSchema:schema34.properties.metadata.properties.labels,data:data6};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.metadata.type,parentSchema:schema34.properties.metadata,data:data2};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.spec !== undefined){
+let data8 = data.spec;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.policy === undefined){
+const err19 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'",schema:schema34.properties.spec.required,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data8.clock === undefined){
+const err20 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'",schema:schema34.properties.spec.required,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data8.scenarios === undefined){
+const err21 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/required",keyword:"required",params:{missingProperty: "scenarios"},message:"must have required property '"+"scenarios"+"'",schema:schema34.properties.spec.required,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+for(const key4 in data8){
+if(!((((key4 === "policy") || (key4 === "clock")) || (key4 === "accounts")) || (key4 === "scenarios"))){
+const err22 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data8.policy !== undefined){
+let data9 = data8.policy;
+if(typeof data9 === "string"){
+if(!pattern4.test(data9)){
+const err23 = {instancePath:instancePath+"/spec/policy",schemaPath:"#/properties/spec/properties/policy/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.policy,data:data9};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/spec/policy",schemaPath:"#/properties/spec/properties/policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.policy.type,parentSchema:schema34.properties.spec.properties.policy,data:data9};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data8.clock !== undefined){
+let data10 = data8.clock;
+if(typeof data10 === "string"){
+if(!pattern89.test(data10)){
+const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.clock.type,parentSchema:schema34.properties.spec.properties.clock,data:data10};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data8.accounts !== undefined){
+let data11 = data8.accounts;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+var props0 = {};
+for(const key5 in data11){
+if(pattern31.test(key5)){
+let data12 = data11[key5];
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key6 in data12){
+if(!(((((key6 === "plan") || (key6 === "status")) || (key6 === "paidThrough")) || (key6 === "periodAnchor")) || (key6 === "credits"))){
+const err27 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"],data:data12};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data12.plan !== undefined){
+let data13 = data12.plan;
+if(typeof data13 === "string"){
+if(!pattern4.test(data13)){
+const err28 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/plan",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/plan/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.plan,data:data13};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/plan",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/plan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.plan.type,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.plan,data:data13};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data12.status !== undefined){
+let data14 = data12.status;
+if(!(((((((data14 === "active") || (data14 === "trialing")) || (data14 === "past_due")) || (data14 === "unpaid")) || (data14 === "canceled")) || (data14 === "incomplete")) || (data14 === "paused"))){
+const err30 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.status.enum,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.status,data:data14};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data12.paidThrough !== undefined){
+let data15 = data12.paidThrough;
+if(typeof data15 === "string"){
+if(!pattern89.test(data15)){
+const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data12.periodAnchor !== undefined){
+let data16 = data12.periodAnchor;
+if(typeof data16 === "string"){
+if(!pattern89.test(data16)){
+const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor.type,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data12.credits !== undefined){
+let data17 = data12.credits;
+if(!((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17)))){
+const err35 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/credits/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.credits.type,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.credits,data:data17};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(typeof data17 == "number"){
+if(data17 < 0 || isNaN(data17)){
+const err36 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/credits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.credits,data:data17};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"],data:data12};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+props0[key5] = true;
+}
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/spec/accounts",schemaPath:"#/properties/spec/properties/accounts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.accounts.type,parentSchema:schema34.properties.spec.properties.accounts,data:data11};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data8.scenarios !== undefined){
+let data18 = data8.scenarios;
+if(Array.isArray(data18)){
+if(data18.length < 1){
+const err39 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+const len0 = data18.length;
+for(let i0=0; i0<len0; i0++){
+let data19 = data18[i0];
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.name === undefined){
+const err40 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema34.properties.spec.properties.scenarios.items.required,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(data19.steps === undefined){
+const err41 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema34.properties.spec.properties.scenarios.items.required,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+for(const key7 in data19){
+if(!(((((key7 === "name") || (key7 === "description")) || (key7 === "clock")) || (key7 === "accounts")) || (key7 === "steps"))){
+const err42 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data19.name !== undefined){
+let data20 = data19.name;
+if(typeof data20 === "string"){
+if(func3(data20) < 1){
+const err43 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/name",schemaPath:"#/properties/spec/properties/scenarios/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.name,data:data20};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/name",schemaPath:"#/properties/spec/properties/scenarios/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.name.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.name,data:data20};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data19.description !== undefined){
+let data21 = data19.description;
+if(typeof data21 !== "string"){
+const err45 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/description",schemaPath:"#/properties/spec/properties/scenarios/items/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.description.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.description,data:data21};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data19.clock !== undefined){
+let data22 = data19.clock;
+if(typeof data22 === "string"){
+if(!pattern89.test(data22)){
+const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.clock.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data19.accounts !== undefined){
+let data23 = data19.accounts;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+var props1 = {};
+for(const key8 in data23){
+if(pattern31.test(key8)){
+let data24 = data23[key8];
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key9 in data24){
+if(!(((((key9 === "plan") || (key9 === "status")) || (key9 === "paidThrough")) || (key9 === "periodAnchor")) || (key9 === "credits"))){
+const err48 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"],data:data24};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data24.plan !== undefined){
+let data25 = data24.plan;
+if(typeof data25 === "string"){
+if(!pattern4.test(data25)){
+const err49 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/plan/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.plan,data:data25};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/plan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.plan.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.plan,data:data25};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data24.status !== undefined){
+let data26 = data24.status;
+if(!(((((((data26 === "active") || (data26 === "trialing")) || (data26 === "past_due")) || (data26 === "unpaid")) || (data26 === "canceled")) || (data26 === "incomplete")) || (data26 === "paused"))){
+const err51 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.status,data:data26};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data24.paidThrough !== undefined){
+let data27 = data24.paidThrough;
+if(typeof data27 === "string"){
+if(!pattern89.test(data27)){
+const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+else {
+const err53 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+if(data24.periodAnchor !== undefined){
+let data28 = data24.periodAnchor;
+if(typeof data28 === "string"){
+if(!pattern89.test(data28)){
+const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data24.credits !== undefined){
+let data29 = data24.credits;
+if(!((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29)))){
+const err56 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/credits/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.credits.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.credits,data:data29};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(typeof data29 == "number"){
+if(data29 < 0 || isNaN(data29)){
+const err57 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/credits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.credits,data:data29};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"],data:data24};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+props1[key8] = true;
+}
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.accounts.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts,data:data23};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data19.steps !== undefined){
+let data30 = data19.steps;
+if(Array.isArray(data30)){
+if(data30.length < 1){
+const err60 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+const len1 = data30.length;
+for(let i1=0; i1<len1; i1++){
+let data31 = data30[i1];
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key10 in data31){
+if(!((((((((key10 === "advance") || (key10 === "at")) || (key10 === "repeat")) || (key10 === "request")) || (key10 === "op")) || (key10 === "upstreamStatus")) || (key10 === "expect")) || (key10 === "state"))){
+const err61 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data31.advance !== undefined){
+let data32 = data31.advance;
+if(!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))){
+const err62 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/advance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/advance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.advance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.advance,data:data32};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if(typeof data32 == "number"){
+if(data32 < 0 || isNaN(data32)){
+const err63 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/advance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/advance/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.advance,data:data32};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+if(data31.at !== undefined){
+let data33 = data31.at;
+if(typeof data33 === "string"){
+if(!pattern89.test(data33)){
+const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data31.repeat !== undefined){
+let data34 = data31.repeat;
+if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
+const err66 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/repeat",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/repeat/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.repeat.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.repeat,data:data34};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+if(typeof data34 == "number"){
+if(data34 > 10000 || isNaN(data34)){
+const err67 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/repeat",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/repeat/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.repeat,data:data34};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(data34 < 1 || isNaN(data34)){
+const err68 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/repeat",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/repeat/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.repeat,data:data34};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+if(data31.request !== undefined){
+let data35 = data31.request;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.method === undefined){
+const err69 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+if(data35.path === undefined){
+const err70 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+for(const key11 in data35){
+if(!(func1.call(schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties, key11))){
+const err71 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+if(data35.method !== undefined){
+let data36 = data35.method;
+if(!(((((((data36 === "GET") || (data36 === "HEAD")) || (data36 === "POST")) || (data36 === "PUT")) || (data36 === "PATCH")) || (data36 === "DELETE")) || (data36 === "OPTIONS"))){
+const err72 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/method",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/method/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.method.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.method,data:data36};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+if(data35.path !== undefined){
+let data37 = data35.path;
+if(typeof data37 === "string"){
+if(!pattern10.test(data37)){
+const err73 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.path,data:data37};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.path,data:data37};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data35.host !== undefined){
+let data38 = data35.host;
+if(typeof data38 !== "string"){
+const err75 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/host",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.host.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.host,data:data38};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data35.headers !== undefined){
+let data39 = data35.headers;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+var props2 = {};
+for(const key12 in data39){
+if(pattern31.test(key12)){
+let data40 = data39[key12];
+if(typeof data40 !== "string"){
+const err76 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"],data:data40};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+props2[key12] = true;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers,data:data39};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+if(data35.query !== undefined){
+let data41 = data35.query;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+var props3 = {};
+for(const key13 in data41){
+if(pattern31.test(key13)){
+let data42 = data41[key13];
+if(typeof data42 !== "string"){
+const err78 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"],data:data42};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+props3[key13] = true;
+}
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query,data:data41};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+if(data35.ip !== undefined){
+let data43 = data35.ip;
+if(typeof data43 !== "string"){
+const err80 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/ip",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.ip.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.ip,data:data43};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+if(data35.consumer !== undefined){
+let data44 = data35.consumer;
+if(typeof data44 !== "string"){
+const err81 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/consumer",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/consumer/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.consumer.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.consumer,data:data44};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data35.credential !== undefined){
+let data45 = data35.credential;
+if(typeof data45 !== "string"){
+const err82 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/credential",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/credential/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.credential.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.credential,data:data45};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data35.requestId !== undefined){
+let data46 = data35.requestId;
+if(typeof data46 !== "string"){
+const err83 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/requestId",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.requestId.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.requestId,data:data46};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+if(data31.op !== undefined){
+let data47 = data31.op;
+const _errs102 = errors;
+let valid17 = false;
+const _errs103 = errors;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47["set-plan"] === undefined){
+const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+for(const key14 in data47){
+if(!(key14 === "set-plan")){
+const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data47["set-plan"] !== undefined){
+let data48 = data47["set-plan"];
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.account === undefined){
+const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(data48.plan === undefined){
+const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+for(const key15 in data48){
+if(!((key15 === "account") || (key15 === "plan"))){
+const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+if(data48.account !== undefined){
+let data49 = data48.account;
+if(typeof data49 === "string"){
+if(func3(data49) < 1){
+const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+if(data48.plan !== undefined){
+let data50 = data48.plan;
+const _errs112 = errors;
+let valid20 = false;
+const _errs113 = errors;
+if(typeof data50 === "string"){
+if(!pattern4.test(data50)){
+const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+var _valid1 = _errs113 === errors;
+valid20 = valid20 || _valid1;
+const _errs115 = errors;
+if(data50 !== null){
+const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data50};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+var _valid1 = _errs115 === errors;
+valid20 = valid20 || _valid1;
+if(!valid20){
+const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data50};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+else {
+errors = _errs112;
+if(vErrors !== null){
+if(_errs112){
+vErrors.length = _errs112;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+var _valid0 = _errs103 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+var props4 = true;
+}
+const _errs117 = errors;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47["set-status"] === undefined){
+const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+for(const key16 in data47){
+if(!(key16 === "set-status")){
+const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+if(data47["set-status"] !== undefined){
+let data51 = data47["set-status"];
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.account === undefined){
+const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+if(data51.status === undefined){
+const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+for(const key17 in data51){
+if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
+const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data51.account !== undefined){
+let data52 = data51.account;
+if(typeof data52 === "string"){
+if(func3(data52) < 1){
+const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data51.status !== undefined){
+let data53 = data51.status;
+if(!(((((((data53 === "active") || (data53 === "trialing")) || (data53 === "past_due")) || (data53 === "unpaid")) || (data53 === "canceled")) || (data53 === "incomplete")) || (data53 === "paused"))){
+const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data53};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+if(data51.paidThrough !== undefined){
+let data54 = data51.paidThrough;
+if(typeof data54 === "string"){
+if(!pattern89.test(data54)){
+const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+else {
+const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+var _valid0 = _errs117 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs128 = errors;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.grant === undefined){
+const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+for(const key18 in data47){
+if(!(key18 === "grant")){
+const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+if(data47.grant !== undefined){
+let data55 = data47.grant;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.account === undefined){
+const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+if(data55.amount === undefined){
+const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+for(const key19 in data55){
+if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
+const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data55.account !== undefined){
+let data56 = data55.account;
+if(typeof data56 === "string"){
+if(func3(data56) < 1){
+const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+else {
+const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+if(data55.amount !== undefined){
+let data57 = data55.amount;
+if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
+const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+if(typeof data57 == "number"){
+if(data57 < 1 || isNaN(data57)){
+const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+}
+if(data55.key !== undefined){
+let data58 = data55.key;
+if(typeof data58 === "string"){
+if(func3(data58) < 1){
+const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+var _valid0 = _errs128 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs140 = errors;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.debit === undefined){
+const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+for(const key20 in data47){
+if(!(key20 === "debit")){
+const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+if(data47.debit !== undefined){
+let data59 = data47.debit;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.account === undefined){
+const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+if(data59.amount === undefined){
+const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+for(const key21 in data59){
+if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
+const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+}
+if(data59.account !== undefined){
+let data60 = data59.account;
+if(typeof data60 === "string"){
+if(func3(data60) < 1){
+const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+else {
+const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+if(data59.amount !== undefined){
+let data61 = data59.amount;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+if(typeof data61 == "number"){
+if(data61 < 1 || isNaN(data61)){
+const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+}
+if(data59.key !== undefined){
+let data62 = data59.key;
+if(typeof data62 === "string"){
+if(func3(data62) < 1){
+const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+}
+else {
+const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+var _valid0 = _errs140 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs152 = errors;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.refund === undefined){
+const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+for(const key22 in data47){
+if(!(key22 === "refund")){
+const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data47.refund !== undefined){
+let data63 = data47.refund;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.account === undefined){
+const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if(data63.amount === undefined){
+const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+for(const key23 in data63){
+if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
+const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+if(data63.account !== undefined){
+let data64 = data63.account;
+if(typeof data64 === "string"){
+if(func3(data64) < 1){
+const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+if(data63.amount !== undefined){
+let data65 = data63.amount;
+if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
+const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+if(typeof data65 == "number"){
+if(data65 < 1 || isNaN(data65)){
+const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+}
+if(data63.key !== undefined){
+let data66 = data63.key;
+if(typeof data66 === "string"){
+if(func3(data66) < 1){
+const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+else {
+const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+var _valid0 = _errs152 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+if(!valid17){
+const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data47};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+else {
+errors = _errs102;
+if(vErrors !== null){
+if(_errs102){
+vErrors.length = _errs102;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data31.upstreamStatus !== undefined){
+let data67 = data31.upstreamStatus;
+if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
+const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+if(typeof data67 == "number"){
+if(data67 > 599 || isNaN(data67)){
+const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+if(data67 < 100 || isNaN(data67)){
+const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+}
+if(data31.expect !== undefined){
+let data68 = data31.expect;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key24 in data68){
+if(!((((((((key24 === "status") || (key24 === "reason")) || (key24 === "headers")) || (key24 === "body")) || (key24 === "paymentRequired")) || (key24 === "upstream")) || (key24 === "result")) || (key24 === "balance"))){
+const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+if(data68.status !== undefined){
+let data69 = data68.status;
+if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+if(typeof data69 == "number"){
+if(data69 > 599 || isNaN(data69)){
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+if(data69 < 100 || isNaN(data69)){
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+}
+if(data68.reason !== undefined){
+let data70 = data68.reason;
+if(!(((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data70};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+if(data68.headers !== undefined){
+let data71 = data68.headers;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+var props5 = {};
+for(const key25 in data71){
+if(pattern31.test(key25)){
+let data72 = data71[key25];
+const _errs175 = errors;
+let valid31 = false;
+const _errs176 = errors;
+if(typeof data72 !== "string"){
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data72};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+var _valid2 = _errs176 === errors;
+valid31 = valid31 || _valid2;
+const _errs178 = errors;
+if(data72 !== null){
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data72};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+var _valid2 = _errs178 === errors;
+valid31 = valid31 || _valid2;
+if(!valid31){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data72};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+else {
+errors = _errs175;
+if(vErrors !== null){
+if(_errs175){
+vErrors.length = _errs175;
+}
+else {
+vErrors = null;
+}
+}
+}
+props5[key25] = true;
+}
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data71};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+if(data68.body !== undefined){
+let data73 = data68.body;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+var props6 = {};
+for(const key26 in data73){
+if(pattern31.test(key26)){
+props6[key26] = true;
+}
+}
+}
+else {
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data73};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+if(data68.paymentRequired !== undefined){
+let data74 = data68.paymentRequired;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+var props7 = {};
+for(const key27 in data74){
+if(pattern31.test(key27)){
+props7[key27] = true;
+}
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data74};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+if(data68.upstream !== undefined){
+let data75 = data68.upstream;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key28 in data75){
+if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+}
+if(data75.headers !== undefined){
+let data76 = data75.headers;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+var props8 = {};
+for(const key29 in data76){
+if(pattern31.test(key29)){
+let data77 = data76[key29];
+const _errs190 = errors;
+let valid36 = false;
+const _errs191 = errors;
+if(typeof data77 !== "string"){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data77};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+var _valid3 = _errs191 === errors;
+valid36 = valid36 || _valid3;
+const _errs193 = errors;
+if(data77 !== null){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data77};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+var _valid3 = _errs193 === errors;
+valid36 = valid36 || _valid3;
+if(!valid36){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data77};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+props8[key29] = true;
+}
+}
+}
+else {
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data76};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+if(data75.query !== undefined){
+let data78 = data75.query;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+var props9 = {};
+for(const key30 in data78){
+if(pattern31.test(key30)){
+let data79 = data78[key30];
+const _errs198 = errors;
+let valid38 = false;
+const _errs199 = errors;
+if(typeof data79 !== "string"){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data79};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+var _valid4 = _errs199 === errors;
+valid38 = valid38 || _valid4;
+const _errs201 = errors;
+if(data79 !== null){
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data79};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+var _valid4 = _errs201 === errors;
+valid38 = valid38 || _valid4;
+if(!valid38){
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data79};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+else {
+errors = _errs198;
+if(vErrors !== null){
+if(_errs198){
+vErrors.length = _errs198;
+}
+else {
+vErrors = null;
+}
+}
+}
+props9[key30] = true;
+}
+}
+}
+else {
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data78};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+}
+if(data75.path !== undefined){
+let data80 = data75.path;
+if(typeof data80 !== "string"){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data80};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+}
+}
+else {
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+}
+if(data68.result !== undefined){
+let data81 = data68.result;
+if(typeof data81 !== "string"){
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data81};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+}
+if(data68.balance !== undefined){
+let data82 = data68.balance;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data82};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+if(data31.state !== undefined){
+let data83 = data31.state;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+var props10 = {};
+for(const key31 in data83){
+if(pattern31.test(key31)){
+let data84 = data83[key31];
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+var props11 = {};
+for(const key32 in data84){
+if(pattern31.test(key32)){
+props11[key32] = true;
+}
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data84};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+props10[key31] = true;
+}
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data83};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+}
+else {
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+}
+}
+else {
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+}
+}
+else {
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+}
+}
+else {
+const err184 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+}
+}
+else {
+const err185 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+validate23.errors = vErrors;
+return errors === 0;
+}
+validate23.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+

@@ -1,6 +1,8 @@
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic, PathSegment, Severity } from '../diagnostics.js';
-import type { ConsumersDocument, PlansDocument, PolicyDocument, TollgateDocument } from '../schema/policy-schema.js';
+import type { TollgateDocument } from '../schema/documents.js';
+import type { ConsumersDocument, PlansDocument, PolicyDocument } from '../schema/policy-schema.js';
+import type { ScenariosDocument } from '../schema/scenarios-schema.js';
 import { Locator, type Target } from './locate.js';
 import { checkSchema } from './schema-check.js';
 import { decodeSource, type SourceFile } from './source-file.js';
@@ -20,6 +22,8 @@ export interface Project {
   readonly policies: readonly Located<PolicyDocument>[];
   readonly plans: readonly Located<PlansDocument>[];
   readonly consumers: readonly Located<ConsumersDocument>[];
+  /** Scenario files (`tollgate test`): checked by lint, ignored by the compiler. */
+  readonly scenarios: readonly Located<ScenariosDocument>[];
 }
 
 export interface LoadResult {
@@ -36,6 +40,7 @@ export function loadProject(files: readonly SourceFile[]): LoadResult {
   const policies: Located<PolicyDocument>[] = [];
   const plans: Located<PlansDocument>[] = [];
   const consumers: Located<ConsumersDocument>[] = [];
+  const scenarios: Located<ScenariosDocument>[] = [];
   const diagnostics: Diagnostic[] = [];
 
   for (const file of files) {
@@ -43,10 +48,11 @@ export function loadProject(files: readonly SourceFile[]): LoadResult {
       const { value } = located;
       if (value.kind === 'Policy') policies.push(located as Located<PolicyDocument>);
       else if (value.kind === 'Plans') plans.push(located as Located<PlansDocument>);
-      else consumers.push(located as Located<ConsumersDocument>);
+      else if (value.kind === 'Consumers') consumers.push(located as Located<ConsumersDocument>);
+      else scenarios.push(located as Located<ScenariosDocument>);
     }
   }
-  return { project: { policies, plans, consumers }, diagnostics };
+  return { project: { policies, plans, consumers, scenarios }, diagnostics };
 }
 
 function loadFile(file: SourceFile, diagnostics: Diagnostic[]): Located[] {

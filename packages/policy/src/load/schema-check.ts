@@ -1,7 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import * as validators from '../generated/document-validators.js';
 import type { PathSegment, Severity } from '../diagnostics.js';
-import { DOCUMENT_KINDS, type DocumentKind } from '../schema/policy-schema.js';
+import { DOCUMENT_KINDS, type DocumentKind } from '../schema/documents.js';
 import { didYouMean } from './suggest.js';
 import type { Target } from './locate.js';
 

@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { policyJsonSchema } from './policy-schema.js';
+import { policyJsonSchema, scenariosJsonSchema } from './documents.js';
 import { validatorSource } from './validator-source.js';
 
-const committed: unknown = JSON.parse(readFileSync(new URL('../../../../schema/policy.schema.json', import.meta.url), 'utf8'));
+const published = (file: string): unknown => JSON.parse(readFileSync(new URL(`../../../../schema/${file}`, import.meta.url), 'utf8'));
 
-describe('published JSON Schema', () => {
+describe.each([
+  ['policy.schema.json', policyJsonSchema],
+  ['scenarios.schema.json', scenariosJsonSchema],
+])('published JSON Schema %s', (file, generate) => {
   it('matches the TypeBox source (run `pnpm run schema` after changing the language)', () => {
-    expect(committed).toEqual(policyJsonSchema());
+    expect(published(file)).toEqual(generate());
   });
 
   it('compiles under draft 2020-12 in strict mode', () => {
     const ajv = new Ajv2020({ strict: true, allErrors: true });
-    expect(() => ajv.compile(policyJsonSchema())).not.toThrow();
+    expect(() => ajv.compile(generate())).not.toThrow();
   });
 });
 

@@ -2,14 +2,14 @@
 // and the published JSON Schema (schema/policy.schema.json) is generated from them.
 import Type, { type Static, type TSchema } from 'typebox';
 
-const closed = { additionalProperties: false } as const;
+export const closed = { additionalProperties: false } as const;
 
 /** A map whose keys must match the key schema: anything else is an unknown key. */
 function closedRecord<K extends TSchema, V extends TSchema>(key: K, value: V, options: { description?: string } = {}): ReturnType<typeof Type.Record<K, V>> {
   return Type.Record(key, value, { ...options, additionalProperties: false });
 }
 
-function described<T extends TSchema>(schema: T, description: string): T {
+export function described<T extends TSchema>(schema: T, description: string): T {
   return { ...schema, description };
 }
 
@@ -394,7 +394,8 @@ export type Consumer = Static<typeof Consumer>;
 
 const ApiVersion = Type.Literal('tollgate.dev/v1');
 
-function documentOf<K extends string, S extends TSchema>(kind: K, spec: S) {
+/** A Tollgate document of one kind: apiVersion, kind, metadata, spec. */
+export function documentOf<K extends string, S extends TSchema>(kind: K, spec: S) {
   return Type.Object({ apiVersion: ApiVersion, kind: Type.Literal(kind), metadata: Metadata, spec }, closed);
 }
 
@@ -405,26 +406,3 @@ export const ConsumersDocument = documentOf('Consumers', Type.Object({ consumers
 export type PolicyDocument = Static<typeof PolicyDocument>;
 export type PlansDocument = Static<typeof PlansDocument>;
 export type ConsumersDocument = Static<typeof ConsumersDocument>;
-export type TollgateDocument = PolicyDocument | PlansDocument | ConsumersDocument;
-export type DocumentKind = TollgateDocument['kind'];
-
-export const DOCUMENT_SCHEMAS = { Policy: PolicyDocument, Plans: PlansDocument, Consumers: ConsumersDocument } as const;
-export const DOCUMENT_KINDS = Object.keys(DOCUMENT_SCHEMAS) as DocumentKind[];
-
-export const SCHEMA_ID = 'https://tollgate.dev/schema/v1/policy.schema.json';
-
-/** The published JSON Schema (draft 2020-12): any one Tollgate document, chosen by `kind`. */
-export function policyJsonSchema(): Record<string, unknown> {
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: SCHEMA_ID,
-    title: 'Tollgate policy document',
-    type: 'object',
-    required: ['apiVersion', 'kind', 'metadata', 'spec'],
-    properties: { kind: { enum: DOCUMENT_KINDS } },
-    allOf: DOCUMENT_KINDS.map((kind) => ({
-      if: { properties: { kind: { const: kind } }, required: ['kind'] },
-      then: DOCUMENT_SCHEMAS[kind],
-    })),
-  };
-}

@@ -2,7 +2,7 @@
 // at start-up: compiling the policy schema took ~200 ms of every `tollgate lint` run.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standalone from 'ajv/dist/standalone/index.js';
-import { DOCUMENT_KINDS, DOCUMENT_SCHEMAS } from './policy-schema.js';
+import { DOCUMENT_KINDS, DOCUMENT_SCHEMAS } from './documents.js';
 
 /** Options shared by the generated code and the drift test: errors carry their schema (`verbose`). */
 export const VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false } as const;

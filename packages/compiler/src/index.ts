@@ -1,7 +1,6 @@
 export * as codes from './codes.js';
 export { COMPILER_RULES } from './codes.js';
 export { checkTargets, compile, TARGETS, type CompileResult } from './compile.js';
-export { buildIr } from './ir/build-ir.js';
 export { formatExplanations, type Lowered, type PolicyExplanation } from './explain.js';
 export {
   APISIX_FORMATS,

@@ -60,6 +60,10 @@ export class Connection<C> {
   private readonly queue: Frame[] = [];
   private busy = false;
   private closed = false;
+  /** The server is stopping: hang up as soon as no exchange is in progress. */
+  private closing = false;
+  /** Whether an exchange was answered: a new connection is waiting for the call APISIX opened it for. */
+  private answered = false;
   /** Variable requests of the call in progress still waiting for answers, oldest first. */
   private readonly variableBatches: VariableBatch[] = [];
 
@@ -81,6 +85,22 @@ export class Connection<C> {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Hangs up now if no exchange is in progress, else right after its answer is written. A call
+   * waiting for APISIX's ExtraInfo answer, a queued or half-received frame, or a new connection
+   * before its first call are all in progress: closing them would fail a request APISIX is making.
+   */
+  closeWhenIdle(): void {
+    this.closing = true;
+    this.hangUpIfIdle();
+  }
+
+  private hangUpIfIdle(): void {
+    if (!this.closing || this.closed || this.busy || !this.answered || this.queue.length > 0 || this.reader.buffered > 0) return;
+    // end() flushes the answer first; not waiting for APISIX's own close keeps the exit prompt.
+    this.socket.end(() => this.socket.destroy());
   }
 
   private receive(chunk: Buffer): void {
@@ -146,8 +166,10 @@ export class Connection<C> {
 
   private finish(frame: Buffer): void {
     this.write(frame);
+    this.answered = true;
     this.settle();
     this.pump();
+    this.hangUpIfIdle();
   }
 
   private settle(): void {

@@ -60,8 +60,6 @@ export class Connection<C> {
   private readonly queue: Frame[] = [];
   private busy = false;
   private closed = false;
-  /** The server is stopping: hang up as soon as no exchange is in progress. */
-  private closing = false;
   /** Whether an exchange was answered: a new connection is waiting for the call APISIX opened it for. */
   private answered = false;
   /** Variable requests of the call in progress still waiting for answers, oldest first. */
@@ -88,19 +86,13 @@ export class Connection<C> {
   }
 
   /**
-   * Hangs up now if no exchange is in progress, else right after its answer is written. A call
-   * waiting for APISIX's ExtraInfo answer, a queued or half-received frame, or a new connection
-   * before its first call are all in progress: closing them would fail a request APISIX is making.
+   * Closes the connection unless an exchange is in progress: a call waiting for APISIX's ExtraInfo
+   * answer, a queued or half-received frame, or a new connection before its first call. Closing
+   * one of those would fail a request APISIX is making.
    */
-  closeWhenIdle(): void {
-    this.closing = true;
-    this.hangUpIfIdle();
-  }
-
-  private hangUpIfIdle(): void {
-    if (!this.closing || this.closed || this.busy || !this.answered || this.queue.length > 0 || this.reader.buffered > 0) return;
-    // end() flushes the answer first; not waiting for APISIX's own close keeps the exit prompt.
-    this.socket.end(() => this.socket.destroy());
+  closeIfIdle(): void {
+    if (this.busy || !this.answered || this.queue.length > 0 || this.reader.buffered > 0) return;
+    this.socket.destroy();
   }
 
   private receive(chunk: Buffer): void {
@@ -169,7 +161,6 @@ export class Connection<C> {
     this.answered = true;
     this.settle();
     this.pump();
-    this.hangUpIfIdle();
   }
 
   private settle(): void {

@@ -30,9 +30,10 @@ export interface RunnerServer {
   readonly connections: number;
   /**
    * Drains: keeps answering every call, on open and new connections, until APISIX has closed them
-   * all or `graceMs` passed; then closes idle connections at once and each other one right after
-   * its answer is written. Whatever is still open at `limitMs` (a call that never ends) is cut.
-   * Resolves once every connection is closed, and removes the socket if it is still its own.
+   * all or `graceMs` passed; then closes the idle ones. One with a call in progress then keeps
+   * serving (APISIX reuses it at once, e.g. for the request's post-resp call) until APISIX closes
+   * it or `limitMs` passed. Resolves once every connection is closed; removes the socket if it is
+   * still its own.
    */
   close(graceMs?: number, limitMs?: number): Promise<void>;
 }
@@ -47,12 +48,10 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
   const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
 
   let allClosed: (() => void) | undefined;
-  let graceOver = false;
   const server = createServer((socket) => {
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     const connection = new Connection(socket, { handler: options.handler, confs, log, maxPayloadBytes });
     connections.add(connection);
-    if (graceOver) connection.closeWhenIdle();
     socket.on('close', () => {
       connections.delete(connection);
       if (connections.size === 0) allClosed?.();
@@ -77,11 +76,7 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
         allClosed = resolve;
         if (connections.size === 0) resolve();
       });
-      const endGrace = () => {
-        graceOver = true;
-        for (const connection of connections) connection.closeWhenIdle();
-      };
-      closing ??= drain(server, connections, drained, { path: options.socketPath, ino }, { graceMs, limitMs, endGrace });
+      closing ??= drain(server, connections, drained, { path: options.socketPath, ino }, { graceMs, limitMs });
       return closing;
     },
   };
@@ -141,9 +136,10 @@ async function listen(server: Server, path: string, mode: number): Promise<void>
  * retry, 503). So nothing is closed before APISIX lets go of it (its workers exit, its pool drops
  * it) or before the grace ends; new connections are still accepted, since until a successor binds
  * the path this runner is the only one APISIX can reach. A connection with a call in progress is
- * never cut at the grace (APISIX would fail that request: "failed to reply RPC_EXTRA_INFO: broken
- * pipe"); it closes once its answer is written, and only a call still running at the limit, just
- * before APISIX's SIGKILL, is cut.
+ * not cut when the grace ends (APISIX would fail that request: "failed to reply RPC_EXTRA_INFO:
+ * broken pipe"), nor right after its answer: APISIX pools it and takes it again at once (the same
+ * request's post-resp call), before it notices the close. It is served until the limit, just
+ * before APISIX's SIGKILL, when everything left is cut.
  * On a reload the successor removes this socket file and binds its own at the same path; closing
  * the listener would unlink that path (libuv does on close), so it is closed only while it is ours.
  */
@@ -152,14 +148,14 @@ async function drain<C>(
   connections: Set<Connection<C>>,
   drained: Promise<void>,
   socket: { path: string; ino: number },
-  times: { graceMs: number; limitMs: number; endGrace: () => void },
+  times: { graceMs: number; limitMs: number },
 ): Promise<void> {
   const started = performance.now();
   await settledWithin(drained, times.graceMs);
   // Timers run before the event loop polls for input: let it read a call APISIX already sent on
   // a connection that looks idle, so that the connection counts as busy.
   await new Promise<void>((resolve) => setImmediate(resolve));
-  times.endGrace();
+  for (const connection of connections) connection.closeIfIdle();
   await settledWithin(drained, times.limitMs - (performance.now() - started));
   const current = await lstat(socket.path).catch(() => undefined);
   const ours = current?.ino === socket.ino;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApisixSide, type ApisixOutcome } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ApisixSide, type ApisixOutcome, type ApisixSideOptions } from '../packages/apisix-runner/src/apisix-side/index.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compiledApisixRoute, tollgateRoute, weatherConfig } from './support/apisix-configs.js';
 import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
@@ -33,8 +33,8 @@ async function runner(env?: Record<string, string>): Promise<RunnerProcess> {
   runners.push(started);
   return started;
 }
-function apisix(): ApisixSide {
-  const side = new ApisixSide({ socketPath, readTimeoutMs: 5000 });
+function apisix(options: Partial<ApisixSideOptions> = {}): ApisixSide {
+  const side = new ApisixSide({ socketPath, readTimeoutMs: 5000, ...options });
   sides.push(side);
   return side;
 }
@@ -88,6 +88,25 @@ describe('runner process lifecycle', () => {
     for (const until = Date.now() + 400; Date.now() < until; ) outcomes.push(...(await wave()));
     expect(outcomes.filter((o) => o.kind !== 'proxied')).toEqual([]);
     expect(await started.exited).toBe(0);
+  });
+
+  it('answers a call still waiting for its ExtraInfo answer when the 800 ms grace ends, then exits 0 within 1 s', async () => {
+    const started = await runner();
+    let signalledAt = 0;
+    // SIGTERM reaches the runner while it waits for APISIX to answer its consumer_name question;
+    // the answer comes after the grace (a busy nginx worker), well before APISIX's SIGKILL.
+    const side = apisix({
+      beforeExtraInfoReply: async () => {
+        if (signalledAt !== 0) return;
+        signalledAt = Date.now();
+        started.child.kill('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 870));
+      },
+    });
+    const outcome = await side.request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/forecast', vars: { consumer_name: 'alice' } });
+    expect(outcome).toMatchObject({ kind: 'proxied', extraInfo: expect.arrayContaining([{ kind: 'var', name: 'consumer_name' }]) });
+    expect(await started.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(1000);
   });
 
   it('recovers tokens after a restart through CONF_TOKEN_NOT_FOUND (dev mode: APISIX does not notice)', async () => {

@@ -8,8 +8,10 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, parseListenAddress, startRunnerServer } from
 import { createTollgateHandler } from './tollgate/handler.js';
 
 const DEFAULT_CONF_EXPIRE_SECONDS = 3600;
-// APISIX kills the runner 1 s after SIGTERM: keep answering (drain) for most of that.
+// APISIX kills the runner 1 s after SIGTERM: keep answering (drain) for most of that, then give
+// calls still in progress until just before the kill to answer; exit once every answer is flushed.
 const SHUTDOWN_GRACE_MS = 800;
+const SHUTDOWN_LIMIT_MS = 950;
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   // A vanished reader of our output (APISIX gone) must not crash the runner.
@@ -43,7 +45,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const stop = (signal: string) => {
     log.info(`${signal}: closing`);
     void server
-      .close(SHUTDOWN_GRACE_MS)
+      .close(SHUTDOWN_GRACE_MS, SHUTDOWN_LIMIT_MS)
       .then(() => runtime.close())
       .catch((error: unknown) => {
         log.error(`shutdown: ${String(error)}`);

@@ -89,6 +89,11 @@ export interface ApisixSideOptions {
   readonly readTimeoutMs?: number;
   readonly queryAfterPathRewrite?: QueryAfterPathRewrite;
   readonly now?: () => number;
+  /**
+   * APISIX answers an ExtraInfo request only once this resolves: a worker busy with other
+   * requests, or reading a slow client's body for ReqBody, keeps the runner waiting mid-call.
+   */
+  readonly beforeExtraInfoReply?: (request: ExtraInfoRequest) => Promise<void>;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -260,6 +265,8 @@ export class ApisixSide {
       if (!received.ok || received.value.type !== RpcType.ExtraInfo) return received;
       const answer = this.answerExtraInfo(received.value.payload, client, state, extraInfo);
       if (!answer.ok) return { ok: false, error: `failed to handle RPC_EXTRA_INFO: ${answer.error}` };
+      const asked = extraInfo.at(-1);
+      if (this.options.beforeExtraInfoReply !== undefined && asked !== undefined) await this.options.beforeExtraInfoReply(asked);
       if (!socket.send(answer.value)) return { ok: false, error: 'failed to reply RPC_EXTRA_INFO: closed' };
     }
   }

@@ -60,6 +60,8 @@ export class Connection<C> {
   private readonly queue: Frame[] = [];
   private busy = false;
   private closed = false;
+  /** Whether an exchange was answered: a new connection is waiting for the call APISIX opened it for. */
+  private answered = false;
   /** Variable requests of the call in progress still waiting for answers, oldest first. */
   private readonly variableBatches: VariableBatch[] = [];
 
@@ -80,6 +82,16 @@ export class Connection<C> {
   }
 
   destroy(): void {
+    this.socket.destroy();
+  }
+
+  /**
+   * Closes the connection unless an exchange is in progress: a call waiting for APISIX's ExtraInfo
+   * answer, a queued or half-received frame, or a new connection before its first call. Closing
+   * one of those would fail a request APISIX is making.
+   */
+  closeIfIdle(): void {
+    if (this.busy || !this.answered || this.queue.length > 0 || this.reader.buffered > 0) return;
     this.socket.destroy();
   }
 
@@ -146,6 +158,7 @@ export class Connection<C> {
 
   private finish(frame: Buffer): void {
     this.write(frame);
+    this.answered = true;
     this.settle();
     this.pump();
   }

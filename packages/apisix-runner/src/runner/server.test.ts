@@ -4,7 +4,7 @@ import { linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApisixSide } from '../apisix-side/apisix-side.js';
 import type { RewriteAction } from '../protocol/messages.js';
 import type { CallHandler } from './handler.js';
@@ -205,6 +205,62 @@ describe('runner server', () => {
     await closed;
     servers.length = 0;
     expect(() => statSync(socketPath)).toThrow();
+  });
+});
+
+describe('runner server draining', () => {
+  const asksConsumer: CallHandler<string> = { ...echoHandler, reqCall: (conf, req, context) => echoHandler.reqCall(conf, { ...req, headers: [...req.headers, { name: 'x-want-consumer', value: '1' }] }, context) };
+  const request = { method: 'GET', uri: '/', vars: { consumer_name: 'jack' } };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('answers a call still waiting for its ExtraInfo answer when the grace ends, and the next call on its connection', async () => {
+    const server = await start(asksConsumer);
+    let stopping: Promise<void> | undefined;
+    // APISIX answers the runner's question 150 ms late; the grace ends 50 ms into that wait.
+    const apisix = side({
+      beforeExtraInfoReply: async () => {
+        stopping ??= server.close(50, 1000);
+        await sleep(150);
+      },
+    });
+    const outcome = await apisix.request(route, request);
+    expect(outcome).toMatchObject({ kind: 'proxied', extraInfo: [{ kind: 'var', name: 'consumer_name' }] });
+    if (outcome.kind === 'proxied') expect(JSON.parse(outcome.upstream.headers.get('x-seen')?.[0] ?? '')).toMatchObject({ consumer: 'jack' });
+    // APISIX pooled that connection and takes it again at once (post-resp), before noticing a close.
+    expect(await apisix.respond(route, request, { status: 200, headers: [], body: Buffer.from('ok') })).toMatchObject({ kind: 'answered', status: 200 });
+    await stopping;
+    servers.length = 0;
+    expect(server.connections).toBe(0);
+  });
+
+  it('answers a call whose handler is still working when the grace ends', async () => {
+    let release: () => void = () => undefined;
+    const server = await start<null>({ ...noActionHandler, reqCall: () => new Promise((resolve) => (release = () => { resolve({ kind: 'none' }); })) });
+    const pending = side().request(route, { method: 'GET', uri: '/' });
+    await vi.waitFor(() => { expect(server.connections).toBeGreaterThan(0); });
+    const closed = server.close(20, 1000);
+    await sleep(100);
+    release();
+    expect(await pending).toMatchObject({ kind: 'proxied' });
+    await closed;
+    servers.length = 0;
+  });
+
+  it('closes idle pooled connections when the grace ends and cuts a call that outlives the limit', async () => {
+    const server = await start<null>({ ...noActionHandler, reqCall: (_conf, req) => (req.path === '/hang' ? new Promise(() => undefined) : { kind: 'none' }) });
+    const pooled = side();
+    expect(await pooled.request(route, { method: 'GET', uri: '/' })).toMatchObject({ kind: 'proxied' });
+    const hanging = side().request(route, { method: 'GET', uri: '/hang' });
+    await vi.waitFor(() => { expect(server.connections).toBe(4); });
+    const began = Date.now();
+    const closed = server.close(50, 300);
+    await sleep(150);
+    // The idle pooled connections are gone after the grace; the hanging call's is kept.
+    expect(server.connections).toBe(1);
+    expect(await hanging).toMatchObject({ kind: 'failed', error: expect.stringContaining('failed to receive RPC_HTTP_REQ_CALL') });
+    await closed;
+    servers.length = 0;
+    expect(Date.now() - began).toBeGreaterThanOrEqual(290);
   });
 });
 

@@ -30,9 +30,12 @@ export interface RunnerServer {
   readonly connections: number;
   /**
    * Drains: keeps answering every call, on open and new connections, until APISIX has closed them
-   * all or `graceMs` passed; then closes what is left and removes the socket if it is still its own.
+   * all or `graceMs` passed; then closes the idle ones. One with a call in progress then keeps
+   * serving (APISIX reuses it at once, e.g. for the request's post-resp call) until APISIX closes
+   * it or `limitMs` passed. Resolves once every connection is closed; removes the socket if it is
+   * still its own.
    */
-  close(graceMs?: number): Promise<void>;
+  close(graceMs?: number, limitMs?: number): Promise<void>;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
@@ -68,12 +71,12 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
     get connections() {
       return connections.size;
     },
-    close(graceMs = 800) {
+    close(graceMs = 800, limitMs = 950) {
       const drained = new Promise<void>((resolve) => {
         allClosed = resolve;
         if (connections.size === 0) resolve();
       });
-      closing ??= drain(server, connections, drained, { path: options.socketPath, ino }, graceMs);
+      closing ??= drain(server, connections, drained, { path: options.socketPath, ino }, { graceMs, limitMs });
       return closing;
     },
   };
@@ -131,22 +134,44 @@ async function listen(server: Server, path: string, mode: number): Promise<void>
  * APISIX keeps idle connections in its keepalive pool and takes one out without checking it: a
  * connection the runner closes while idle fails the request that picks it up a moment later (no
  * retry, 503). So nothing is closed before APISIX lets go of it (its workers exit, its pool drops
- * it) or before the deadline, by which APISIX kills the runner anyway; new connections are still
- * accepted, since until a successor binds the path this runner is the only one APISIX can reach.
+ * it) or before the grace ends; new connections are still accepted, since until a successor binds
+ * the path this runner is the only one APISIX can reach. A connection with a call in progress is
+ * not cut when the grace ends (APISIX would fail that request: "failed to reply RPC_EXTRA_INFO:
+ * broken pipe"), nor right after its answer: APISIX pools it and takes it again at once (the same
+ * request's post-resp call), before it notices the close. It is served until the limit, just
+ * before APISIX's SIGKILL, when everything left is cut.
  * On a reload the successor removes this socket file and binds its own at the same path; closing
  * the listener would unlink that path (libuv does on close), so it is closed only while it is ours.
  */
-async function drain<C>(server: Server, connections: Set<Connection<C>>, drained: Promise<void>, socket: { path: string; ino: number }, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-  await Promise.race([drained, deadline]);
-  clearTimeout(timer);
-  for (const connection of connections) connection.destroy();
+async function drain<C>(
+  server: Server,
+  connections: Set<Connection<C>>,
+  drained: Promise<void>,
+  socket: { path: string; ino: number },
+  times: { graceMs: number; limitMs: number },
+): Promise<void> {
+  const started = performance.now();
+  await settledWithin(drained, times.graceMs);
+  // Timers run before the event loop polls for input: let it read a call APISIX already sent on
+  // a connection that looks idle, so that the connection counts as busy.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  for (const connection of connections) connection.closeIfIdle();
+  await settledWithin(drained, times.limitMs - (performance.now() - started));
   const current = await lstat(socket.path).catch(() => undefined);
-  if (current?.ino !== socket.ino) {
+  const ours = current?.ino === socket.ino;
+  // Stop accepting before cutting what is left, so that nothing new keeps the listener open.
+  const listenerClosed = ours ? new Promise<void>((resolve) => server.close(() => { resolve(); })) : undefined;
+  for (const connection of connections) connection.destroy();
+  if (listenerClosed === undefined) {
     server.unref();
     return;
   }
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await listenerClosed;
   await unlink(socket.path).catch(() => undefined);
+}
+
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
+  clearTimeout(timer);
 }

@@ -203,8 +203,12 @@ local function admit(accountKey, scope, now, holdKey, id, context)
     if w.sliding then reads[#reads + 1] = base .. w.name .. scope .. w.length .. w.previousText end
   end
   local counts = {}
+  -- Never a one-key read: while a Cluster migrates this slot key by key, the server answers a
+  -- multi-key command whose keys are not all there with TRYAGAIN (an error, raised before any
+  -- write) instead of reading a counter still on the other node as 0. So a lone counter is read
+  -- with the account hash (MGET reads a hash as nil).
   if #reads == 1 then
-    counts[1] = call('GET', reads[1])
+    counts[1] = call('MGET', reads[1], accountKey)[1]
   elseif #reads > 1 then
     counts = call('MGET', unpack(reads))
   end

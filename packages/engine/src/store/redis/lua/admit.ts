@@ -202,6 +202,11 @@ local function admit(accountKey, scope, now, holdKey, id, context)
     local w = windows[i]
     if w.sliding then reads[#reads + 1] = base .. w.name .. scope .. w.length .. w.previousText end
   end
+  -- The receipt's key too (a void's tombstone, should the void have come first): while the slot
+  -- migrates, a tombstone still on the other node must refuse this admission (TRYAGAIN below), not
+  -- let it start a receipt anew here.
+  local recordKey = id ~= '' and base .. 'l:' .. id
+  if recordKey then reads[#reads + 1] = recordKey end
   local counts = {}
   -- Never a one-key read: while a Cluster migrates this slot key by key, the server answers a
   -- multi-key command whose keys are not all there with TRYAGAIN (an error, raised before any
@@ -256,8 +261,7 @@ local function admit(accountKey, scope, now, holdKey, id, context)
     -- An admission the engine may abandon (an id) first starts its receipt, the ledger hash a hold
     -- uses (holds.ts; the hold key is its id when it holds): a void that came before left a
     -- tombstone there, and then nothing is written (the engine answered it with a refusal).
-    local receipt = id ~= '' and (W > 0 or Q > 0 or draw > 0)
-    local recordKey = receipt and base .. 'l:' .. id
+    local receipt = recordKey and (W > 0 or Q > 0 or draw > 0)
     if receipt and call('HSETNX', recordKey, 'credits', draw) == 0 then return tooLate() end
     for i = 1, W do
       if counts[i] > 0 then

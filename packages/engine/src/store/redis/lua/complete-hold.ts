@@ -13,6 +13,9 @@ local base = ARGV[1]
 local holdKey = ARGV[2]
 local completion = ARGV[3]
 local now = tonumber(ARGV[4])
+-- Read together before anything (holds.ts, giveBack): a hold still on the other node of a
+-- migrating slot refuses this call (TRYAGAIN; the engine sends it again) instead of 'nothing-held'.
+redis.call('MGET', KEYS[1], base .. 'h', base .. 'l:' .. holdKey)
 local expired = expireHolds(KEYS[1], base, now)
 local completed = redis.call('ZREM', base .. 'h', holdKey) == 1
 if expired > 0 or completed then noteHoldsDue(KEYS[1], base) end

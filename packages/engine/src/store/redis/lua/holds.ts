@@ -15,6 +15,16 @@ local HOLDS_DUE = 'holdsDue'
 -- when voiding (the request was refused after all) window and overage counts too.
 local function giveBack(accountKey, ledgerKey, voiding)
   local hold = redis.call('HGETALL', ledgerKey)
+  -- Every key this touches, read together once before any write: while a Cluster slot migrates
+  -- key by key, the server refuses a multi-key command whose keys are not all here (TRYAGAIN, and
+  -- the engine sends the call again later) instead of this reading a record or a counter left on
+  -- the other node as absent and giving back nothing.
+  local touched = {accountKey, ledgerKey}
+  for i = 1, #hold, 2 do
+    local kind = string.sub(hold[i], 1, 2)
+    if kind == 'q:' or kind == 'w:' or kind == 'o:' then touched[#touched + 1] = string.sub(hold[i], 3) end
+  end
+  redis.call('MGET', unpack(touched))
   local credits = 0
   for i = 1, #hold, 2 do
     local field, value = hold[i], hold[i + 1]

@@ -14,6 +14,9 @@ const VOID_ADMISSION_LUA = `
 local base = ARGV[1]
 local id = ARGV[2]
 local ledgerKey = base .. 'l:' .. id
+-- Read together before anything (holds.ts, giveBack): a receipt still on the other node of a
+-- migrating slot refuses this call (TRYAGAIN; the engine sends it again) instead of looking absent.
+redis.call('MGET', KEYS[1], ledgerKey, base .. 'h')
 local result = 'nothing'
 if redis.call('EXISTS', ledgerKey) == 1 and redis.call('HEXISTS', ledgerKey, 'voided') == 0 then
   if redis.call('ZREM', base .. 'h', id) == 1 then noteHoldsDue(KEYS[1], base) end

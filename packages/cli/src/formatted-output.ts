@@ -9,6 +9,12 @@ import { CliError, type CliIo } from './io.js';
 import { repoPathFor } from './repo-path.js';
 import { TOOL_VERSION } from './version.js';
 
+/** The options behind chooseOutputs, for a command's parseArgs table. */
+export const OUTPUT_OPTIONS = {
+  format: { type: 'string', short: 'f', multiple: true },
+  output: { type: 'string', short: 'o', multiple: true },
+} as const;
+
 type Render<T> = (subject: T, context: FormatContext) => string;
 
 export interface OutputChoice {

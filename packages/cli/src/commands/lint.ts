@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { checkTargets } from '@tollgate/compiler';
 import { atLeast, lint as lintFiles, SEVERITIES, type Severity } from '@tollgate/policy';
 import { FORMATTERS } from '../formatters/index.js';
-import { chooseOutputs, writeOutputs } from '../formatted-output.js';
+import { chooseOutputs, OUTPUT_OPTIONS, writeOutputs } from '../formatted-output.js';
 import { CliError, type Command } from '../io.js';
 import { readSources } from '../sources.js';
 
@@ -22,8 +22,7 @@ export const lint: Command = async (args, io) => {
     args: [...args],
     allowPositionals: true,
     options: {
-      format: { type: 'string', short: 'f', multiple: true },
-      output: { type: 'string', short: 'o', multiple: true },
+      ...OUTPUT_OPTIONS,
       'fail-severity': { type: 'string', short: 'F', default: 'error' },
       help: { type: 'boolean', short: 'h' },
     },

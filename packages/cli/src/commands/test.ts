@@ -2,7 +2,7 @@
 // engine with the memory store, and reports each broken expectation at its file:line:col.
 import { parseArgs } from 'node:util';
 import { lint as lintFiles } from '@tollgate/policy';
-import { chooseOutputs, writeOutputs } from '../formatted-output.js';
+import { chooseOutputs, OUTPUT_OPTIONS, writeOutputs } from '../formatted-output.js';
 import { CliError, type Command } from '../io.js';
 import { planRuns } from '../scenarios/plan-runs.js';
 import { runScenarios } from '../scenarios/run-scenarios.js';
@@ -25,8 +25,7 @@ export const test: Command = async (args, io) => {
     args: [...args],
     allowPositionals: true,
     options: {
-      format: { type: 'string', short: 'f', multiple: true },
-      output: { type: 'string', short: 'o', multiple: true },
+      ...OUTPUT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });

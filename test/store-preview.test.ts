@@ -4,13 +4,12 @@
 // Invariant, asserted exactly at every step: preview(state) deep-equals admit(state), and the
 // store after the preview is the store before it (Redis: every key's DUMP and PEXPIRETIME; memory:
 // a twin store that never saw a preview answers every later call identically).
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileRouteRules } from '../packages/engine/src/compile/route-rules.js';
 import { HOLD_TTL_MS, type Admission, type EngineConfig, type Store } from '../packages/engine/src/index.js';
 import { MemoryStore } from '../packages/engine/src/store/memory/memory-store.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { RedisServer, redisSkipReason } from './support/redis.js';
+import { redisSkipReason, redisSnapshot, useRedisServer } from './support/redis.js';
 import { BASE_CONFIG } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -90,31 +89,11 @@ describe('previewAdmit answers what admit answers, and writes nothing', () => {
   });
 
   describe.skipIf(skip !== undefined)('redis store', () => {
-    let server: RedisServer;
-    let admin: Redis;
-    beforeAll(async () => {
-      server = await RedisServer.start();
-      admin = new Redis(server.url);
-    });
-    afterAll(async () => {
-      await admin.quit();
-      await server.close();
-    });
-
-    /** Every key with its DUMP and absolute expiry: byte for byte what the server holds. */
-    async function snapshot(): Promise<Record<string, [string, number]>> {
-      const keys = (await admin.keys('*')).sort();
-      const entries: Record<string, [string, number]> = {};
-      for (const key of keys) {
-        const dumped = await admin.dumpBuffer(key);
-        const expires = Number(await admin.call('PEXPIRETIME', key));
-        entries[key] = [dumped.toString('hex'), expires];
-      }
-      return entries;
-    }
+    const redis = useRedisServer();
+    const snapshot = () => redisSnapshot(redis.admin);
 
     it('the same answers as admit at every step, and the data set is unchanged by each preview', async () => {
-      const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'preview', timeoutMs: 2000 });
+      const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'preview', timeoutMs: 2000 });
       try {
         const results = await runSteps(store, 'alice', async (preview) => {
           const before = await snapshot();

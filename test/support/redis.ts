@@ -230,6 +230,15 @@ export async function monitorCommands(servers: readonly Redis[], work: () => Pro
   return { sent: { ...sent }, scripted: { ...scripted } };
 }
 
+/** Every key with its DUMP and absolute expiry: byte for byte what the server holds. */
+export async function redisSnapshot(client: Redis): Promise<Record<string, [string, number]>> {
+  const entries: Record<string, [string, number]> = {};
+  for (const key of (await client.keys('*')).sort()) {
+    entries[key] = [(await client.dumpBuffer(key)).toString('hex'), Number(await client.call('PEXPIRETIME', key))];
+  }
+  return entries;
+}
+
 /** A standalone server and one client on it for the calling `describe`: started in its `beforeAll`, stopped in its `afterAll`. */
 export function useRedisServer(): { readonly server: RedisServer; readonly admin: Redis } {
   let server: RedisServer | undefined;

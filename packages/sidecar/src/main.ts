@@ -3,7 +3,7 @@
 // ext-plugin.cmd). It listens on TOLLGATE_SIDECAR_SOCKET, answers the Lua adapters, and on
 // SIGTERM answers what it received before exiting.
 import { createRuntime } from '@tollgate/engine';
-import { isLogLevel, streamLogger } from '@tollgate/apisix-runner';
+import { closeOnSignals, positiveNumber, processLogger, runProcess } from '@tollgate/apisix-runner';
 import { routerFromEnv } from '@tollgate/kong-plugin';
 import { SidecarHandler } from './sidecar/handler.js';
 import { startSidecarServer } from './sidecar/server.js';
@@ -14,10 +14,7 @@ const DEFAULT_CONF_TTL_SECONDS = 24 * 3600;
 const SHUTDOWN_GRACE_MS = 800;
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  process.stderr.on('error', () => undefined);
-  const level = env.TOLLGATE_LOG_LEVEL ?? 'info';
-  const log = streamLogger(isLogLevel(level) ? level : 'info');
-  if (!isLogLevel(level)) log.warn(`TOLLGATE_LOG_LEVEL=${level} is not one of debug, info, warn, error; using info`);
+  const log = processLogger(env);
   const socketPath = env.TOLLGATE_SIDECAR_SOCKET ?? '';
   if (socketPath === '') {
     log.error('TOLLGATE_SIDECAR_SOCKET is not set (the unix socket path the Lua adapters connect to)');
@@ -33,27 +30,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     log,
   });
   log.info(`listening on unix:${socketPath}`);
-  process.on('unhandledRejection', (reason) => {
-    log.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
-  });
-  const stop = (signal: string) => {
-    log.info(`${signal}: closing`);
-    void server
-      .close(SHUTDOWN_GRACE_MS)
-      .then(() => runtime.close())
-      .catch((error: unknown) => { log.error(`shutdown: ${String(error)}`); })
-      .finally(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => { stop('SIGTERM'); });
-  process.once('SIGINT', () => { stop('SIGINT'); });
+  closeOnSignals(log, () => server.close(SHUTDOWN_GRACE_MS).then(() => runtime.close()));
 }
 
-function positiveNumber(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return text !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-main(process.env).catch((error: unknown) => {
-  process.stderr.write(`tollgate-sidecar error: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+runProcess('tollgate-sidecar', () => main(process.env));

@@ -1,14 +1,14 @@
 // The runner's listening side: a unix socket at APISIX_LISTEN_ADDRESS, one Connection per APISIX
 // connection, all served concurrently (APISIX opens a second connection for PrepareConf while a
 // call's connection is open, so serving one at a time would deadlock).
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { isMainThread } from 'node:worker_threads';
 import { MAX_PAYLOAD_BYTES } from '../protocol/rpc.js';
 import { ConfCache } from './conf-cache.js';
 import { Connection } from './connection.js';
 import type { CallHandler } from './handler.js';
 import { silentLogger, type Logger } from './log.js';
+import { listenOnUnixSocket } from './unix-socket.js';
 
 export interface RunnerServerOptions<C> {
   /** The socket path, without APISIX's `unix:` prefix (see parseListenAddress). */
@@ -61,8 +61,7 @@ export async function startRunnerServer<C>(options: RunnerServerOptions<C>): Pro
     log.error(`server error: ${error.message}`);
   });
 
-  await removeStaleSocket(options.socketPath);
-  await listen(server, options.socketPath, options.socketMode ?? 0o766);
+  await listenOnUnixSocket(server, options.socketPath, options.socketMode ?? 0o766);
   const { ino } = await lstat(options.socketPath);
 
   let closing: Promise<void> | undefined;
@@ -89,45 +88,6 @@ export function parseListenAddress(address: string | undefined): { ok: true; soc
     return { ok: false, error: `APISIX_LISTEN_ADDRESS must look like unix:/path/to.sock, got ${JSON.stringify(address)}` };
   }
   return { ok: true, socketPath: address.slice('unix:'.length) };
-}
-
-async function removeStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (stat === undefined) return;
-  if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
-  await unlink(path);
-}
-
-/**
- * bind() creates the socket file synchronously inside server.listen(), so narrowing the umask for
- * that call makes the file appear with its final mode: no window where nginx workers are refused,
- * or where it is more open than asked. The umask is per process and worker threads may not set it;
- * there the mode is set right after listening instead.
- */
-async function listen(server: Server, path: string, mode: number): Promise<void> {
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const listenNow = () =>
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    if (!isMainThread) {
-      listenNow();
-      return;
-    }
-    const previous = process.umask(0o777 & ~mode);
-    try {
-      listenNow();
-    } finally {
-      process.umask(previous);
-    }
-  });
-  await listening;
-  if (!isMainThread) await chmod(path, mode);
 }
 
 /**

@@ -1,7 +1,6 @@
 // `tollgate account show|set-plan|set-status|grant|debit|refund …`: manage account state in the
 // store a policy uses (Redis or Redis Cluster; the memory store lives inside each gateway process
 // and cannot be reached from here).
-import { parseArgs } from 'node:util';
 import {
   AccountInputError,
   createAccounts,
@@ -17,6 +16,7 @@ import {
   type StoreSettings,
 } from '@tollgate/engine';
 import { loadProject, type Store as StoreBlock } from '@tollgate/policy';
+import { parseCommandArgs, type ParsedCommand } from '../command-args.js';
 import { CliError, type CliIo, type Command } from '../io.js';
 import { DEFAULT_TIMEOUT_MS, STORE_OPTIONS } from '../serve-command.js';
 import { readSources } from '../sources.js';
@@ -45,20 +45,12 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ParsedCommand<typeof OPTIONS>['values'];
 
 export const account: Command = async (args, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, OPTIONS, USAGE, io);
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const [action, id, ...rest] = positionals;
   if (action === undefined || id === undefined) throw new CliError(`an action and an account are required\n${USAGE}`);
   const run = actionFor(action, rest, values);

@@ -1,13 +1,10 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkTargets, COMPILER_RULES } from '@tollgate/compiler';
-import { atLeast, lint as lintFiles, ruleCatalogue, SEVERITIES, type Severity } from '@tollgate/policy';
+import { checkTargets } from '@tollgate/compiler';
+import { atLeast, lint as lintFiles, SEVERITIES, type Severity } from '@tollgate/policy';
 import { FORMATTERS } from '../formatters/index.js';
+import { chooseOutputs, OUTPUT_OPTIONS, writeOutputs } from '../formatted-output.js';
 import { CliError, type Command } from '../io.js';
-import { repoPathFor } from '../repo-path.js';
 import { readSources } from '../sources.js';
-import { TOOL_VERSION } from '../version.js';
 
 export const LINT_USAGE = `Usage: tollgate lint [paths…] [options]
 
@@ -25,8 +22,7 @@ export const lint: Command = async (args, io) => {
     args: [...args],
     allowPositionals: true,
     options: {
-      format: { type: 'string', short: 'f', multiple: true },
-      output: { type: 'string', short: 'o', multiple: true },
+      ...OUTPUT_OPTIONS,
       'fail-severity': { type: 'string', short: 'F', default: 'error' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -39,26 +35,13 @@ export const lint: Command = async (args, io) => {
   if (!(SEVERITIES as readonly string[]).includes(failSeverity)) {
     throw new CliError(`--fail-severity must be one of ${SEVERITIES.join(', ')}, not "${failSeverity}"`);
   }
-  const formats = values.format ?? ['stylish'];
-  for (const format of formats) {
-    if (!(format in FORMATTERS)) throw new CliError(`unknown format "${format}"; choose one of ${Object.keys(FORMATTERS).join(', ')}`);
-  }
-  const outputs = values.output ?? [];
-  if (outputs.length > formats.length) throw new CliError('each --output needs its own --format');
+  const outputChoice = chooseOutputs(FORMATTERS, values.format, values.output);
 
   const sources = await readSources(positionals.length > 0 ? positionals : ['policies'], io.cwd);
   if (sources.length === 0) throw new CliError(`no policy files (*.yaml, *.yml) in ${positionals.join(', ') || 'policies'}`);
   // Target problems the compiler would hit are lint findings too, with the same positions.
   const { diagnostics } = lintFiles(sources, [(project) => checkTargets(project)]);
 
-  const context = { rules: ruleCatalogue(COMPILER_RULES), toolVersion: TOOL_VERSION, repoPath: repoPathFor(io.cwd) };
-  for (const [index, format] of formats.entries()) {
-    const formatter = FORMATTERS[format];
-    if (!formatter) continue;
-    const rendered = formatter(diagnostics, context);
-    const output = outputs[index];
-    if (output === undefined) io.stdout.write(rendered);
-    else await writeFile(resolve(io.cwd, output), rendered);
-  }
+  await writeOutputs(FORMATTERS, outputChoice, diagnostics, io);
   return diagnostics.some((d) => atLeast(d.severity, failSeverity as Severity)) ? 1 : 0;
 };

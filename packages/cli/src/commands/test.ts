@@ -1,17 +1,13 @@
 // `tollgate test [paths…]`: plays the scenario files (kind: Scenarios) beside the policies on the
 // engine with the memory store, and reports each broken expectation at its file:line:col.
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMPILER_RULES } from '@tollgate/compiler';
-import { lint as lintFiles, ruleCatalogue } from '@tollgate/policy';
+import { lint as lintFiles } from '@tollgate/policy';
+import { chooseOutputs, OUTPUT_OPTIONS, writeOutputs } from '../formatted-output.js';
 import { CliError, type Command } from '../io.js';
-import { repoPathFor } from '../repo-path.js';
 import { planRuns } from '../scenarios/plan-runs.js';
 import { runScenarios } from '../scenarios/run-scenarios.js';
 import { readSources } from '../sources.js';
 import { TEST_FORMATTERS } from '../test-formatters/index.js';
-import { TOOL_VERSION } from '../version.js';
 
 export const TEST_USAGE = `Usage: tollgate test [paths…] [options]
 
@@ -29,8 +25,7 @@ export const test: Command = async (args, io) => {
     args: [...args],
     allowPositionals: true,
     options: {
-      format: { type: 'string', short: 'f', multiple: true },
-      output: { type: 'string', short: 'o', multiple: true },
+      ...OUTPUT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -38,12 +33,7 @@ export const test: Command = async (args, io) => {
     io.stdout.write(`${TEST_USAGE}\n`);
     return 0;
   }
-  const formats = values.format ?? ['stylish'];
-  for (const format of formats) {
-    if (!(format in TEST_FORMATTERS)) throw new CliError(`unknown format "${format}"; choose one of ${Object.keys(TEST_FORMATTERS).join(', ')}`);
-  }
-  const outputs = values.output ?? [];
-  if (outputs.length > formats.length) throw new CliError('each --output needs its own --format');
+  const outputChoice = chooseOutputs(TEST_FORMATTERS, values.format, values.output);
 
   const paths = positionals.length > 0 ? positionals : ['policies'];
   const sources = await readSources(paths, io.cwd);
@@ -54,14 +44,6 @@ export const test: Command = async (args, io) => {
   const results = await runScenarios(planRuns(project));
   const report = { results, problems: diagnostics.filter((d) => d.severity === 'error') };
 
-  const context = { rules: ruleCatalogue(COMPILER_RULES), toolVersion: TOOL_VERSION, repoPath: repoPathFor(io.cwd) };
-  for (const [index, format] of formats.entries()) {
-    const formatter = TEST_FORMATTERS[format];
-    if (!formatter) continue;
-    const rendered = formatter(report, context);
-    const output = outputs[index];
-    if (output === undefined) io.stdout.write(rendered);
-    else await writeFile(resolve(io.cwd, output), rendered);
-  }
+  await writeOutputs(TEST_FORMATTERS, outputChoice, report, io);
   return report.problems.length > 0 || results.some((r) => r.failures.length > 0) ? 1 : 0;
 };

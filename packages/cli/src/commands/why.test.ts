@@ -5,12 +5,11 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildIr } from '@tollgate/compiler';
 import { createAccounts, createEngine, createMemoryStore, createRedisStore, ManualClock, type Decision, type EngineConfig, type Explanation, type Store } from '@tollgate/engine';
 import { loadProject } from '@tollgate/policy';
-import { RedisServer, redisSkipReason } from '../../../../test/support/redis.js';
+import { redisSkipReason, redisSnapshot, useRedisServer } from '../../../../test/support/redis.js';
 import { readSources } from '../sources.js';
 import { CliError, type CliIo } from '../io.js';
 import { why } from './why.js';
@@ -117,28 +116,14 @@ describe('tollgate why: the memory store from a --state file', () => {
 });
 
 describe.skipIf(skip !== undefined)('tollgate why: a real redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await admin.quit();
-    await server.close();
-  });
-
-  async function snapshot(): Promise<Record<string, [string, number]>> {
-    const entries: Record<string, [string, number]> = {};
-    for (const key of (await admin.keys('*')).sort()) entries[key] = [(await admin.dumpBuffer(key)).toString('hex'), Number(await admin.call('PEXPIRETIME', key))];
-    return entries;
-  }
+  const redis = useRedisServer();
+  const snapshot = () => redisSnapshot(redis.admin);
 
   it('at every step, why answers what decide then does, and leaves the store as it was', async () => {
     // A generous store timeout: under load, decide's default 50 ms could fail open and differ for that reason alone.
     const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL }, keyPrefix: why, timeoutMs: 1000 }');
-    const env = { TOLLGATE_REDIS_URL: server.url };
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'why', timeoutMs: 2000 });
+    const env = { TOLLGATE_REDIS_URL: redis.server.url };
+    const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'why', timeoutMs: 2000 });
     try {
       const accounts = createAccounts(store, new ManualClock(NOW));
       await accounts.setPlan('carol', 'pro');

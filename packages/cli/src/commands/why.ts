@@ -4,7 +4,6 @@
 // previewAdmit); this command builds the request facts, opens the policy's store (or a memory
 // store seeded from --state) and prints the explanation.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { buildIr } from '@tollgate/compiler';
 import {
   createAccounts,
@@ -21,6 +20,7 @@ import {
   type Store,
 } from '@tollgate/engine';
 import { loadProject } from '@tollgate/policy';
+import { parseCommandArgs, type ParsedCommand } from '../command-args.js';
 import { CliError, type CliIo, type Command } from '../io.js';
 import { DEFAULT_TIMEOUT_MS } from '../serve-command.js';
 import { readSources } from '../sources.js';
@@ -53,20 +53,12 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ParsedCommand<typeof OPTIONS>['values'];
 
 export const why: Command = async (args, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, OPTIONS, USAGE, io);
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const [account, method, path, ...extra] = positionals;
   if (account === undefined || method === undefined || path === undefined || extra.length > 0) throw new CliError(`expected <account> <METHOD> <path>\n${USAGE}`);
   if (!path.startsWith('/')) throw new CliError(`the path must start with "/", got "${path}"`);

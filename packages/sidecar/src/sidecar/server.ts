@@ -4,9 +4,9 @@
 // closed: after a bad frame nothing on that stream can be trusted. Shutdown removes the socket
 // first (no new connections; a restarted sidecar can bind at once), closes idle connections, and
 // answers every request already received before closing the rest.
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeFrame, FrameReader, FrameTooLargeError, silentLogger, type Logger } from '@tollgate/apisix-runner';
+import { encodeFrame, FrameReader, FrameTooLargeError, listenOnUnixSocket, silentLogger, type Logger } from '@tollgate/apisix-runner';
 import { DEFAULT_MAX_FRAME_BYTES, FrameType, parseRequest } from '../protocol/wire.js';
 import type { Answer, SidecarHandler } from './handler.js';
 
@@ -136,8 +136,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     socket.on('close', () => connections.delete(connection));
   });
   server.on('error', (error) => { log.error(`server error: ${error.message}`); });
-  await removeStaleSocket(options.socketPath);
-  await listen(server, options.socketPath, options.socketMode ?? 0o766);
+  await listenOnUnixSocket(server, options.socketPath, options.socketMode ?? 0o766);
 
   let closing: Promise<void> | undefined;
   return {
@@ -159,25 +158,4 @@ async function closeServer(server: Server, connections: Set<AdapterConnection>, 
   clearTimeout(timer);
   for (const connection of connections) connection.socket.destroy();
   await stopped;
-}
-
-async function removeStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (stat === undefined) return;
-  if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
-  await unlink(path);
-}
-
-async function listen(server: Server, path: string, mode: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  await chmod(path, mode);
 }

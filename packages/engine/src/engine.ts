@@ -115,6 +115,8 @@ class PolicyEngine implements Engine {
   readonly #deny;
   readonly #style: HeaderStyle;
   readonly #failOpen: boolean;
+  /** Failing closed on a store whose answer can come too late: only then do admissions need an id and a deadline. */
+  readonly #abandonable: boolean;
   readonly #holds: boolean;
   readonly #store: StoreCalls;
   readonly #observer: Observer;
@@ -139,6 +141,9 @@ class PolicyEngine implements Engine {
     this.#deny = compileDeny(config);
     this.#style = config.responses?.headers ?? 'ietf';
     this.#failOpen = (config.store.onFailure ?? 'open') === 'open';
+    // The memory store answers synchronously: nothing asked of it is ever abandoned, and it ignores
+    // ids and deadlines, so its decisions skip making them (this runs on every request).
+    this.#abandonable = !this.#failOpen && store.kind !== 'memory';
     this.#holds = config.costs.chargeOn === 'success';
     this.#observer = options.observer ?? NO_OBSERVER;
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -205,7 +210,7 @@ class PolicyEngine implements Engine {
       const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
       // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
-      const id = this.#failOpen ? undefined : (holdKey ?? this.#idPrefix + String(++this.#idSeq));
+      const id = this.#abandonable ? (holdKey ?? this.#idPrefix + String(++this.#idSeq)) : undefined;
       const deadline = id === undefined ? undefined : Date.now() + this.#timeoutMs;
       const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment };
       pending = waiting;

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntilListening } from './support/net.mjs';
+import { importTestSupport } from './support/test-support.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runnerDist = join(root, 'packages/apisix-runner/dist');
@@ -29,7 +30,7 @@ if (process.argv[2] === '--serve-floor') {
 }
 
 async function main() {
-  const side = { ...(await import(join(runnerDist, 'apisix-side/index.js'))), runner: await import(join(runnerDist, 'index.js')) };
+  const side = { ...(await importTestSupport('apisix-side/index.ts')), runner: await import(join(runnerDist, 'index.js')) };
   const bundle = join(runnerDist, 'tollgate-runner.js');
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run pnpm run build first`);
 

@@ -15,8 +15,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { KongHarness, writeFixturePlugin } from '../packages/kong-plugin/dist/harness/index.js';
+import { importTestSupport } from './support/test-support.mjs';
 
+const { KongHarness, writeFixturePlugin } = await importTestSupport('kong-harness/index.ts');
 const pluginDir = (name) => fileURLToPath(new URL(`../packages/kong-plugin/dist/kong/${name}`, import.meta.url));
 const TOLLGATE_DIR = pluginDir('tollgate');
 const WITH_LOG_PHASE_DIR = pluginDir('tollgate-charge-on-success');

@@ -8,7 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApisixSide, apisixCodec, ipBytes } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ApisixSide, apisixCodec, ipBytes } from './support/apisix-side/index.js';
 import { encodeFrame, FrameReader, HEADER_BYTES, type Frame } from '../packages/apisix-runner/src/index.js';
 import { ErrorCode, RpcType } from '../packages/apisix-runner/src/protocol/rpc.js';
 import { tollgateRoute, weatherConfig } from './support/apisix-configs.js';

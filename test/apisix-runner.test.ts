@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApisixSide, type ApisixOutcome, type ApisixSideOptions } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ApisixSide, type ApisixOutcome, type ApisixSideOptions } from './support/apisix-side/index.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compiledApisixRoute, tollgateRoute, weatherConfig } from './support/apisix-configs.js';
 import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApisixSide, type ApisixOutcome, type ClientRequest } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ApisixSide, type ApisixOutcome, type ClientRequest } from './support/apisix-side/index.js';
 import {
   createAccounts,
   createEngine,

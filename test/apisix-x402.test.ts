@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApisixSide, type ApisixResponse, type ClientRequest } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ApisixSide, type ApisixResponse, type ClientRequest } from './support/apisix-side/index.js';
 import { ANONYMOUS_CONSUMER } from '../packages/compiler/src/index.js';
 import type { EngineConfig } from '../packages/engine/src/index.js';
 import { tollgateRoute } from './support/apisix-configs.js';

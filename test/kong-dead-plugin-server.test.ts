@@ -11,7 +11,7 @@
 //   decisions resume.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
-import { CLAIM_WAIT_MS } from '../packages/kong-plugin/src/harness/kong-worker.js';
+import { CLAIM_WAIT_MS } from './support/kong-harness/kong-worker.js';
 import { TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
 import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundlePlugin } from '../packages/kong-plugin/scripts/bundle.mjs';
-import { PLUGIN_SERVER_BIN, writeFixturePlugin } from '../packages/kong-plugin/src/harness/index.js';
+import { PLUGIN_SERVER_BIN, writeFixturePlugin } from './support/kong-harness/index.js';
 
 const EXITS = 1000;
 const SERVER_JS = join(dirname(dirname(PLUGIN_SERVER_BIN)), 'server.js');

@@ -2,7 +2,7 @@
 // reference's paywall sequence and byte vectors before it is trusted with Tollgate.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KongHarness, encodeRequest, instanceConfig, writeFixturePlugin, type PluginRow } from '../packages/kong-plugin/src/harness/index.js';
+import { KongHarness, encodeRequest, instanceConfig, writeFixturePlugin, type PluginRow } from './support/kong-harness/index.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 

@@ -13,7 +13,7 @@ import { loadProject } from '../packages/policy/src/index.js';
 import { compile } from '../packages/compiler/src/index.js';
 import type { KongDocument } from '../packages/compiler/src/targets/kong/model.js';
 import { bundlePlugin, PLUGINS } from '../packages/kong-plugin/scripts/bundle.mjs';
-import { queryPluginInfo } from '../packages/kong-plugin/src/harness/index.js';
+import { queryPluginInfo } from './support/kong-harness/index.js';
 import { PLUGIN_NAMES, pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
 import { CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE, X402_NEEDS_RESPONSE_PHASE } from '../packages/kong-plugin/src/tollgate-plugin.js';
 import { weatherConfig } from './support/apisix-configs.js';

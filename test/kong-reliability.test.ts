@@ -3,7 +3,7 @@
 // credits spent must equal the requests Tollgate admitted — none charged twice, none lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccounts, ManualClock, STORE_FACTORIES, type EngineConfig } from '../packages/engine/src/index.js';
-import type { KongResponse } from '../packages/kong-plugin/src/harness/index.js';
+import type { KongResponse } from './support/kong-harness/index.js';
 import { authenticated, startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
 import { RedisServer, redisSkipReason } from './support/redis.js';
 

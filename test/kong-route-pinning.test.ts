@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApisixSide } from '../packages/apisix-runner/src/apisix-side/index.js';
+import { ApisixSide } from './support/apisix-side/index.js';
 import { compile, TOLLGATE_PLUGINS } from '../packages/compiler/src/index.js';
 import type { PluginMap, StandaloneDocument } from '../packages/compiler/src/targets/apisix/model.js';
 import type { KongDocument, KongPlugin } from '../packages/compiler/src/targets/kong/model.js';

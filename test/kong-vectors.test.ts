@@ -30,7 +30,7 @@ import {
   type Store,
 } from '../packages/engine/src/index.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
-import type { ClientRequest, KongResponse, PluginRow } from '../packages/kong-plugin/src/harness/index.js';
+import type { ClientRequest, KongResponse, PluginRow } from './support/kong-harness/index.js';
 import { pluginNameFor, PLUGIN_NAMES, type PluginName } from '../packages/kong-plugin/src/plugin-info.js';
 import { planFacts } from '../packages/kong-plugin/src/request-facts.js';
 import { startTollgateKong, type TollgateKong } from './support/kong-plugin.js';

@@ -2,7 +2,7 @@
 // `ext-plugin-post-req.conf[].value`, and routes of the compiled examples.
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { ApisixRoute } from '../../packages/apisix-runner/src/apisix-side/index.js';
+import type { ApisixRoute } from './apisix-side/index.js';
 import { compile } from '../../packages/compiler/src/index.js';
 import { loadFolder, REPO } from '../../packages/compiler/src/test-support/projects.js';
 import type { EngineConfig } from '../../packages/engine/src/index.js';

@@ -8,7 +8,7 @@ import { ANONYMOUS_CONSUMER } from '../../packages/compiler/src/index.js';
 import type { EngineConfig } from '../../packages/engine/src/index.js';
 import { bundlePlugin } from '../../packages/kong-plugin/scripts/bundle.mjs';
 import { TOLLGATE, type PluginName } from '../../packages/kong-plugin/src/plugin-info.js';
-import { KongHarness, type ClientRequest, type KongHarnessOptions, type PluginRow } from '../../packages/kong-plugin/src/harness/index.js';
+import { KongHarness, type ClientRequest, type KongHarnessOptions, type PluginRow } from './kong-harness/index.js';
 
 type PluginScope = Parameters<KongHarness['plugin']>[1];
 

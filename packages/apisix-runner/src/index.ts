@@ -1,6 +1,6 @@
 // @tollgate/apisix-runner: the Tollgate runner for APISIX's ext-plugin protocol. The process entry
 // is main.ts (bundled to build/tollgate-runner.js); this module exposes its parts for embedding,
-// tests and benchmarks. The APISIX side of the wire is in the `./apisix-side` subpath.
+// tests and benchmarks. The APISIX side of the wire is test support (test/support/apisix-side).
 export { startRunnerServer, parseListenAddress, DEFAULT_MAX_PAYLOAD_BYTES, type RunnerServer, type RunnerServerOptions } from './runner/server.js';
 export { listenOnUnixSocket } from './runner/unix-socket.js';
 export { closeOnSignals, positiveNumber, processLogger, runProcess } from './runner/process.js';

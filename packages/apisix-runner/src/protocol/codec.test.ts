@@ -4,7 +4,7 @@ import { Builder } from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
 import { Req as HttpReqCallReq } from '../generated/a6/httpreq-call/req.js';
 import { TextEntry } from '../generated/a6/text-entry.js';
-import * as apisix from './apisix-codec.js';
+import * as apisix from '../../../../test/support/apisix-side/apisix-codec.js';
 import type { HttpReqCallRequest, HttpReqCallResponse } from './messages.js';
 import { FrameTooLargeError } from './frame.js';
 import { ErrorCode, HEADER_BYTES, MAX_PAYLOAD_BYTES } from './rpc.js';

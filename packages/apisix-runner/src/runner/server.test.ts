@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApisixSide } from '../apisix-side/apisix-side.js';
+import { ApisixSide } from '../../../../test/support/apisix-side/apisix-side.js';
 import type { RewriteAction } from '../protocol/messages.js';
 import type { CallHandler } from './handler.js';
 import { noActionHandler } from './handler.js';

@@ -1,6 +1,6 @@
 // HTTPReqCall.Req → RequestFacts: how repeated and value-less headers and args are grouped.
 import { describe, expect, it, vi } from 'vitest';
-import { encodeHttpReqCallRequest } from '../protocol/apisix-codec.js';
+import { encodeHttpReqCallRequest } from '../../../../test/support/apisix-side/apisix-codec.js';
 import type { HttpReqCallRequest, ReceivedReqCall } from '../protocol/messages.js';
 import { HEADER_BYTES } from '../protocol/rpc.js';
 import { decodeHttpReqCallRequest } from '../protocol/runner-codec.js';

@@ -1,21 +1,21 @@
 // APISIX's half of the codec: encode what APISIX sends, decode what a runner answers. Used by the
 // APISIX-side client (tests, benchmarks, smoke checks), never by the runner itself.
-import { Resp as ErrResp } from '../generated/a6/err/resp.js';
-import { Method as MethodEnum } from '../generated/a6/method.js';
-import { Info } from '../generated/a6/extra-info/info.js';
-import { Req as ExtraInfoReq } from '../generated/a6/extra-info/req.js';
-import { Resp as ExtraInfoResp } from '../generated/a6/extra-info/resp.js';
-import { Var } from '../generated/a6/extra-info/var.js';
-import { Action } from '../generated/a6/httpreq-call/action.js';
-import { Req as HttpReqCallReq } from '../generated/a6/httpreq-call/req.js';
-import { Resp as HttpReqCallResp } from '../generated/a6/httpreq-call/resp.js';
-import { Rewrite } from '../generated/a6/httpreq-call/rewrite.js';
-import { Stop } from '../generated/a6/httpreq-call/stop.js';
-import { Req as HttpRespCallReq } from '../generated/a6/httpresp-call/req.js';
-import { Resp as HttpRespCallResp } from '../generated/a6/httpresp-call/resp.js';
-import { Req as PrepareConfReq } from '../generated/a6/prepare-conf/req.js';
-import { Resp as PrepareConfResp } from '../generated/a6/prepare-conf/resp.js';
-import { buildFrame, copyBytes, decodeRoot, readTextEntries, writeTextEntries, type Decoded } from './codec-support.js';
+import { Resp as ErrResp } from '../../../packages/apisix-runner/src/generated/a6/err/resp.js';
+import { Method as MethodEnum } from '../../../packages/apisix-runner/src/generated/a6/method.js';
+import { Info } from '../../../packages/apisix-runner/src/generated/a6/extra-info/info.js';
+import { Req as ExtraInfoReq } from '../../../packages/apisix-runner/src/generated/a6/extra-info/req.js';
+import { Resp as ExtraInfoResp } from '../../../packages/apisix-runner/src/generated/a6/extra-info/resp.js';
+import { Var } from '../../../packages/apisix-runner/src/generated/a6/extra-info/var.js';
+import { Action } from '../../../packages/apisix-runner/src/generated/a6/httpreq-call/action.js';
+import { Req as HttpReqCallReq } from '../../../packages/apisix-runner/src/generated/a6/httpreq-call/req.js';
+import { Resp as HttpReqCallResp } from '../../../packages/apisix-runner/src/generated/a6/httpreq-call/resp.js';
+import { Rewrite } from '../../../packages/apisix-runner/src/generated/a6/httpreq-call/rewrite.js';
+import { Stop } from '../../../packages/apisix-runner/src/generated/a6/httpreq-call/stop.js';
+import { Req as HttpRespCallReq } from '../../../packages/apisix-runner/src/generated/a6/httpresp-call/req.js';
+import { Resp as HttpRespCallResp } from '../../../packages/apisix-runner/src/generated/a6/httpresp-call/resp.js';
+import { Req as PrepareConfReq } from '../../../packages/apisix-runner/src/generated/a6/prepare-conf/req.js';
+import { Resp as PrepareConfResp } from '../../../packages/apisix-runner/src/generated/a6/prepare-conf/resp.js';
+import { buildFrame, copyBytes, decodeRoot, readTextEntries, writeTextEntries, type Decoded } from '../../../packages/apisix-runner/src/protocol/codec-support.js';
 import {
   type ExtraInfoRequest,
   type ExtraInfoResponse,
@@ -24,9 +24,9 @@ import {
   type HttpRespCallRequest,
   type HttpRespCallResponse,
   type PrepareConfRequest,
-} from './messages.js';
-import { RpcType } from './rpc.js';
-import { Shapes } from './shapes.js';
+} from '../../../packages/apisix-runner/src/protocol/messages.js';
+import { RpcType } from '../../../packages/apisix-runner/src/protocol/rpc.js';
+import { Shapes } from '../../../packages/apisix-runner/src/protocol/shapes.js';
 
 export function encodePrepareConfRequest(req: PrepareConfRequest): Buffer {
   return buildFrame(RpcType.PrepareConf, (b) => {

@@ -4,4 +4,4 @@ export { ApisixSide, ipBytes, type ApisixOutcome, type ApisixResponse, type Apis
 export { FrameSocket, type Received } from './frame-socket.js';
 export { TokenCache, LRU_TTL_MS, SHARED_DICT_TTL_MS } from './token-cache.js';
 export * from './http-model.js';
-export * as apisixCodec from '../protocol/apisix-codec.js';
+export * as apisixCodec from './apisix-codec.js';

@@ -2,7 +2,7 @@
 // (`sock:receive(4)` then `sock:receive(len)` under a read timeout). Errors are the strings APISIX
 // would log: "timeout", "closed", or the socket's own error.
 import { createConnection, type Socket } from 'node:net';
-import { FrameReader, type Frame } from '../protocol/frame.js';
+import { FrameReader, type Frame } from '../../../packages/apisix-runner/src/protocol/frame.js';
 
 export type Received = { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly error: string };
 

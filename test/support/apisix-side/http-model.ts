@@ -1,7 +1,7 @@
 // How APISIX turns a client request into HTTPReqCall.Req fields and applies a runner's Stop or
 // Rewrite to the request (apisix/plugins/ext-plugin/init.lua, ngx.req.get_uri_args/get_headers,
 // ngx.encode_args). Arg values are strings, or `true` for a value-less `?flag`.
-import type { StopAction, TextEntry } from '../protocol/messages.js';
+import type { StopAction, TextEntry } from '../../../packages/apisix-runner/src/protocol/messages.js';
 
 export type ArgValue = string | true;
 /** Args grouped by name in first-seen order, as a Lua table iterates them (order is not a contract). */

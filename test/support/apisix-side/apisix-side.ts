@@ -4,7 +4,7 @@
 // token not found", ExtraInfo answers, and 503 or pass-through (allow_degradation) on any other
 // failure. Tests and benchmarks drive the runner process through it.
 import { isIP } from 'node:net';
-import { MAX_PAYLOAD_BYTES, RpcType, ERROR_MESSAGES } from '../protocol/rpc.js';
+import { MAX_PAYLOAD_BYTES, RpcType, ERROR_MESSAGES } from '../../../packages/apisix-runner/src/protocol/rpc.js';
 import {
   decodeErrorCode,
   decodeExtraInfoRequest,
@@ -15,9 +15,9 @@ import {
   encodeHttpReqCallRequest,
   encodeHttpRespCallRequest,
   encodePrepareConfRequest,
-} from '../protocol/apisix-codec.js';
-import { FrameTooLargeError, type Frame } from '../protocol/frame.js';
-import { METHODS, type ExtraInfoRequest, type Method } from '../protocol/messages.js';
+} from './apisix-codec.js';
+import { FrameTooLargeError, type Frame } from '../../../packages/apisix-runner/src/protocol/frame.js';
+import { METHODS, type ExtraInfoRequest, type Method } from '../../../packages/apisix-runner/src/protocol/messages.js';
 import { FrameSocket } from './frame-socket.js';
 import {
   applyResponseHeaders,

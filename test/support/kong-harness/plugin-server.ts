@@ -14,11 +14,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The kong-js-pluginserver executable of the kong-pdk this package depends on. */
-export const PLUGIN_SERVER_BIN = join(dirname(createRequire(import.meta.url).resolve('kong-pdk/package.json')), 'bin', 'kong-js-pluginserver');
+const KONG_PLUGIN_PACKAGE = fileURLToPath(new URL('../../../packages/kong-plugin/package.json', import.meta.url));
 
-/** The preload that starts kong-js-pluginserver without ts-node and the TypeScript compiler. */
-export const WITHOUT_TYPESCRIPT_PRELOAD = fileURLToPath(new URL('../../pluginserver/without-typescript.cjs', import.meta.url));
+/** The kong-js-pluginserver executable of the kong-pdk the Kong plugin package depends on. */
+export const PLUGIN_SERVER_BIN = join(dirname(createRequire(KONG_PLUGIN_PACKAGE).resolve('kong-pdk/package.json')), 'bin', 'kong-js-pluginserver');
+
+/** The preload that starts kong-js-pluginserver without ts-node and the TypeScript compiler (shipped beside the plugins). */
+export const WITHOUT_TYPESCRIPT_PRELOAD = join(dirname(KONG_PLUGIN_PACKAGE), 'pluginserver', 'without-typescript.cjs');
 
 /** node's arguments before kong-js-pluginserver's own: the preload unless TypeScript plugins must load. */
 function pluginServerCommand(withTypeScript = false): string[] {

@@ -12,7 +12,7 @@ import {
   type Headers,
   type UpstreamRequest,
 } from './http-model.js';
-import type { RewriteAction } from '../protocol/messages.js';
+import type { RewriteAction } from '../../../packages/apisix-runner/src/protocol/messages.js';
 
 export interface RequestState {
   readonly method: string;

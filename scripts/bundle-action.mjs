@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleExecutable } from './bundle-executable.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const ACTION_BUNDLE = resolve(root, 'action/dist/tollgate.mjs');
@@ -21,26 +21,16 @@ const inlineVersion = {
 };
 
 /** @param {string} outfile @returns {Promise<string>} the outfile */
-export async function bundleAction(outfile = ACTION_BUNDLE) {
-  await build({
+export function bundleAction(outfile = ACTION_BUNDLE) {
+  return bundleExecutable(resolve(root, 'packages/cli/src/bin.ts'), outfile, {
+    // Paths inside the bundle are relative to the repository, wherever it is checked out.
     absWorkingDir: root,
-    entryPoints: ['packages/cli/src/bin.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    conditions: ['source'],
+    sourcemap: false,
     // Whitespace and syntax only: names stay, so a stack trace (a bug) still reads.
     minifyWhitespace: true,
     minifySyntax: true,
-    legalComments: 'eof',
-    // CommonJS dependencies (ioredis, stripe) call require() inside an ES module bundle.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __tollgateRequire } from 'node:module';\nconst require = __tollgateRequire(import.meta.url);" },
     plugins: [inlineVersion],
-    logLevel: 'warning',
   });
-  return outfile;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

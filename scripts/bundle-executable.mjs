@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 /**
  * @param {string} entry the TypeScript entry, e.g. `packages/sidecar/src/main.ts`
  * @param {string} outfile
+ * @param {import('esbuild').BuildOptions} [options] esbuild options that replace these defaults
  * @returns {Promise<string>} the outfile
  */
-export async function bundleExecutable(entry, outfile) {
+export async function bundleExecutable(entry, outfile, options = {}) {
   await build({
     entryPoints: [entry],
     outfile,
@@ -26,6 +27,7 @@ export async function bundleExecutable(entry, outfile) {
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __tollgateRequire } from 'node:module';\nconst require = __tollgateRequire(import.meta.url);" },
     sourcemap: 'linked',
     logLevel: 'warning',
+    ...options,
   });
   await chmod(outfile, 0o755);
   return outfile;

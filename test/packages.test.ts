@@ -69,7 +69,8 @@ describe('the packed packages', () => {
   });
 });
 
-describe('installed with npm into an empty folder', () => {
+// Each program starts a node process; on a loaded 2-core machine a CLI run can take seconds.
+describe('installed with npm into an empty folder', { timeout: 120_000 }, () => {
   it('tollgate lint and compile the example policies', async () => {
     const lint = await run(bin('tollgate'), ['lint', 'policies'], { cwd: installed });
     expect(lint.stdout).toBe('No problems found.\n');

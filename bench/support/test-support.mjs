@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundleExecutable } from '../../scripts/bundle-executable.mjs';
 
 /** @param {string} entry a module under test/support, e.g. `kong-harness/index.ts` */
 export async function importTestSupport(entry) {
@@ -15,17 +15,7 @@ export async function importTestSupport(entry) {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-support-'));
   const outfile = join(dir, 'support.mjs');
   try {
-    await build({
-      entryPoints: [source],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['source'],
-      define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) },
-      logLevel: 'warning',
-    });
+    await bundleExecutable(source, outfile, { define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) } });
     return await import(pathToFileURL(outfile).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -72,7 +72,7 @@ export async function serveAdmin(args: readonly string[], io: CliIo, until: Prom
     }
     await serveUntil(server, address.host, address.port, until, (url) => {
       io.stdout.write(`tollgate admin: listening on ${url}${ADMIN_BASE_PATH} (${store.kind})\n`);
-      io.stdout.write(`tollgate admin: console at ${url}${CONSOLE_PATH}; ${policy === undefined ? 'why: start with --policies to explain requests' : `why explains with policy ${policy.policy}`}\n`);
+      io.stdout.write(`tollgate admin: console at ${url}${CONSOLE_PATH}; ${policy === undefined ? 'why: start with --policies <dir> --policy <name> to explain requests' : `why explains with policy ${policy.policy}`}\n`);
     });
     return 0;
   } finally {

@@ -36,4 +36,5 @@ export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, type Period } from
 export { checkWindow, remainingAfter, rollWindow, windowStart, type WindowCheck, type WindowCounter } from './store/windows.js';
 export * from './store/store.js';
 export { explainTrace, type Explanation, type Trace } from './explain.js';
+export { whyFacts, type WhyRequest } from './why-facts.js';
 export * from './scenarios/index.js';

@@ -2,6 +2,7 @@
 // plus a create…Server() convenience: the Stripe billing webhook and the account admin API.
 export { ADMIN_TOKEN_ENV, AdminConfigError, createAdminHandler, createAdminServer, HEALTH_PATH, type AdminOptions } from './admin/admin-handler.js';
 export { ADMIN_BASE_PATH } from './admin/routes.js';
+export { CONSOLE_CSP, CONSOLE_PATH } from './admin/console-files.js';
 export { accountView, type AccountView } from './admin/account-view.js';
 export { MIN_TOKEN_LENGTH } from './http/bearer.js';
 export { createBoundedServer, SERVER_TIMEOUTS } from './http/bounded-server.js';

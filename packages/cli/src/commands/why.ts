@@ -4,7 +4,6 @@
 // previewAdmit); this command builds the request facts, opens the policy's store (or a memory
 // store seeded from --state) and prints the explanation.
 import { readFile } from 'node:fs/promises';
-import { buildIr } from '@tollgate/compiler';
 import {
   createAccounts,
   createEngine,
@@ -13,15 +12,16 @@ import {
   resolveStoreSettings,
   STORE_FACTORIES,
   systemClock,
+  whyFacts,
   withTimeout,
   type EngineConfig,
   type Explanation,
-  type RequestFacts,
   type Store,
 } from '@tollgate/engine';
 import { loadProject } from '@tollgate/policy';
 import { parseCommandArgs, type ParsedCommand } from '../command-args.js';
 import { CliError, type CliIo, type Command } from '../io.js';
+import { policyConfigOf } from '../policy-config.js';
 import { DEFAULT_TIMEOUT_MS } from '../serve-command.js';
 import { readSources } from '../sources.js';
 import { formatExplanation } from './why-format.js';
@@ -68,7 +68,10 @@ export const why: Command = async (args, io) => {
   if (at !== undefined && Number.isNaN(at)) throw new CliError(`--at must be an ISO instant, got "${values.at ?? ''}"`);
 
   const config = await policyConfig(values, io);
-  const facts = factsFor(account, method.toUpperCase(), path, values, config);
+  const facts = whyFacts(
+    { account, method, path, headers: headerOptions(values), ...(values.host === undefined ? {} : { host: values.host }), ...(values.credential === undefined ? {} : { credential: values.credential }) },
+    config,
+  );
   const store = await openStore(config, values, io, timeoutMs);
   try {
     const compiled = createEngine(config, store, at === undefined ? systemClock : new ManualClock(at));
@@ -91,38 +94,18 @@ async function policyConfig(values: Values, io: CliIo): Promise<EngineConfig> {
   const { project, diagnostics } = loadProject(await readSources([dir], io.cwd));
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) throw new CliError(`${dir} has ${errors} error(s): run tollgate lint ${dir}`);
-  const policy = buildIr(project).ir.policies.find((p) => p.name === name);
-  if (policy === undefined) throw new CliError(`no policy named "${name}" in ${dir} (policies found: ${project.policies.map((p) => p.value.metadata.name).join(', ') || 'none'})`);
-  return policy.config;
+  return policyConfigOf(project, name, dir);
 }
 
-/** The request as the gateway would hand it over once its auth plugin identified `account`. */
-function factsFor(account: string, method: string, path: string, values: Values, config: EngineConfig): RequestFacts {
+/** The --header options as a header map, for whyFacts. */
+function headerOptions(values: Values): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const header of values.header ?? []) {
     const colon = header.indexOf(':');
     if (colon <= 0) throw new CliError(`--header takes name:value, got "${header}"`);
-    headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
+    headers[header.slice(0, colon)] = header.slice(colon + 1);
   }
-  const [kind, rest] = splitAccount(account);
-  const identityHeader = config.identity.header?.toLowerCase();
-  if (kind === 'hdr' && identityHeader !== undefined) headers[identityHeader] = rest;
-  const credentialId = kind === 'cred' ? rest : values.credential;
-  return {
-    method,
-    path,
-    headers,
-    query: {},
-    clientIp: kind === 'ip' ? rest : '127.0.0.1',
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(kind === 'consumer' ? { consumer: { username: account } } : {}),
-    ...(credentialId === undefined ? {} : { credentialId }),
-  };
-}
-
-function splitAccount(account: string): ['ip' | 'hdr' | 'cred' | 'consumer', string] {
-  const match = /^(ip|hdr|cred):(.+)$/.exec(account);
-  return match === null ? ['consumer', account] : [match[1] as 'ip' | 'hdr' | 'cred', match[2] as string];
+  return headers;
 }
 
 async function openStore(config: EngineConfig, values: Values, io: CliIo, timeoutMs: number): Promise<Store> {

@@ -1,8 +1,21 @@
 // The admin API over HTTP: the `tollgate account` operations for billing integrations and support
 // tools. Every request but the health check needs `Authorization: Bearer <token>`; the token is
 // compared in constant time. Errors are problem+json; credit operations need an Idempotency-Key.
+// Given the policy's engine, it also explains a request for an account (`tollgate why`'s dry run,
+// the same JSON as `why --json`). The console page under /console/ loads without the token.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AccountInputError, MAX_CREDITS, StoreTimeoutError, withTimeout, type Accounts, type CreditOperation, type CreditResult } from '@tollgate/engine';
+import {
+  AccountInputError,
+  explainTrace,
+  MAX_CREDITS,
+  StoreTimeoutError,
+  whyFacts,
+  withTimeout,
+  type Accounts,
+  type CreditOperation,
+  type CreditResult,
+  type Engine,
+} from '@tollgate/engine';
 import { readBody } from '../http/body.js';
 import { bearerCheck, MIN_TOKEN_LENGTH } from '../http/bearer.js';
 import { createBoundedServer } from '../http/bounded-server.js';
@@ -11,7 +24,8 @@ import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from '../http/idempotency
 import { bodyProblem, PROBLEMS, problemReply, sendJson, sendProblem, type ProblemReply } from '../http/problem.js';
 import { silentLog, type Log } from '../log.js';
 import { accountView } from './account-view.js';
-import { parseCreditBody, parsePlanBody, parseStatusBody, type BodyParse } from './bodies.js';
+import { parseCreditBody, parsePlanBody, parseStatusBody, parseWhyBody, type BodyParse } from './bodies.js';
+import { loadConsoleFiles, sendConsole } from './console-files.js';
 import { matchRoute, type Operation } from './routes.js';
 
 export const ADMIN_TOKEN_ENV = 'TOLLGATE_ADMIN_TOKEN';
@@ -21,6 +35,8 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 export interface AdminOptions {
   readonly accounts: Accounts;
+  /** The policy's engine on the same store: enables POST /v1/accounts/{account}/why. */
+  readonly engine?: Engine;
   /** The bearer token clients must present; at least MIN_TOKEN_LENGTH characters. */
   readonly token: string | undefined;
   /** Store calls slower than this answer 503. */
@@ -44,15 +60,17 @@ export function createAdminHandler(options: AdminOptions): RequestHandler {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? silentLog;
+  const consoleFiles = loadConsoleFiles();
 
   return async (req, res) => {
-    const reply = await answer(req);
+    const { pathname } = new URL(req.url ?? '/', 'http://admin.invalid');
+    if (sendConsole(consoleFiles, req.method, pathname, res)) return;
+    const reply = await answer(req, pathname);
     if (reply.kind === 'problem') sendProblem(res, reply.problem, reply.headers);
     else sendJson(res, 200, reply.body);
   };
 
-  async function answer(req: IncomingMessage): Promise<Reply> {
-    const { pathname } = new URL(req.url ?? '/', 'http://admin.invalid');
+  async function answer(req: IncomingMessage, pathname: string): Promise<Reply> {
     if (pathname === HEALTH_PATH && req.method === 'GET') return ok({ status: 'ok' });
     const authorization = req.headers.authorization;
     if (!authorised(authorization)) {
@@ -87,6 +105,13 @@ export function createAdminHandler(options: AdminOptions): RequestHandler {
       if (body.kind === 'problem') return body;
       const result = await run(accounts.changeCredits(operation.account, operation.operation, body.value.amount, key.key));
       return creditReply(operation.account, operation.operation, result.kind, result.balance);
+    }
+    if (operation.kind === 'why') {
+      const { engine } = options;
+      if (engine === undefined) return problemReply(404, PROBLEMS.notFound, 'Not found', 'this admin server has no policy to explain with: start it with --policies <dir> --policy <name>');
+      const body = await jsonBody(req, parseWhyBody);
+      if (body.kind === 'problem') return body;
+      return ok(explainTrace(await run(engine.explain(whyFacts({ account: operation.account, ...body.value }, engine.config)))));
     }
     if (operation.kind === 'set-plan') {
       const body = await jsonBody(req, parsePlanBody);

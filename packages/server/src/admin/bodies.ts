@@ -14,6 +14,15 @@ export interface CreditBody {
   readonly amount: number;
 }
 
+/** A request to explain for the account in the path (the `tollgate why` request line and options). */
+export interface WhyBody {
+  readonly method: string;
+  readonly path: string;
+  readonly host?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly credential?: string;
+}
+
 export type BodyParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
 
 export const CREDIT_OPERATIONS: readonly CreditOperation[] = ['grant', 'debit', 'refund'];
@@ -48,6 +57,25 @@ export function parseCreditBody(value: unknown): BodyParse<CreditBody> {
   return checked(value, ['amount'], (body, errors) => {
     if (!Number.isSafeInteger(body.amount) || (body.amount as number) <= 0) errors.push('amount must be a positive integer');
     return { amount: body.amount as number };
+  });
+}
+
+export function parseWhyBody(value: unknown): BodyParse<WhyBody> {
+  return checked(value, ['method', 'path', 'host', 'headers', 'credential'], (body, errors) => {
+    const { method, path, host, headers, credential } = body;
+    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) errors.push('method must be an HTTP method such as GET');
+    if (typeof path !== 'string' || !path.startsWith('/')) errors.push('path must be a string starting with "/"');
+    if (host !== undefined && (typeof host !== 'string' || host === '')) errors.push('host must be a non-empty string');
+    if (credential !== undefined && (typeof credential !== 'string' || credential === '')) errors.push('credential must be a non-empty string');
+    const headerValues = headers === undefined || typeof headers !== 'object' || headers === null || Array.isArray(headers) ? undefined : Object.values(headers);
+    if (headers !== undefined && (headerValues === undefined || headerValues.some((v) => typeof v !== 'string'))) errors.push('headers must be an object of header names to string values');
+    return {
+      method: method as string,
+      path: path as string,
+      ...(host === undefined ? {} : { host: host as string }),
+      ...(headers === undefined ? {} : { headers: headers as Record<string, string> }),
+      ...(credential === undefined ? {} : { credential: credential as string }),
+    };
   });
 }
 

@@ -8,6 +8,7 @@ import type { Caller } from './compile/identity.js';
 import type { EngineConfig } from './config/engine-config.js';
 import { planRule } from './engine.js';
 import { REASONS } from './responses/reasons.js';
+import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, RouteRules } from './store/store.js';
 import type { Decision, RequestFacts } from './types.js';
 import { isCompleteOffer } from './x402/offer.js';
@@ -94,7 +95,7 @@ export function explainTrace(trace: Trace): Explanation {
               .map(([name]) => name),
           },
     windows: (result?.windows ?? []).map((w) => ({ name: w.name, limit: w.limit, remaining: w.remaining, resetSeconds: Math.ceil(w.resetMs / 1000), refuses: refused.includes(w.name) })),
-    quotas: (result?.quotas ?? []).map((q) => ({ unit: q.unit, limit: q.limit, used: q.used, resetAt: iso(q.resetAt) ?? '', exhausted: exhausted.includes(q.unit) })),
+    quotas: (result?.quotas ?? []).map((q) => ({ unit: q.unit, limit: q.limit, used: q.used, resetAt: q.resetAt === LIFETIME_END ? 'never' : (iso(q.resetAt) ?? ''), exhausted: exhausted.includes(q.unit) })),
     credits:
       result === undefined || rules === undefined || rule?.kind !== 'check'
         ? null

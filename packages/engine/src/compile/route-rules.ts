@@ -64,9 +64,9 @@ function planCheck(policy: string, plan: Plan): PlanRule {
   const quotas: QuotaRule[] = [];
   const quota = plan.quota;
   if (quota !== undefined) {
-    const anchor = quota.anchor ?? 'calendar';
-    if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, per: quota.per, anchor });
-    if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, per: quota.per, anchor });
+    const period = { per: quota.per, anchor: quota.anchor ?? 'calendar', ...(quota.timeZone === undefined ? {} : { timeZone: quota.timeZone }) } as const;
+    if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, ...period });
+    if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, ...period });
   }
   return checkRule(policy, windows, quotas, plan.credits ?? false, plan.overage ?? 'block');
 }

@@ -8,6 +8,7 @@ import { noInlineSecret } from './no-inline-secret.js';
 import { paymentPathMissing } from './payment-path-missing.js';
 import { quotaAmount } from './quota-amount.js';
 import { quotaBelowRateWindow } from './quota-below-rate-window.js';
+import { quotaPeriod } from './quota-period.js';
 import { rateLimitOrder } from './rate-limit-order.js';
 import { routeOverlap } from './route-overlap.js';
 import type { Rule } from './rule.js';
@@ -31,6 +32,7 @@ export const RULES: readonly Rule[] = [
   paymentPathMissing,
   quotaAmount,
   quotaBelowRateWindow,
+  quotaPeriod,
   rateLimitOrder,
   routeOverlap,
   storeConnection,

@@ -62,14 +62,17 @@ export const RateLimit = Type.Object(
 );
 export type RateLimit = Static<typeof RateLimit>;
 
-export const QUOTA_PERIODS = ['day', 'month'] as const;
+export const QUOTA_PERIODS = ['day', 'week', 'month', 'year', 'lifetime'] as const;
 export const Quota = Type.Object(
   {
     requests: Type.Optional(described(Limit, 'Requests per billing period.')),
     units: Type.Optional(described(Limit, 'Cost units per billing period (see spec.costs).')),
-    per: Type.Enum(QUOTA_PERIODS),
+    per: described(Type.Enum(QUOTA_PERIODS), 'Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets).'),
     anchor: Type.Optional(
-      described(Type.Enum(['calendar', 'subscription']), 'Period start: calendar (UTC) or the subscription start. Default calendar.'),
+      described(Type.Enum(['calendar', 'subscription']), 'Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar.'),
+    ),
+    timeZone: Type.Optional(
+      described(Type.String({ minLength: 1 }), 'Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC.'),
     ),
   },
   { ...closed, description: 'Billing-period quota; used up answers 402 unless the plan has an overage path.' },

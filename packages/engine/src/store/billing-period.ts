@@ -17,7 +17,12 @@ export interface Period {
   readonly end: number;
 }
 
-export type PeriodRule = Pick<QuotaRule, 'per' | 'anchor' | 'timeZone'>;
+/** What decides a period: a quota rule, or a credit refill (UTC calendar: no anchor, no zone). */
+export interface PeriodRule {
+  readonly per: QuotaRule['per'];
+  readonly anchor?: QuotaRule['anchor'];
+  readonly timeZone?: string;
+}
 
 export function billingPeriod(rule: PeriodRule, now: number, anchor: number | undefined): Period {
   if (rule.per === 'lifetime') return LIFETIME;

@@ -53,6 +53,11 @@ export type QuotaPeriod = 'day' | 'week' | 'month' | 'year' | 'lifetime';
 
 export type OverageMode = 'block' | 'credits' | 'bill';
 
+export interface CreditRefill {
+  readonly amount: number;
+  readonly per: 'day' | 'month';
+}
+
 /** What one plan means for this route and method. */
 export type PlanRule =
   | { readonly kind: 'deny'; readonly reason: 'plan-upgrade-required' | 'not-entitled' }
@@ -62,6 +67,8 @@ export type PlanRule =
       readonly quotas: readonly QuotaRule[];
       /** Every request draws its cost from credits. */
       readonly credits: boolean;
+      /** The balance is topped up to `amount` at the account's first admission under this rule in each UTC day or month. */
+      readonly refill?: CreditRefill;
       readonly overage: OverageMode;
       readonly counters: PlanCounters;
     };

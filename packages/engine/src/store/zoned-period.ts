@@ -16,6 +16,18 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 /** The last period computed per unit and zone: a period is recomputed only once `now` leaves it. */
 const latest = new Map<string, Period>();
 
+/**
+ * Builds the zone's formatter now, off the request path: the process's first one loads the
+ * runtime's time-zone data (≈ 100 ms), which would otherwise hold up the first admission.
+ */
+export function prepareTimeZone(timeZone: string): void {
+  try {
+    formatOf(timeZone).formatToParts(0);
+  } catch {
+    throw new Error(`unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Europe/Berlin)`);
+  }
+}
+
 export function zonedCalendarPeriod(per: CalendarUnit, timeZone: string, now: number): Period {
   const key = `${per} ${timeZone}`;
   const cached = latest.get(key);

@@ -10,6 +10,7 @@ import { quotaAmount } from './quota-amount.js';
 import { quotaBelowRateWindow } from './quota-below-rate-window.js';
 import { quotaPeriod } from './quota-period.js';
 import { rateLimitOrder } from './rate-limit-order.js';
+import { refillWithoutCredits } from './refill-without-credits.js';
 import { routeOverlap } from './route-overlap.js';
 import type { Rule } from './rule.js';
 import { storeConnection } from './store-connection.js';
@@ -34,6 +35,7 @@ export const RULES: readonly Rule[] = [
   quotaBelowRateWindow,
   quotaPeriod,
   rateLimitOrder,
+  refillWithoutCredits,
   routeOverlap,
   storeConnection,
   templateVariable,

@@ -101,6 +101,15 @@ const cases: Record<string, readonly Case[]> = {
       expected: ['p.yaml:8:58 quota-period plan "free": a lifetime quota never resets, a time zone means nothing to it'],
     },
   ],
+  'refill-without-credits': [
+    { name: 'refill with credits', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { credits: true, refill: { amount: 100, every: day } } }']) }, expected: [] },
+    { name: 'refill for overage', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 5, per: day }, overage: credits, refill: { amount: 100, every: month } } }']) }, expected: [] },
+    {
+      name: 'refill without credits',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { refill: { amount: 100, every: day } } }']) },
+      expected: ['p.yaml:8:20 refill-without-credits plan "free" refills credits but never draws from them: add credits: true or overage: credits, or drop refill'],
+    },
+  ],
   'identity-spoofable': [
     { name: 'ip limits without auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: ip }', 'plans: { public: { rateLimit: { second: 1 } } }']) }, expected: [] },
     { name: 'consumer limits without auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: consumer }']) }, expected: ['p.yaml:6:36 identity-spoofable limitBy consumer needs an authentication method (identity.auth: key-auth)'] },

@@ -86,6 +86,7 @@ const RouteGrant = Type.Union([
 export type RouteGrant = Static<typeof RouteGrant>;
 
 export const OVERAGE_MODES = ['block', 'credits', 'bill'] as const;
+export const REFILL_PERIODS = ['day', 'month'] as const;
 export const Plan = Type.Object(
   {
     description: Type.Optional(Type.String()),
@@ -96,6 +97,15 @@ export const Plan = Type.Object(
       described(Type.Enum(OVERAGE_MODES), 'When the quota is used up: block (402), draw from credits, or bill as overage. Default block.'),
     ),
     credits: Type.Optional(described(Type.Boolean(), 'Every request draws its cost from prepaid credits. Default false.')),
+    refill: Type.Optional(
+      Type.Object(
+        {
+          amount: described(Limit, 'Credits the balance is topped up to (never lowered: a larger balance stays).'),
+          every: described(Type.Enum(REFILL_PERIODS), 'At the first admission of each calendar (UTC) day or month.'),
+        },
+        { ...closed, description: 'Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period.' },
+      ),
+    ),
     billing: Type.Optional(
       Type.Object(
         { stripePriceIds: Type.Optional(Type.Array(Type.String({ pattern: '^price_[A-Za-z0-9]+$' }), { minItems: 1, description: 'Stripe prices whose subscriptions put a customer on this plan.' })) },

@@ -49,6 +49,17 @@ describe('rulesArg', () => {
     expect(zoned.text.split('\n')[3]).toBe('again\tcheck 1 credits 2 2 5 1000 1 100 3600000 0 requests 10 day calendar 2 units 10 year calendar 3');
   });
 
+  it('ends a refilling rule with its refill, its calendar month numbered like a quota period', () => {
+    const refilling: PlanRule = { ...pro, refill: { amount: 50, per: 'month' } };
+    const daily: PlanRule = { ...pro, quotas: [], refill: { amount: 7, per: 'day' } };
+    const arg = rulesArg({ ...rules, plans: { refilling, daily } });
+    expect(arg.text.split('\n').slice(1, 3)).toEqual([
+      'refilling\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription 1 refill 50 month 1',
+      'daily\tcheck 1 credits 2 0 5 1000 1 100 3600000 0 refill 7 day 0',
+    ]);
+    expect(arg.calendars).toEqual([{ per: 'month', anchor: 'calendar' }]);
+  });
+
   it('encodes each RouteRules once', () => {
     expect(rulesArg(rules)).toBe(rulesArg(rules));
   });

@@ -12,9 +12,10 @@
 // A rule: `deny <reason>` | `check <credits 1/0> <overage> <window count W> <quota count Q>`, then
 //   W × ` <limit> <ms> <sliding 1/0>` (ms an integer: the script puts it into key names as written), then
 //   Q × ` <unit> <limit> <per> <anchor> <calendar>`: calendar is the 1-based index in `calendars` of
-//   the quota's calendar period when the client computes it, else 0 (the script does).
+//   the quota's calendar period when the client computes it, else 0 (the script does); then, when
+//   the rule refills credits, ` refill <amount> <per> <calendar>` (calendar as for a quota).
 import type { PeriodRule } from '../billing-period.js';
-import type { PlanRule, QuotaRule, RouteRules } from '../store.js';
+import type { PlanRule, RouteRules } from '../store.js';
 
 export interface RulesArg {
   readonly text: string;
@@ -48,11 +49,12 @@ function encodeRule(rule: PlanRule, calendars: PeriodRule[]): string {
   let text = `check ${rule.credits ? 1 : 0} ${rule.overage} ${rule.windows.length} ${rule.quotas.length}`;
   for (const w of rule.windows) text += ` ${String(w.limit)} ${keySegment(w.ms)} ${w.sliding ? 1 : 0}`;
   for (const q of rule.quotas) text += ` ${q.unit} ${String(q.limit)} ${q.per} ${q.anchor} ${String(calendarIndex(q, calendars))}`;
+  if (rule.refill !== undefined) text += ` refill ${String(rule.refill.amount)} ${rule.refill.per} ${String(calendarIndex(rule.refill, calendars))}`;
   return text;
 }
 
 /** The 1-based index of the quota's calendar period in `calendars` (added when new), or 0 when the script computes it. */
-function calendarIndex({ per, timeZone }: QuotaRule, calendars: PeriodRule[]): number {
+function calendarIndex({ per, timeZone }: PeriodRule, calendars: PeriodRule[]): number {
   if (per === 'lifetime' || (timeZone === undefined && (per === 'day' || per === 'week'))) return 0;
   const found = calendars.findIndex((c) => c.per === per && c.timeZone === timeZone);
   if (found >= 0) return found + 1;

@@ -87,6 +87,8 @@ local function parseRule(context, at)
     if unit == 'units' then amount = context.cost end
     rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, calendar = tonumber(calendar), amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
   end
+  local refillAmount, refillPer, refillCalendar = string.match(rules, '^ refill (%d+) (%S+) (%d+)', at)
+  if refillAmount then rule.refill = {amount = tonumber(refillAmount), per = refillPer, calendar = tonumber(refillCalendar)} end
   return rule
 end
 
@@ -105,7 +107,7 @@ local function admit(accountKey, scope, now, holdKey, id, context)
 
   -- The account hash in one HGETALL: for an account without a record (most of them, when limiting
   -- by key or address) it answers nothing at all, which costs far less than HMGET's list of nils.
-  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue = false, false, false, false, 0, nil
+  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue, refilledAt = false, false, false, false, 0, nil, nil
   local fields = call('HGETALL', accountKey)
   for i = 1, #fields, 2 do
     local field, value = fields[i], fields[i + 1]
@@ -121,6 +123,8 @@ local function admit(accountKey, scope, now, holdKey, id, context)
       credits = tonumber(value) or 0
     elseif field == HOLDS_DUE then
       holdsDue = tonumber(value)
+    elseif field == 'refilledAt' then
+      refilledAt = tonumber(value)
     end
   end
   if holdsDue and holdsDue <= now then
@@ -166,6 +170,16 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   if rule.deny then
     out[1] = DENIED
     return out
+  end
+  -- A refill is due by the clock alone, whatever this admission's outcome: applied (and kept) before the checks.
+  local refill = rule.refill
+  if refill then
+    local refillStart
+    if refill.calendar > 0 then refillStart = context.starts[refill.calendar] else refillStart = billingPeriod(refill, now, nil) end
+    if not refilledAt or refilledAt < refillStart then
+      if credits < refill.amount then credits = refill.amount end
+      call('HSET', accountKey, 'credits', credits, 'refilledAt', int(refillStart))
+    end
   end
   local windows, quotas = rule.windows, rule.quotas
   local W, Q = #windows, #quotas

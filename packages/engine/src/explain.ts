@@ -134,7 +134,8 @@ function adviceFor(e: Explanation): Explanation['advice'] {
     }
     case 'quota-exhausted': {
       const used = e.quotas.filter((q) => q.exhausted);
-      caller.push(`wait for the next billing period (${used.map((q) => q.resetAt).join(', ')}), or upgrade the plan`);
+      const resets = used.filter((q) => q.resetAt !== 'never');
+      caller.push(resets.length === 0 ? 'upgrade the plan: a lifetime quota never resets' : `wait for the next billing period (${resets.map((q) => q.resetAt).join(', ')}), or upgrade the plan`);
       operator.push(`${used.map((q) => `${q.used}/${q.limit} ${q.unit}`).join(', ')} used this period: move the account to a larger plan (tollgate account set-plan ${account} <plan>), or let the plan's overage draw credits or bill`);
       break;
     }

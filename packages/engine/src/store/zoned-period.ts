@@ -13,8 +13,8 @@ import { DAY_MS, daysFromCivil, mondayOnOrBefore, type Period } from './billing-
 export type CalendarUnit = 'day' | 'week' | 'month' | 'year';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
-/** The last period computed per unit and zone: a period is recomputed only once `now` leaves it. */
-const latest = new Map<string, Period>();
+/** The last period computed per zone and unit: a period is recomputed only once `now` leaves it (no key is built per call). */
+const latest = new Map<string, Partial<Record<CalendarUnit, Period>>>();
 
 /**
  * Builds the zone's formatter now, off the request path: the process's first one loads the
@@ -29,8 +29,8 @@ export function prepareTimeZone(timeZone: string): void {
 }
 
 export function zonedCalendarPeriod(per: CalendarUnit, timeZone: string, now: number): Period {
-  const key = `${per} ${timeZone}`;
-  const cached = latest.get(key);
+  let byUnit = latest.get(timeZone);
+  const cached = byUnit?.[per];
   if (cached !== undefined && now >= cached.start && now < cached.end) return cached;
   const [year, month, day] = localDate(timeZone, now);
   const today = daysFromCivil(year, month, day);
@@ -44,7 +44,11 @@ export function zonedCalendarPeriod(per: CalendarUnit, timeZone: string, now: nu
     next = per === 'year' ? daysFromCivil(year + 1, 1, 1) : daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1);
   }
   const period = { start: localDayStart(timeZone, first), end: localDayStart(timeZone, next) };
-  latest.set(key, period);
+  if (byUnit === undefined) {
+    byUnit = {};
+    latest.set(timeZone, byUnit);
+  }
+  byUnit[per] = period;
   return period;
 }
 

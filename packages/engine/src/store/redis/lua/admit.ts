@@ -359,8 +359,9 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   return out
 end
 
--- The contexts, their rules' header read once per batch.
+-- The contexts, their rules' header read once per batch; calendar periods only when sent (no table otherwise).
 local function numbers(text)
+  if text == '' then return false end
   local list = {}
   for number in string.gmatch(text, '%S+') do list[#list + 1] = tonumber(number) end
   return list

@@ -112,8 +112,9 @@ describe.skipIf(skip !== undefined)(`${PROCESSES} processes × ${IN_FLIGHT} conc
     }
   }
 
-  function decideJobs(config: EngineConfig, requestsEach: number): DeciderJob[] {
-    return Array.from({ length: PROCESSES }, () => ({ kind: 'decide', url: server.url, config, clock: CLOCK, consumer: 'alice', requests: requestsEach, concurrency: IN_FLIGHT }));
+  /** Every process decides `requestsEach` for alice, at `clocks[i]` (each process's clock is pinned). */
+  function decideJobs(config: EngineConfig, requestsEach: number, clocks: readonly number[] = [CLOCK]): DeciderJob[] {
+    return Array.from({ length: PROCESSES }, (_, i) => ({ kind: 'decide', url: server.url, config, clock: clocks[i % clocks.length] as number, consumer: 'alice', requests: requestsEach, concurrency: IN_FLIGHT }));
   }
 
   it('a rate limit of 1,000 admits exactly 1,000 of 2,000', async () => {
@@ -134,6 +135,32 @@ describe.skipIf(skip !== undefined)(`${PROCESSES} processes × ${IN_FLIGHT} conc
     expect(reports.map((r) => r.degraded)).toEqual([0, 0, 0, 0]);
     expect(total(reports, 'allowed')).toBe(1000);
     expect(total(reports, 'quota-exhausted')).toBe(1000);
+  });
+
+  it('a Europe/Berlin daily quota of 300 admits exactly 300 on each side of local midnight after the 23-hour day', async () => {
+    await flushAll(admin);
+    const config = configWith({ plans: [{ name: 'pro', plan: { quota: { requests: 300, per: 'day', timeZone: 'Europe/Berlin' } } }], defaultPlan: 'pro' });
+    // 2026-03-30 00:00 in Berlin (CEST) is 2026-03-29T22:00Z: two processes decide in its last millisecond, two in its first.
+    const midnight = Date.UTC(2026, 2, 29, 22);
+    const reports = await race(decideJobs(config, 250, [midnight - 1, midnight]));
+    expect(reports.map((r) => r.degraded)).toEqual([0, 0, 0, 0]);
+    const before = (reports[0]?.counts.allowed ?? 0) + (reports[2]?.counts.allowed ?? 0);
+    const after = (reports[1]?.counts.allowed ?? 0) + (reports[3]?.counts.allowed ?? 0);
+    expect([before, after]).toEqual([300, 300]);
+    expect(total(reports, 'quota-exhausted')).toBe(1000 - 600);
+    expect((await admin.keys('tollgate{alice}:q:*')).sort()).toEqual([`tollgate{alice}:q:race:requests:${String(Date.UTC(2026, 2, 28, 23))}`, `tollgate{alice}:q:race:requests:${String(midnight)}`]);
+  });
+
+  it('a daily refill of 1,000 credits is applied once however many processes race into the new day', async () => {
+    await withAccounts(async (accounts) => {
+      await accounts.changeCredits('alice', 'grant', 7);
+      const config = configWith({ plans: [{ name: 'daily', plan: { credits: true, refill: { amount: 1000, every: 'day' } } }], defaultPlan: 'daily' });
+      const reports = await race(decideJobs(config, 500));
+      expect(reports.map((r) => r.degraded)).toEqual([0, 0, 0, 0]);
+      expect(total(reports, 'allowed')).toBe(1000);
+      expect(total(reports, 'insufficient-credits')).toBe(1000);
+      expect((await accounts.show('alice')).credits).toBe(0);
+    });
   });
 
   it('credits run out mid-run: never below zero, and the debits equal the admitted cost', async () => {

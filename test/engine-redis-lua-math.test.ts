@@ -14,6 +14,7 @@ const skip = redisSkipReason();
 if (skip !== undefined) console.warn(skip);
 
 const CASES = 3000;
+const QUOTA_PERIODS = ['day', 'week', 'month', 'year', 'lifetime'] as const;
 const WINDOW_MS = [1000, 60_000, 3_600_000, 86_400_000];
 const FROM = Date.UTC(1999, 0, 1);
 const TO = Date.UTC(2101, 0, 1);
@@ -70,10 +71,11 @@ describe.skipIf(skip !== undefined)('Lua window and billing-period math equals t
     expect(ts.filter((t) => !t.allowed).length).toBeGreaterThan(CASES / 10);
   });
 
-  it(`billingPeriod, ${CASES} cases (calendar and subscription-anchored, day and month)`, async () => {
+  it(`billingPeriod, ${CASES} cases (UTC calendar and subscription-anchored; day, week, month, year and lifetime)`, async () => {
     const next = mulberry32(11);
     const cases = Array.from({ length: CASES }, () => {
-      const rule: QuotaRule = { unit: 'requests', limit: 1, per: next() < 0.5 ? 'day' : 'month', anchor: next() < 0.7 ? 'subscription' : 'calendar' };
+      const per = QUOTA_PERIODS[Math.floor(next() * QUOTA_PERIODS.length)] as QuotaRule['per'];
+      const rule: QuotaRule = { unit: 'requests', limit: 1, per, anchor: next() < 0.7 ? 'subscription' : 'calendar' };
       // Anchors on the 28th–31st exercise month-length clamping.
       const anchor = next() < 0.15 ? null : next() < 0.3 ? Date.UTC(2000 + Math.floor(next() * 90), Math.floor(next() * 12), 28 + Math.floor(next() * 4), 13, 7) : FROM + Math.floor(next() * (TO - FROM) * 0.9);
       const now = (anchor ?? FROM) + Math.floor(next() * (TO - (anchor ?? FROM)));

@@ -1,6 +1,6 @@
 // previewAdmit (what `tollgate why` reads) answers exactly what admit then answers for the same
 // state, and writes nothing: on the memory store and on a real redis-server, through windows
-// filling up, a quota running out, credits running short, open holds and holds expiring.
+// filling up, a quota running out, credits running short and refilled, open holds and holds expiring.
 // Invariant, asserted exactly at every step: preview(state) deep-equals admit(state), and the
 // store after the preview is the store before it (Redis: every key's DUMP and PEXPIRETIME; memory:
 // a twin store that never saw a preview answers every later call identically).
@@ -15,12 +15,14 @@ import { BASE_CONFIG } from './support/vectors.js';
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(skip);
 
+// The refill (below the cost, so it never changes an outcome) falls due at the first step and again on
+// April 1st: its write is one the preview must leave out.
 const START = Date.UTC(2026, 2, 31, 23, 59, 0);
 const CONFIG: EngineConfig = {
   ...BASE_CONFIG,
   policy: 'preview',
   plans: [
-    { name: 'pro', plan: { rateLimit: { minute: 3, window: 'sliding' }, quota: { units: 9, per: 'day' }, credits: true } },
+    { name: 'pro', plan: { rateLimit: { minute: 3, window: 'sliding' }, quota: { units: 9, per: 'day' }, credits: true, refill: { amount: 1, every: 'day' } } },
     { name: 'free', plan: { rateLimit: { second: 1 } } },
   ],
   defaultPlan: 'free',

@@ -17,6 +17,7 @@ import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/r
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
 import { Compensations } from './compensations.js';
 import { StoreCalls } from './store-calls.js';
+import { LIFETIME_END } from './store/billing-period.js';
 import { StoreCallNotSentError, type Admission, type AdmissionResult, type HoldResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
 import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
@@ -391,8 +392,9 @@ export function planRule(rules: RouteRules, plan: string | undefined): PlanRule 
 function resetAtOf(outcome: ReasonCode, result: AdmissionResult, now: number): number | undefined {
   if (outcome === 'rate-limited') return now + (result.retryAfterMs ?? 0);
   if (outcome !== 'quota-exhausted') return undefined;
-  // Quotas of one plan share the billing period; the latest end is when all of them are fresh.
-  return result.quotas.reduce<number | undefined>((latest, q) => Math.max(latest ?? 0, q.resetAt), undefined);
+  // Quotas of one plan share the billing period; the latest end is when all of them are fresh. A lifetime quota never is.
+  const latest = result.quotas.reduce<number | undefined>((end, q) => Math.max(end ?? 0, q.resetAt), undefined);
+  return latest === LIFETIME_END ? undefined : latest;
 }
 
 function resourceUrl(facts: RequestFacts): string {

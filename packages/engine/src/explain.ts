@@ -8,6 +8,7 @@ import type { Caller } from './compile/identity.js';
 import type { EngineConfig } from './config/engine-config.js';
 import { planRule } from './engine.js';
 import { REASONS } from './responses/reasons.js';
+import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, RouteRules } from './store/store.js';
 import type { Decision, RequestFacts } from './types.js';
 import { isCompleteOffer } from './x402/offer.js';
@@ -94,7 +95,7 @@ export function explainTrace(trace: Trace): Explanation {
               .map(([name]) => name),
           },
     windows: (result?.windows ?? []).map((w) => ({ name: w.name, limit: w.limit, remaining: w.remaining, resetSeconds: Math.ceil(w.resetMs / 1000), refuses: refused.includes(w.name) })),
-    quotas: (result?.quotas ?? []).map((q) => ({ unit: q.unit, limit: q.limit, used: q.used, resetAt: iso(q.resetAt) ?? '', exhausted: exhausted.includes(q.unit) })),
+    quotas: (result?.quotas ?? []).map((q) => ({ unit: q.unit, limit: q.limit, used: q.used, resetAt: q.resetAt === LIFETIME_END ? 'never' : (iso(q.resetAt) ?? ''), exhausted: exhausted.includes(q.unit) })),
     credits:
       result === undefined || rules === undefined || rule?.kind !== 'check'
         ? null
@@ -133,7 +134,8 @@ function adviceFor(e: Explanation): Explanation['advice'] {
     }
     case 'quota-exhausted': {
       const used = e.quotas.filter((q) => q.exhausted);
-      caller.push(`wait for the next billing period (${used.map((q) => q.resetAt).join(', ')}), or upgrade the plan`);
+      const resets = used.filter((q) => q.resetAt !== 'never');
+      caller.push(resets.length === 0 ? 'upgrade the plan: a lifetime quota never resets' : `wait for the next billing period (${resets.map((q) => q.resetAt).join(', ')}), or upgrade the plan`);
       operator.push(`${used.map((q) => `${q.used}/${q.limit} ${q.unit}`).join(', ')} used this period: move the account to a larger plan (tollgate account set-plan ${account} <plan>), or let the plan's overage draw credits or bill`);
       break;
     }

@@ -32,7 +32,7 @@ export { PAYMENT_REQUIRED_HEADER } from './responses/x402.js';
 export { MemoryStore, createMemoryStore } from './store/memory/memory-store.js';
 export { RedisStore, createRedisStore, type RedisStoreOptions } from './store/redis/redis-store.js';
 export { DEFAULT_KEY_PREFIX, resolveStoreSettings, STORE_FACTORIES, storeIdentity, type StoreFactory, type StoreKind, type StoreSettings } from './store/factories.js';
-export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, type Period } from './store/billing-period.js';
+export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, LIFETIME_END, type Period } from './store/billing-period.js';
 export { checkWindow, remainingAfter, rollWindow, windowStart, type WindowCheck, type WindowCounter } from './store/windows.js';
 export * from './store/store.js';
 export { explainTrace, type Explanation, type Trace } from './explain.js';

@@ -3,7 +3,8 @@
 // the same immutable object on every request.
 import type { Plan, RateWindow } from '@tollgate/policy/schema';
 import { DAY_MS } from '../store/billing-period.js';
-import type { OverageMode, PlanRule, QuotaRule, RouteRules, SubscriptionStatus, WindowRule } from '../store/store.js';
+import { prepareTimeZone } from '../store/zoned-period.js';
+import type { CreditRefill, OverageMode, PlanRule, QuotaRule, RouteRules, SubscriptionStatus, WindowRule } from '../store/store.js';
 import type { EngineConfig } from '../config/engine-config.js';
 
 export const WINDOW_MS: Readonly<Record<RateWindow, number>> = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS };
@@ -64,20 +65,22 @@ function planCheck(policy: string, plan: Plan): PlanRule {
   const quotas: QuotaRule[] = [];
   const quota = plan.quota;
   if (quota !== undefined) {
-    const anchor = quota.anchor ?? 'calendar';
-    if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, per: quota.per, anchor });
-    if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, per: quota.per, anchor });
+    if (quota.timeZone !== undefined) prepareTimeZone(quota.timeZone);
+    const period = { per: quota.per, anchor: quota.anchor ?? 'calendar', ...(quota.timeZone === undefined ? {} : { timeZone: quota.timeZone }) } as const;
+    if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, ...period });
+    if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, ...period });
   }
-  return checkRule(policy, windows, quotas, plan.credits ?? false, plan.overage ?? 'block');
+  const refill = plan.refill === undefined ? undefined : { amount: plan.refill.amount, per: plan.refill.every };
+  return checkRule(policy, windows, quotas, plan.credits ?? false, plan.overage ?? 'block', refill);
 }
 
-function checkRule(policy: string, windows: readonly WindowRule[], quotas: readonly QuotaRule[], credits: boolean, overage: OverageMode): PlanRule {
+function checkRule(policy: string, windows: readonly WindowRule[], quotas: readonly QuotaRule[], credits: boolean, overage: OverageMode, refill?: CreditRefill): PlanRule {
   const counters = {
     windows: windows.map((w) => `${policy}|${String(w.ms)}`),
     quotas: quotas.map((q) => `${policy}|${q.unit}`),
     overage: `${policy}|overage`,
   };
-  return { kind: 'check', windows, quotas, credits, overage, counters };
+  return refill === undefined ? { kind: 'check', windows, quotas, credits, overage, counters } : { kind: 'check', windows, quotas, credits, overage, counters, refill };
 }
 
 function includes(plan: Plan, route: string, method: string): boolean {

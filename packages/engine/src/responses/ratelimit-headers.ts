@@ -1,6 +1,7 @@
 // RateLimit response fields: the IETF draft-11 `RateLimit-Policy` / `RateLimit` lists, and the
 // legacy shape Kong's rate-limiting sends (`RateLimit-Limit/-Remaining/-Reset` for the most
 // restrictive window plus `X-RateLimit-Limit-<Window>` / `X-RateLimit-Remaining-<Window>`).
+import { LIFETIME_END } from '../store/billing-period.js';
 import type { PlanRule, QuotaState, WindowState } from '../store/store.js';
 
 export type HeaderStyle = 'ietf' | 'legacy' | 'both' | 'none';
@@ -57,7 +58,9 @@ function ietfValue(windows: readonly WindowState[], quotas: readonly QuotaState[
   let value = '';
   for (const w of windows) value = joinItem(value, `${IETF_ITEM_START[w.name]}${w.remaining};t=${headerSeconds(w.resetMs)}`);
   for (const q of quotas) {
-    if (q.unit === 'requests') value = joinItem(value, `"quota";r=${Math.max(0, q.limit - q.used)};t=${headerSeconds(q.resetAt - now)}`);
+    // A lifetime quota never resets: its item has no t (the draft makes t optional).
+    const reset = q.resetAt === LIFETIME_END ? '' : `;t=${headerSeconds(q.resetAt - now)}`;
+    if (q.unit === 'requests') value = joinItem(value, `"quota";r=${Math.max(0, q.limit - q.used)}${reset}`);
   }
   return value;
 }

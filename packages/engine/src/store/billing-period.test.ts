@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billingPeriod, civilFromDays, DAY_MS, daysFromCivil } from './billing-period.js';
+import { billingPeriod, civilFromDays, DAY_MS, daysFromCivil, LIFETIME_END, type PeriodRule } from './billing-period.js';
 import type { QuotaRule } from './store.js';
 
 const month = (anchor: 'calendar' | 'subscription'): QuotaRule => ({ unit: 'requests', limit: 1, per: 'month', anchor });
@@ -39,13 +39,39 @@ describe('billingPeriod', () => {
     expect(billingPeriod(month('subscription'), at('2026-03-10T00:00:00Z'), undefined)).toEqual(billingPeriod(month('calendar'), at('2026-03-10T00:00:00Z'), undefined));
   });
 
+  it('starts ISO weeks on Monday 00:00 UTC and anchored weeks at the subscription', () => {
+    const week = (anchor: 'calendar' | 'subscription'): PeriodRule => ({ per: 'week', anchor });
+    // 2026-03-01 is a Sunday, 2026-03-02 a Monday
+    expect(iso(billingPeriod(week('calendar'), at('2026-03-01T23:59:59.999Z'), undefined))).toEqual(['2026-02-23T00:00:00.000Z', '2026-03-02T00:00:00.000Z']);
+    expect(iso(billingPeriod(week('calendar'), at('2026-03-02T00:00:00Z'), undefined))).toEqual(['2026-03-02T00:00:00.000Z', '2026-03-09T00:00:00.000Z']);
+    expect(iso(billingPeriod(week('calendar'), at('1969-12-31T12:00:00Z'), undefined))).toEqual(['1969-12-29T00:00:00.000Z', '1970-01-05T00:00:00.000Z']);
+    expect(iso(billingPeriod(week('subscription'), at('2026-03-10T05:00:00Z'), at('2026-01-01T06:30:00Z')))).toEqual(['2026-03-05T06:30:00.000Z', '2026-03-12T06:30:00.000Z']);
+  });
+
+  it('runs calendar years from January 1st and anchored years from the subscription day, clamped on Feb 29th', () => {
+    const year = (anchor: 'calendar' | 'subscription'): PeriodRule => ({ per: 'year', anchor });
+    expect(iso(billingPeriod(year('calendar'), at('2026-12-31T23:59:59.999Z'), undefined))).toEqual(['2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z']);
+    const leap = at('2024-02-29T10:00:00Z');
+    expect(iso(billingPeriod(year('subscription'), at('2025-02-28T09:59:59Z'), leap))).toEqual(['2024-02-29T10:00:00.000Z', '2025-02-28T10:00:00.000Z']);
+    expect(iso(billingPeriod(year('subscription'), at('2026-01-15T00:00:00Z'), leap))).toEqual(['2025-02-28T10:00:00.000Z', '2026-02-28T10:00:00.000Z']);
+    expect(iso(billingPeriod(year('subscription'), at('2028-03-01T00:00:00Z'), leap))).toEqual(['2028-02-29T10:00:00.000Z', '2029-02-28T10:00:00.000Z']);
+  });
+
+  it('keeps one lifetime period that never ends, whatever the anchor', () => {
+    for (const anchor of [undefined, at('2026-01-01T00:00:00Z')]) {
+      expect(billingPeriod({ per: 'lifetime', anchor: 'subscription' }, at('2090-05-05T00:00:00Z'), anchor)).toEqual({ start: 0, end: LIFETIME_END });
+    }
+  });
+
   it('always contains now, for any anchor', () => {
     for (let i = 0; i < 2000; i++) {
       const anchor = at('2020-01-01T00:00:00Z') + Math.floor(((i * 7919) % 2000) * 1.3 * DAY_MS) + i * 37_000;
       const now = anchor + i * 0.9 * DAY_MS + 1;
-      const period = billingPeriod(month('subscription'), now, anchor);
-      expect(period.start).toBeLessThanOrEqual(now);
-      expect(period.end).toBeGreaterThan(now);
+      for (const per of ['week', 'month', 'year'] as const) {
+        const period = billingPeriod({ per, anchor: 'subscription' }, now, anchor);
+        expect(period.start).toBeLessThanOrEqual(now);
+        expect(period.end).toBeGreaterThan(now);
+      }
     }
   });
 });

@@ -1,42 +1,78 @@
-// Billing periods: calendar (UTC day / month) or anchored at the subscription start (same day of
-// month, clamped to the month's length; same time of day). Integer date arithmetic (Howard
-// Hinnant's days_from_civil / civil_from_days) instead of Date so the Lua script can port it line
-// by line.
+// Billing periods: calendar (UTC, or a named time zone: zoned-period.ts) or anchored at the
+// subscription start (day and week: whole days and weeks after it; month and year: the same day of
+// month, clamped to the month's length, at the same time of day), or the account's lifetime (never
+// resets). Integer date arithmetic (Howard Hinnant's days_from_civil / civil_from_days) instead of
+// Date so the Lua script can port it line by line.
 import type { QuotaRule } from './store.js';
+import { zonedCalendarPeriod } from './zoned-period.js';
 
 export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+/** Where a lifetime quota's only period ends: the last instant a Date can hold, i.e. never. */
+export const LIFETIME_END = 8_640_000_000_000_000;
+const LIFETIME: Period = { start: 0, end: LIFETIME_END };
 
 export interface Period {
   readonly start: number;
   readonly end: number;
 }
 
-export function billingPeriod(rule: QuotaRule, now: number, anchor: number | undefined): Period {
+/** What decides a period: a quota rule, or a credit refill (UTC calendar: no anchor, no zone). */
+export interface PeriodRule {
+  readonly per: QuotaRule['per'];
+  readonly anchor?: QuotaRule['anchor'];
+  readonly timeZone?: string;
+}
+
+export function billingPeriod(rule: PeriodRule, now: number, anchor: number | undefined): Period {
+  if (rule.per === 'lifetime') return LIFETIME;
   const from = rule.anchor === 'subscription' && anchor !== undefined ? anchor : undefined;
-  if (rule.per === 'day') {
-    const start = from === undefined ? now - (now % DAY_MS) : from + Math.floor((now - from) / DAY_MS) * DAY_MS;
-    return { start, end: start + DAY_MS };
+  if (from === undefined && rule.timeZone !== undefined) return zonedCalendarPeriod(rule.per, rule.timeZone, now);
+  switch (rule.per) {
+    case 'day':
+    case 'week': {
+      const length = rule.per === 'day' ? DAY_MS : WEEK_MS;
+      const start = from === undefined ? utcDayOrWeekStart(rule.per, now) : from + Math.floor((now - from) / length) * length;
+      return { start, end: start + length };
+    }
+    case 'month':
+      return from === undefined ? calendarMonths(now, 1) : anchoredMonths(now, from, 1);
+    case 'year':
+      return from === undefined ? calendarMonths(now, 12) : anchoredMonths(now, from, 12);
   }
-  return from === undefined ? calendarMonth(now) : anchoredMonth(now, from);
 }
 
-function calendarMonth(now: number): Period {
+/** The UTC day, or the ISO week (Monday 00:00 UTC) holding now. 1970-01-01 was a Thursday: day 0 is 3 days after a Monday. */
+function utcDayOrWeekStart(per: 'day' | 'week', now: number): number {
+  const days = Math.floor(now / DAY_MS);
+  return (per === 'day' ? days : mondayOnOrBefore(days)) * DAY_MS;
+}
+
+/** The day number of the Monday on or before day `days` (days since 1970-01-01). */
+export function mondayOnOrBefore(days: number): number {
+  return days - ((((days + 3) % 7) + 7) % 7);
+}
+
+/** The calendar month (step 1) or year (step 12) holding now. */
+function calendarMonths(now: number, step: 1 | 12): Period {
   const [year, month] = civilFromDays(Math.floor(now / DAY_MS));
-  return { start: monthStart(year, month, 1, 0), end: monthStart(year, month + 1, 1, 0) };
+  const first = step === 12 ? 1 : month;
+  return { start: monthStart(year, first, 1, 0), end: monthStart(year, first + step, 1, 0) };
 }
 
-function anchoredMonth(now: number, anchor: number): Period {
+/** The anchored month (step 1) or year (step 12) holding now. */
+function anchoredMonths(now: number, anchor: number, step: 1 | 12): Period {
   const anchorDays = Math.floor(anchor / DAY_MS);
   const timeOfDay = anchor - anchorDays * DAY_MS;
   const [ay, am, ad] = civilFromDays(anchorDays);
   const [ny, nm] = civilFromDays(Math.floor(now / DAY_MS));
-  let k = (ny - ay) * 12 + (nm - am);
-  if (monthStart(ay, am + k, ad, timeOfDay) > now) k -= 1;
-  return { start: monthStart(ay, am + k, ad, timeOfDay), end: monthStart(ay, am + k + 1, ad, timeOfDay) };
+  let k = Math.floor(((ny - ay) * 12 + (nm - am)) / step) * step;
+  if (monthStart(ay, am + k, ad, timeOfDay) > now) k -= step;
+  return { start: monthStart(ay, am + k, ad, timeOfDay), end: monthStart(ay, am + k + step, ad, timeOfDay) };
 }
 
 /** Epoch ms of day `day` (clamped to the month's length) of month `month` (1-based, may overflow) of `year`. */
-function monthStart(year: number, month: number, day: number, timeOfDay: number): number {
+export function monthStart(year: number, month: number, day: number, timeOfDay: number): number {
   const y = year + Math.floor((month - 1) / 12);
   const m = ((((month - 1) % 12) + 12) % 12) + 1;
   const d = Math.min(day, daysInMonth(y, m));

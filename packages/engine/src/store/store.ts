@@ -41,12 +41,22 @@ export interface QuotaRule {
   /** requests: each admitted request adds 1; units: it adds the request's cost. */
   readonly unit: QuotaUnit;
   readonly limit: number;
-  readonly per: 'day' | 'month';
+  /** lifetime: one period that never ends (billing-period.ts, LIFETIME_END). */
+  readonly per: QuotaPeriod;
   /** subscription: periods start at the account's periodAnchor (calendar when it has none). */
   readonly anchor: 'calendar' | 'subscription';
+  /** Calendar periods on this IANA zone's wall clock (zoned-period.ts); absent = UTC. Never with anchor subscription. */
+  readonly timeZone?: string;
 }
 
+export type QuotaPeriod = 'day' | 'week' | 'month' | 'year' | 'lifetime';
+
 export type OverageMode = 'block' | 'credits' | 'bill';
+
+export interface CreditRefill {
+  readonly amount: number;
+  readonly per: 'day' | 'month';
+}
 
 /** What one plan means for this route and method. */
 export type PlanRule =
@@ -57,6 +67,8 @@ export type PlanRule =
       readonly quotas: readonly QuotaRule[];
       /** Every request draws its cost from credits. */
       readonly credits: boolean;
+      /** The balance is topped up to `amount` at the account's first admission under this rule in each UTC day or month. */
+      readonly refill?: CreditRefill;
       readonly overage: OverageMode;
       readonly counters: PlanCounters;
     };
@@ -130,7 +142,7 @@ export interface QuotaState {
   readonly unit: QuotaUnit;
   readonly limit: number;
   readonly used: number;
-  /** Epoch ms at which the current billing period ends. */
+  /** Epoch ms at which the current billing period ends; LIFETIME_END (billing-period.ts) for a lifetime quota: never. */
   readonly resetAt: number;
 }
 

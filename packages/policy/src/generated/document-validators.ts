@@ -3,7 +3,7 @@
 import ajvRuntime0 from 'ajv/dist/runtime/ucs2length.js';
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","month"]},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC) or the subscription start. Default calendar."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -23,7 +23,7 @@ const pattern64 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5
 const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
 const pattern68 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
 const func1 = Object.prototype.hasOwnProperty;
-const func3 = ajvRuntime0.default;
+const func2 = ajvRuntime0.default;
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -848,7 +848,7 @@ if(pattern4.test(key9)){
 let data32 = data31[key9];
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
 for(const key10 in data32){
-if(!(((((((key10 === "description") || (key10 === "rateLimit")) || (key10 === "quota")) || (key10 === "routes")) || (key10 === "overage")) || (key10 === "credits")) || (key10 === "billing"))){
+if(!((((((((key10 === "description") || (key10 === "rateLimit")) || (key10 === "quota")) || (key10 === "routes")) || (key10 === "overage")) || (key10 === "credits")) || (key10 === "refill")) || (key10 === "billing"))){
 const err65 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data32};
 if(vErrors === null){
 vErrors = [err65];
@@ -1026,7 +1026,7 @@ vErrors.push(err78);
 errors++;
 }
 for(const key12 in data40){
-if(!((((key12 === "requests") || (key12 === "units")) || (key12 === "per")) || (key12 === "anchor"))){
+if(!(((((key12 === "requests") || (key12 === "units")) || (key12 === "per")) || (key12 === "anchor")) || (key12 === "timeZone"))){
 const err79 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota,data:data40};
 if(vErrors === null){
 vErrors = [err79];
@@ -1089,7 +1089,7 @@ errors++;
 }
 if(data40.per !== undefined){
 let data43 = data40.per;
-if(!((data43 === "day") || (data43 === "month"))){
+if(!(((((data43 === "day") || (data43 === "week")) || (data43 === "month")) || (data43 === "year")) || (data43 === "lifetime"))){
 const err84 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota/per",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/properties/per/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.per.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.per.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.per,data:data43};
 if(vErrors === null){
 vErrors = [err84];
@@ -1113,9 +1113,11 @@ vErrors.push(err85);
 errors++;
 }
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota,data:data40};
+if(data40.timeZone !== undefined){
+let data45 = data40.timeZone;
+if(typeof data45 === "string"){
+if(func2(data45) < 1){
+const err86 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/properties/timeZone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.timeZone,data:data45};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1125,18 +1127,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data32.routes !== undefined){
-let data45 = data32.routes;
-if(Array.isArray(data45)){
-const len5 = data45.length;
-for(let i5=0; i5<len5; i5++){
-let data46 = data45[i5];
-const _errs99 = errors;
-let valid23 = false;
-const _errs100 = errors;
-if(typeof data46 === "string"){
-if(!pattern4.test(data46)){
-const err87 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data46};
+else {
+const err87 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/properties/timeZone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.timeZone.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.timeZone,data:data45};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1146,8 +1138,9 @@ vErrors.push(err87);
 errors++;
 }
 }
+}
 else {
-const err88 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data46};
+const err88 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota,data:data40};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1156,12 +1149,19 @@ vErrors.push(err88);
 }
 errors++;
 }
-var _valid0 = _errs100 === errors;
-valid23 = valid23 || _valid0;
+}
+if(data32.routes !== undefined){
+let data46 = data32.routes;
+if(Array.isArray(data46)){
+const len5 = data46.length;
+for(let i5=0; i5<len5; i5++){
+let data47 = data46[i5];
+const _errs101 = errors;
+let valid23 = false;
 const _errs102 = errors;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.route === undefined){
-const err89 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data46};
+if(typeof data47 === "string"){
+if(!pattern4.test(data47)){
+const err89 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data47};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1170,8 +1170,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data46.methods === undefined){
-const err90 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "methods"},message:"must have required property '"+"methods"+"'",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data46};
+}
+else {
+const err90 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data47};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1180,9 +1181,12 @@ vErrors.push(err90);
 }
 errors++;
 }
-for(const key13 in data46){
-if(!((key13 === "route") || (key13 === "methods"))){
-const err91 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data46};
+var _valid0 = _errs102 === errors;
+valid23 = valid23 || _valid0;
+const _errs104 = errors;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.route === undefined){
+const err91 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1191,12 +1195,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data46.route !== undefined){
-let data47 = data46.route;
-if(typeof data47 === "string"){
-if(!pattern4.test(data47)){
-const err92 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data47};
+if(data47.methods === undefined){
+const err92 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "methods"},message:"must have required property '"+"methods"+"'",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1205,9 +1205,9 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data47};
+for(const key13 in data47){
+if(!((key13 === "route") || (key13 === "methods"))){
+const err93 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1217,11 +1217,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data46.methods !== undefined){
-let data48 = data46.methods;
-if(Array.isArray(data48)){
-if(data48.length < 1){
-const err94 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data48};
+if(data47.route !== undefined){
+let data48 = data47.route;
+if(typeof data48 === "string"){
+if(!pattern4.test(data48)){
+const err94 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data48};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1230,11 +1230,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-const len6 = data48.length;
-for(let i6=0; i6<len6; i6++){
-let data49 = data48[i6];
-if(!(((((((data49 === "GET") || (data49 === "HEAD")) || (data49 === "POST")) || (data49 === "PUT")) || (data49 === "PATCH")) || (data49 === "DELETE")) || (data49 === "OPTIONS"))){
-const err95 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/methods/" + i6,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items,data:data49};
+}
+else {
+const err95 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data48};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1244,9 +1242,11 @@ vErrors.push(err95);
 errors++;
 }
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data48};
+if(data47.methods !== undefined){
+let data49 = data47.methods;
+if(Array.isArray(data49)){
+if(data49.length < 1){
+const err96 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data49};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1255,10 +1255,11 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data46};
+const len6 = data49.length;
+for(let i6=0; i6<len6; i6++){
+let data50 = data49[i6];
+if(!(((((((data50 === "GET") || (data50 === "HEAD")) || (data50 === "POST")) || (data50 === "PUT")) || (data50 === "PATCH")) || (data50 === "DELETE")) || (data50 === "OPTIONS"))){
+const err97 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/methods/" + i6,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items,data:data50};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1267,10 +1268,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs102 === errors;
-valid23 = valid23 || _valid0;
-if(!valid23){
-const err98 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items,data:data46};
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data49};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1279,11 +1280,35 @@ vErrors.push(err98);
 }
 errors++;
 }
+}
+}
 else {
-errors = _errs99;
+const err99 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data47};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var _valid0 = _errs104 === errors;
+valid23 = valid23 || _valid0;
+if(!valid23){
+const err100 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i5,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items,data:data47};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+else {
+errors = _errs101;
 if(vErrors !== null){
-if(_errs99){
-vErrors.length = _errs99;
+if(_errs101){
+vErrors.length = _errs101;
 }
 else {
 vErrors = null;
@@ -1293,33 +1318,7 @@ vErrors = null;
 }
 }
 else {
-const err99 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes,data:data45};
-if(vErrors === null){
-vErrors = [err99];
-}
-else {
-vErrors.push(err99);
-}
-errors++;
-}
-}
-if(data32.overage !== undefined){
-let data50 = data32.overage;
-if(!(((data50 === "block") || (data50 === "credits")) || (data50 === "bill"))){
-const err100 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/overage",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/overage/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage,data:data50};
-if(vErrors === null){
-vErrors = [err100];
-}
-else {
-vErrors.push(err100);
-}
-errors++;
-}
-}
-if(data32.credits !== undefined){
-let data51 = data32.credits;
-if(typeof data51 !== "boolean"){
-const err101 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/credits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits,data:data51};
+const err101 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes,data:data46};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1329,12 +1328,10 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data32.billing !== undefined){
-let data52 = data32.billing;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-for(const key14 in data52){
-if(!(key14 === "stripePriceIds")){
-const err102 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data52};
+if(data32.overage !== undefined){
+let data51 = data32.overage;
+if(!(((data51 === "block") || (data51 === "credits")) || (data51 === "bill"))){
+const err102 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/overage",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/overage/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage,data:data51};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1344,11 +1341,10 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data52.stripePriceIds !== undefined){
-let data53 = data52.stripePriceIds;
-if(Array.isArray(data53)){
-if(data53.length < 1){
-const err103 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data53};
+if(data32.credits !== undefined){
+let data52 = data32.credits;
+if(typeof data52 !== "boolean"){
+const err103 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/credits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits,data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1357,12 +1353,12 @@ vErrors.push(err103);
 }
 errors++;
 }
-const len7 = data53.length;
-for(let i7=0; i7<len7; i7++){
-let data54 = data53[i7];
-if(typeof data54 === "string"){
-if(!pattern19.test(data54)){
-const err104 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data54};
+}
+if(data32.refill !== undefined){
+let data53 = data32.refill;
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+if(data53.amount === undefined){
+const err104 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.required,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1371,9 +1367,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-else {
-const err105 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data54};
+if(data53.every === undefined){
+const err105 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/required",keyword:"required",params:{missingProperty: "every"},message:"must have required property '"+"every"+"'",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.required,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1382,10 +1377,9 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-}
-else {
-const err106 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data53};
+for(const key14 in data53){
+if(!((key14 === "amount") || (key14 === "every"))){
+const err106 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1395,9 +1389,10 @@ vErrors.push(err106);
 errors++;
 }
 }
-}
-else {
-const err107 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data52};
+if(data53.amount !== undefined){
+let data54 = data53.amount;
+if(!((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54)))){
+const err107 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/amount",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.amount.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.amount,data:data54};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1406,10 +1401,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-}
-else {
-const err108 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data32};
+if(typeof data54 == "number"){
+if(data54 < 1 || isNaN(data54)){
+const err108 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/amount",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.amount,data:data54};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1420,9 +1414,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.type,parentSchema:schema31.properties.spec.properties.plans,data:data31};
+if(data53.every !== undefined){
+let data55 = data53.every;
+if(!((data55 === "day") || (data55 === "month"))){
+const err109 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/every",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/every/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.every.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.every.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.every,data:data55};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1432,11 +1427,9 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data8.defaultPlan !== undefined){
-let data55 = data8.defaultPlan;
-if(typeof data55 === "string"){
-if(!pattern4.test(data55)){
-const err110 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.defaultPlan,data:data55};
+}
+else {
+const err110 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1446,8 +1439,12 @@ vErrors.push(err110);
 errors++;
 }
 }
-else {
-const err111 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.defaultPlan.type,parentSchema:schema31.properties.spec.properties.defaultPlan,data:data55};
+if(data32.billing !== undefined){
+let data56 = data32.billing;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+for(const key15 in data56){
+if(!(key15 === "stripePriceIds")){
+const err111 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data56};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1457,12 +1454,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data8.costs !== undefined){
-let data56 = data8.costs;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key15 in data56){
-if(!(((((key15 === "default") || (key15 === "routes")) || (key15 === "methods")) || (key15 === "chargeOn")) || (key15 === "onUnsettled"))){
-const err112 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data56};
+if(data56.stripePriceIds !== undefined){
+let data57 = data56.stripePriceIds;
+if(Array.isArray(data57)){
+if(data57.length < 1){
+const err112 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data57};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1471,11 +1467,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data56.default !== undefined){
-let data57 = data56.default;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err113 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.default.type,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data57};
+const len7 = data57.length;
+for(let i7=0; i7<len7; i7++){
+let data58 = data57[i7];
+if(typeof data58 === "string"){
+if(!pattern19.test(data58)){
+const err113 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data58};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1484,9 +1481,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-if(typeof data57 == "number"){
-if(data57 < 0 || isNaN(data57)){
-const err114 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data57};
+}
+else {
+const err114 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data58};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1497,12 +1494,8 @@ errors++;
 }
 }
 }
-if(data56.routes !== undefined){
-let data58 = data56.routes;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-for(const key16 in data58){
-if(!(pattern4.test(key16))){
-const err115 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data58};
+else {
+const err115 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data57};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1512,11 +1505,9 @@ vErrors.push(err115);
 errors++;
 }
 }
-for(const key17 in data58){
-if(pattern4.test(key17)){
-let data59 = data58[key17];
-if(!((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59)))){
-const err116 = {instancePath:instancePath+"/spec/costs/routes/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data59};
+}
+else {
+const err116 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data56};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1525,9 +1516,10 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(typeof data59 == "number"){
-if(data59 < 0 || isNaN(data59)){
-const err117 = {instancePath:instancePath+"/spec/costs/routes/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data59};
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data32};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1539,9 +1531,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err118 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.routes.type,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data58};
+const err118 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.type,parentSchema:schema31.properties.spec.properties.plans,data:data31};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1551,12 +1542,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data56.methods !== undefined){
-let data60 = data56.methods;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-for(const key18 in data60){
-if(!(pattern23.test(key18))){
-const err119 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data60};
+if(data8.defaultPlan !== undefined){
+let data59 = data8.defaultPlan;
+if(typeof data59 === "string"){
+if(!pattern4.test(data59)){
+const err119 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.defaultPlan,data:data59};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1566,11 +1556,8 @@ vErrors.push(err119);
 errors++;
 }
 }
-for(const key19 in data60){
-if(pattern23.test(key19)){
-let data61 = data60[key19];
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err120 = {instancePath:instancePath+"/spec/costs/methods/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data61};
+else {
+const err120 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.defaultPlan.type,parentSchema:schema31.properties.spec.properties.defaultPlan,data:data59};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1579,9 +1566,13 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 0 || isNaN(data61)){
-const err121 = {instancePath:instancePath+"/spec/costs/methods/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data61};
+}
+if(data8.costs !== undefined){
+let data60 = data8.costs;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+for(const key16 in data60){
+if(!(((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
+const err121 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1591,11 +1582,10 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err122 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.methods.type,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data60};
+if(data60.default !== undefined){
+let data61 = data60.default;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err122 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.default.type,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data61};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1604,11 +1594,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-}
-if(data56.chargeOn !== undefined){
-let data62 = data56.chargeOn;
-if(!((data62 === "request") || (data62 === "success"))){
-const err123 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data62};
+if(typeof data61 == "number"){
+if(data61 < 0 || isNaN(data61)){
+const err123 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data61};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1618,10 +1606,13 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data56.onUnsettled !== undefined){
-let data63 = data56.onUnsettled;
-if(!((data63 === "commit") || (data63 === "release"))){
-const err124 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data63};
+}
+if(data60.routes !== undefined){
+let data62 = data60.routes;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key17 in data62){
+if(!(pattern4.test(key17))){
+const err124 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data62};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1631,9 +1622,11 @@ vErrors.push(err124);
 errors++;
 }
 }
-}
-else {
-const err125 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data56};
+for(const key18 in data62){
+if(pattern4.test(key18)){
+let data63 = data62[key18];
+if(!((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63)))){
+const err125 = {instancePath:instancePath+"/spec/costs/routes/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data63};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1642,12 +1635,9 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-if(data8.subscription !== undefined){
-let data64 = data8.subscription;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-if(data64.required === undefined){
-const err126 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data64};
+if(typeof data63 == "number"){
+if(data63 < 0 || isNaN(data63)){
+const err126 = {instancePath:instancePath+"/spec/costs/routes/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data63};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1656,9 +1646,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key20 in data64){
-if(!(((key20 === "required") || (key20 === "statuses")) || (key20 === "graceDays"))){
-const err127 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data64};
+}
+}
+}
+}
+else {
+const err127 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.routes.type,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data62};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1668,10 +1661,12 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data64.required !== undefined){
-let data65 = data64.required;
-if(typeof data65 !== "boolean"){
-const err128 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data65};
+if(data60.methods !== undefined){
+let data64 = data60.methods;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key19 in data64){
+if(!(pattern23.test(key19))){
+const err128 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data64};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1681,11 +1676,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data64.statuses !== undefined){
-let data66 = data64.statuses;
-if(Array.isArray(data66)){
-if(data66.length < 1){
-const err129 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data66};
+for(const key20 in data64){
+if(pattern23.test(key20)){
+let data65 = data64[key20];
+if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
+const err129 = {instancePath:instancePath+"/spec/costs/methods/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data65};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1694,11 +1689,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-const len8 = data66.length;
-for(let i8=0; i8<len8; i8++){
-let data67 = data66[i8];
-if(!(((((((data67 === "active") || (data67 === "trialing")) || (data67 === "past_due")) || (data67 === "unpaid")) || (data67 === "canceled")) || (data67 === "incomplete")) || (data67 === "paused"))){
-const err130 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data67};
+if(typeof data65 == "number"){
+if(data65 < 0 || isNaN(data65)){
+const err130 = {instancePath:instancePath+"/spec/costs/methods/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data65};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1709,8 +1702,10 @@ errors++;
 }
 }
 }
+}
+}
 else {
-const err131 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data66};
+const err131 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.methods.type,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data64};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1720,10 +1715,10 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data64.graceDays !== undefined){
-let data68 = data64.graceDays;
-if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
-const err132 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data68};
+if(data60.chargeOn !== undefined){
+let data66 = data60.chargeOn;
+if(!((data66 === "request") || (data66 === "success"))){
+const err132 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data66};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1732,9 +1727,11 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(typeof data68 == "number"){
-if(data68 > 365 || isNaN(data68)){
-const err133 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data68};
+}
+if(data60.onUnsettled !== undefined){
+let data67 = data60.onUnsettled;
+if(!((data67 === "commit") || (data67 === "release"))){
+const err133 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data67};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1743,8 +1740,10 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(data68 < 0 || isNaN(data68)){
-const err134 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data68};
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1754,10 +1753,11 @@ vErrors.push(err134);
 errors++;
 }
 }
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data64};
+if(data8.subscription !== undefined){
+let data68 = data8.subscription;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.required === undefined){
+const err135 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1766,13 +1766,9 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data8.payment !== undefined){
-let data69 = data8.payment;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-for(const key21 in data69){
-if(!((((key21 === "upgradeUrl") || (key21 === "billingUrl")) || (key21 === "topUpUrl")) || (key21 === "x402"))){
-const err136 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data69};
+for(const key21 in data68){
+if(!(((key21 === "required") || (key21 === "statuses")) || (key21 === "graceDays"))){
+const err136 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1782,11 +1778,10 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data69.upgradeUrl !== undefined){
-let data70 = data69.upgradeUrl;
-if(typeof data70 === "string"){
-if(!pattern8.test(data70)){
-const err137 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data70};
+if(data68.required !== undefined){
+let data69 = data68.required;
+if(typeof data69 !== "boolean"){
+const err137 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data69};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1796,8 +1791,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-else {
-const err138 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data70};
+if(data68.statuses !== undefined){
+let data70 = data68.statuses;
+if(Array.isArray(data70)){
+if(data70.length < 1){
+const err138 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1806,12 +1804,11 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data69.billingUrl !== undefined){
-let data71 = data69.billingUrl;
-if(typeof data71 === "string"){
-if(!pattern8.test(data71)){
-const err139 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data71};
+const len8 = data70.length;
+for(let i8=0; i8<len8; i8++){
+let data71 = data70[i8];
+if(!(((((((data71 === "active") || (data71 === "trialing")) || (data71 === "past_due")) || (data71 === "unpaid")) || (data71 === "canceled")) || (data71 === "incomplete")) || (data71 === "paused"))){
+const err139 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data71};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1821,8 +1818,9 @@ vErrors.push(err139);
 errors++;
 }
 }
+}
 else {
-const err140 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data71};
+const err140 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1832,11 +1830,10 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data69.topUpUrl !== undefined){
-let data72 = data69.topUpUrl;
-if(typeof data72 === "string"){
-if(!pattern8.test(data72)){
-const err141 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data72};
+if(data68.graceDays !== undefined){
+let data72 = data68.graceDays;
+if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
+const err141 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,9 +1842,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-else {
-const err142 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data72};
+if(typeof data72 == "number"){
+if(data72 > 365 || isNaN(data72)){
+const err142 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1856,13 +1853,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data69.x402 !== undefined){
-let data73 = data69.x402;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key22 in data73){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key22))){
-const err143 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data73};
+if(data72 < 0 || isNaN(data72)){
+const err143 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1872,11 +1864,10 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data73.price !== undefined){
-let data74 = data73.price;
-if(typeof data74 === "string"){
-if(!pattern28.test(data74)){
-const err144 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data74};
+}
+}
+else {
+const err144 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1886,8 +1877,12 @@ vErrors.push(err144);
 errors++;
 }
 }
-else {
-const err145 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data74};
+if(data8.payment !== undefined){
+let data73 = data8.payment;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key22 in data73){
+if(!((((key22 === "upgradeUrl") || (key22 === "billingUrl")) || (key22 === "topUpUrl")) || (key22 === "x402"))){
+const err145 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data73};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1897,10 +1892,11 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data73.asset !== undefined){
-let data75 = data73.asset;
-if(typeof data75 !== "string"){
-const err146 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data75};
+if(data73.upgradeUrl !== undefined){
+let data74 = data73.upgradeUrl;
+if(typeof data74 === "string"){
+if(!pattern8.test(data74)){
+const err146 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1910,10 +1906,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data73.decimals !== undefined){
-let data76 = data73.decimals;
-if(!((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76)))){
-const err147 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data76};
+else {
+const err147 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1922,9 +1916,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(typeof data76 == "number"){
-if(data76 > 36 || isNaN(data76)){
-const err148 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data76};
+}
+if(data73.billingUrl !== undefined){
+let data75 = data73.billingUrl;
+if(typeof data75 === "string"){
+if(!pattern8.test(data75)){
+const err148 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1933,8 +1930,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data76 < 0 || isNaN(data76)){
-const err149 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data76};
+}
+else {
+const err149 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1944,12 +1942,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-if(data73.network !== undefined){
-let data77 = data73.network;
-if(typeof data77 === "string"){
-if(!pattern29.test(data77)){
-const err150 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data77};
+if(data73.topUpUrl !== undefined){
+let data76 = data73.topUpUrl;
+if(typeof data76 === "string"){
+if(!pattern8.test(data76)){
+const err150 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1960,7 +1957,7 @@ errors++;
 }
 }
 else {
-const err151 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data77};
+const err151 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1970,11 +1967,12 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data73.payTo !== undefined){
-let data78 = data73.payTo;
-if(typeof data78 === "string"){
-if(func3(data78) < 1){
-const err152 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data78};
+if(data73.x402 !== undefined){
+let data77 = data73.x402;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key23 in data77){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key23))){
+const err152 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1984,8 +1982,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-else {
-const err153 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data78};
+if(data77.price !== undefined){
+let data78 = data77.price;
+if(typeof data78 === "string"){
+if(!pattern28.test(data78)){
+const err153 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1995,11 +1996,8 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data73.facilitator !== undefined){
-let data79 = data73.facilitator;
-if(typeof data79 === "string"){
-if(!pattern8.test(data79)){
-const err154 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data79};
+else {
+const err154 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2009,8 +2007,10 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data79};
+if(data77.asset !== undefined){
+let data79 = data77.asset;
+if(typeof data79 !== "string"){
+const err155 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data79};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2020,10 +2020,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data73.description !== undefined){
-let data80 = data73.description;
-if(typeof data80 !== "string"){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data80};
+if(data77.decimals !== undefined){
+let data80 = data77.decimals;
+if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
+const err156 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2032,11 +2032,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-if(data73.maxTimeoutSeconds !== undefined){
-let data81 = data73.maxTimeoutSeconds;
-if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
-const err157 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data81};
+if(typeof data80 == "number"){
+if(data80 > 36 || isNaN(data80)){
+const err157 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2045,9 +2043,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(typeof data81 == "number"){
-if(data81 > 3600 || isNaN(data81)){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data81};
+if(data80 < 0 || isNaN(data80)){
+const err158 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2056,8 +2053,13 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data81 < 1 || isNaN(data81)){
-const err159 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data81};
+}
+}
+if(data77.network !== undefined){
+let data81 = data77.network;
+if(typeof data81 === "string"){
+if(!pattern29.test(data81)){
+const err159 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2067,13 +2069,8 @@ vErrors.push(err159);
 errors++;
 }
 }
-}
-if(data73.extra !== undefined){
-let data82 = data73.extra;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key23 in data82){
-if(!(pattern31.test(key23))){
-const err160 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data82};
+else {
+const err160 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2083,11 +2080,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-for(const key24 in data82){
-if(pattern31.test(key24)){
-let data83 = data82[key24];
-if(typeof data83 !== "string"){
-const err161 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data83};
+if(data77.payTo !== undefined){
+let data82 = data77.payTo;
+if(typeof data82 === "string"){
+if(func2(data82) < 1){
+const err161 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2097,10 +2094,8 @@ vErrors.push(err161);
 errors++;
 }
 }
-}
-}
 else {
-const err162 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data82};
+const err162 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2110,9 +2105,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data73};
+if(data77.facilitator !== undefined){
+let data83 = data77.facilitator;
+if(typeof data83 === "string"){
+if(!pattern8.test(data83)){
+const err163 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2122,9 +2119,8 @@ vErrors.push(err163);
 errors++;
 }
 }
-}
 else {
-const err164 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data69};
+const err164 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2134,12 +2130,10 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data8.rewrite !== undefined){
-let data84 = data8.rewrite;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key25 in data84){
-if(!(key25 === "request")){
-const err165 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data84};
+if(data77.description !== undefined){
+let data84 = data77.description;
+if(typeof data84 !== "string"){
+const err165 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data84};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2149,12 +2143,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data84.request !== undefined){
-let data85 = data84.request;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key26 in data85){
-if(!(((key26 === "headers") || (key26 === "query")) || (key26 === "path"))){
-const err166 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data85};
+if(data77.maxTimeoutSeconds !== undefined){
+let data85 = data77.maxTimeoutSeconds;
+if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
+const err166 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2163,13 +2155,9 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-if(data85.headers !== undefined){
-let data86 = data85.headers;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key27 in data86){
-if(!((((key27 === "add") || (key27 === "set")) || (key27 === "remove")) || (key27 === "rename"))){
-const err167 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data86};
+if(typeof data85 == "number"){
+if(data85 > 3600 || isNaN(data85)){
+const err167 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2178,13 +2166,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data86.add !== undefined){
-let data87 = data86.add;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key28 in data87){
-if(!(pattern12.test(key28))){
-const err168 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data87};
+if(data85 < 1 || isNaN(data85)){
+const err168 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2194,11 +2177,13 @@ vErrors.push(err168);
 errors++;
 }
 }
-for(const key29 in data87){
-if(pattern12.test(key29)){
-let data88 = data87[key29];
-if(typeof data88 !== "string"){
-const err169 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data88};
+}
+if(data77.extra !== undefined){
+let data86 = data77.extra;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key24 in data86){
+if(!(pattern31.test(key24))){
+const err169 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2208,10 +2193,11 @@ vErrors.push(err169);
 errors++;
 }
 }
-}
-}
-else {
-const err170 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data87};
+for(const key25 in data86){
+if(pattern31.test(key25)){
+let data87 = data86[key25];
+if(typeof data87 !== "string"){
+const err170 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data87};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2221,12 +2207,10 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data86.set !== undefined){
-let data89 = data86.set;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key30 in data89){
-if(!(pattern12.test(key30))){
-const err171 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data89};
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2236,11 +2220,9 @@ vErrors.push(err171);
 errors++;
 }
 }
-for(const key31 in data89){
-if(pattern12.test(key31)){
-let data90 = data89[key31];
-if(typeof data90 !== "string"){
-const err172 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data90};
+}
+else {
+const err172 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2251,9 +2233,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err173 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data89};
+const err173 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data73};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2263,15 +2244,12 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data86.remove !== undefined){
-let data91 = data86.remove;
-if(Array.isArray(data91)){
-const len9 = data91.length;
-for(let i9=0; i9<len9; i9++){
-let data92 = data91[i9];
-if(typeof data92 === "string"){
-if(!pattern12.test(data92)){
-const err174 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data92};
+if(data8.rewrite !== undefined){
+let data88 = data8.rewrite;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key26 in data88){
+if(!(key26 === "request")){
+const err174 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2281,8 +2259,12 @@ vErrors.push(err174);
 errors++;
 }
 }
-else {
-const err175 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data92};
+if(data88.request !== undefined){
+let data89 = data88.request;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key27 in data89){
+if(!(((key27 === "headers") || (key27 === "query")) || (key27 === "path"))){
+const err175 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2292,9 +2274,12 @@ vErrors.push(err175);
 errors++;
 }
 }
-}
-else {
-const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data91};
+if(data89.headers !== undefined){
+let data90 = data89.headers;
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+for(const key28 in data90){
+if(!((((key28 === "add") || (key28 === "set")) || (key28 === "remove")) || (key28 === "rename"))){
+const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2304,12 +2289,12 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data86.rename !== undefined){
-let data93 = data86.rename;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key32 in data93){
-if(!(pattern12.test(key32))){
-const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data93};
+if(data90.add !== undefined){
+let data91 = data90.add;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key29 in data91){
+if(!(pattern12.test(key29))){
+const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2319,12 +2304,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-for(const key33 in data93){
-if(pattern12.test(key33)){
-let data94 = data93[key33];
-if(typeof data94 === "string"){
-if(!pattern12.test(data94)){
-const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
+for(const key30 in data91){
+if(pattern12.test(key30)){
+let data92 = data91[key30];
+if(typeof data92 !== "string"){
+const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data92};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2334,8 +2318,10 @@ vErrors.push(err178);
 errors++;
 }
 }
+}
+}
 else {
-const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
+const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2345,10 +2331,12 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data93};
+if(data90.set !== undefined){
+let data93 = data90.set;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+for(const key31 in data93){
+if(!(pattern12.test(key31))){
+const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2358,9 +2346,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data86};
+for(const key32 in data93){
+if(pattern12.test(key32)){
+let data94 = data93[key32];
+if(typeof data94 !== "string"){
+const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2370,12 +2360,10 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data85.query !== undefined){
-let data95 = data85.query;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key34 in data95){
-if(!(((key34 === "add") || (key34 === "remove")) || (key34 === "rename"))){
-const err182 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data95};
+}
+}
+else {
+const err182 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2385,12 +2373,15 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data95.add !== undefined){
-let data96 = data95.add;
-if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
-for(const key35 in data96){
-if(!(pattern41.test(key35))){
-const err183 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data96};
+if(data90.remove !== undefined){
+let data95 = data90.remove;
+if(Array.isArray(data95)){
+const len9 = data95.length;
+for(let i9=0; i9<len9; i9++){
+let data96 = data95[i9];
+if(typeof data96 === "string"){
+if(!pattern12.test(data96)){
+const err183 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2400,11 +2391,8 @@ vErrors.push(err183);
 errors++;
 }
 }
-for(const key36 in data96){
-if(pattern41.test(key36)){
-let data97 = data96[key36];
-if(typeof data97 !== "string"){
-const err184 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key36.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data97};
+else {
+const err184 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2415,9 +2403,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err185 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data96};
+const err185 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data95};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2427,15 +2414,12 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data95.remove !== undefined){
-let data98 = data95.remove;
-if(Array.isArray(data98)){
-const len10 = data98.length;
-for(let i10=0; i10<len10; i10++){
-let data99 = data98[i10];
-if(typeof data99 === "string"){
-if(!pattern41.test(data99)){
-const err186 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data99};
+if(data90.rename !== undefined){
+let data97 = data90.rename;
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+for(const key33 in data97){
+if(!(pattern12.test(key33))){
+const err186 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2445,8 +2429,12 @@ vErrors.push(err186);
 errors++;
 }
 }
-else {
-const err187 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data99};
+for(const key34 in data97){
+if(pattern12.test(key34)){
+let data98 = data97[key34];
+if(typeof data98 === "string"){
+if(!pattern12.test(data98)){
+const err187 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2456,9 +2444,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
 else {
-const err188 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data98};
+const err188 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2468,12 +2455,10 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data95.rename !== undefined){
-let data100 = data95.rename;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key37 in data100){
-if(!(pattern41.test(key37))){
-const err189 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data100};
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2483,12 +2468,9 @@ vErrors.push(err189);
 errors++;
 }
 }
-for(const key38 in data100){
-if(pattern41.test(key38)){
-let data101 = data100[key38];
-if(typeof data101 === "string"){
-if(!pattern41.test(data101)){
-const err190 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2498,8 +2480,12 @@ vErrors.push(err190);
 errors++;
 }
 }
-else {
-const err191 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
+if(data89.query !== undefined){
+let data99 = data89.query;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key35 in data99){
+if(!(((key35 === "add") || (key35 === "remove")) || (key35 === "rename"))){
+const err191 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2509,10 +2495,12 @@ vErrors.push(err191);
 errors++;
 }
 }
-}
-}
-else {
-const err192 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data100};
+if(data99.add !== undefined){
+let data100 = data99.add;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key36 in data100){
+if(!(pattern41.test(key36))){
+const err192 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2522,9 +2510,11 @@ vErrors.push(err192);
 errors++;
 }
 }
-}
-else {
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data95};
+for(const key37 in data100){
+if(pattern41.test(key37)){
+let data101 = data100[key37];
+if(typeof data101 !== "string"){
+const err193 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2534,11 +2524,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data85.path !== undefined){
-let data102 = data85.path;
-if(typeof data102 === "string"){
-if(!pattern10.test(data102)){
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data102};
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2548,8 +2537,15 @@ vErrors.push(err194);
 errors++;
 }
 }
-else {
-const err195 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data102};
+if(data99.remove !== undefined){
+let data102 = data99.remove;
+if(Array.isArray(data102)){
+const len10 = data102.length;
+for(let i10=0; i10<len10; i10++){
+let data103 = data102[i10];
+if(typeof data103 === "string"){
+if(!pattern41.test(data103)){
+const err195 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2559,9 +2555,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
 else {
-const err196 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data85};
+const err196 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2573,7 +2568,7 @@ errors++;
 }
 }
 else {
-const err197 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data84};
+const err197 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data102};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2583,12 +2578,12 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data8.responses !== undefined){
-let data103 = data8.responses;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key39 in data103){
-if(!((((key39 === "headers") || (key39 === "problemBaseUri")) || (key39 === "messages")) || (key39 === "types"))){
-const err198 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data103};
+if(data99.rename !== undefined){
+let data104 = data99.rename;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key38 in data104){
+if(!(pattern41.test(key38))){
+const err198 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2598,10 +2593,12 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data103.headers !== undefined){
-let data104 = data103.headers;
-if(!((((data104 === "ietf") || (data104 === "legacy")) || (data104 === "both")) || (data104 === "none"))){
-const err199 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data104};
+for(const key39 in data104){
+if(pattern41.test(key39)){
+let data105 = data104[key39];
+if(typeof data105 === "string"){
+if(!pattern41.test(data105)){
+const err199 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2611,11 +2608,8 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data103.problemBaseUri !== undefined){
-let data105 = data103.problemBaseUri;
-if(typeof data105 === "string"){
-if(!pattern8.test(data105)){
-const err200 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data105};
+else {
+const err200 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2625,8 +2619,10 @@ vErrors.push(err200);
 errors++;
 }
 }
+}
+}
 else {
-const err201 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data105};
+const err201 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2636,12 +2632,9 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data103.messages !== undefined){
-let data106 = data103.messages;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key40 in data106){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key40))){
-const err202 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data106};
+}
+else {
+const err202 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2651,11 +2644,11 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data106.unauthenticated !== undefined){
-let data107 = data106.unauthenticated;
-if(typeof data107 === "string"){
-if(func3(data107) < 1){
-const err203 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data107};
+if(data89.path !== undefined){
+let data106 = data89.path;
+if(typeof data106 === "string"){
+if(!pattern10.test(data106)){
+const err203 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2666,7 +2659,7 @@ errors++;
 }
 }
 else {
-const err204 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data107};
+const err204 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2676,11 +2669,9 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data106["subscription-inactive"] !== undefined){
-let data108 = data106["subscription-inactive"];
-if(typeof data108 === "string"){
-if(func3(data108) < 1){
-const err205 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data108};
+}
+else {
+const err205 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2690,8 +2681,9 @@ vErrors.push(err205);
 errors++;
 }
 }
+}
 else {
-const err206 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data108};
+const err206 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2701,11 +2693,12 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data106["plan-upgrade-required"] !== undefined){
-let data109 = data106["plan-upgrade-required"];
-if(typeof data109 === "string"){
-if(func3(data109) < 1){
-const err207 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data109};
+if(data8.responses !== undefined){
+let data107 = data8.responses;
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key40 in data107){
+if(!((((key40 === "headers") || (key40 === "problemBaseUri")) || (key40 === "messages")) || (key40 === "types"))){
+const err207 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data107};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2715,8 +2708,10 @@ vErrors.push(err207);
 errors++;
 }
 }
-else {
-const err208 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data109};
+if(data107.headers !== undefined){
+let data108 = data107.headers;
+if(!((((data108 === "ietf") || (data108 === "legacy")) || (data108 === "both")) || (data108 === "none"))){
+const err208 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data108};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2726,11 +2721,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data106["not-entitled"] !== undefined){
-let data110 = data106["not-entitled"];
-if(typeof data110 === "string"){
-if(func3(data110) < 1){
-const err209 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data110};
+if(data107.problemBaseUri !== undefined){
+let data109 = data107.problemBaseUri;
+if(typeof data109 === "string"){
+if(!pattern8.test(data109)){
+const err209 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2741,7 +2736,7 @@ errors++;
 }
 }
 else {
-const err210 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data110};
+const err210 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2751,11 +2746,12 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data106["rate-limited"] !== undefined){
-let data111 = data106["rate-limited"];
-if(typeof data111 === "string"){
-if(func3(data111) < 1){
-const err211 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data111};
+if(data107.messages !== undefined){
+let data110 = data107.messages;
+if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
+for(const key41 in data110){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key41))){
+const err211 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2765,8 +2761,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-else {
-const err212 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data111};
+if(data110.unauthenticated !== undefined){
+let data111 = data110.unauthenticated;
+if(typeof data111 === "string"){
+if(func2(data111) < 1){
+const err212 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2776,11 +2775,8 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data106["quota-exhausted"] !== undefined){
-let data112 = data106["quota-exhausted"];
-if(typeof data112 === "string"){
-if(func3(data112) < 1){
-const err213 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data112};
+else {
+const err213 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2790,8 +2786,11 @@ vErrors.push(err213);
 errors++;
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data112};
+if(data110["subscription-inactive"] !== undefined){
+let data112 = data110["subscription-inactive"];
+if(typeof data112 === "string"){
+if(func2(data112) < 1){
+const err214 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2801,11 +2800,8 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data106["insufficient-credits"] !== undefined){
-let data113 = data106["insufficient-credits"];
-if(typeof data113 === "string"){
-if(func3(data113) < 1){
-const err215 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data113};
+else {
+const err215 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2815,8 +2811,11 @@ vErrors.push(err215);
 errors++;
 }
 }
-else {
-const err216 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data113};
+if(data110["plan-upgrade-required"] !== undefined){
+let data113 = data110["plan-upgrade-required"];
+if(typeof data113 === "string"){
+if(func2(data113) < 1){
+const err216 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2826,11 +2825,8 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data106["payment-required"] !== undefined){
-let data114 = data106["payment-required"];
-if(typeof data114 === "string"){
-if(func3(data114) < 1){
-const err217 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data114};
+else {
+const err217 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2840,8 +2836,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-else {
-const err218 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data114};
+if(data110["not-entitled"] !== undefined){
+let data114 = data110["not-entitled"];
+if(typeof data114 === "string"){
+if(func2(data114) < 1){
+const err218 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2851,11 +2850,8 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data106["payment-invalid"] !== undefined){
-let data115 = data106["payment-invalid"];
-if(typeof data115 === "string"){
-if(func3(data115) < 1){
-const err219 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data115};
+else {
+const err219 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2865,8 +2861,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data115};
+if(data110["rate-limited"] !== undefined){
+let data115 = data110["rate-limited"];
+if(typeof data115 === "string"){
+if(func2(data115) < 1){
+const err220 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2876,11 +2875,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data106["payment-unavailable"] !== undefined){
-let data116 = data106["payment-unavailable"];
-if(typeof data116 === "string"){
-if(func3(data116) < 1){
-const err221 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data116};
+else {
+const err221 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2890,8 +2886,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-else {
-const err222 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data116};
+if(data110["quota-exhausted"] !== undefined){
+let data116 = data110["quota-exhausted"];
+if(typeof data116 === "string"){
+if(func2(data116) < 1){
+const err222 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2901,11 +2900,8 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data106["store-unavailable"] !== undefined){
-let data117 = data106["store-unavailable"];
-if(typeof data117 === "string"){
-if(func3(data117) < 1){
-const err223 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data117};
+else {
+const err223 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2915,8 +2911,11 @@ vErrors.push(err223);
 errors++;
 }
 }
-else {
-const err224 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data117};
+if(data110["insufficient-credits"] !== undefined){
+let data117 = data110["insufficient-credits"];
+if(typeof data117 === "string"){
+if(func2(data117) < 1){
+const err224 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2926,9 +2925,8 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
 else {
-const err225 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data106};
+const err225 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2938,12 +2936,11 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data103.types !== undefined){
-let data118 = data103.types;
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-for(const key41 in data118){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key41))){
-const err226 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data118};
+if(data110["payment-required"] !== undefined){
+let data118 = data110["payment-required"];
+if(typeof data118 === "string"){
+if(func2(data118) < 1){
+const err226 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2953,11 +2950,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data118.unauthenticated !== undefined){
-let data119 = data118.unauthenticated;
-if(typeof data119 === "string"){
-if(!pattern8.test(data119)){
-const err227 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data119};
+else {
+const err227 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2967,8 +2961,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data119};
+if(data110["payment-invalid"] !== undefined){
+let data119 = data110["payment-invalid"];
+if(typeof data119 === "string"){
+if(func2(data119) < 1){
+const err228 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2978,11 +2975,8 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data118["subscription-inactive"] !== undefined){
-let data120 = data118["subscription-inactive"];
-if(typeof data120 === "string"){
-if(!pattern8.test(data120)){
-const err229 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data120};
+else {
+const err229 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2992,8 +2986,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data120};
+if(data110["payment-unavailable"] !== undefined){
+let data120 = data110["payment-unavailable"];
+if(typeof data120 === "string"){
+if(func2(data120) < 1){
+const err230 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3003,11 +3000,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data118["plan-upgrade-required"] !== undefined){
-let data121 = data118["plan-upgrade-required"];
-if(typeof data121 === "string"){
-if(!pattern8.test(data121)){
-const err231 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data121};
+else {
+const err231 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3017,8 +3011,11 @@ vErrors.push(err231);
 errors++;
 }
 }
-else {
-const err232 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data121};
+if(data110["store-unavailable"] !== undefined){
+let data121 = data110["store-unavailable"];
+if(typeof data121 === "string"){
+if(func2(data121) < 1){
+const err232 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3028,11 +3025,8 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data118["not-entitled"] !== undefined){
-let data122 = data118["not-entitled"];
-if(typeof data122 === "string"){
-if(!pattern8.test(data122)){
-const err233 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data122};
+else {
+const err233 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3042,8 +3036,9 @@ vErrors.push(err233);
 errors++;
 }
 }
+}
 else {
-const err234 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data122};
+const err234 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3053,11 +3048,12 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data118["rate-limited"] !== undefined){
-let data123 = data118["rate-limited"];
-if(typeof data123 === "string"){
-if(!pattern8.test(data123)){
-const err235 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data123};
+if(data107.types !== undefined){
+let data122 = data107.types;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key42 in data122){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key42))){
+const err235 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3067,8 +3063,11 @@ vErrors.push(err235);
 errors++;
 }
 }
-else {
-const err236 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data123};
+if(data122.unauthenticated !== undefined){
+let data123 = data122.unauthenticated;
+if(typeof data123 === "string"){
+if(!pattern8.test(data123)){
+const err236 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3078,11 +3077,8 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data118["quota-exhausted"] !== undefined){
-let data124 = data118["quota-exhausted"];
-if(typeof data124 === "string"){
-if(!pattern8.test(data124)){
-const err237 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data124};
+else {
+const err237 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3092,8 +3088,11 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data124};
+if(data122["subscription-inactive"] !== undefined){
+let data124 = data122["subscription-inactive"];
+if(typeof data124 === "string"){
+if(!pattern8.test(data124)){
+const err238 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3103,11 +3102,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data118["insufficient-credits"] !== undefined){
-let data125 = data118["insufficient-credits"];
-if(typeof data125 === "string"){
-if(!pattern8.test(data125)){
-const err239 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data125};
+else {
+const err239 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3117,8 +3113,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-else {
-const err240 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data125};
+if(data122["plan-upgrade-required"] !== undefined){
+let data125 = data122["plan-upgrade-required"];
+if(typeof data125 === "string"){
+if(!pattern8.test(data125)){
+const err240 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3128,11 +3127,8 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data118["payment-required"] !== undefined){
-let data126 = data118["payment-required"];
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err241 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data126};
+else {
+const err241 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3142,8 +3138,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-else {
-const err242 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data126};
+if(data122["not-entitled"] !== undefined){
+let data126 = data122["not-entitled"];
+if(typeof data126 === "string"){
+if(!pattern8.test(data126)){
+const err242 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3153,11 +3152,8 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data118["payment-invalid"] !== undefined){
-let data127 = data118["payment-invalid"];
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err243 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data127};
+else {
+const err243 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3167,8 +3163,11 @@ vErrors.push(err243);
 errors++;
 }
 }
-else {
-const err244 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data127};
+if(data122["rate-limited"] !== undefined){
+let data127 = data122["rate-limited"];
+if(typeof data127 === "string"){
+if(!pattern8.test(data127)){
+const err244 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3178,11 +3177,8 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data118["payment-unavailable"] !== undefined){
-let data128 = data118["payment-unavailable"];
-if(typeof data128 === "string"){
-if(!pattern8.test(data128)){
-const err245 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data128};
+else {
+const err245 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3192,8 +3188,11 @@ vErrors.push(err245);
 errors++;
 }
 }
-else {
-const err246 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data128};
+if(data122["quota-exhausted"] !== undefined){
+let data128 = data122["quota-exhausted"];
+if(typeof data128 === "string"){
+if(!pattern8.test(data128)){
+const err246 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3203,11 +3202,8 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data118["store-unavailable"] !== undefined){
-let data129 = data118["store-unavailable"];
-if(typeof data129 === "string"){
-if(!pattern8.test(data129)){
-const err247 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data129};
+else {
+const err247 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3217,8 +3213,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-else {
-const err248 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data129};
+if(data122["insufficient-credits"] !== undefined){
+let data129 = data122["insufficient-credits"];
+if(typeof data129 === "string"){
+if(!pattern8.test(data129)){
+const err248 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3228,9 +3227,8 @@ vErrors.push(err248);
 errors++;
 }
 }
-}
 else {
-const err249 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data118};
+const err249 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3240,9 +3238,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-}
-else {
-const err250 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data103};
+if(data122["payment-required"] !== undefined){
+let data130 = data122["payment-required"];
+if(typeof data130 === "string"){
+if(!pattern8.test(data130)){
+const err250 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3252,11 +3252,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data130 = data8.store;
-if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
-if(data130.kind === undefined){
-const err251 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data130};
+else {
+const err251 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3265,9 +3262,12 @@ vErrors.push(err251);
 }
 errors++;
 }
-for(const key42 in data130){
-if(!(((((((key42 === "kind") || (key42 === "url")) || (key42 === "nodes")) || (key42 === "keyPrefix")) || (key42 === "onFailure")) || (key42 === "timeoutMs")) || (key42 === "native"))){
-const err252 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data130};
+}
+if(data122["payment-invalid"] !== undefined){
+let data131 = data122["payment-invalid"];
+if(typeof data131 === "string"){
+if(!pattern8.test(data131)){
+const err252 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3277,10 +3277,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data130.kind !== undefined){
-let data131 = data130.kind;
-if(!(((data131 === "memory") || (data131 === "redis")) || (data131 === "redis-cluster"))){
-const err253 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data131};
+else {
+const err253 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3290,14 +3288,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data130.url !== undefined){
-let data132 = data130.url;
-const _errs290 = errors;
-let valid56 = false;
-const _errs291 = errors;
-if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
-if(data132.env === undefined){
-const err254 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data132};
+if(data122["payment-unavailable"] !== undefined){
+let data132 = data122["payment-unavailable"];
+if(typeof data132 === "string"){
+if(!pattern8.test(data132)){
+const err254 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3306,9 +3301,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-for(const key43 in data132){
-if(!(key43 === "env")){
-const err255 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data132};
+}
+else {
+const err255 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3318,11 +3313,11 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data132.env !== undefined){
-let data133 = data132.env;
+if(data122["store-unavailable"] !== undefined){
+let data133 = data122["store-unavailable"];
 if(typeof data133 === "string"){
-if(!pattern60.test(data133)){
-const err256 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data133};
+if(!pattern8.test(data133)){
+const err256 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3333,7 +3328,7 @@ errors++;
 }
 }
 else {
-const err257 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data133};
+const err257 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3345,7 +3340,7 @@ errors++;
 }
 }
 else {
-const err258 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data132};
+const err258 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3354,11 +3349,10 @@ vErrors.push(err258);
 }
 errors++;
 }
-var _valid1 = _errs291 === errors;
-valid56 = valid56 || _valid1;
-const _errs296 = errors;
-if(typeof data132 !== "string"){
-const err259 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data132};
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data107};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3367,10 +3361,12 @@ vErrors.push(err259);
 }
 errors++;
 }
-var _valid1 = _errs296 === errors;
-valid56 = valid56 || _valid1;
-if(!valid56){
-const err260 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data132};
+}
+if(data8.store !== undefined){
+let data134 = data8.store;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+if(data134.kind === undefined){
+const err260 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data134};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3379,26 +3375,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-else {
-errors = _errs290;
-if(vErrors !== null){
-if(_errs290){
-vErrors.length = _errs290;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data130.nodes !== undefined){
-let data134 = data130.nodes;
-const _errs299 = errors;
-let valid58 = false;
-const _errs300 = errors;
-if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
-if(data134.env === undefined){
-const err261 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data134};
+for(const key43 in data134){
+if(!(((((((key43 === "kind") || (key43 === "url")) || (key43 === "nodes")) || (key43 === "keyPrefix")) || (key43 === "onFailure")) || (key43 === "timeoutMs")) || (key43 === "native"))){
+const err261 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data134};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3407,9 +3386,11 @@ vErrors.push(err261);
 }
 errors++;
 }
-for(const key44 in data134){
-if(!(key44 === "env")){
-const err262 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data134};
+}
+if(data134.kind !== undefined){
+let data135 = data134.kind;
+if(!(((data135 === "memory") || (data135 === "redis")) || (data135 === "redis-cluster"))){
+const err262 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data135};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3419,11 +3400,14 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data134.env !== undefined){
-let data135 = data134.env;
-if(typeof data135 === "string"){
-if(!pattern60.test(data135)){
-const err263 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data135};
+if(data134.url !== undefined){
+let data136 = data134.url;
+const _errs298 = errors;
+let valid57 = false;
+const _errs299 = errors;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+if(data136.env === undefined){
+const err263 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3432,9 +3416,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-else {
-const err264 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data135};
+for(const key44 in data136){
+if(!(key44 === "env")){
+const err264 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3444,9 +3428,11 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data134};
+if(data136.env !== undefined){
+let data137 = data136.env;
+if(typeof data137 === "string"){
+if(!pattern60.test(data137)){
+const err265 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3455,11 +3441,9 @@ vErrors.push(err265);
 }
 errors++;
 }
-var _valid2 = _errs300 === errors;
-valid58 = valid58 || _valid2;
-const _errs305 = errors;
-if(typeof data134 !== "string"){
-const err266 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data134};
+}
+else {
+const err266 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3468,10 +3452,10 @@ vErrors.push(err266);
 }
 errors++;
 }
-var _valid2 = _errs305 === errors;
-valid58 = valid58 || _valid2;
-if(!valid58){
-const err267 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data134};
+}
+}
+else {
+const err267 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3480,23 +3464,11 @@ vErrors.push(err267);
 }
 errors++;
 }
-else {
-errors = _errs299;
-if(vErrors !== null){
-if(_errs299){
-vErrors.length = _errs299;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data130.keyPrefix !== undefined){
-let data136 = data130.keyPrefix;
-if(typeof data136 === "string"){
-if(!pattern62.test(data136)){
-const err268 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data136};
+var _valid1 = _errs299 === errors;
+valid57 = valid57 || _valid1;
+const _errs304 = errors;
+if(typeof data136 !== "string"){
+const err268 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data136};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3505,9 +3477,10 @@ vErrors.push(err268);
 }
 errors++;
 }
-}
-else {
-const err269 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data136};
+var _valid1 = _errs304 === errors;
+valid57 = valid57 || _valid1;
+if(!valid57){
+const err269 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data136};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3516,11 +3489,26 @@ vErrors.push(err269);
 }
 errors++;
 }
+else {
+errors = _errs298;
+if(vErrors !== null){
+if(_errs298){
+vErrors.length = _errs298;
 }
-if(data130.onFailure !== undefined){
-let data137 = data130.onFailure;
-if(!((data137 === "open") || (data137 === "closed"))){
-const err270 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data137};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data134.nodes !== undefined){
+let data138 = data134.nodes;
+const _errs307 = errors;
+let valid59 = false;
+const _errs308 = errors;
+if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
+if(data138.env === undefined){
+const err270 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3529,11 +3517,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-}
-if(data130.timeoutMs !== undefined){
-let data138 = data130.timeoutMs;
-if(!((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138)))){
-const err271 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data138};
+for(const key45 in data138){
+if(!(key45 === "env")){
+const err271 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3542,9 +3528,12 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(typeof data138 == "number"){
-if(data138 > 10000 || isNaN(data138)){
-const err272 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data138};
+}
+if(data138.env !== undefined){
+let data139 = data138.env;
+if(typeof data139 === "string"){
+if(!pattern60.test(data139)){
+const err272 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3553,8 +3542,9 @@ vErrors.push(err272);
 }
 errors++;
 }
-if(data138 < 1 || isNaN(data138)){
-const err273 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data138};
+}
+else {
+const err273 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3565,12 +3555,8 @@ errors++;
 }
 }
 }
-if(data130.native !== undefined){
-let data139 = data130.native;
-if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
-for(const key45 in data139){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key45))){
-const err274 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data139};
+else {
+const err274 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3579,12 +3565,11 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-if(data139.host !== undefined){
-let data140 = data139.host;
-if(typeof data140 === "string"){
-if(!pattern63.test(data140)){
-const err275 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data140};
+var _valid2 = _errs308 === errors;
+valid59 = valid59 || _valid2;
+const _errs313 = errors;
+if(typeof data138 !== "string"){
+const err275 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data138};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3593,9 +3578,10 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-else {
-const err276 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data140};
+var _valid2 = _errs313 === errors;
+valid59 = valid59 || _valid2;
+if(!valid59){
+const err276 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data138};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3604,11 +3590,23 @@ vErrors.push(err276);
 }
 errors++;
 }
+else {
+errors = _errs307;
+if(vErrors !== null){
+if(_errs307){
+vErrors.length = _errs307;
 }
-if(data139.port !== undefined){
-let data141 = data139.port;
-if(!((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141)))){
-const err277 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data141};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data134.keyPrefix !== undefined){
+let data140 = data134.keyPrefix;
+if(typeof data140 === "string"){
+if(!pattern62.test(data140)){
+const err277 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3617,9 +3615,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(typeof data141 == "number"){
-if(data141 > 65535 || isNaN(data141)){
-const err278 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data141};
+}
+else {
+const err278 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3628,8 +3626,11 @@ vErrors.push(err278);
 }
 errors++;
 }
-if(data141 < 1 || isNaN(data141)){
-const err279 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data141};
+}
+if(data134.onFailure !== undefined){
+let data141 = data134.onFailure;
+if(!((data141 === "open") || (data141 === "closed"))){
+const err279 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data141};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3639,12 +3640,10 @@ vErrors.push(err279);
 errors++;
 }
 }
-}
-if(data139.cluster !== undefined){
-let data142 = data139.cluster;
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-if(data142.nodes === undefined){
-const err280 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data142};
+if(data134.timeoutMs !== undefined){
+let data142 = data134.timeoutMs;
+if(!((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142)))){
+const err280 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3653,9 +3652,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-for(const key46 in data142){
-if(!((key46 === "nodes") || (key46 === "name"))){
-const err281 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data142};
+if(typeof data142 == "number"){
+if(data142 > 10000 || isNaN(data142)){
+const err281 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3664,12 +3663,8 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-if(data142.nodes !== undefined){
-let data143 = data142.nodes;
-if(Array.isArray(data143)){
-if(data143.length < 1){
-const err282 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data143};
+if(data142 < 1 || isNaN(data142)){
+const err282 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3678,12 +3673,14 @@ vErrors.push(err282);
 }
 errors++;
 }
-const len11 = data143.length;
-for(let i11=0; i11<len11; i11++){
-let data144 = data143[i11];
-if(typeof data144 === "string"){
-if(func3(data144) > 100){
-const err283 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data144};
+}
+}
+if(data134.native !== undefined){
+let data143 = data134.native;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key46 in data143){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key46))){
+const err283 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3692,8 +3689,12 @@ vErrors.push(err283);
 }
 errors++;
 }
-if(!pattern64.test(data144)){
-const err284 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data144};
+}
+if(data143.host !== undefined){
+let data144 = data143.host;
+if(typeof data144 === "string"){
+if(!pattern63.test(data144)){
+const err284 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3704,7 +3705,7 @@ errors++;
 }
 }
 else {
-const err285 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data144};
+const err285 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3714,18 +3715,10 @@ vErrors.push(err285);
 errors++;
 }
 }
-let i12 = data143.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data143[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err286 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data143};
+if(data143.port !== undefined){
+let data145 = data143.port;
+if(!((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145)))){
+const err286 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3733,14 +3726,10 @@ else {
 vErrors.push(err286);
 }
 errors++;
-break;
 }
-indices0[item0] = i12;
-}
-}
-}
-else {
-const err287 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data143};
+if(typeof data145 == "number"){
+if(data145 > 65535 || isNaN(data145)){
+const err287 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3749,12 +3738,8 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-if(data142.name !== undefined){
-let data145 = data142.name;
-if(typeof data145 === "string"){
-if(!pattern65.test(data145)){
-const err288 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data145};
+if(data145 < 1 || isNaN(data145)){
+const err288 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3764,8 +3749,12 @@ vErrors.push(err288);
 errors++;
 }
 }
-else {
-const err289 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data145};
+}
+if(data143.cluster !== undefined){
+let data146 = data143.cluster;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+if(data146.nodes === undefined){
+const err289 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3774,10 +3763,9 @@ vErrors.push(err289);
 }
 errors++;
 }
-}
-}
-else {
-const err290 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data142};
+for(const key47 in data146){
+if(!((key47 === "nodes") || (key47 === "name"))){
+const err290 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3787,11 +3775,11 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data139.username !== undefined){
-let data146 = data139.username;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-if(data146.env === undefined){
-const err291 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data146};
+if(data146.nodes !== undefined){
+let data147 = data146.nodes;
+if(Array.isArray(data147)){
+if(data147.length < 1){
+const err291 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3800,9 +3788,12 @@ vErrors.push(err291);
 }
 errors++;
 }
-for(const key47 in data146){
-if(!(key47 === "env")){
-const err292 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data146};
+const len11 = data147.length;
+for(let i11=0; i11<len11; i11++){
+let data148 = data147[i11];
+if(typeof data148 === "string"){
+if(func2(data148) > 100){
+const err292 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3811,12 +3802,8 @@ vErrors.push(err292);
 }
 errors++;
 }
-}
-if(data146.env !== undefined){
-let data147 = data146.env;
-if(typeof data147 === "string"){
-if(!pattern60.test(data147)){
-const err293 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data147};
+if(!pattern64.test(data148)){
+const err293 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3827,7 +3814,7 @@ errors++;
 }
 }
 else {
-const err294 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data147};
+const err294 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3837,9 +3824,18 @@ vErrors.push(err294);
 errors++;
 }
 }
+let i12 = data147.length;
+let j0;
+if(i12 > 1){
+const indices0 = {};
+for(;i12--;){
+let item0 = data147[i12];
+if(typeof item0 !== "string"){
+continue;
 }
-else {
-const err295 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data146};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err295 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3847,13 +3843,14 @@ else {
 vErrors.push(err295);
 }
 errors++;
+break;
+}
+indices0[item0] = i12;
 }
 }
-if(data139.password !== undefined){
-let data148 = data139.password;
-if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
-if(data148.env === undefined){
-const err296 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data148};
+}
+else {
+const err296 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3862,9 +3859,12 @@ vErrors.push(err296);
 }
 errors++;
 }
-for(const key48 in data148){
-if(!(key48 === "env")){
-const err297 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data148};
+}
+if(data146.name !== undefined){
+let data149 = data146.name;
+if(typeof data149 === "string"){
+if(!pattern65.test(data149)){
+const err297 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3874,11 +3874,8 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data148.env !== undefined){
-let data149 = data148.env;
-if(typeof data149 === "string"){
-if(!pattern60.test(data149)){
-const err298 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data149};
+else {
+const err298 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3888,8 +3885,9 @@ vErrors.push(err298);
 errors++;
 }
 }
+}
 else {
-const err299 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data149};
+const err299 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3899,9 +3897,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-}
-else {
-const err300 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data148};
+if(data143.username !== undefined){
+let data150 = data143.username;
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+if(data150.env === undefined){
+const err300 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3910,11 +3910,9 @@ vErrors.push(err300);
 }
 errors++;
 }
-}
-if(data139.database !== undefined){
-let data150 = data139.database;
-if(!((typeof data150 == "number") && (!(data150 % 1) && !isNaN(data150)))){
-const err301 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data150};
+for(const key48 in data150){
+if(!(key48 === "env")){
+const err301 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3923,9 +3921,12 @@ vErrors.push(err301);
 }
 errors++;
 }
-if(typeof data150 == "number"){
-if(data150 < 0 || isNaN(data150)){
-const err302 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data150};
+}
+if(data150.env !== undefined){
+let data151 = data150.env;
+if(typeof data151 === "string"){
+if(!pattern60.test(data151)){
+const err302 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3935,11 +3936,8 @@ vErrors.push(err302);
 errors++;
 }
 }
-}
-if(data139.ssl !== undefined){
-let data151 = data139.ssl;
-if(typeof data151 !== "boolean"){
-const err303 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data151};
+else {
+const err303 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3949,10 +3947,9 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data139.sslVerify !== undefined){
-let data152 = data139.sslVerify;
-if(typeof data152 !== "boolean"){
-const err304 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data152};
+}
+else {
+const err304 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3962,11 +3959,11 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data139.serverName !== undefined){
-let data153 = data139.serverName;
-if(typeof data153 === "string"){
-if(!pattern68.test(data153)){
-const err305 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data153};
+if(data143.password !== undefined){
+let data152 = data143.password;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+if(data152.env === undefined){
+const err305 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3975,9 +3972,9 @@ vErrors.push(err305);
 }
 errors++;
 }
-}
-else {
-const err306 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data153};
+for(const key49 in data152){
+if(!(key49 === "env")){
+const err306 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3987,9 +3984,11 @@ vErrors.push(err306);
 errors++;
 }
 }
-}
-else {
-const err307 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data139};
+if(data152.env !== undefined){
+let data153 = data152.env;
+if(typeof data153 === "string"){
+if(!pattern60.test(data153)){
+const err307 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3999,9 +3998,8 @@ vErrors.push(err307);
 errors++;
 }
 }
-}
 else {
-const err308 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data130};
+const err308 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4013,7 +4011,7 @@ errors++;
 }
 }
 else {
-const err309 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const err309 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4023,14 +4021,126 @@ vErrors.push(err309);
 errors++;
 }
 }
-}
-else {
-const err310 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data143.database !== undefined){
+let data154 = data143.database;
+if(!((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154)))){
+const err310 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
 if(vErrors === null){
 vErrors = [err310];
 }
 else {
 vErrors.push(err310);
+}
+errors++;
+}
+if(typeof data154 == "number"){
+if(data154 < 0 || isNaN(data154)){
+const err311 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+}
+if(data143.ssl !== undefined){
+let data155 = data143.ssl;
+if(typeof data155 !== "boolean"){
+const err312 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data155};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+if(data143.sslVerify !== undefined){
+let data156 = data143.sslVerify;
+if(typeof data156 !== "boolean"){
+const err313 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data156};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+if(data143.serverName !== undefined){
+let data157 = data143.serverName;
+if(typeof data157 === "string"){
+if(!pattern68.test(data157)){
+const err314 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+else {
+const err315 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+}
+else {
+const err316 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+}
+else {
+const err317 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data134};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+}
+else {
+const err318 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+}
+else {
+const err319 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
 }
 errors++;
 }
@@ -4040,7 +4150,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Plans = validate21;
-const schema32 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Plans"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["plans"],"properties":{"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","month"]},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC) or the subscription start. Default calendar."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
+const schema32 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Plans"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["plans"],"properties":{"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4326,7 +4436,7 @@ if(pattern4.test(key6)){
 let data10 = data9[key6];
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 for(const key7 in data10){
-if(!(((((((key7 === "description") || (key7 === "rateLimit")) || (key7 === "quota")) || (key7 === "routes")) || (key7 === "overage")) || (key7 === "credits")) || (key7 === "billing"))){
+if(!((((((((key7 === "description") || (key7 === "rateLimit")) || (key7 === "quota")) || (key7 === "routes")) || (key7 === "overage")) || (key7 === "credits")) || (key7 === "refill")) || (key7 === "billing"))){
 const err22 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data10};
 if(vErrors === null){
 vErrors = [err22];
@@ -4504,7 +4614,7 @@ vErrors.push(err35);
 errors++;
 }
 for(const key9 in data18){
-if(!((((key9 === "requests") || (key9 === "units")) || (key9 === "per")) || (key9 === "anchor"))){
+if(!(((((key9 === "requests") || (key9 === "units")) || (key9 === "per")) || (key9 === "anchor")) || (key9 === "timeZone"))){
 const err36 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota,data:data18};
 if(vErrors === null){
 vErrors = [err36];
@@ -4567,7 +4677,7 @@ errors++;
 }
 if(data18.per !== undefined){
 let data21 = data18.per;
-if(!((data21 === "day") || (data21 === "month"))){
+if(!(((((data21 === "day") || (data21 === "week")) || (data21 === "month")) || (data21 === "year")) || (data21 === "lifetime"))){
 const err41 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota/per",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/properties/per/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.per.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.per.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.per,data:data21};
 if(vErrors === null){
 vErrors = [err41];
@@ -4591,9 +4701,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota,data:data18};
+if(data18.timeZone !== undefined){
+let data23 = data18.timeZone;
+if(typeof data23 === "string"){
+if(func2(data23) < 1){
+const err43 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/properties/timeZone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.timeZone,data:data23};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -4603,18 +4715,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data10.routes !== undefined){
-let data23 = data10.routes;
-if(Array.isArray(data23)){
-const len0 = data23.length;
-for(let i0=0; i0<len0; i0++){
-let data24 = data23[i0];
-const _errs55 = errors;
-let valid10 = false;
-const _errs56 = errors;
-if(typeof data24 === "string"){
-if(!pattern4.test(data24)){
-const err44 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data24};
+else {
+const err44 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/properties/timeZone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.timeZone.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.properties.timeZone,data:data23};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -4624,8 +4726,9 @@ vErrors.push(err44);
 errors++;
 }
 }
+}
 else {
-const err45 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data24};
+const err45 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/quota",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/quota/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.quota,data:data18};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -4634,12 +4737,19 @@ vErrors.push(err45);
 }
 errors++;
 }
-var _valid0 = _errs56 === errors;
-valid10 = valid10 || _valid0;
+}
+if(data10.routes !== undefined){
+let data24 = data10.routes;
+if(Array.isArray(data24)){
+const len0 = data24.length;
+for(let i0=0; i0<len0; i0++){
+let data25 = data24[i0];
+const _errs57 = errors;
+let valid10 = false;
 const _errs58 = errors;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.route === undefined){
-const err46 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data24};
+if(typeof data25 === "string"){
+if(!pattern4.test(data25)){
+const err46 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data25};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -4648,8 +4758,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data24.methods === undefined){
-const err47 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "methods"},message:"must have required property '"+"methods"+"'",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data24};
+}
+else {
+const err47 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[0],data:data25};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -4658,9 +4769,12 @@ vErrors.push(err47);
 }
 errors++;
 }
-for(const key10 in data24){
-if(!((key10 === "route") || (key10 === "methods"))){
-const err48 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data24};
+var _valid0 = _errs58 === errors;
+valid10 = valid10 || _valid0;
+const _errs60 = errors;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.route === undefined){
+const err48 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data25};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -4669,12 +4783,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data24.route !== undefined){
-let data25 = data24.route;
-if(typeof data25 === "string"){
-if(!pattern4.test(data25)){
-const err49 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data25};
+if(data25.methods === undefined){
+const err49 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/required",keyword:"required",params:{missingProperty: "methods"},message:"must have required property '"+"methods"+"'",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].required,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data25};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -4683,9 +4793,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data25};
+for(const key10 in data25){
+if(!((key10 === "route") || (key10 === "methods"))){
+const err50 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data25};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -4695,11 +4805,11 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data24.methods !== undefined){
-let data26 = data24.methods;
-if(Array.isArray(data26)){
-if(data26.length < 1){
-const err51 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data26};
+if(data25.route !== undefined){
+let data26 = data25.route;
+if(typeof data26 === "string"){
+if(!pattern4.test(data26)){
+const err51 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data26};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -4708,11 +4818,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-const len1 = data26.length;
-for(let i1=0; i1<len1; i1++){
-let data27 = data26[i1];
-if(!(((((((data27 === "GET") || (data27 === "HEAD")) || (data27 === "POST")) || (data27 === "PUT")) || (data27 === "PATCH")) || (data27 === "DELETE")) || (data27 === "OPTIONS"))){
-const err52 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/methods/" + i1,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items,data:data27};
+}
+else {
+const err52 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/route",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.route,data:data26};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -4722,9 +4830,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data26};
+if(data25.methods !== undefined){
+let data27 = data25.methods;
+if(Array.isArray(data27)){
+if(data27.length < 1){
+const err53 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data27};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -4733,10 +4843,11 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data24};
+const len1 = data27.length;
+for(let i1=0; i1<len1; i1++){
+let data28 = data27[i1];
+if(!(((((((data28 === "GET") || (data28 === "HEAD")) || (data28 === "POST")) || (data28 === "PUT")) || (data28 === "PATCH")) || (data28 === "DELETE")) || (data28 === "OPTIONS"))){
+const err54 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/methods/" + i1,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.items,data:data28};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -4745,10 +4856,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-var _valid0 = _errs58 === errors;
-valid10 = valid10 || _valid0;
-if(!valid10){
-const err55 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items,data:data24};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0+"/methods",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].properties.methods,data:data27};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -4757,11 +4868,35 @@ vErrors.push(err55);
 }
 errors++;
 }
+}
+}
 else {
-errors = _errs55;
+const err56 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf[1],data:data25};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+var _valid0 = _errs60 === errors;
+valid10 = valid10 || _valid0;
+if(!valid10){
+const err57 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes/" + i0,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items.anyOf,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.items,data:data25};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+else {
+errors = _errs57;
 if(vErrors !== null){
-if(_errs55){
-vErrors.length = _errs55;
+if(_errs57){
+vErrors.length = _errs57;
 }
 else {
 vErrors = null;
@@ -4771,33 +4906,7 @@ vErrors = null;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes,data:data23};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
-errors++;
-}
-}
-if(data10.overage !== undefined){
-let data28 = data10.overage;
-if(!(((data28 === "block") || (data28 === "credits")) || (data28 === "bill"))){
-const err57 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/overage",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/overage/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage,data:data28};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-}
-if(data10.credits !== undefined){
-let data29 = data10.credits;
-if(typeof data29 !== "boolean"){
-const err58 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/credits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits,data:data29};
+const err58 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/routes",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.routes,data:data24};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -4807,12 +4916,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data10.billing !== undefined){
-let data30 = data10.billing;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-for(const key11 in data30){
-if(!(key11 === "stripePriceIds")){
-const err59 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data30};
+if(data10.overage !== undefined){
+let data29 = data10.overage;
+if(!(((data29 === "block") || (data29 === "credits")) || (data29 === "bill"))){
+const err59 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/overage",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/overage/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.overage,data:data29};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -4822,11 +4929,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data30.stripePriceIds !== undefined){
-let data31 = data30.stripePriceIds;
-if(Array.isArray(data31)){
-if(data31.length < 1){
-const err60 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data31};
+if(data10.credits !== undefined){
+let data30 = data10.credits;
+if(typeof data30 !== "boolean"){
+const err60 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/credits",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/credits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.credits,data:data30};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -4835,12 +4941,12 @@ vErrors.push(err60);
 }
 errors++;
 }
-const len2 = data31.length;
-for(let i2=0; i2<len2; i2++){
-let data32 = data31[i2];
-if(typeof data32 === "string"){
-if(!pattern19.test(data32)){
-const err61 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data32};
+}
+if(data10.refill !== undefined){
+let data31 = data10.refill;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+if(data31.amount === undefined){
+const err61 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.required,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -4849,9 +4955,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-else {
-const err62 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data32};
+if(data31.every === undefined){
+const err62 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/required",keyword:"required",params:{missingProperty: "every"},message:"must have required property '"+"every"+"'",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.required,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -4860,10 +4965,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data31};
+for(const key11 in data31){
+if(!((key11 === "amount") || (key11 === "every"))){
+const err63 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -4873,9 +4977,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data30};
+if(data31.amount !== undefined){
+let data32 = data31.amount;
+if(!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))){
+const err64 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/amount",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.amount.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.amount,data:data32};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -4884,10 +4989,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-}
-else {
-const err65 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data10};
+if(typeof data32 == "number"){
+if(data32 < 1 || isNaN(data32)){
+const err65 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/amount",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.amount,data:data32};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -4898,9 +5002,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.type,parentSchema:schema32.properties.spec.properties.plans,data:data9};
+if(data31.every !== undefined){
+let data33 = data31.every;
+if(!((data33 === "day") || (data33 === "month"))){
+const err66 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/every",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/every/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.every.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.every.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.every,data:data33};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -4912,7 +5017,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.type,parentSchema:schema32.properties.spec,data:data8};
+const err67 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -4922,14 +5027,129 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-else {
-const err68 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(data10.billing !== undefined){
+let data34 = data10.billing;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key12 in data34){
+if(!(key12 === "stripePriceIds")){
+const err68 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data34};
 if(vErrors === null){
 vErrors = [err68];
 }
 else {
 vErrors.push(err68);
+}
+errors++;
+}
+}
+if(data34.stripePriceIds !== undefined){
+let data35 = data34.stripePriceIds;
+if(Array.isArray(data35)){
+if(data35.length < 1){
+const err69 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data35};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+const len2 = data35.length;
+for(let i2=0; i2<len2; i2++){
+let data36 = data35[i2];
+if(typeof data36 === "string"){
+if(!pattern19.test(data36)){
+const err70 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data36};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data36};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data35};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data34};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data10};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.type,parentSchema:schema32.properties.spec.properties.plans,data:data9};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.type,parentSchema:schema32.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+}
+else {
+const err77 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
 }
 errors++;
 }
@@ -5262,7 +5482,7 @@ errors++;
 if(data10.customId !== undefined){
 let data12 = data10.customId;
 if(typeof data12 === "string"){
-if(func3(data12) < 1){
+if(func2(data12) < 1){
 const err25 = {instancePath:instancePath+"/spec/consumers/" + i0+"/customId",schemaPath:"#/properties/spec/properties/consumers/items/properties/customId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.spec.properties.consumers.items.properties.customId,data:data12};
 if(vErrors === null){
 vErrors = [err25];
@@ -6106,7 +6326,7 @@ errors++;
 if(data19.name !== undefined){
 let data20 = data19.name;
 if(typeof data20 === "string"){
-if(func3(data20) < 1){
+if(func2(data20) < 1){
 const err43 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/name",schemaPath:"#/properties/spec/properties/scenarios/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err43];
@@ -6719,7 +6939,7 @@ errors++;
 if(data48.account !== undefined){
 let data49 = data48.account;
 if(typeof data49 === "string"){
-if(func3(data49) < 1){
+if(func2(data49) < 1){
 const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
 if(vErrors === null){
 vErrors = [err90];
@@ -6895,7 +7115,7 @@ errors++;
 if(data51.account !== undefined){
 let data52 = data51.account;
 if(typeof data52 === "string"){
-if(func3(data52) < 1){
+if(func2(data52) < 1){
 const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
 if(vErrors === null){
 vErrors = [err103];
@@ -7047,7 +7267,7 @@ errors++;
 if(data55.account !== undefined){
 let data56 = data55.account;
 if(typeof data56 === "string"){
-if(func3(data56) < 1){
+if(func2(data56) < 1){
 const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
 if(vErrors === null){
 vErrors = [err115];
@@ -7097,7 +7317,7 @@ errors++;
 if(data55.key !== undefined){
 let data58 = data55.key;
 if(typeof data58 === "string"){
-if(func3(data58) < 1){
+if(func2(data58) < 1){
 const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
 if(vErrors === null){
 vErrors = [err119];
@@ -7211,7 +7431,7 @@ errors++;
 if(data59.account !== undefined){
 let data60 = data59.account;
 if(typeof data60 === "string"){
-if(func3(data60) < 1){
+if(func2(data60) < 1){
 const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
 if(vErrors === null){
 vErrors = [err128];
@@ -7261,7 +7481,7 @@ errors++;
 if(data59.key !== undefined){
 let data62 = data59.key;
 if(typeof data62 === "string"){
-if(func3(data62) < 1){
+if(func2(data62) < 1){
 const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
 if(vErrors === null){
 vErrors = [err132];
@@ -7375,7 +7595,7 @@ errors++;
 if(data63.account !== undefined){
 let data64 = data63.account;
 if(typeof data64 === "string"){
-if(func3(data64) < 1){
+if(func2(data64) < 1){
 const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
 if(vErrors === null){
 vErrors = [err141];
@@ -7425,7 +7645,7 @@ errors++;
 if(data63.key !== undefined){
 let data66 = data63.key;
 if(typeof data66 === "string"){
-if(func3(data66) < 1){
+if(func2(data66) < 1){
 const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
 if(vErrors === null){
 vErrors = [err145];

@@ -8,7 +8,9 @@ import { noInlineSecret } from './no-inline-secret.js';
 import { paymentPathMissing } from './payment-path-missing.js';
 import { quotaAmount } from './quota-amount.js';
 import { quotaBelowRateWindow } from './quota-below-rate-window.js';
+import { quotaPeriod } from './quota-period.js';
 import { rateLimitOrder } from './rate-limit-order.js';
+import { refillWithoutCredits } from './refill-without-credits.js';
 import { routeOverlap } from './route-overlap.js';
 import type { Rule } from './rule.js';
 import { storeConnection } from './store-connection.js';
@@ -31,7 +33,9 @@ export const RULES: readonly Rule[] = [
   paymentPathMissing,
   quotaAmount,
   quotaBelowRateWindow,
+  quotaPeriod,
   rateLimitOrder,
+  refillWithoutCredits,
   routeOverlap,
   storeConnection,
   templateVariable,

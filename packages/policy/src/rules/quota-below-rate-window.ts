@@ -1,9 +1,19 @@
 import type { Project } from '../load/load-project.js';
-import { RATE_WINDOWS, type RateWindow } from '../schema/policy-schema.js';
+import { QUOTA_PERIODS, RATE_WINDOWS, type RateWindow } from '../schema/policy-schema.js';
 import type { Rule, RuleFinding } from './rule.js';
 import { planEntries } from './plan-entries.js';
 
-const SECONDS: Record<RateWindow | 'month', number> = { second: 1, minute: 60, hour: 3600, day: 86_400, month: 28 * 86_400 };
+// The shortest each period can be (a zoned day can be 23 hours, but no window is longer than a day).
+const SECONDS: Record<RateWindow | (typeof QUOTA_PERIODS)[number], number> = {
+  second: 1,
+  minute: 60,
+  hour: 3600,
+  day: 86_400,
+  week: 7 * 86_400,
+  month: 28 * 86_400,
+  year: 365 * 86_400,
+  lifetime: Number.POSITIVE_INFINITY,
+};
 
 export const quotaBelowRateWindow: Rule = {
   id: 'quota-below-rate-window',

@@ -82,6 +82,34 @@ const cases: Record<string, readonly Case[]> = {
     { name: 'neither', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { per: day } } }']) }, expected: ['p.yaml:8:20 quota-amount plan "free": the quota needs requests or units'] },
     { name: 'both', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 1, units: 2, per: day } } }']) }, expected: ['p.yaml:8:42 quota-amount plan "free": a quota has requests or units, not both'] },
   ],
+  'quota-period': [
+    { name: 'a week in Berlin', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: week, timeZone: Europe/Berlin } } }']) }, expected: [] },
+    { name: 'lifetime', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: lifetime } } }']) }, expected: [] },
+    {
+      name: 'unknown time zone',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: day, timeZone: Europe/Atlantis } } }']) },
+      expected: ['p.yaml:8:63 quota-period plan "free": unknown time zone "Europe/Atlantis" (an IANA name such as Europe/Berlin)'],
+    },
+    {
+      name: 'time zone on an anchored period',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: month, anchor: subscription, timeZone: UTC } } }']) },
+      expected: ['p.yaml:8:77 quota-period plan "free": periods anchored at the subscription start follow that instant, not a time zone; use anchor: calendar or drop timeZone'],
+    },
+    {
+      name: 'time zone on a lifetime quota',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: lifetime, timeZone: UTC } } }']) },
+      expected: ['p.yaml:8:58 quota-period plan "free": a lifetime quota never resets, a time zone means nothing to it'],
+    },
+  ],
+  'refill-without-credits': [
+    { name: 'refill with credits', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { credits: true, refill: { amount: 100, every: day } } }']) }, expected: [] },
+    { name: 'refill for overage', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 5, per: day }, overage: credits, refill: { amount: 100, every: month } } }']) }, expected: [] },
+    {
+      name: 'refill without credits',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { refill: { amount: 100, every: day } } }']) },
+      expected: ['p.yaml:8:20 refill-without-credits plan "free" refills credits but never draws from them: add credits: true or overage: credits, or drop refill'],
+    },
+  ],
   'identity-spoofable': [
     { name: 'ip limits without auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: ip }', 'plans: { public: { rateLimit: { second: 1 } } }']) }, expected: [] },
     { name: 'consumer limits without auth', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: none, limitBy: consumer }']) }, expected: ['p.yaml:6:36 identity-spoofable limitBy consumer needs an authentication method (identity.auth: key-auth)'] },

@@ -62,14 +62,17 @@ export const RateLimit = Type.Object(
 );
 export type RateLimit = Static<typeof RateLimit>;
 
-export const QUOTA_PERIODS = ['day', 'month'] as const;
+export const QUOTA_PERIODS = ['day', 'week', 'month', 'year', 'lifetime'] as const;
 export const Quota = Type.Object(
   {
     requests: Type.Optional(described(Limit, 'Requests per billing period.')),
     units: Type.Optional(described(Limit, 'Cost units per billing period (see spec.costs).')),
-    per: Type.Enum(QUOTA_PERIODS),
+    per: described(Type.Enum(QUOTA_PERIODS), 'Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets).'),
     anchor: Type.Optional(
-      described(Type.Enum(['calendar', 'subscription']), 'Period start: calendar (UTC) or the subscription start. Default calendar.'),
+      described(Type.Enum(['calendar', 'subscription']), 'Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar.'),
+    ),
+    timeZone: Type.Optional(
+      described(Type.String({ minLength: 1 }), 'Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC.'),
     ),
   },
   { ...closed, description: 'Billing-period quota; used up answers 402 unless the plan has an overage path.' },
@@ -83,6 +86,7 @@ const RouteGrant = Type.Union([
 export type RouteGrant = Static<typeof RouteGrant>;
 
 export const OVERAGE_MODES = ['block', 'credits', 'bill'] as const;
+export const REFILL_PERIODS = ['day', 'month'] as const;
 export const Plan = Type.Object(
   {
     description: Type.Optional(Type.String()),
@@ -93,6 +97,15 @@ export const Plan = Type.Object(
       described(Type.Enum(OVERAGE_MODES), 'When the quota is used up: block (402), draw from credits, or bill as overage. Default block.'),
     ),
     credits: Type.Optional(described(Type.Boolean(), 'Every request draws its cost from prepaid credits. Default false.')),
+    refill: Type.Optional(
+      Type.Object(
+        {
+          amount: described(Limit, 'Credits the balance is topped up to (never lowered: a larger balance stays).'),
+          every: described(Type.Enum(REFILL_PERIODS), 'At the first admission of each calendar (UTC) day or month.'),
+        },
+        { ...closed, description: 'Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period.' },
+      ),
+    ),
     billing: Type.Optional(
       Type.Object(
         { stripePriceIds: Type.Optional(Type.Array(Type.String({ pattern: '^price_[A-Za-z0-9]+$' }), { minItems: 1, description: 'Stripe prices whose subscriptions put a customer on this plan.' })) },

@@ -15,6 +15,7 @@ import {
   type AdmissionOutcome,
   type AdmissionResult,
   type CreditChange,
+  type CreditRefill,
   type CreditResult,
   type EventStamp,
   type HoldCompletion,
@@ -75,6 +76,8 @@ interface AccountRecord {
   paidThrough: number | undefined;
   periodAnchor: number | undefined;
   credits: number;
+  /** Start of the last refill period whose refill was applied (CreditRefill). */
+  refilledAt: number | undefined;
   /** The last AccountState handed out, reused until the account changes (most decisions change no field of it). */
   snapshot: AccountState | undefined;
   /** Rate-window counters by `[<scope>|]<policy>|<windowMs>`; created on first use, like the maps below. */
@@ -110,7 +113,7 @@ export class MemoryStore implements Store {
   admit(admission: Admission): AdmissionResult {
     const { rules, now } = admission;
     this.#maybeSweep(now);
-    const record = this.#accounts.get(admission.account);
+    let record = this.#accounts.get(admission.account);
     if (record !== undefined) expireHolds(record, now);
     const plan = resolvePlan(rules, record?.plan, admission.fallbackPlan);
     const rule = plan === undefined ? rules.noPlan : (rules.plans[plan] as PlanRule);
@@ -121,6 +124,11 @@ export class MemoryStore implements Store {
 
     const keys = rule.counters;
     const target = record ?? newRecord();
+    // A refill is due by the clock alone, whatever this admission's outcome: applied (and kept) before the checks.
+    if (rule.refill !== undefined && applyRefill(target, rule.refill, now) && record === undefined) {
+      this.#accounts.set(admission.account, target);
+      record = target;
+    }
     const windowRules = rule.windows;
     const counters = windowCounters(target, windowRules, keys.windows, admission.scope, now);
     if (rule.quotas.length === 0 && !rule.credits) {
@@ -465,6 +473,16 @@ function quotaCounterFor(record: AccountRecord, key: string, rule: QuotaRule, no
   return counter;
 }
 
+/** Tops the balance up to the refill's amount once per refill period; true when the period's refill was due. */
+function applyRefill(record: AccountRecord, refill: CreditRefill, now: number): boolean {
+  const start = billingPeriod(refill, now, undefined).start;
+  if (record.refilledAt !== undefined && record.refilledAt >= start) return false;
+  record.refilledAt = start;
+  if (record.credits < refill.amount) record.credits = refill.amount;
+  record.snapshot = undefined;
+  return true;
+}
+
 function newRecord(): AccountRecord {
   return {
     plan: undefined,
@@ -472,6 +490,7 @@ function newRecord(): AccountRecord {
     paidThrough: undefined,
     periodAnchor: undefined,
     credits: 0,
+    refilledAt: undefined,
     snapshot: undefined,
     windows: undefined,
     quotas: undefined,

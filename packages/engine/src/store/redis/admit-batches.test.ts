@@ -70,7 +70,7 @@ describe('AdmitBatches', () => {
     expect(calls[0]?.args).toEqual([1, rulesArg(rules).text, '', '', 'pro', `${NOW} 1    `, `${NOW + 1} 1 hold:1   cred:x y`, `${NOW} 1    `]);
   });
 
-  it('sends each rules text, calendar month and fallback plan once per call', async () => {
+  it('sends each rules text, calendar periods and fallback plan once per call', async () => {
     // Only the call matters here: every member answers an error.
     const { calls, send } = recorder((call) => Promise.resolve(call.keys.map(() => new Error('not decided here'))));
     const batches = new AdmitBatches(send, false, NO_OFFSET);
@@ -80,7 +80,7 @@ describe('AdmitBatches', () => {
     const month = { start: Date.UTC(2026, 2, 1), end: Date.UTC(2026, 3, 1) };
     expect(rest).toEqual([
       rulesArg(rules).text, '', '', 'pro',
-      rulesArg(monthly).text, month.start, month.end, 'pro',
+      rulesArg(monthly).text, String(month.start), String(month.end), 'pro',
       rulesArg(rules).text, '', '', '',
       `${NOW} 1    `, `${NOW} 2    `, `${NOW} 3    `, `${NOW} 2    `,
     ]);

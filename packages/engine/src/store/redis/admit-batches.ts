@@ -5,8 +5,8 @@
 // instead of once per decision, and the batch is decided exactly as the same admissions sent one
 // by one would be. The queue is flushed with process.nextTick, before ioredis's auto-pipelining
 // (setImmediate) sends its own batch, so batching adds no wait of its own.
-import { billingPeriod, type Period } from '../billing-period.js';
-import type { Admission, AdmissionResult, QuotaRule } from '../store.js';
+import { billingPeriod } from '../billing-period.js';
+import type { Admission, AdmissionResult } from '../store.js';
 import type { ScriptArgument } from './lua/script.js';
 import { rulesArg, type RulesArg } from './rules-args.js';
 import { parseAdmission, RedisReplyError } from './replies.js';
@@ -36,18 +36,27 @@ interface Queued {
   readonly reject: (error: unknown) => void;
 }
 
-/** Admissions that share rules, calendar month and fallback plan share one context of the call. */
+/**
+ * The calendar periods of a rules text (RulesArg.calendars) holding some `now`, as the script reads
+ * them (space-separated starts and ends), and the span in which all of them still hold.
+ */
+interface CalendarPeriods {
+  readonly starts: string;
+  readonly ends: string;
+  readonly from: number;
+  readonly until: number;
+}
+
+/** Admissions that share rules, calendar periods and fallback plan share one context of the call. */
 interface Context {
   readonly rules: RulesArg;
-  readonly month: Period | undefined;
+  readonly calendars: CalendarPeriods | undefined;
   readonly fallbackPlan: string;
 }
 
-const CALENDAR_MONTH: QuotaRule = { unit: 'requests', limit: 1, per: 'month', anchor: 'calendar' };
-
 export class AdmitBatches {
   #queued: Queued[] = [];
-  #month: Period | undefined;
+  readonly #calendars = new WeakMap<RulesArg, CalendarPeriods>();
 
   /**
    * @param send the script call (the store's: connection gate, EVALSHA, EVAL after NOSCRIPT)
@@ -91,7 +100,7 @@ export class AdmitBatches {
       perAdmission.push(`${String(admission.now)} ${String(this.#contextOf(queued, contexts))} ${admission.holdKey ?? ''} ${this.#receipt(admission)} ${admission.scope}`);
     }
     const args: ScriptArgument[] = [contexts.length];
-    for (const { rules, month, fallbackPlan } of contexts) args.push(rules.text, month?.start ?? '', month?.end ?? '', fallbackPlan);
+    for (const { rules, calendars, fallbackPlan } of contexts) args.push(rules.text, calendars?.starts ?? '', calendars?.ends ?? '', fallbackPlan);
     for (const arg of perAdmission) args.push(arg);
     this.send(keys, args).then(
       (reply) => {
@@ -113,22 +122,29 @@ export class AdmitBatches {
 
   /** The 1-based context of the admission, added to `contexts` when no earlier admission shares it. */
   #contextOf({ admission, rules }: Queued, contexts: Context[]): number {
-    const month = rules.monthly ? this.#calendarMonth(admission.now) : undefined;
+    const calendars = rules.calendars.length === 0 ? undefined : this.#calendarPeriods(rules, admission.now);
     const fallbackPlan = admission.fallbackPlan ?? '';
     for (let i = 0; i < contexts.length; i++) {
       const context = contexts[i] as Context;
-      if (context.rules === rules && context.month === month && context.fallbackPlan === fallbackPlan) return i + 1;
+      if (context.rules === rules && context.calendars === calendars && context.fallbackPlan === fallbackPlan) return i + 1;
     }
-    contexts.push({ rules, month, fallbackPlan });
+    contexts.push({ rules, calendars, fallbackPlan });
     return contexts.length;
   }
 
-  /** The calendar month holding `now` (in Lua the month arithmetic is the dearest part of the script), kept until `now` leaves it. */
-  #calendarMonth(now: number): Period {
-    const month = this.#month;
-    if (month !== undefined && now >= month.start && now < month.end) return month;
-    this.#month = billingPeriod(CALENDAR_MONTH, now, undefined);
-    return this.#month;
+  /** The rules' calendar periods holding `now` (billing-period.ts), kept until `now` leaves one of them. */
+  #calendarPeriods(rules: RulesArg, now: number): CalendarPeriods {
+    const cached = this.#calendars.get(rules);
+    if (cached !== undefined && now >= cached.from && now < cached.until) return cached;
+    const periods = rules.calendars.map((calendar) => billingPeriod(calendar, now, undefined));
+    const computed = {
+      starts: periods.map((p) => String(p.start)).join(' '),
+      ends: periods.map((p) => String(p.end)).join(' '),
+      from: Math.max(...periods.map((p) => p.start)),
+      until: Math.min(...periods.map((p) => p.end)),
+    };
+    this.#calendars.set(rules, computed);
+    return computed;
   }
 }
 

@@ -26,7 +26,7 @@ describe('rulesArg', () => {
     expect(rulesArg(rules).text.split('\n')).toEqual([
       'p\t3\t86400000\tactive trialing\t\tdeny not-entitled',
       'free\tdeny plan-upgrade-required',
-      'pro\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription',
+      'pro\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription 1',
       '',
     ]);
   });
@@ -39,10 +39,25 @@ describe('rulesArg', () => {
     expect(rulesArg({ ...rules, onUnsettled: 'commit' }).text.split('\n')[0]).toBe('p\t3\t86400000\tactive trialing\tcommit\tdeny not-entitled');
   });
 
-  it('asks for the calendar month when some plan has a monthly quota', () => {
-    expect(rulesArg(rules).monthly).toBe(true);
-    const daily: PlanRule = { ...pro, quotas: [{ unit: 'requests', limit: 10, per: 'day', anchor: 'calendar' }] };
-    expect(rulesArg({ ...rules, plans: { pro: daily } }).monthly).toBe(false);
+  it('asks for the calendar months and years, and every period in a time zone: once each, numbered in the quotas', () => {
+    expect(rulesArg(rules).calendars).toEqual([{ per: 'month', anchor: 'calendar' }]);
+    const utc: PlanRule = { ...pro, quotas: [{ unit: 'requests', limit: 10, per: 'day', anchor: 'calendar' }, { unit: 'units', limit: 10, per: 'week', anchor: 'calendar' }, { unit: 'units', limit: 1, per: 'lifetime', anchor: 'calendar' }] };
+    expect(rulesArg({ ...rules, plans: { pro: utc } }).calendars).toEqual([]);
+    const berlin: PlanRule = { ...pro, quotas: [{ unit: 'requests', limit: 10, per: 'day', anchor: 'calendar', timeZone: 'Europe/Berlin' }, { unit: 'units', limit: 10, per: 'year', anchor: 'calendar' }] };
+    const zoned = rulesArg({ ...rules, plans: { pro, berlin, again: berlin } });
+    expect(zoned.calendars).toEqual([{ per: 'month', anchor: 'calendar' }, { per: 'day', anchor: 'calendar', timeZone: 'Europe/Berlin' }, { per: 'year', anchor: 'calendar' }]);
+    expect(zoned.text.split('\n')[3]).toBe('again\tcheck 1 credits 2 2 5 1000 1 100 3600000 0 requests 10 day calendar 2 units 10 year calendar 3');
+  });
+
+  it('ends a refilling rule with its refill, its calendar month numbered like a quota period', () => {
+    const refilling: PlanRule = { ...pro, refill: { amount: 50, per: 'month' } };
+    const daily: PlanRule = { ...pro, quotas: [], refill: { amount: 7, per: 'day' } };
+    const arg = rulesArg({ ...rules, plans: { refilling, daily } });
+    expect(arg.text.split('\n').slice(1, 3)).toEqual([
+      'refilling\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription 1 refill 50 month 1',
+      'daily\tcheck 1 credits 2 0 5 1000 1 100 3600000 0 refill 7 day 0',
+    ]);
+    expect(arg.calendars).toEqual([{ per: 'month', anchor: 'calendar' }]);
   });
 
   it('encodes each RouteRules once', () => {

@@ -8,10 +8,11 @@
 //
 // KEYS[i]  admission i's account hash `<base>a` (the base is the key less its last character)
 // ARGV     C, then C contexts of 4: RouteRules as one text (../rules-args.ts: the script finds the
-//          applied plan's rule in it and parses it once per batch), the start and end of the
-//          calendar month holding the admissions' now when some plan has a monthly quota, else ''
-//          '' (billing-period.ts on the client, once a month: in Lua the month arithmetic would be
-//          the dearest part of the script; billingPeriod still serves anchored periods and days),
+//          applied plan's rule in it and parses it once per batch), the starts and the ends
+//          (space-separated) of the rules' calendar periods holding the admissions' now, else ''
+//          '' (billing-period.ts on the client, once a period: calendar months and years, whose
+//          arithmetic would be the dearest part of the script, and periods in a time zone, which
+//          Lua in Redis cannot know; billingPeriod still serves anchored periods, UTC days, weeks),
 //          the fallback plan ('' = none); then per admission ONE text `<now> <context> <hold key>
 //          <id> <deadline> <scope>`: now (ms), its context (1..C), the hold key ('' = none; a word),
 //          the receipt id ('' = none; a word; the hold key when it holds), the deadline by the
@@ -80,12 +81,14 @@ local function parseRule(context, at)
     rule.windows[i] = {limit = tonumber(limit), ms = tonumber(ms), sliding = sliding == '1', name = 'w:' .. policy .. ':', length = ':' .. ms .. ':', start = false, startText = false, previousText = false}
   end
   for i = 1, tonumber(quotaCount) do
-    local unit, limit, per, anchor
-    unit, limit, per, anchor, at = string.match(rules, '^ (%S+) (%S+) (%S+) (%S+)()', at)
+    local unit, limit, per, anchor, calendar
+    unit, limit, per, anchor, calendar, at = string.match(rules, '^ (%S+) (%S+) (%S+) (%S+) (%d+)()', at)
     local amount = 1
     if unit == 'units' then amount = context.cost end
-    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
+    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, calendar = tonumber(calendar), amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
   end
+  local refillAmount, refillPer, refillCalendar = string.match(rules, '^ refill (%d+) (%S+) (%d+)', at)
+  if refillAmount then rule.refill = {amount = tonumber(refillAmount), per = refillPer, calendar = tonumber(refillCalendar)} end
   return rule
 end
 
@@ -104,7 +107,7 @@ local function admit(accountKey, scope, now, holdKey, id, context)
 
   -- The account hash in one HGETALL: for an account without a record (most of them, when limiting
   -- by key or address) it answers nothing at all, which costs far less than HMGET's list of nils.
-  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue = false, false, false, false, 0, nil
+  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue, refilledAt = false, false, false, false, 0, nil, nil
   local fields = call('HGETALL', accountKey)
   for i = 1, #fields, 2 do
     local field, value = fields[i], fields[i + 1]
@@ -120,6 +123,8 @@ local function admit(accountKey, scope, now, holdKey, id, context)
       credits = tonumber(value) or 0
     elseif field == HOLDS_DUE then
       holdsDue = tonumber(value)
+    elseif field == 'refilledAt' then
+      refilledAt = tonumber(value)
     end
   end
   if holdsDue and holdsDue <= now then
@@ -166,6 +171,16 @@ local function admit(accountKey, scope, now, holdKey, id, context)
     out[1] = DENIED
     return out
   end
+  -- A refill is due by the clock alone, whatever this admission's outcome: applied (and kept) before the checks.
+  local refill = rule.refill
+  if refill then
+    local refillStart
+    if refill.calendar > 0 then refillStart = context.starts[refill.calendar] else refillStart = billingPeriod(refill, now, nil) end
+    if not refilledAt or refilledAt < refillStart then
+      if credits < refill.amount then credits = refill.amount end
+      call('HSET', accountKey, 'credits', credits, 'refilledAt', int(refillStart))
+    end
+  end
   local windows, quotas = rule.windows, rule.quotas
   local W, Q = #windows, #quotas
 
@@ -188,8 +203,8 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   for i = 1, Q do
     local q = quotas[i]
     local start, finish
-    if q.per == 'month' and (q.anchor ~= 'subscription' or not tonumber(periodAnchor)) then
-      start, finish = context.monthStart, context.monthEnd
+    if q.calendar > 0 and (q.anchor ~= 'subscription' or not tonumber(periodAnchor)) then
+      start, finish = context.starts[q.calendar], context.ends[q.calendar]
     else
       start, finish = billingPeriod(q, now, tonumber(periodAnchor))
     end
@@ -344,7 +359,13 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   return out
 end
 
--- The contexts, their rules' header read once per batch.
+-- The contexts, their rules' header read once per batch; calendar periods only when sent (no table otherwise).
+local function numbers(text)
+  if text == '' then return false end
+  local list = {}
+  for number in string.gmatch(text, '%S+') do list[#list + 1] = tonumber(number) end
+  return list
+end
 local contextCount = tonumber(ARGV[1])
 local contexts = {}
 for c = 1, contextCount do
@@ -353,7 +374,7 @@ for c = 1, contextCount do
   local policy, cost, grace, statuses, unsettled, noPlanAt = string.match(rules, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t()')
   contexts[c] = {
     rules = rules, policy = policy, cost = tonumber(cost), grace = tonumber(grace), statuses = statuses, unsettled = unsettled, noPlanAt = noPlanAt,
-    monthStart = tonumber(ARGV[at + 1]), monthEnd = tonumber(ARGV[at + 2]), fallback = ARGV[at + 3], ruleAt = {}, parsed = {},
+    starts = numbers(ARGV[at + 1]), ends = numbers(ARGV[at + 2]), fallback = ARGV[at + 3], ruleAt = {}, parsed = {},
   }
 end
 

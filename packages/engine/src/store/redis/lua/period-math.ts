@@ -1,11 +1,17 @@
 // billing-period.ts ported line by line to Lua: Howard Hinnant's integer date arithmetic, so the
-// script and the memory store agree on every period boundary (a parity test runs both).
+// script and the memory store agree on every period boundary (a parity test runs both). Calendar
+// months and years, and every period in a time zone, come from the client instead (lua/admit.ts:
+// the context's periods); this computes UTC days and weeks, anchored periods and the lifetime.
+import { LIFETIME_END } from '../../billing-period.js';
+
 export const PERIOD_MATH_LUA = `
 local DAY_MS = 86400000
+local WEEK_MS = 7 * DAY_MS
+local LIFETIME_END = ${LIFETIME_END}
 
 -- The month arithmetic is built when a quota first needs it (once per script call): a script pays
 -- for every function it defines on every call, and most decisions read no monthly quota.
-local calendarMonth, anchoredMonth
+local calendarMonths, anchoredMonths
 local function calendarMath()
   local function daysFromCivil(year, month, day)
     local y = year
@@ -46,35 +52,50 @@ local function calendarMath()
     return daysFromCivil(y, m, d) * DAY_MS + timeOfDay
   end
 
-  local function calendarMonth(now)
+  -- step 1: months, 12: years
+  local function calendarMonths(now, step)
     local year, month = civilFromDays(math.floor(now / DAY_MS))
-    return monthStart(year, month, 1, 0), monthStart(year, month + 1, 1, 0)
+    if step == 12 then month = 1 end
+    return monthStart(year, month, 1, 0), monthStart(year, month + step, 1, 0)
   end
 
-  local function anchoredMonth(now, anchor)
+  local function anchoredMonths(now, anchor, step)
     local anchorDays = math.floor(anchor / DAY_MS)
     local timeOfDay = anchor - anchorDays * DAY_MS
     local ay, am, ad = civilFromDays(anchorDays)
     local ny, nm = civilFromDays(math.floor(now / DAY_MS))
-    local k = (ny - ay) * 12 + (nm - am)
-    if monthStart(ay, am + k, ad, timeOfDay) > now then k = k - 1 end
-    return monthStart(ay, am + k, ad, timeOfDay), monthStart(ay, am + k + 1, ad, timeOfDay)
+    local k = math.floor(((ny - ay) * 12 + (nm - am)) / step) * step
+    if monthStart(ay, am + k, ad, timeOfDay) > now then k = k - step end
+    return monthStart(ay, am + k, ad, timeOfDay), monthStart(ay, am + k + step, ad, timeOfDay)
   end
 
-  return calendarMonth, anchoredMonth
+  return calendarMonths, anchoredMonths
 end
 
--- returns start, end of the billing period holding now; anchor may be nil
+-- returns start, end of the billing period holding now (UTC calendar); anchor may be nil
 local function billingPeriod(rule, now, anchor)
+  local per = rule.per
+  if per == 'lifetime' then return 0, LIFETIME_END end
   local from = nil
   if rule.anchor == 'subscription' then from = anchor end
-  if rule.per == 'day' then
+  if per == 'day' or per == 'week' then
+    local length = DAY_MS
+    if per == 'week' then length = WEEK_MS end
     local start
-    if from == nil then start = now - (now % DAY_MS) else start = from + math.floor((now - from) / DAY_MS) * DAY_MS end
-    return start, start + DAY_MS
+    if from ~= nil then
+      start = from + math.floor((now - from) / length) * length
+    else
+      local days = math.floor(now / DAY_MS)
+      -- 1970-01-01 was a Thursday: the Monday on or before day d is d - (d + 3) mod 7 (Lua's % is floored: never negative)
+      if per == 'week' then days = days - (days + 3) % 7 end
+      start = days * DAY_MS
+    end
+    return start, start + length
   end
-  if not calendarMonth then calendarMonth, anchoredMonth = calendarMath() end
-  if from == nil then return calendarMonth(now) end
-  return anchoredMonth(now, from)
+  local step = 1
+  if per == 'year' then step = 12 end
+  if not calendarMonths then calendarMonths, anchoredMonths = calendarMath() end
+  if from == nil then return calendarMonths(now, step) end
+  return anchoredMonths(now, from, step)
 end
 `;

@@ -5,7 +5,8 @@
 // - due holds are not given back but added up: their credits at once, their quota units
 //   subtracted from the counters once read (as giveBack would, never below 0);
 // - nothing is written when allowed: the quota counts and credits of the reply are computed as
-//   admit's writes would leave them (the reply is admit's, an allowed one as if consumed).
+//   admit's writes would leave them (the reply is admit's, an allowed one as if consumed);
+// - a due credit refill is counted in the balance, not written.
 import { ADMIT_SOURCE } from './admit.js';
 import { luaScript } from './script.js';
 
@@ -38,6 +39,8 @@ const ADD_UP_DUE = `  local dueBack = false
 `;
 
 const CHECKS_START = '  -- Bit i - 1 of limited: window i refuses.\n';
+
+const WRITE_REFILL = "      call('HSET', accountKey, 'credits', credits, 'refilledAt', int(refillStart))\n";
 
 const SUBTRACT_DUE = `  if dueBack then
     for i = W + 1, W + Q do
@@ -75,7 +78,7 @@ function previewSource(admit: string): string {
   const end = admit.indexOf(WRITES_END, start);
   if (start < 0 || end < 0) throw new Error('preview-admit: the admit script no longer has its writes where this file expects them');
   const withoutWrites = admit.slice(0, start) + COUNT_WITHOUT_WRITING + admit.slice(end);
-  return swap(swap(withoutWrites, GIVE_BACK_DUE, ADD_UP_DUE), CHECKS_START, SUBTRACT_DUE + CHECKS_START);
+  return swap(swap(swap(withoutWrites, GIVE_BACK_DUE, ADD_UP_DUE), CHECKS_START, SUBTRACT_DUE + CHECKS_START), WRITE_REFILL, '');
 }
 
 export const PREVIEW_ADMIT_SCRIPT = luaScript('preview-admit', previewSource(ADMIT_SOURCE));

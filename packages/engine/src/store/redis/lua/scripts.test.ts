@@ -13,8 +13,8 @@ import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './update-account-once.js';
 import { VOID_ADMISSION_SCRIPT } from './void-admission.js';
 
 const PINNED = [
-  [ADMIT_SCRIPT, '02ccdc2ce843ade9805609e4f24fe48979602b90'],
-  [PREVIEW_ADMIT_SCRIPT, '8f6c8030d20f617f37f6bdd717cca24e4adfca56'],
+  [ADMIT_SCRIPT, '4e27e6d9df63374cfa59db01d0343021522ee3a6'],
+  [PREVIEW_ADMIT_SCRIPT, 'f4304a4ea87ba3bfb23a60feb7eaa2a7411c5a31'],
   [COMPLETE_HOLD_SCRIPT, '7f8dc986341a5ff235f47df6984613e01576a2bc'],
   [CLAIM_PAYMENT_SCRIPT, 'efac77bada14d08de68bd3fe297f93f21a9bd9ad'],
   [CHANGE_CREDITS_SCRIPT, 'f767f023bbb3f80c9d741cfec9c7dfdf7c62fb7f'],

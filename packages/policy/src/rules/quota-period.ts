@@ -1,0 +1,37 @@
+import type { Project } from '../load/load-project.js';
+import type { Rule, RuleFinding } from './rule.js';
+import { planEntries } from './plan-entries.js';
+
+export const quotaPeriod: Rule = {
+  id: 'quota-period',
+  severity: 'error',
+  description:
+    'A quota period the store can follow: a time zone it knows (IANA, e.g. Europe/Berlin), a time zone only on calendar periods (subscription-anchored periods follow the subscription start, not a wall clock), and neither a time zone nor an anchor on a lifetime quota (it never resets).',
+  *check(project: Project): Iterable<RuleFinding> {
+    for (const entry of planEntries(project)) {
+      const { quota } = entry.plan;
+      if (!quota) continue;
+      const at = (key: string) => ({ document: entry.document, path: [...entry.path, 'quota', key] });
+      if (quota.per === 'lifetime') {
+        if (quota.timeZone !== undefined) yield { ...at('timeZone'), at: 'key', message: `plan "${entry.name}": a lifetime quota never resets, a time zone means nothing to it` };
+        if (quota.anchor !== undefined) yield { ...at('anchor'), at: 'key', message: `plan "${entry.name}": a lifetime quota never resets, an anchor means nothing to it` };
+        continue;
+      }
+      if (quota.timeZone === undefined) continue;
+      if (!knownTimeZone(quota.timeZone)) {
+        yield { ...at('timeZone'), message: `plan "${entry.name}": unknown time zone "${quota.timeZone}" (an IANA name such as Europe/Berlin)` };
+      } else if (quota.anchor === 'subscription') {
+        yield { ...at('timeZone'), at: 'key', message: `plan "${entry.name}": periods anchored at the subscription start follow that instant, not a time zone; use anchor: calendar or drop timeZone` };
+      }
+    }
+  },
+};
+
+function knownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}

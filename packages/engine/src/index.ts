@@ -35,5 +35,8 @@ export { DEFAULT_KEY_PREFIX, resolveStoreSettings, STORE_FACTORIES, storeIdentit
 export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, type Period } from './store/billing-period.js';
 export { checkWindow, remainingAfter, rollWindow, windowStart, type WindowCheck, type WindowCounter } from './store/windows.js';
 export * from './store/store.js';
+export { usageEvents, USAGE_METERS, type UsageEntry, type UsageEvent, type UsageMeter } from './store/usage.js';
+export { MemoryUsageOutbox } from './store/memory/usage-outbox.js';
+export { keyBase, USAGE_GROUP, USAGE_SUFFIX } from './store/redis/keys.js';
 export { explainTrace, type Explanation, type Trace } from './explain.js';
 export * from './scenarios/index.js';

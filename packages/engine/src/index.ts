@@ -15,6 +15,7 @@ export {
 } from './engine.js';
 export { StoreTimeoutError, withTimeout } from './timeout.js';
 export { templateVariables } from './rewrite/template.js';
+export { startMetricsServer, type MetricsServer } from './ops/metrics-server.js';
 export { OPERATIONS_ENV, OperationsConfigError, operationsFromEnv, type OperationsSettings } from './ops/operations.js';
 export { NO_OBSERVER, PAYMENT_EVENTS, type Observer, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
 export { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';

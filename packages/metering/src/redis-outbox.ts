@@ -15,6 +15,9 @@ export interface OutboxEntry extends UsageEntry {
 
 /** Deletes a stream once it is empty (an account's next charge creates it anew); atomic with the appends. */
 const DROP_IF_EMPTY = `if redis.call('XLEN', KEYS[1]) == 0 then return redis.call('DEL', KEYS[1]) end return 0`;
+/** KEYS stream, dead-letter stream; ARGV group, entry id, the dead letter's fields. */
+const MOVE_TO_DEAD_LETTERS = `redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('XDEL', KEYS[1], ARGV[2]) == 1 then redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3)) end`;
 const DEAD_SUFFIX = ':dead';
 const SCAN_COUNT = 1000;
 
@@ -88,15 +91,15 @@ export class RedisOutbox {
     await this.#client.multi().xack(stream, USAGE_GROUP, ...ids).xdel(stream, ...ids).exec();
   }
 
-  /** The billing system refused these for good: moved to `<stream>:dead` with the reason, in one MULTI. */
+  /**
+   * The billing system refused these for good: each moves to `<stream>:dead` with the reason, once
+   * (only while it is still in the stream: a shipper that took it over may refuse it too).
+   */
   async deadLetter(stream: string, entries: readonly { readonly entry: OutboxEntry; readonly reason: string }[]): Promise<void> {
-    if (entries.length === 0) return;
-    const multi = this.#client.multi();
     for (const { entry, reason } of entries) {
-      multi.xadd(`${stream}${DEAD_SUFFIX}`, '*', 'entry', entry.entryId, 'p', entry.policy, 'o', entry.overage, 'c', entry.credits, 'k', entry.key, ...(entry.voids === undefined ? [] : ['v', entry.voids]), 'reason', reason);
+      const fields = ['entry', entry.entryId, 'p', entry.policy, 'o', entry.overage, 'c', entry.credits, 'k', entry.key, ...(entry.voids === undefined ? [] : ['v', entry.voids]), 'reason', reason];
+      await this.#client.eval(MOVE_TO_DEAD_LETTERS, 2, stream, `${stream}${DEAD_SUFFIX}`, USAGE_GROUP, entry.entryId, ...fields);
     }
-    const ids = entries.map(({ entry }) => entry.entryId);
-    await multi.xack(stream, USAGE_GROUP, ...ids).xdel(stream, ...ids).exec();
   }
 
   /** Entries not shipped yet in these streams (read or not). */

@@ -15,7 +15,7 @@ export const OPENMETER_TOKEN_ENV = 'OPENMETER_TOKEN';
 
 const USAGE = `usage: tollgate meter ship (--policies <dir> [--policy <name>]… | --redis-url <url> | --redis-cluster-nodes <host:port,…> [--key-prefix <p>])
     [--stripe-event <meter>=<event name>]… [--stripe-customer-key <key>] [--stripe-api-base <url>]
-    [--openmeter-url <url>] [--consumer <name>] [--batch <n>] [--poll-ms <ms>] [--claim-idle-ms <ms>]
+    [--openmeter-url <url>] [--consumer <name>] [--batch <n>] [--poll-ms <ms>] [--discover-ms <ms>] [--claim-idle-ms <ms>]
     [--metrics-host <address>] [--metrics-port <port>]
 Ships the usage outbox (meters: ${USAGE_METERS.join(', ')}) to Stripe Meters (with --stripe-event; secret key in
 ${STRIPE_API_KEY_ENV}; the Stripe customer of an account is its consumer's customId in --policies) and/or
@@ -35,6 +35,7 @@ const OPTIONS = {
   consumer: { type: 'string' },
   batch: { type: 'string' },
   'poll-ms': { type: 'string' },
+  'discover-ms': { type: 'string' },
   'claim-idle-ms': { type: 'string' },
   'metrics-host': { type: 'string' },
   'metrics-port': { type: 'string' },
@@ -63,7 +64,7 @@ export async function shipMeters(args: readonly string[], io: CliIo, until: Prom
     metrics,
     batchSize: integer(values.batch, 100, '--batch'),
     pollMs: integer(values['poll-ms'], 1000, '--poll-ms'),
-    discoverMs: 10_000,
+    discoverMs: integer(values['discover-ms'], 10_000, '--discover-ms'),
     maxBackoffMs: 60_000,
     log: (entry) => {
       log({ ...entry, consumer });

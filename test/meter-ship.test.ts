@@ -91,8 +91,8 @@ function startShipper({ policies, env, stripe, openMeter }: Target, consumer: st
   args.push('--openmeter-url', openMeter, '--consumer', consumer, '--batch', '10', '--poll-ms', '50', '--discover-ms', '200', '--claim-idle-ms', '500', '--metrics-port', String(metricsPort));
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, STRIPE_API_KEY: SECRET_KEY, OPENMETER_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output };
 }
 

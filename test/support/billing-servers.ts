@@ -5,7 +5,7 @@
 //   request, as Stripe refuses a malformed one) and cancel adjustments (secret key; 404 for an
 //   identifier it has not received);
 // - OpenMeter's CloudEvents ingest (bearer token; events deduped by id and source).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -39,7 +39,10 @@ abstract class RecordingServer {
         const text = Buffer.concat(chunks).toString('utf8');
         const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
         this.requests.push(request);
-        void this.handle(request, res);
+        void this.handle(request).then(({ status, body }) => {
+          if (body === undefined) res.writeHead(status).end();
+          else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        });
       });
     });
     await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
@@ -52,12 +55,16 @@ abstract class RecordingServer {
     await new Promise((resolve) => this.#server?.close(resolve));
   }
 
-  protected abstract handle(request: RecordedRequest, res: ServerResponse): Promise<void>;
+  protected abstract handle(request: RecordedRequest): Promise<Reply>;
 }
 
-const json = (res: ServerResponse, status: number, body: unknown): void => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-};
+interface Reply {
+  readonly status: number;
+  /** JSON; none: an empty body. */
+  readonly body?: unknown;
+}
+
+const reply = (status: number, body?: unknown): Reply => ({ status, body });
 
 export class LocalStripe extends RecordingServer {
   /** Events taken, by identifier (the first one; later ones with the same identifier are dropped). */
@@ -84,34 +91,34 @@ export class LocalStripe extends RecordingServer {
     return totals;
   }
 
-  protected async handle(request: RecordedRequest, res: ServerResponse): Promise<void> {
+  protected async handle(request: RecordedRequest): Promise<Reply> {
     const auth = request.headers.authorization;
     if (request.method === 'POST' && request.path === '/v2/billing/meter_event_session') {
-      if (auth !== `Bearer ${this.secretKey}`) return json(res, 401, { error: { type: 'invalid_request_error', message: 'bad key' } });
+      if (auth !== `Bearer ${this.secretKey}`) return reply(401, { error: { type: 'invalid_request_error', message: 'bad key' } });
       const token = `mes_${String(this.#tokens.size + 1)}`;
       this.#tokens.add(token);
       const now = Date.now();
-      return json(res, 200, { id: `mes_sess_${token}`, object: 'v2.billing.meter_event_session', authentication_token: token, created: new Date(now).toISOString(), expires_at: new Date(now + 15 * 60_000).toISOString(), livemode: false });
+      return reply(200, { id: `mes_sess_${token}`, object: 'v2.billing.meter_event_session', authentication_token: token, created: new Date(now).toISOString(), expires_at: new Date(now + 15 * 60_000).toISOString(), livemode: false });
     }
     if (request.method === 'POST' && request.path === '/v2/billing/meter_event_stream') {
-      if (auth === undefined || !this.#tokens.has(auth.replace('Bearer ', ''))) return json(res, 401, { error: { type: 'temporary_session_expired', message: 'session token unknown' } });
+      if (auth === undefined || !this.#tokens.has(auth.replace('Bearer ', ''))) return reply(401, { error: { type: 'temporary_session_expired', message: 'session token unknown' } });
       const events = (request.body as { events: MeterEvent[] }).events;
-      if (events.some((e) => e.payload.stripe_customer_id === 'cus_closed')) return json(res, 400, { error: { type: 'invalid_request_error', message: 'customer cus_closed is closed' } });
+      if (events.some((e) => e.payload.stripe_customer_id === 'cus_closed')) return reply(400, { error: { type: 'invalid_request_error', message: 'customer cus_closed is closed' } });
       for (const event of events) {
         if (this.events.has(event.identifier)) this.duplicates++;
         else this.events.set(event.identifier, event);
       }
       if (this.streamDelayMs > 0) await new Promise((r) => setTimeout(r, this.streamDelayMs));
-      return json(res, 200, {});
+      return reply(200, {});
     }
     if (request.method === 'POST' && request.path === '/v2/billing/meter_event_adjustments') {
-      if (auth !== `Bearer ${this.secretKey}`) return json(res, 401, { error: { type: 'invalid_request_error', message: 'bad key' } });
+      if (auth !== `Bearer ${this.secretKey}`) return reply(401, { error: { type: 'invalid_request_error', message: 'bad key' } });
       const { cancel, event_name } = request.body as { cancel: { identifier: string }; event_name: string };
-      if (!this.events.has(cancel.identifier)) return json(res, 404, { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'no such event' } });
+      if (!this.events.has(cancel.identifier)) return reply(404, { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'no such event' } });
       this.canceled.add(cancel.identifier);
-      return json(res, 200, { id: `mea_${cancel.identifier}`, object: 'v2.billing.meter_event_adjustment', cancel, event_name, type: 'cancel', status: 'pending', livemode: false, created: new Date().toISOString() });
+      return reply(200, { id: `mea_${cancel.identifier}`, object: 'v2.billing.meter_event_adjustment', cancel, event_name, type: 'cancel', status: 'pending', livemode: false, created: new Date().toISOString() });
     }
-    return json(res, 404, { error: { type: 'invalid_request_error', message: `no route ${request.method} ${request.path}` } });
+    return reply(404, { error: { type: 'invalid_request_error', message: `no route ${request.method} ${request.path}` } });
   }
 }
 
@@ -140,12 +147,12 @@ export class LocalOpenMeter extends RecordingServer {
     return totals;
   }
 
-  protected handle(request: RecordedRequest, res: ServerResponse): Promise<void> {
-    if (request.method !== 'POST' || request.path !== '/api/v1/events') return Promise.resolve(json(res, 404, { title: 'not found' }));
-    if (request.headers.authorization !== `Bearer ${this.token}`) return Promise.resolve(json(res, 401, { title: 'unauthorized' }));
-    if (request.headers['content-type'] !== 'application/cloudevents-batch+json') return Promise.resolve(json(res, 415, { title: 'unsupported media type' }));
+  protected handle(request: RecordedRequest): Promise<Reply> {
+    if (request.method !== 'POST' || request.path !== '/api/v1/events') return Promise.resolve(reply(404, { title: 'not found' }));
+    if (request.headers.authorization !== `Bearer ${this.token}`) return Promise.resolve(reply(401, { title: 'unauthorized' }));
+    if (request.headers['content-type'] !== 'application/cloudevents-batch+json') return Promise.resolve(reply(415, { title: 'unsupported media type' }));
     for (const event of request.body as CloudEventJson[]) this.events.set(`${event.source} ${event.id}`, event);
-    res.writeHead(204).end();
-    return Promise.resolve();
+    return Promise.resolve(reply(204));
   }
+
 }

@@ -27,6 +27,8 @@ export interface StripeSinkOptions {
 const STREAM_BATCH = 100;
 /** A session token is replaced this long before it expires. */
 const SESSION_MARGIN_MS = 60_000;
+/** How long after receiving an event Stripe still cancels it. */
+const CANCEL_WINDOW_MS = 24 * 3600 * 1000;
 
 export class StripeSink implements Sink {
   readonly name = 'stripe';
@@ -84,7 +86,11 @@ export class StripeSink implements Sink {
     }
   }
 
-  /** Stripe refuses to cancel an event it has not received yet (404): sent again later, by when the event has arrived. */
+  /**
+   * Stripe refuses to cancel an event it has not received (404): sent again later, by when the event
+   * has arrived (another shipper may still be sending it); past Stripe's cancel window (24 hours) it
+   * never will (it was dead-lettered): refused.
+   */
   async #cancel(event: UsageEvent): Promise<Delivery> {
     try {
       await this.#stripe.v2.billing.meterEventAdjustments.create({
@@ -95,7 +101,8 @@ export class StripeSink implements Sink {
       return { kind: 'accepted' };
     } catch (error) {
       const delivery = this.#deliveryOf(error);
-      return error instanceof Stripe.errors.StripeError && error.statusCode === 404 ? { kind: 'failed', reason: delivery.kind === 'accepted' ? '' : delivery.reason } : delivery;
+      const missing = error instanceof Stripe.errors.StripeError && error.statusCode === 404;
+      return missing && Date.now() - event.time < CANCEL_WINDOW_MS ? { kind: 'failed', reason: delivery.kind === 'accepted' ? '' : delivery.reason } : delivery;
     }
   }
 

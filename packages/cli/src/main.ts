@@ -4,6 +4,7 @@ import { apisixConf } from './commands/apisix-conf.js';
 import { compile } from './commands/compile.js';
 import { diff } from './commands/diff.js';
 import { kongConf } from './commands/kong-conf.js';
+import { meter } from './commands/meter.js';
 import { lint } from './commands/lint.js';
 import { test } from './commands/test.js';
 import { webhooks } from './commands/webhooks.js';
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   diff: { run: diff, summary: 'what changes in the compiled configuration between two versions (text or Markdown)' },
   account: { run: account, summary: 'show and change account state: plan, subscription status, credits' },
   webhooks: { run: webhooks, summary: 'serve the Stripe billing webhook endpoint (secret in STRIPE_WEBHOOK_SECRET)' },
+  meter: { run: meter, summary: 'ship the usage outbox to Stripe Meters and/or OpenMeter (keys in STRIPE_API_KEY, OPENMETER_TOKEN)' },
   why: { run: why, summary: 'explain what a policy would answer a request, with its numbers (a dry run: nothing is written)' },
   admin: { run: admin, summary: 'serve the account admin API (bearer token in TOLLGATE_ADMIN_TOKEN)' },
   'kong-conf': { run: kongConf, summary: 'print the kong.conf lines that install the Tollgate plugins for your paths' },

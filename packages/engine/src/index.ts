@@ -15,6 +15,7 @@ export {
 } from './engine.js';
 export { StoreTimeoutError, withTimeout } from './timeout.js';
 export { templateVariables } from './rewrite/template.js';
+export { startMetricsServer, type MetricsServer } from './ops/metrics-server.js';
 export { OPERATIONS_ENV, OperationsConfigError, operationsFromEnv, type OperationsSettings } from './ops/operations.js';
 export { NO_OBSERVER, PAYMENT_EVENTS, type Observer, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
 export { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
@@ -35,6 +36,9 @@ export { DEFAULT_KEY_PREFIX, resolveStoreSettings, STORE_FACTORIES, storeIdentit
 export { billingPeriod, civilFromDays, daysFromCivil, DAY_MS, LIFETIME_END, type Period } from './store/billing-period.js';
 export { checkWindow, remainingAfter, rollWindow, windowStart, type WindowCheck, type WindowCounter } from './store/windows.js';
 export * from './store/store.js';
+export { usageEvents, USAGE_METERS, type UsageEntry, type UsageEvent, type UsageMeter } from './store/usage.js';
+export { MemoryUsageOutbox } from './store/memory/usage-outbox.js';
+export { keyBase, USAGE_GROUP, USAGE_SUFFIX } from './store/redis/keys.js';
 export { explainTrace, type Explanation, type Trace } from './explain.js';
 export { whyFacts, type WhyRequest } from './why-facts.js';
 export * from './scenarios/index.js';

@@ -30,6 +30,7 @@ import {
   type WindowRule,
   type WindowState,
 } from '../store.js';
+import { MemoryUsageOutbox } from './usage-outbox.js';
 import { admitsAt, checkWindow, rollWindow, windowStart, windowState, type WindowCounter } from '../windows.js';
 
 interface Counter extends WindowCounter {
@@ -68,6 +69,8 @@ interface Hold {
   readonly expires: number;
   /** `costs.onUnsettled: commit`: expiry keeps what it took instead of giving it back. */
   readonly commitOnExpiry: boolean;
+  /** Whose credits these are, for the usage outbox when the hold commits. */
+  readonly policy: string;
 }
 
 interface AccountRecord {
@@ -104,6 +107,8 @@ export class MemoryStore implements Store {
   readonly #accounts = new Map<string, AccountRecord>();
   /** Claimed payment replay keys → expiry (epoch ms). */
   readonly #payments = new Map<string, number>();
+  /** Every charge billed for good (store README, "Usage outbox"). */
+  readonly usage = new MemoryUsageOutbox();
   #lastSweep = 0;
 
   get stats(): MemoryStoreStats {
@@ -114,7 +119,7 @@ export class MemoryStore implements Store {
     const { rules, now } = admission;
     this.#maybeSweep(now);
     let record = this.#accounts.get(admission.account);
-    if (record !== undefined) expireHolds(record, now);
+    if (record !== undefined) this.#expireHolds(admission.account, record, now);
     const plan = resolvePlan(rules, record?.plan, admission.fallbackPlan);
     const rule = plan === undefined ? rules.noPlan : (rules.plans[plan] as PlanRule);
     if (rules.subscription !== undefined && !subscriptionPasses(rules.subscription, record, now)) {
@@ -166,9 +171,12 @@ export class MemoryStore implements Store {
       target.credits -= draw;
       target.snapshot = undefined;
     }
-    if (admission.holdKey !== undefined && (draw > 0 || held !== undefined)) {
-      (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held ?? EMPTY, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit' });
+    const holds = admission.holdKey !== undefined && (draw > 0 || held !== undefined);
+    if (holds) {
+      (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held ?? EMPTY, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit', policy: rules.policy });
     }
+    const billedCredits = holds ? 0 : draw;
+    if (overage > 0 || billedCredits > 0) this.usage.append(admission.account, rules.policy, overage, billedCredits, admission.holdKey, now);
     return result('allowed', plan, target, windows, quotas, violated, draw, overage);
   }
 
@@ -187,11 +195,14 @@ export class MemoryStore implements Store {
   completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): HoldResult {
     const record = this.#accounts.get(account);
     if (record === undefined) return { kind: 'nothing-held' };
-    expireHolds(record, now);
+    this.#expireHolds(account, record, now);
     const hold = record.holds?.get(holdKey);
     if (hold === undefined) return { kind: 'nothing-held' };
     record.holds?.delete(holdKey);
-    if (completion === 'commit') return { kind: 'committed', credits: hold.credits };
+    if (completion === 'commit') {
+      this.#billCommitted(account, holdKey, hold, now);
+      return { kind: 'committed', credits: hold.credits };
+    }
     giveBack(record, hold);
     return { kind: 'released', credits: hold.credits };
   }
@@ -241,7 +252,7 @@ export class MemoryStore implements Store {
 
   changeCredits(account: string, change: CreditChange): CreditResult {
     const record = this.#record(account);
-    expireHolds(record, change.now);
+    this.#expireHolds(account, record, change.now);
     if (change.key !== undefined) {
       const seen = record.ledger?.get(change.key);
       if (seen !== undefined && seen.expires > change.now) {
@@ -269,6 +280,26 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 
+  /** Settles every hold whose upstream never answered in time as `onUnsettled` says (default: given back). */
+  #expireHolds(account: string, record: AccountRecord, now: number): void {
+    // Most accounts hold nothing: this check is small enough to be inlined where it runs per request.
+    if (record.holds !== undefined) this.#settleExpired(account, record, record.holds, now);
+  }
+
+  #settleExpired(account: string, record: AccountRecord, holds: Map<string, Hold>, now: number): void {
+    for (const [key, hold] of holds) {
+      if (hold.expires > now) continue;
+      holds.delete(key);
+      if (hold.commitOnExpiry) this.#billCommitted(account, key, hold, now);
+      else giveBack(record, hold);
+    }
+  }
+
+  /** A committed hold's credits go to the usage outbox: only now are they billed for good. */
+  #billCommitted(account: string, holdKey: string, hold: Hold, now: number): void {
+    if (hold.credits > 0) this.usage.append(account, hold.policy, 0, hold.credits, holdKey, now);
+  }
+
   #record(account: string): AccountRecord {
     let record = this.#accounts.get(account);
     if (record === undefined) {
@@ -288,7 +319,7 @@ export class MemoryStore implements Store {
     this.#lastSweep = now;
     for (const [key, expires] of this.#payments) if (expires <= now) this.#payments.delete(key);
     for (const [id, record] of this.#accounts) {
-      expireHolds(record, now);
+      this.#expireHolds(id, record, now);
       for (const [key, counter] of record.windows ?? []) if (counter.start + 2 * counter.ms <= now) record.windows?.delete(key);
       for (const [key, counter] of record.quotas ?? []) if (counter.end <= now) record.quotas?.delete(key);
       for (const [key, entry] of record.ledger ?? []) if (entry.expires <= now) record.ledger?.delete(key);
@@ -498,20 +529,6 @@ function newRecord(): AccountRecord {
     stamps: undefined,
     holds: undefined,
   };
-}
-
-/** Settles every hold whose upstream never answered in time as `onUnsettled` says (default: given back). */
-function expireHolds(record: AccountRecord, now: number): void {
-  // Most accounts hold nothing: this check is small enough to be inlined where it runs per request.
-  if (record.holds !== undefined) giveBackExpired(record, record.holds, now);
-}
-
-function giveBackExpired(record: AccountRecord, holds: Map<string, Hold>, now: number): void {
-  for (const [key, hold] of holds) {
-    if (hold.expires > now) continue;
-    holds.delete(key);
-    if (!hold.commitOnExpiry) giveBack(record, hold);
-  }
 }
 
 /** Credits back to the balance; quota units back to their counter while it still counts the same period. */

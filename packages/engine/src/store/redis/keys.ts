@@ -4,6 +4,10 @@
 export const ACCOUNT_SUFFIX = 'a';
 export const LEDGER_SUFFIX = 'l:';
 export const PAYMENT_SUFFIX = 'p';
+/** The account's usage outbox, a stream (lua/holds.ts, appendUsage; README, "Usage outbox"). */
+export const USAGE_SUFFIX = 'u';
+/** The consumer group every shipper reads the outbox streams with (the void script asks it whether an entry was read). */
+export const USAGE_GROUP = 'tollgate-meter';
 
 /** Payment replay keys are their own Cluster hash tag: each claim is one key in one slot. */
 export function paymentKey(prefix: string, replayKey: string): string {

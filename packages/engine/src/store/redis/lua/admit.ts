@@ -331,6 +331,22 @@ local function admit(accountKey, scope, now, holdKey, id, context)
       held[#held + 1] = 'unsettled'
       held[#held + 1] = 'commit'
     end
+    -- The usage outbox (holds.ts, appendUsage): what this admission charged for good, in the same
+    -- step. A hold's credits are billed when it commits (its record keeps the policy for that).
+    local billedCredits = draw
+    if holds then billedCredits = 0 end
+    local billed = overage > 0 or billedCredits > 0
+    if (holds and draw > 0) or (receipt and billed) then
+      held[#held + 1] = 'p'
+      held[#held + 1] = context.policy
+    end
+    if billed then
+      local entry = appendUsage(base, context.policy, overage, billedCredits, id ~= '' and id or holdKey)
+      if receipt then
+        held[#held + 1] = 'x'
+        held[#held + 1] = entry .. ' ' .. overage .. ' ' .. billedCredits
+      end
+    end
     if receipt then
       if #held > 0 then call('HSET', recordKey, unpack(held)) end
       if not holds then call('PEXPIRE', recordKey, RECEIPT_TTL_MS) end

@@ -1,4 +1,5 @@
-// `completeHold`: commit (keep) or release (give back) what an admission held, once. Expired
+// `completeHold`: commit (keep, its credits billed to the usage outbox) or release (give back) what
+// an admission held, once. Expired
 // holds of the account are given back first, so a hold past its expiry answers nothing-held; the
 // account's holdsDue is brought up to date whenever a hold left the set.
 //
@@ -22,9 +23,7 @@ if expired > 0 or completed then noteHoldsDue(KEYS[1], base) end
 if not completed then return {'nothing-held'} end
 local ledgerKey = base .. 'l:' .. holdKey
 if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey, false)} end
-local credits = tonumber(redis.call('HGET', ledgerKey, 'credits')) or 0
-redis.call('DEL', ledgerKey)
-return {'committed', credits}
+return {'committed', billCommittedHold(base, ledgerKey, holdKey)}
 `;
 
 export const COMPLETE_HOLD_SCRIPT = luaScript('complete-hold', HOLDS_LUA + COMPLETE_HOLD_LUA);

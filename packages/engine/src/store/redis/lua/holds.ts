@@ -1,3 +1,5 @@
+import { USAGE_GROUP } from '../keys.js';
+
 // Lua helpers for `chargeOn: success` holds and admission receipts. Open holds of an account live
 // in the sorted set `<base>h`, scored by their expiry (engine clock); what each took is its ledger
 // hash `<base>l:<holdKey>`: `credits` and `q:<quota key>` → amount (plus `unsettled` = 'commit'
@@ -8,12 +10,47 @@
 // is never later than the earliest expiry among its open holds (lowered when admit records a hold,
 // brought up to date whenever holds leave the set, removed once none is open): admit reads it with
 // the account and looks for due holds only once it has passed.
+//
+// The usage outbox: every charge billed to the account for good (overage units counted under
+// \`overage: bill\`, credits drawn) is one entry of the account's stream \`<base>u\`, appended by
+// the script that charges (\`appendUsage\`). A hold's record keeps its policy (\`p\`) so that its
+// credits are appended when it commits (completeHold, or expiry under onUnsettled: commit), never
+// when it is released. A receipt keeps \`p\` and \`x\` = \`<entry id> <overage> <credits>\`, what its
+// entry billed, so that a void takes it back (\`voidUsage\`; store redis README, "Usage outbox").
 export const HOLDS_LUA = `
 local HOLDS_DUE = 'holdsDue'
+local USAGE_GROUP = '${USAGE_GROUP}'
+
+-- Appends one usage entry (p policy, o overage units, c credits, k the admission's id or hold key,
+-- '' when it has neither) to the account's outbox; returns the entry's id.
+local function appendUsage(base, policy, overage, credits, key)
+  return redis.call('XADD', base .. 'u', '*', 'p', policy, 'o', overage, 'c', credits, 'k', key)
+end
+
+-- Takes back what a voided admission's entry billed: an entry no shipper has read is deleted (it
+-- never reaches the billing system); one read or already shipped is compensated by an entry of the
+-- opposite quantities, v naming it (the shipper cancels it at the billing system).
+local function voidUsage(base, policy, billed, key)
+  local entry, overage, credits = string.match(billed, '^(%S+) (%S+) (%S+)$')
+  local stream = base .. 'u'
+  local read = redis.pcall('XPENDING', stream, USAGE_GROUP, entry, entry, 1)
+  local pending = type(read) == 'table' and read.err == nil and #read > 0
+  if not pending and redis.call('XDEL', stream, entry) == 1 then return end
+  redis.call('XADD', stream, '*', 'p', policy, 'o', -tonumber(overage), 'c', -tonumber(credits), 'k', key, 'v', entry)
+end
+
+-- A committed hold's credits, billed now (its record kept the policy); the record is deleted.
+local function billCommittedHold(base, ledgerKey, holdKey)
+  local record = redis.call('HMGET', ledgerKey, 'credits', 'p')
+  local credits = tonumber(record[1]) or 0
+  if credits > 0 and record[2] then appendUsage(base, record[2], 0, credits, holdKey) end
+  redis.call('DEL', ledgerKey)
+  return credits
+end
 
 -- Credits back to the account; quota units back to their counter while that period's key exists;
 -- when voiding (the request was refused after all) window and overage counts too.
-local function giveBack(accountKey, ledgerKey, voiding)
+local function giveBack(accountKey, ledgerKey, voiding, base, key)
   local hold = redis.call('HGETALL', ledgerKey)
   -- Every key this touches, read together once before any write: while a Cluster slot migrates
   -- key by key, the server refuses a multi-key command whose keys are not all here (TRYAGAIN, and
@@ -23,14 +60,19 @@ local function giveBack(accountKey, ledgerKey, voiding)
   for i = 1, #hold, 2 do
     local kind = string.sub(hold[i], 1, 2)
     if kind == 'q:' or kind == 'w:' or kind == 'o:' then touched[#touched + 1] = string.sub(hold[i], 3) end
+    if voiding and hold[i] == 'x' then touched[#touched + 1] = base .. 'u' end
   end
   redis.call('MGET', unpack(touched))
-  local credits = 0
+  local credits, policy, billed = 0, nil, nil
   for i = 1, #hold, 2 do
     local field, value = hold[i], hold[i + 1]
     local kind = string.sub(field, 1, 2)
     if field == 'credits' then
       credits = tonumber(value) or 0
+    elseif field == 'p' then
+      policy = value
+    elseif field == 'x' then
+      billed = value
     elseif kind == 'q:' or (voiding and (kind == 'w:' or kind == 'o:')) then
       local key = string.sub(field, 3)
       local used = tonumber(redis.call('GET', key))
@@ -38,6 +80,7 @@ local function giveBack(accountKey, ledgerKey, voiding)
     end
   end
   if credits > 0 then redis.call('HINCRBY', accountKey, 'credits', credits) end
+  if voiding and billed then voidUsage(base, policy, billed, key) end
   redis.call('DEL', ledgerKey)
   return credits
 end
@@ -50,7 +93,7 @@ local function expireHolds(accountKey, base, now)
   for _, key in ipairs(due) do
     local ledgerKey = base .. 'l:' .. key
     if redis.call('HGET', ledgerKey, 'unsettled') == 'commit' then
-      redis.call('DEL', ledgerKey)
+      billCommittedHold(base, ledgerKey, key)
     else
       giveBack(accountKey, ledgerKey, false)
     end

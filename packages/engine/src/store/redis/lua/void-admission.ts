@@ -1,6 +1,7 @@
 // `voidAdmission`: undoes an admission the engine abandoned (answered with a refusal), once. Its
 // receipt (the ledger hash admit.ts recorded under the admission's id, holds.ts) is given back
-// whole — windows, quota, overage, credits — and an open hold leaves the account's set; a receipt
+// whole — windows, quota, overage, credits, and what it billed to the usage outbox — and an open
+// hold leaves the account's set; a receipt
 // already voided, or none at all, undoes nothing. Either way a tombstone (`voided`) stays for the
 // receipt's time, so the admission, should it still run (a delayed script), refuses.
 //
@@ -20,7 +21,7 @@ redis.call('MGET', KEYS[1], ledgerKey, base .. 'h')
 local result = 'nothing'
 if redis.call('EXISTS', ledgerKey) == 1 and redis.call('HEXISTS', ledgerKey, 'voided') == 0 then
   if redis.call('ZREM', base .. 'h', id) == 1 then noteHoldsDue(KEYS[1], base) end
-  giveBack(KEYS[1], ledgerKey, true)
+  giveBack(KEYS[1], ledgerKey, true, base, id)
   result = 'voided'
 end
 redis.call('HSET', ledgerKey, 'credits', 0, 'voided', 1)

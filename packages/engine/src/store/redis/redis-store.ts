@@ -1,5 +1,5 @@
 // The Redis store (standalone or Cluster) behind the Store contract. Every operation is one Lua
-// script call, atomic; admissions queued in the same tick share one call (admit-batches.ts), so a
+// script call, atomic; admissions queued in the same event-loop turn share one call (admit-batches.ts), so a
 // decision takes at most one round trip. The memory store is the reference semantics and the
 // conformance vectors run against both.
 import type { StoreSettings } from '../factories.js';

@@ -6,9 +6,9 @@
 // and the batch is decided exactly as the same admissions sent one by one would be. The queue is
 // flushed with setImmediate, after the poll phase: process.nextTick would run after each I/O
 // callback, making every connection's read a batch of its own (a sidecar or runner reads one
-// request per connection per turn, so that was one call per decision). ioredis's auto-pipelining,
-// asked from within the flush, writes the call at the next turn's check phase; the poll phase in
-// between does not block while an immediate is pending, so batching adds no wait of its own.
+// request per connection per turn, so that was one call per decision). The store writes the call
+// at once (connection.ts, sendNow: ioredis's auto-pipelining would only wrap it in a pipeline of
+// one and write it a turn later), so batching adds no wait of its own.
 import { billingPeriod, type Period } from '../billing-period.js';
 import type { Admission, AdmissionResult, QuotaRule } from '../store.js';
 import type { ScriptArgument } from './lua/script.js';

@@ -2,7 +2,7 @@
 // rate-limiter-flexible's RateLimiterRedis (the library a Node user would pick) on the same
 // server, the same limit and the same keys, 64 decisions in flight, ioredis auto-pipelining on
 // for both. Commands per decision are measured on the server (MONITOR: commands clients sent, not
-// those scripts ran), not assumed: Tollgate sends the admissions queued in one tick as one script
+// those scripts ran), not assumed: Tollgate sends the admissions queued in one event-loop turn as one script
 // call, so a decision waits on one round trip and shares it with the others of its batch. CPU per
 // decision of this process and of the redis-server says where the time goes. Target: at most 1
 // round trip per decision, throughput ahead of rate-limiter-flexible.
@@ -179,7 +179,7 @@ try {
       ...tollgateSimple,
       commandsPerDecision: sentSimple.perDecision,
       commands: sentSimple.commands,
-      note: 'full engine.decide(): route, identity, the admit script (plan, fixed minute window check and update; one call for the admissions queued in the same tick), draft-11 RateLimit headers, Allow',
+      note: 'full engine.decide(): route, identity, the admit script (plan, fixed minute window check and update; one call for the admissions queued in the same event-loop turn), draft-11 RateLimit headers, Allow',
     },
     tollgateFullPlan: {
       ...tollgateFull,

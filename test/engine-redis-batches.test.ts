@@ -1,5 +1,5 @@
 // How the Redis store sends admissions (store/redis/admit-batches.ts): the admissions queued in
-// one tick go as one admit script call per batch of at most MAX_BATCH, so a decision takes at
+// one event-loop turn go as one admit script call per batch of at most MAX_BATCH, so a decision takes at
 // most one call, counted by the server. A batch decides exactly as the same admissions sent one by
 // one; an admission whose script step fails fails alone (and what it wrote before stays: Redis
 // does not roll back); and admit gives back an account's expired holds once `holdsDue` says one
@@ -57,7 +57,7 @@ describe.skipIf(skip !== undefined)('Redis store: admissions in batches', () => 
     return store;
   }
 
-  it('takes one script call per batch of the admissions queued in one tick, and at most one per decision', async () => {
+  it('takes one script call per batch of the admissions queued in one turn, and at most one per decision', async () => {
     const store = await storeWith('calls');
     // The server knows the script from here on: every call is an EVALSHA.
     await store.admit(admission('warm-up'));
@@ -70,6 +70,28 @@ describe.skipIf(skip !== undefined)('Redis store: admissions in batches', () => 
     });
     expect(MAX_BATCH).toBeLessThan(queued);
     expect(sent).toEqual({ evalsha: Math.ceil(queued / MAX_BATCH) + awaited });
+  });
+
+  it('shares one call between the admissions that separate callbacks of one event-loop turn queue', async () => {
+    // A sidecar or runner reads one request per connection per turn, each in its own I/O callback,
+    // and Node runs the nextTick queue after every callback: batching per tick sent one call per
+    // decision. setImmediate callbacks model those callbacks (nextTick runs between them too).
+    const store = await storeWith('turn');
+    await store.admit(admission('warm-up'));
+    const callbacks = 6;
+    const { sent } = await monitorCommands([admin], async () => {
+      const results = await new Promise<AdmissionResult[]>((resolve, reject) => {
+        const admitted: Promise<AdmissionResult>[] = [];
+        for (let i = 0; i < callbacks; i++) {
+          setImmediate(() => {
+            admitted.push(store.admit(admission(`reader-${i}`)));
+            if (admitted.length === callbacks) Promise.all(admitted).then(resolve, reject);
+          });
+        }
+      });
+      expect(results.map((r) => r.outcome)).toEqual(Array.from({ length: callbacks }, () => 'allowed'));
+    });
+    expect(sent).toEqual({ evalsha: 1 });
   });
 
   it('decides a batch exactly as the same admissions sent one by one', async () => {

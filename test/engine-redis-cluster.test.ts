@@ -101,7 +101,7 @@ describe.skipIf(skip !== undefined)('Redis Cluster store (three masters)', () =>
     expect(nodesWithKeys.size).toBeGreaterThanOrEqual(2);
   });
 
-  it('sends the admissions queued in one tick as one script call per account (one slot per call)', async () => {
+  it('sends the admissions queued in one event-loop turn as one script call per account (one slot per call)', async () => {
     const rules = compileRouteRules({ ...BASE_CONFIG, policy: 'cluster-batches', plans: [{ name: 'hourly', plan: { rateLimit: { hour: 50 } } }] })('forecast', 'GET');
     const accounts = ['ivan', 'judy', 'mallory'];
     const each = 100;

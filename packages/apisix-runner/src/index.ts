@@ -10,7 +10,7 @@ export { isLogLevel, streamLogger, silentLogger, type Logger, type LogLevel } fr
 export { createTollgateHandler, PLUGIN_NAME, type TollgateConf } from './tollgate/handler.js';
 export { toFacts, formatIp } from './tollgate/facts.js';
 export { toAction } from './tollgate/action.js';
-export { encodeFrame, FrameReader, FrameTooLargeError, type Frame } from './protocol/frame.js';
+export { encodeFrame, encodeTextFrame, FrameReader, FrameTooLargeError, type Frame } from './protocol/frame.js';
 export { ErrorCode, ERROR_MESSAGES, HEADER_BYTES, MAX_PAYLOAD_BYTES, RpcType } from './protocol/rpc.js';
 export * from './protocol/messages.js';
 export * as runnerCodec from './protocol/runner-codec.js';

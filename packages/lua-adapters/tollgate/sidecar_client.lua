@@ -96,13 +96,14 @@ function _M.state(conf, gateway)
   return state
 end
 
--- facts(plan) returns the decide request's members; the token is added here.
-function _M.decide(state, facts)
+-- facts(plan, arg) returns the decide request's members (arg: the adapter's, e.g. its ctx, so
+-- that no closure is made per request); the token is added here.
+function _M.decide(state, facts, arg)
   if not state.token then
     local ok, err = register(state)
     if not ok then return nil, err end
   end
-  local request = facts(state.plan)
+  local request = facts(state.plan, arg)
   for _ = 1, 2 do
     request.t = state.token
     local kind, body = exchange(state, DECIDE, cjson.encode(request))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameReader, FrameTooLargeError } from './frame.js';
+import { encodeFrame, encodeTextFrame, FrameReader, FrameTooLargeError } from './frame.js';
 import { MAX_PAYLOAD_BYTES } from './rpc.js';
 
 describe('encodeFrame', () => {
@@ -12,6 +12,17 @@ describe('encodeFrame', () => {
   it('refuses a payload the length field cannot express', () => {
     expect(() => encodeFrame(1, new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow(new FrameTooLargeError(MAX_PAYLOAD_BYTES + 1));
     expect(() => encodeFrame(1, new Uint8Array(MAX_PAYLOAD_BYTES + 1))).toThrow('frame payload of 16777216 bytes exceeds the protocol limit of 16777215 bytes');
+  });
+});
+
+describe('encodeTextFrame', () => {
+  it('is the frame of the text in UTF-8, its length counted in bytes', () => {
+    const text = '{"b":"Grüße, 世界"}';
+    expect(encodeTextFrame(0x83, text)).toEqual(encodeFrame(0x83, Buffer.from(text, 'utf8')));
+  });
+
+  it('refuses a text whose bytes the length field cannot express', () => {
+    expect(() => encodeTextFrame(1, 'é'.repeat((MAX_PAYLOAD_BYTES + 1) / 2))).toThrow(new FrameTooLargeError(MAX_PAYLOAD_BYTES + 1));
   });
 });
 

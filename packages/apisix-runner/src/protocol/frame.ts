@@ -28,6 +28,17 @@ export function encodeFrame(type: number, payload: Uint8Array): Buffer {
   return frame;
 }
 
+/** A frame whose payload is `text` in UTF-8, encoded straight into the frame: one buffer, no copy. */
+export function encodeTextFrame(type: number, text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  if (length > MAX_PAYLOAD_BYTES) throw new FrameTooLargeError(length);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame[0] = type;
+  frame.writeUIntBE(length, 1, 3);
+  frame.write(text, HEADER_BYTES);
+  return frame;
+}
+
 /**
  * Accumulates bytes and yields complete frames. The length cap is checked as soon as a header is
  * complete, so a peer announcing a huge frame is rejected before anything is buffered for it.

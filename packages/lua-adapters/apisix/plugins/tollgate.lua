@@ -51,7 +51,7 @@ end
 
 function _M.access(conf, ctx)
   local state = client.state(conf, "apisix")
-  local kind, answer = client.decide(state, function(plan) return facts(plan, ctx) end)
+  local kind, answer = client.decide(state, facts, ctx)
   if not kind then
     core.log.error("tollgate: sidecar unavailable (", state.fail_open and "failing open" or "failing closed", "): ", answer)
     if state.fail_open then

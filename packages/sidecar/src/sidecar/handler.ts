@@ -129,7 +129,7 @@ class SentFacts implements RequestFacts {
     this.consumer = request.consumer;
     this.credentialId = request.credentialId === '' ? undefined : request.credentialId;
     this.route = registered.route;
-    this.requestId = REQUEST_ID_HEADERS[registered.gateway].map((name) => first(headers[name])).find((id) => id !== undefined);
+    this.requestId = requestIdOf(headers, REQUEST_ID_HEADERS[registered.gateway]);
   }
 
   get query(): RequestFacts['query'] {
@@ -139,6 +139,15 @@ class SentFacts implements RequestFacts {
 
 function first(values: HeaderValues | undefined): string | undefined {
   return typeof values === 'string' ? values : values?.[0];
+}
+
+/** The first of `names` the request carries (a plain loop: this runs on every decision). */
+function requestIdOf(headers: Readonly<Record<string, HeaderValues>>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const id = first(headers[name]);
+    if (id !== undefined) return id;
+  }
+  return undefined;
 }
 
 /** Deny → EXIT; allow → CONTINUE with only the members that change something. */

@@ -6,7 +6,7 @@
 // answers every request already received before closing the rest.
 import { unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeFrame, FrameReader, FrameTooLargeError, listenOnUnixSocket, silentLogger, type Logger } from '@tollgate/apisix-runner';
+import { encodeTextFrame, FrameReader, FrameTooLargeError, listenOnUnixSocket, silentLogger, type Logger } from '@tollgate/apisix-runner';
 import { DEFAULT_MAX_FRAME_BYTES, FrameType, parseRequest } from '../protocol/wire.js';
 import type { Answer, SidecarHandler } from './handler.js';
 
@@ -36,10 +36,15 @@ export interface SidecarServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** An answer not written yet: its frame once ready (answers go out in request order). */
+interface Slot {
+  answer: Answer | undefined;
+}
+
 class AdapterConnection {
   readonly #reader: FrameReader;
-  #inFlight = 0;
-  #tail: Promise<void> = Promise.resolve();
+  /** Requests received and not answered yet, oldest first; written as the head's answer is ready. */
+  readonly #waiting: Slot[] = [];
   #closing = false;
   #idle: (() => void) | undefined;
 
@@ -53,13 +58,13 @@ class AdapterConnection {
   }
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#waiting.length;
   }
 
   /** Ends the connection once everything received is answered. */
   drain(): Promise<void> {
     this.#closing = true;
-    if (this.#inFlight === 0) {
+    if (this.#waiting.length === 0) {
       this.socket.end();
       return Promise.resolve();
     }
@@ -89,29 +94,50 @@ class AdapterConnection {
     }
   }
 
+  /**
+   * Nothing waiting and the answer ready: written now. Otherwise it takes the next slot and is
+   * written once every earlier answer is: one reaction per answer, no promise chain per request
+   * (an adapter's cosocket sends one request at a time, so the queue is mostly empty).
+   */
   #answer(answered: Answer | Promise<Answer>): void {
-    // Nothing waiting and the answer is ready: write it now, without a promise.
-    if (this.#inFlight === 0 && !(answered instanceof Promise)) {
+    if (this.#waiting.length === 0 && !(answered instanceof Promise)) {
       this.#write(answered);
       return;
     }
-    this.#inFlight += 1;
-    const previous = this.#tail;
-    this.#tail = Promise.resolve(answered)
-      .catch((error: unknown): Answer => {
+    const slot: Slot = { answer: undefined };
+    this.#waiting.push(slot);
+    if (!(answered instanceof Promise)) {
+      slot.answer = answered;
+      return;
+    }
+    answered.then(
+      (answer) => {
+        this.#ready(slot, answer);
+      },
+      (error: unknown) => {
         this.options.log.error(`request failed: ${error instanceof Error ? error.message : String(error)}`);
-        return { type: FrameType.Error, body: { error: 'internal error' } };
-      })
-      .then(async (answer) => {
-        await previous;
-        this.#write(answer);
-        this.#inFlight -= 1;
-        if (this.#inFlight === 0 && this.#closing) this.#idle?.();
-      });
+        this.#ready(slot, { type: FrameType.Error, body: { error: 'internal error' } });
+      },
+    );
+  }
+
+  /** Writes every answer from the oldest on that is ready. */
+  #ready(slot: Slot, answer: Answer): void {
+    slot.answer = answer;
+    const waiting = this.#waiting;
+    let written = 0;
+    while (written < waiting.length) {
+      const ready = (waiting[written] as Slot).answer;
+      if (ready === undefined) break;
+      this.#write(ready);
+      written += 1;
+    }
+    if (written > 0) waiting.splice(0, written);
+    if (waiting.length === 0 && this.#closing) this.#idle?.();
   }
 
   #write(answer: Answer): void {
-    if (!this.socket.destroyed) this.socket.write(encodeFrame(answer.type, Buffer.from(JSON.stringify(answer.body))));
+    if (!this.socket.destroyed) this.socket.write(encodeTextFrame(answer.type, JSON.stringify(answer.body)));
   }
 
   #reject(error: string): void {

@@ -58,7 +58,7 @@ function recorder(answer: (call: Call) => Promise<unknown> = (call) => Promise.r
 const admit = (batches: AdmitBatches, account: string, members?: Partial<Admission>): Promise<AdmissionResult> => batches.admit(admission(account, members), `k{${account}}:a`);
 
 describe('AdmitBatches', () => {
-  it('sends the admissions of one tick as one call, in order, and those of a later tick as another', async () => {
+  it('sends the admissions of one event-loop turn as one call, in order, and those of a later turn as another', async () => {
     const { calls, send } = recorder();
     const batches = new AdmitBatches(send, false, NO_OFFSET);
     const first = [admit(batches, 'a'), admit(batches, 'b', { scope: 'cred:x y', holdKey: 'hold:1', now: NOW + 1 }), admit(batches, 'a')];

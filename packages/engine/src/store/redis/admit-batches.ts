@@ -1,10 +1,14 @@
-// Admissions go to Redis in batches: every admission queued in the same tick (the decisions that
-// the replies of one round trip set going, or a burst of requests read in one go) is sent as ONE
-// admit script call that runs them one after another (lua/admit.ts). The per-call costs — the
-// client's command handling, the server's script setup, the rules text — are paid once per batch
-// instead of once per decision, and the batch is decided exactly as the same admissions sent one
-// by one would be. The queue is flushed with process.nextTick, before ioredis's auto-pipelining
-// (setImmediate) sends its own batch, so batching adds no wait of its own.
+// Admissions go to Redis in batches: every admission queued in the same turn of the event loop
+// (the decisions that the replies of one round trip set going, or the requests read from every
+// connection that was readable) is sent as ONE admit script call that runs them one after another
+// (lua/admit.ts). The per-call costs — the client's command handling and reply parsing, the
+// server's script setup, the rules text — are paid once per batch instead of once per decision,
+// and the batch is decided exactly as the same admissions sent one by one would be. The queue is
+// flushed with setImmediate, after the poll phase: process.nextTick would run after each I/O
+// callback, making every connection's read a batch of its own (a sidecar or runner reads one
+// request per connection per turn, so that was one call per decision). The store writes the call
+// at once (connection.ts, sendNow: ioredis's auto-pipelining would only wrap it in a pipeline of
+// one and write it a turn later), so batching adds no wait of its own.
 import { billingPeriod } from '../billing-period.js';
 import type { Admission, AdmissionResult } from '../store.js';
 import type { ScriptArgument } from './lua/script.js';
@@ -69,7 +73,7 @@ export class AdmitBatches {
     private readonly serverDeadline: ServerDeadline,
   ) {}
 
-  /** Queues the admission for this tick's batch; settles with its own result or error. */
+  /** Queues the admission for this turn's batch; settles with its own result or error. */
   admit(admission: Admission, key: string): Promise<AdmissionResult> {
     // What cannot be sent (rules the script cannot read, a hold key it cannot carry) fails this
     // admission here, alone: the flush itself must never throw.
@@ -77,7 +81,7 @@ export class AdmitBatches {
       const rules = rulesArg(admission.rules);
       checkWord(admission.holdKey, 'hold keys');
       checkWord(admission.id, 'admission ids');
-      if (this.#queued.length === 0) process.nextTick(this.#flush);
+      if (this.#queued.length === 0) setImmediate(this.#flush);
       this.#queued.push({ admission, rules, key, resolve, reject });
     });
   }

@@ -3,7 +3,7 @@
 // connection or not at all), no retry of a command whose connection died (an admission may have
 // run: sending it again could count it twice), a socket that stops answering is dropped, and
 // reconnection runs in the background so decisions are correct again as soon as Redis is back.
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Command, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { StoreSettings } from '../factories.js';
 import { StoreCallNotSentError } from '../store.js';
 
@@ -106,4 +106,15 @@ export class ConnectionGate {
     this.#waiters.clear();
     for (const fail of failing) fail(new RedisUnavailableError('redis store is closed'));
   }
+}
+
+/**
+ * The command written at once on the client's connection, outside auto-pipelining: for a call
+ * that already batches a turn's work (an admit batch), where a pipeline would only add its own
+ * objects and a write one event-loop turn later. Replies and errors as the client's own methods.
+ */
+export function sendNow(client: RedisClient, name: string, args: readonly (string | number)[]): Promise<unknown> {
+  const command = new Command(name, [...args], { replyEncoding: 'utf8' });
+  void client.sendCommand(command);
+  return command.promise;
 }

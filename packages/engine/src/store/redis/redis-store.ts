@@ -1,5 +1,5 @@
 // The Redis store (standalone or Cluster) behind the Store contract. Every operation is one Lua
-// script call, atomic; admissions queued in the same tick share one call (admit-batches.ts), so a
+// script call, atomic; admissions queued in the same event-loop turn share one call (admit-batches.ts), so a
 // decision takes at most one round trip. The memory store is the reference semantics and the
 // conformance vectors run against both.
 import type { StoreSettings } from '../factories.js';
@@ -25,7 +25,7 @@ import {
   type VoidResult,
 } from '../store.js';
 import { AdmitBatches, type SendBatch } from './admit-batches.js';
-import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, type RedisClient } from './connection.js';
+import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, sendNow, type RedisClient } from './connection.js';
 import { ServerClock } from './server-clock.js';
 import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX, paymentKey } from './keys.js';
 import { ADMIT_SCRIPT } from './lua/admit.js';
@@ -67,7 +67,9 @@ export class RedisStore implements Store {
     this.#gate = new ConnectionGate(client);
     this.#prefix = options.keyPrefix;
     this.#timeoutMs = options.timeoutMs;
-    const sendAdmissions: SendBatch = (keys, args) => this.#run(ADMIT_SCRIPT, this.#timeoutMs, keys, args, asIs);
+    // One call per turn on a standalone server; a Cluster's per-account calls share ioredis's per-node pipelines.
+    const writeNow = options.kind === 'redis';
+    const sendAdmissions: SendBatch = (keys, args) => this.#run(ADMIT_SCRIPT, this.#timeoutMs, keys, args, asIs, false, writeNow);
     this.#serverClock = new ServerClock(client, ADMIT_SCRIPT);
     this.#admissions = new AdmitBatches(sendAdmissions, options.kind === 'redis-cluster', this.#serverClock.deadline);
     const sendPreviews: SendBatch = (keys, args) => this.#run(PREVIEW_ADMIT_SCRIPT, CONNECT_TIMEOUT_MS, keys, args, asIs, READ_ONLY);
@@ -152,14 +154,19 @@ export class RedisStore implements Store {
 
   /**
    * One EVALSHA (EVAL only when the server does not know the script yet: after a restart or SCRIPT
-   * FLUSH), its reply read by `parse`; EVALSHA_RO and EVAL_RO when `readOnly`. Written as plain
+   * FLUSH), its reply read by `parse`; EVALSHA_RO and EVAL_RO when `readOnly`; the EVALSHA written at
+   * once, outside auto-pipelining, when `writeNow` (connection.ts, sendNow). Written as plain
    * promise chains, not async functions: a decision is on the hot path, and every await is another
    * promise and another turn.
    */
-  #run<T>(script: LuaScript, waitMs: number, keys: readonly string[], args: readonly ScriptArgument[], parse: (reply: unknown) => T, readOnly = false): Promise<T> {
+  #run<T>(script: LuaScript, waitMs: number, keys: readonly string[], args: readonly ScriptArgument[], parse: (reply: unknown) => T, readOnly = false, writeNow = false): Promise<T> {
     const client = this.#client;
+    const evalsha = (): Promise<unknown> => {
+      if (writeNow) return sendNow(client, readOnly ? 'evalsha_ro' : 'evalsha', [script.sha, keys.length, ...keys, ...args]);
+      return readOnly ? client.evalsha_ro(script.sha, keys.length, ...keys, ...args) : client.evalsha(script.sha, keys.length, ...keys, ...args);
+    };
     const send = (): Promise<T> =>
-      (readOnly ? client.evalsha_ro(script.sha, keys.length, ...keys, ...args) : client.evalsha(script.sha, keys.length, ...keys, ...args)).then(parse, (error: unknown) => {
+      evalsha().then(parse, (error: unknown) => {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         return (readOnly ? client.eval_ro(script.lua, keys.length, ...keys, ...args) : client.eval(script.lua, keys.length, ...keys, ...args)).then(parse);
       });

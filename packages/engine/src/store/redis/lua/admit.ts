@@ -1,4 +1,4 @@
-// `admit` as ONE script call for a batch of admissions (the ones a store queued in the same tick,
+// `admit` as ONE script call for a batch of admissions (the ones a store queued in the same event-loop turn,
 // ../admit-batches.ts): for each, in the order sent, read the account, pick the plan, check
 // subscription, entitlement, rate windows, quotas and credits, and write only when the request is
 // allowed (store README, steps 1–8). Each admission sees the writes of those before it, so a batch

@@ -109,6 +109,36 @@ describe('runner process lifecycle', () => {
     expect(Date.now() - signalledAt).toBeLessThan(1000);
   });
 
+  it('answers every call of new workers during a reload: the old runner listens until its successor bound the path, which it does before loading', async () => {
+    const old = await runner();
+    const byIp = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { second: 1_000_000 } } }], consumerPlans: {} });
+    // A new worker of the reload: an empty keepalive pool and token cache, so a fresh connection per call.
+    const newWorkerCall = async () => {
+      const side = new ApisixSide({ socketPath, readTimeoutMs: 5000 });
+      try {
+        return await side.request(tollgateRoute('1', byIp), { method: 'GET', uri: '/v1/forecast' });
+      } finally {
+        side.close();
+      }
+    };
+    expect(await newWorkerCall()).toMatchObject({ kind: 'proxied' });
+    // APISIX's reload: the exiting privileged agent sends SIGTERM (SIGKILL 1 s later) as the new one
+    // starts a runner on the same path; nothing holds a connection to the old runner.
+    const oldExit = old.stop();
+    runners.push(await startRunner({ socketPath, waitForSocket: false }));
+    const outcomes: ApisixOutcome[] = [];
+    let callsAfterOldExited = 0;
+    for (const until = Date.now() + 10_000; callsAfterOldExited < 3 && Date.now() < until; ) {
+      const oldGone = old.child.exitCode !== null || old.child.signalCode !== null;
+      outcomes.push(await newWorkerCall());
+      if (oldGone) callsAfterOldExited += 1;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(callsAfterOldExited).toBe(3);
+    expect(outcomes.filter((o) => o.kind !== 'proxied')).toEqual([]);
+    expect(await oldExit).toBe(0);
+  });
+
   it('recovers tokens after a restart through CONF_TOKEN_NOT_FOUND (dev mode: APISIX does not notice)', async () => {
     const first = await runner();
     const side = apisix();

@@ -21,7 +21,7 @@ export function removeRunnerBundle(): void {
 }
 
 /** A call with a conf token nobody was given: answered CONF_TOKEN_NOT_FOUND once the runner is ready. */
-const UNKNOWN_TOKEN_PROBE = apisixCodec.encodeHttpReqCallRequest({ id: 0, srcIp: ipBytes('127.0.0.1'), method: 'GET', path: '/', args: [], headers: [], confToken: 0 });
+export const UNKNOWN_TOKEN_PROBE = apisixCodec.encodeHttpReqCallRequest({ id: 0, srcIp: ipBytes('127.0.0.1'), method: 'GET', path: '/', args: [], headers: [], confToken: 0 });
 
 /** APISIX stops its runner with SIGTERM, then SIGKILL after 1 s (the default grace of `stop()`). */
 export async function startRunner(options: { socketPath: string; env?: Record<string, string>; waitForSocket?: boolean }): Promise<RunnerProcess> {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { ApisixSide, type ApisixOutcome, type ApisixSideOptions } from './support/apisix-side/index.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compiledApisixRoute, tollgateRoute, weatherConfig } from './support/apisix-configs.js';
-import { removeRunnerBundle, startRunner, type RunnerProcess } from './support/apisix-runner.js';
+import { removeRunnerBundle, startRunner, UNKNOWN_TOKEN_PROBE, type RunnerProcess } from './support/apisix-runner.js';
+import { waitUntilAnswering } from './support/node-process.js';
 
 let dir: string;
 let socketPath: string;
@@ -109,6 +110,39 @@ describe('runner process lifecycle', () => {
     expect(Date.now() - signalledAt).toBeLessThan(1000);
   });
 
+  it('answers the calls of new workers while it drains with no connection open, then leaves the path to its successor', async () => {
+    const old = await runner();
+    const byIp = weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { second: 1_000_000 } } }], consumerPlans: {} });
+    // A new worker of a reload: an empty keepalive pool and token cache, so a fresh connection per call.
+    const newWorkerCall = async () => {
+      const side = new ApisixSide({ socketPath, readTimeoutMs: 5000 });
+      try {
+        return await side.request(tollgateRoute('1', byIp), { method: 'GET', uri: '/v1/forecast' });
+      } finally {
+        side.close();
+      }
+    };
+    expect(await newWorkerCall()).toMatchObject({ kind: 'proxied' });
+    // APISIX's reload: the exiting privileged agent sends SIGTERM while the new one starts a runner
+    // on the same path, which may take a while on a busy host. Nothing holds a connection to the
+    // old runner; new workers connect to whatever listens at the path.
+    const oldExit = old.stop(5000);
+    const signalled = Date.now();
+    const duringDrain: ApisixOutcome[] = [];
+    while (Date.now() - signalled < 500) {
+      duringDrain.push(await newWorkerCall());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const successor = await startRunner({ socketPath, waitForSocket: false });
+    runners.push(successor);
+    expect(await oldExit).toBe(0);
+    expect(duringDrain.length).toBeGreaterThan(0);
+    expect(duringDrain.filter((o) => o.kind !== 'proxied')).toEqual([]);
+    // The old runner left the socket file alone if the successor bound it while it drained.
+    await waitUntilAnswering('successor', successor, socketPath, UNKNOWN_TOKEN_PROBE);
+    expect(await newWorkerCall()).toMatchObject({ kind: 'proxied' });
+  });
+
   it('recovers tokens after a restart through CONF_TOKEN_NOT_FOUND (dev mode: APISIX does not notice)', async () => {
     const first = await runner();
     const side = apisix();
@@ -145,15 +179,20 @@ describe('Tollgate decisions through the runner (memory store)', () => {
     const started = await runner();
     const outcome = await apisix().request({ id: '9', conf: [{ name: 'tollgate', value: JSON.stringify({ ...weatherConfig(), defaultPlan: 'gold', costs: { routes: { nope: 1 } } }) }] }, { method: 'GET', uri: '/' });
     expect(outcome).toMatchObject({ kind: 'failed', attempts: 1, error: 'failed to receive RPC_PREPARE_CONF: bad request' });
-    expect(started.output()).toContain('unknown plan "gold"');
-    expect(started.output()).toContain('unknown route "nope"');
+    await vi.waitFor(() => {
+      expect(started.output()).toContain('unknown plan "gold"');
+      expect(started.output()).toContain('unknown route "nope"');
+    });
   });
 
   it('refuses a conf entry for another plugin name instead of skipping enforcement', async () => {
     const started = await runner();
     const outcome = await apisix().request({ id: '9', conf: [{ name: 'tolgate', value: '{}' }] }, { method: 'GET', uri: '/' });
     expect(outcome).toMatchObject({ kind: 'failed', error: 'failed to receive RPC_PREPARE_CONF: bad request' });
-    expect(started.output()).toContain('unknown runner plugin "tolgate"');
+    // The log line and the answer travel on different pipes: either may arrive first.
+    await vi.waitFor(() => {
+      expect(started.output()).toContain('unknown runner plugin "tolgate"');
+    });
   });
 
   it('answers 401 problem+json when the policy needs a consumer and APISIX has none', async () => {

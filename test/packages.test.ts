@@ -15,8 +15,9 @@ import { FrameType } from '../packages/sidecar/src/index.js';
 import { packArtifacts } from '../scripts/pack.mjs';
 import { ApisixSide } from './support/apisix-side/index.js';
 import { tollgateRoute, weatherConfig } from './support/apisix-configs.js';
-import { startNodeProcess, waitUntilListening } from './support/node-process.js';
-import { SidecarClient } from './support/sidecar.js';
+import { UNKNOWN_TOKEN_PROBE as RUNNER_PROBE } from './support/apisix-runner.js';
+import { startNodeProcess, waitUntilAnswering } from './support/node-process.js';
+import { SidecarClient, UNKNOWN_TOKEN_PROBE as SIDECAR_PROBE } from './support/sidecar.js';
 
 const run = promisify(execFile);
 const repo = new URL('../', import.meta.url).pathname;
@@ -92,7 +93,7 @@ describe('installed with npm into an empty folder', { timeout: 120_000 }, () => 
     const runner = startNodeProcess(bin('tollgate-runner'), { APISIX_LISTEN_ADDRESS: `unix:${socketPath}`, APISIX_CONF_EXPIRE_TIME: '3600' }, 1000);
     const apisix = new ApisixSide({ socketPath, readTimeoutMs: 5000 });
     try {
-      await waitUntilListening('runner', runner, socketPath);
+      await waitUntilAnswering('runner', runner, socketPath, RUNNER_PROBE);
       expect(await apisix.request(tollgateRoute('1', weatherConfig()), { method: 'GET', uri: '/v1/forecast' })).toMatchObject({ kind: 'stopped', status: 401 });
     } finally {
       apisix.close();
@@ -104,7 +105,7 @@ describe('installed with npm into an empty folder', { timeout: 120_000 }, () => 
     const socketPath = join(work, 'sidecar.sock');
     const sidecar = startNodeProcess(bin('tollgate-sidecar'), { TOLLGATE_SIDECAR_SOCKET: socketPath }, 2000);
     try {
-      await waitUntilListening('sidecar', sidecar, socketPath);
+      await waitUntilAnswering('sidecar', sidecar, socketPath, SIDECAR_PROBE);
       const client = await SidecarClient.connect(socketPath);
       const policy = JSON.stringify(weatherConfig({ identity: { auth: 'none', limitBy: 'ip' }, plans: [{ name: 'free', plan: { rateLimit: { minute: 1 } } }], consumerPlans: {} }));
       const registered = await client.call(FrameType.Register, { policy, gateway: 'kong' });

@@ -60,20 +60,26 @@ export function startNodeProcess(entry: string, env: Record<string, string>, def
   };
 }
 
-/** The socket file appears at bind(), a moment before listen(): poll until a connect succeeds. */
-export async function waitUntilListening(name: string, started: NodeProcess, socketPath: string): Promise<void> {
+/**
+ * Until the process answers on its socket: it binds before it has loaded the engine (connections
+ * wait meanwhile), so a connect alone does not say it is ready. `probe` is a frame it answers
+ * without a trace in its output or its state (a call with a conf token nobody was given).
+ */
+export async function waitUntilAnswering(name: string, started: NodeProcess, socketPath: string, probe: Buffer): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (!(await connects(socketPath))) {
+  while (!(await answers(socketPath, probe))) {
     if (started.child.exitCode !== null) throw new Error(`${name} exited with ${started.child.exitCode}: ${started.output()}`);
-    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${socketPath} within 10 s: ${started.output()}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not answer on ${socketPath} within 10 s: ${started.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-function connects(path: string): Promise<boolean> {
+function answers(path: string, probe: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection(path);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => socket.write(probe));
+    socket.once('data', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => { resolve(false); });
+    socket.once('close', () => { resolve(false); });
   });
 }

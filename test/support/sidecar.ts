@@ -3,7 +3,8 @@
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, type Frame } from '../../packages/apisix-runner/src/index.js';
-import { FreshBundle, startNodeProcess, waitUntilListening, type NodeProcess } from './node-process.js';
+import { FreshBundle, startNodeProcess, waitUntilAnswering, type NodeProcess } from './node-process.js';
+import { FrameType } from '../../packages/sidecar/src/protocol/wire.js';
 
 export type SidecarProcess = NodeProcess;
 
@@ -17,9 +18,12 @@ export function removeSidecarBundle(): void {
   bundle.remove();
 }
 
+/** A decision for a token nobody registered: answered UNKNOWN_TOKEN once the sidecar is ready. */
+export const UNKNOWN_TOKEN_PROBE = encodeFrame(FrameType.Decide, Buffer.from(JSON.stringify({ t: 0xff_ff_ff_ff, m: 'GET', p: '/', h: {} })));
+
 export async function startSidecar(socketPath: string, env: Record<string, string> = {}): Promise<SidecarProcess> {
   const sidecar = startNodeProcess(await sidecarBundle(), { TOLLGATE_SIDECAR_SOCKET: socketPath, ...env }, 2000);
-  await waitUntilListening('sidecar', sidecar, socketPath);
+  await waitUntilAnswering('sidecar', sidecar, socketPath, UNKNOWN_TOKEN_PROBE);
   return sidecar;
 }
 

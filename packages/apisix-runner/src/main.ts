@@ -1,11 +1,14 @@
 // The runner process APISIX starts through `ext-plugin.cmd`. APISIX passes the socket address and
 // its token lifetime in the environment, sends SIGTERM on stop/reload and SIGKILLs after 1 s, and
 // copies this process's output into its error log.
-import { createRuntime } from '@tollgate/engine';
+// On a reload the new privileged agent starts this process while the old runner drains for at most
+// 1 s, and APISIX's new workers connect to the same path at once (a refused connect is a 503). So
+// the socket is bound before anything else loads: nothing imported statically here may load the
+// engine; it loads after, while the connections already accepted wait (see listenAndHold).
 import { TTL_FACTOR } from './runner/conf-cache.js';
-import { closeOnSignals, positiveNumber, processLogger, runProcess } from './runner/process.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, parseListenAddress, startRunnerServer } from './runner/server.js';
-import { createTollgateHandler } from './tollgate/handler.js';
+import { positiveNumber, processLogger, runProcess, serveOnceLoaded } from './runner/process.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, parseListenAddress, RUNNER_SOCKET_MODE, startRunnerServer } from './runner/server.js';
+import { listenAndHold } from './runner/unix-socket.js';
 
 const DEFAULT_CONF_EXPIRE_SECONDS = 3600;
 // APISIX kills the runner 1 s after SIGTERM: keep answering (drain) for most of that, then give
@@ -25,16 +28,21 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     return;
   }
 
-  const runtime = createRuntime({ env, router: 'apisix', onError: (message) => { log.error(message); } });
-  const server = await startRunnerServer({
-    socketPath: address.socketPath,
-    handler: createTollgateHandler(runtime, log),
-    confTtlMs: expire * 1000 * TTL_FACTOR,
-    maxPayloadBytes,
-    log,
+  const { socketPath } = address;
+  await serveOnceLoaded(log, () => listenAndHold(socketPath, RUNNER_SOCKET_MODE), async (listener) => {
+    const [{ createRuntime }, { createTollgateHandler }] = await Promise.all([import('@tollgate/engine'), import('./tollgate/handler.js')]);
+    const runtime = createRuntime({ env, router: 'apisix', onError: (message) => { log.error(message); } });
+    const server = await startRunnerServer({
+      socketPath,
+      listener,
+      handler: createTollgateHandler(runtime, log),
+      confTtlMs: expire * 1000 * TTL_FACTOR,
+      maxPayloadBytes,
+      log,
+    });
+    return (sinceSignalMs) => server.close(SHUTDOWN_GRACE_MS - sinceSignalMs, SHUTDOWN_LIMIT_MS - sinceSignalMs).then(() => runtime.close());
   });
-  log.info(`listening on unix:${address.socketPath} (conf tokens kept ${expire * TTL_FACTOR} s)`);
-  closeOnSignals(log, () => server.close(SHUTDOWN_GRACE_MS, SHUTDOWN_LIMIT_MS).then(() => runtime.close()));
+  log.info(`listening on unix:${socketPath} (conf tokens kept ${expire * TTL_FACTOR} s)`);
 }
 
 runProcess('tollgate-runner', () => main(process.env));

@@ -1,6 +1,7 @@
 // What the runner and the sidecar processes share around their server: the stderr logger, number
 // settings from the environment, and the exit on SIGTERM/SIGINT after answering what was received.
 import { isLogLevel, streamLogger, type Logger } from './log.js';
+import type { HeldListener } from './unix-socket.js';
 
 /** The process's logger at TOLLGATE_LOG_LEVEL (info when unset or unknown, with a warning). */
 export function processLogger(env: NodeJS.ProcessEnv): Logger {
@@ -36,6 +37,33 @@ export function closeOnSignals(log: Logger, close: () => Promise<void>): void {
   };
   process.once('SIGTERM', () => { stop('SIGTERM'); });
   process.once('SIGINT', () => { stop('SIGINT'); });
+}
+
+/** Closes what a process serves; `sinceSignalMs`: how long ago the signal came (it may come while loading). */
+export type CloseServing = (sinceSignalMs: number) => Promise<void>;
+
+/**
+ * Binds the socket first (`listen`), then loads what answers on it (`load` imports the engine and
+ * starts serving the held connections) and returns how to close it. SIGTERM/SIGINT is handled from
+ * before the bind: one while binding or loading closes once loaded, so what was accepted is answered. If
+ * loading fails, the connections accepted are refused and the path freed, so that the gateway
+ * sees a runner that is not there.
+ */
+export async function serveOnceLoaded(log: Logger, listen: () => Promise<HeldListener>, load: (listener: HeldListener) => Promise<CloseServing>): Promise<void> {
+  // Signal handlers run from the event loop, after `ready` below is set.
+  closeOnSignals(log, async () => {
+    const signalled = performance.now();
+    const close = await ready;
+    await close(performance.now() - signalled);
+  });
+  const ready = listen().then((listener) =>
+    load(listener).catch((error: unknown) => {
+      listener.serve((socket) => { socket.destroy(); });
+      listener.server.close();
+      throw error;
+    }),
+  );
+  await ready;
 }
 
 /** Runs a process's `main`; a failure to start is one line on stderr and exit code 1. */

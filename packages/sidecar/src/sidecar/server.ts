@@ -5,18 +5,20 @@
 // first (no new connections; a restarted sidecar can bind at once), closes idle connections, and
 // answers every request already received before closing the rest.
 import { unlink } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
-import { encodeTextFrame, FrameReader, FrameTooLargeError, listenOnUnixSocket, silentLogger, type Logger } from '@tollgate/apisix-runner';
+import type { Server, Socket } from 'node:net';
+import { encodeTextFrame, FrameReader, FrameTooLargeError, listenAndHold, silentLogger, type HeldListener, type Logger } from '@tollgate/apisix-runner';
 import { DEFAULT_MAX_FRAME_BYTES, FrameType, parseRequest } from '../protocol/wire.js';
 import type { Answer, SidecarHandler } from './handler.js';
 
 export interface SidecarServerOptions {
   readonly socketPath: string;
+  /** The socket already bound at `socketPath` by listenAndHold (the process entry binds first); unset: bound here. */
+  readonly listener?: HeldListener;
   readonly handler: SidecarHandler;
   readonly maxFrameBytes?: number;
   /** Connections silent this long are closed (adapters' pools keep theirs for less). */
   readonly idleTimeoutMs?: number;
-  /** nginx workers may run as another user than the one that started the sidecar. */
+  /** nginx workers may run as another user than the one that started the sidecar; used without `listener`. */
   readonly socketMode?: number;
   readonly log?: Logger;
 }
@@ -149,20 +151,23 @@ class AdapterConnection {
   }
 }
 
+export const SIDECAR_SOCKET_MODE = 0o766;
+
 export async function startSidecarServer(options: SidecarServerOptions): Promise<SidecarServer> {
   const log = options.log ?? silentLogger;
   const stats: SidecarStats = { register: 0, decide: 0, complete: 0, invalid: 0 };
   const connections = new Set<AdapterConnection>();
   const maxFrameBytes = Math.min(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 0xff_ff_ff);
   const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
-  const server = createServer((socket) => {
+  const listener = options.listener ?? (await listenAndHold(options.socketPath, options.socketMode ?? SIDECAR_SOCKET_MODE));
+  const { server } = listener;
+  server.on('error', (error) => { log.error(`server error: ${error.message}`); });
+  listener.serve((socket) => {
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     const connection = new AdapterConnection(socket, { handler: options.handler, log, maxFrameBytes, stats });
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   });
-  server.on('error', (error) => { log.error(`server error: ${error.message}`); });
-  await listenOnUnixSocket(server, options.socketPath, options.socketMode ?? 0o766);
 
   let closing: Promise<void> | undefined;
   return {

@@ -4,6 +4,9 @@
 export const ACCOUNT_SUFFIX = 'a';
 export const LEDGER_SUFFIX = 'l:';
 export const PAYMENT_SUFFIX = 'p';
+/** A notice's dedupe key: `n:<notice key>`; an account's credit notices share one hash. */
+export const NOTICE_SUFFIX = 'n:';
+export const CREDIT_NOTICES_SUFFIX = 'nc';
 
 /** Payment replay keys are their own Cluster hash tag: each claim is one key in one slot. */
 export function paymentKey(prefix: string, replayKey: string): string {

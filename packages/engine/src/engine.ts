@@ -293,7 +293,7 @@ class PolicyEngine implements Engine {
       return this.#deny('store-unavailable', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, { 'Retry-After': '1' }, log);
     }
     const log: DecisionLog = { ...this.#log(situation, result.plan, 'allowed', 200), decision: 'respond', reason: 'usage' };
-    return { kind: 'respond', status: 200, headers: { ...USAGE_HEADERS }, body: JSON.stringify(usageReport(caller, result)), log };
+    return { kind: 'respond', status: 200, reason: 'usage', headers: { ...USAGE_HEADERS }, body: JSON.stringify(usageReport(caller, result)), log };
   }
 
   /** `notify`: false for a preview (explain), whose crossings are not real. */

@@ -66,6 +66,7 @@ export interface Deny {
 export interface Respond {
   readonly kind: 'respond';
   readonly status: number;
+  readonly reason: 'usage';
   readonly headers: Readonly<Record<string, string>>;
   /** Serialised body (application/json). */
   readonly body: string;

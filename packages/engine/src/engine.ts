@@ -48,7 +48,8 @@ export interface Engine {
    * Resolves once no compensation of this engine is pending: every void of an admission or payment
    * claim it abandoned and answered with a refusal, and every completion sent again after its
    * first attempt failed, has landed or was given up (a void after RECEIPT_TTL_MS, a completion
-   * once its hold expired). For orderly shutdowns and tests; decisions never wait for it.
+   * once its hold expired), and every webhook notification was delivered or given up. For orderly
+   * shutdowns and tests; decisions never wait for it.
    */
   drained(): Promise<void>;
   /**
@@ -209,8 +210,10 @@ class PolicyEngine implements Engine {
     return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
   }
 
-  drained(): Promise<void> {
-    return this.#compensations.drained();
+  async drained(): Promise<void> {
+    // A notice's claim first: its delivery then joins the compensation queue.
+    await this.#notifier?.settled();
+    await this.#compensations.drained();
   }
 
   async explain(facts: RequestFacts): Promise<Trace> {

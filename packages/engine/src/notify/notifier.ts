@@ -2,9 +2,10 @@
 // notice first claims its dedupe record in the store (SET NX, shared by every node: at most one
 // webhook per account, threshold and period, however many requests crossed at once), then is
 // POSTed, signed, with retries and backoff in the engine's compensation queue until the receiver
-// answers 2xx or DELIVERY_LIMIT_MS passed. A notice this process already claimed or saw claimed
-// is remembered until its record expires (a credit notice at most MEMO_CREDIT_MS, as a grant on
-// another node may re-arm it), so a flood of refusals costs one store call, not one each.
+// answers 2xx or DELIVERY_LIMIT_MS passed. A crossing happens once (the store's counters are
+// atomic) but a refusal repeats on every request: a refusal notice this process already claimed or
+// saw claimed is remembered until its record expires (a credit refusal at most MEMO_CREDIT_MS, as
+// a grant on another node may re-arm it), so a flood of refusals costs one store call, not one each.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Backoff, Compensations } from '../compensations.js';
@@ -14,7 +15,7 @@ import { messageOf } from '../timeout.js';
 import type { Notice } from './crossings.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
-const DELIVERY_LIMIT_MS = 24 * 3600 * 1000;
+const DELIVERY_LIMIT_MS = 3600 * 1000;
 const DELIVERY_BACKOFF: Backoff = { firstMs: 500, maxMs: 60_000 };
 /** One attempt waits this long for the receiver's answer. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -28,8 +29,10 @@ export interface NotifierSettings {
 }
 
 export class Notifier {
-  /** Notice keys (`<account>\n<key>`) this process knows are claimed → until when (epoch ms). */
+  /** Refusal notice keys (`<account>\n<key>`) this process knows are claimed → until when (epoch ms). */
   readonly #claimed = new Map<string, number>();
+  /** Claims under way: `settled` waits for them (their deliveries then join the compensation queue). */
+  readonly #claiming = new Set<Promise<void>>();
 
   constructor(
     private readonly settings: NotifierSettings,
@@ -41,13 +44,23 @@ export class Notifier {
 
   /** Claims and sends each notice in the background; never throws. */
   send(notices: readonly Notice[]): void {
-    for (const notice of notices) void this.#claimAndSend(notice);
+    for (const notice of notices) {
+      const claiming = this.#claimAndSend(notice);
+      this.#claiming.add(claiming);
+      void claiming.finally(() => this.#claiming.delete(claiming));
+    }
+  }
+
+  /** Resolves once no claim is under way (each was sent to the compensation queue, or needed no webhook). */
+  async settled(): Promise<void> {
+    while (this.#claiming.size > 0) await Promise.all(this.#claiming);
   }
 
   async #claimAndSend(notice: Notice): Promise<void> {
     const now = this.clock.now();
+    const refusal = notice.type === 'payment.denied';
     const memo = `${notice.account}\n${notice.claim.key}`;
-    if ((this.#claimed.get(memo) ?? 0) > now) return;
+    if (refusal && (this.#claimed.get(memo) ?? 0) > now) return;
     let claimed: boolean;
     try {
       claimed = await this.store.run('claim-notice', (s) => s.claimNotice(notice.account, notice.claim, now));
@@ -55,7 +68,7 @@ export class Notifier {
       this.observer.notified({ policy: this.settings.policy, type: notice.type, outcome: 'failed', attempts: 0, error: `dedupe record not claimed: ${messageOf(error)}` });
       return;
     }
-    this.#remember(memo, notice.claim.untilCreditsRise ? now + MEMO_CREDIT_MS : notice.claim.expiresAt);
+    if (refusal) this.#remember(memo, notice.claim.untilCreditsRise ? now + MEMO_CREDIT_MS : notice.claim.expiresAt);
     if (claimed) this.#deliver(notice, now);
   }
 

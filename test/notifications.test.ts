@@ -70,7 +70,12 @@ class Receiver {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+    return new Promise((resolve) => {
+      if (this.#server === undefined) resolve();
+      else this.#server.close(() => {
+        resolve();
+      });
+    });
   }
 }
 
@@ -168,8 +173,8 @@ describe.each([memoryRow, ...redisRows])('notifications on the $name store', (ro
       expect(statuses.filter((s) => s === 200)).toHaveLength(100);
       expect(statuses.filter((s) => s === 402)).toHaveLength(30);
       await Promise.all(engines.map((e) => e.drained()));
-      const events = receiver.events().map((e) => `${e.type} ${String(e.data.percent ?? e.data.reason)} ${String(e.data.used ?? '')}`);
-      expect(events.sort()).toEqual(['payment.denied quota-exhausted ', 'quota.threshold 100 100', 'quota.threshold 80 80']);
+      const events = receiver.events().map((e) => `${e.type} ${JSON.stringify(e.data.percent ?? e.data.reason)} ${JSON.stringify(e.data.used ?? null)}`);
+      expect(events.sort()).toEqual(['payment.denied "quota-exhausted" null', 'quota.threshold 100 100', 'quota.threshold 80 80']);
       expect(receiver.deliveries).toHaveLength(3);
       expectSigned(receiver.deliveries);
       expect(logs.map((l) => `${l.type} ${l.outcome}`).sort()).toEqual(['payment.denied sent', 'quota.threshold sent', 'quota.threshold sent']);
@@ -200,7 +205,7 @@ describe.each([memoryRow, ...redisRows])('notifications on the $name store', (ro
         'quota.threshold 80 2026-05-01T00:00:00.000Z',
       ]);
     } finally {
-      await Promise.all([...new Set([first, second])].map((s) => s?.close()));
+      for (const store of new Set([first, second])) await store?.close();
     }
   });
 

@@ -64,7 +64,9 @@ export class Compensations {
   }
 
   #compensate(work: CompensationWork, attempt: () => Awaitable<unknown>, limitMs: number, alreadyTried = false): void {
-    this.#retry(attempt, limitMs, alreadyTried, STORE_BACKOFF, (outcome, attempts, error) => this.#report(work, outcome, attempts, error));
+    this.#retry(attempt, limitMs, alreadyTried, STORE_BACKOFF, (outcome, attempts, error) => {
+      this.#report(work, outcome, attempts, error);
+    });
   }
 
   #retry(attempt: () => Awaitable<unknown>, limitMs: number, alreadyTried: boolean, backoff: Backoff, done: (outcome: Outcome, attempts: number, error?: string) => void): void {
@@ -74,7 +76,9 @@ export class Compensations {
     }
     this.#pending++;
     void retryUntil(attempt, performance.now() + limitMs, alreadyTried, backoff)
-      .then(({ outcome, attempts, error }) => done(outcome, attempts, error))
+      .then(({ outcome, attempts, error }) => {
+        done(outcome, attempts, error);
+      })
       .finally(() => {
         if (--this.#pending > 0) return;
         const idle = this.#idle;

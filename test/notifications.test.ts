@@ -15,6 +15,7 @@ import {
   createAccounts,
   createEngine,
   createMemoryStore,
+  createRedisStore,
   ManualClock,
   NO_OBSERVER,
   type Engine,
@@ -22,7 +23,7 @@ import {
   type NotificationLog,
   type Store,
 } from '../packages/engine/src/index.js';
-import { redisStoresUnderTest } from './support/redis.js';
+import { monitorCommands, redisSkipReason, redisStoresUnderTest, useRedisServer } from './support/redis.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 
 const SECRET_ENV = 'TOLLGATE_TEST_WEBHOOK_SECRET';
@@ -230,6 +231,32 @@ describe.each([memoryRow, ...redisRows])('notifications on the $name store', (ro
       expectSigned(receiver.deliveries);
     } finally {
       await store?.close();
+    }
+  });
+});
+
+describe.skipIf(redisSkipReason() !== undefined)('round trips on a real redis-server', () => {
+  const redis = useRedisServer();
+
+  it('a request that crosses nothing sends its admission alone; a crossing adds one SET NX after the answer', async () => {
+    receiver.reset();
+    const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'rt', timeoutMs: 2000 });
+    const engine = engineOn(policy({ quota: { requests: 10, per: 'month' } }), store, new ManualClock(CLOCK));
+    try {
+      expect(await send(engine, 'erin')).toBe(200); // connects and loads the script
+      const quiet = await monitorCommands([redis.admin], async () => {
+        for (let i = 0; i < 6; i++) expect(await send(engine, 'erin')).toBe(200);
+        await engine.drained();
+      });
+      expect(quiet.sent).toEqual({ evalsha: 6 });
+      const crossing = await monitorCommands([redis.admin], async () => {
+        expect(await send(engine, 'erin')).toBe(200); // the 8th of 10: 80 %
+        await engine.drained();
+      });
+      expect(crossing.sent).toEqual({ evalsha: 1, set: 1 });
+      expect(receiver.events().map((e) => `${e.type} ${String(e.data.percent)}`)).toEqual(['quota.threshold 80']);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -170,7 +170,7 @@ function observe(outcome: ApisixOutcome, upstreamStatus: number): ObservedRespon
 
 async function engineObservation(engine: Engine, request: VectorRequest, upstreamStatus: number): Promise<ObservedResponse> {
   const decision = await engine.decide(factsOf(request));
-  if (decision.kind === 'deny') return { status: decision.status, headers: decision.headers, body: decision.body };
+  if (decision.kind !== 'allow') return { status: decision.status, headers: decision.headers, body: decision.body };
   if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
   return { status: upstreamStatus, headers: decision.responseHeaders, body: '' };
 }

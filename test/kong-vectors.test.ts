@@ -176,7 +176,7 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
         await response.log;
         const viaKong = observe(response);
         const inProcess: ObservedResponse =
-          decision.kind === 'deny' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
+          decision.kind !== 'allow' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
         expect(compareResponse(step.expect, viaKong), `${where}: expectations (${JSON.stringify(response.access.result)})`).toEqual([]);
         expect(comparable(viaKong), `${where}: Kong vs engine`).toEqual(comparable(inProcess));
         expect(response.access.result.kind, `${where}: access phase`).toMatch(/^(ret|exit)$/);

@@ -158,7 +158,7 @@ async function runVector(gateway: Gateway, vector: Vector, config: EngineConfig,
           if (proxied && decision.kind === 'allow' && decision.followUp !== undefined) await waitFor(() => sidecar.stats.complete > completed, `${where}: completion`);
           const viaLua: ObservedResponse = proxied ? { ...reply, upstream: upstream.received.at(-1) } : reply;
           const inProcess: ObservedResponse =
-            decision.kind === 'deny' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
+            decision.kind !== 'allow' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
           expect(compareResponse(step.expect, viaLua), `${where}: expectations`).toEqual([]);
           expect(comparable(viaLua), `${where}: Lua adapter vs engine`).toEqual(comparable(inProcess));
         } else if (shared !== undefined) {

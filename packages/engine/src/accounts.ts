@@ -1,5 +1,6 @@
 // Account operations for billing integrations and support staff (`tollgate account …`): set the
-// plan or subscription, grant, debit and refund credits (debits and refunds idempotent by key).
+// plan or subscription, grant, debit and refund credits (debits and refunds idempotent by key; a
+// grant or refund re-arms the account's low-credit notifications).
 // Inputs are checked here once; stores receive only valid operations.
 import { SUBSCRIPTION_STATUSES } from '@tollgate/policy/schema';
 import type { Clock } from './clock.js';
@@ -46,7 +47,10 @@ export function createAccounts(store: Store, clock: Clock): Accounts {
       if (key === undefined && operation !== 'grant') throw new AccountInputError(`${operation} needs an idempotency key`);
       if (key !== undefined && (key === '' || key.length > MAX_KEY_LENGTH)) throw new AccountInputError(`idempotency key must be 1–${MAX_KEY_LENGTH} characters`);
       // Operator keys live apart from the engine's own hold keys.
-      return store.changeCredits(id(account), { operation, amount, now: clock.now(), ...(key === undefined ? {} : { key: `op:${key}` }) });
+      const result = await store.changeCredits(id(account), { operation, amount, now: clock.now(), ...(key === undefined ? {} : { key: `op:${key}` }) });
+      // Credits rose: a later fall below a notification threshold is news again (notify/).
+      if (result.kind === 'applied' && operation !== 'debit') await store.forgetCreditNotices(id(account));
+      return result;
     },
   };
 }

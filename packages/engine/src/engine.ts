@@ -7,9 +7,11 @@ import type { ReasonCode } from '@tollgate/policy/schema';
 import type { Clock } from './clock.js';
 import type { EngineConfig } from './config/engine-config.js';
 import { compileIdentify, type Caller } from './compile/identity.js';
-import { compileRouteMatcher, type GatewayRouter } from './compile/route-matcher.js';
-import { compileRouteRules } from './compile/route-rules.js';
+import { compileRouteMatcher } from './compile/route-matcher.js';
+import { compileRouteRules, compileUsageRules } from './compile/route-rules.js';
 import { decodeFollowUp, encodeFollowUp, type FollowUpWork } from './follow-up.js';
+import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/crossings.js';
+import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
 import { REASONS } from './responses/reasons.js';
@@ -18,72 +20,35 @@ import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite
 import { Compensations } from './compensations.js';
 import { StoreCalls } from './store-calls.js';
 import { LIFETIME_END } from './store/billing-period.js';
-import { StoreCallNotSentError, type Admission, type AdmissionResult, type HoldResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
+import { StoreCallNotSentError, type Admission, type AdmissionResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
-import type { Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
+import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
+import { usageReport, USAGE_HEADERS } from './usage.js';
 import type { Trace } from './explain.js';
-import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';
-import type { FacilitatorHeaders } from './x402/facilitator-headers.js';
+import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
+import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
+
+export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
 
 export const DEGRADED_HEADER = 'Tollgate-Degraded';
 export const DEFAULT_TIMEOUT_MS = 50;
 /** How long a client should wait before retrying when the facilitator could not verify a payment. */
 const PAYMENT_RETRY_AFTER_SECONDS = '5';
 
-export interface Engine {
-  readonly config: EngineConfig;
-  /** Never rejects and never throws: a store failure becomes the policy's failure-mode decision. Await it. */
-  decide(facts: RequestFacts): Decision | Promise<Decision>;
-  /**
-   * After the upstream answered (`upstreamStatus`): commits a `chargeOn: success` hold (< 500) or
-   * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). Never rejects.
-   */
-  complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion>;
-  /**
-   * Resolves once no compensation of this engine is pending: every void of an admission or payment
-   * claim it abandoned and answered with a refusal, and every completion sent again after its
-   * first attempt failed, has landed or was given up (a void after RECEIPT_TTL_MS, a completion
-   * once its hold expired). For orderly shutdowns and tests; decisions never wait for it.
-   */
-  drained(): Promise<void>;
-  /**
-   * What `decide` would answer for these facts now, and the numbers it decides on, changing
-   * nothing (`tollgate why`): the same identity, route rules and decision code, on the store's
-   * previewAdmit. Rejects when the store cannot be read; no payment is read from the facts.
-   */
-  explain(facts: RequestFacts): Promise<Trace>;
-}
-
-export type HoldOutcome = HoldResult | { readonly kind: 'none' } | { readonly kind: 'failed'; readonly error: string };
-export type PaymentOutcome = PaymentSettlement | { readonly kind: 'none' };
-
-export interface Completion {
-  readonly hold: HoldOutcome;
-  readonly payment: PaymentOutcome;
-  /** Add these to the client's response (PAYMENT-RESPONSE, and X-PAYMENT-RESPONSE for v1 payers). */
-  readonly headers: Readonly<Record<string, string>>;
-  /** Send this instead of the upstream's response: the payment could not be settled. */
-  readonly replace?: Deny;
-}
-
-export interface EngineOptions {
-  readonly observer?: Observer;
-  readonly facilitatorTimeouts?: FacilitatorTimeouts;
-  /** Headers per facilitator URL (TOLLGATE_X402_FACILITATOR_HEADERS): the offer's facilitator gets them only when its URL equals a key (a trailing slash aside). */
-  readonly facilitatorHeaders?: FacilitatorHeaders;
-  /** The router whose choice the engine repeats for requests whose entry is not pinned to a route. Default `kong-atc` (Kong's default flavour). */
-  readonly router?: GatewayRouter;
-}
-
-export type EngineCompile = { readonly ok: true; readonly engine: Engine } | { readonly ok: false; readonly errors: readonly string[] };
 
 export function createEngine(config: EngineConfig, store: Store, clock: Clock, options: EngineOptions = {}): EngineCompile {
   const rewrite = compileRewrite(config.rewrite);
   if (!rewrite.ok) return { ok: false, errors: rewrite.errors };
-  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, options) };
+  const notifications = config.notifications;
+  let secret: string | undefined;
+  if (notifications !== undefined && options.notify !== false) {
+    secret = (options.env ?? process.env)[notifications.secret.env];
+    if (secret === undefined || secret === '') return { ok: false, errors: [`notifications.secret: the environment variable ${notifications.secret.env} is not set (the webhook signing secret)`] };
+  }
+  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, options, secret) };
 }
 
 /**
@@ -125,6 +90,11 @@ class PolicyEngine implements Engine {
   readonly #payments: PaymentGate | undefined;
   readonly #compensations: Compensations;
   readonly #timeoutMs: number;
+  readonly #usagePath: string | undefined;
+  readonly #usageRules: RouteRules | undefined;
+  /** Set when the policy's notifications are sent: the crossings each decision looks for, and who sends them. */
+  readonly #notices: NoticeSettings | undefined;
+  readonly #notifier: Notifier | undefined;
   /** Admission ids (fail closed only): this engine's random prefix and a counter, so no id costs a random draw. */
   readonly #idPrefix = `adm:${randomUUID()}.`;
   #idSeq = 0;
@@ -135,6 +105,7 @@ class PolicyEngine implements Engine {
     private readonly clock: Clock,
     private readonly rewrite: ApplyRewrite | undefined,
     options: EngineOptions,
+    notificationSecret: string | undefined,
   ) {
     this.#match = compileRouteMatcher(config.routes, options.router ?? 'kong-atc');
     this.#identify = compileIdentify(config);
@@ -150,6 +121,14 @@ class PolicyEngine implements Engine {
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
+    this.#usagePath = config.usageEndpoint;
+    this.#usageRules = config.usageEndpoint === undefined ? undefined : compileUsageRules(config);
+    const notifications = config.notifications;
+    if (notifications !== undefined && notificationSecret !== undefined) {
+      const thresholds = notifications.thresholds;
+      this.#notices = { quotaPercent: thresholds?.quotaPercent ?? [], ...(thresholds?.creditsBelow === undefined ? {} : { creditsBelow: thresholds.creditsBelow }), paymentDenied: notifications.paymentDenied ?? true };
+      this.#notifier = new Notifier({ policy: config.policy, url: notifications.url, secret: notificationSecret }, this.#store, clock, this.#compensations, this.#observer);
+    }
     const offer = config.payment?.x402;
     this.#offer = isCompleteOffer(offer) ? offer : undefined;
     if (this.#offer !== undefined) {
@@ -183,8 +162,10 @@ class PolicyEngine implements Engine {
     return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
   }
 
-  drained(): Promise<void> {
-    return this.#compensations.drained();
+  async drained(): Promise<void> {
+    // A notice's claim first: its delivery then joins the compensation queue.
+    await this.#notifier?.settled();
+    await this.#compensations.drained();
   }
 
   async explain(facts: RequestFacts): Promise<Trace> {
@@ -196,12 +177,13 @@ class PolicyEngine implements Engine {
     const rules = this.#rulesFor(route, facts.method);
     const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
     const admission = await this.#store.store.previewAdmit(p);
-    return { ...traced, rules, admission, decision: await this.#decision(p, admission) };
+    return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
   }
 
   #decide(facts: RequestFacts): Decision | Promise<Decision> {
     let pending: Pending | undefined;
     try {
+      if (facts.path === this.#usagePath && (facts.method === 'GET' || facts.method === 'HEAD')) return this.#usage(facts);
       const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
       const caller = this.#identify(facts);
       const payment = this.#payments === undefined ? NO_PAYMENT : readPayment(facts.headers);
@@ -216,16 +198,16 @@ class PolicyEngine implements Engine {
       const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment };
       pending = waiting;
       const result = this.#store.admit(waiting);
-      return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result);
+      return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result, true);
     } catch (error) {
       return this.#storeFailed(facts, pending, error);
     }
   }
 
   /** Apart from #decide, so that a synchronous store's decisions do not allocate these closures' context. */
-  #whenAdmitted(admitted: Promise<AdmissionResult>, p: Pending): Promise<Decision> {
+  #whenAdmitted(admitted: Promise<AdmissionResult>, p: Pending): Promise<Allow | Deny> {
     return admitted.then(
-      (result) => this.#decision(p, result),
+      (result) => this.#decision(p, result, true),
       (error: unknown) => this.#storeFailed(p.facts, p, error),
     );
   }
@@ -249,13 +231,35 @@ class PolicyEngine implements Engine {
     }
   }
 
-  #decision(p: Pending, result: AdmissionResult): Decision | Promise<Decision> {
+  /**
+   * The caller's own usage (the policy's usageEndpoint): the store's read-only preview on the usage
+   * rules, nothing charged. Only an identified caller has usage: anyone else gets the 401.
+   */
+  async #usage(facts: RequestFacts): Promise<Decision> {
+    const caller = this.#identify(facts);
+    const situation = { facts, route: '', caller, rules: undefined };
+    if (caller === undefined) return this.#deny('unauthenticated', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, 'unauthenticated'));
+    const admission: Admission = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now: this.clock.now(), rules: this.#usageRules as RouteRules };
+    let result: AdmissionResult;
+    try {
+      result = await this.#store.run('preview-admit', (s) => s.previewAdmit(admission));
+    } catch (error) {
+      const log = { ...this.#log(situation, undefined, 'store-unavailable'), degraded: 'closed' as const, error: messageOf(error) };
+      return this.#deny('store-unavailable', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, { 'Retry-After': '1' }, log);
+    }
+    const log: DecisionLog = { ...this.#log(situation, result.plan, 'allowed', 200), decision: 'respond', reason: 'usage' };
+    return { kind: 'respond', status: 200, reason: 'usage', headers: { ...USAGE_HEADERS }, body: JSON.stringify(usageReport(caller, result)), log };
+  }
+
+  /** `notify`: false for a preview (explain), whose crossings are not real. */
+  #decision(p: Pending, result: AdmissionResult, notify: boolean): Allow | Deny | Promise<Allow | Deny> {
     // Refused by the store for arriving too late: nothing was written, nothing to void.
     if (result.outcome === 'too-late') return this.#storeFailed(p.facts, { ...p, id: undefined }, TOO_LATE);
     const rule = planRule(p.rules, result.plan);
     const headers = rule.kind === 'check' ? rateLimitHeaders(this.#style, rule, result.windows, result.quotas, p.now) : {};
     const log = this.#log(p, result.plan, result.outcome === 'allowed' ? 'allowed' : result.outcome, result.outcome === 'allowed' ? 200 : undefined);
     if (result.outcome === 'allowed') {
+      if (this.#notices !== undefined && notify) this.#noticeCrossings(p, result);
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
       // Two literals rather than a spread: this is the hot path.
       if (p.holdKey === undefined || (result.charged === 0 && result.quotas.length === 0)) return { kind: 'allow', responseHeaders: headers, upstream, log };
@@ -265,6 +269,7 @@ class PolicyEngine implements Engine {
     const outcome = result.outcome as ReasonCode;
     // A caller the plan makes pay (402) may pay for this one request instead.
     if (p.payment.kind !== 'none' && REASONS[outcome].status === 402) return this.#pay(p, p.payment, result.plan);
+    if (this.#notices !== undefined && notify) this.#noticeRefusal(p, result, outcome);
     if (outcome === 'rate-limited') headers['Retry-After'] = String(headerSeconds(result.retryAfterMs ?? 0));
     return this.#deny(
       outcome,
@@ -282,7 +287,17 @@ class PolicyEngine implements Engine {
     );
   }
 
-  #unidentified(facts: RequestFacts, route: string, payment: PaymentRead): Decision | Promise<Decision> {
+  #noticeCrossings(p: Pending, result: AdmissionResult): void {
+    const notices = allowedCrossings(this.#notices as NoticeSettings, this.config.policy, p.account, result, p.rules.cost);
+    if (notices !== undefined) this.#notifier?.send(notices);
+  }
+
+  #noticeRefusal(p: Pending, result: AdmissionResult, reason: ReasonCode): void {
+    const notice = deniedNotice(this.#notices as NoticeSettings, this.config.policy, p.account, result, reason, p.now);
+    if (notice !== undefined) this.#notifier?.send([notice]);
+  }
+
+  #unidentified(facts: RequestFacts, route: string, payment: PaymentRead): Allow | Deny | Promise<Allow | Deny> {
     const anonymous = this.config.identity.anonymous === true;
     const situation = { facts, route, caller: undefined, rules: undefined };
     if (anonymous && payment.kind !== 'none') return this.#pay({ ...situation, now: this.clock.now() }, payment, undefined);
@@ -291,7 +306,7 @@ class PolicyEngine implements Engine {
     return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, reason));
   }
 
-  async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Decision> {
+  async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Allow | Deny> {
     const gate = this.#payments as PaymentGate;
     const offer = offerRequirements(this.#offer as CompleteOffer, resourceUrl(s.facts), `${this.config.policy}: pay per request`);
     const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, ...(plan === undefined ? {} : { plan }) };
@@ -331,7 +346,7 @@ class PolicyEngine implements Engine {
     return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 
-  #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Decision {
+  #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Allow | Deny {
     const route = p?.route ?? facts.route ?? '';
     const base = { facts, route, caller: p?.caller, rules: p?.rules };
     if (this.#failOpen) {

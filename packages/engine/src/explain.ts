@@ -10,7 +10,7 @@ import { planRule } from './engine.js';
 import { REASONS } from './responses/reasons.js';
 import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, RouteRules } from './store/store.js';
-import type { Decision, RequestFacts } from './types.js';
+import type { Allow, Deny, RequestFacts } from './types.js';
 import { isCompleteOffer } from './x402/offer.js';
 
 export interface Trace {
@@ -24,7 +24,7 @@ export interface Trace {
   /** What the store's admit would answer now (previewAdmit). */
   readonly admission?: AdmissionResult;
   /** What decide would answer, built by the same code. */
-  readonly decision: Decision;
+  readonly decision: Allow | Deny;
 }
 
 /** Instants are ISO strings, absent values null: the JSON `tollgate why --json` prints. */

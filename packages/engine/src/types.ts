@@ -37,7 +37,10 @@ export interface UpstreamRewrite {
   readonly path?: string;
 }
 
-export type Decision = Allow | Deny;
+export type Decision = Allow | Deny | Respond;
+
+/** What the gateway answers itself, without proxying: a refusal or the caller's usage. Adapters send it as is. */
+export type Answer = Deny | Respond;
 
 export interface Allow {
   readonly kind: 'allow';
@@ -59,6 +62,17 @@ export interface Deny {
   readonly log: DecisionLog;
 }
 
+/** The gateway answers this itself (the policy's usage endpoint): nothing was charged or counted. */
+export interface Respond {
+  readonly kind: 'respond';
+  readonly status: number;
+  readonly reason: 'usage';
+  readonly headers: Readonly<Record<string, string>>;
+  /** Serialised body (application/json). */
+  readonly body: string;
+  readonly log: DecisionLog;
+}
+
 /**
  * Opaque to adapters: they keep it for the request (it is a plain string, so it survives any
  * per-request context) and hand it back with the upstream status to `engine.complete`.
@@ -73,8 +87,9 @@ export interface DecisionLog {
   readonly consumer?: string | undefined;
   readonly route?: string | undefined;
   readonly plan?: string | undefined;
-  readonly decision: 'allow' | 'deny';
-  readonly reason: ReasonCode | 'allowed';
+  readonly decision: 'allow' | 'deny' | 'respond';
+  /** `usage`: the usage endpoint answered. */
+  readonly reason: ReasonCode | 'allowed' | 'usage';
   readonly status: number;
   readonly cost: number;
   /** Set when the store failed and onFailure decided the outcome. */

@@ -1,11 +1,11 @@
-// A Decision back into PDK calls. Deny: one kong.response.exit (no round trip: Kong stops the
-// handler). Allow: the client response headers in one set_headers, the upstream header changes in
+// A Decision back into PDK calls. Deny or Respond (the usage endpoint's 200): one
+// kong.response.exit (no round trip: Kong stops the handler). Allow: the client response headers in one set_headers, the upstream header changes in
 // one set_headers (an empty array clears a header), then the query and path only when changed.
-import type { Allow, Deny, UpstreamRewrite } from '@tollgate/engine';
+import type { Allow, Answer, UpstreamRewrite } from '@tollgate/engine';
 import type { KongPdk } from './kong-pdk.js';
 
-export async function applyDeny(kong: KongPdk, deny: Deny): Promise<void> {
-  await kong.response.exit(deny.status, deny.body, deny.headers);
+export async function applyAnswer(kong: KongPdk, answer: Answer): Promise<void> {
+  await kong.response.exit(answer.status, answer.body, answer.headers);
 }
 
 export async function applyAllow(kong: KongPdk, allow: Allow, rawQuery: string): Promise<void> {

@@ -2,7 +2,7 @@
 // policy and the route the entry is pinned to, so the plan is made once per plugin instance:
 // always the headers (the request id of problem bodies and the decision log, the host, payment
 // and identity headers); nginx's $request (method, path, query in one call) unless the route is
-// pinned and nothing else reads them; the consumer when an auth plugin identifies callers; the
+// pinned and nothing else reads them (the usage endpoint's path does); the consumer when an auth plugin identifies callers; the
 // credential, the client IP and the scheme only for the policies that use them.
 import { templateVariables, type EngineConfig, type RequestFacts } from '@tollgate/engine';
 import type { KongPdk, Multimap } from './kong-pdk.js';
@@ -41,9 +41,17 @@ export function planFacts(config: EngineConfig, route: string | undefined): Fact
 function readsRequestLine(config: EngineConfig, route: string, variables: ReadonlySet<string>): boolean {
   // An x402 offer names the resource by its URL, path included.
   if (config.payment?.x402 !== undefined) return true;
+  // The usage endpoint is recognised by its path, on a route whose paths may hold it.
+  if (config.usageEndpoint !== undefined && mayServe(config, route, config.usageEndpoint)) return true;
   // Query rewrites start from the client's query, and templates may quote it.
   if (config.rewrite?.request?.query !== undefined || [...variables].some((name) => name.startsWith('query.'))) return true;
   return rulesDependOnMethod(config, route);
+}
+
+/** A route attached by name (no paths known) may match any path; otherwise one of its prefixes must. */
+function mayServe(config: EngineConfig, route: string, path: string): boolean {
+  const paths = config.routes.find((r) => r.name === route)?.paths;
+  return paths === undefined || paths.some((prefix) => path.startsWith(prefix));
 }
 
 /** A plan that grants this route for some methods only, or a per-method cost the route's own cost does not override. */

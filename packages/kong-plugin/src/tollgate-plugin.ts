@@ -5,7 +5,7 @@
 // only looks up the engine the shared runtime compiled for this config; stores and their
 // connections live in the runtime, shared by every instance and reused across config changes.
 import { createRuntime, type Completion, type Engine, type GatewayRouter, type Runtime } from '@tollgate/engine';
-import { applyAllow, applyDeny } from './apply-decision.js';
+import { applyAllow, applyAnswer } from './apply-decision.js';
 import type { KongPdk } from './kong-pdk.js';
 import { PLUGIN_NAMES, pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
 import { gatherFacts, planFacts, type FactPlan } from './request-facts.js';
@@ -100,8 +100,8 @@ export class Plugin {
   async access(kong: KongPdk): Promise<void> {
     const { facts, rawQuery } = await gatherFacts(kong, this.#plan);
     const decision = await this.engine.decide(facts);
-    if (decision.kind === 'deny') {
-      await applyDeny(kong, decision);
+    if (decision.kind !== 'allow') {
+      await applyAnswer(kong, decision);
       return;
     }
     await applyAllow(kong, decision, rawQuery);
@@ -154,7 +154,7 @@ export class X402Plugin extends ChargeOnSuccessPlugin {
     const status = (await kong.service.response.getStatus()) ?? 0;
     const completion = await this.complete(kong, id, status);
     if (completion.replace !== undefined) {
-      await applyDeny(kong, completion.replace);
+      await applyAnswer(kong, completion.replace);
       return;
     }
     if (Object.keys(completion.headers).length > 0) await kong.response.setHeaders(completion.headers);

@@ -1,4 +1,5 @@
-// Decision → HTTPReqCall action. Deny → Stop with the engine's status, headers and body. Allow →
+// Decision → HTTPReqCall action. Deny or Respond (the usage endpoint's 200) → Stop with the
+// engine's status, headers and body. Allow →
 // Rewrite carrying the upstream changes (removals before sets, as the engine specifies) and the
 // client response headers, or no action when there is nothing to change.
 import type { Decision, UpstreamRewrite } from '@tollgate/engine';
@@ -8,7 +9,7 @@ const encoder = new TextEncoder();
 
 /** `upstreamUri`: APISIX's $upstream_uri when the policy rewrites the query ('' until a plugin sets it). */
 export function toAction(decision: Decision, req: HttpReqCallRequest, upstreamUri?: string): ReqCallAction {
-  if (decision.kind === 'deny') {
+  if (decision.kind !== 'allow') {
     return { kind: 'stop', status: decision.status, headers: entries(decision.headers), body: encoder.encode(decision.body) };
   }
   const { upstream } = decision;

@@ -51,6 +51,8 @@ export function buildEngineConfig(project: Project, policy: Located<PolicyDocume
   }
   if (spec.payment) config.payment = withPaymentDefaults(spec.payment);
   if (spec.rewrite) config.rewrite = spec.rewrite;
+  if (spec.notifications) config.notifications = withNotificationDefaults(spec.notifications);
+  if (spec.usageEndpoint !== undefined) config.usageEndpoint = spec.usageEndpoint;
   return config;
 }
 
@@ -59,6 +61,17 @@ function withPlanDefaults(plan: Plan): Plan {
   if (plan.rateLimit) out.rateLimit = { ...plan.rateLimit, window: plan.rateLimit.window ?? 'fixed' };
   if (plan.quota) out.quota = { ...plan.quota, anchor: plan.quota.anchor ?? 'calendar' };
   return out;
+}
+
+export const DEFAULT_QUOTA_PERCENT = [80, 100];
+
+function withNotificationDefaults(notifications: NonNullable<EngineConfig['notifications']>): NonNullable<EngineConfig['notifications']> {
+  const thresholds = notifications.thresholds ?? {};
+  return {
+    ...notifications,
+    thresholds: { ...thresholds, quotaPercent: [...(thresholds.quotaPercent ?? DEFAULT_QUOTA_PERCENT)].sort((a, b) => a - b) },
+    paymentDenied: notifications.paymentDenied ?? true,
+  };
 }
 
 function withPaymentDefaults(payment: NonNullable<EngineConfig['payment']>): NonNullable<EngineConfig['payment']> {

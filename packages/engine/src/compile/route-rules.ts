@@ -55,6 +55,21 @@ export function compileRouteRules(config: EngineConfig): RouteRulesFor {
   };
 }
 
+/**
+ * The rules the usage endpoint previews with: every plan's windows and quotas (counters named as
+ * on every route), cost 0, no subscription, no credits and overage `block`. So the preview counts
+ * the request in exactly when its outcome is `allowed` (windows one more, each requests quota one
+ * more) and reports every counter as it stands otherwise: the usage is then read back exactly.
+ */
+export function compileUsageRules(config: EngineConfig): RouteRules {
+  const plans: Record<string, PlanRule> = {};
+  for (const { name, plan } of config.plans) {
+    const check = planCheck(config.policy, plan);
+    plans[name] = check.kind === 'check' ? { ...check, credits: false, overage: 'block' } : check;
+  }
+  return { policy: config.policy, cost: 0, plans, noPlan: checkRule(config.policy, [], [], false, 'block') };
+}
+
 function planCheck(policy: string, plan: Plan): PlanRule {
   const rate = plan.rateLimit;
   const windows: WindowRule[] = [];

@@ -7,6 +7,7 @@ import {
   Costs,
   Identity,
   NamePattern,
+  Notifications,
   Payment,
   Plan,
   Responses,
@@ -53,6 +54,9 @@ export const EngineConfig = Type.Object(
     rewrite: Type.Optional(Rewrite),
     responses: Type.Optional(Responses),
     store: Store,
+    notifications: Type.Optional(Notifications),
+    /** The path on which the engine answers the caller's own usage (GET, nothing charged). */
+    usageEndpoint: Type.Optional(Type.String({ pattern: '^/' })),
   },
   closed,
 );

@@ -60,6 +60,12 @@ export function createMetrics(): MetricsSink {
     labelNames: ['policy', 'settlement'] as const,
     registers: [registry],
   });
+  const notifications = new Counter({
+    name: 'tollgate_notifications_total',
+    help: 'Webhook notifications (quota.threshold, credits.below, payment.denied): sent (the receiver answered 2xx) or failed (given up after retries, or never claimed).',
+    labelNames: ['policy', 'type', 'outcome'] as const,
+    registers: [registry],
+  });
   // Label lookups cost more than the increments: each label set's child is resolved once.
   const decisionChildren = new Map<string, { inc(): void }>();
   const latencyChildren = new Map<string, { observe(value: number): void }>();
@@ -98,6 +104,9 @@ export function createMetrics(): MetricsSink {
     compensated({ policy, work, outcome, unsettled }) {
       compensations.inc({ policy, work, outcome });
       if (unsettled !== undefined) unsettledHolds.inc({ policy, settlement: unsettled });
+    },
+    notified({ policy, type, outcome }) {
+      notifications.inc({ policy, type, outcome });
     },
   };
 }

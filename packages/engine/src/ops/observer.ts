@@ -3,7 +3,7 @@
 // The runtime plugs the sinks in; an engine created without one reports nowhere.
 import type { DecisionLog } from '../types.js';
 
-export type StoreOperation = 'admit' | 'complete-hold' | 'claim-payment' | 'forget-payment' | 'void-admission';
+export type StoreOperation = 'admit' | 'complete-hold' | 'claim-payment' | 'forget-payment' | 'void-admission' | 'claim-notice' | 'preview-admit';
 
 export const PAYMENT_EVENTS = ['verified', 'invalid', 'unavailable', 'replayed', 'settled', 'settle-failed', 'not-settled'] as const;
 export type PaymentEvent = (typeof PAYMENT_EVENTS)[number];
@@ -34,12 +34,22 @@ export interface CompensationLog {
   readonly error?: string;
 }
 
+/** A webhook notification sent (the receiver answered 2xx) or given up, for the decision log and the metrics. */
+export interface NotificationLog {
+  readonly policy: string;
+  readonly type: 'quota.threshold' | 'credits.below' | 'payment.denied';
+  readonly outcome: 'sent' | 'failed';
+  readonly attempts: number;
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
   payment(policy: string, event: PaymentEvent): void;
   settled(log: SettlementLog): void;
   compensated(log: CompensationLog): void;
+  notified(log: NotificationLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -48,6 +58,7 @@ export const NO_OBSERVER: Observer = {
   payment: () => undefined,
   settled: () => undefined,
   compensated: () => undefined,
+  notified: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -68,6 +79,9 @@ export function observeAll(observers: readonly Observer[]): Observer {
     },
     compensated: (log) => {
       for (const o of observers) o.compensated(log);
+    },
+    notified: (log) => {
+      for (const o of observers) o.notified(log);
     },
   };
 }

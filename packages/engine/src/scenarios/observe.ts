@@ -51,6 +51,7 @@ export function factsOf(request: ScenarioRequest): RequestFacts {
 export async function playRequest(engine: Engine, request: ScenarioRequest, upstreamStatus = 200): Promise<ObservedResponse> {
   const decision = await engine.decide(factsOf(request));
   if (decision.kind === 'deny') return { status: decision.status, headers: decision.headers, body: decision.body, reason: decision.reason };
+  if (decision.kind === 'respond') return { status: decision.status, headers: decision.headers, body: decision.body };
   if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
   return { status: upstreamStatus, headers: decision.responseHeaders, body: '', upstream: proxied(request, decision.upstream) };
 }

@@ -61,7 +61,8 @@ export async function playScenario(scenario: PlayableScenario): Promise<Scenario
   try {
     const accounts = createAccounts(store, clock);
     await seedAccounts(scenario.accounts, store, accounts);
-    const compiled = createEngine(scenario.config, store, clock);
+    // Scenarios check answers: they send no webhooks (and need no signing secret).
+    const compiled = createEngine(scenario.config, store, clock, { notify: false });
     if (!compiled.ok) return { ok: false, errors: compiled.errors };
     for (const [index, step] of scenario.steps.entries()) {
       clock.advance(step.advance);

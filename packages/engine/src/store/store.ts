@@ -247,6 +247,16 @@ export class StoreCallNotSentError extends Error {}
 
 export type Awaitable<T> = T | Promise<T>;
 
+/** A notification's dedupe record (notify/): one webhook per account and key, for as long as the record stays. */
+export interface NoticeClaim {
+  /** Unique within the account: policy, event kind, threshold and the period's start. */
+  readonly key: string;
+  /** Epoch ms at which the record goes: the end of the period the notice covers. */
+  readonly expiresAt: number;
+  /** Also forgotten by the account's next grant or refund (`forgetCreditNotices`): a credit notice stands until credits rise again. */
+  readonly untilCreditsRise: boolean;
+}
+
 export interface Store {
   /** memory | redis | redis-cluster: shown in errors and logs. */
   readonly kind: string;
@@ -287,6 +297,13 @@ export interface Store {
    * the event that last set that field (older deliveries never undo newer ones), in the same step.
    */
   updateAccountOnce(account: string, patch: AccountPatch, key: string, now: number, stamp?: EventStamp): Awaitable<AccountOnceResult>;
+  /**
+   * Records a notice's dedupe key unless it is already recorded, atomically across every node
+   * sharing the store: true the first time (the caller sends the webhook), false while it stays.
+   */
+  claimNotice(account: string, claim: NoticeClaim, now: number): Awaitable<boolean>;
+  /** Forgets the account's credit notices (those claimed `untilCreditsRise`): its credits rose. */
+  forgetCreditNotices(account: string): Awaitable<void>;
   /** Also gives back the account's expired holds first. */
   changeCredits(account: string, change: CreditChange): Awaitable<CreditResult>;
   close(): Promise<void>;
@@ -312,5 +329,7 @@ export const HOLD_TTL_MS = 15 * 60 * 1000;
  * most this long. A void that cannot land within it (the store unreachable throughout) is given up.
  */
 export const RECEIPT_TTL_MS = 30 * 1000;
+/** Longest a credit notice is kept when no grant or refund forgets it first. */
+export const CREDIT_NOTICE_TTL_MS = 30 * 24 * 3600 * 1000;
 /** Longest a payment's replay key is kept, whatever its authorisation's validBefore says. */
 export const PAYMENT_CLAIM_MAX_MS = 7 * 24 * 3600 * 1000;

@@ -5,6 +5,7 @@ import { duplicateName } from './duplicate-name.js';
 import { identityOptions } from './identity-options.js';
 import { identitySpoofable } from './identity-spoofable.js';
 import { noInlineSecret } from './no-inline-secret.js';
+import { notificationThresholds } from './notification-thresholds.js';
 import { paymentPathMissing } from './payment-path-missing.js';
 import { quotaAmount } from './quota-amount.js';
 import { quotaBelowRateWindow } from './quota-below-rate-window.js';
@@ -16,6 +17,7 @@ import type { Rule } from './rule.js';
 import { storeConnection } from './store-connection.js';
 import { templateVariable } from './template-variable.js';
 import { unknownReference } from './unknown-reference.js';
+import { usageEndpointUnreachable } from './usage-endpoint.js';
 import { x402OfferIncomplete } from './x402-offer-incomplete.js';
 
 export type { Rule, RuleFinding } from './rule.js';
@@ -30,6 +32,7 @@ export const RULES: readonly Rule[] = [
   identityOptions,
   identitySpoofable,
   noInlineSecret,
+  notificationThresholds,
   paymentPathMissing,
   quotaAmount,
   quotaBelowRateWindow,
@@ -40,5 +43,6 @@ export const RULES: readonly Rule[] = [
   storeConnection,
   templateVariable,
   unknownReference,
+  usageEndpointUnreachable,
   x402OfferIncomplete,
 ];

@@ -220,6 +220,36 @@ const cases: Record<string, readonly Case[]> = {
     { name: 'native Redis on a memory store', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: memory, native: { host: redis.internal } }']) }, expected: ['p.yaml:7:26 store-connection store.native is for redis stores: with a memory store the gateway counts in its own memory'] },
     { name: 'redis-cluster without nodes', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'store: { kind: redis-cluster, url: { env: REDIS_URL } }']) }, expected: ['p.yaml:7:18 store-connection a redis-cluster store needs store.nodes', 'p.yaml:7:33 store-connection store.url is not used by a redis-cluster store'] },
   ],
+  'usage-endpoint-unreachable': [
+    { name: 'under a GET route', files: { 'p.yaml': policy('p', ['routes: [{ name: r1, paths: [/v1], methods: [GET] }]', KEY_AUTH, 'usageEndpoint: /v1/usage']) }, expected: [] },
+    { name: 'attached to an existing route by name', files: { 'p.yaml': policy('p', ['routes: [{ name: r1 }]', KEY_AUTH, 'usageEndpoint: /v1/usage']) }, expected: [] },
+    {
+      name: 'outside every route',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'usageEndpoint: /v1/usage']) },
+      expected: ['p.yaml:7:18 usage-endpoint-unreachable usageEndpoint /v1/usage is under no GET route of this policy (paths /a): no gateway would route it to Tollgate; add it (or a prefix of it) to a route\'s paths'],
+    },
+    {
+      name: 'under a POST-only route',
+      files: { 'p.yaml': policy('p', ['routes: [{ name: r1, paths: [/v1], methods: [POST] }]', KEY_AUTH, 'usageEndpoint: /v1/usage']) },
+      expected: ['p.yaml:7:18 usage-endpoint-unreachable usageEndpoint /v1/usage is under no GET route of this policy (paths /v1): no gateway would route it to Tollgate; add it (or a prefix of it) to a route\'s paths'],
+    },
+  ],
+  'notification-thresholds': [
+    {
+      name: 'crossable thresholds, https',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { pro: { quota: { requests: 10, per: month }, overage: credits } }', 'notifications: { url: "https://hooks.example.com", secret: { env: HOOK_SECRET }, thresholds: { quotaPercent: [50], creditsBelow: 5 } }']) },
+      expected: [],
+    },
+    {
+      name: 'no quota, no credits, plain http',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { free: { rateLimit: { minute: 5 } } }', 'notifications: { url: "http://hooks.example.com", secret: { env: HOOK_SECRET }, thresholds: { quotaPercent: [50], creditsBelow: 5 } }']) },
+      expected: [
+        'p.yaml:8:25 notification-thresholds the webhook URL is plain http: the signature proves who sent an event, but anyone on the way can read it; use https',
+        'p.yaml:8:97 notification-thresholds no plan of this policy has a quota: notifications.thresholds.quotaPercent never fires',
+        'p.yaml:8:117 notification-thresholds no plan of this policy draws credits (credits: true or overage: credits): notifications.thresholds.creditsBelow never fires',
+      ],
+    },
+  ],
   'anonymous-without-offer': [
     { name: 'anonymous with x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }', 'payment: { x402: { price: "1", asset: "a", network: "eip155:1", payTo: "b", facilitator: "https://f.example.com" } }']) }, expected: [] },
     { name: 'anonymous without x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }']) }, expected: ['p.yaml:6:61 anonymous-without-offer anonymous callers are let through but there is no payment.x402 offer for them'] },

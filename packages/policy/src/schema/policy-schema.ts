@@ -249,6 +249,33 @@ export const Rewrite = Type.Object(
 );
 export type Rewrite = Static<typeof Rewrite>;
 
+const QuotaPercent = Type.Integer({ minimum: 1, maximum: 100, description: 'Percent of a billing-period quota.' });
+
+export const Notifications = Type.Object(
+  {
+    url: described(Url, 'Where the signed webhooks are POSTed.'),
+    secret: described(EnvRef, 'The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway\'s Tollgate process.'),
+    thresholds: Type.Optional(
+      Type.Object(
+        {
+          quotaPercent: Type.Optional(
+            Type.Array(QuotaPercent, { minItems: 1, uniqueItems: true, description: 'Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100].' }),
+          ),
+          creditsBelow: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Notify when a charge takes the credit balance below this, once until a grant or refund raises it again.' }),
+          ),
+        },
+        closed,
+      ),
+    ),
+    paymentDenied: Type.Optional(
+      described(Type.Boolean(), 'Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true.'),
+    ),
+  },
+  { ...closed, description: 'Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials.' },
+);
+export type Notifications = Static<typeof Notifications>;
+
 export const REASON_CODES = [
   'unauthenticated',
   'subscription-inactive',
@@ -386,6 +413,13 @@ export const PolicySpec = Type.Object(
     rewrite: Type.Optional(Rewrite),
     responses: Type.Optional(Responses),
     store: Type.Optional(PolicyStore),
+    notifications: Type.Optional(Notifications),
+    usageEndpoint: Type.Optional(
+      Type.String({
+        pattern: '^/[^\\s?#]*$',
+        description: 'A path (GET) on which the gateway answers the authenticated caller\'s own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy.',
+      }),
+    ),
   },
   closed,
 );

@@ -150,9 +150,9 @@ function requestIdOf(headers: Readonly<Record<string, HeaderValues>>, names: rea
   return undefined;
 }
 
-/** Deny → EXIT; allow → CONTINUE with only the members that change something. */
+/** Deny or Respond (the usage endpoint's 200) → EXIT; allow → CONTINUE with only the members that change something. */
 function answer(decision: Decision, request: DecideRequest): Answer {
-  if (decision.kind === 'deny') return { type: FrameType.Exit, body: { s: decision.status, h: decision.headers, b: decision.body } };
+  if (decision.kind !== 'allow') return { type: FrameType.Exit, body: { s: decision.status, h: decision.headers, b: decision.body } };
   const { upstream, responseHeaders, followUp } = decision;
   const body: Record<string, unknown> = {};
   if (Object.keys(responseHeaders).length > 0) body.rh = responseHeaders;

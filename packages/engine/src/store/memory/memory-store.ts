@@ -20,6 +20,7 @@ import {
   type EventStamp,
   type HoldCompletion,
   type HoldResult,
+  type NoticeClaim,
   type PaymentClaim,
   type VoidResult,
   type PlanRule,
@@ -109,6 +110,9 @@ export class MemoryStore implements Store {
   readonly #payments = new Map<string, number>();
   /** Every charge billed for good (store README, "Usage outbox"). */
   readonly usage = new MemoryUsageOutbox();
+  /** Claimed notice keys (`<account>\n<key>`) → expiry (epoch ms); credit notices also listed by account. */
+  readonly #notices = new Map<string, number>();
+  readonly #creditNotices = new Map<string, Set<string>>();
   #lastSweep = 0;
 
   get stats(): MemoryStoreStats {
@@ -227,6 +231,24 @@ export class MemoryStore implements Store {
     this.#payments.delete(key);
   }
 
+  claimNotice(account: string, claim: NoticeClaim, now: number): boolean {
+    const id = `${account}\n${claim.key}`;
+    const until = this.#notices.get(id);
+    if (until !== undefined && until > now) return false;
+    this.#notices.set(id, claim.expiresAt);
+    if (claim.untilCreditsRise) {
+      let ids = this.#creditNotices.get(account);
+      if (ids === undefined) this.#creditNotices.set(account, (ids = new Set()));
+      ids.add(id);
+    }
+    return true;
+  }
+
+  forgetCreditNotices(account: string): void {
+    for (const id of this.#creditNotices.get(account) ?? []) this.#notices.delete(id);
+    this.#creditNotices.delete(account);
+  }
+
   getAccount(account: string): AccountState {
     return snapshot(this.#accounts.get(account));
   }
@@ -277,6 +299,8 @@ export class MemoryStore implements Store {
   close(): Promise<void> {
     this.#accounts.clear();
     this.#payments.clear();
+    this.#notices.clear();
+    this.#creditNotices.clear();
     return Promise.resolve();
   }
 
@@ -318,6 +342,11 @@ export class MemoryStore implements Store {
   #sweep(now: number): void {
     this.#lastSweep = now;
     for (const [key, expires] of this.#payments) if (expires <= now) this.#payments.delete(key);
+    for (const [id, expires] of this.#notices) if (expires <= now) this.#notices.delete(id);
+    for (const [account, ids] of this.#creditNotices) {
+      for (const id of ids) if (!this.#notices.has(id)) ids.delete(id);
+      if (ids.size === 0) this.#creditNotices.delete(account);
+    }
     for (const [id, record] of this.#accounts) {
       this.#expireHolds(id, record, now);
       for (const [key, counter] of record.windows ?? []) if (counter.start + 2 * counter.ms <= now) record.windows?.delete(key);

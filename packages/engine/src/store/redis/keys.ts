@@ -8,6 +8,9 @@ export const PAYMENT_SUFFIX = 'p';
 export const USAGE_SUFFIX = 'u';
 /** The consumer group every shipper reads the outbox streams with (the void script asks it whether an entry was read). */
 export const USAGE_GROUP = 'tollgate-meter';
+/** A notice's dedupe key: `n:<notice key>`; an account's credit notices share one hash. */
+export const NOTICE_SUFFIX = 'n:';
+export const CREDIT_NOTICES_SUFFIX = 'nc';
 
 /** Payment replay keys are their own Cluster hash tag: each claim is one key in one slot. */
 export function paymentKey(prefix: string, replayKey: string): string {

@@ -20,6 +20,8 @@ import {
   type HoldResult,
   RECEIPT_TTL_MS,
   type ClaimOwner,
+  CREDIT_NOTICE_TTL_MS,
+  type NoticeClaim,
   type PaymentClaim,
   type Store,
   type VoidResult,
@@ -27,7 +29,7 @@ import {
 import { AdmitBatches, type SendBatch } from './admit-batches.js';
 import { CONNECT_TIMEOUT_MS, ConnectionGate, createClient, sendNow, type RedisClient } from './connection.js';
 import { ServerClock } from './server-clock.js';
-import { ACCOUNT_SUFFIX, keyBase, LEDGER_SUFFIX, paymentKey } from './keys.js';
+import { ACCOUNT_SUFFIX, CREDIT_NOTICES_SUFFIX, keyBase, LEDGER_SUFFIX, NOTICE_SUFFIX, paymentKey } from './keys.js';
 import { ADMIT_SCRIPT } from './lua/admit.js';
 import { PREVIEW_ADMIT_SCRIPT } from './lua/preview-admit.js';
 import { CHANGE_CREDITS_SCRIPT } from './lua/change-credits.js';
@@ -111,6 +113,28 @@ export class RedisStore implements Store {
     }
     await this.#gate.enter(this.#timeoutMs);
     await this.#client.del(claimKey);
+  }
+
+  /**
+   * One command (SET NX PX, expiring at the period's end) or, for a credit notice, one MULTI of
+   * HSETNX and PEXPIRE on the account's credit-notice hash, which a grant or refund deletes. Both
+   * keys carry the account's hash tag: on a Cluster they live in the account's slot.
+   */
+  async claimNotice(account: string, claim: NoticeClaim, now: number): Promise<boolean> {
+    await this.#gate.enter(CONNECT_TIMEOUT_MS);
+    const base = keyBase(this.#prefix, account);
+    const ttl = Math.max(1, Math.min(claim.expiresAt - now, CREDIT_NOTICE_TTL_MS));
+    if (!claim.untilCreditsRise) return (await this.#client.set(base + NOTICE_SUFFIX + claim.key, '1', 'PX', ttl, 'NX')) === 'OK';
+    const key = base + CREDIT_NOTICES_SUFFIX;
+    const replies = await this.#client.multi().hsetnx(key, claim.key, '1').pexpire(key, CREDIT_NOTICE_TTL_MS).exec();
+    const [error, added] = replies?.[0] ?? [new Error('the credit notice claim was discarded'), 0];
+    if (error) throw error;
+    return added === 1;
+  }
+
+  async forgetCreditNotices(account: string): Promise<void> {
+    await this.#gate.enter(CONNECT_TIMEOUT_MS);
+    await this.#client.del(keyBase(this.#prefix, account) + CREDIT_NOTICES_SUFFIX);
   }
 
   async getAccount(account: string): Promise<AccountState> {

@@ -11,6 +11,8 @@ function storeWhere(fail: () => Promise<never>): Store {
     voidAdmission: fail,
     claimPayment: fail,
     forgetPayment: fail,
+    claimNotice: fail,
+    forgetCreditNotices: fail,
     getAccount: fail,
     updateAccount: fail,
     updateAccountOnce: fail,

@@ -1,0 +1,63 @@
+// The engine's contract with the gateway runtimes and tools: what an Engine does, what completing
+// a follow-up returns, and the options it is created with. engine.ts implements it.
+import type { EngineConfig } from './config/engine-config.js';
+import type { Trace } from './explain.js';
+import type { GatewayRouter } from './compile/route-matcher.js';
+import type { Observer } from './ops/observer.js';
+import type { HoldResult } from './store/store.js';
+import type { Decision, Deny, FollowUp, RequestFacts } from './types.js';
+import type { FacilitatorTimeouts } from './x402/facilitator.js';
+import type { FacilitatorHeaders } from './x402/facilitator-headers.js';
+import type { PaymentSettlement } from './x402/payment-gate.js';
+
+export interface Engine {
+  readonly config: EngineConfig;
+  /** Never rejects and never throws: a store failure becomes the policy's failure-mode decision. Await it. */
+  decide(facts: RequestFacts): Decision | Promise<Decision>;
+  /**
+   * After the upstream answered (`upstreamStatus`): commits a `chargeOn: success` hold (< 500) or
+   * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). Never rejects.
+   */
+  complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion>;
+  /**
+   * Resolves once no compensation of this engine is pending: every void of an admission or payment
+   * claim it abandoned and answered with a refusal, and every completion sent again after its
+   * first attempt failed, has landed or was given up (a void after RECEIPT_TTL_MS, a completion
+   * once its hold expired), and every webhook notification was delivered or given up. For orderly
+   * shutdowns and tests; decisions never wait for it.
+   */
+  drained(): Promise<void>;
+  /**
+   * What `decide` would answer for these facts now, and the numbers it decides on, changing
+   * nothing (`tollgate why`): the same identity, route rules and decision code, on the store's
+   * previewAdmit. Rejects when the store cannot be read; no payment is read from the facts.
+   */
+  explain(facts: RequestFacts): Promise<Trace>;
+}
+
+export type HoldOutcome = HoldResult | { readonly kind: 'none' } | { readonly kind: 'failed'; readonly error: string };
+export type PaymentOutcome = PaymentSettlement | { readonly kind: 'none' };
+
+export interface Completion {
+  readonly hold: HoldOutcome;
+  readonly payment: PaymentOutcome;
+  /** Add these to the client's response (PAYMENT-RESPONSE, and X-PAYMENT-RESPONSE for v1 payers). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Send this instead of the upstream's response: the payment could not be settled. */
+  readonly replace?: Deny;
+}
+
+export interface EngineOptions {
+  readonly observer?: Observer;
+  readonly facilitatorTimeouts?: FacilitatorTimeouts;
+  /** Headers per facilitator URL (TOLLGATE_X402_FACILITATOR_HEADERS): the offer's facilitator gets them only when its URL equals a key (a trailing slash aside). */
+  readonly facilitatorHeaders?: FacilitatorHeaders;
+  /** The router whose choice the engine repeats for requests whose entry is not pinned to a route. Default `kong-atc` (Kong's default flavour). */
+  readonly router?: GatewayRouter;
+  /** Whether the policy's notifications are sent (gateway runtimes) or not at all (`tollgate why`, `tollgate test`). Default true. */
+  readonly notify?: boolean;
+  /** Where `notifications.secret` is read. Default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type EngineCompile = { readonly ok: true; readonly engine: Engine } | { readonly ok: false; readonly errors: readonly string[] };

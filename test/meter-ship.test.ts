@@ -167,7 +167,8 @@ describe.skipIf(skip !== undefined).each(['redis', 'redis-cluster'] as const)('%
     stripe.streamDelayMs = 0;
 
     const metricsPort = await freePort();
-    shippers.push(startShipper(target, 'second', metricsPort), startShipper(target, 'third'));
+    const second = startShipper(target, 'second', metricsPort);
+    shippers.push(second, startShipper(target, 'third'));
     const charged = async (account: keyof typeof CUSTOMERS) => ({
       credits: CREDITS - (await store.getAccount(account)).credits,
       overage: await overageCounter(admin, account, POLICY),
@@ -228,6 +229,7 @@ describe.skipIf(skip !== undefined).each(['redis', 'redis-cluster'] as const)('%
     });
 
     // Metrics and health of a running shipper; no key in any output.
+    expect(second.child.exitCode, second.output.join('')).toBeNull();
     const health = await fetch(`http://127.0.0.1:${String(metricsPort)}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`)).text();

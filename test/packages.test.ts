@@ -21,7 +21,7 @@ import { SidecarClient, UNKNOWN_TOKEN_PROBE as SIDECAR_PROBE } from './support/s
 
 const run = promisify(execFile);
 const repo = new URL('../', import.meta.url).pathname;
-const PACKAGES = ['apisix-runner', 'cli', 'compiler', 'engine', 'kong-plugin', 'lua-adapters', 'policy', 'server', 'sidecar'];
+const PACKAGES = ['apisix-runner', 'cli', 'compiler', 'engine', 'kong-plugin', 'lua-adapters', 'metering', 'policy', 'server', 'sidecar'];
 /** What only tests use: the moved harnesses, test files and helpers, tsc's incremental state. */
 const TEST_ONLY = /(^|\/)(harness|apisix-side|test-support|__tests__)\/|\.test\.[cm]?[jt]s$|apisix-codec|\.tsbuildinfo$/;
 

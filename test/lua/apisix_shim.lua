@@ -1,7 +1,7 @@
 -- TEST-ONLY stand-in for APISIX 3.18.0's runloop around the tollgate plugin (apisix/init.lua,
 -- apisix/plugin.lua, apisix/consumer.lua): the route's plugin conf (from a JSON file, checked by
 -- the plugin's check_schema as APISIX does when it loads a route), ctx.var over ngx.var with its
--- cache, key-auth's consumer attachment (attach_consumer: ctx.consumer, ctx.consumer_name and the
+-- cache (one shared metatable, as apisix/core/ctx.lua), key-auth's consumer attachment (attach_consumer: ctx.consumer, ctx.consumer_name and the
 -- X-Credential-Identifier request header), calling access/header_filter/log with (conf, ctx), a
 -- returned status answered through core.response.exit, and the default $upstream_uri (ctx.var
 -- caches every variable but args and is_args, as apisix/core/ctx.lua does).
@@ -18,23 +18,27 @@ function _M.init(confs_path, consumers_path)
   confs, consumers = shim_files.load(confs_path, consumers_path, function(conf) assert(plugin.check_schema(conf)) end)
 end
 
+-- One metatable for every request's ctx.var, the per-request values in its `_cache`, as
+-- apisix/core/ctx.lua does (it also takes the table from a pool); no closure per request.
+local var_mt = {
+  __index = function(var, name)
+    -- apisix/core/ctx.lua never caches these: set_uri_args changes them.
+    if name == "args" or name == "is_args" then return ngx.var[name] end
+    local cache = var._cache
+    local value = cache[name]
+    if value == nil then value = ngx.var[name]; cache[name] = value end
+    return value
+  end,
+  __newindex = function(var, name, value)
+    var._cache[name] = nil
+    if name:sub(1, 5) ~= "http_" then ngx.var[name] = value end
+  end,
+}
+
 local function api_ctx()
   local ctx = ngx.ctx.api_ctx
   if ctx then return ctx end
-  local cache = {}
-  ctx = { var = setmetatable({}, {
-    __index = function(_, name)
-      -- apisix/core/ctx.lua never caches these: set_uri_args changes them.
-      if name == "args" or name == "is_args" then return ngx.var[name] end
-      local value = cache[name]
-      if value == nil then value = ngx.var[name]; cache[name] = value end
-      return value
-    end,
-    __newindex = function(_, name, value)
-      cache[name] = nil
-      if not name:match("^http_") then ngx.var[name] = value end
-    end,
-  }) }
+  ctx = { var = setmetatable({ _cache = {} }, var_mt) }
   ngx.ctx.api_ctx = ctx
   return ctx
 end
@@ -42,7 +46,8 @@ end
 function _M.access(entry)
   local conf = confs[entry]
   local ctx = api_ctx()
-  local key = core.request.header(ctx, "apikey")
+  -- key-auth, on the routes of tests that configured consumers (APISIX runs it only where enabled).
+  local key = next(consumers) ~= nil and core.request.header(ctx, "apikey")
   local found = key and consumers[key]
   if found then
     ctx.consumer = { consumer_name = found.username, username = found.username, credential_id = found.credential }

@@ -6,6 +6,7 @@ import type { GatewayRouter } from './compile/route-matcher.js';
 import type { Observer } from './ops/observer.js';
 import type { HoldResult } from './store/store.js';
 import type { Decision, Deny, FollowUp, RequestFacts } from './types.js';
+import type { UsageReport } from './usage.js';
 import type { FacilitatorTimeouts } from './x402/facilitator.js';
 import type { FacilitatorHeaders } from './x402/facilitator-headers.js';
 import type { PaymentSettlement } from './x402/payment-gate.js';
@@ -33,6 +34,12 @@ export interface Engine {
    * previewAdmit. Rejects when the store cannot be read; no payment is read from the facts.
    */
   explain(facts: RequestFacts): Promise<Trace>;
+  /**
+   * The usage of the account these facts identify, as it stands, changing nothing (the admin API's
+   * usage): the usage endpoint's report, read the same way, whether or not the policy has that
+   * endpoint. Undefined when the facts identify nobody; rejects when the store cannot be read.
+   */
+  usage(facts: RequestFacts): Promise<UsageReport | undefined>;
 }
 
 export type HoldOutcome = HoldResult | { readonly kind: 'none' } | { readonly kind: 'failed'; readonly error: string };

@@ -23,7 +23,7 @@ import { LIFETIME_END } from './store/billing-period.js';
 import { StoreCallNotSentError, type Admission, type AdmissionResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
 import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
-import { usageReport, USAGE_HEADERS } from './usage.js';
+import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
 import type { Trace } from './explain.js';
 import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
@@ -91,7 +91,7 @@ class PolicyEngine implements Engine {
   readonly #compensations: Compensations;
   readonly #timeoutMs: number;
   readonly #usagePath: string | undefined;
-  readonly #usageRules: RouteRules | undefined;
+  readonly #usageRules: RouteRules;
   /** Set when the policy's notifications are sent: the crossings each decision looks for, and who sends them. */
   readonly #notices: NoticeSettings | undefined;
   readonly #notifier: Notifier | undefined;
@@ -122,7 +122,8 @@ class PolicyEngine implements Engine {
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
     this.#usagePath = config.usageEndpoint;
-    this.#usageRules = config.usageEndpoint === undefined ? undefined : compileUsageRules(config);
+    // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
+    this.#usageRules = compileUsageRules(config);
     const notifications = config.notifications;
     if (notifications !== undefined && notificationSecret !== undefined) {
       const thresholds = notifications.thresholds;
@@ -178,6 +179,12 @@ class PolicyEngine implements Engine {
     const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
     const admission = await this.#store.store.previewAdmit(p);
     return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
+  }
+
+  async usage(facts: RequestFacts): Promise<UsageReport | undefined> {
+    const caller = this.#identify(facts);
+    if (caller === undefined) return undefined;
+    return usageReport(caller, await this.#store.store.previewAdmit(this.#usageAdmission(caller)));
   }
 
   #decide(facts: RequestFacts): Decision | Promise<Decision> {
@@ -239,16 +246,20 @@ class PolicyEngine implements Engine {
     const caller = this.#identify(facts);
     const situation = { facts, route: '', caller, rules: undefined };
     if (caller === undefined) return this.#deny('unauthenticated', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, 'unauthenticated'));
-    const admission: Admission = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now: this.clock.now(), rules: this.#usageRules as RouteRules };
     let result: AdmissionResult;
     try {
-      result = await this.#store.run('preview-admit', (s) => s.previewAdmit(admission));
+      result = await this.#store.run('preview-admit', (s) => s.previewAdmit(this.#usageAdmission(caller)));
     } catch (error) {
       const log = { ...this.#log(situation, undefined, 'store-unavailable'), degraded: 'closed' as const, error: messageOf(error) };
       return this.#deny('store-unavailable', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, { 'Retry-After': '1' }, log);
     }
     const log: DecisionLog = { ...this.#log(situation, result.plan, 'allowed', 200), decision: 'respond', reason: 'usage' };
     return { kind: 'respond', status: 200, reason: 'usage', headers: { ...USAGE_HEADERS }, body: JSON.stringify(usageReport(caller, result)), log };
+  }
+
+  /** What the usage endpoint and Engine.usage preview: every plan's counters, nothing charged. */
+  #usageAdmission(caller: Caller): Admission {
+    return { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now: this.clock.now(), rules: this.#usageRules };
   }
 
   /** `notify`: false for a preview (explain), whose crossings are not real. */

@@ -1,6 +1,7 @@
 // The usage endpoint's answer: the caller's plan, subscription, credits, each quota and each rate
 // window, read with the store's preview (previewAdmit, as `tollgate why`) on the usage rules
-// (compileUsageRules): nothing is charged and no counter changes. Absent values are left out. Those rules count the request
+// (compileUsageRules): nothing is charged and no counter changes. The admin API reports an account with
+// the same code (Engine.usage). Absent values are left out. Those rules count the request
 // in exactly when the preview's outcome is `allowed`, so that one request is taken back out here.
 import type { Caller } from './compile/identity.js';
 import type { AdmissionResult, QuotaState, WindowState } from './store/store.js';

@@ -79,22 +79,33 @@ function accountView(account) {
   );
 }
 
-/** The why trace: subscription, usage as bars with their numbers, then the decision and what to do. */
-function traceView(e) {
-  const s = e.subscription;
-  const usage = [
-    ...e.quotas.map((q) =>
-      bar(`quota ${q.unit}`, q.used, q.limit, `${q.used} of ${q.limit} used counting this request${q.exhausted ? ' (exhausted)' : ''}; period ends ${q.resetAt}`, { 'data-quota': q.unit, 'data-used': q.used, 'data-limit': q.limit }),
+/** The account's usage as it stands (GET …/usage, nothing counted for any request): quotas and rate windows as bars. */
+function usageView(report) {
+  const bars = [
+    ...report.quotas.map((q) =>
+      bar(`quota ${q.unit}`, q.used, q.limit, `${q.used} of ${q.limit} used${q.remaining === 0 ? ' (exhausted)' : ''}; period ends ${q.resetAt}`, { 'data-quota': q.unit, 'data-used': q.used, 'data-limit': q.limit }),
     ),
-    ...e.windows.map((w) =>
-      bar(`window ${w.name}`, w.limit - w.remaining, w.limit, `${w.remaining} of ${w.limit} left after this request${w.refuses ? ' (full)' : ''}; resets in ${w.resetSeconds} s`, { 'data-window': w.name, 'data-remaining': w.remaining, 'data-limit': w.limit }),
+    ...report.rateLimits.map((w) =>
+      bar(`window ${w.window}`, w.limit - w.remaining, w.limit, `${w.remaining} of ${w.limit} left${w.remaining === 0 ? ' (full)' : ''}; resets in ${w.resetSeconds} s`, { 'data-window': w.window, 'data-remaining': w.remaining, 'data-limit': w.limit }),
     ),
   ];
-  if (e.credits !== null) {
-    const { balance, cost } = e.credits;
-    // Full when the balance pays for this request; the numbers say how far it goes.
-    usage.push(bar('credits', balance, Math.max(balance, cost), `balance ${balance}, this request costs ${cost}${e.credits.drawsCredits ? ' (every request draws credits)' : ''}`, { 'data-credits': balance }));
-  }
+  return el(
+    'div',
+    { id: 'usage' },
+    el('h4', {}, `Usage now${report.plan === undefined ? '' : ` (plan ${report.plan})`}`),
+    bars.length === 0 ? el('p', {}, "No window or quota applies to this account's plan.") : el('ul', { class: 'usage' }, ...bars),
+  );
+}
+
+/** The why trace: subscription, entitlement, the credits this request would draw, then the decision and what to do. */
+function traceView(e) {
+  const s = e.subscription;
+  const c = e.credits;
+  // Full when the balance pays for this request; the numbers say how far it goes.
+  const credits =
+    c === null
+      ? el('p', {}, 'This request draws no credits.')
+      : el('ul', { class: 'usage' }, bar('credits', c.balance, Math.max(c.balance, c.cost), `balance ${c.balance}, this request costs ${c.cost}${c.drawsCredits ? ' (every request draws credits)' : ''}`, { 'data-credits': c.balance }));
   const verdict = e.decision.kind === 'allow' ? `ALLOW ${e.decision.status}` : `DENY ${e.decision.status} ${e.decision.reason}`;
   const advice = (who, lines) => (lines.length === 0 ? null : el('div', {}, el('h4', {}, who), el('ul', {}, ...lines.map((line) => el('li', {}, line)))));
   return el(
@@ -110,8 +121,8 @@ function traceView(e) {
       ['Entitlement', e.entitlement === null ? 'not read' : e.entitlement.entitled ? 'the plan includes this route' : `${e.entitlement.reason}: plans with this route: ${e.entitlement.plansWithRoute.join(', ') || 'none'}`],
       ['Decision', verdict, { 'data-field': 'decision', class: `decision-${e.decision.kind}` }],
     ]),
-    el('h4', {}, 'Usage'),
-    usage.length === 0 ? el('p', {}, 'No window, quota or credits apply to this request.') : el('ul', { class: 'usage' }, ...usage),
+    el('h4', {}, 'Credits'),
+    credits,
     advice('The caller can', e.advice.caller),
     advice('The operator can', e.advice.operator),
     e.decision.problem === null ? null : el('details', {}, el('summary', {}, 'The problem the caller gets'), el('pre', {}, JSON.stringify(e.decision.problem, null, 2))),
@@ -137,8 +148,8 @@ async function lookUp() {
   accountResult.replaceChildren(el('p', {}, 'Looking up…'));
   whyResult.replaceChildren();
   try {
-    const [account, trace] = await Promise.all([call('GET', accountPath()), call('POST', accountPath('/why'), whyRequest())]);
-    accountResult.replaceChildren(account.ok ? accountView(account.body) : problemView(account));
+    const [account, usage, trace] = await Promise.all([call('GET', accountPath()), call('GET', accountPath('/usage')), call('POST', accountPath('/why'), whyRequest())]);
+    accountResult.replaceChildren(account.ok ? accountView(account.body) : problemView(account), usage.ok ? usageView(usage.body) : problemView(usage));
     whyResult.replaceChildren(trace.ok ? traceView(trace.body) : problemView(trace));
   } catch (error) {
     accountResult.replaceChildren(networkProblem(error));

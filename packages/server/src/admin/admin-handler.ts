@@ -2,7 +2,8 @@
 // tools. Every request but the health check needs `Authorization: Bearer <token>`; the token is
 // compared in constant time. Errors are problem+json; credit operations need an Idempotency-Key.
 // Given the policy's engine, it also explains a request for an account (`tollgate why`'s dry run,
-// the same JSON as `why --json`). The console page under /console/ loads without the token.
+// the same JSON as `why --json`), and reports an account's usage as it stands (the usage endpoint's
+// report, via Engine.usage). The console page under /console/ loads without the token.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   AccountInputError,
@@ -15,6 +16,8 @@ import {
   type CreditOperation,
   type CreditResult,
   type Engine,
+  type RequestFacts,
+  type UsageReport,
 } from '@tollgate/engine';
 import { readBody } from '../http/body.js';
 import { bearerCheck, MIN_TOKEN_LENGTH } from '../http/bearer.js';
@@ -35,7 +38,7 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 export interface AdminOptions {
   readonly accounts: Accounts;
-  /** The policy's engine on the same store: enables POST /v1/accounts/{account}/why. */
+  /** The policy's engine on the same store: enables POST /v1/accounts/{account}/why and GET …/usage. */
   readonly engine?: Engine;
   /** The bearer token clients must present; at least MIN_TOKEN_LENGTH characters. */
   readonly token: string | undefined;
@@ -106,9 +109,10 @@ export function createAdminHandler(options: AdminOptions): RequestHandler {
       const result = await run(accounts.changeCredits(operation.account, operation.operation, body.value.amount, key.key));
       return creditReply(operation.account, operation.operation, result.kind, result.balance);
     }
-    if (operation.kind === 'why') {
+    if (operation.kind === 'usage' || operation.kind === 'why') {
       const { engine } = options;
-      if (engine === undefined) return problemReply(404, PROBLEMS.notFound, 'Not found', 'this admin server has no policy to explain with: start it with --policies <dir> --policy <name>');
+      if (engine === undefined) return problemReply(404, PROBLEMS.notFound, 'Not found', `this admin server has no policy to ${operation.kind === 'why' ? 'explain' : 'read usage'} with: start it with --policies <dir> --policy <name>`);
+      if (operation.kind === 'usage') return usageReply(operation.account, await run(engine.usage(accountFacts(operation.account, engine))));
       const body = await jsonBody(req, parseWhyBody);
       if (body.kind === 'problem') return body;
       return ok(explainTrace(await run(engine.explain(whyFacts({ account: operation.account, ...body.value }, engine.config)))));
@@ -150,6 +154,16 @@ type Reply = { readonly kind: 'ok'; readonly body: unknown } | ProblemReply;
 
 function ok(body: unknown): Reply {
   return { kind: 'ok', body };
+}
+
+/** The facts that identify the account as the why endpoint's do; usage does not depend on the request. */
+function accountFacts(account: string, engine: Engine): RequestFacts {
+  return whyFacts({ account, method: 'GET', path: '/' }, engine.config);
+}
+
+function usageReply(account: string, report: UsageReport | undefined): Reply {
+  if (report !== undefined) return ok(report);
+  return problemReply(400, PROBLEMS.badRequest, 'Bad request', `the account ${account} is not one the policy's identity yields, so it has no usage`);
 }
 
 function creditReply(account: string, operation: CreditOperation, kind: CreditResult['kind'], balance: number): Reply {

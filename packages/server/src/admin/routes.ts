@@ -3,6 +3,7 @@
 //   PUT  /v1/accounts/{account}/plan                      {"plan": "pro" | null}
 //   PUT  /v1/accounts/{account}/status                    {"status", "paidThrough"?, "periodAnchor"?}
 //   POST /v1/accounts/{account}/credits/{grant|debit|refund}  {"amount"} + Idempotency-Key
+//   GET  /v1/accounts/{account}/usage
 //   POST /v1/accounts/{account}/why                       {"method", "path", "host"?, "headers"?, "credential"?}
 import type { CreditOperation } from '@tollgate/engine';
 import { CREDIT_OPERATIONS } from './bodies.js';
@@ -14,6 +15,7 @@ export type Operation =
   | { readonly kind: 'show'; readonly account: string }
   | { readonly kind: 'set-plan'; readonly account: string }
   | { readonly kind: 'set-status'; readonly account: string }
+  | { readonly kind: 'usage'; readonly account: string }
   | { readonly kind: 'why'; readonly account: string }
   | { readonly kind: 'credits'; readonly account: string; readonly operation: CreditOperation };
 
@@ -41,6 +43,7 @@ export function matchRoute(method: string, pathname: string): RouteMatch {
   if (resource === undefined) return only('GET', { kind: 'show', account });
   if (resource === 'plan' && operation === undefined) return only('PUT', { kind: 'set-plan', account });
   if (resource === 'status' && operation === undefined) return only('PUT', { kind: 'set-status', account });
+  if (resource === 'usage' && operation === undefined) return only('GET', { kind: 'usage', account });
   if (resource === 'why' && operation === undefined) return only('POST', { kind: 'why', account });
   if (resource === 'credits' && extra === undefined && isCreditOperation(operation)) return only('POST', { kind: 'credits', account, operation });
   return { kind: 'not-found' };

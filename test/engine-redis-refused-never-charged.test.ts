@@ -10,6 +10,7 @@ import { compileRouteRules } from '../packages/engine/src/compile/route-rules.js
 import { createAccounts, createEngine, systemClock, type Decision, type Engine, type EngineConfig, type Store } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
 import { RedisCluster, RedisServer, redisSkipReason } from './support/redis.js';
+import { decide, engineOn } from './support/engine.js';
 import { RedisProxy } from './support/tcp-proxy.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 import { paymentHeader, paymentPayloadV2, testPayer, testRequirements } from './support/x402-client.js';
@@ -39,13 +40,6 @@ function configOn(store: EngineConfig['store']): EngineConfig {
   };
 }
 
-function engineOn(config: EngineConfig, store: Store): Engine {
-  const compiled = createEngine(config, store, systemClock);
-  if (!compiled.ok) throw new Error(compiled.errors.join('; '));
-  return compiled.engine;
-}
-
-const decide = (engine: Engine, consumer: string): Promise<Decision> => Promise.resolve(engine.decide(factsOf({ method: 'GET', path: '/v1/forecast', consumer })));
 
 /**
  * Decides until one is allowed (a loaded machine may miss the 50 ms timeout: each such refusal is

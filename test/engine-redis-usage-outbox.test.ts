@@ -7,12 +7,13 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRouteRules } from '../packages/engine/src/compile/route-rules.js';
-import { createAccounts, createEngine, systemClock, USAGE_GROUP, type Decision, type Engine, type EngineConfig, type Store } from '../packages/engine/src/index.js';
+import { createAccounts, systemClock, USAGE_GROUP, type Engine, type EngineConfig, type Store } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
 import { RedisCluster, RedisServer, redisSkipReason } from './support/redis.js';
+import { decide, engineOn } from './support/engine.js';
 import { RedisProxy } from './support/tcp-proxy.js';
 import { outboxTotals, overageCounter } from './support/usage-outbox.js';
-import { BASE_CONFIG, factsOf } from './support/vectors.js';
+import { BASE_CONFIG } from './support/vectors.js';
 
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(skip);
@@ -37,13 +38,6 @@ function configOn(store: EngineConfig['store']): EngineConfig {
   };
 }
 
-function engineOn(config: EngineConfig, store: Store): Engine {
-  const compiled = createEngine(config, store, systemClock);
-  if (!compiled.ok) throw new Error(compiled.errors.join('; '));
-  return compiled.engine;
-}
-
-const decide = (engine: Engine, consumer: string): Promise<Decision> => Promise.resolve(engine.decide(factsOf({ method: 'GET', path: '/v1/forecast', consumer })));
 
 /** The invariant: counters charged exactly what the allowed answers consumed, and the outbox exactly what the counters were charged. */
 async function expectOutboxMatchesCounters(admin: Redis | Cluster, store: Store, account: string, allowed: number): Promise<void> {

@@ -1,12 +1,12 @@
 // The admin API's usage endpoint: an account's usage as it stands, the report the policy's usage
 // endpoint gives customers (Engine.usage), with nothing counted for a request and nothing written.
-import { createAccounts, createEngine, createMemoryStore, ManualClock, whyFacts, type Engine, type EngineConfig, type UsageReport } from '@tollgate/engine';
+import { whyFacts, type Engine, type EngineConfig, type UsageReport } from '@tollgate/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_CONFIG } from '../../../../test/support/vectors.js';
-import { listen, type Listening } from '../test-support/listen.js';
-import { createAdminServer } from './admin-handler.js';
+import { ADMIN_TOKEN, startAdminServer } from '../test-support/admin-server.js';
+import type { Listening } from '../test-support/listen.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = ADMIN_TOKEN;
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 30);
 const CONFIG: EngineConfig = {
   ...BASE_CONFIG,
@@ -18,12 +18,7 @@ let server: Listening;
 let engine: Engine;
 
 async function start(withEngine = true): Promise<void> {
-  const store = createMemoryStore();
-  const clock = new ManualClock(NOW);
-  const compiled = createEngine(CONFIG, store, clock);
-  if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
-  engine = compiled.engine;
-  server = await listen(createAdminServer({ accounts: createAccounts(store, clock), token: TOKEN, ...(withEngine ? { engine } : {}) }));
+  ({ server, engine } = await startAdminServer(CONFIG, NOW, withEngine));
 }
 
 function usage(account: string, init: RequestInit = {}, token: string | null = TOKEN): Promise<Response> {

@@ -1,14 +1,14 @@
 // The admin API's why endpoint (the dry run `tollgate why --json` prints, for an account in the
 // path) and the console page it serves without a token.
 import { readFileSync } from 'node:fs';
-import { createAccounts, createEngine, createMemoryStore, explainTrace, ManualClock, whyFacts, type Engine, type EngineConfig, type Explanation } from '@tollgate/engine';
+import { explainTrace, whyFacts, type Engine, type EngineConfig, type Explanation } from '@tollgate/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BASE_CONFIG } from '../../../../test/support/vectors.js';
-import { listen, type Listening } from '../test-support/listen.js';
-import { createAdminServer } from './admin-handler.js';
+import { ADMIN_TOKEN, startAdminServer } from '../test-support/admin-server.js';
+import type { Listening } from '../test-support/listen.js';
 import { CONSOLE_CSP } from './console-files.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = ADMIN_TOKEN;
 const NOW = Date.UTC(2026, 0, 15, 12);
 const CONFIG: EngineConfig = {
   ...BASE_CONFIG,
@@ -23,12 +23,7 @@ let server: Listening;
 let engine: Engine;
 
 async function start(withEngine = true): Promise<void> {
-  const store = createMemoryStore();
-  const clock = new ManualClock(NOW);
-  const compiled = createEngine(CONFIG, store, clock);
-  if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
-  engine = compiled.engine;
-  server = await listen(createAdminServer({ accounts: createAccounts(store, clock), token: TOKEN, ...(withEngine ? { engine } : {}) }));
+  ({ server, engine } = await startAdminServer(CONFIG, NOW, withEngine));
 }
 
 function why(account: string, body: unknown, token: string | null = TOKEN): Promise<Response> {

@@ -14,13 +14,13 @@ import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/cr
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
+import { planRule, resetAtOf, resourceUrl, settlementLog, statusOf } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
 import { Compensations } from './compensations.js';
 import { StoreCalls } from './store-calls.js';
-import { LIFETIME_END } from './store/billing-period.js';
-import { StoreCallNotSentError, type Admission, type AdmissionResult, type PlanRule, type RouteRules, type Store } from './store/store.js';
+import { StoreCallNotSentError, type Admission, type AdmissionResult, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
 import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
 import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
@@ -395,34 +395,4 @@ class PolicyEngine implements Engine {
       requestId: s.facts.requestId,
     };
   }
-}
-
-function settlementLog(payment: Exclude<PaymentSettlement, { kind: 'not-settled' }>) {
-  const { payer, transaction, network } = payment.response;
-  return {
-    ...(payer === undefined ? {} : { payer }),
-    ...(transaction === '' ? {} : { transaction }),
-    network,
-    ...(payment.kind === 'failed' ? { error: payment.error } : {}),
-  };
-}
-
-function statusOf(reason: ReasonCode | 'allowed'): number {
-  return reason === 'allowed' ? 200 : REASONS[reason].status;
-}
-
-export function planRule(rules: RouteRules, plan: string | undefined): PlanRule {
-  return plan === undefined ? rules.noPlan : (rules.plans[plan] ?? rules.noPlan);
-}
-
-function resetAtOf(outcome: ReasonCode, result: AdmissionResult, now: number): number | undefined {
-  if (outcome === 'rate-limited') return now + (result.retryAfterMs ?? 0);
-  if (outcome !== 'quota-exhausted') return undefined;
-  // Quotas of one plan share the billing period; the latest end is when all of them are fresh. A lifetime quota never is.
-  const latest = result.quotas.reduce<number | undefined>((end, q) => Math.max(end ?? 0, q.resetAt), undefined);
-  return latest === LIFETIME_END ? undefined : latest;
-}
-
-function resourceUrl(facts: RequestFacts): string {
-  return facts.host === undefined ? facts.path : `${facts.scheme ?? 'http'}://${facts.host}${facts.path}`;
 }

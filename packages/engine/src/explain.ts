@@ -6,7 +6,7 @@
 import type { ReasonCode } from '@tollgate/policy/schema';
 import type { Caller } from './compile/identity.js';
 import type { EngineConfig } from './config/engine-config.js';
-import { planRule } from './engine.js';
+import { planRule } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, RouteRules } from './store/store.js';

@@ -270,7 +270,7 @@ class PolicyEngine implements Engine {
     const headers = rule.kind === 'check' ? rateLimitHeaders(this.#style, rule, result.windows, result.quotas, p.now) : {};
     const log = this.#log(p, result.plan, result.outcome === 'allowed' ? 'allowed' : result.outcome, result.outcome === 'allowed' ? 200 : undefined);
     if (result.outcome === 'allowed') {
-      if (this.#notices !== undefined && notify) this.#noticeCrossings(p, result);
+      if (this.#notices !== undefined && notify) this.#noticeCrossings(this.#notices, p, result);
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
       // Two literals rather than a spread: this is the hot path.
       if (p.holdKey === undefined || (result.charged === 0 && result.quotas.length === 0)) return { kind: 'allow', responseHeaders: headers, upstream, log };
@@ -280,7 +280,7 @@ class PolicyEngine implements Engine {
     const outcome = result.outcome as ReasonCode;
     // A caller the plan makes pay (402) may pay for this one request instead.
     if (p.payment.kind !== 'none' && REASONS[outcome].status === 402) return this.#pay(p, p.payment, result.plan);
-    if (this.#notices !== undefined && notify) this.#noticeRefusal(p, result, outcome);
+    if (this.#notices !== undefined && notify) this.#noticeRefusal(this.#notices, p, result, outcome);
     if (outcome === 'rate-limited') headers['Retry-After'] = String(headerSeconds(result.retryAfterMs ?? 0));
     return this.#deny(
       outcome,
@@ -298,13 +298,13 @@ class PolicyEngine implements Engine {
     );
   }
 
-  #noticeCrossings(p: Pending, result: AdmissionResult): void {
-    const notices = allowedCrossings(this.#notices as NoticeSettings, this.config.policy, p.account, result, p.rules.cost);
+  #noticeCrossings(settings: NoticeSettings, p: Pending, result: AdmissionResult): void {
+    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.rules.cost);
     if (notices !== undefined) this.#notifier?.send(notices);
   }
 
-  #noticeRefusal(p: Pending, result: AdmissionResult, reason: ReasonCode): void {
-    const notice = deniedNotice(this.#notices as NoticeSettings, this.config.policy, p.account, result, reason, p.now);
+  #noticeRefusal(settings: NoticeSettings, p: Pending, result: AdmissionResult, reason: ReasonCode): void {
+    const notice = deniedNotice(settings, this.config.policy, p.account, result, reason, p.now);
     if (notice !== undefined) this.#notifier?.send([notice]);
   }
 

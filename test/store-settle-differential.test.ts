@@ -112,4 +112,16 @@ describe.each(redisStoresUnderTest())('settling holds: $name gives the memory st
     const { overage, credits } = await outboxTotals(row.admin(), ACCOUNT);
     expect({ overage, credits }).toEqual(billed);
   });
+
+  it('refuses a settlement or a cost that is no non-negative integer, writing nothing', async () => {
+    const redis = await row.create();
+    stores.push(redis);
+    const rules = SETTLE_PLANS['credits with an overdraft'] as RouteRules;
+    await redis.changeCredits(ACCOUNT, { operation: 'grant', amount: 10, now: NOW });
+    await expect(Promise.resolve(redis.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now: NOW, rules, cost: 2.5, holdKey: 'hold:x' }))).rejects.toThrow(RangeError);
+    expect((await redis.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now: NOW, rules, cost: 4, holdKey: 'hold:a' })).outcome).toBe('allowed');
+    await expect(Promise.resolve(redis.completeHold(ACCOUNT, 'hold:a', { settle: -3 }, NOW))).rejects.toThrow(RangeError);
+    expect(await redis.completeHold(ACCOUNT, 'hold:a', { settle: 3 }, NOW)).toEqual({ kind: 'settled', charged: 3, credits: 3, writtenOff: 0 });
+    expect((await redis.getAccount(ACCOUNT)).credits).toBe(7);
+  });
 });

@@ -3,8 +3,8 @@
 //
 // Invariant: for one seeded sequence of operations on one account — credit grants, admissions
 // holding an estimate, settlements above and below it (sent again after they landed, or after a
-// commit, a release or the hold's expiry), commits, releases, admissions without a hold, the clock
-// moving on past hold expiries — every admission result and every completion result of a Redis
+// commit, a release or the hold's expiry), commits, releases, admissions without a hold, previews
+// at a cost, the clock moving on past hold expiries — every admission result and every completion result of a Redis
 // store equals the memory store's, and so do, at the end, the balance, each quota's use and the
 // usage outbox added up per meter. Besides, the balance is never below −overdraft.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +64,9 @@ function* operations(rules: RouteRules, seed: number): Generator<{ label: string
       const key = done[pick(done.length)] as string;
       const settle = pick(150);
       yield { label: `again ${key} ${settle}`, run: (s) => Promise.resolve(s.completeHold(ACCOUNT, key, { settle }, at)) };
+    } else if (roll < 0.91) {
+      const cost = pick(60);
+      yield { label: `preview ${cost}`, run: (s) => Promise.resolve(s.previewAdmit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now: at, rules, cost })) };
     } else if (roll < 0.96) {
       const cost = pick(30);
       yield { label: `admit ${cost}`, run: (s) => Promise.resolve(s.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now: at, rules, cost })) };

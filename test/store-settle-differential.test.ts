@@ -116,6 +116,33 @@ describe.each(redisStoresUnderTest())('settling holds: $name gives the memory st
     expect({ overage, credits }).toEqual(billed);
   });
 
+  it('leaves the counters of a quota period that ended before the settlement alone, as the memory store does', async () => {
+    const redis = await row.create();
+    stores.push(redis);
+    const memory = new MemoryStore();
+    const rules = SETTLE_PLANS['units quota, overage billed'] as RouteRules;
+    const endOfMay = Date.UTC(2026, 5, 1) - 120_000;
+    const hold = (s: Store, key: string, cost: number, now: number) => Promise.resolve(s.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now, rules, cost, holdKey: key }));
+    const settle = (s: Store, key: string, actual: number, now: number) => Promise.resolve(s.completeHold(ACCOUNT, key, { settle: actual }, now));
+    const probe = (s: Store, now: number) => Promise.resolve(s.previewAdmit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now, rules, cost: 0 }));
+    for (const s of [memory, redis]) {
+      await hold(s, 'hold:up', 490, endOfMay);
+      await hold(s, 'hold:down', 10, endOfMay);
+    }
+    const answers = async (s: Store) => [
+      comparable(await probe(s, endOfMay)),
+      await settle(s, 'hold:up', 600, Date.UTC(2026, 5, 1) + 60_000),
+      await settle(s, 'hold:down', 2, Date.UTC(2026, 5, 1) + 60_000),
+      comparable(await probe(s, Date.UTC(2026, 5, 1) + 60_000)),
+    ];
+    const expected = await answers(memory);
+    expect(await answers(redis)).toEqual(expected);
+    // Nothing was counted in June, and no overage billed for May's ended period.
+    expect(expected[3]).toMatchObject({ quotas: [0] });
+    const { overage } = await outboxTotals(row.admin(), ACCOUNT);
+    expect(overage).toBe(0);
+  });
+
   it('refuses a settlement or a cost that is no non-negative integer, writing nothing', async () => {
     const redis = await row.create();
     stores.push(redis);

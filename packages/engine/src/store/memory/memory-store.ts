@@ -143,7 +143,7 @@ export class MemoryStore implements Store {
     if (hold === undefined) return { kind: 'nothing-held' };
     record.holds?.delete(holdKey);
     if (typeof completion === 'object') {
-      const settled = settleHold(record, hold, completion.settle);
+      const settled = settleHold(record, hold, completion.settle, now);
       this.#bill(account, holdKey, hold.policy, settled.overage, settled.credits, now);
       return { kind: 'settled', charged: settled.charged, credits: settled.credits, writtenOff: settled.writtenOff };
     }

@@ -16,7 +16,8 @@ export interface Accounts {
   show(account: string): Promise<AccountState>;
   setPlan(account: string, plan: string | null): Promise<AccountState>;
   setStatus(account: string, status: string, options?: { paidThrough?: number | null; periodAnchor?: number | null }): Promise<AccountState>;
-  changeCredits(account: string, operation: CreditOperation, amount: number, key?: string): Promise<CreditResult>;
+  /** `expiresAt` (grant only, epoch ms after now): the grant's remaining amount leaves the balance then (store README, "Expiring grants"). */
+  changeCredits(account: string, operation: CreditOperation, amount: number, key?: string, expiresAt?: number): Promise<CreditResult>;
 }
 
 /**
@@ -42,12 +43,18 @@ export function createAccounts(store: Store, clock: Clock): Accounts {
       }
       return update(account, { status, ...options });
     },
-    changeCredits: async (account, operation, amount, key) => {
+    changeCredits: async (account, operation, amount, key, expiresAt) => {
       if (!Number.isSafeInteger(amount) || amount <= 0) throw new AccountInputError(`amount must be a positive integer, got ${String(amount)}`);
+      const now = clock.now();
+      if (expiresAt !== undefined && operation !== 'grant') throw new AccountInputError(`only a grant may expire, not a ${operation}`);
+      if (expiresAt !== undefined && (!Number.isSafeInteger(expiresAt) || expiresAt <= now)) {
+        throw new AccountInputError(`expiresAt must be an instant after now (${new Date(now).toISOString()}), got ${Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : String(expiresAt)}`);
+      }
       if (key === undefined && operation !== 'grant') throw new AccountInputError(`${operation} needs an idempotency key`);
       if (key !== undefined && (key === '' || key.length > MAX_KEY_LENGTH)) throw new AccountInputError(`idempotency key must be 1–${MAX_KEY_LENGTH} characters`);
       // Operator keys live apart from the engine's own hold keys.
-      const result = await store.changeCredits(id(account), { operation, amount, now: clock.now(), ...(key === undefined ? {} : { key: `op:${key}` }) });
+      const change = { operation, amount, now, ...(key === undefined ? {} : { key: `op:${key}` }), ...(expiresAt === undefined ? {} : { expiresAt }) };
+      const result = await store.changeCredits(id(account), change);
       // Credits rose: a later fall below a notification threshold is news again (notify/).
       if (result.kind === 'applied' && operation !== 'debit') await store.forgetCreditNotices(id(account));
       return result;

@@ -49,7 +49,15 @@ export interface Explanation {
   readonly windows: readonly { readonly name: string; readonly limit: number; readonly remaining: number; readonly resetSeconds: number; readonly refuses: boolean }[];
   /** `used`: counted once this request is (when it would be allowed). */
   readonly quotas: readonly { readonly unit: string; readonly limit: number; readonly used: number; readonly resetAt: string; readonly exhausted: boolean }[];
-  readonly credits: { readonly balance: number; readonly cost: number; readonly drawsCredits: boolean; readonly overage: string; readonly charged: number } | null;
+  readonly credits: {
+    readonly balance: number;
+    /** The open expiring parts of the balance, soonest-expiring first (spent first). */
+    readonly grants: readonly { readonly amount: number; readonly expiresAt: string }[];
+    readonly cost: number;
+    readonly drawsCredits: boolean;
+    readonly overage: string;
+    readonly charged: number;
+  } | null;
   readonly x402: { readonly price: string; readonly asset: string; readonly network: string; readonly payTo: string } | null;
   readonly decision: { readonly kind: 'allow' | 'deny'; readonly status: number; readonly reason: ReasonCode | 'allowed'; readonly headers: Readonly<Record<string, string>>; readonly problem: unknown };
   readonly advice: { readonly caller: readonly string[]; readonly operator: readonly string[] };
@@ -99,7 +107,10 @@ export function explainTrace(trace: Trace): Explanation {
     credits:
       result === undefined || rules === undefined || rule?.kind !== 'check'
         ? null
-        : { balance: result.account.credits, cost: rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
+        : {
+            balance: result.account.credits,
+            grants: (result.account.grants ?? []).map((grant) => ({ amount: grant.amount, expiresAt: iso(grant.expiresAt) ?? '' })),
+            cost: rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
     x402: offer === undefined ? null : { price: offer.price, asset: offer.asset, network: offer.network, payTo: offer.payTo },
     decision:
       decision.kind === 'allow'

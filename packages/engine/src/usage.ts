@@ -15,6 +15,8 @@ export interface UsageReport {
   /** Absent when the account has no subscription status. */
   readonly subscription?: { readonly status: string; readonly paidThrough?: string };
   readonly credits: number;
+  /** The open expiring parts of `credits`, soonest-expiring first (absent when none): spent before the rest, gone at their expiry. */
+  readonly grants?: readonly { readonly amount: number; readonly expiresAt: string }[];
   readonly quotas: readonly { readonly unit: string; readonly limit: number; readonly used: number; readonly remaining: number; readonly resetAt: string }[];
   readonly rateLimits: readonly { readonly window: string; readonly limit: number; readonly remaining: number; readonly resetSeconds: number }[];
 }
@@ -27,6 +29,7 @@ export function usageReport(caller: Caller, result: AdmissionResult): UsageRepor
     ...(result.plan === undefined ? {} : { plan: result.plan }),
     ...(account.status === undefined ? {} : { subscription: { status: account.status, ...(account.paidThrough === undefined ? {} : { paidThrough: iso(account.paidThrough) }) } }),
     credits: account.credits,
+    ...(account.grants === undefined ? {} : { grants: account.grants.map((grant) => ({ amount: grant.amount, expiresAt: iso(grant.expiresAt) })) }),
     quotas: result.quotas.map((q) => quotaUsage(q, counted)),
     rateLimits: result.windows.map((w) => windowUsage(w, counted)),
   };

@@ -5,6 +5,7 @@ import {
   AccountInputError,
   createAccounts,
   MAX_CREDITS,
+  MAX_OPEN_GRANTS,
   resolveStoreSettings,
   STORE_FACTORIES,
   systemClock,
@@ -26,7 +27,7 @@ actions:
   show <account>
   set-plan <account> <plan>            (--clear to remove the account's own plan)
   set-status <account> <status> [--paid-through <ISO>] [--anchor <ISO>]
-  grant <account> <amount> [--key <idempotency key>]
+  grant <account> <amount> [--key <idempotency key>] [--expires <ISO>]  (expiring credits: spent first, soonest-expiring first)
   debit <account> <amount> --key <idempotency key>
   refund <account> <amount> --key <idempotency key>
 store options (one of):
@@ -41,6 +42,7 @@ const OPTIONS = {
   clear: { type: 'boolean' },
   'paid-through': { type: 'string' },
   anchor: { type: 'string' },
+  expires: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -104,7 +106,9 @@ function actionFor(action: string, rest: readonly string[], values: Values): Act
       const amount = positiveInteger(rest[0] ?? '', 'amount');
       const key = values.key;
       if (action !== 'grant' && key === undefined) throw new CliError(`${action} needs --key <idempotency key>: the same key never charges twice`);
-      return (accounts, id) => accounts.changeCredits(id, action, amount, key).then((result) => ({ kind: 'credits', result }));
+      if (action !== 'grant' && values.expires !== undefined) throw new CliError(`--expires is for grants only`);
+      const expiresAt = values.expires === undefined ? undefined : instant(values.expires, '--expires');
+      return (accounts, id) => accounts.changeCredits(id, action, amount, key, expiresAt).then((result) => ({ kind: 'credits', result }));
     }
     default:
       throw new CliError(`unknown action "${action}"\n${USAGE}`);
@@ -161,25 +165,30 @@ function report(outcome: Outcome, id: string, json: boolean, io: CliIo): number 
       conflict: `${id}: this key was used for a different operation or amount (nothing changed), balance ${result.balance}`,
       insufficient: `${id}: balance ${result.balance} is below the amount (nothing changed)`,
       'out-of-range': `${id}: balance ${result.balance} plus the amount would pass ${MAX_CREDITS}, the largest balance kept exactly (nothing changed)`,
+      'too-many-grants': `${id}: the account already has ${MAX_OPEN_GRANTS} open expiring grants, none expiring then (nothing changed): grant with an expiry it has, or without one`,
     };
     (result.kind === 'applied' || result.kind === 'duplicate' ? io.stdout : io.stderr).write(`${messages[result.kind]}\n`);
   }
   return result.kind === 'applied' || result.kind === 'duplicate' ? 0 : 1;
 }
 
-function readable(state: AccountState): Record<string, string | number> {
+type ReadableGrants = readonly { readonly amount: number; readonly expiresAt: string }[];
+
+function readable(state: AccountState): Record<string, string | number | ReadableGrants> {
   return {
     ...(state.plan === undefined ? {} : { plan: state.plan }),
     ...(state.status === undefined ? {} : { status: state.status }),
     ...(state.paidThrough === undefined ? {} : { paidThrough: new Date(state.paidThrough).toISOString() }),
     ...(state.periodAnchor === undefined ? {} : { periodAnchor: new Date(state.periodAnchor).toISOString() }),
     credits: state.credits,
+    ...(state.grants === undefined ? {} : { grants: state.grants.map((g) => ({ amount: g.amount, expiresAt: new Date(g.expiresAt).toISOString() })) }),
   };
 }
 
 function describeAccount(id: string, state: AccountState): string {
   const fields = readable(state);
-  return [`account ${id}`, ...Object.entries(fields).map(([k, v]) => `  ${k}: ${String(v)}`)].join('\n');
+  const text = (value: string | number | ReadableGrants) => (typeof value === 'object' ? value.map((g) => `${g.amount} until ${g.expiresAt}`).join(', ') : String(value));
+  return [`account ${id}`, ...Object.entries(fields).map(([k, v]) => `  ${k}: ${text(v)}`)].join('\n');
 }
 
 function positiveInteger(text: string, what: string): number {

@@ -16,7 +16,7 @@ export function formatExplanation(e: Explanation): string {
   if (e.entitlement !== null) add('entitlement', e.entitlement.entitled ? 'the plan includes this route' : `${e.entitlement.reason ?? ''}: plans with this route: ${e.entitlement.plansWithRoute.join(', ') || 'none'}`);
   for (const w of e.windows) add(`window ${w.name}`, `${w.refuses ? 'FULL' : 'ok'}: ${w.remaining} of ${w.limit} left after this request, ${w.refuses ? 'admits again' : 'resets'} in ${w.resetSeconds} s`);
   for (const q of e.quotas) add(`quota ${q.unit}`, `${q.exhausted ? 'EXHAUSTED' : 'ok'}: ${q.used} of ${q.limit} used, period ends ${q.resetAt}`);
-  if (e.credits !== null) add('credits', `balance ${e.credits.balance}, cost ${e.credits.cost}${e.credits.drawsCredits ? ', every request draws credits' : ''}, overage ${e.credits.overage}${e.credits.charged > 0 ? `, this request draws ${e.credits.charged}` : ''}`);
+  if (e.credits !== null) add('credits', `balance ${e.credits.balance}${expiring(e.credits.grants)}, cost ${e.credits.cost}${e.credits.drawsCredits ? ', every request draws credits' : ''}, overage ${e.credits.overage}${e.credits.charged > 0 ? `, this request draws ${e.credits.charged}` : ''}`);
   if (e.x402 !== null) add('x402 offer', `${e.x402.price} ${e.x402.asset} on ${e.x402.network} to ${e.x402.payTo}`);
   const type = (e.decision.problem as { type?: unknown } | null)?.type;
   add('decision', `${verdict}${typeof type === 'string' ? ` (${type})` : ''}`);
@@ -24,4 +24,10 @@ export function formatExplanation(e: Explanation): string {
   if (e.advice.operator.length > 0) lines.push('', 'the operator can:', ...e.advice.operator.map((a) => `  - ${a}`));
   lines.push('', 'nothing was written: this was a dry run');
   return `${lines.join('\n')}\n`;
+}
+
+/** The expiring parts of a balance, as `why` prints them: spent soonest-expiring first. */
+function expiring(grants: readonly { readonly amount: number; readonly expiresAt: string }[]): string {
+  if (grants.length === 0) return '';
+  return ` (expiring first: ${grants.map((grant) => `${grant.amount} until ${grant.expiresAt}`).join(', ')})`;
 }

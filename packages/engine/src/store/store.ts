@@ -21,6 +21,22 @@ export interface AccountState {
    * refused until grants bring it back up.
    */
   readonly credits: number;
+  /**
+   * The expiring parts of `credits` still open, soonest-expiring first (absent when none): spends
+   * take from them in that order before the permanent part, and at its expiry a grant's remaining
+   * amount leaves the balance. A spent grant stays listed (amount 0) until it expires, so that a
+   * give-back can return to it. As of the account's last touch: expiry is applied by the next call
+   * that reads the balance with a clock (admit, previewAdmit, completeHold, changeCredits, void).
+   */
+  readonly grants?: readonly CreditGrant[];
+}
+
+/** An expiring part of the credit balance (AccountState.grants). */
+export interface CreditGrant {
+  /** What is left of it, in cost units. */
+  readonly amount: number;
+  /** Epoch ms at which what is left leaves the balance. */
+  readonly expiresAt: number;
 }
 
 /** `null` clears a field; an absent member leaves it as it is. */
@@ -191,7 +207,9 @@ export type CreditResult =
   /** debit only: the balance is below the amount; nothing changed. */
   | { readonly kind: 'insufficient'; readonly balance: number }
   /** grant or refund: the balance would pass MAX_CREDITS, beyond which it would no longer be exact; nothing changed. */
-  | { readonly kind: 'out-of-range'; readonly balance: number };
+  | { readonly kind: 'out-of-range'; readonly balance: number }
+  /** grant with `expiresAt`: the account already has MAX_OPEN_GRANTS open grants, none expiring then; nothing changed. */
+  | { readonly kind: 'too-many-grants'; readonly balance: number };
 
 export interface CreditChange {
   readonly operation: CreditOperation;
@@ -199,7 +217,22 @@ export interface CreditChange {
   readonly amount: number;
   /** Idempotency key, required for debit and refund. */
   readonly key?: string;
+  /**
+   * grant only: epoch ms at which what is left of this grant leaves the balance (a safe integer
+   * after `now`, else a RangeError and nothing done). Absent: permanent credits. Grants expiring at
+   * the same instant are one grant.
+   */
+  readonly expiresAt?: number;
   readonly now: number;
+}
+
+/** The expiry of a credit change when it has one; a RangeError when it is not a grant's or not after `now`. */
+export function grantExpiry(change: CreditChange): number | undefined {
+  const { expiresAt } = change;
+  if (expiresAt === undefined) return undefined;
+  if (change.operation !== 'grant') throw new RangeError(`only a grant may expire, not a ${change.operation}`);
+  if (!Number.isSafeInteger(expiresAt) || expiresAt <= change.now) throw new RangeError(`a grant expires at an integer epoch ms after now (${change.now}), got ${String(expiresAt)}`);
+  return expiresAt;
 }
 
 /**
@@ -357,6 +390,11 @@ export interface Store {
 export const ACCOUNT_PATCH_OPERATION = 'account-patch';
 /** The largest credit balance: Number.MAX_SAFE_INTEGER, the last integer a double (JS, and Lua in Redis) holds exactly. */
 export const MAX_CREDITS = Number.MAX_SAFE_INTEGER;
+/**
+ * The most open expiring grants an account keeps (distinct expiries, spent ones included until they
+ * expire): a draw records which grants it took from, so this bounds every hold and receipt too.
+ */
+export const MAX_OPEN_GRANTS = 32;
 /** How long idempotency keys of credit operations and account patches are remembered. */
 export const CREDIT_KEY_TTL_MS = 7 * 24 * 3600 * 1000;
 /**

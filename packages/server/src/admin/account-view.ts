@@ -8,6 +8,8 @@ export interface AccountView {
   readonly paidThrough?: string;
   readonly periodAnchor?: string;
   readonly credits: number;
+  /** The open expiring parts of `credits`, soonest-expiring first. */
+  readonly grants?: readonly { readonly amount: number; readonly expiresAt: string }[];
 }
 
 export function accountView(account: string, state: AccountState): AccountView {
@@ -18,5 +20,6 @@ export function accountView(account: string, state: AccountState): AccountView {
     ...(state.paidThrough === undefined ? {} : { paidThrough: new Date(state.paidThrough).toISOString() }),
     ...(state.periodAnchor === undefined ? {} : { periodAnchor: new Date(state.periodAnchor).toISOString() }),
     credits: state.credits,
+    ...(state.grants === undefined ? {} : { grants: state.grants.map((grant) => ({ amount: grant.amount, expiresAt: new Date(grant.expiresAt).toISOString() })) }),
   };
 }

@@ -9,6 +9,7 @@ import {
   AccountInputError,
   explainTrace,
   MAX_CREDITS,
+  MAX_OPEN_GRANTS,
   StoreTimeoutError,
   whyFacts,
   withTimeout,
@@ -104,9 +105,9 @@ export function createAdminHandler(options: AdminOptions): RequestHandler {
         return problemReply(400, PROBLEMS.idempotencyKeyMissing, 'Idempotency-Key required', `${operation.operation} needs an Idempotency-Key header: a retry with the same key never applies twice`);
       }
       if (key.kind === 'invalid') return problemReply(400, PROBLEMS.badRequest, 'Bad request', key.detail);
-      const body = await jsonBody(req, parseCreditBody);
+      const body = await jsonBody(req, (value) => parseCreditBody(value, operation.operation));
       if (body.kind === 'problem') return body;
-      const result = await run(accounts.changeCredits(operation.account, operation.operation, body.value.amount, key.key));
+      const result = await run(accounts.changeCredits(operation.account, operation.operation, body.value.amount, key.key, body.value.expiresAt));
       return creditReply(operation.account, operation.operation, result.kind, result.balance);
     }
     if (operation.kind === 'usage' || operation.kind === 'why') {
@@ -178,6 +179,8 @@ function creditReply(account: string, operation: CreditOperation, kind: CreditRe
       return problemReply(409, PROBLEMS.insufficientCredits, 'Insufficient credits', `the balance ${balance} is below the amount; nothing changed`, { balance });
     case 'out-of-range':
       return problemReply(422, PROBLEMS.balanceOutOfRange, 'Balance out of range', `the balance ${balance} plus the amount would pass ${MAX_CREDITS}, the largest balance kept exactly; nothing changed`, { balance });
+    case 'too-many-grants':
+      return problemReply(422, PROBLEMS.tooManyGrants, 'Too many grants', `the account already has ${MAX_OPEN_GRANTS} open expiring grants, none expiring then; nothing changed (grant with an expiry it has, or without one)`, { balance });
   }
 }
 

@@ -12,6 +12,8 @@ export interface StatusBody {
 }
 export interface CreditBody {
   readonly amount: number;
+  /** grant only: epoch ms at which what is left of the grant leaves the balance (`expiresAt`, RFC 3339 in the body). */
+  readonly expiresAt?: number;
 }
 
 /** A request to explain for the account in the path (the `tollgate why` request line and options). */
@@ -53,10 +55,22 @@ export function parseStatusBody(value: unknown): BodyParse<StatusBody> {
   });
 }
 
-export function parseCreditBody(value: unknown): BodyParse<CreditBody> {
-  return checked(value, ['amount'], (body, errors) => {
+/** RFC 3339 date-time: a date, `T`, a time, and a zone (`Z` or an offset); a fraction of a second allowed. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** A credit change's body; `expiresAt` is accepted on grants only (`operation`). */
+export function parseCreditBody(value: unknown, operation: CreditOperation): BodyParse<CreditBody> {
+  return checked(value, ['amount', 'expiresAt'], (body, errors) => {
     if (!Number.isSafeInteger(body.amount) || (body.amount as number) <= 0) errors.push('amount must be a positive integer');
-    return { amount: body.amount as number };
+    const raw = body.expiresAt;
+    if (raw === undefined) return { amount: body.amount as number };
+    if (operation !== 'grant') {
+      errors.push(`expiresAt is for grants only: a ${operation} never expires`);
+      return { amount: body.amount as number };
+    }
+    const ms = typeof raw === 'string' && RFC3339.test(raw) ? Date.parse(raw) : Number.NaN;
+    if (Number.isNaN(ms)) errors.push('expiresAt must be an RFC 3339 instant (e.g. 2026-01-31T00:00:00Z)');
+    return { amount: body.amount as number, expiresAt: ms };
   });
 }
 

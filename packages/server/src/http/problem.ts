@@ -17,6 +17,7 @@ export const PROBLEMS = {
   idempotencyKeyReused: 'idempotency-key-reused',
   insufficientCredits: 'insufficient-credits',
   balanceOutOfRange: 'balance-out-of-range',
+  tooManyGrants: 'too-many-grants',
   storeUnavailable: 'store-unavailable',
   internal: 'internal-error',
 } as const;

@@ -3,6 +3,7 @@
 import { billingPeriod } from '../billing-period.js';
 import type { AccountPatch, AccountState, CreditRefill, EventStamp, OverageMode, QuotaRule } from '../store.js';
 import { rollWindow, windowStart, type WindowCounter } from '../windows.js';
+import { giveBackCredits, type GrantPart } from './credit-grants.js';
 
 export const EMPTY: readonly never[] = [];
 const NO_ACCOUNT: AccountState = Object.freeze({ credits: 0 });
@@ -33,12 +34,22 @@ export interface HeldQuota {
 export interface LedgerEntry {
   readonly operation: string;
   readonly amount: number;
+  /** A grant's expiry (CreditChange.expiresAt): a key reused with another is a conflict. */
+  readonly expiresAt: number | undefined;
   readonly expires: number;
+}
+
+/** An open expiring grant (credit-grants.ts): what is left of it, and when that leaves the balance. */
+export interface OpenGrant {
+  readonly expiresAt: number;
+  amount: number;
 }
 
 /** What a `chargeOn: success` admission took, until it is committed, released, settled or expires. */
 export interface Hold {
   readonly credits: number;
+  /** What `credits` took from expiring grants (the rest: the permanent part). */
+  readonly grants: readonly GrantPart[];
   readonly quotas: readonly HeldQuota[];
   /** Units counted as billable overage (`overage: bill`): kept by every completion, billed when the hold completes. */
   readonly overage: number;
@@ -80,6 +91,8 @@ export interface AccountRecord {
   paidThrough: number | undefined;
   periodAnchor: number | undefined;
   credits: number;
+  /** Open expiring grants, soonest-expiring first, one per expiry; undefined when none. */
+  grants: OpenGrant[] | undefined;
   /** Start of the last refill period whose refill was applied (CreditRefill). */
   refilledAt: number | undefined;
   /** The last AccountState handed out, reused until the account changes (most decisions change no field of it). */
@@ -176,6 +189,7 @@ export function newRecord(): AccountRecord {
     paidThrough: undefined,
     periodAnchor: undefined,
     credits: 0,
+    grants: undefined,
     refilledAt: undefined,
     snapshot: undefined,
     windows: undefined,
@@ -186,13 +200,16 @@ export function newRecord(): AccountRecord {
   };
 }
 
-/** Credits back to the balance; quota units back to their counter while it still counts the same period. */
-export function giveBack(record: AccountRecord, hold: Hold): void {
-  record.credits += hold.credits;
-  record.snapshot = undefined;
+/**
+ * Credits back to the balance (to the grants they came from, those still open); quota units back to
+ * their counter while it still counts the same period. Returns the credits that came back.
+ */
+export function giveBack(record: AccountRecord, hold: Hold): number {
+  const back = giveBackCredits(record, hold.credits, hold.credits, hold.grants);
   for (const { counter, start, amount } of hold.quotas) {
     if (counter.start === start) counter.used = Math.max(0, counter.used - amount);
   }
+  return back;
 }
 
 export function isEmpty(record: AccountRecord): boolean {
@@ -202,6 +219,7 @@ export function isEmpty(record: AccountRecord): boolean {
     record.paidThrough === undefined &&
     record.periodAnchor === undefined &&
     record.credits === 0 &&
+    record.grants === undefined &&
     (record.windows?.size ?? 0) === 0 &&
     (record.quotas?.size ?? 0) === 0 &&
     (record.ledger?.size ?? 0) === 0 &&
@@ -221,6 +239,7 @@ export function newSnapshot(record: AccountRecord): AccountState {
   if (record.status !== undefined) state.status = record.status;
   if (record.paidThrough !== undefined) state.paidThrough = record.paidThrough;
   if (record.periodAnchor !== undefined) state.periodAnchor = record.periodAnchor;
+  if (record.grants !== undefined) state.grants = Object.freeze(record.grants.map(({ amount, expiresAt }) => Object.freeze({ amount, expiresAt })));
   record.snapshot = Object.freeze(state);
   return record.snapshot;
 }

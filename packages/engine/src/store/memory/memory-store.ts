@@ -5,8 +5,10 @@ import {
   ACCOUNT_PATCH_OPERATION,
   eventStampError,
   CREDIT_KEY_TTL_MS,
+  grantExpiry,
   HOLD_TTL_MS,
   MAX_CREDITS,
+  MAX_OPEN_GRANTS,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -29,6 +31,7 @@ import {
 import { MemoryUsageOutbox } from './usage-outbox.js';
 import { applyPatch, applyRefill, EMPTY, giveBack, isEmpty, ledgerOf, newerFields, newRecord, quotaCounterFor, snapshot, type AccountRecord, type HeldQuota, type Hold } from './account-record.js';
 import { settleHold, settleTerms } from './settle-hold.js';
+import { addToGrant, expireGrants, grantFits, spendCredits } from './credit-grants.js';
 import { anyExhausted, anyRefused, checkQuotas, countIn, rateLimited, refusal, resolvePlan, result, subscriptionPasses, windowCounters, windowStates } from './admission-checks.js';
 
 const SWEEP_EVERY_MS = 60_000;
@@ -57,7 +60,7 @@ export class MemoryStore implements Store {
     const { rules, now } = admission;
     this.#maybeSweep(now);
     let record = this.#accounts.get(admission.account);
-    if (record !== undefined) this.#expireHolds(admission.account, record, now);
+    if (record !== undefined) this.#expireDue(admission.account, record, now);
     const plan = resolvePlan(rules, record?.plan, admission.fallbackPlan);
     const rule = plan === undefined ? rules.noPlan : (rules.plans[plan] as PlanRule);
     if (rules.subscription !== undefined && !subscriptionPasses(rules.subscription, record, now)) {
@@ -107,14 +110,11 @@ export class MemoryStore implements Store {
     }
     const first = quotas[0];
     if (overage > 0 && first !== undefined) quotaCounterFor(target, keys.overage, first.rule, now).used += overage;
-    if (draw > 0) {
-      target.credits -= draw;
-      target.snapshot = undefined;
-    }
+    const drawnFrom = draw > 0 ? spendCredits(target, draw) : EMPTY;
     // A hold (whatever it took: a settlement may still charge) is billed when it completes.
     if (admission.holdKey !== undefined) {
       const terms = settleTerms(target, rules, rule, quotas, cost, now);
-      const hold = { credits: draw, quotas: held ?? EMPTY, overage, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit', policy: rules.policy, terms };
+      const hold = { credits: draw, grants: drawnFrom, quotas: held ?? EMPTY, overage, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit', policy: rules.policy, terms };
       (target.holds ??= new Map()).set(admission.holdKey, hold);
     } else if (overage > 0 || draw > 0) {
       this.usage.append(admission.account, rules.policy, overage, draw, undefined, now);
@@ -138,7 +138,7 @@ export class MemoryStore implements Store {
     if (typeof completion === 'object') settlementAmount(completion);
     const record = this.#accounts.get(account);
     if (record === undefined) return { kind: 'nothing-held' };
-    this.#expireHolds(account, record, now);
+    this.#expireDue(account, record, now);
     const hold = record.holds?.get(holdKey);
     if (hold === undefined) return { kind: 'nothing-held' };
     record.holds?.delete(holdKey);
@@ -206,31 +206,37 @@ export class MemoryStore implements Store {
     if (invalid !== undefined) throw invalid;
     const newer = stamp === undefined ? patch : newerFields(record, patch, stamp);
     applyPatch(record, newer);
-    ledgerOf(record).set(key, { operation: ACCOUNT_PATCH_OPERATION, amount: 0, expires: now + CREDIT_KEY_TTL_MS });
+    ledgerOf(record).set(key, { operation: ACCOUNT_PATCH_OPERATION, amount: 0, expiresAt: undefined, expires: now + CREDIT_KEY_TTL_MS });
     const stale = stamp !== undefined && Object.keys(newer).length === 0 && Object.values(patch).some((value) => value !== undefined);
     return { kind: stale ? 'stale' : 'applied', account: snapshot(record) };
   }
 
   changeCredits(account: string, change: CreditChange): CreditResult {
+    const expiresAt = grantExpiry(change);
     const record = this.#record(account);
-    this.#expireHolds(account, record, change.now);
+    this.#expireDue(account, record, change.now);
     if (change.key !== undefined) {
       const seen = record.ledger?.get(change.key);
       if (seen !== undefined && seen.expires > change.now) {
-        const same = seen.operation === change.operation && seen.amount === change.amount;
+        const same = seen.operation === change.operation && seen.amount === change.amount && seen.expiresAt === expiresAt;
         return { kind: same ? 'duplicate' : 'conflict', balance: record.credits };
       }
     }
     if (change.operation === 'debit') {
       if (record.credits < change.amount) return { kind: 'insufficient', balance: record.credits };
-      record.credits -= change.amount;
+      spendCredits(record, change.amount);
     } else {
       if (change.amount > MAX_CREDITS - record.credits) return { kind: 'out-of-range', balance: record.credits };
-      record.credits += change.amount;
+      if (expiresAt === undefined) {
+        record.credits += change.amount;
+        record.snapshot = undefined;
+      } else {
+        if (!grantFits(record, expiresAt, MAX_OPEN_GRANTS)) return { kind: 'too-many-grants', balance: record.credits };
+        addToGrant(record, expiresAt, change.amount);
+      }
     }
-    record.snapshot = undefined;
     if (change.key !== undefined) {
-      ledgerOf(record).set(change.key, { operation: change.operation, amount: change.amount, expires: change.now + CREDIT_KEY_TTL_MS });
+      ledgerOf(record).set(change.key, { operation: change.operation, amount: change.amount, expiresAt, expires: change.now + CREDIT_KEY_TTL_MS });
     }
     return { kind: 'applied', balance: record.credits };
   }
@@ -241,6 +247,12 @@ export class MemoryStore implements Store {
     this.#notices.clear();
     this.#creditNotices.clear();
     return Promise.resolve();
+  }
+
+  /** Drops expired grants, then settles expired holds: a hold's credits never return to a grant that expired. */
+  #expireDue(account: string, record: AccountRecord, now: number): void {
+    expireGrants(record, now);
+    this.#expireHolds(account, record, now);
   }
 
   /** Settles every hold whose upstream never answered in time as `onUnsettled` says (default: given back). */
@@ -263,9 +275,9 @@ export class MemoryStore implements Store {
       this.#bill(account, holdKey, hold.policy, hold.overage, hold.credits, now);
       return { kind: 'committed', credits: hold.credits };
     }
-    giveBack(record, hold);
+    const back = giveBack(record, hold);
     this.#bill(account, holdKey, hold.policy, hold.overage, 0, now);
-    return { kind: 'released', credits: hold.credits };
+    return { kind: 'released', credits: back };
   }
 
   /** A completed hold goes to the usage outbox: only now is it billed for good, once. */
@@ -297,7 +309,7 @@ export class MemoryStore implements Store {
       if (ids.size === 0) this.#creditNotices.delete(account);
     }
     for (const [id, record] of this.#accounts) {
-      this.#expireHolds(id, record, now);
+      this.#expireDue(id, record, now);
       for (const [key, counter] of record.windows ?? []) if (counter.start + 2 * counter.ms <= now) record.windows?.delete(key);
       for (const [key, counter] of record.quotas ?? []) if (counter.end <= now) record.quotas?.delete(key);
       for (const [key, entry] of record.ledger ?? []) if (entry.expires <= now) record.ledger?.delete(key);

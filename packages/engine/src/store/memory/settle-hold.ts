@@ -2,6 +2,7 @@
 // the admission leaves in its hold, and the settlement that charges the actual in place of the
 // estimate. lua/settle-hold.ts is the same, line for line, for the Redis store.
 import type { OverageMode, RouteRules } from '../store.js';
+import { giveBackCredits, spendCredits } from './credit-grants.js';
 import { quotaCounterFor, type AccountRecord, type Hold, type PeriodCounter, type QuotaEntry, type SettleTerms } from './account-record.js';
 
 /** What a settlement did: the units accounted for, the credits the hold drew in the end, what it wrote off and the overage it counted in the end. */
@@ -61,8 +62,8 @@ export function settleHold(record: AccountRecord, hold: Hold, actual: number, no
   if (actual <= terms.estimate) {
     const back = terms.estimate - actual;
     const creditsBack = Math.min(hold.credits, back);
-    record.credits += creditsBack;
-    record.snapshot = undefined;
+    // What came back to an expired grant is lost, not billed: it would have expired.
+    giveBackCredits(record, creditsBack, hold.credits, hold.grants);
     const overageBack = Math.min(hold.overage, terms.exhaustedUnits * back);
     add(terms.overageCounter, -overageBack, now);
     for (const quota of terms.units) add(quota, -back, now);
@@ -85,8 +86,7 @@ export function settleHold(record: AccountRecord, hold: Hold, actual: number, no
   if (terms.drawsCredits || (terms.overageWay && terms.overage === 'credits')) draw = extra;
   else if (terms.overage === 'credits') draw = beyondMost;
   const taken = Math.max(0, Math.min(draw, record.credits + terms.overdraft));
-  record.credits -= taken;
-  record.snapshot = undefined;
+  spendCredits(record, taken);
   const writtenOff = draw - taken;
   return { charged: actual - writtenOff, credits: hold.credits + taken, writtenOff, overage: hold.overage + billed };
 }

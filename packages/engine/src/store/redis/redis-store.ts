@@ -8,6 +8,7 @@ import {
   eventStampError,
   CREDIT_KEY_TTL_MS,
   MAX_CREDITS,
+  grantExpiry,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -100,9 +101,9 @@ export class RedisStore implements Store {
     }).then(send);
   }
 
-  voidAdmission(account: string, id: string): Promise<VoidResult> {
+  voidAdmission(account: string, id: string, now: number): Promise<VoidResult> {
     const base = keyBase(this.#prefix, account);
-    return this.#run(VOID_ADMISSION_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, id, RECEIPT_TTL_MS], parseVoid);
+    return this.#run(VOID_ADMISSION_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, id, RECEIPT_TTL_MS, now], parseVoid);
   }
 
   claimPayment(key: string, expiresAt: number, now: number, owner?: ClaimOwner): Promise<PaymentClaim> {
@@ -146,7 +147,7 @@ export class RedisStore implements Store {
 
   async getAccount(account: string): Promise<AccountState> {
     await this.#gate.enter(CONNECT_TIMEOUT_MS);
-    const fields = await this.#client.hmget(keyBase(this.#prefix, account) + ACCOUNT_SUFFIX, 'plan', 'status', 'paidThrough', 'periodAnchor', 'credits');
+    const fields = await this.#client.hmget(keyBase(this.#prefix, account) + ACCOUNT_SUFFIX, 'plan', 'status', 'paidThrough', 'periodAnchor', 'credits', 'grants');
     return parseAccount(fields);
   }
 
@@ -164,9 +165,15 @@ export class RedisStore implements Store {
   }
 
   changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
+    let expiresAt: number | undefined;
+    try {
+      expiresAt = grantExpiry(change);
+    } catch (error) {
+      return Promise.reject(error as RangeError);
+    }
     const base = keyBase(this.#prefix, account);
     const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
-    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS], parseCredit);
+    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS, expiresAt ?? ''], parseCredit);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type {
   Admission,
   AdmissionOutcome,
   AdmissionResult,
+  CreditGrant,
   CreditResult,
   PlanRule,
   QuotaRule,
@@ -34,7 +35,7 @@ const OUTCOME_CODES: readonly AdmissionOutcome[] = ['allowed', 'rate-limited', '
 const DENIED_BY_RULE = OUTCOME_CODES.length;
 /** Past its deadline or voided before it ran: nothing written. */
 const TOO_LATE = DENIED_BY_RULE + 1;
-const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient', 'out-of-range'];
+const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient', 'out-of-range', 'too-many-grants'];
 const EMPTY: readonly never[] = [];
 
 type Check = (condition: boolean) => asserts condition;
@@ -61,8 +62,19 @@ function optionalNumber(value: unknown, check: Check): number | undefined {
   return n;
 }
 
+/** The account hash's `grants` text (lua/grants.ts): `<expiresAt>:<amount>` per open grant, space-separated; null when none. */
+function grantsOf(text: unknown, check: Check): readonly CreditGrant[] | undefined {
+  if (text === null) return undefined;
+  check(typeof text === 'string');
+  return text.split(' ').map((grant) => {
+    const match = /^(\d+):(\d+)$/.exec(grant);
+    check(match !== null);
+    return { amount: Number(match[2]), expiresAt: Number(match[1]) };
+  });
+}
+
 /** The account's fields as the scripts and HMGET read them, absent ones null. */
-function accountState(plan: unknown, status: unknown, paidThrough: unknown, periodAnchor: unknown, credits: unknown, check: Check): AccountState {
+function accountState(plan: unknown, status: unknown, paidThrough: unknown, periodAnchor: unknown, credits: unknown, grantsText: unknown, check: Check): AccountState {
   check(plan === null || typeof plan === 'string');
   check(status === null || typeof status === 'string');
   // From a script `credits` is an integer reply; from HMGET the stored string, or null.
@@ -75,26 +87,28 @@ function accountState(plan: unknown, status: unknown, paidThrough: unknown, peri
   if (paid !== undefined) state.paidThrough = paid;
   const anchor = optionalNumber(periodAnchor, check);
   if (anchor !== undefined) state.periodAnchor = anchor;
+  const grants = grantsOf(grantsText, check);
+  if (grants !== undefined) state.grants = grants;
   return state;
 }
 
-/** The script's account array: plan, status, paidThrough, periodAnchor (null when absent), credits. */
+/** The script's account array: plan, status, paidThrough, periodAnchor (null when absent), credits, grants (null when none). */
 export function parseAccount(reply: unknown, what = 'account'): AccountState {
   const check: Check = checker(what, reply);
-  check(Array.isArray(reply) && reply.length === 5);
-  const [plan, status, paidThrough, periodAnchor, credits] = reply as unknown[];
-  return accountState(plan, status, paidThrough, periodAnchor, credits, check);
+  check(Array.isArray(reply) && reply.length === 6);
+  const [plan, status, paidThrough, periodAnchor, credits, grants] = reply as unknown[];
+  return accountState(plan, status, paidThrough, periodAnchor, credits, grants, check);
 }
 
 /** Members of the admit reply before its per-window and per-quota pairs (lua/admit.ts). */
-const ADMIT_HEAD = 11;
+const ADMIT_HEAD = 12;
 
 /** The admit reply, laid out in lua/admit.ts. */
 export function parseAdmission(reply: unknown, admission: Admission): AdmissionResult {
   const check: Check = checker('admit', reply);
   check(Array.isArray(reply) && reply.length >= ADMIT_HEAD);
   const members = reply as unknown[];
-  const [code, applied, accountPlan, accountStatus, paidThrough, periodAnchor, credits, retryAfterMs, charged, overage, violatedBits] = members;
+  const [code, applied, accountPlan, accountStatus, paidThrough, periodAnchor, credits, retryAfterMs, charged, overage, violatedBits, grants] = members;
   check(typeof code === 'number' && typeof credits === 'number' && typeof charged === 'number' && typeof overage === 'number' && typeof violatedBits === 'number');
   check(retryAfterMs === null || typeof retryAfterMs === 'number');
   const plan = appliedPlan(applied, accountPlan, admission, check);
@@ -131,7 +145,7 @@ export function parseAdmission(reply: unknown, admission: Admission): AdmissionR
   return {
     outcome,
     plan,
-    account: accountState(accountPlan, accountStatus, paidThrough, periodAnchor, credits, check),
+    account: accountState(accountPlan, accountStatus, paidThrough, periodAnchor, credits, grants, check),
     windows,
     quotas,
     violated,

@@ -19,18 +19,22 @@
 //          the receipt id ('' = none; a word; the hold key when it holds), the deadline by the
 //          server's clock (ms; '' = none), the scope (the rest, any text). Contexts are sent once per batch, however many admissions share them:
 //          every argument costs the client and the server, so an admission carries as few as it can.
-// Due holds of an account are given back first (holds.ts), looked for only once its holdsDue passed.
+// An account's expired grants are dropped (grants.ts), then its due holds given back (holds.ts),
+// first: each looked for only once its grantsDue or holdsDue has passed.
 // Reply    one member per admission, in order: its reply, or an error reply when its admission
 //          raised a Lua or Redis error (caught: the others still run and answer; writes it made
 //          before the error stay, Redis does not roll them back). An admission's reply is one flat
 //          array: outcome (the codes below), applied plan (1 the account's own, 2 the fallback, 0
 //          none), the account's plan, status, paidThrough, periodAnchor (nil when absent) and
 //          credits, retryAfterMs (nil when none), charged, overage, violated (bit i-1 set when
-//          window i refused a rate-limited decision, else when quota i is exhausted), then per
+//          window i refused a rate-limited decision, else when quota i is exhausted), the account's
+//          open grants after the decision (grants.ts's text; nil when none), then per
 //          window of the applied rule (remaining, resetMs), per quota (used, resetAt). Numbers
 //          travel as integer replies: Redis converts those in C, while formatting them in Lua is
 //          dear; and an account without a record answers no text at all.
 import { HOLD_TTL_MS, RECEIPT_TTL_MS } from '../../store.js';
+import { ADMIT_RULES_LUA } from './admit-rules.js';
+import { GRANTS_LUA } from './grants.js';
 import { HOLDS_LUA } from './holds.js';
 import { PERIOD_MATH_LUA } from './period-math.js';
 import { OVERAGE_KEEP_MS, QUOTA_GRACE_MS, RECORD_HOLD_LUA } from './record-hold.js';
@@ -52,64 +56,15 @@ local HOLD_TTL_MS = ${HOLD_TTL_MS}
 local HOLD_KEEP_MS = 7 * DAY_MS
 local RECEIPT_TTL_MS = ${RECEIPT_TTL_MS}
 local function tooLate()
-  return {TOO_LATE, 0, false, false, false, false, 0, false, 0, 0, 0}
+  return {TOO_LATE, 0, false, false, false, false, 0, false, 0, 0, 0, false}
 end
--- A batch sends each rules text once (a context) and learns as it goes: where each plan's rule
--- starts in the text and that rule parsed, so only the first admission of a plan pays for the
--- text search and the parsing. A rule keeps, per window and quota, the text of the start it last
--- named a counter key with (string.format is dear): a batch's admissions mostly share them.
-local function ruleAt(context, name)
-  local at = context.ruleAt[name]
-  if at == nil then
-    -- Plan names hold no separator, so a name that does is none of them.
-    local found = not string.find(name, '[\\t\\n]') and string.find(context.rules, '\\n' .. name .. '\\t', context.noPlanAt, true)
-    -- false, not nil, for a name the rules lack: remembered too
-    at = found and found + #name + 2 or false
-    context.ruleAt[name] = at
-  end
-  return at
-end
-
-local function parseRule(context, at)
-  local rules, policy = context.rules, context.policy
-  -- A denying rule's reason is not read here: the client has the rule, the reply says DENIED.
-  if string.find(rules, '^deny ', at) then return {deny = true} end
-  local drawsCredits, overage, windowCount, quotaCount
-  drawsCredits, overage, windowCount, quotaCount, at = string.match(rules, '^check (%d) (%S+) (%d+) (%d+)()', at)
-  local rule = {credits = drawsCredits == '1', overage = overage, windows = {}, quotas = {}}
-  for i = 1, tonumber(windowCount) do
-    local limit, ms, sliding
-    limit, ms, sliding, at = string.match(rules, '^ (%S+) (%S+) (%d)()', at)
-    -- ms is written as the integer it is (rules-args.ts), so it names the key as it stands
-    rule.windows[i] = {limit = tonumber(limit), ms = tonumber(ms), sliding = sliding == '1', name = 'w:' .. policy .. ':', length = ':' .. ms .. ':', start = false, startText = false, previousText = false}
-  end
-  for i = 1, tonumber(quotaCount) do
-    local unit, limit, per, anchor, calendar
-    unit, limit, per, anchor, calendar, at = string.match(rules, '^ (%S+) (%S+) (%S+) (%S+) (%d+)()', at)
-    -- Counting units, a quota counts each admission's own cost; else 1 per request.
-    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, calendar = tonumber(calendar), units = unit == 'units', name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
-  end
-  local refillAmount, refillPer, refillCalendar = string.match(rules, '^ refill (%d+) (%S+) (%d+)', at)
-  if refillAmount then rule.refill = {amount = tonumber(refillAmount), per = refillPer, calendar = tonumber(refillCalendar)} end
-  return rule
-end
-
-local function ruleFrom(context, at)
-  local rule = context.parsed[at]
-  if not rule then
-    rule = parseRule(context, at)
-    context.parsed[at] = rule
-  end
-  return rule
-end
-
 -- One admission; returns its reply (above). A Lua error inside it is caught by the batch loop below.
 local function admit(accountKey, scope, now, cost, holdKey, id, context)
   local base = string.sub(accountKey, 1, -2)
 
   -- The account hash in one HGETALL: for an account without a record (most of them, when limiting
   -- by key or address) it answers nothing at all, which costs far less than HMGET's list of nils.
-  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue, refilledAt = false, false, false, false, 0, nil, nil
+  local accountPlan, status, paidThrough, periodAnchor, credits, holdsDue, refilledAt, grants, grantsDue = false, false, false, false, 0, nil, nil, false, nil
   local fields = call('HGETALL', accountKey)
   for i = 1, #fields, 2 do
     local field, value = fields[i], fields[i + 1]
@@ -127,12 +82,21 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
       holdsDue = tonumber(value)
     elseif field == 'refilledAt' then
       refilledAt = tonumber(value)
+    elseif field == GRANTS then
+      grants = value
+    elseif field == GRANTS_DUE then
+      grantsDue = tonumber(value)
     end
+  end
+  -- Expired grants first: a due hold's credits never go back to a grant that has expired (grants.ts).
+  if grantsDue and grantsDue <= now then
+    credits, grants = expireGrants(accountKey, now)
   end
   if holdsDue and holdsDue <= now then
     expireHolds(accountKey, base, now)
     holdsDue = noteHoldsDue(accountKey, base)
-    credits = tonumber(call('HGET', accountKey, 'credits')) or 0
+    local state = call('HMGET', accountKey, 'credits', GRANTS)
+    credits, grants = tonumber(state[1]) or 0, state[2]
   end
 
   -- The applied plan: (1) the account's own when the rules name it, else (2) the fallback when they
@@ -149,7 +113,7 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
   -- The reply's head; a decision made before the windows returns it as it is. Everything below is
   -- written with as few tables as will do: the script creates each of them anew on every
   -- admission, and Lua's allocator and collector are a good part of its cost.
-  local out = {false, applied, accountPlan, status, paidThrough, periodAnchor, credits, false, 0, 0, 0}
+  local out = {false, applied, accountPlan, status, paidThrough, periodAnchor, credits, false, 0, 0, 0, grants}
 
   if context.grace then
     local passes = false
@@ -334,8 +298,13 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
       held[#held + 1] = overage
     end
     if draw > 0 then
-      credits = credits - draw
-      call('HSET', accountKey, 'credits', credits)
+      local drawnFrom
+      credits, grants, drawnFrom = spendCredits(accountKey, credits, draw, grants)
+      -- What of the draw came from expiring grants, for a give-back to return there (grants.ts).
+      if drawnFrom and held then
+        held[#held + 1] = 'g'
+        held[#held + 1] = drawnFrom
+      end
     end
     if holds then holdTerms(held, context, rule, cost, overageWay, exhaustedUnits, Q > 0 and out[h + 2 * (W + 1)] or 0) end
     -- The usage outbox (holds.ts, appendUsage): what this admission charged for good, in the same
@@ -368,7 +337,7 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
     end
   end
 
-  out[1], out[7], out[8], out[9], out[10], out[11] = outcome, credits, retryAfterMs, draw, overage, violated
+  out[1], out[7], out[8], out[9], out[10], out[11], out[12] = outcome, credits, retryAfterMs, draw, overage, violated, grants
   for i = 1, W do
     out[h + 2 * i - 1] = remainingAfter(windows[i].limit, out[h + 2 * i - 1], allowed)
   end
@@ -380,5 +349,5 @@ end
 `;
 
 /** The whole script text; lua/preview-admit.ts derives the read-only preview from it. */
-export const ADMIT_SOURCE = SHARED_LUA + HOLDS_LUA + RECORD_HOLD_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA + ADMIT_BATCH_LUA;
+export const ADMIT_SOURCE = SHARED_LUA + GRANTS_LUA + HOLDS_LUA + RECORD_HOLD_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_RULES_LUA + ADMIT_LUA + ADMIT_BATCH_LUA;
 export const ADMIT_SCRIPT = luaScript('admit', ADMIT_SOURCE);

@@ -1,44 +1,61 @@
-// `changeCredits`: grant, debit or refund, idempotent by key. A key seen before (and not expired
-// by the engine's clock) answers duplicate or conflict and changes nothing; a debit never takes
-// the balance below zero, and a grant or refund never past MAX_CREDITS (Lua numbers are doubles
-// too: compared before anything is written, the sum may be inexact but is never below the limit
-// when the exact one is above it). Expired holds of the account are given back first (holds.ts).
+// `changeCredits`: grant (permanent, or expiring: grants.ts), debit or refund, idempotent by key.
+// A key seen before (and not expired by the engine's clock) answers duplicate or conflict (another
+// operation, amount or expiry) and changes nothing; a debit never takes the balance below zero and
+// spends soonest-expiring grants first; a grant or refund never passes MAX_CREDITS (Lua numbers
+// are doubles too: compared before anything is written, the sum may be inexact but is never below
+// the limit when the exact one is above it); an expiring grant opens no more than MAX_OPEN_GRANTS.
+// The account's expired grants are dropped, then its expired holds given back, first (holds.ts).
 //
 // KEYS[1]  account hash, KEYS[2] the key's ledger hash (absent without a key)
-// ARGV     operation, amount, now (ms), key TTL (ms), key base, MAX_CREDITS
+// ARGV     operation, amount, now (ms), key TTL (ms), key base, MAX_CREDITS, the grant's expiry (ms; '' = permanent)
 // Reply    kind, balance
+import { GRANTS_LUA } from './grants.js';
 import { HOLDS_LUA } from './holds.js';
 import { luaScript } from './script.js';
+import { SHARED_LUA } from './shared.js';
 
 const CHANGE_CREDITS_LUA = `
 local operation = ARGV[1]
 local amount = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
+local expiresAt = tonumber(ARGV[7])
+-- Every key read together before any write (holds.ts, giveBack): a ledger entry left on the other
+-- node of a migrating slot refuses the call (TRYAGAIN) instead of looking absent after a write.
+if KEYS[2] then redis.call('MGET', KEYS[1], KEYS[2]) end
+expireDueGrants(KEYS[1], now)
 if expireHolds(KEYS[1], ARGV[5], now) > 0 then noteHoldsDue(KEYS[1], ARGV[5]) end
-local balance = tonumber(redis.call('HGET', KEYS[1], 'credits')) or 0
+local state = redis.call('HMGET', KEYS[1], 'credits', GRANTS)
+local balance = tonumber(state[1]) or 0
 local ledgerKey = KEYS[2]
 if ledgerKey then
-  local seen = redis.call('HMGET', ledgerKey, 'operation', 'amount', 'expires')
+  local seen = redis.call('HMGET', ledgerKey, 'operation', 'amount', 'expires', 'grantExpires')
   if seen[3] and tonumber(seen[3]) > now then
-    if seen[1] == operation and tonumber(seen[2]) == amount then return {'duplicate', balance} end
+    if seen[1] == operation and tonumber(seen[2]) == amount and (seen[4] or '') == ARGV[7] then return {'duplicate', balance} end
     return {'conflict', balance}
   end
 end
 if operation == 'debit' then
   if balance < amount then return {'insufficient', balance} end
-  balance = balance - amount
+  balance = spendCredits(KEYS[1], balance, amount, state[2])
 else
   if balance + amount > tonumber(ARGV[6]) then return {'out-of-range', balance} end
+  if expiresAt then
+    local list = readGrants(state[2])
+    if #list >= MAX_OPEN_GRANTS and not isOpen(list, expiresAt) then return {'too-many-grants', balance} end
+    addToGrant(list, balance, expiresAt, amount)
+    writeGrants(KEYS[1], list)
+  end
   balance = balance + amount
+  redis.call('HSET', KEYS[1], 'credits', balance)
 end
-redis.call('HSET', KEYS[1], 'credits', balance)
 if ledgerKey then
   redis.call('DEL', ledgerKey)
   redis.call('HSET', ledgerKey, 'operation', operation, 'amount', amount, 'expires', string.format('%.0f', now + ttl))
+  if expiresAt then redis.call('HSET', ledgerKey, 'grantExpires', ARGV[7]) end
   redis.call('PEXPIRE', ledgerKey, ttl)
 end
 return {'applied', balance}
 `;
 
-export const CHANGE_CREDITS_SCRIPT = luaScript('change-credits', HOLDS_LUA + CHANGE_CREDITS_LUA);
+export const CHANGE_CREDITS_SCRIPT = luaScript('change-credits', SHARED_LUA + GRANTS_LUA + HOLDS_LUA + CHANGE_CREDITS_LUA);

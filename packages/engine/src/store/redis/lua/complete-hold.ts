@@ -2,11 +2,12 @@
 // the actual cost in place of the estimate, settle-hold.ts) what an admission held, once. Expired
 // holds of the account are settled first (given back, or kept under onUnsettled: commit), so a
 // hold past its expiry answers nothing-held; the account's holdsDue is brought up to date whenever
-// a hold left the set.
+// a hold left the set. Expired grants go before expired holds.
 //
 // KEYS[1]  account hash
 // ARGV     key base, hold key, 'commit' | 'release' | 'settle', now (ms), the actual units (settle)
 // Reply    'committed' | 'released', credits | 'settled', charged, credits, written off | 'nothing-held'
+import { GRANTS_LUA } from './grants.js';
 import { HOLDS_LUA } from './holds.js';
 import { luaScript } from './script.js';
 import { SETTLE_HOLD_LUA } from './settle-hold.js';
@@ -20,6 +21,8 @@ local now = tonumber(ARGV[4])
 -- Read together before anything (holds.ts, giveBack): a hold still on the other node of a
 -- migrating slot refuses this call (TRYAGAIN; the engine sends it again) instead of 'nothing-held'.
 redis.call('MGET', KEYS[1], base .. 'h', base .. 'l:' .. holdKey)
+-- Grants first: a hold's credits never go back to a grant that has expired (grants.ts).
+expireDueGrants(KEYS[1], now)
 local expired = expireHolds(KEYS[1], base, now)
 local completed = redis.call('ZREM', base .. 'h', holdKey) == 1
 if expired > 0 or completed then noteHoldsDue(KEYS[1], base) end
@@ -33,4 +36,4 @@ end
 return {'committed', billCommittedHold(base, ledgerKey, holdKey)}
 `;
 
-export const COMPLETE_HOLD_SCRIPT = luaScript('complete-hold', SHARED_LUA + HOLDS_LUA + SETTLE_HOLD_LUA + COMPLETE_HOLD_LUA);
+export const COMPLETE_HOLD_SCRIPT = luaScript('complete-hold', SHARED_LUA + GRANTS_LUA + HOLDS_LUA + SETTLE_HOLD_LUA + COMPLETE_HOLD_LUA);

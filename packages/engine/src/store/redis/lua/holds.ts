@@ -2,7 +2,7 @@ import { USAGE_GROUP } from '../keys.js';
 
 // Lua helpers for `chargeOn: success` holds and admission receipts. Open holds of an account live
 // in the sorted set `<base>h`, scored by their expiry (engine clock); what each took is its ledger
-// hash `<base>l:<holdKey>`: `credits`, `q:<quota key>` → amount, `o:<overage key>` → the units it
+// hash `<base>l:<holdKey>`: `credits` (`g`: what of them came from expiring grants, grants.ts), `q:<quota key>` → amount, `o:<overage key>` → the units it
 // counted as billable overage (kept by every completion), and what settling needs (record-hold.ts).
 // An admission the engine may abandon (onFailure: closed)
 // records the same hash as its receipt under its id, with `w:<window key>` and `o:<overage key>`
@@ -82,12 +82,14 @@ local function giveBack(accountKey, ledgerKey, voiding, base, key)
     if voiding and hold[i] == 'x' then touched[#touched + 1] = base .. 'u' end
   end
   redis.call('MGET', unpack(touched))
-  local credits, policy, billed, overage = 0, nil, nil, 0
+  local credits, parts, policy, billed, overage = 0, false, nil, nil, 0
   for i = 1, #hold, 2 do
     local field, value = hold[i], hold[i + 1]
     local kind = string.sub(field, 1, 2)
     if field == 'credits' then
       credits = tonumber(value) or 0
+    elseif field == 'g' then
+      parts = value
     elseif field == 'p' then
       policy = value
     elseif field == 'x' then
@@ -100,11 +102,12 @@ local function giveBack(accountKey, ledgerKey, voiding, base, key)
       if used then redis.call('SET', key, math.max(0, used - tonumber(value)), 'KEEPTTL') end
     end
   end
-  if credits > 0 then redis.call('HINCRBY', accountKey, 'credits', credits) end
+  -- To the grants they were drawn from while those are open (grants.ts); the rest is lost with them.
+  local back = giveBackCredits(accountKey, credits, credits, parts)
   if voiding and billed then voidUsage(base, policy, billed, key) end
   if not voiding then billHold(base, policy, overage, 0, key) end
   redis.call('DEL', ledgerKey)
-  return credits
+  return back
 end
 
 -- Holds whose upstream never answered in time are given back (kept under onUnsettled: commit); at

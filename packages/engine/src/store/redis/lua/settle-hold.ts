@@ -19,13 +19,15 @@ end
 -- Returns charged, credits drawn in the end, written off.
 local function settleHold(accountKey, base, ledgerKey, holdKey, actual, now)
   local hold = redis.call('HGETALL', ledgerKey)
-  local credits, policy, terms, overageKey, overage = 0, nil, '', false, 0
+  local credits, parts, policy, terms, overageKey, overage = 0, false, nil, '', false, 0
   local units = {}
   for i = 1, #hold, 2 do
     local field, value = hold[i], hold[i + 1]
     local kind = string.sub(field, 1, 2)
     if field == 'credits' then
       credits = tonumber(value) or 0
+    elseif field == 'g' then
+      parts = value
     elseif field == 'p' then
       policy = value
     elseif field == 'm' then
@@ -47,7 +49,8 @@ local function settleHold(accountKey, base, ledgerKey, holdKey, actual, now)
   if overageKey then touched[#touched + 1] = overageKey end
   local read = redis.call('MGET', unpack(touched))
   local overageUsed = overageKey and tonumber(read[#touched])
-  local balance = tonumber(redis.call('HGET', accountKey, 'credits')) or 0
+  local state = redis.call('HMGET', accountKey, 'credits', GRANTS)
+  local balance = tonumber(state[1]) or 0
   local function addOverage(amount)
     if overageKey then addToCounter(overageKey, overageEnd, amount, ${OVERAGE_KEEP_MS}, overageUsed, now) end
   end
@@ -55,7 +58,8 @@ local function settleHold(accountKey, base, ledgerKey, holdKey, actual, now)
   if actual <= estimate then
     local back = estimate - actual
     local creditsBack = math.min(credits, back)
-    if creditsBack > 0 then redis.call('HINCRBY', accountKey, 'credits', creditsBack) end
+    -- What comes back to an expired grant is lost, not billed: it would have expired.
+    giveBackCredits(accountKey, creditsBack, credits, parts)
     local overageBack = math.min(overage, exhaustedUnits * back)
     addOverage(-overageBack)
     for i = 1, #units do addToCounter(units[i].key, units[i].periodEnd, -back, ${QUOTA_GRACE_MS}, tonumber(read[2 + i]), now) end
@@ -88,7 +92,7 @@ local function settleHold(accountKey, base, ledgerKey, holdKey, actual, now)
     draw = beyondMost
   end
   local taken = math.max(0, math.min(draw, balance + overdraft))
-  if taken > 0 then redis.call('HINCRBY', accountKey, 'credits', -taken) end
+  if taken > 0 then spendCredits(accountKey, balance, taken, state[2]) end
   local writtenOff = draw - taken
   billHold(base, policy, overage + billed, credits + taken, holdKey)
   redis.call('DEL', ledgerKey)

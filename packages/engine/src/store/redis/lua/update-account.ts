@@ -5,10 +5,10 @@
 // Reply    the account (see readAccount)
 import { luaScript } from './script.js';
 
-/** `readAccount(key)`: the account as a reply: plan, status, paidThrough, periodAnchor (false when absent), credits. */
+/** `readAccount(key)`: the account as a reply: plan, status, paidThrough, periodAnchor (false when absent), credits, grants (lua/grants.ts; false when none). */
 export const READ_ACCOUNT_LUA = `
 local function readAccount(key)
-  local a = redis.call('HMGET', key, 'plan', 'status', 'paidThrough', 'periodAnchor', 'credits')
+  local a = redis.call('HMGET', key, 'plan', 'status', 'paidThrough', 'periodAnchor', 'credits', 'grants')
   a[5] = tonumber(a[5]) or 0
   return a
 end

@@ -164,13 +164,9 @@ export class RedisStore implements Store {
     return this.#run(UPDATE_ACCOUNT_ONCE_SCRIPT, CONNECT_TIMEOUT_MS, [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + key], args, parseAccountOnce);
   }
 
-  changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
-    let expiresAt: number | undefined;
-    try {
-      expiresAt = grantExpiry(change);
-    } catch (error) {
-      return Promise.reject(error as RangeError);
-    }
+  /** Async: a grant's invalid expiry (grantExpiry's RangeError) rejects, and nothing is sent. */
+  async changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
+    const expiresAt = grantExpiry(change);
     const base = keyBase(this.#prefix, account);
     const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
     return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS, expiresAt ?? ''], parseCredit);

@@ -93,6 +93,21 @@ describe.skipIf(noRedisStore !== undefined)('tollgate account against a real Red
     expect(JSON.parse(shown.out())).toEqual({ account: 'alice', status: 'active', paidThrough: '2026-04-01T00:00:00.000Z', credits: 6 });
   });
 
+  it('grants credits that expire (--expires) and shows them, spent first', async () => {
+    const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL } }');
+    const env = { TOLLGATE_REDIS_URL: server.url };
+    const store = ['--policies', 'policies', '--policy', 'weather'];
+    const expires = new Date(Date.now() + 86_400_000).toISOString();
+    expect(await account(['grant', 'trial', '5', ...store], io(cwd, env))).toBe(0);
+    expect(await account(['grant', 'trial', '20', '--expires', expires, '--key', 'trial-1', ...store], io(cwd, env))).toBe(0);
+    expect(await account(['debit', 'trial', '8', '--key', 'use-1', ...store], io(cwd, env))).toBe(0);
+    const shown = io(cwd, env);
+    expect(await account(['show', 'trial', ...store], shown)).toBe(0);
+    expect(shown.out()).toContain(`credits: 17\n  grants: 12 until ${expires}`);
+    await expect(account(['refund', 'trial', '1', '--key', 'r', '--expires', expires, ...store], io(cwd, env))).rejects.toThrow('--expires is for grants only');
+    await expect(account(['grant', 'trial', '1', '--expires', '2020-01-01', ...store], io(cwd, env))).rejects.toThrow(/expiresAt must be an instant after now/);
+  });
+
   it('refuses a grant that would take the balance past 2^53 - 1, with the reason, and changes nothing', async () => {
     const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL } }');
     const env = { TOLLGATE_REDIS_URL: server.url };

@@ -118,6 +118,17 @@ describe('admin API: account operations', () => {
     expect((await accounts.show('alice')).credits).toBe(7);
   });
 
+  it('grants credits that expire (RFC 3339 expiresAt), shows them, and spends them first', async () => {
+    const grant = (key: string, amount: number, expiresAt: string) => call('POST', '/v1/accounts/alice/credits/grant', { headers: { 'idempotency-key': `"${key}"` }, body: { amount, expiresAt } });
+    await accounts.changeCredits('alice', 'grant', 100);
+    expect(await json(await grant('trial', 30, '2026-01-15T10:00:00+02:00'))).toEqual({ account: 'alice', operation: 'grant', result: 'applied', balance: 130 });
+    expect(await json(await grant('trial', 30, '2026-01-15T10:00:00+02:00'))).toMatchObject({ result: 'duplicate', balance: 130 });
+    await call('POST', '/v1/accounts/alice/credits/debit', { headers: { 'idempotency-key': '"d"' }, body: { amount: 10 } });
+    expect(await json(await call('GET', '/v1/accounts/alice'))).toEqual({ account: 'alice', credits: 120, grants: [{ amount: 20, expiresAt: '2026-01-15T08:00:00.000Z' }] });
+    // The same key with another expiry is another grant: refused, nothing changed.
+    expect((await grant('trial', 30, '2026-01-16T00:00:00Z')).status).toBe(422);
+  });
+
   it('applies concurrent retries of one debit once', async () => {
     await accounts.changeCredits('alice', 'grant', 100);
     const debit = () => call('POST', '/v1/accounts/alice/credits/debit', { headers: { 'idempotency-key': '"same"' }, body: { amount: 30 } }).then(json);
@@ -185,6 +196,10 @@ describe('admin API: unhappy paths', () => {
     ['an empty plan', 'PUT', '/v1/accounts/alice/plan', { plan: '' }, /plan must be a plan name/],
     ['a zero amount', 'POST', '/v1/accounts/alice/credits/grant', { amount: 0 }, /positive integer/],
     ['a fractional amount', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1.5 }, /positive integer/],
+    ['an expiry that is no RFC 3339 instant', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1, expiresAt: '2026-02-01' }, /expiresAt must be an RFC 3339 instant/],
+    ['an expiry in epoch ms', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1, expiresAt: Date.UTC(2026, 1, 1) }, /expiresAt must be an RFC 3339 instant/],
+    ['an expiry already past', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1, expiresAt: '2026-01-14T00:00:00Z' }, /expiresAt must be an instant after now/],
+    ['an expiring debit', 'POST', '/v1/accounts/alice/credits/debit', { amount: 1, expiresAt: '2026-02-01T00:00:00Z' }, /expiresAt is for grants only/],
     ['an array body', 'PUT', '/v1/accounts/alice/plan', ['pro'], /JSON object/],
   ])('answers 400 for %s', async (_, method, path, body, detail) => {
     const response = await call(method, path, { body, headers: { 'idempotency-key': '"k"' } });

@@ -162,7 +162,13 @@ function parseOp(op: Record<string, unknown>, where: string): VectorOp {
     case 'grant':
     case 'debit':
     case 'refund':
-      return { kind, account, amount: Number(a.amount), ...(a.key === undefined ? {} : { key: text(a.key, `${where}: key`) }) };
+      return {
+        kind,
+        account,
+        amount: Number(a.amount),
+        ...(a.key === undefined ? {} : { key: text(a.key, `${where}: key`) }),
+        ...(a.expiresAt === undefined ? {} : { expiresAt: instant(a.expiresAt, `${where}: expiresAt`) }),
+      };
     default:
       throw new Error(`${where}: unknown op ${String(kind)}`);
   }

@@ -22,7 +22,7 @@ export interface AccountSeed {
 export type AccountOperation =
   | { readonly kind: 'set-plan'; readonly account: string; readonly plan: string | null }
   | { readonly kind: 'set-status'; readonly account: string; readonly status: string; readonly paidThrough?: number }
-  | { readonly kind: 'grant' | 'debit' | 'refund'; readonly account: string; readonly amount: number; readonly key?: string };
+  | { readonly kind: 'grant' | 'debit' | 'refund'; readonly account: string; readonly amount: number; readonly key?: string; /** grant only: epoch ms the grant expires at. */ readonly expiresAt?: number };
 
 export interface ScenarioStep {
   /** Ms to move the clock before this step. */
@@ -101,7 +101,7 @@ export async function applyOperation(op: AccountOperation, expect: ExpectedRespo
       ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
       : op.kind === 'set-status'
         ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key);
+        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key, op.expiresAt);
   return [
     ...(expect.result === undefined || expect.result === outcome.kind ? [] : [{ path: ['result'], message: `result ${outcome.kind}, expected ${expect.result}` }]),
     ...(expect.balance === undefined || expect.balance === outcome.balance ? [] : [{ path: ['balance'], message: `balance ${outcome.balance}, expected ${expect.balance}` }]),

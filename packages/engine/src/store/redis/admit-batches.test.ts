@@ -31,7 +31,7 @@ const monthly: RouteRules = {
   },
 };
 /** An allowed admission's reply on `rules` (no windows, no quotas): outcome 0, the fallback plan, no account record. */
-const ALLOWED = [0, 2, null, null, null, null, 0, null, 0, 0, 0];
+const ALLOWED = [0, 2, null, null, null, null, 0, null, 0, 0, 0, null];
 
 function admission(account: string, members: Partial<Admission> = {}): Admission {
   return { account, scope: '', fallbackPlan: 'pro', now: NOW, rules, ...members };

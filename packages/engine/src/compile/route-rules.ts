@@ -85,8 +85,13 @@ function planCheck(policy: string, plan: Plan): PlanRule {
     if (quota.requests !== undefined) quotas.push({ unit: 'requests', limit: quota.requests, ...period });
     if (quota.units !== undefined) quotas.push({ unit: 'units', limit: quota.units, ...period });
   }
-  const refill = plan.refill === undefined ? undefined : { amount: plan.refill.amount, per: plan.refill.every };
+  const refill = plan.refill === undefined ? undefined : creditRefill(plan.refill);
   return checkRule(policy, windows, quotas, plan.credits ?? false, plan.overage ?? 'block', refill);
+}
+
+function creditRefill(refill: NonNullable<Plan['refill']>): CreditRefill {
+  if (refill.timeZone !== undefined) prepareTimeZone(refill.timeZone);
+  return { amount: refill.amount, per: refill.every, anchor: refill.anchor ?? 'calendar', ...(refill.timeZone === undefined ? {} : { timeZone: refill.timeZone }) };
 }
 
 function checkRule(policy: string, windows: readonly WindowRule[], quotas: readonly QuotaRule[], credits: boolean, overage: OverageMode, refill?: CreditRefill): PlanRule {

@@ -17,7 +17,7 @@ export interface Period {
   readonly end: number;
 }
 
-/** What decides a period: a quota rule, or a credit refill (UTC calendar: no anchor, no zone). */
+/** What decides a period: a quota rule, or a credit refill. */
 export interface PeriodRule {
   readonly per: QuotaRule['per'];
   readonly anchor?: QuotaRule['anchor'];

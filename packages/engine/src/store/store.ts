@@ -76,6 +76,10 @@ export type OverageMode = 'block' | 'credits' | 'bill';
 export interface CreditRefill {
   readonly amount: number;
   readonly per: 'day' | 'month';
+  /** subscription: refill periods start at the account's periodAnchor (calendar when it has none); absent = calendar. */
+  readonly anchor?: 'calendar' | 'subscription';
+  /** Calendar refill periods on this IANA zone's wall clock (zoned-period.ts); absent = UTC. Never with anchor subscription. */
+  readonly timeZone?: string;
 }
 
 /** What one plan means for this route and method. */
@@ -87,7 +91,7 @@ export type PlanRule =
       readonly quotas: readonly QuotaRule[];
       /** Every request draws its cost from credits. */
       readonly credits: boolean;
-      /** The balance is topped up to `amount` at the account's first admission under this rule in each UTC day or month. */
+      /** The balance is topped up to `amount` at the account's first admission under this rule in each refill period (billingPeriod: calendar in UTC or its zone, or anchored). */
       readonly refill?: CreditRefill;
       readonly overage: OverageMode;
       readonly counters: PlanCounters;

@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each day or month: calendar (UTC, or timeZone) or from the subscription start (anchor)."},"anchor":{"enum":["calendar","subscription"],"description":"Refill periods start: calendar (UTC, or timeZone) or at the subscription start (periodAnchor). Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar refill periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -1381,7 +1381,7 @@ vErrors.push(err105);
 errors++;
 }
 for(const key14 in data53){
-if(!((key14 === "amount") || (key14 === "every"))){
+if(!((((key14 === "amount") || (key14 === "every")) || (key14 === "anchor")) || (key14 === "timeZone"))){
 const err106 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
 if(vErrors === null){
 vErrors = [err106];
@@ -1430,9 +1430,10 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
-else {
-const err110 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
+if(data53.anchor !== undefined){
+let data56 = data53.anchor;
+if(!((data56 === "calendar") || (data56 === "subscription"))){
+const err110 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/anchor",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/anchor/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.anchor.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.anchor.enum,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.anchor,data:data56};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1442,12 +1443,11 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data32.billing !== undefined){
-let data56 = data32.billing;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key15 in data56){
-if(!(key15 === "stripePriceIds")){
-const err111 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data56};
+if(data53.timeZone !== undefined){
+let data57 = data53.timeZone;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err111 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/timeZone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.timeZone,data:data57};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1457,11 +1457,8 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data56.stripePriceIds !== undefined){
-let data57 = data56.stripePriceIds;
-if(Array.isArray(data57)){
-if(data57.length < 1){
-const err112 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data57};
+else {
+const err112 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/timeZone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.timeZone.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.timeZone,data:data57};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1470,12 +1467,10 @@ vErrors.push(err112);
 }
 errors++;
 }
-const len7 = data57.length;
-for(let i7=0; i7<len7; i7++){
-let data58 = data57[i7];
-if(typeof data58 === "string"){
-if(!pattern19.test(data58)){
-const err113 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data58};
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data53};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1485,8 +1480,12 @@ vErrors.push(err113);
 errors++;
 }
 }
-else {
-const err114 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data58};
+if(data32.billing !== undefined){
+let data58 = data32.billing;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+for(const key15 in data58){
+if(!(key15 === "stripePriceIds")){
+const err114 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data58};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1496,9 +1495,11 @@ vErrors.push(err114);
 errors++;
 }
 }
-}
-else {
-const err115 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data57};
+if(data58.stripePriceIds !== undefined){
+let data59 = data58.stripePriceIds;
+if(Array.isArray(data59)){
+if(data59.length < 1){
+const err115 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data59};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1507,10 +1508,12 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-}
-else {
-const err116 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data56};
+const len7 = data59.length;
+for(let i7=0; i7<len7; i7++){
+let data60 = data59[i7];
+if(typeof data60 === "string"){
+if(!pattern19.test(data60)){
+const err116 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data60};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1520,9 +1523,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
 else {
-const err117 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data32};
+const err117 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i7,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data60};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1533,9 +1535,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err118 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.type,parentSchema:schema31.properties.spec.properties.plans,data:data31};
+const err118 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data59};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1545,11 +1546,9 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data8.defaultPlan !== undefined){
-let data59 = data8.defaultPlan;
-if(typeof data59 === "string"){
-if(!pattern4.test(data59)){
-const err119 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.defaultPlan,data:data59};
+}
+else {
+const err119 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data58};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1559,8 +1558,9 @@ vErrors.push(err119);
 errors++;
 }
 }
+}
 else {
-const err120 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.defaultPlan.type,parentSchema:schema31.properties.spec.properties.defaultPlan,data:data59};
+const err120 = {instancePath:instancePath+"/spec/plans/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data32};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1570,12 +1570,10 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data8.costs !== undefined){
-let data60 = data8.costs;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-for(const key16 in data60){
-if(!(((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
-const err121 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data60};
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.plans.type,parentSchema:schema31.properties.spec.properties.plans,data:data31};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1585,10 +1583,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data60.default !== undefined){
-let data61 = data60.default;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err122 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.default.type,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data61};
+if(data8.defaultPlan !== undefined){
+let data61 = data8.defaultPlan;
+if(typeof data61 === "string"){
+if(!pattern4.test(data61)){
+const err122 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema31.properties.spec.properties.defaultPlan,data:data61};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1597,9 +1596,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 0 || isNaN(data61)){
-const err123 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data61};
+}
+else {
+const err123 = {instancePath:instancePath+"/spec/defaultPlan",schemaPath:"#/properties/spec/properties/defaultPlan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.defaultPlan.type,parentSchema:schema31.properties.spec.properties.defaultPlan,data:data61};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1609,13 +1608,12 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
-if(data60.routes !== undefined){
-let data62 = data60.routes;
+if(data8.costs !== undefined){
+let data62 = data8.costs;
 if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key17 in data62){
-if(!(pattern4.test(key17))){
-const err124 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data62};
+for(const key16 in data62){
+if(!(((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
+const err124 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data62};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1625,11 +1623,10 @@ vErrors.push(err124);
 errors++;
 }
 }
-for(const key18 in data62){
-if(pattern4.test(key18)){
-let data63 = data62[key18];
+if(data62.default !== undefined){
+let data63 = data62.default;
 if(!((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63)))){
-const err125 = {instancePath:instancePath+"/spec/costs/routes/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data63};
+const err125 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.default.type,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data63};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1640,7 +1637,7 @@ errors++;
 }
 if(typeof data63 == "number"){
 if(data63 < 0 || isNaN(data63)){
-const err126 = {instancePath:instancePath+"/spec/costs/routes/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data63};
+const err126 = {instancePath:instancePath+"/spec/costs/default",schemaPath:"#/properties/spec/properties/costs/properties/default/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.default,data:data63};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1651,10 +1648,12 @@ errors++;
 }
 }
 }
-}
-}
-else {
-const err127 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.routes.type,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data62};
+if(data62.routes !== undefined){
+let data64 = data62.routes;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key17 in data64){
+if(!(pattern4.test(key17))){
+const err127 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data64};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1664,12 +1663,11 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data60.methods !== undefined){
-let data64 = data60.methods;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-for(const key19 in data64){
-if(!(pattern23.test(key19))){
-const err128 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data64};
+for(const key18 in data64){
+if(pattern4.test(key18)){
+let data65 = data64[key18];
+if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
+const err128 = {instancePath:instancePath+"/spec/costs/routes/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data65};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1678,12 +1676,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-for(const key20 in data64){
-if(pattern23.test(key20)){
-let data65 = data64[key20];
-if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
-const err129 = {instancePath:instancePath+"/spec/costs/methods/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data65};
+if(typeof data65 == "number"){
+if(data65 < 0 || isNaN(data65)){
+const err129 = {instancePath:instancePath+"/spec/costs/routes/" + key18.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data65};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1692,9 +1687,12 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(typeof data65 == "number"){
-if(data65 < 0 || isNaN(data65)){
-const err130 = {instancePath:instancePath+"/spec/costs/methods/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data65};
+}
+}
+}
+}
+else {
+const err130 = {instancePath:instancePath+"/spec/costs/routes",schemaPath:"#/properties/spec/properties/costs/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.routes.type,parentSchema:schema31.properties.spec.properties.costs.properties.routes,data:data64};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1704,11 +1702,12 @@ vErrors.push(err130);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err131 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.methods.type,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data64};
+if(data62.methods !== undefined){
+let data66 = data62.methods;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key19 in data66){
+if(!(pattern23.test(key19))){
+const err131 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data66};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1718,10 +1717,11 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data60.chargeOn !== undefined){
-let data66 = data60.chargeOn;
-if(!((data66 === "request") || (data66 === "success"))){
-const err132 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data66};
+for(const key20 in data66){
+if(pattern23.test(key20)){
+let data67 = data66[key20];
+if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
+const err132 = {instancePath:instancePath+"/spec/costs/methods/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1730,11 +1730,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data60.onUnsettled !== undefined){
-let data67 = data60.onUnsettled;
-if(!((data67 === "commit") || (data67 === "release"))){
-const err133 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data67};
+if(typeof data67 == "number"){
+if(data67 < 0 || isNaN(data67)){
+const err133 = {instancePath:instancePath+"/spec/costs/methods/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/methods/patternProperties/%5E%5BA-Z%5D%2B%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.methods.patternProperties["^[A-Z]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1745,8 +1743,10 @@ errors++;
 }
 }
 }
+}
+}
 else {
-const err134 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
+const err134 = {instancePath:instancePath+"/spec/costs/methods",schemaPath:"#/properties/spec/properties/costs/properties/methods/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.methods.type,parentSchema:schema31.properties.spec.properties.costs.properties.methods,data:data66};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1756,11 +1756,10 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data8.subscription !== undefined){
-let data68 = data8.subscription;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.required === undefined){
-const err135 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+if(data62.chargeOn !== undefined){
+let data68 = data62.chargeOn;
+if(!((data68 === "request") || (data68 === "success"))){
+const err135 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data68};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1769,9 +1768,11 @@ vErrors.push(err135);
 }
 errors++;
 }
-for(const key21 in data68){
-if(!(((key21 === "required") || (key21 === "statuses")) || (key21 === "graceDays"))){
-const err136 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+}
+if(data62.onUnsettled !== undefined){
+let data69 = data62.onUnsettled;
+if(!((data69 === "commit") || (data69 === "release"))){
+const err136 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1781,10 +1782,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data68.required !== undefined){
-let data69 = data68.required;
-if(typeof data69 !== "boolean"){
-const err137 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data69};
+}
+else {
+const err137 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data62};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1794,11 +1794,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data68.statuses !== undefined){
-let data70 = data68.statuses;
-if(Array.isArray(data70)){
-if(data70.length < 1){
-const err138 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
+if(data8.subscription !== undefined){
+let data70 = data8.subscription;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+if(data70.required === undefined){
+const err138 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1807,11 +1807,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-const len8 = data70.length;
-for(let i8=0; i8<len8; i8++){
-let data71 = data70[i8];
-if(!(((((((data71 === "active") || (data71 === "trialing")) || (data71 === "past_due")) || (data71 === "unpaid")) || (data71 === "canceled")) || (data71 === "incomplete")) || (data71 === "paused"))){
-const err139 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data71};
+for(const key21 in data70){
+if(!(((key21 === "required") || (key21 === "statuses")) || (key21 === "graceDays"))){
+const err139 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data70};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1821,9 +1819,10 @@ vErrors.push(err139);
 errors++;
 }
 }
-}
-else {
-const err140 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
+if(data70.required !== undefined){
+let data71 = data70.required;
+if(typeof data71 !== "boolean"){
+const err140 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1833,10 +1832,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data68.graceDays !== undefined){
-let data72 = data68.graceDays;
-if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
-const err141 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+if(data70.statuses !== undefined){
+let data72 = data70.statuses;
+if(Array.isArray(data72)){
+if(data72.length < 1){
+const err141 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data72};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,9 +1845,11 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(typeof data72 == "number"){
-if(data72 > 365 || isNaN(data72)){
-const err142 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+const len8 = data72.length;
+for(let i8=0; i8<len8; i8++){
+let data73 = data72[i8];
+if(!(((((((data73 === "active") || (data73 === "trialing")) || (data73 === "past_due")) || (data73 === "unpaid")) || (data73 === "canceled")) || (data73 === "incomplete")) || (data73 === "paused"))){
+const err142 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data73};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1856,8 +1858,10 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data72 < 0 || isNaN(data72)){
-const err143 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data72};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1867,10 +1871,10 @@ vErrors.push(err143);
 errors++;
 }
 }
-}
-}
-else {
-const err144 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+if(data70.graceDays !== undefined){
+let data74 = data70.graceDays;
+if(!((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74)))){
+const err144 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data74};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1879,13 +1883,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data8.payment !== undefined){
-let data73 = data8.payment;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key22 in data73){
-if(!((((key22 === "upgradeUrl") || (key22 === "billingUrl")) || (key22 === "topUpUrl")) || (key22 === "x402"))){
-const err145 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+if(typeof data74 == "number"){
+if(data74 > 365 || isNaN(data74)){
+const err145 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data74};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1894,12 +1894,8 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data73.upgradeUrl !== undefined){
-let data74 = data73.upgradeUrl;
-if(typeof data74 === "string"){
-if(!pattern8.test(data74)){
-const err146 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
+if(data74 < 0 || isNaN(data74)){
+const err146 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data74};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1909,8 +1905,10 @@ vErrors.push(err146);
 errors++;
 }
 }
+}
+}
 else {
-const err147 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
+const err147 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data70};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1920,11 +1918,12 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data73.billingUrl !== undefined){
-let data75 = data73.billingUrl;
-if(typeof data75 === "string"){
-if(!pattern8.test(data75)){
-const err148 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
+if(data8.payment !== undefined){
+let data75 = data8.payment;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key22 in data75){
+if(!((((key22 === "upgradeUrl") || (key22 === "billingUrl")) || (key22 === "topUpUrl")) || (key22 === "x402"))){
+const err148 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data75};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1934,8 +1933,11 @@ vErrors.push(err148);
 errors++;
 }
 }
-else {
-const err149 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
+if(data75.upgradeUrl !== undefined){
+let data76 = data75.upgradeUrl;
+if(typeof data76 === "string"){
+if(!pattern8.test(data76)){
+const err149 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data76};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1945,11 +1947,8 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data73.topUpUrl !== undefined){
-let data76 = data73.topUpUrl;
-if(typeof data76 === "string"){
-if(!pattern8.test(data76)){
-const err150 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
+else {
+const err150 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data76};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1959,8 +1958,11 @@ vErrors.push(err150);
 errors++;
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
+if(data75.billingUrl !== undefined){
+let data77 = data75.billingUrl;
+if(typeof data77 === "string"){
+if(!pattern8.test(data77)){
+const err151 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data77};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1970,12 +1972,8 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data73.x402 !== undefined){
-let data77 = data73.x402;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key23 in data77){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key23))){
-const err152 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+else {
+const err152 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data77};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1985,11 +1983,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data77.price !== undefined){
-let data78 = data77.price;
+if(data75.topUpUrl !== undefined){
+let data78 = data75.topUpUrl;
 if(typeof data78 === "string"){
-if(!pattern28.test(data78)){
-const err153 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
+if(!pattern8.test(data78)){
+const err153 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data78};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2000,7 +1998,7 @@ errors++;
 }
 }
 else {
-const err154 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
+const err154 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data78};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2010,10 +2008,12 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data77.asset !== undefined){
-let data79 = data77.asset;
-if(typeof data79 !== "string"){
-const err155 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data79};
+if(data75.x402 !== undefined){
+let data79 = data75.x402;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key23 in data79){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key23))){
+const err155 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data79};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2023,10 +2023,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data77.decimals !== undefined){
-let data80 = data77.decimals;
-if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+if(data79.price !== undefined){
+let data80 = data79.price;
+if(typeof data80 === "string"){
+if(!pattern28.test(data80)){
+const err156 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data80};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2035,9 +2036,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(typeof data80 == "number"){
-if(data80 > 36 || isNaN(data80)){
-const err157 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+}
+else {
+const err157 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data80};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2046,8 +2047,11 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data80 < 0 || isNaN(data80)){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+}
+if(data79.asset !== undefined){
+let data81 = data79.asset;
+if(typeof data81 !== "string"){
+const err158 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data81};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2057,12 +2061,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-}
-if(data77.network !== undefined){
-let data81 = data77.network;
-if(typeof data81 === "string"){
-if(!pattern29.test(data81)){
-const err159 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
+if(data79.decimals !== undefined){
+let data82 = data79.decimals;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err159 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2071,9 +2073,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-else {
-const err160 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
+if(typeof data82 == "number"){
+if(data82 > 36 || isNaN(data82)){
+const err160 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2082,12 +2084,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-if(data77.payTo !== undefined){
-let data82 = data77.payTo;
-if(typeof data82 === "string"){
-if(func2(data82) < 1){
-const err161 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
+if(data82 < 0 || isNaN(data82)){
+const err161 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2097,8 +2095,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-else {
-const err162 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
+}
+if(data79.network !== undefined){
+let data83 = data79.network;
+if(typeof data83 === "string"){
+if(!pattern29.test(data83)){
+const err162 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data83};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2108,11 +2110,8 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data77.facilitator !== undefined){
-let data83 = data77.facilitator;
-if(typeof data83 === "string"){
-if(!pattern8.test(data83)){
-const err163 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
+else {
+const err163 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data83};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2122,8 +2121,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-else {
-const err164 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
+if(data79.payTo !== undefined){
+let data84 = data79.payTo;
+if(typeof data84 === "string"){
+if(func2(data84) < 1){
+const err164 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data84};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2133,10 +2135,8 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data77.description !== undefined){
-let data84 = data77.description;
-if(typeof data84 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data84};
+else {
+const err165 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data84};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2146,10 +2146,11 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data77.maxTimeoutSeconds !== undefined){
-let data85 = data77.maxTimeoutSeconds;
-if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
-const err166 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+if(data79.facilitator !== undefined){
+let data85 = data79.facilitator;
+if(typeof data85 === "string"){
+if(!pattern8.test(data85)){
+const err166 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data85};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2158,9 +2159,9 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(typeof data85 == "number"){
-if(data85 > 3600 || isNaN(data85)){
-const err167 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+}
+else {
+const err167 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data85};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2169,8 +2170,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data85 < 1 || isNaN(data85)){
-const err168 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+}
+if(data79.description !== undefined){
+let data86 = data79.description;
+if(typeof data86 !== "string"){
+const err168 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data86};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2180,13 +2184,10 @@ vErrors.push(err168);
 errors++;
 }
 }
-}
-if(data77.extra !== undefined){
-let data86 = data77.extra;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key24 in data86){
-if(!(pattern31.test(key24))){
-const err169 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
+if(data79.maxTimeoutSeconds !== undefined){
+let data87 = data79.maxTimeoutSeconds;
+if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
+const err169 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data87};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2195,12 +2196,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-for(const key25 in data86){
-if(pattern31.test(key25)){
-let data87 = data86[key25];
-if(typeof data87 !== "string"){
-const err170 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data87};
+if(typeof data87 == "number"){
+if(data87 > 3600 || isNaN(data87)){
+const err170 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data87};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2209,11 +2207,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err171 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
+if(data87 < 1 || isNaN(data87)){
+const err171 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data87};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2224,8 +2219,12 @@ errors++;
 }
 }
 }
-else {
-const err172 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+if(data79.extra !== undefined){
+let data88 = data79.extra;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key24 in data88){
+if(!(pattern31.test(key24))){
+const err172 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data88};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2235,9 +2234,11 @@ vErrors.push(err172);
 errors++;
 }
 }
-}
-else {
-const err173 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+for(const key25 in data88){
+if(pattern31.test(key25)){
+let data89 = data88[key25];
+if(typeof data89 !== "string"){
+const err173 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data89};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2247,12 +2248,10 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data8.rewrite !== undefined){
-let data88 = data8.rewrite;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key26 in data88){
-if(!(key26 === "request")){
-const err174 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
+}
+}
+else {
+const err174 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data88};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2262,12 +2261,9 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data88.request !== undefined){
-let data89 = data88.request;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key27 in data89){
-if(!(((key27 === "headers") || (key27 === "query")) || (key27 === "path"))){
-const err175 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
+}
+else {
+const err175 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data79};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2277,12 +2273,9 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data89.headers !== undefined){
-let data90 = data89.headers;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key28 in data90){
-if(!((((key28 === "add") || (key28 === "set")) || (key28 === "remove")) || (key28 === "rename"))){
-const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
+}
+else {
+const err176 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data75};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2292,12 +2285,12 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data90.add !== undefined){
-let data91 = data90.add;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key29 in data91){
-if(!(pattern12.test(key29))){
-const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
+if(data8.rewrite !== undefined){
+let data90 = data8.rewrite;
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+for(const key26 in data90){
+if(!(key26 === "request")){
+const err177 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data90};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2307,11 +2300,12 @@ vErrors.push(err177);
 errors++;
 }
 }
-for(const key30 in data91){
-if(pattern12.test(key30)){
-let data92 = data91[key30];
-if(typeof data92 !== "string"){
-const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data92};
+if(data90.request !== undefined){
+let data91 = data90.request;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key27 in data91){
+if(!(((key27 === "headers") || (key27 === "query")) || (key27 === "path"))){
+const err178 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data91};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2321,10 +2315,12 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
+if(data91.headers !== undefined){
+let data92 = data91.headers;
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key28 in data92){
+if(!((((key28 === "add") || (key28 === "set")) || (key28 === "remove")) || (key28 === "rename"))){
+const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data92};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2334,12 +2330,12 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data90.set !== undefined){
-let data93 = data90.set;
+if(data92.add !== undefined){
+let data93 = data92.add;
 if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key31 in data93){
-if(!(pattern12.test(key31))){
-const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
+for(const key29 in data93){
+if(!(pattern12.test(key29))){
+const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data93};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2349,11 +2345,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-for(const key32 in data93){
-if(pattern12.test(key32)){
-let data94 = data93[key32];
+for(const key30 in data93){
+if(pattern12.test(key30)){
+let data94 = data93[key30];
 if(typeof data94 !== "string"){
-const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
+const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2366,7 +2362,7 @@ errors++;
 }
 }
 else {
-const err182 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
+const err182 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data93};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2376,15 +2372,12 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data90.remove !== undefined){
-let data95 = data90.remove;
-if(Array.isArray(data95)){
-const len9 = data95.length;
-for(let i9=0; i9<len9; i9++){
-let data96 = data95[i9];
-if(typeof data96 === "string"){
-if(!pattern12.test(data96)){
-const err183 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
+if(data92.set !== undefined){
+let data95 = data92.set;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key31 in data95){
+if(!(pattern12.test(key31))){
+const err183 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data95};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2394,8 +2387,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-else {
-const err184 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
+for(const key32 in data95){
+if(pattern12.test(key32)){
+let data96 = data95[key32];
+if(typeof data96 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data96};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2406,8 +2402,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err185 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data95};
+const err185 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data95};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2417,12 +2414,15 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data90.rename !== undefined){
-let data97 = data90.rename;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key33 in data97){
-if(!(pattern12.test(key33))){
-const err186 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
+if(data92.remove !== undefined){
+let data97 = data92.remove;
+if(Array.isArray(data97)){
+const len9 = data97.length;
+for(let i9=0; i9<len9; i9++){
+let data98 = data97[i9];
+if(typeof data98 === "string"){
+if(!pattern12.test(data98)){
+const err186 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data98};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2432,12 +2432,8 @@ vErrors.push(err186);
 errors++;
 }
 }
-for(const key34 in data97){
-if(pattern12.test(key34)){
-let data98 = data97[key34];
-if(typeof data98 === "string"){
-if(!pattern12.test(data98)){
-const err187 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
+else {
+const err187 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data98};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2447,8 +2443,9 @@ vErrors.push(err187);
 errors++;
 }
 }
+}
 else {
-const err188 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
+const err188 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data97};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2458,10 +2455,12 @@ vErrors.push(err188);
 errors++;
 }
 }
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
+if(data92.rename !== undefined){
+let data99 = data92.rename;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key33 in data99){
+if(!(pattern12.test(key33))){
+const err189 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data99};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2471,9 +2470,12 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-else {
-const err190 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
+for(const key34 in data99){
+if(pattern12.test(key34)){
+let data100 = data99[key34];
+if(typeof data100 === "string"){
+if(!pattern12.test(data100)){
+const err190 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data100};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2483,12 +2485,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data89.query !== undefined){
-let data99 = data89.query;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key35 in data99){
-if(!(((key35 === "add") || (key35 === "remove")) || (key35 === "rename"))){
-const err191 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
+else {
+const err191 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data100};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2498,12 +2496,10 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data99.add !== undefined){
-let data100 = data99.add;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key36 in data100){
-if(!(pattern41.test(key36))){
-const err192 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data99};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2513,11 +2509,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-for(const key37 in data100){
-if(pattern41.test(key37)){
-let data101 = data100[key37];
-if(typeof data101 !== "string"){
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
+}
+else {
+const err193 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data92};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2527,10 +2521,12 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
-}
-else {
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
+if(data91.query !== undefined){
+let data101 = data91.query;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key35 in data101){
+if(!(((key35 === "add") || (key35 === "remove")) || (key35 === "rename"))){
+const err194 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data101};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2540,15 +2536,12 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data99.remove !== undefined){
-let data102 = data99.remove;
-if(Array.isArray(data102)){
-const len10 = data102.length;
-for(let i10=0; i10<len10; i10++){
-let data103 = data102[i10];
-if(typeof data103 === "string"){
-if(!pattern41.test(data103)){
-const err195 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
+if(data101.add !== undefined){
+let data102 = data101.add;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+for(const key36 in data102){
+if(!(pattern41.test(key36))){
+const err195 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data102};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2558,8 +2551,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
+for(const key37 in data102){
+if(pattern41.test(key37)){
+let data103 = data102[key37];
+if(typeof data103 !== "string"){
+const err196 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data103};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2570,8 +2566,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err197 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data102};
+const err197 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data102};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2581,12 +2578,15 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data99.rename !== undefined){
-let data104 = data99.rename;
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key38 in data104){
-if(!(pattern41.test(key38))){
-const err198 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
+if(data101.remove !== undefined){
+let data104 = data101.remove;
+if(Array.isArray(data104)){
+const len10 = data104.length;
+for(let i10=0; i10<len10; i10++){
+let data105 = data104[i10];
+if(typeof data105 === "string"){
+if(!pattern41.test(data105)){
+const err198 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data105};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2596,12 +2596,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-for(const key39 in data104){
-if(pattern41.test(key39)){
-let data105 = data104[key39];
-if(typeof data105 === "string"){
-if(!pattern41.test(data105)){
-const err199 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
+else {
+const err199 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data105};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2611,8 +2607,9 @@ vErrors.push(err199);
 errors++;
 }
 }
+}
 else {
-const err200 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
+const err200 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data104};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2622,10 +2619,12 @@ vErrors.push(err200);
 errors++;
 }
 }
-}
-}
-else {
-const err201 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
+if(data101.rename !== undefined){
+let data106 = data101.rename;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key38 in data106){
+if(!(pattern41.test(key38))){
+const err201 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data106};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2635,9 +2634,12 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
+for(const key39 in data106){
+if(pattern41.test(key39)){
+let data107 = data106[key39];
+if(typeof data107 === "string"){
+if(!pattern41.test(data107)){
+const err202 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data107};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2647,11 +2649,8 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data89.path !== undefined){
-let data106 = data89.path;
-if(typeof data106 === "string"){
-if(!pattern10.test(data106)){
-const err203 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
+else {
+const err203 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data107};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2661,8 +2660,10 @@ vErrors.push(err203);
 errors++;
 }
 }
+}
+}
 else {
-const err204 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
+const err204 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data106};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2674,7 +2675,7 @@ errors++;
 }
 }
 else {
-const err205 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
+const err205 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data101};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2684,9 +2685,11 @@ vErrors.push(err205);
 errors++;
 }
 }
-}
-else {
-const err206 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
+if(data91.path !== undefined){
+let data108 = data91.path;
+if(typeof data108 === "string"){
+if(!pattern10.test(data108)){
+const err206 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data108};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2696,12 +2699,8 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data8.responses !== undefined){
-let data107 = data8.responses;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key40 in data107){
-if(!((((key40 === "headers") || (key40 === "problemBaseUri")) || (key40 === "messages")) || (key40 === "types"))){
-const err207 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data107};
+else {
+const err207 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data108};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2711,10 +2710,9 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data107.headers !== undefined){
-let data108 = data107.headers;
-if(!((((data108 === "ietf") || (data108 === "legacy")) || (data108 === "both")) || (data108 === "none"))){
-const err208 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data108};
+}
+else {
+const err208 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data91};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2724,11 +2722,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data107.problemBaseUri !== undefined){
-let data109 = data107.problemBaseUri;
-if(typeof data109 === "string"){
-if(!pattern8.test(data109)){
-const err209 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
+}
+else {
+const err209 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data90};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2738,8 +2734,12 @@ vErrors.push(err209);
 errors++;
 }
 }
-else {
-const err210 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
+if(data8.responses !== undefined){
+let data109 = data8.responses;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key40 in data109){
+if(!((((key40 === "headers") || (key40 === "problemBaseUri")) || (key40 === "messages")) || (key40 === "types"))){
+const err210 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data109};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2749,12 +2749,10 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data107.messages !== undefined){
-let data110 = data107.messages;
-if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
-for(const key41 in data110){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key41))){
-const err211 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
+if(data109.headers !== undefined){
+let data110 = data109.headers;
+if(!((((data110 === "ietf") || (data110 === "legacy")) || (data110 === "both")) || (data110 === "none"))){
+const err211 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data110};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2764,11 +2762,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data110.unauthenticated !== undefined){
-let data111 = data110.unauthenticated;
+if(data109.problemBaseUri !== undefined){
+let data111 = data109.problemBaseUri;
 if(typeof data111 === "string"){
-if(func2(data111) < 1){
-const err212 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
+if(!pattern8.test(data111)){
+const err212 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data111};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2779,7 +2777,7 @@ errors++;
 }
 }
 else {
-const err213 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
+const err213 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data111};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2789,11 +2787,12 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data110["subscription-inactive"] !== undefined){
-let data112 = data110["subscription-inactive"];
-if(typeof data112 === "string"){
-if(func2(data112) < 1){
-const err214 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
+if(data109.messages !== undefined){
+let data112 = data109.messages;
+if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
+for(const key41 in data112){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key41))){
+const err214 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data112};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2803,8 +2802,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
+if(data112.unauthenticated !== undefined){
+let data113 = data112.unauthenticated;
+if(typeof data113 === "string"){
+if(func2(data113) < 1){
+const err215 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data113};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2814,11 +2816,8 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data110["plan-upgrade-required"] !== undefined){
-let data113 = data110["plan-upgrade-required"];
-if(typeof data113 === "string"){
-if(func2(data113) < 1){
-const err216 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
+else {
+const err216 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data113};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2828,8 +2827,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-else {
-const err217 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
+if(data112["subscription-inactive"] !== undefined){
+let data114 = data112["subscription-inactive"];
+if(typeof data114 === "string"){
+if(func2(data114) < 1){
+const err217 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data114};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2839,11 +2841,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data110["not-entitled"] !== undefined){
-let data114 = data110["not-entitled"];
-if(typeof data114 === "string"){
-if(func2(data114) < 1){
-const err218 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
+else {
+const err218 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data114};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2853,8 +2852,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
+if(data112["plan-upgrade-required"] !== undefined){
+let data115 = data112["plan-upgrade-required"];
+if(typeof data115 === "string"){
+if(func2(data115) < 1){
+const err219 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data115};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2864,11 +2866,8 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data110["rate-limited"] !== undefined){
-let data115 = data110["rate-limited"];
-if(typeof data115 === "string"){
-if(func2(data115) < 1){
-const err220 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
+else {
+const err220 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data115};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2878,8 +2877,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-else {
-const err221 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
+if(data112["not-entitled"] !== undefined){
+let data116 = data112["not-entitled"];
+if(typeof data116 === "string"){
+if(func2(data116) < 1){
+const err221 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data116};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2889,11 +2891,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data110["quota-exhausted"] !== undefined){
-let data116 = data110["quota-exhausted"];
-if(typeof data116 === "string"){
-if(func2(data116) < 1){
-const err222 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
+else {
+const err222 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data116};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2903,8 +2902,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
+if(data112["rate-limited"] !== undefined){
+let data117 = data112["rate-limited"];
+if(typeof data117 === "string"){
+if(func2(data117) < 1){
+const err223 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data117};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2914,11 +2916,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data110["insufficient-credits"] !== undefined){
-let data117 = data110["insufficient-credits"];
-if(typeof data117 === "string"){
-if(func2(data117) < 1){
-const err224 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
+else {
+const err224 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data117};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2928,8 +2927,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
+if(data112["quota-exhausted"] !== undefined){
+let data118 = data112["quota-exhausted"];
+if(typeof data118 === "string"){
+if(func2(data118) < 1){
+const err225 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data118};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2939,11 +2941,8 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data110["payment-required"] !== undefined){
-let data118 = data110["payment-required"];
-if(typeof data118 === "string"){
-if(func2(data118) < 1){
-const err226 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
+else {
+const err226 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data118};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2953,8 +2952,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
+if(data112["insufficient-credits"] !== undefined){
+let data119 = data112["insufficient-credits"];
+if(typeof data119 === "string"){
+if(func2(data119) < 1){
+const err227 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data119};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2964,11 +2966,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data110["payment-invalid"] !== undefined){
-let data119 = data110["payment-invalid"];
-if(typeof data119 === "string"){
-if(func2(data119) < 1){
-const err228 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
+else {
+const err228 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data119};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2978,8 +2977,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
+if(data112["payment-required"] !== undefined){
+let data120 = data112["payment-required"];
+if(typeof data120 === "string"){
+if(func2(data120) < 1){
+const err229 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data120};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2989,11 +2991,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data110["payment-unavailable"] !== undefined){
-let data120 = data110["payment-unavailable"];
-if(typeof data120 === "string"){
-if(func2(data120) < 1){
-const err230 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
+else {
+const err230 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data120};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3003,8 +3002,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
+if(data112["payment-invalid"] !== undefined){
+let data121 = data112["payment-invalid"];
+if(typeof data121 === "string"){
+if(func2(data121) < 1){
+const err231 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data121};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3014,11 +3016,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data110["store-unavailable"] !== undefined){
-let data121 = data110["store-unavailable"];
-if(typeof data121 === "string"){
-if(func2(data121) < 1){
-const err232 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
+else {
+const err232 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data121};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3028,8 +3027,11 @@ vErrors.push(err232);
 errors++;
 }
 }
-else {
-const err233 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
+if(data112["payment-unavailable"] !== undefined){
+let data122 = data112["payment-unavailable"];
+if(typeof data122 === "string"){
+if(func2(data122) < 1){
+const err233 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data122};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3039,9 +3041,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
 else {
-const err234 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
+const err234 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data122};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3051,12 +3052,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data107.types !== undefined){
-let data122 = data107.types;
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-for(const key42 in data122){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key42))){
-const err235 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
+if(data112["store-unavailable"] !== undefined){
+let data123 = data112["store-unavailable"];
+if(typeof data123 === "string"){
+if(func2(data123) < 1){
+const err235 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data123};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3066,11 +3066,8 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data122.unauthenticated !== undefined){
-let data123 = data122.unauthenticated;
-if(typeof data123 === "string"){
-if(!pattern8.test(data123)){
-const err236 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
+else {
+const err236 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data123};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3080,8 +3077,9 @@ vErrors.push(err236);
 errors++;
 }
 }
+}
 else {
-const err237 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
+const err237 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data112};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3091,11 +3089,12 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data122["subscription-inactive"] !== undefined){
-let data124 = data122["subscription-inactive"];
-if(typeof data124 === "string"){
-if(!pattern8.test(data124)){
-const err238 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
+if(data109.types !== undefined){
+let data124 = data109.types;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key42 in data124){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key42))){
+const err238 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data124};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3105,8 +3104,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
+if(data124.unauthenticated !== undefined){
+let data125 = data124.unauthenticated;
+if(typeof data125 === "string"){
+if(!pattern8.test(data125)){
+const err239 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data125};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3116,11 +3118,8 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data122["plan-upgrade-required"] !== undefined){
-let data125 = data122["plan-upgrade-required"];
-if(typeof data125 === "string"){
-if(!pattern8.test(data125)){
-const err240 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
+else {
+const err240 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data125};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3130,8 +3129,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
+if(data124["subscription-inactive"] !== undefined){
+let data126 = data124["subscription-inactive"];
+if(typeof data126 === "string"){
+if(!pattern8.test(data126)){
+const err241 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data126};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3141,11 +3143,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data122["not-entitled"] !== undefined){
-let data126 = data122["not-entitled"];
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err242 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
+else {
+const err242 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data126};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3155,8 +3154,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
+if(data124["plan-upgrade-required"] !== undefined){
+let data127 = data124["plan-upgrade-required"];
+if(typeof data127 === "string"){
+if(!pattern8.test(data127)){
+const err243 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data127};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3166,11 +3168,8 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data122["rate-limited"] !== undefined){
-let data127 = data122["rate-limited"];
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err244 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
+else {
+const err244 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data127};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3180,8 +3179,11 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
+if(data124["not-entitled"] !== undefined){
+let data128 = data124["not-entitled"];
+if(typeof data128 === "string"){
+if(!pattern8.test(data128)){
+const err245 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data128};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3191,11 +3193,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data122["quota-exhausted"] !== undefined){
-let data128 = data122["quota-exhausted"];
-if(typeof data128 === "string"){
-if(!pattern8.test(data128)){
-const err246 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
+else {
+const err246 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data128};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3205,8 +3204,11 @@ vErrors.push(err246);
 errors++;
 }
 }
-else {
-const err247 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
+if(data124["rate-limited"] !== undefined){
+let data129 = data124["rate-limited"];
+if(typeof data129 === "string"){
+if(!pattern8.test(data129)){
+const err247 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data129};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3216,11 +3218,8 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data122["insufficient-credits"] !== undefined){
-let data129 = data122["insufficient-credits"];
-if(typeof data129 === "string"){
-if(!pattern8.test(data129)){
-const err248 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
+else {
+const err248 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data129};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3230,8 +3229,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-else {
-const err249 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
+if(data124["quota-exhausted"] !== undefined){
+let data130 = data124["quota-exhausted"];
+if(typeof data130 === "string"){
+if(!pattern8.test(data130)){
+const err249 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data130};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3241,11 +3243,8 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data122["payment-required"] !== undefined){
-let data130 = data122["payment-required"];
-if(typeof data130 === "string"){
-if(!pattern8.test(data130)){
-const err250 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
+else {
+const err250 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data130};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3255,8 +3254,11 @@ vErrors.push(err250);
 errors++;
 }
 }
-else {
-const err251 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
+if(data124["insufficient-credits"] !== undefined){
+let data131 = data124["insufficient-credits"];
+if(typeof data131 === "string"){
+if(!pattern8.test(data131)){
+const err251 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data131};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3266,11 +3268,8 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data122["payment-invalid"] !== undefined){
-let data131 = data122["payment-invalid"];
-if(typeof data131 === "string"){
-if(!pattern8.test(data131)){
-const err252 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
+else {
+const err252 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data131};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3280,8 +3279,11 @@ vErrors.push(err252);
 errors++;
 }
 }
-else {
-const err253 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
+if(data124["payment-required"] !== undefined){
+let data132 = data124["payment-required"];
+if(typeof data132 === "string"){
+if(!pattern8.test(data132)){
+const err253 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data132};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3291,11 +3293,8 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data122["payment-unavailable"] !== undefined){
-let data132 = data122["payment-unavailable"];
-if(typeof data132 === "string"){
-if(!pattern8.test(data132)){
-const err254 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
+else {
+const err254 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data132};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3305,8 +3304,11 @@ vErrors.push(err254);
 errors++;
 }
 }
-else {
-const err255 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
+if(data124["payment-invalid"] !== undefined){
+let data133 = data124["payment-invalid"];
+if(typeof data133 === "string"){
+if(!pattern8.test(data133)){
+const err255 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data133};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3316,11 +3318,8 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data122["store-unavailable"] !== undefined){
-let data133 = data122["store-unavailable"];
-if(typeof data133 === "string"){
-if(!pattern8.test(data133)){
-const err256 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
+else {
+const err256 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data133};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3330,8 +3329,11 @@ vErrors.push(err256);
 errors++;
 }
 }
-else {
-const err257 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
+if(data124["payment-unavailable"] !== undefined){
+let data134 = data124["payment-unavailable"];
+if(typeof data134 === "string"){
+if(!pattern8.test(data134)){
+const err257 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data134};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3341,9 +3343,8 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
 else {
-const err258 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
+const err258 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data134};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3353,9 +3354,11 @@ vErrors.push(err258);
 errors++;
 }
 }
-}
-else {
-const err259 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data107};
+if(data124["store-unavailable"] !== undefined){
+let data135 = data124["store-unavailable"];
+if(typeof data135 === "string"){
+if(!pattern8.test(data135)){
+const err259 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data135};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3365,11 +3368,8 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data134 = data8.store;
-if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
-if(data134.kind === undefined){
-const err260 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data134};
+else {
+const err260 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data135};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3378,9 +3378,10 @@ vErrors.push(err260);
 }
 errors++;
 }
-for(const key43 in data134){
-if(!(((((((key43 === "kind") || (key43 === "url")) || (key43 === "nodes")) || (key43 === "keyPrefix")) || (key43 === "onFailure")) || (key43 === "timeoutMs")) || (key43 === "native"))){
-const err261 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data134};
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data124};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3390,10 +3391,9 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data134.kind !== undefined){
-let data135 = data134.kind;
-if(!(((data135 === "memory") || (data135 === "redis")) || (data135 === "redis-cluster"))){
-const err262 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data135};
+}
+else {
+const err262 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data109};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3403,14 +3403,11 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data134.url !== undefined){
-let data136 = data134.url;
-const _errs298 = errors;
-let valid57 = false;
-const _errs299 = errors;
+if(data8.store !== undefined){
+let data136 = data8.store;
 if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-if(data136.env === undefined){
-const err263 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+if(data136.kind === undefined){
+const err263 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data136};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3419,9 +3416,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key44 in data136){
-if(!(key44 === "env")){
-const err264 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+for(const key43 in data136){
+if(!(((((((key43 === "kind") || (key43 === "url")) || (key43 === "nodes")) || (key43 === "keyPrefix")) || (key43 === "onFailure")) || (key43 === "timeoutMs")) || (key43 === "native"))){
+const err264 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data136};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3431,11 +3428,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data136.env !== undefined){
-let data137 = data136.env;
-if(typeof data137 === "string"){
-if(!pattern60.test(data137)){
-const err265 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
+if(data136.kind !== undefined){
+let data137 = data136.kind;
+if(!(((data137 === "memory") || (data137 === "redis")) || (data137 === "redis-cluster"))){
+const err265 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data137};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3445,8 +3441,14 @@ vErrors.push(err265);
 errors++;
 }
 }
-else {
-const err266 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
+if(data136.url !== undefined){
+let data138 = data136.url;
+const _errs301 = errors;
+let valid57 = false;
+const _errs302 = errors;
+if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
+if(data138.env === undefined){
+const err266 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3455,10 +3457,9 @@ vErrors.push(err266);
 }
 errors++;
 }
-}
-}
-else {
-const err267 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+for(const key44 in data138){
+if(!(key44 === "env")){
+const err267 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3467,11 +3468,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-var _valid1 = _errs299 === errors;
-valid57 = valid57 || _valid1;
-const _errs304 = errors;
-if(typeof data136 !== "string"){
-const err268 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data136};
+}
+if(data138.env !== undefined){
+let data139 = data138.env;
+if(typeof data139 === "string"){
+if(!pattern60.test(data139)){
+const err268 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data139};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3480,10 +3482,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid1 = _errs304 === errors;
-valid57 = valid57 || _valid1;
-if(!valid57){
-const err269 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data136};
+}
+else {
+const err269 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data139};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3492,26 +3493,10 @@ vErrors.push(err269);
 }
 errors++;
 }
-else {
-errors = _errs298;
-if(vErrors !== null){
-if(_errs298){
-vErrors.length = _errs298;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data134.nodes !== undefined){
-let data138 = data134.nodes;
-const _errs307 = errors;
-let valid59 = false;
-const _errs308 = errors;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-if(data138.env === undefined){
-const err270 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+const err270 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3520,9 +3505,11 @@ vErrors.push(err270);
 }
 errors++;
 }
-for(const key45 in data138){
-if(!(key45 === "env")){
-const err271 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+var _valid1 = _errs302 === errors;
+valid57 = valid57 || _valid1;
+const _errs307 = errors;
+if(typeof data138 !== "string"){
+const err271 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data138};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3531,12 +3518,10 @@ vErrors.push(err271);
 }
 errors++;
 }
-}
-if(data138.env !== undefined){
-let data139 = data138.env;
-if(typeof data139 === "string"){
-if(!pattern60.test(data139)){
-const err272 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
+var _valid1 = _errs307 === errors;
+valid57 = valid57 || _valid1;
+if(!valid57){
+const err272 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data138};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3545,9 +3530,26 @@ vErrors.push(err272);
 }
 errors++;
 }
+else {
+errors = _errs301;
+if(vErrors !== null){
+if(_errs301){
+vErrors.length = _errs301;
 }
 else {
-const err273 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
+vErrors = null;
+}
+}
+}
+}
+if(data136.nodes !== undefined){
+let data140 = data136.nodes;
+const _errs310 = errors;
+let valid59 = false;
+const _errs311 = errors;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+if(data140.env === undefined){
+const err273 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data140};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3556,10 +3558,9 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-}
-else {
-const err274 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+for(const key45 in data140){
+if(!(key45 === "env")){
+const err274 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data140};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3568,11 +3569,12 @@ vErrors.push(err274);
 }
 errors++;
 }
-var _valid2 = _errs308 === errors;
-valid59 = valid59 || _valid2;
-const _errs313 = errors;
-if(typeof data138 !== "string"){
-const err275 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data138};
+}
+if(data140.env !== undefined){
+let data141 = data140.env;
+if(typeof data141 === "string"){
+if(!pattern60.test(data141)){
+const err275 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data141};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3581,10 +3583,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-var _valid2 = _errs313 === errors;
-valid59 = valid59 || _valid2;
-if(!valid59){
-const err276 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data138};
+}
+else {
+const err276 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data141};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3593,23 +3594,10 @@ vErrors.push(err276);
 }
 errors++;
 }
-else {
-errors = _errs307;
-if(vErrors !== null){
-if(_errs307){
-vErrors.length = _errs307;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data134.keyPrefix !== undefined){
-let data140 = data134.keyPrefix;
-if(typeof data140 === "string"){
-if(!pattern62.test(data140)){
-const err277 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
+const err277 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data140};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3618,9 +3606,11 @@ vErrors.push(err277);
 }
 errors++;
 }
-}
-else {
-const err278 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
+var _valid2 = _errs311 === errors;
+valid59 = valid59 || _valid2;
+const _errs316 = errors;
+if(typeof data140 !== "string"){
+const err278 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data140};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3629,11 +3619,10 @@ vErrors.push(err278);
 }
 errors++;
 }
-}
-if(data134.onFailure !== undefined){
-let data141 = data134.onFailure;
-if(!((data141 === "open") || (data141 === "closed"))){
-const err279 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data141};
+var _valid2 = _errs316 === errors;
+valid59 = valid59 || _valid2;
+if(!valid59){
+const err279 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data140};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3642,11 +3631,23 @@ vErrors.push(err279);
 }
 errors++;
 }
+else {
+errors = _errs310;
+if(vErrors !== null){
+if(_errs310){
+vErrors.length = _errs310;
 }
-if(data134.timeoutMs !== undefined){
-let data142 = data134.timeoutMs;
-if(!((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142)))){
-const err280 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data136.keyPrefix !== undefined){
+let data142 = data136.keyPrefix;
+if(typeof data142 === "string"){
+if(!pattern62.test(data142)){
+const err280 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data142};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3655,9 +3656,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(typeof data142 == "number"){
-if(data142 > 10000 || isNaN(data142)){
-const err281 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+}
+else {
+const err281 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data142};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3666,8 +3667,11 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data142 < 1 || isNaN(data142)){
-const err282 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+}
+if(data136.onFailure !== undefined){
+let data143 = data136.onFailure;
+if(!((data143 === "open") || (data143 === "closed"))){
+const err282 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data143};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3677,13 +3681,10 @@ vErrors.push(err282);
 errors++;
 }
 }
-}
-if(data134.native !== undefined){
-let data143 = data134.native;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key46 in data143){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key46))){
-const err283 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+if(data136.timeoutMs !== undefined){
+let data144 = data136.timeoutMs;
+if(!((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144)))){
+const err283 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data144};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3692,12 +3693,9 @@ vErrors.push(err283);
 }
 errors++;
 }
-}
-if(data143.host !== undefined){
-let data144 = data143.host;
-if(typeof data144 === "string"){
-if(!pattern63.test(data144)){
-const err284 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
+if(typeof data144 == "number"){
+if(data144 > 10000 || isNaN(data144)){
+const err284 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data144};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3706,9 +3704,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-else {
-const err285 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
+if(data144 < 1 || isNaN(data144)){
+const err285 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data144};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3718,10 +3715,13 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data143.port !== undefined){
-let data145 = data143.port;
-if(!((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145)))){
-const err286 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+if(data136.native !== undefined){
+let data145 = data136.native;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+for(const key46 in data145){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key46))){
+const err286 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data145};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3730,9 +3730,12 @@ vErrors.push(err286);
 }
 errors++;
 }
-if(typeof data145 == "number"){
-if(data145 > 65535 || isNaN(data145)){
-const err287 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+if(data145.host !== undefined){
+let data146 = data145.host;
+if(typeof data146 === "string"){
+if(!pattern63.test(data146)){
+const err287 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data146};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3741,8 +3744,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(data145 < 1 || isNaN(data145)){
-const err288 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+else {
+const err288 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data146};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3752,12 +3756,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-}
-if(data143.cluster !== undefined){
-let data146 = data143.cluster;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-if(data146.nodes === undefined){
-const err289 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+if(data145.port !== undefined){
+let data147 = data145.port;
+if(!((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147)))){
+const err289 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data147};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3766,9 +3768,9 @@ vErrors.push(err289);
 }
 errors++;
 }
-for(const key47 in data146){
-if(!((key47 === "nodes") || (key47 === "name"))){
-const err290 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+if(typeof data147 == "number"){
+if(data147 > 65535 || isNaN(data147)){
+const err290 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data147};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3777,12 +3779,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-if(data146.nodes !== undefined){
-let data147 = data146.nodes;
-if(Array.isArray(data147)){
-if(data147.length < 1){
-const err291 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+if(data147 < 1 || isNaN(data147)){
+const err291 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data147};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3791,12 +3789,13 @@ vErrors.push(err291);
 }
 errors++;
 }
-const len11 = data147.length;
-for(let i11=0; i11<len11; i11++){
-let data148 = data147[i11];
-if(typeof data148 === "string"){
-if(func2(data148) > 100){
-const err292 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+}
+}
+if(data145.cluster !== undefined){
+let data148 = data145.cluster;
+if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
+if(data148.nodes === undefined){
+const err292 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data148};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3805,8 +3804,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(!pattern64.test(data148)){
-const err293 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+for(const key47 in data148){
+if(!((key47 === "nodes") || (key47 === "name"))){
+const err293 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data148};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3816,8 +3816,11 @@ vErrors.push(err293);
 errors++;
 }
 }
-else {
-const err294 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+if(data148.nodes !== undefined){
+let data149 = data148.nodes;
+if(Array.isArray(data149)){
+if(data149.length < 1){
+const err294 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data149};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3826,19 +3829,12 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-let i12 = data147.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data147[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err295 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+const len11 = data149.length;
+for(let i11=0; i11<len11; i11++){
+let data150 = data149[i11];
+if(typeof data150 === "string"){
+if(func2(data150) > 100){
+const err295 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data150};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3846,14 +3842,9 @@ else {
 vErrors.push(err295);
 }
 errors++;
-break;
 }
-indices0[item0] = i12;
-}
-}
-}
-else {
-const err296 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+if(!pattern64.test(data150)){
+const err296 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data150};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3863,11 +3854,8 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data146.name !== undefined){
-let data149 = data146.name;
-if(typeof data149 === "string"){
-if(!pattern65.test(data149)){
-const err297 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
+else {
+const err297 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data150};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3877,8 +3865,18 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
+let i12 = data149.length;
+let j0;
+if(i12 > 1){
+const indices0 = {};
+for(;i12--;){
+let item0 = data149[i12];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err298 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data149};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3886,11 +3884,14 @@ else {
 vErrors.push(err298);
 }
 errors++;
+break;
+}
+indices0[item0] = i12;
 }
 }
 }
 else {
-const err299 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+const err299 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data149};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3900,11 +3901,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data143.username !== undefined){
-let data150 = data143.username;
-if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-if(data150.env === undefined){
-const err300 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+if(data148.name !== undefined){
+let data151 = data148.name;
+if(typeof data151 === "string"){
+if(!pattern65.test(data151)){
+const err300 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data151};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3913,9 +3914,9 @@ vErrors.push(err300);
 }
 errors++;
 }
-for(const key48 in data150){
-if(!(key48 === "env")){
-const err301 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+}
+else {
+const err301 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data151};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3925,11 +3926,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data150.env !== undefined){
-let data151 = data150.env;
-if(typeof data151 === "string"){
-if(!pattern60.test(data151)){
-const err302 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
+}
+else {
+const err302 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data148};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3939,8 +3938,11 @@ vErrors.push(err302);
 errors++;
 }
 }
-else {
-const err303 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
+if(data145.username !== undefined){
+let data152 = data145.username;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+if(data152.env === undefined){
+const err303 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data152};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3949,10 +3951,9 @@ vErrors.push(err303);
 }
 errors++;
 }
-}
-}
-else {
-const err304 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+for(const key48 in data152){
+if(!(key48 === "env")){
+const err304 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data152};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3962,11 +3963,11 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data143.password !== undefined){
-let data152 = data143.password;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-if(data152.env === undefined){
-const err305 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+if(data152.env !== undefined){
+let data153 = data152.env;
+if(typeof data153 === "string"){
+if(!pattern60.test(data153)){
+const err305 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data153};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3975,9 +3976,9 @@ vErrors.push(err305);
 }
 errors++;
 }
-for(const key49 in data152){
-if(!(key49 === "env")){
-const err306 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+}
+else {
+const err306 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data153};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3987,11 +3988,9 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data152.env !== undefined){
-let data153 = data152.env;
-if(typeof data153 === "string"){
-if(!pattern60.test(data153)){
-const err307 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
+}
+else {
+const err307 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data152};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4001,8 +4000,11 @@ vErrors.push(err307);
 errors++;
 }
 }
-else {
-const err308 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
+if(data145.password !== undefined){
+let data154 = data145.password;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+if(data154.env === undefined){
+const err308 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data154};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4011,10 +4013,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-}
-else {
-const err309 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+for(const key49 in data154){
+if(!(key49 === "env")){
+const err309 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data154};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4024,10 +4025,11 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data143.database !== undefined){
-let data154 = data143.database;
-if(!((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154)))){
-const err310 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+if(data154.env !== undefined){
+let data155 = data154.env;
+if(typeof data155 === "string"){
+if(!pattern60.test(data155)){
+const err310 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data155};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4036,9 +4038,9 @@ vErrors.push(err310);
 }
 errors++;
 }
-if(typeof data154 == "number"){
-if(data154 < 0 || isNaN(data154)){
-const err311 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+}
+else {
+const err311 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data155};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4049,10 +4051,8 @@ errors++;
 }
 }
 }
-if(data143.ssl !== undefined){
-let data155 = data143.ssl;
-if(typeof data155 !== "boolean"){
-const err312 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data155};
+else {
+const err312 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data154};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4062,10 +4062,10 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data143.sslVerify !== undefined){
-let data156 = data143.sslVerify;
-if(typeof data156 !== "boolean"){
-const err313 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data156};
+if(data145.database !== undefined){
+let data156 = data145.database;
+if(!((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156)))){
+const err313 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data156};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4074,12 +4074,9 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data143.serverName !== undefined){
-let data157 = data143.serverName;
-if(typeof data157 === "string"){
-if(!pattern68.test(data157)){
-const err314 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+if(typeof data156 == "number"){
+if(data156 < 0 || isNaN(data156)){
+const err314 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data156};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4089,8 +4086,11 @@ vErrors.push(err314);
 errors++;
 }
 }
-else {
-const err315 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+}
+if(data145.ssl !== undefined){
+let data157 = data145.ssl;
+if(typeof data157 !== "boolean"){
+const err315 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data157};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4100,9 +4100,10 @@ vErrors.push(err315);
 errors++;
 }
 }
-}
-else {
-const err316 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+if(data145.sslVerify !== undefined){
+let data158 = data145.sslVerify;
+if(typeof data158 !== "boolean"){
+const err316 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data158};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4112,9 +4113,11 @@ vErrors.push(err316);
 errors++;
 }
 }
-}
-else {
-const err317 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data134};
+if(data145.serverName !== undefined){
+let data159 = data145.serverName;
+if(typeof data159 === "string"){
+if(!pattern68.test(data159)){
+const err317 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data159};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4124,11 +4127,8 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data8.notifications !== undefined){
-let data158 = data8.notifications;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-if(data158.url === undefined){
-const err318 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+else {
+const err318 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data159};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4137,8 +4137,10 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(data158.secret === undefined){
-const err319 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+}
+}
+else {
+const err319 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data145};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4147,9 +4149,10 @@ vErrors.push(err319);
 }
 errors++;
 }
-for(const key50 in data158){
-if(!((((key50 === "url") || (key50 === "secret")) || (key50 === "thresholds")) || (key50 === "paymentDenied"))){
-const err320 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+}
+}
+else {
+const err320 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data136};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4159,11 +4162,11 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data158.url !== undefined){
-let data159 = data158.url;
-if(typeof data159 === "string"){
-if(!pattern8.test(data159)){
-const err321 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data159};
+if(data8.notifications !== undefined){
+let data160 = data8.notifications;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+if(data160.url === undefined){
+const err321 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4172,9 +4175,8 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-else {
-const err322 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data159};
+if(data160.secret === undefined){
+const err322 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4183,12 +4185,9 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-if(data158.secret !== undefined){
-let data160 = data158.secret;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.env === undefined){
-const err323 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+for(const key50 in data160){
+if(!((((key50 === "url") || (key50 === "secret")) || (key50 === "thresholds")) || (key50 === "paymentDenied"))){
+const err323 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4197,9 +4196,12 @@ vErrors.push(err323);
 }
 errors++;
 }
-for(const key51 in data160){
-if(!(key51 === "env")){
-const err324 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+}
+if(data160.url !== undefined){
+let data161 = data160.url;
+if(typeof data161 === "string"){
+if(!pattern8.test(data161)){
+const err324 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data161};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4209,11 +4211,8 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data160.env !== undefined){
-let data161 = data160.env;
-if(typeof data161 === "string"){
-if(!pattern60.test(data161)){
-const err325 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data161};
+else {
+const err325 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data161};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4223,8 +4222,11 @@ vErrors.push(err325);
 errors++;
 }
 }
-else {
-const err326 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data161};
+if(data160.secret !== undefined){
+let data162 = data160.secret;
+if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
+if(data162.env === undefined){
+const err326 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data162};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4233,10 +4235,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-}
-else {
-const err327 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+for(const key51 in data162){
+if(!(key51 === "env")){
+const err327 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data162};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4246,12 +4247,11 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data158.thresholds !== undefined){
-let data162 = data158.thresholds;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-for(const key52 in data162){
-if(!((key52 === "quotaPercent") || (key52 === "creditsBelow"))){
-const err328 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data162};
+if(data162.env !== undefined){
+let data163 = data162.env;
+if(typeof data163 === "string"){
+if(!pattern60.test(data163)){
+const err328 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data163};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4261,11 +4261,8 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data162.quotaPercent !== undefined){
-let data163 = data162.quotaPercent;
-if(Array.isArray(data163)){
-if(data163.length < 1){
-const err329 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+else {
+const err329 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data163};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4274,11 +4271,10 @@ vErrors.push(err329);
 }
 errors++;
 }
-const len12 = data163.length;
-for(let i13=0; i13<len12; i13++){
-let data164 = data163[i13];
-if(!((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164)))){
-const err330 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+}
+else {
+const err330 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data162};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4287,9 +4283,13 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(typeof data164 == "number"){
-if(data164 > 100 || isNaN(data164)){
-const err331 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+if(data160.thresholds !== undefined){
+let data164 = data160.thresholds;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+for(const key52 in data164){
+if(!((key52 === "quotaPercent") || (key52 === "creditsBelow"))){
+const err331 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data164};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4298,8 +4298,12 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data164 < 1 || isNaN(data164)){
-const err332 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+if(data164.quotaPercent !== undefined){
+let data165 = data164.quotaPercent;
+if(Array.isArray(data165)){
+if(data165.length < 1){
+const err332 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data165};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4308,25 +4312,59 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-}
-let i14 = data163.length;
-let j1;
-if(i14 > 1){
-const indices1 = {};
-for(;i14--;){
-let item1 = data163[i14];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err333 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+const len12 = data165.length;
+for(let i13=0; i13<len12; i13++){
+let data166 = data165[i13];
+if(!((typeof data166 == "number") && (!(data166 % 1) && !isNaN(data166)))){
+const err333 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data166};
 if(vErrors === null){
 vErrors = [err333];
 }
 else {
 vErrors.push(err333);
+}
+errors++;
+}
+if(typeof data166 == "number"){
+if(data166 > 100 || isNaN(data166)){
+const err334 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data166};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+if(data166 < 1 || isNaN(data166)){
+const err335 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data166};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+}
+let i14 = data165.length;
+let j1;
+if(i14 > 1){
+const indices1 = {};
+for(;i14--;){
+let item1 = data165[i14];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err336 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data165};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
 }
 errors++;
 break;
@@ -4336,44 +4374,7 @@ indices1[item1] = i14;
 }
 }
 else {
-const err334 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
-if(vErrors === null){
-vErrors = [err334];
-}
-else {
-vErrors.push(err334);
-}
-errors++;
-}
-}
-if(data162.creditsBelow !== undefined){
-let data165 = data162.creditsBelow;
-if(!((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165)))){
-const err335 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data165};
-if(vErrors === null){
-vErrors = [err335];
-}
-else {
-vErrors.push(err335);
-}
-errors++;
-}
-if(typeof data165 == "number"){
-if(data165 < 1 || isNaN(data165)){
-const err336 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data165};
-if(vErrors === null){
-vErrors = [err336];
-}
-else {
-vErrors.push(err336);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err337 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data162};
+const err337 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data165};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4383,10 +4384,10 @@ vErrors.push(err337);
 errors++;
 }
 }
-if(data158.paymentDenied !== undefined){
-let data166 = data158.paymentDenied;
-if(typeof data166 !== "boolean"){
-const err338 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data166};
+if(data164.creditsBelow !== undefined){
+let data167 = data164.creditsBelow;
+if(!((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167)))){
+const err338 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data167};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4395,10 +4396,9 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-}
-else {
-const err339 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+if(typeof data167 == "number"){
+if(data167 < 1 || isNaN(data167)){
+const err339 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data167};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4408,11 +4408,10 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data8.usageEndpoint !== undefined){
-let data167 = data8.usageEndpoint;
-if(typeof data167 === "string"){
-if(!pattern71.test(data167)){
-const err340 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data167};
+}
+}
+else {
+const err340 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data164};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4422,8 +4421,10 @@ vErrors.push(err340);
 errors++;
 }
 }
-else {
-const err341 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data167};
+if(data160.paymentDenied !== undefined){
+let data168 = data160.paymentDenied;
+if(typeof data168 !== "boolean"){
+const err341 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data168};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4435,7 +4436,7 @@ errors++;
 }
 }
 else {
-const err342 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const err342 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4445,14 +4446,51 @@ vErrors.push(err342);
 errors++;
 }
 }
-}
-else {
-const err343 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data8.usageEndpoint !== undefined){
+let data169 = data8.usageEndpoint;
+if(typeof data169 === "string"){
+if(!pattern71.test(data169)){
+const err343 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data169};
 if(vErrors === null){
 vErrors = [err343];
 }
 else {
 vErrors.push(err343);
+}
+errors++;
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data169};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+}
+else {
+const err345 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+}
+else {
+const err346 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
 }
 errors++;
 }
@@ -4462,7 +4500,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Plans = validate21;
-const schema32 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Plans"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["plans"],"properties":{"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
+const schema32 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Plans"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["plans"],"properties":{"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each day or month: calendar (UTC, or timeZone) or from the subscription start (anchor)."},"anchor":{"enum":["calendar","subscription"],"description":"Refill periods start: calendar (UTC, or timeZone) or at the subscription start (periodAnchor). Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar refill periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5278,7 +5316,7 @@ vErrors.push(err62);
 errors++;
 }
 for(const key11 in data31){
-if(!((key11 === "amount") || (key11 === "every"))){
+if(!((((key11 === "amount") || (key11 === "every")) || (key11 === "anchor")) || (key11 === "timeZone"))){
 const err63 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
 if(vErrors === null){
 vErrors = [err63];
@@ -5327,9 +5365,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
+if(data31.anchor !== undefined){
+let data34 = data31.anchor;
+if(!((data34 === "calendar") || (data34 === "subscription"))){
+const err67 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/anchor",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/anchor/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.anchor.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.anchor.enum,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.anchor,data:data34};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -5339,12 +5378,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data10.billing !== undefined){
-let data34 = data10.billing;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key12 in data34){
-if(!(key12 === "stripePriceIds")){
-const err68 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data34};
+if(data31.timeZone !== undefined){
+let data35 = data31.timeZone;
+if(typeof data35 === "string"){
+if(func2(data35) < 1){
+const err68 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/timeZone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.timeZone,data:data35};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -5354,11 +5392,8 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data34.stripePriceIds !== undefined){
-let data35 = data34.stripePriceIds;
-if(Array.isArray(data35)){
-if(data35.length < 1){
-const err69 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data35};
+else {
+const err69 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill/timeZone",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/properties/timeZone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.timeZone.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.properties.timeZone,data:data35};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -5367,12 +5402,10 @@ vErrors.push(err69);
 }
 errors++;
 }
-const len2 = data35.length;
-for(let i2=0; i2<len2; i2++){
-let data36 = data35[i2];
-if(typeof data36 === "string"){
-if(!pattern19.test(data36)){
-const err70 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data36};
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/refill",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/refill/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.refill,data:data31};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -5382,8 +5415,12 @@ vErrors.push(err70);
 errors++;
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data36};
+if(data10.billing !== undefined){
+let data36 = data10.billing;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key12 in data36){
+if(!(key12 === "stripePriceIds")){
+const err71 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data36};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -5393,9 +5430,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-}
-else {
-const err72 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data35};
+if(data36.stripePriceIds !== undefined){
+let data37 = data36.stripePriceIds;
+if(Array.isArray(data37)){
+if(data37.length < 1){
+const err72 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data37};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -5404,10 +5443,12 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-}
-else {
-const err73 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data34};
+const len2 = data37.length;
+for(let i2=0; i2<len2; i2++){
+let data38 = data37[i2];
+if(typeof data38 === "string"){
+if(!pattern19.test(data38)){
+const err73 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/pattern",keyword:"pattern",params:{pattern: "^price_[A-Za-z0-9]+$"},message:"must match pattern \""+"^price_[A-Za-z0-9]+$"+"\"",schema:"^price_[A-Za-z0-9]+$",parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data38};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -5417,9 +5458,8 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
 else {
-const err74 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data10};
+const err74 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds/" + i2,schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.items,data:data38};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -5430,9 +5470,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err75 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.type,parentSchema:schema32.properties.spec.properties.plans,data:data9};
+const err75 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing/stripePriceIds",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/properties/stripePriceIds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.properties.stripePriceIds,data:data37};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -5444,7 +5483,7 @@ errors++;
 }
 }
 else {
-const err76 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.type,parentSchema:schema32.properties.spec,data:data8};
+const err76 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/billing",schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/billing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing.type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.billing,data:data36};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -5456,12 +5495,49 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+const err77 = {instancePath:instancePath+"/spec/plans/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/plans/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema32.properties.spec.properties.plans.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data10};
 if(vErrors === null){
 vErrors = [err77];
 }
 else {
 vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/spec/plans",schemaPath:"#/properties/spec/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.plans.type,parentSchema:schema32.properties.spec.properties.plans,data:data9};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.type,parentSchema:schema32.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+}
+else {
+const err80 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
 }
 errors++;
 }

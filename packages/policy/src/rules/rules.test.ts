@@ -100,6 +100,17 @@ const cases: Record<string, readonly Case[]> = {
       files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { quota: { requests: 10, per: lifetime, timeZone: UTC } } }']) },
       expected: ['p.yaml:8:58 quota-period plan "free": a lifetime quota never resets, a time zone means nothing to it'],
     },
+    { name: 'a daily refill in Tokyo', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { credits: true, refill: { amount: 5, every: day, timeZone: Asia/Tokyo } } }']) }, expected: [] },
+    {
+      name: 'unknown refill time zone',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { credits: true, refill: { amount: 5, every: day, timeZone: Asia/Atlantis } } }']) },
+      expected: ['p.yaml:8:78 quota-period plan "free": unknown time zone "Asia/Atlantis" (an IANA name such as Europe/Berlin)'],
+    },
+    {
+      name: 'time zone on an anchored refill',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { credits: true, refill: { amount: 5, every: month, anchor: subscription, timeZone: UTC } } }']) },
+      expected: ['p.yaml:8:92 quota-period plan "free": periods anchored at the subscription start follow that instant, not a time zone; use anchor: calendar or drop timeZone'],
+    },
   ],
   'refill-without-credits': [
     { name: 'refill with credits', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'plans: { free: { credits: true, refill: { amount: 100, every: day } } }']) }, expected: [] },

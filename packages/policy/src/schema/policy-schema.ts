@@ -79,7 +79,13 @@ export const Plan = Type.Object(
       Type.Object(
         {
           amount: described(Limit, 'Credits the balance is topped up to (never lowered: a larger balance stays).'),
-          every: described(Type.Enum(REFILL_PERIODS), 'At the first admission of each calendar (UTC) day or month.'),
+          every: described(Type.Enum(REFILL_PERIODS), 'At the first admission of each day or month: calendar (UTC, or timeZone) or from the subscription start (anchor).'),
+          anchor: Type.Optional(
+            described(Type.Enum(['calendar', 'subscription']), 'Refill periods start: calendar (UTC, or timeZone) or at the subscription start (periodAnchor). Default calendar.'),
+          ),
+          timeZone: Type.Optional(
+            described(Type.String({ minLength: 1 }), 'Calendar refill periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC.'),
+          ),
         },
         { ...closed, description: 'Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period.' },
       ),

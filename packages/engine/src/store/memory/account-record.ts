@@ -174,7 +174,7 @@ export function quotaCounterFor(record: AccountRecord, key: string, rule: QuotaR
 
 /** Tops the balance up to the refill's amount once per refill period; true when the period's refill was due. */
 export function applyRefill(record: AccountRecord, refill: CreditRefill, now: number): boolean {
-  const start = billingPeriod(refill, now, undefined).start;
+  const start = billingPeriod(refill, now, record.periodAnchor).start;
   if (record.refilledAt !== undefined && record.refilledAt >= start) return false;
   record.refilledAt = start;
   if (record.credits < refill.amount) record.credits = refill.amount;

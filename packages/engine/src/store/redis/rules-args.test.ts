@@ -54,15 +54,20 @@ describe('rulesArg', () => {
     expect(zoned.text.split('\n')[3]).toBe('again\tcheck 1 credits 2 2 5 1000 1 100 3600000 0 requests 10 day calendar 2 units 10 year calendar 3');
   });
 
-  it('ends a refilling rule with its refill, its calendar month numbered like a quota period', () => {
+  it('ends a refilling rule with its refill, its anchor and its calendar period numbered like a quota period', () => {
     const refilling: PlanRule = { ...pro, refill: { amount: 50, per: 'month' } };
-    const daily: PlanRule = { ...pro, quotas: [], refill: { amount: 7, per: 'day' } };
-    const arg = rulesArg({ ...rules, plans: { refilling, daily } });
-    expect(arg.text.split('\n').slice(1, 3)).toEqual([
-      'refilling\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription 1 refill 50 month 1',
-      'daily\tcheck 1 credits 2 0 5 1000 1 100 3600000 0 refill 7 day 0',
+    const daily: PlanRule = { ...pro, quotas: [], refill: { amount: 7, per: 'day', anchor: 'subscription' } };
+    const zoned: PlanRule = { ...pro, quotas: [], refill: { amount: 3, per: 'day', anchor: 'calendar', timeZone: 'Asia/Tokyo' } };
+    const arg = rulesArg({ ...rules, plans: { refilling, daily, zoned } });
+    expect(arg.text.split('\n').slice(1, 4)).toEqual([
+      'refilling\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription 1 refill 50 month calendar 1',
+      'daily\tcheck 1 credits 2 0 5 1000 1 100 3600000 0 refill 7 day subscription 0',
+      'zoned\tcheck 1 credits 2 0 5 1000 1 100 3600000 0 refill 3 day calendar 2',
     ]);
-    expect(arg.calendars).toEqual([{ per: 'month', anchor: 'calendar' }]);
+    expect(arg.calendars).toEqual([
+      { per: 'month', anchor: 'calendar' },
+      { per: 'day', anchor: 'calendar', timeZone: 'Asia/Tokyo' },
+    ]);
   });
 
   it('encodes each RouteRules once', () => {

@@ -13,7 +13,7 @@
 //   W × ` <limit> <ms> <sliding 1/0>` (ms an integer: the script puts it into key names as written), then
 //   Q × ` <unit> <limit> <per> <anchor> <calendar>`: calendar is the 1-based index in `calendars` of
 //   the quota's calendar period when the client computes it, else 0 (the script does); then, when
-//   the rule refills credits, ` refill <amount> <per> <calendar>` (calendar as for a quota).
+//   the rule refills credits, ` refill <amount> <per> <anchor> <calendar>` (anchor and calendar as for a quota).
 import type { PeriodRule } from '../billing-period.js';
 import type { PlanRule, RouteRules } from '../store.js';
 
@@ -49,7 +49,7 @@ function encodeRule(rule: PlanRule, calendars: PeriodRule[]): string {
   let text = `check ${rule.credits ? 1 : 0} ${rule.overage} ${rule.windows.length} ${rule.quotas.length}`;
   for (const w of rule.windows) text += ` ${String(w.limit)} ${keySegment(w.ms)} ${w.sliding ? 1 : 0}`;
   for (const q of rule.quotas) text += ` ${q.unit} ${String(q.limit)} ${q.per} ${q.anchor} ${String(calendarIndex(q, calendars))}`;
-  if (rule.refill !== undefined) text += ` refill ${String(rule.refill.amount)} ${rule.refill.per} ${String(calendarIndex(rule.refill, calendars))}`;
+  if (rule.refill !== undefined) text += ` refill ${String(rule.refill.amount)} ${rule.refill.per} ${rule.refill.anchor ?? 'calendar'} ${String(calendarIndex(rule.refill, calendars))}`;
   return text;
 }
 

@@ -36,8 +36,8 @@ local function parseRule(context, at)
     -- Counting units, a quota counts each admission's own cost; else 1 per request.
     rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, calendar = tonumber(calendar), units = unit == 'units', name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
   end
-  local refillAmount, refillPer, refillCalendar = string.match(rules, '^ refill (%d+) (%S+) (%d+)', at)
-  if refillAmount then rule.refill = {amount = tonumber(refillAmount), per = refillPer, calendar = tonumber(refillCalendar)} end
+  local refillAmount, refillPer, refillAnchor, refillCalendar = string.match(rules, '^ refill (%d+) (%S+) (%S+) (%d+)', at)
+  if refillAmount then rule.refill = {amount = tonumber(refillAmount), per = refillPer, anchor = refillAnchor, calendar = tonumber(refillCalendar)} end
   return rule
 end
 

@@ -141,7 +141,11 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
   local refill = rule.refill
   if refill then
     local refillStart
-    if refill.calendar > 0 then refillStart = context.starts[refill.calendar] else refillStart = billingPeriod(refill, now, nil) end
+    if refill.calendar > 0 and (refill.anchor ~= 'subscription' or not tonumber(periodAnchor)) then
+      refillStart = context.starts[refill.calendar]
+    else
+      refillStart = billingPeriod(refill, now, tonumber(periodAnchor))
+    end
     if not refilledAt or refilledAt < refillStart then
       if credits < refill.amount then credits = refill.amount end
       call('HSET', accountKey, 'credits', credits, 'refilledAt', int(refillStart))

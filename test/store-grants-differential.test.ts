@@ -8,7 +8,9 @@
 // store equals the memory store's (a void compared with the memory store's release of that hold:
 // the same credits come back), and so do the balance and the open grants at every step and at the
 // end. Besides, on the memory store after every step: no grant holds less than 0, and either the
-// permanent part (balance less the grants) is ≥ 0 or every grant has 0 left.
+// permanent part (balance less the grants) is ≥ 0 or every grant has 0 left. The voids of
+// admissions that held nothing are Redis's alone (the memory store keeps no receipts): checked
+// against the expected balance and grants.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOLD_TTL_MS, MemoryStore, type AccountState, type AdmissionResult, type CreditResult, type HoldResult, type RouteRules, type Store, type VoidResult } from '../packages/engine/src/index.js';
 import { redisStoresUnderTest } from './support/redis.js';
@@ -167,6 +169,24 @@ describe.each(redisStoresUnderTest())('expiring grants: $name gives the memory s
       if (expected === 'voided') voided++;
     }
     expect(voided).toBeGreaterThan(3);
+  });
+
+  it('voids an admission that held nothing by its receipt: its draw back to the grants still open, never to one expired', async () => {
+    const rules = SETTLE_PLANS['credits with an overdraft'] as RouteRules;
+    const redis = await row.create();
+    stores.push(redis);
+    const admit = (id: string, cost: number, now: number) => Promise.resolve(redis.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now, rules, cost, id }));
+    await redis.changeCredits(ACCOUNT, { operation: 'grant', amount: 5, now: NOW });
+    await redis.changeCredits(ACCOUNT, { operation: 'grant', amount: 10, expiresAt: NOW + MINUTE, now: NOW });
+    expect((await admit('adm:1', 12, NOW)).account).toEqual({ credits: 3, grants: [{ amount: 0, expiresAt: NOW + MINUTE }] });
+    expect(await redis.voidAdmission(ACCOUNT, 'adm:1', NOW + 1)).toBe('voided');
+    expect(await redis.getAccount(ACCOUNT)).toEqual({ credits: 15, grants: [{ amount: 10, expiresAt: NOW + MINUTE }] });
+    await admit('adm:2', 12, NOW + 2);
+    // Voided after the grant expired: its 10 from the grant are gone with it, its 2 permanent come back.
+    expect(await redis.voidAdmission(ACCOUNT, 'adm:2', NOW + MINUTE)).toBe('voided');
+    expect(await redis.getAccount(ACCOUNT)).toEqual({ credits: 5 });
+    expect(await redis.voidAdmission(ACCOUNT, 'adm:2', NOW + MINUTE)).toBe('nothing');
+    expect(await redis.getAccount(ACCOUNT)).toEqual({ credits: 5 });
   });
 
   it('opens at most MAX_OPEN_GRANTS grants, refuses an invalid expiry, and keeps a grant key to its expiry', async () => {

@@ -145,4 +145,24 @@ describe.skipIf(skip !== undefined)('tollgate why: a real redis-server', () => {
       await store.close();
     }
   });
+
+  it('shows the open expiring grants of the balance, as the request would leave them', async () => {
+    const cwd = project('{ kind: redis, url: { env: TOLLGATE_REDIS_URL }, keyPrefix: whygrants, timeoutMs: 1000 }');
+    const env = { TOLLGATE_REDIS_URL: redis.server.url };
+    const store = createRedisStore({ kind: 'redis', url: redis.server.url, keyPrefix: 'whygrants', timeoutMs: 2000 });
+    try {
+      const accounts = createAccounts(store, new ManualClock(NOW));
+      await accounts.setPlan('dave', 'pro');
+      await accounts.setStatus('dave', 'active', { paidThrough: NOW + 86_400_000 });
+      await accounts.changeCredits('dave', 'grant', 4, 'trial', NOW + 3_600_000);
+      await accounts.changeCredits('dave', 'grant', 10);
+      const { explanation } = await runWhy(cwd, ['dave', 'GET', '/v1/forecast'], env);
+      expect(explanation.credits).toMatchObject({ balance: 9, grants: [{ amount: 0, expiresAt: new Date(NOW + 3_600_000).toISOString() }] });
+      const text = io(cwd, env);
+      await why(['dave', 'GET', '/v1/forecast', '--policies', 'policies', '--policy', 'weather', '--at', new Date(NOW).toISOString()], text);
+      expect(text.out()).toContain(`balance 9 (expiring first: 0 until ${new Date(NOW + 3_600_000).toISOString()})`);
+    } finally {
+      await store.close();
+    }
+  });
 });

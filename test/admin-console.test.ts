@@ -124,6 +124,7 @@ describe.each(cases)('admin console in Chromium: $name', ({ skip, start }) => {
   let page: Page;
   const pageErrors: string[] = [];
   const paidThrough = Date.now() + 10 * DAY_MS;
+  const trialEnds = Date.now() + 5 * DAY_MS;
 
   beforeAll(async () => {
     if (skip !== undefined) return;
@@ -131,7 +132,9 @@ describe.each(cases)('admin console in Chromium: $name', ({ skip, start }) => {
     const accounts = createAccounts(served.store, systemClock);
     await accounts.setPlan(ACCOUNT, 'free');
     await accounts.setStatus(ACCOUNT, 'active', { paidThrough });
-    await accounts.changeCredits(ACCOUNT, 'grant', 40, 'seed-grant');
+    // 40 credits, 5 of them expiring: the console lists the expiring part.
+    await accounts.changeCredits(ACCOUNT, 'grant', 35, 'seed-grant');
+    await accounts.changeCredits(ACCOUNT, 'grant', 5, 'seed-trial', trialEnds);
     for (let i = 0; i < 3; i++) expect((await served.engine.decide(whyFacts({ account: ACCOUNT, method: 'GET', path: '/v1/forecast' }, served.engine.config))).kind).toBe('allow');
     browser = await chromium.launch({ executablePath: chromiumPath() });
     page = await browser.newPage();
@@ -168,6 +171,7 @@ describe.each(cases)('admin console in Chromium: $name', ({ skip, start }) => {
     await expect(shown('paidThrough')).resolves.toBe(new Date(paidThrough).toISOString());
     await expect(shown('graceUntil')).resolves.toBe(new Date(paidThrough + 3 * DAY_MS).toISOString()); // graceDays: 3
     await expect(shown('credits')).resolves.toBe('40');
+    await expect(shown('grants')).resolves.toBe(`5 until ${new Date(trialEnds).toISOString()}`);
     await expect(shown('decision')).resolves.toBe('ALLOW 200');
 
     // Three requests were sent: the bars show 3, not the 4 the why dry run counts with its own request.

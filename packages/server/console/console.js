@@ -75,6 +75,8 @@ function accountView(account) {
       ['Paid through', account.paidThrough ?? 'never', { 'data-field': 'paidThrough' }],
       ['Billing period anchor', account.periodAnchor ?? 'calendar', { 'data-field': 'periodAnchor' }],
       ['Credits', String(account.credits), { 'data-field': 'credits' }],
+      // The expiring parts of the balance, spent first: soonest-expiring first.
+      ['Expiring grants', account.grants === undefined ? 'none' : account.grants.map((g) => `${g.amount} until ${g.expiresAt}`).join(', '), { 'data-field': 'grants' }],
     ]),
   );
 }

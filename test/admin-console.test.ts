@@ -134,7 +134,7 @@ describe.each(cases)('admin console in Chromium: $name', ({ skip, start }) => {
     await accounts.setStatus(ACCOUNT, 'active', { paidThrough });
     // 40 credits, 5 of them expiring: the console lists the expiring part.
     await accounts.changeCredits(ACCOUNT, 'grant', 35, 'seed-grant');
-    await accounts.changeCredits(ACCOUNT, 'grant', 5, 'seed-trial', trialEnds);
+    await accounts.changeCredits(ACCOUNT, 'grant', 5, 'seed-trial', { expiresAt: trialEnds });
     for (let i = 0; i < 3; i++) expect((await served.engine.decide(whyFacts({ account: ACCOUNT, method: 'GET', path: '/v1/forecast' }, served.engine.config))).kind).toBe('allow');
     browser = await chromium.launch({ executablePath: chromiumPath() });
     page = await browser.newPage();

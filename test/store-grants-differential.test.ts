@@ -4,7 +4,7 @@
 // Invariant: for one seeded sequence of operations on one account — permanent and expiring grants
 // (several per expiry, keys sent again or reused for another expiry), admissions with and without
 // a hold, settlements above and below the estimate, commits, releases, voids of open holds, debits,
-// refunds, previews, and the clock jumping past grant and hold expiries — every result of a Redis
+// refunds (some naming a debit, to give it back to its grants), previews, and the clock jumping past grant and hold expiries — every result of a Redis
 // store equals the memory store's (a void compared with the memory store's release of that hold:
 // the same credits come back), and so do the balance and the open grants at every step and at the
 // end. Besides, on the memory store after every step: no grant holds less than 0, and either the
@@ -56,6 +56,7 @@ function* operations(rules: RouteRules, seed: number, voids: boolean): Generator
   const open: { key: string; expires: number }[] = [];
   const done: string[] = [];
   const grantKeys: string[] = [];
+  const debits: string[] = [];
   for (let step = 0; step < STEPS; step++) {
     const at = now;
     const roll = random();
@@ -95,11 +96,18 @@ function* operations(rules: RouteRules, seed: number, voids: boolean): Generator
     } else if (roll < 0.78) {
       const amount = 1 + pick(60);
       const key = `d${next++}`;
+      debits.push(key);
       yield { label: `debit ${amount}`, run: async (s) => s.changeCredits(ACCOUNT, { operation: 'debit', amount, key, now: at }) };
-    } else if (roll < 0.81) {
+    } else if (roll < 0.83) {
+      // A refund naming a debit (one sent before, else one never sent) gives it back to its grants while open.
       const amount = 1 + pick(40);
       const key = `r${next++}`;
-      yield { label: `refund ${amount}`, run: async (s) => s.changeCredits(ACCOUNT, { operation: 'refund', amount, key, now: at }) };
+      const named = random();
+      const debitKey = named < 0.5 && debits.length > 0 ? debits[pick(debits.length)] : named < 0.6 ? 'never-sent' : undefined;
+      yield {
+        label: `refund ${amount}${debitKey === undefined ? '' : ` of ${debitKey}`}`,
+        run: async (s) => s.changeCredits(ACCOUNT, { operation: 'refund', amount, key, now: at, ...(debitKey === undefined ? {} : { debitKey }) }),
+      };
     } else if (roll < 0.85) {
       const cost = pick(60);
       yield { label: `preview ${cost} at +${at - NOW}`, run: async (s) => s.previewAdmit({ ...base, now: at, cost }) };
@@ -146,10 +154,11 @@ describe.each(redisStoresUnderTest())('expiring grants: $name gives the memory s
       expectGrantsWithinBalance(account, label);
       expect(sameAccount(await redis.getAccount(ACCOUNT)), label).toEqual(sameAccount(account));
       seen.add(label.split(' ')[0] as string);
+      if (/ of d\d/.test(label) && (expected as { kind?: string }).kind === 'applied') seen.add('refund of a debit');
       if ((account.grants ?? []).some((grant) => grant.amount > 0)) seen.add('open grant');
     }
     // The sequence exercised every kind of operation, with grants open.
-    expect([...seen].sort()).toEqual(['admit', 'again', 'complete', 'debit', 'grant', 'hold', 'open grant', 'preview', 'refund']);
+    expect([...seen].sort()).toEqual(['admit', 'again', 'complete', 'debit', 'grant', 'hold', 'open grant', 'preview', 'refund', 'refund of a debit']);
     const billed = { overage: 0, credits: 0 };
     for (const event of memory.usage.take()) billed[event.meter] += event.quantity;
     const { overage, credits } = await outboxTotals(row.admin(), ACCOUNT);

@@ -16,8 +16,15 @@ export interface Accounts {
   show(account: string): Promise<AccountState>;
   setPlan(account: string, plan: string | null): Promise<AccountState>;
   setStatus(account: string, status: string, options?: { paidThrough?: number | null; periodAnchor?: number | null }): Promise<AccountState>;
-  /** `expiresAt` (grant only, epoch ms after now): the grant's remaining amount leaves the balance then (store README, "Expiring grants"). */
-  changeCredits(account: string, operation: CreditOperation, amount: number, key?: string, expiresAt?: number): Promise<CreditResult>;
+  changeCredits(account: string, operation: CreditOperation, amount: number, key?: string, terms?: CreditTerms): Promise<CreditResult>;
+}
+
+/** What a credit change may carry besides its amount (store README, "Expiring grants"). */
+export interface CreditTerms {
+  /** grant only, epoch ms after now: what is left of the grant leaves the balance then. */
+  readonly expiresAt?: number;
+  /** refund only: the idempotency key of the debit it gives back (to the grants that debit took from, while open). */
+  readonly debitKey?: string;
 }
 
 /**
@@ -43,17 +50,27 @@ export function createAccounts(store: Store, clock: Clock): Accounts {
       }
       return update(account, { status, ...options });
     },
-    changeCredits: async (account, operation, amount, key, expiresAt) => {
+    changeCredits: async (account, operation, amount, key, terms = {}) => {
+      const { expiresAt, debitKey } = terms;
       if (!Number.isSafeInteger(amount) || amount <= 0) throw new AccountInputError(`amount must be a positive integer, got ${String(amount)}`);
       const now = clock.now();
       if (expiresAt !== undefined && operation !== 'grant') throw new AccountInputError(`only a grant may expire, not a ${operation}`);
       if (expiresAt !== undefined && (!Number.isSafeInteger(expiresAt) || expiresAt <= now)) {
         throw new AccountInputError(`expiresAt must be an instant after now (${new Date(now).toISOString()}), got ${Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : String(expiresAt)}`);
       }
+      if (debitKey !== undefined && operation !== 'refund') throw new AccountInputError(`only a refund gives a debit back, not a ${operation}`);
+      if (debitKey !== undefined && (debitKey === '' || debitKey.length > MAX_KEY_LENGTH)) throw new AccountInputError(`the debit's key must be 1–${MAX_KEY_LENGTH} characters`);
       if (key === undefined && operation !== 'grant') throw new AccountInputError(`${operation} needs an idempotency key`);
       if (key !== undefined && (key === '' || key.length > MAX_KEY_LENGTH)) throw new AccountInputError(`idempotency key must be 1–${MAX_KEY_LENGTH} characters`);
       // Operator keys live apart from the engine's own hold keys.
-      const change = { operation, amount, now, ...(key === undefined ? {} : { key: `op:${key}` }), ...(expiresAt === undefined ? {} : { expiresAt }) };
+      const change = {
+        operation,
+        amount,
+        now,
+        ...(key === undefined ? {} : { key: `op:${key}` }),
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+        ...(debitKey === undefined ? {} : { debitKey: `op:${debitKey}` }),
+      };
       const result = await store.changeCredits(id(account), change);
       // Credits rose: a later fall below a notification threshold is news again (notify/).
       if (result.kind === 'applied' && operation !== 'debit') await store.forgetCreditNotices(id(account));

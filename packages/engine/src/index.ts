@@ -26,7 +26,7 @@ export { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from './x402/payment-heade
 export { ENGINE_CONFIG_VERSION, EngineConfig } from './config/engine-config.js';
 export { parseEngineConfig, type EngineConfigParse } from './config/parse-engine-config.js';
 export { clockFromEnv, fileClock, ManualClock, systemClock, TEST_CLOCK_ENV, type Clock } from './clock.js';
-export { AccountInputError, createAccounts, type Accounts } from './accounts.js';
+export { AccountInputError, createAccounts, type Accounts, type CreditTerms } from './accounts.js';
 export { accountId } from './compile/identity.js';
 export { DEFAULT_STATUSES as DEFAULT_SUBSCRIPTION_STATUSES } from './compile/route-rules.js';
 export { GATEWAY_ROUTERS, type GatewayRouter } from './compile/route-matcher.js';

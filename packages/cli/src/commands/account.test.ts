@@ -104,6 +104,14 @@ describe.skipIf(noRedisStore !== undefined)('tollgate account against a real Red
     const shown = io(cwd, env);
     expect(await account(['show', 'trial', ...store], shown)).toBe(0);
     expect(shown.out()).toContain(`credits: 17\n  grants: 12 until ${expires}`);
+    // A refund naming the debit gives it back to the grant it took from.
+    expect(await account(['refund', 'trial', '8', '--key', 'back-1', '--debit', 'use-1', ...store], io(cwd, env))).toBe(0);
+    const again = io(cwd, env);
+    await account(['show', 'trial', ...store], again);
+    expect(again.out()).toContain(`credits: 25\n  grants: 20 until ${expires}`);
+    const unknown = io(cwd, env);
+    expect(await account(['refund', 'trial', '1', '--key', 'back-2', '--debit', 'never', ...store], unknown)).toBe(1);
+    expect(unknown.err()).toContain('no debit of this account was sent with that key');
     await expect(account(['refund', 'trial', '1', '--key', 'r', '--expires', expires, ...store], io(cwd, env))).rejects.toThrow('--expires is for grants only');
     await expect(account(['grant', 'trial', '1', '--expires', '2020-01-01', ...store], io(cwd, env))).rejects.toThrow(/expiresAt must be an instant after now/);
   });

@@ -29,7 +29,7 @@ actions:
   set-status <account> <status> [--paid-through <ISO>] [--anchor <ISO>]
   grant <account> <amount> [--key <idempotency key>] [--expires <ISO>]  (expiring credits: spent first, soonest-expiring first)
   debit <account> <amount> --key <idempotency key>
-  refund <account> <amount> --key <idempotency key>
+  refund <account> <amount> --key <idempotency key> [--debit <the debit's key>]  (back to the grants that debit took from, while open)
 store options (one of):
   --redis-url <url> | --redis-cluster-nodes <host:port,…> | --policies <dir> --policy <name>
   [--key-prefix <prefix>] [--timeout-ms <ms>] [--json]
@@ -43,6 +43,7 @@ const OPTIONS = {
   'paid-through': { type: 'string' },
   anchor: { type: 'string' },
   expires: { type: 'string' },
+  debit: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -107,8 +108,12 @@ function actionFor(action: string, rest: readonly string[], values: Values): Act
       const key = values.key;
       if (action !== 'grant' && key === undefined) throw new CliError(`${action} needs --key <idempotency key>: the same key never charges twice`);
       if (action !== 'grant' && values.expires !== undefined) throw new CliError(`--expires is for grants only`);
-      const expiresAt = values.expires === undefined ? undefined : instant(values.expires, '--expires');
-      return (accounts, id) => accounts.changeCredits(id, action, amount, key, expiresAt).then((result) => ({ kind: 'credits', result }));
+      if (action !== 'refund' && values.debit !== undefined) throw new CliError(`--debit is for refunds only`);
+      const terms = {
+        ...(values.expires === undefined ? {} : { expiresAt: instant(values.expires, '--expires') }),
+        ...(values.debit === undefined ? {} : { debitKey: values.debit }),
+      };
+      return (accounts, id) => accounts.changeCredits(id, action, amount, key, terms).then((result) => ({ kind: 'credits', result }));
     }
     default:
       throw new CliError(`unknown action "${action}"\n${USAGE}`);
@@ -165,6 +170,7 @@ function report(outcome: Outcome, id: string, json: boolean, io: CliIo): number 
       conflict: `${id}: this key was used for a different operation or amount (nothing changed), balance ${result.balance}`,
       insufficient: `${id}: balance ${result.balance} is below the amount (nothing changed)`,
       'out-of-range': `${id}: balance ${result.balance} plus the amount would pass ${MAX_CREDITS}, the largest balance kept exactly (nothing changed)`,
+      'no-such-debit': `${id}: no debit of this account was sent with that key, or longer ago than keys are kept (nothing changed)`,
       'too-many-grants': `${id}: the account already has ${MAX_OPEN_GRANTS} open expiring grants, none expiring then (nothing changed): grant with an expiry it has, or without one`,
     };
     (result.kind === 'applied' || result.kind === 'duplicate' ? io.stdout : io.stderr).write(`${messages[result.kind]}\n`);

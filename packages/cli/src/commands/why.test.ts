@@ -154,7 +154,7 @@ describe.skipIf(skip !== undefined)('tollgate why: a real redis-server', () => {
       const accounts = createAccounts(store, new ManualClock(NOW));
       await accounts.setPlan('dave', 'pro');
       await accounts.setStatus('dave', 'active', { paidThrough: NOW + 86_400_000 });
-      await accounts.changeCredits('dave', 'grant', 4, 'trial', NOW + 3_600_000);
+      await accounts.changeCredits('dave', 'grant', 4, 'trial', { expiresAt: NOW + 3_600_000 });
       await accounts.changeCredits('dave', 'grant', 10);
       const { explanation } = await runWhy(cwd, ['dave', 'GET', '/v1/forecast'], env);
       expect(explanation.credits).toMatchObject({ balance: 9, grants: [{ amount: 0, expiresAt: new Date(NOW + 3_600_000).toISOString() }] });

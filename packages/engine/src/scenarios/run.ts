@@ -101,7 +101,7 @@ export async function applyOperation(op: AccountOperation, expect: ExpectedRespo
       ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
       : op.kind === 'set-status'
         ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key, op.expiresAt);
+        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key, op.expiresAt === undefined ? {} : { expiresAt: op.expiresAt });
   return [
     ...(expect.result === undefined || expect.result === outcome.kind ? [] : [{ path: ['result'], message: `result ${outcome.kind}, expected ${expect.result}` }]),
     ...(expect.balance === undefined || expect.balance === outcome.balance ? [] : [{ path: ['balance'], message: `balance ${outcome.balance}, expected ${expect.balance}` }]),

@@ -213,7 +213,9 @@ export type CreditResult =
   /** grant or refund: the balance would pass MAX_CREDITS, beyond which it would no longer be exact; nothing changed. */
   | { readonly kind: 'out-of-range'; readonly balance: number }
   /** grant with `expiresAt`: the account already has MAX_OPEN_GRANTS open grants, none expiring then; nothing changed. */
-  | { readonly kind: 'too-many-grants'; readonly balance: number };
+  | { readonly kind: 'too-many-grants'; readonly balance: number }
+  /** refund with `debitKey`: no debit is recorded under that key (never, or longer ago than CREDIT_KEY_TTL_MS); nothing changed. */
+  | { readonly kind: 'no-such-debit'; readonly balance: number };
 
 export interface CreditChange {
   readonly operation: CreditOperation;
@@ -227,7 +229,23 @@ export interface CreditChange {
    * the same instant are one grant.
    */
   readonly expiresAt?: number;
+  /**
+   * refund only: the key of the debit this refund gives back (non-empty, else a RangeError). Up to
+   * what is left of that debit, the credits return as a give-back: last taken first, to the grants
+   * the debit took from while they are open (a part whose grant expired is lost, not returned); the
+   * rest of the amount is permanent credits. Absent: all of it is permanent credits.
+   */
+  readonly debitKey?: string;
   readonly now: number;
+}
+
+/** The debit a credit change gives back when it names one; a RangeError when it is not a refund's or empty. */
+export function refundedDebit(change: CreditChange): string | undefined {
+  const { debitKey } = change;
+  if (debitKey === undefined) return undefined;
+  if (change.operation !== 'refund') throw new RangeError(`only a refund gives a debit back, not a ${change.operation}`);
+  if (debitKey === '') throw new RangeError('a refund names its debit by a non-empty key');
+  return debitKey;
 }
 
 /** The expiry of a credit change when it has one; a RangeError when it is not a grant's or not after `now`. */

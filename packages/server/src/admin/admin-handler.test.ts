@@ -127,6 +127,13 @@ describe('admin API: account operations', () => {
     expect(await json(await call('GET', '/v1/accounts/alice'))).toEqual({ account: 'alice', credits: 120, grants: [{ amount: 20, expiresAt: '2026-01-15T08:00:00.000Z' }] });
     // The same key with another expiry is another grant: refused, nothing changed.
     expect((await grant('trial', 30, '2026-01-16T00:00:00Z')).status).toBe(422);
+    // A refund naming the debit gives it back to the grant it took from.
+    const refund = (key: string, debit: string) => call('POST', '/v1/accounts/alice/credits/refund', { headers: { 'idempotency-key': `"${key}"` }, body: { amount: 10, debit } });
+    expect(await json(await refund('r1', 'd'))).toMatchObject({ result: 'applied', balance: 130 });
+    expect(await json(await call('GET', '/v1/accounts/alice'))).toMatchObject({ grants: [{ amount: 30, expiresAt: '2026-01-15T08:00:00.000Z' }] });
+    const unknown = await refund('r2', 'never-sent');
+    expect(unknown.status).toBe(422);
+    expect(await json(unknown)).toMatchObject({ type: 'https://tollgate.dev/problems/server/no-such-debit', balance: 130 });
   });
 
   it('applies concurrent retries of one debit once', async () => {
@@ -200,6 +207,8 @@ describe('admin API: unhappy paths', () => {
     ['an expiry in epoch ms', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1, expiresAt: Date.UTC(2026, 1, 1) }, /expiresAt must be an RFC 3339 instant/],
     ['an expiry already past', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1, expiresAt: '2026-01-14T00:00:00Z' }, /expiresAt must be an instant after now/],
     ['an expiring debit', 'POST', '/v1/accounts/alice/credits/debit', { amount: 1, expiresAt: '2026-02-01T00:00:00Z' }, /expiresAt is for grants only/],
+    ['a grant naming a debit', 'POST', '/v1/accounts/alice/credits/grant', { amount: 1, debit: 'd' }, /debit is for refunds only/],
+    ['a refund naming a debit by no key', 'POST', '/v1/accounts/alice/credits/refund', { amount: 1, debit: 7 }, /debit must be the Idempotency-Key/],
     ['an array body', 'PUT', '/v1/accounts/alice/plan', ['pro'], /JSON object/],
   ])('answers 400 for %s', async (_, method, path, body, detail) => {
     const response = await call(method, path, { body, headers: { 'idempotency-key': '"k"' } });

@@ -107,7 +107,8 @@ export function createAdminHandler(options: AdminOptions): RequestHandler {
       if (key.kind === 'invalid') return problemReply(400, PROBLEMS.badRequest, 'Bad request', key.detail);
       const body = await jsonBody(req, (value) => parseCreditBody(value, operation.operation));
       if (body.kind === 'problem') return body;
-      const result = await run(accounts.changeCredits(operation.account, operation.operation, body.value.amount, key.key, body.value.expiresAt));
+      const { amount, ...terms } = body.value;
+      const result = await run(accounts.changeCredits(operation.account, operation.operation, amount, key.key, terms));
       return creditReply(operation.account, operation.operation, result.kind, result.balance);
     }
     if (operation.kind === 'usage' || operation.kind === 'why') {
@@ -179,6 +180,8 @@ function creditReply(account: string, operation: CreditOperation, kind: CreditRe
       return problemReply(409, PROBLEMS.insufficientCredits, 'Insufficient credits', `the balance ${balance} is below the amount; nothing changed`, { balance });
     case 'out-of-range':
       return problemReply(422, PROBLEMS.balanceOutOfRange, 'Balance out of range', `the balance ${balance} plus the amount would pass ${MAX_CREDITS}, the largest balance kept exactly; nothing changed`, { balance });
+    case 'no-such-debit':
+      return problemReply(422, PROBLEMS.noSuchDebit, 'No such debit', 'no debit of this account was sent with that Idempotency-Key (or it was longer ago than the keys are kept); nothing changed', { balance });
     case 'too-many-grants':
       return problemReply(422, PROBLEMS.tooManyGrants, 'Too many grants', `the account already has ${MAX_OPEN_GRANTS} open expiring grants, none expiring then; nothing changed (grant with an expiry it has, or without one)`, { balance });
   }

@@ -14,6 +14,8 @@ export interface CreditBody {
   readonly amount: number;
   /** grant only: epoch ms at which what is left of the grant leaves the balance (`expiresAt`, RFC 3339 in the body). */
   readonly expiresAt?: number;
+  /** refund only: the Idempotency-Key of the debit it gives back (`debit` in the body). */
+  readonly debitKey?: string;
 }
 
 /** A request to explain for the account in the path (the `tollgate why` request line and options). */
@@ -58,20 +60,30 @@ export function parseStatusBody(value: unknown): BodyParse<StatusBody> {
 /** RFC 3339 date-time: a date, `T`, a time, and a zone (`Z` or an offset); a fraction of a second allowed. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** A credit change's body; `expiresAt` is accepted on grants only (`operation`). */
+/** A credit change's body; `expiresAt` is accepted on grants only, `debit` on refunds only (`operation`). */
 export function parseCreditBody(value: unknown, operation: CreditOperation): BodyParse<CreditBody> {
-  return checked(value, ['amount', 'expiresAt'], (body, errors) => {
+  return checked(value, ['amount', 'expiresAt', 'debit'], (body, errors) => {
     if (!Number.isSafeInteger(body.amount) || (body.amount as number) <= 0) errors.push('amount must be a positive integer');
-    const raw = body.expiresAt;
-    if (raw === undefined) return { amount: body.amount as number };
-    if (operation !== 'grant') {
-      errors.push(`expiresAt is for grants only: a ${operation} never expires`);
-      return { amount: body.amount as number };
-    }
-    const ms = typeof raw === 'string' && RFC3339.test(raw) ? Date.parse(raw) : Number.NaN;
-    if (Number.isNaN(ms)) errors.push('expiresAt must be an RFC 3339 instant (e.g. 2026-01-31T00:00:00Z)');
-    return { amount: body.amount as number, expiresAt: ms };
+    return { amount: body.amount as number, ...grantExpiry(body.expiresAt, operation, errors), ...refundedDebit(body.debit, operation, errors) };
   });
+}
+
+function grantExpiry(raw: unknown, operation: CreditOperation, errors: string[]): { expiresAt?: number } {
+  if (raw === undefined) return {};
+  if (operation !== 'grant') {
+    errors.push(`expiresAt is for grants only: a ${operation} never expires`);
+    return {};
+  }
+  const ms = typeof raw === 'string' && RFC3339.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(ms)) errors.push('expiresAt must be an RFC 3339 instant (e.g. 2026-01-31T00:00:00Z)');
+  return { expiresAt: ms };
+}
+
+function refundedDebit(raw: unknown, operation: CreditOperation, errors: string[]): { debitKey?: string } {
+  if (raw === undefined) return {};
+  if (operation !== 'refund') errors.push(`debit is for refunds only: it names the debit a refund gives back`);
+  else if (typeof raw !== 'string' || raw === '') errors.push('debit must be the Idempotency-Key the debit was sent with');
+  return typeof raw === 'string' ? { debitKey: raw } : {};
 }
 
 export function parseWhyBody(value: unknown): BodyParse<WhyBody> {

@@ -18,6 +18,7 @@ export const PROBLEMS = {
   insufficientCredits: 'insufficient-credits',
   balanceOutOfRange: 'balance-out-of-range',
   tooManyGrants: 'too-many-grants',
+  noSuchDebit: 'no-such-debit',
   storeUnavailable: 'store-unavailable',
   internal: 'internal-error',
 } as const;

@@ -36,6 +36,11 @@ export interface LedgerEntry {
   readonly amount: number;
   /** A grant's expiry (CreditChange.expiresAt): a key reused with another is a conflict. */
   readonly expiresAt: number | undefined;
+  /** A refund's debit (CreditChange.debitKey): a key reused with another is a conflict. */
+  readonly debitKey: string | undefined;
+  /** A debit: what refunds naming it may still give back (0 for the other operations) and what of that it took from grants. */
+  left: number;
+  drawn: readonly GrantPart[];
   readonly expires: number;
 }
 

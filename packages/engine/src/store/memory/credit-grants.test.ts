@@ -106,6 +106,26 @@ describe('memory store: expiring credit grants', () => {
     expect(account()).toEqual({ credits: 2, grants: [{ amount: 1, expiresAt: NOW + HOUR_PAST_HOLD }] });
   });
 
+  it('gives a refund naming a debit back to the grants that debit took from while open, last taken first; the rest is permanent', () => {
+    const { store, grant, account } = setUp();
+    const refund = (amount: number, key: string, debitKey: string, now = NOW) => store.changeCredits(ACCOUNT, { operation: 'refund', amount, key, debitKey, now });
+    grant(5);
+    grant(10, NOW + HOUR);
+    expect(store.changeCredits(ACCOUNT, { operation: 'debit', amount: 12, key: 'd', now: NOW })).toEqual({ kind: 'applied', balance: 3 });
+    // The debit took 10 from the grant, 2 permanent: those 2 come back first, then 2 to the grant.
+    expect(refund(4, 'r1', 'd')).toEqual({ kind: 'applied', balance: 7 });
+    expect(account().grants).toEqual([{ amount: 2, expiresAt: NOW + HOUR }]);
+    expect(refund(4, 'r1', 'd')).toEqual({ kind: 'duplicate', balance: 7 });
+    expect(refund(4, 'r1', 'other')).toEqual({ kind: 'conflict', balance: 7 });
+    // After the grant expired (its 2 leave), the debit's 8 left from it are lost; the 2 beyond the debit are permanent.
+    expect(refund(10, 'r2', 'd', NOW + HOUR)).toEqual({ kind: 'applied', balance: 5 + 2 });
+    expect(account()).toEqual({ credits: 7 });
+    expect(refund(1, 'r3', 'd', NOW + HOUR)).toEqual({ kind: 'applied', balance: 8 });
+    expect(refund(1, 'r4', 'nothing', NOW + HOUR)).toEqual({ kind: 'no-such-debit', balance: 8 });
+    expect(refund(1, 'r5', 'r1', NOW + HOUR)).toEqual({ kind: 'no-such-debit', balance: 8 });
+    expect(() => store.changeCredits(ACCOUNT, { operation: 'grant', amount: 1, debitKey: 'd', now: NOW })).toThrow(RangeError);
+  });
+
   it(`keeps at most ${MAX_OPEN_GRANTS} open grants, one per expiry, and checks a grant key's expiry too`, () => {
     const { store, grant } = setUp();
     for (let i = 1; i <= MAX_OPEN_GRANTS; i++) expect(grant(1, NOW + i * HOUR).kind).toBe('applied');

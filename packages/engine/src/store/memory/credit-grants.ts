@@ -96,6 +96,21 @@ export function giveBackCredits(record: AccountRecord, amount: number, drawn: nu
   return back;
 }
 
+/** A draw's parts once `givenBack` of it came back (permanent part first, then the latest-expiring parts), as giveBackCredits takes it. */
+export function partsAfter(parts: readonly GrantPart[], drawn: number, givenBack: number): readonly GrantPart[] {
+  let fromGrants = 0;
+  for (const part of parts) fromGrants += part.amount;
+  let left = givenBack - Math.min(givenBack, drawn - fromGrants);
+  const kept = parts.slice();
+  while (left > 0 && kept.length > 0) {
+    const last = kept.pop() as GrantPart;
+    const taken = Math.min(last.amount, left);
+    left -= taken;
+    if (taken < last.amount) kept.push({ expiresAt: last.expiresAt, amount: last.amount - taken });
+  }
+  return kept;
+}
+
 /** The balance less every open grant's remaining amount. */
 function permanentPart(record: AccountRecord): number {
   let part = record.credits;

@@ -6,6 +6,7 @@ import {
   eventStampError,
   CREDIT_KEY_TTL_MS,
   grantExpiry,
+  refundedDebit,
   HOLD_TTL_MS,
   MAX_CREDITS,
   MAX_OPEN_GRANTS,
@@ -31,7 +32,7 @@ import {
 import { MemoryUsageOutbox } from './usage-outbox.js';
 import { applyPatch, applyRefill, EMPTY, giveBack, isEmpty, ledgerOf, newerFields, newRecord, quotaCounterFor, snapshot, type AccountRecord, type HeldQuota, type Hold } from './account-record.js';
 import { settleHold, settleTerms } from './settle-hold.js';
-import { addToGrant, expireGrants, grantFits, spendCredits } from './credit-grants.js';
+import { addToGrant, expireGrants, giveBackCredits, grantFits, partsAfter, spendCredits, type GrantPart } from './credit-grants.js';
 import { anyExhausted, anyRefused, checkQuotas, countIn, rateLimited, refusal, resolvePlan, result, subscriptionPasses, windowCounters, windowStates } from './admission-checks.js';
 
 const SWEEP_EVERY_MS = 60_000;
@@ -206,28 +207,39 @@ export class MemoryStore implements Store {
     if (invalid !== undefined) throw invalid;
     const newer = stamp === undefined ? patch : newerFields(record, patch, stamp);
     applyPatch(record, newer);
-    ledgerOf(record).set(key, { operation: ACCOUNT_PATCH_OPERATION, amount: 0, expiresAt: undefined, expires: now + CREDIT_KEY_TTL_MS });
+    ledgerOf(record).set(key, { operation: ACCOUNT_PATCH_OPERATION, amount: 0, expiresAt: undefined, debitKey: undefined, left: 0, drawn: EMPTY, expires: now + CREDIT_KEY_TTL_MS });
     const stale = stamp !== undefined && Object.keys(newer).length === 0 && Object.values(patch).some((value) => value !== undefined);
     return { kind: stale ? 'stale' : 'applied', account: snapshot(record) };
   }
 
   changeCredits(account: string, change: CreditChange): CreditResult {
     const expiresAt = grantExpiry(change);
+    const debitKey = refundedDebit(change);
     const record = this.#record(account);
     this.#expireDue(account, record, change.now);
     if (change.key !== undefined) {
       const seen = record.ledger?.get(change.key);
       if (seen !== undefined && seen.expires > change.now) {
-        const same = seen.operation === change.operation && seen.amount === change.amount && seen.expiresAt === expiresAt;
+        const same = seen.operation === change.operation && seen.amount === change.amount && seen.expiresAt === expiresAt && seen.debitKey === debitKey;
         return { kind: same ? 'duplicate' : 'conflict', balance: record.credits };
       }
     }
+    let drawn: readonly GrantPart[] = EMPTY;
     if (change.operation === 'debit') {
       if (record.credits < change.amount) return { kind: 'insufficient', balance: record.credits };
-      spendCredits(record, change.amount);
+      drawn = spendCredits(record, change.amount);
     } else {
       if (change.amount > MAX_CREDITS - record.credits) return { kind: 'out-of-range', balance: record.credits };
-      if (expiresAt === undefined) {
+      if (debitKey !== undefined) {
+        const debit = record.ledger?.get(debitKey);
+        if (debit === undefined || debit.expires <= change.now || debit.operation !== 'debit') return { kind: 'no-such-debit', balance: record.credits };
+        // Up to what is left of the debit, a give-back (to its grants while open); the rest permanent.
+        const back = Math.min(change.amount, debit.left);
+        giveBackCredits(record, back, debit.left, debit.drawn);
+        debit.drawn = partsAfter(debit.drawn, debit.left, back);
+        debit.left -= back;
+        record.credits += change.amount - back;
+      } else if (expiresAt === undefined) {
         record.credits += change.amount;
         record.snapshot = undefined;
       } else {
@@ -236,7 +248,8 @@ export class MemoryStore implements Store {
       }
     }
     if (change.key !== undefined) {
-      ledgerOf(record).set(change.key, { operation: change.operation, amount: change.amount, expiresAt, expires: change.now + CREDIT_KEY_TTL_MS });
+      const left = change.operation === 'debit' ? change.amount : 0;
+      ledgerOf(record).set(change.key, { operation: change.operation, amount: change.amount, expiresAt, debitKey, left, drawn, expires: change.now + CREDIT_KEY_TTL_MS });
     }
     return { kind: 'applied', balance: record.credits };
   }

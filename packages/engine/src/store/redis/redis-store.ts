@@ -9,6 +9,7 @@ import {
   CREDIT_KEY_TTL_MS,
   MAX_CREDITS,
   grantExpiry,
+  refundedDebit,
   type AccountOnceResult,
   type AccountPatch,
   type AccountState,
@@ -167,9 +168,13 @@ export class RedisStore implements Store {
   /** Async: a grant's invalid expiry (grantExpiry's RangeError) rejects, and nothing is sent. */
   async changeCredits(account: string, change: CreditChange): Promise<CreditResult> {
     const expiresAt = grantExpiry(change);
+    const debitKey = refundedDebit(change);
     const base = keyBase(this.#prefix, account);
-    const keys = change.key === undefined ? [base + ACCOUNT_SUFFIX] : [base + ACCOUNT_SUFFIX, base + LEDGER_SUFFIX + change.key];
-    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS, expiresAt ?? ''], parseCredit);
+    const keys = [base + ACCOUNT_SUFFIX];
+    if (change.key !== undefined) keys.push(base + LEDGER_SUFFIX + change.key);
+    if (debitKey !== undefined) keys.push(base + LEDGER_SUFFIX + debitKey);
+    const args = [change.operation, change.amount, change.now, CREDIT_KEY_TTL_MS, base, MAX_CREDITS, expiresAt ?? '', debitKey ?? ''];
+    return this.#run(CHANGE_CREDITS_SCRIPT, CONNECT_TIMEOUT_MS, keys, args, parseCredit);
   }
 
   async close(): Promise<void> {

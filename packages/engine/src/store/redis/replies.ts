@@ -35,7 +35,7 @@ const OUTCOME_CODES: readonly AdmissionOutcome[] = ['allowed', 'rate-limited', '
 const DENIED_BY_RULE = OUTCOME_CODES.length;
 /** Past its deadline or voided before it ran: nothing written. */
 const TOO_LATE = DENIED_BY_RULE + 1;
-const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient', 'out-of-range', 'too-many-grants'];
+const CREDIT_KINDS: readonly CreditResult['kind'][] = ['applied', 'duplicate', 'conflict', 'insufficient', 'out-of-range', 'too-many-grants', 'no-such-debit'];
 const EMPTY: readonly never[] = [];
 
 type Check = (condition: boolean) => asserts condition;

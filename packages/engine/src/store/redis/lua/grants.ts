@@ -111,6 +111,22 @@ local function returnToGrants(list, credits, amount, drawn, partsText)
   return back
 end
 
+-- A draw's parts text once givenBack of it came back (permanent part first, then the latest-expiring
+-- parts), as returnToGrants takes it; false when no part is left.
+local function partsAfter(partsText, drawn, givenBack)
+  local parts = readGrants(partsText)
+  local fromGrants = 0
+  for i = 1, #parts do fromGrants = fromGrants + parts[i].amount end
+  local left = givenBack - math.min(givenBack, drawn - fromGrants)
+  while left > 0 and #parts > 0 do
+    local last = table.remove(parts)
+    local taken = math.min(last.amount, left)
+    left = left - taken
+    if taken < last.amount then parts[#parts + 1] = {exp = last.exp, amount = last.amount - taken} end
+  end
+  return grantsText(parts)
+end
+
 -- Drops the account's expired grants when its grantsDue has come; returns the balance and the grants' text after.
 local function expireGrants(accountKey, now)
   local state = redis.call('HMGET', accountKey, 'credits', GRANTS)

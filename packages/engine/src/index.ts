@@ -41,7 +41,7 @@ export * from './store/store.js';
 export { usageEvents, USAGE_METERS, type UsageEntry, type UsageEvent, type UsageMeter } from './store/usage.js';
 export { MemoryUsageOutbox } from './store/memory/usage-outbox.js';
 export { keyBase, USAGE_GROUP, USAGE_SUFFIX } from './store/redis/keys.js';
-export { explainTrace, type Explanation, type Trace } from './explain.js';
+export { describeOption, explainTrace, type Explanation, type Trace } from './explain.js';
 export { whyFacts, type WhyRequest } from './why-facts.js';
 export { type UsageReport } from './usage.js';
 export * from './scenarios/index.js';

@@ -63,6 +63,12 @@ export interface EngineOptions {
   readonly router?: GatewayRouter;
   /** Whether the policy's notifications are sent (gateway runtimes) or not at all (`tollgate why`, `tollgate test`). Default true. */
   readonly notify?: boolean;
+  /**
+   * Whether the x402 offer is checked against its facilitator's GET /supported when the engine
+   * starts (gateway runtimes; the outcome goes to the observer) or not (`tollgate why`, `tollgate
+   * test`, the admin API, which serve no payments). Default true.
+   */
+  readonly checkFacilitator?: boolean;
   /** Where `notifications.secret` is read. Default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }

@@ -28,6 +28,7 @@ import type { Trace } from './explain.js';
 import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
 import { compileOffer, type CompiledOffer } from './x402/offer.js';
+import { checkOfferSupport } from './x402/offer-support.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
 
@@ -135,6 +136,7 @@ class PolicyEngine implements Engine {
       const url = this.#offer.facilitator;
       const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
       this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen ? undefined : { timeoutMs: this.#timeoutMs, compensations: this.#compensations }, this.#observer);
+      if (facilitator !== undefined && options.checkFacilitator !== false) void checkOfferSupport(config.policy, this.#offer.options, facilitator, this.#observer);
     }
   }
 

@@ -17,7 +17,7 @@ export { StoreTimeoutError, withTimeout } from './timeout.js';
 export { templateVariables } from './rewrite/template.js';
 export { startMetricsServer, type MetricsServer } from './ops/metrics-server.js';
 export { OPERATIONS_ENV, OperationsConfigError, operationsFromEnv, type OperationsSettings } from './ops/operations.js';
-export { NO_OBSERVER, PAYMENT_EVENTS, type NotificationLog, type Observer, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
+export { NO_OBSERVER, PAYMENT_EVENTS, type NotificationLog, type Observer, type OfferCheckLog, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
 export { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './notify/signature.js';
 export type { NoticeType } from './notify/crossings.js';
 export { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';

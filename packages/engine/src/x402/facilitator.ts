@@ -5,7 +5,7 @@
 // operator's credentials refused or their account throttled, not the payer's fault. The operator's
 // headers for exactly this facilitator URL (facilitator-headers.ts) go with every call.
 import { HTTPFacilitatorClient, type FacilitatorConfig } from '@x402/core/http';
-import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse } from '@x402/core/types';
+import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse, type SupportedResponse } from '@x402/core/types';
 import { facilitatorBase, facilitatorHeadersFor, NO_FACILITATOR_HEADERS, type FacilitatorHeaders } from './facilitator-headers.js';
 import type { RequirementsV1, RequirementsV2 } from './offer.js';
 
@@ -31,9 +31,15 @@ export type Settlement =
   /** `response.errorReason` says why; after a timeout the outcome is unknown (it may still land). */
   | { readonly kind: 'failed'; readonly response: SettleResponse; readonly error: string };
 
+/** GET /supported: what the facilitator verifies and settles, or why it could not be asked. */
+export type Supported = { readonly kind: 'answered'; readonly response: SupportedResponse } | { readonly kind: 'unavailable'; readonly error: string };
+
 export interface Facilitator {
+  /** Its base URL (no trailing slash), for logs. */
+  readonly url: string;
   verify(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Verification>;
   settle(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Settlement>;
+  supported(): Promise<Supported>;
 }
 
 export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, headersByUrl: FacilitatorHeaders = NO_FACILITATOR_HEADERS): Facilitator {
@@ -42,6 +48,14 @@ export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, he
   const verifier = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.verifyMs, ...auth });
   const settler = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.settleMs, ...auth });
   return {
+    url: base,
+    async supported() {
+      try {
+        return { kind: 'answered', response: await verifier.getSupported() };
+      } catch (error) {
+        return { kind: 'unavailable', error: `facilitator ${base}/supported: ${messageOf(error)}` };
+      }
+    },
     async verify(payload, requirements) {
       try {
         const answer = await verifier.verify(...wire(payload, requirements));

@@ -41,6 +41,8 @@ let settlement: (requirements: RequirementsV1 | RequirementsV2) => Settlement;
 let verified: Sent[];
 let settled: Sent[];
 const facilitator: Facilitator = {
+  url: 'http://facilitator.test',
+  supported: () => Promise.reject(new Error('not asked by the gate')),
   verify(payload, requirements) {
     verified.push({ payload, requirements });
     return Promise.resolve(verdict);

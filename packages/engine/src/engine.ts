@@ -27,6 +27,7 @@ import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
 import type { Trace } from './explain.js';
 import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
+import { NO_FACILITATOR_HEADERS } from './x402/facilitator-headers.js';
 import { compileOffer, type CompiledOffer } from './x402/offer.js';
 import { checkOfferSupport } from './x402/offer-support.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
@@ -134,7 +135,7 @@ class PolicyEngine implements Engine {
     this.#offer = compileOffer(config.payment?.x402, config.policy);
     if (this.#offer !== undefined) {
       const url = this.#offer.facilitator;
-      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
+      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, { headers: options.facilitatorHeaders ?? NO_FACILITATOR_HEADERS, cdp: options.cdpAuth });
       this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen ? undefined : { timeoutMs: this.#timeoutMs, compensations: this.#compensations }, this.#observer);
       if (facilitator !== undefined && options.checkFacilitator !== false) void checkOfferSupport(config.policy, this.#offer.options, facilitator, this.#observer);
     }

@@ -2,6 +2,7 @@
 // sent, over the memory store: which option a payment pays, what upto settles (and reports), the
 // Permit2 allowance answer, and replay keys per transfer method (a payment accepted once only).
 import { beforeEach, describe, expect, it } from 'vitest';
+import { decodeFollowUp, encodeFollowUp } from '../follow-up.js';
 import { NO_OBSERVER } from '../ops/observer.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { StoreCalls } from '../store-calls.js';
@@ -173,5 +174,14 @@ describe('replay keys per transfer method', () => {
     const delegation = { delegationManager: '0xdB9B1e94B5b69Df7e401DDbedE43491141047dB3', delegator: PAYER, permissionContext: '0xc0ffee' };
     await accepted(paymentFor(0, delegation));
     expect(await gate.accept(paymentFor(0, { ...delegation, permissionContext: '0xC0FFEE' }), requirementsOn(undefined), undefined, NOW)).toMatchObject({ kind: 'refused', paymentError: 'payment_already_used' });
+  });
+});
+
+describe('the follow-up an upto payment leaves', () => {
+  it('is read back only with atomic amounts to settle', async () => {
+    const hold = await accepted(paymentFor(2, permit2('500', USDC)));
+    expect(decodeFollowUp(encodeFollowUp({ payment: hold }))?.payment).toEqual(hold);
+    expect(decodeFollowUp(encodeFollowUp({ payment: { ...hold, upto: { price: '1e3' } } }))).toBeUndefined();
+    expect(decodeFollowUp(encodeFollowUp({ payment: { ...hold, requirements: { ...hold.requirements, amount: '-1' } as PaymentHold['requirements'] } }))).toBeUndefined();
   });
 });

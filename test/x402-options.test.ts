@@ -125,7 +125,13 @@ describe("Permit2's allowance", () => {
     expect(refused).toMatchObject({ kind: 'deny', status: 412, reason: 'payment-allowance-required', headers: { 'Cache-Control': 'no-store' } });
     const challenge = decodePaymentRequiredHeader(refused.kind === 'deny' ? (refused.headers['PAYMENT-REQUIRED'] ?? '') : '');
     expect(challenge).toMatchObject({ error: 'permit2_allowance_required', accepts: [{ asset: TOKEN, extra: { assetTransferMethod: 'permit2' } }, { scheme: 'upto' }] });
-    expect(JSON.parse(refused.kind === 'deny' ? refused.body : '{}')).toMatchObject({ type: 'https://tollgate.dev/problems/payment-allowance-required', status: 412, paymentError: 'permit2_allowance_required' });
+    expect(JSON.parse(refused.kind === 'deny' ? refused.body : '{}')).toMatchObject({
+      type: 'https://tollgate.dev/problems/payment-allowance-required',
+      status: 412,
+      paymentError: 'permit2_allowance_required',
+      // What to approve before paying again: the canonical Permit2 contract, for the option's token.
+      approve: { network: NETWORK, token: TOKEN, spender: '0x000000000022D473030F116dDEE9F6B43aC78BA3' },
+    });
     verifyAnswer = { isValid: true, payer: PAYER };
     await engine.complete(followUpOf(await engine.decide(request('/v1/forecast', headers))), 200);
     expect(settles()).toHaveLength(1);

@@ -335,7 +335,7 @@ class PolicyEngine implements Engine {
     }
     if (admitted.kind === 'refused') {
       const headers: Record<string, string> = admitted.reason === 'payment-unavailable' ? { 'Retry-After': PAYMENT_RETRY_AFTER_SECONDS } : {};
-      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
+      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
     const log: DecisionLog = {

@@ -6,6 +6,7 @@ import type { EngineConfig } from '../config/engine-config.js';
 import type { DecisionLog, Deny } from '../types.js';
 import { DEFAULT_PROBLEM_BASE_URI, REASONS } from './reasons.js';
 import { compileOffer } from '../x402/offer.js';
+import type { Permit2Approval } from '../x402/payment-gate.js';
 import { PAYMENT_REQUIRED_HEADER, x402Challenge } from './x402.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -23,6 +24,8 @@ export interface ProblemFacts {
   readonly route?: string;
   /** Why the payment the request carried was refused (an x402 error code): the challenge's `error`. */
   readonly paymentError?: string;
+  /** A Permit2 payer's missing approval: what to approve, for the client to send before paying again. */
+  readonly approve?: Permit2Approval;
 }
 
 /**
@@ -59,6 +62,7 @@ export function compileDeny(config: EngineConfig): BuildDeny {
     if (facts.balance !== undefined) body.balance = facts.balance;
     if (facts.cost !== undefined) body.cost = facts.cost;
     if (facts.paymentError !== undefined) body.paymentError = facts.paymentError;
+    if (facts.approve !== undefined) body.approve = facts.approve;
     headers['Content-Type'] = PROBLEM_CONTENT_TYPE;
     if (status === 402 || CHALLENGED_PAYMENT_REFUSALS.has(reason)) {
       headers['Cache-Control'] = 'no-store';

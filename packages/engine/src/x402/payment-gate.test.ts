@@ -8,7 +8,7 @@ import { createMemoryStore } from '../store/memory/memory-store.js';
 import { StoreCalls } from '../store-calls.js';
 import type { Facilitator, Settlement, Verification } from './facilitator.js';
 import { compileOffer, type RequirementsV1, type RequirementsV2 } from './offer.js';
-import { PaymentGate, PERMIT2_ALLOWANCE_REQUIRED, type PaymentHold } from './payment-gate.js';
+import { PaymentGate, PERMIT2_ADDRESS, PERMIT2_ALLOWANCE_REQUIRED, type PaymentHold } from './payment-gate.js';
 import { readPayment, type Payment } from './payment-header.js';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');
@@ -107,7 +107,13 @@ describe("Permit2's allowance", () => {
   it('answers permit2_allowance_required as payment-allowance-required and keeps no claim: the same permit pays once approved', async () => {
     verdict = { kind: 'invalid', reason: PERMIT2_ALLOWANCE_REQUIRED, payer: PAYER };
     const payment = paymentFor(1, permit2('8'));
-    expect(await gate.accept(payment, requirementsOn(undefined), undefined, NOW)).toEqual({ kind: 'refused', reason: 'payment-allowance-required', paymentError: PERMIT2_ALLOWANCE_REQUIRED, error: PERMIT2_ALLOWANCE_REQUIRED });
+    expect(await gate.accept(payment, requirementsOn(undefined), undefined, NOW)).toEqual({
+      kind: 'refused',
+      reason: 'payment-allowance-required',
+      paymentError: PERMIT2_ALLOWANCE_REQUIRED,
+      error: PERMIT2_ALLOWANCE_REQUIRED,
+      approve: { network: NETWORK, token: OTHER_TOKEN, spender: PERMIT2_ADDRESS },
+    });
     verdict = { kind: 'valid', payer: PAYER };
     await accepted(payment);
   });

@@ -26,6 +26,15 @@ const FACILITATOR_UNAVAILABLE = 'facilitator_unavailable';
  * step 2): the facilitator's reason, which the client answers with a one-time approve transaction.
  */
 export const PERMIT2_ALLOWANCE_REQUIRED = 'permit2_allowance_required';
+/** The canonical Permit2 contract, the same address on every EVM chain (what the payer must approve). */
+export const PERMIT2_ADDRESS = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
+
+/** The one-time approval a Permit2 payer lacks: `approve(spender, …)` on `token` on `network`. */
+export interface Permit2Approval {
+  readonly network: string;
+  readonly token: string;
+  readonly spender: string;
+}
 
 /** What a paid request's follow-up carries to settlement: plain JSON. */
 export interface PaymentHold {
@@ -46,7 +55,7 @@ export type PaymentAdmission =
    * `paymentError` is the error code for the client; `error`, for the decision log, is the same
    * code or what went wrong with the facilitator (its URL and answer, which may hold its error text).
    */
-  | { readonly kind: 'refused'; readonly reason: RefusalReason; readonly paymentError: string; readonly error: string }
+  | { readonly kind: 'refused'; readonly reason: RefusalReason; readonly paymentError: string; readonly error: string; readonly approve?: Permit2Approval }
   /** The store could not record the replay key and the policy fails closed. */
   | { readonly kind: 'store-unavailable'; readonly error: string };
 
@@ -91,8 +100,9 @@ export class PaymentGate {
     const verification = await this.facilitator.verify(payment.payload, requirements);
     if (verification.kind === 'unavailable') return this.#refuse('unavailable', 'payment-unavailable', FACILITATOR_UNAVAILABLE, verification.error);
     if (verification.kind === 'invalid') {
-      const reason = verification.reason.toLowerCase() === PERMIT2_ALLOWANCE_REQUIRED ? 'payment-allowance-required' : 'payment-invalid';
-      return this.#refuse('invalid', reason, reason === 'payment-invalid' ? verification.reason : PERMIT2_ALLOWANCE_REQUIRED);
+      if (verification.reason.toLowerCase() !== PERMIT2_ALLOWANCE_REQUIRED) return this.#refuse('invalid', 'payment-invalid', verification.reason);
+      const approve = { network: entry.v2.network, token: entry.v2.asset, spender: PERMIT2_ADDRESS };
+      return this.#refuse('invalid', 'payment-allowance-required', PERMIT2_ALLOWANCE_REQUIRED, PERMIT2_ALLOWANCE_REQUIRED, approve);
     }
     const replay = replayOf(payment, entry.v2, now);
     const hold: PaymentHold = {
@@ -157,10 +167,11 @@ export class PaymentGate {
     }
   }
 
-  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: RefusalReason, paymentError: string, error = paymentError): PaymentAdmission {
+  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: RefusalReason, paymentError: string, error = paymentError, approve?: Permit2Approval): PaymentAdmission {
     this.observer.payment(this.policy, event);
-    return { kind: 'refused', reason, paymentError, error };
+    return { kind: 'refused', reason, paymentError, error, ...(approve === undefined ? {} : { approve }) };
   }
+
 }
 
 /** `PAYMENT-RESPONSE` for every payer, plus `X-PAYMENT-RESPONSE` for v1 payers (what v1 clients read). */

@@ -14,7 +14,7 @@ import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/cr
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
-import { planRule, resetAtOf, resourceUrl, settlementLog, statusOf } from './decision-parts.js';
+import { decisionLog, planRule, resetAtOf, resourceUrl, settlementLog, type Situation } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
@@ -30,6 +30,8 @@ import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilita
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
+import { compileMcpCalls, withMcpCost, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
+import { answerMcp, answerUnreadable } from './mcp/answer.js';
 
 export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
 
@@ -37,7 +39,6 @@ export const DEGRADED_HEADER = 'Tollgate-Degraded';
 export const DEFAULT_TIMEOUT_MS = 50;
 /** How long a client should wait before retrying when the facilitator could not verify a payment. */
 const PAYMENT_RETRY_AFTER_SECONDS = '5';
-
 
 export function createEngine(config: EngineConfig, store: Store, clock: Clock, options: EngineOptions = {}): EngineCompile {
   const rewrite = compileRewrite(config.rewrite);
@@ -61,13 +62,6 @@ interface Pending extends Admission {
   readonly caller: Caller;
   readonly route: string;
   readonly payment: PaymentRead;
-}
-
-interface Situation {
-  readonly facts: RequestFacts;
-  readonly route: string;
-  readonly caller: Caller | undefined;
-  readonly rules: RouteRules | undefined;
 }
 
 const NO_PAYMENT: PaymentRead = { kind: 'none' };
@@ -95,6 +89,8 @@ class PolicyEngine implements Engine {
   /** Set when the policy's notifications are sent: the crossings each decision looks for, and who sends them. */
   readonly #notices: NoticeSettings | undefined;
   readonly #notifier: Notifier | undefined;
+  /** Set when the policy prices MCP routes (costs.mcp). */
+  readonly #mcpCall: ReadMcpCall | undefined;
   /** Admission ids (fail closed only): this engine's random prefix and a counter, so no id costs a random draw. */
   readonly #idPrefix = `adm:${randomUUID()}.`;
   #idSeq = 0;
@@ -124,6 +120,7 @@ class PolicyEngine implements Engine {
     this.#usagePath = config.usageEndpoint;
     // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
     this.#usageRules = compileUsageRules(config);
+    this.#mcpCall = compileMcpCalls(config);
     const notifications = config.notifications;
     if (notifications !== undefined && notificationSecret !== undefined) {
       const thresholds = notifications.thresholds;
@@ -175,7 +172,7 @@ class PolicyEngine implements Engine {
     const now = this.clock.now();
     const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
     if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
-    const rules = this.#rulesFor(route, facts.method);
+    const rules = withMcpCost(this.#rulesFor(route, facts.method), this.#mcpCall?.(route, facts));
     const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
     const admission = await this.#store.store.previewAdmit(p);
     return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
@@ -188,15 +185,23 @@ class PolicyEngine implements Engine {
   }
 
   #decide(facts: RequestFacts): Decision | Promise<Decision> {
+    if (facts.path === this.#usagePath && (facts.method === 'GET' || facts.method === 'HEAD')) return this.#usage(facts);
+    const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
+    const call = this.#mcpCall?.(route, facts);
+    if (call === undefined) return this.#admit(facts, route, undefined);
+    if (!call.ok) return this.#unreadable(facts, route, call);
+    const decision = this.#admit(facts, route, call);
+    return decision instanceof Promise ? decision.then((d) => answerMcp(d, call)) : answerMcp(decision, call);
+  }
+
+  #admit(facts: RequestFacts, route: string, call: McpCall | undefined): Allow | Deny | Promise<Allow | Deny> {
     let pending: Pending | undefined;
     try {
-      if (facts.path === this.#usagePath && (facts.method === 'GET' || facts.method === 'HEAD')) return this.#usage(facts);
-      const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
       const caller = this.#identify(facts);
       const payment = this.#payments === undefined ? NO_PAYMENT : readPayment(facts.headers);
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
-      const rules = this.#rulesFor(route, facts.method);
+      const rules = withMcpCost(this.#rulesFor(route, facts.method), call);
       const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
       // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
@@ -217,6 +222,12 @@ class PolicyEngine implements Engine {
       (result) => this.#decision(p, result, true),
       (error: unknown) => this.#storeFailed(p.facts, p, error),
     );
+  }
+
+  /** An MCP body that cannot be priced is not forwarded: 400 with the JSON-RPC parse or invalid-request error. */
+  #unreadable(facts: RequestFacts, route: string, unreadable: McpUnreadable): Deny {
+    const log = { ...this.#log({ facts, route, caller: this.#identify(facts), rules: undefined }, undefined, 'invalid-request'), error: unreadable.cause };
+    return answerUnreadable(this.#deny('invalid-request', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, log), unreadable);
   }
 
   #observed(decision: Decision, started: number): Decision {
@@ -381,18 +392,7 @@ class PolicyEngine implements Engine {
     return this.rewrite({ facts, consumer: caller?.consumer, credential: caller?.credential, plan, route: route === '' ? undefined : route });
   }
 
-  /** One literal with every field (unknown ones undefined): built on every decision, it costs less than an object grown field by field. */
   #log(s: Situation, plan: string | undefined, reason: ReasonCode | 'allowed', status?: number): DecisionLog {
-    return {
-      policy: this.config.policy,
-      consumer: s.caller?.consumer ?? s.caller?.account,
-      route: s.route === '' ? undefined : s.route,
-      plan,
-      decision: reason === 'allowed' ? 'allow' : 'deny',
-      reason,
-      status: status ?? statusOf(reason),
-      cost: s.rules?.cost ?? 0,
-      requestId: s.facts.requestId,
-    };
+    return decisionLog(this.config.policy, s, plan, reason, status);
   }
 }

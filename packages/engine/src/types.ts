@@ -26,6 +26,10 @@ export interface RequestFacts {
   /** The policy route name, when the gateway already knows which route matched. */
   readonly route?: string;
   readonly requestId?: string;
+  /** The raw request body (UTF-8), delivered only on routes that read it (MCP routes); at most 1 MiB. */
+  readonly body?: string;
+  /** Set when the body was longer than what was delivered (the first 1 MiB). */
+  readonly bodyTruncated?: boolean;
 }
 
 /** Changes to the request before it is proxied. Apply the removals first, then the sets. */

@@ -104,7 +104,7 @@ function includes(plan: Plan, route: string, method: string): boolean {
 }
 
 /** A route's cost wins over its method's, which wins over the default (1 when unset). */
-function costOf(config: EngineConfig, route: string, method: string): number {
+export function costOf(config: EngineConfig, route: string, method: string): number {
   const { costs } = config;
   return costs.routes?.[route] ?? costs.methods?.[method] ?? costs.default ?? 1;
 }

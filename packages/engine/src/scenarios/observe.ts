@@ -16,6 +16,8 @@ export interface ScenarioRequest {
   /** The credential (key) id the consumer authenticated with. */
   readonly credential?: string;
   readonly requestId?: string;
+  /** The request body, as the gateway delivers it on routes that read it (MCP routes). */
+  readonly body?: string;
 }
 
 /** A response as the client (and the upstream) saw it. */
@@ -44,6 +46,7 @@ export function factsOf(request: ScenarioRequest): RequestFacts {
     ...(request.consumer === undefined ? {} : { consumer: { username: request.consumer } }),
     ...(request.credential === undefined ? {} : { credentialId: request.credential }),
     ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    ...(request.body === undefined ? {} : { body: request.body }),
   };
 }
 

@@ -4,8 +4,10 @@ import Type, { type Static, type TSchema } from 'typebox';
 
 export { closed, described, EnvRef, NamePattern } from './schema-parts.js';
 export { NativeRedis, NativeRedisCluster, PolicyStore, Store } from './store-schema.js';
+export { MCP_MAX_PRICE, McpCosts, McpRoutePrices } from './mcp-schema.js';
 import { closed, closedRecord, described, EnvRef, HeaderName, Name, NamePattern, Secret, Url } from './schema-parts.js';
 import { PolicyStore } from './store-schema.js';
+import { McpCosts } from './mcp-schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const Method = Type.Enum(HTTP_METHODS);
@@ -141,6 +143,7 @@ export const Costs = Type.Object(
     default: Type.Optional(Type.Integer({ minimum: 0, description: 'Cost units of a request. Default 1.' })),
     routes: Type.Optional(closedRecord(Type.String({ pattern: NamePattern }), Type.Integer({ minimum: 0 }))),
     methods: Type.Optional(closedRecord(Type.String({ pattern: '^[A-Z]+$' }), Type.Integer({ minimum: 0 }))),
+    mcp: Type.Optional(McpCosts),
     chargeOn: Type.Optional(
       described(Type.Enum(['request', 'success']), 'request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request.'),
     ),
@@ -266,6 +269,7 @@ export const REASON_CODES = [
   'payment-invalid',
   'payment-unavailable',
   'store-unavailable',
+  'invalid-request',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

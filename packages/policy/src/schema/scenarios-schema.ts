@@ -37,6 +37,7 @@ export const ScenarioRequest = Type.Object(
     consumer: Type.Optional(described(Type.String(), 'The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in.')),
     credential: Type.Optional(described(Type.String(), 'The id of the credential the consumer authenticated with.')),
     requestId: Type.Optional(Type.String()),
+    body: Type.Optional(described(Type.String(), 'The request body (UTF-8), as the gateway delivers it on routes that read it: an MCP route\'s JSON-RPC message or batch.')),
   },
   { ...closed, description: 'A request as the gateway hands it to Tollgate.' },
 );

@@ -1,7 +1,8 @@
 // Refusals on an MCP route, in JSON-RPC 2.0: the status and headers stay those of the refusal
 // (402 with PAYMENT-REQUIRED, 429 with Retry-After, …) and the body answers each request by its id.
 // - A tools/call refused with an x402 offer: the x402 MCP transport's tool-result binding, a result
-//   with isError, the PaymentRequired in structuredContent and as JSON text in content[0].
+//   with isError, the PaymentRequired in structuredContent and as JSON text in content[0]; the
+//   problem body in _meta (the reason may be spent credits, not only a missing payment).
 // - Any other request: a JSON-RPC error whose code is the HTTP status (an application code, outside
 //   JSON-RPC's reserved -32768..-32000) and whose data is the problem+json body.
 // Notifications and responses get no answer of their own; a body of only those gets one error with
@@ -12,6 +13,8 @@ import { PARSE_ERROR, type McpUnreadable } from './jsonrpc.js';
 import type { McpCall } from './gate.js';
 
 export const JSON_RPC_CONTENT_TYPE = 'application/json';
+/** Where a tool result refusing a paid call keeps why it was refused (the problem body: plan, balance, links), as MCP names _meta keys. */
+export const PROBLEM_META = 'dev.tollgate/problem';
 
 interface JsonRpcError {
   readonly code: number;
@@ -31,7 +34,7 @@ export function answerMcp<D extends { readonly kind: string }>(decision: D | Den
   for (const message of call.messages) {
     if (message.kind !== 'request') continue;
     if (message.method === 'tools/call' && paymentRequired !== undefined) {
-      const result = { isError: true, structuredContent: paymentRequired, content: [{ type: 'text', text: JSON.stringify(paymentRequired) }] };
+      const result = { isError: true, structuredContent: paymentRequired, content: [{ type: 'text', text: JSON.stringify(paymentRequired) }], _meta: { [PROBLEM_META]: problem } };
       answers.push({ jsonrpc: '2.0', id: message.id, result });
     } else {
       answers.push({ jsonrpc: '2.0', id: message.id, error });

@@ -6361,7 +6361,7 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: an MCP route's JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: an MCP route's JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
 const pattern99 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -8486,6 +8486,9 @@ errors++;
 }
 if(data69.body !== undefined){
 let data74 = data69.body;
+const _errs183 = errors;
+let valid32 = false;
+const _errs184 = errors;
 if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
 var props6 = {};
 for(const key26 in data74){
@@ -8495,7 +8498,7 @@ props6[key26] = true;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data74};
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data74};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -8503,6 +8506,42 @@ else {
 vErrors.push(err163);
 }
 errors++;
+}
+var _valid3 = _errs184 === errors;
+valid32 = valid32 || _valid3;
+const _errs186 = errors;
+if(!(Array.isArray(data74))){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data74};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+var _valid3 = _errs186 === errors;
+valid32 = valid32 || _valid3;
+if(!valid32){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data74};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+else {
+errors = _errs183;
+if(vErrors !== null){
+if(_errs183){
+vErrors.length = _errs183;
+}
+else {
+vErrors = null;
+}
+}
 }
 }
 if(data69.paymentRequired !== undefined){
@@ -8516,12 +8555,12 @@ props7[key27] = true;
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data75};
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data75};
 if(vErrors === null){
-vErrors = [err164];
+vErrors = [err166];
 }
 else {
-vErrors.push(err164);
+vErrors.push(err166);
 }
 errors++;
 }
@@ -8531,12 +8570,12 @@ let data76 = data69.upstream;
 if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
 for(const key28 in data76){
 if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data76};
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data76};
 if(vErrors === null){
-vErrors = [err165];
+vErrors = [err167];
 }
 else {
-vErrors.push(err165);
+vErrors.push(err167);
 }
 errors++;
 }
@@ -8548,36 +8587,11 @@ var props8 = {};
 for(const key29 in data77){
 if(pattern37.test(key29)){
 let data78 = data77[key29];
-const _errs192 = errors;
-let valid36 = false;
-const _errs193 = errors;
+const _errs196 = errors;
+let valid37 = false;
+const _errs197 = errors;
 if(typeof data78 !== "string"){
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
-if(vErrors === null){
-vErrors = [err166];
-}
-else {
-vErrors.push(err166);
-}
-errors++;
-}
-var _valid3 = _errs193 === errors;
-valid36 = valid36 || _valid3;
-const _errs195 = errors;
-if(data78 !== null){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
-}
-errors++;
-}
-var _valid3 = _errs195 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data78};
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -8586,11 +8600,36 @@ vErrors.push(err168);
 }
 errors++;
 }
+var _valid4 = _errs197 === errors;
+valid37 = valid37 || _valid4;
+const _errs199 = errors;
+if(data78 !== null){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
+if(vErrors === null){
+vErrors = [err169];
+}
 else {
-errors = _errs192;
+vErrors.push(err169);
+}
+errors++;
+}
+var _valid4 = _errs199 === errors;
+valid37 = valid37 || _valid4;
+if(!valid37){
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data78};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+else {
+errors = _errs196;
 if(vErrors !== null){
-if(_errs192){
-vErrors.length = _errs192;
+if(_errs196){
+vErrors.length = _errs196;
 }
 else {
 vErrors = null;
@@ -8602,12 +8641,12 @@ props8[key29] = true;
 }
 }
 else {
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data77};
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data77};
 if(vErrors === null){
-vErrors = [err169];
+vErrors = [err171];
 }
 else {
-vErrors.push(err169);
+vErrors.push(err171);
 }
 errors++;
 }
@@ -8619,36 +8658,11 @@ var props9 = {};
 for(const key30 in data79){
 if(pattern37.test(key30)){
 let data80 = data79[key30];
-const _errs200 = errors;
-let valid38 = false;
-const _errs201 = errors;
+const _errs204 = errors;
+let valid39 = false;
+const _errs205 = errors;
 if(typeof data80 !== "string"){
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data80};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-var _valid4 = _errs201 === errors;
-valid38 = valid38 || _valid4;
-const _errs203 = errors;
-if(data80 !== null){
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data80};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-var _valid4 = _errs203 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data80};
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data80};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -8657,11 +8671,36 @@ vErrors.push(err172);
 }
 errors++;
 }
+var _valid5 = _errs205 === errors;
+valid39 = valid39 || _valid5;
+const _errs207 = errors;
+if(data80 !== null){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data80};
+if(vErrors === null){
+vErrors = [err173];
+}
 else {
-errors = _errs200;
+vErrors.push(err173);
+}
+errors++;
+}
+var _valid5 = _errs207 === errors;
+valid39 = valid39 || _valid5;
+if(!valid39){
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data80};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+else {
+errors = _errs204;
 if(vErrors !== null){
-if(_errs200){
-vErrors.length = _errs200;
+if(_errs204){
+vErrors.length = _errs204;
 }
 else {
 vErrors = null;
@@ -8673,32 +8712,7 @@ props9[key30] = true;
 }
 }
 else {
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data79};
-if(vErrors === null){
-vErrors = [err173];
-}
-else {
-vErrors.push(err173);
-}
-errors++;
-}
-}
-if(data76.path !== undefined){
-let data81 = data76.path;
-if(typeof data81 !== "string"){
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data81};
-if(vErrors === null){
-vErrors = [err174];
-}
-else {
-vErrors.push(err174);
-}
-errors++;
-}
-}
-}
-else {
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data76};
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data79};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -8708,10 +8722,10 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data69.result !== undefined){
-let data82 = data69.result;
-if(typeof data82 !== "string"){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data82};
+if(data76.path !== undefined){
+let data81 = data76.path;
+if(typeof data81 !== "string"){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data81};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -8721,10 +8735,9 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data69.balance !== undefined){
-let data83 = data69.balance;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data83};
+}
+else {
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data76};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -8734,14 +8747,40 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-else {
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data69};
+if(data69.result !== undefined){
+let data82 = data69.result;
+if(typeof data82 !== "string"){
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data82};
 if(vErrors === null){
 vErrors = [err178];
 }
 else {
 vErrors.push(err178);
+}
+errors++;
+}
+}
+if(data69.balance !== undefined){
+let data83 = data69.balance;
+if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data83};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+}
+else {
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data69};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
 }
 errors++;
 }
@@ -8762,33 +8801,7 @@ props11[key32] = true;
 }
 }
 else {
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data85};
-if(vErrors === null){
-vErrors = [err179];
-}
-else {
-vErrors.push(err179);
-}
-errors++;
-}
-props10[key31] = true;
-}
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data84};
-if(vErrors === null){
-vErrors = [err180];
-}
-else {
-vErrors.push(err180);
-}
-errors++;
-}
-}
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data85};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -8797,10 +8810,12 @@ vErrors.push(err181);
 }
 errors++;
 }
+props10[key31] = true;
+}
 }
 }
 else {
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data84};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -8812,7 +8827,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -8824,7 +8839,7 @@ errors++;
 }
 }
 else {
-const err184 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -8836,7 +8851,7 @@ errors++;
 }
 }
 else {
-const err185 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -8848,12 +8863,36 @@ errors++;
 }
 }
 else {
-const err186 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err186 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
 if(vErrors === null){
 vErrors = [err186];
 }
 else {
 vErrors.push(err186);
+}
+errors++;
+}
+}
+}
+else {
+const err187 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+}
+else {
+const err188 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
 }
 errors++;
 }

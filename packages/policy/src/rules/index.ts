@@ -4,6 +4,8 @@ import { controlCharacter } from './control-character.js';
 import { duplicateName } from './duplicate-name.js';
 import { identityOptions } from './identity-options.js';
 import { identitySpoofable } from './identity-spoofable.js';
+import { mcpMethod } from './mcp-method.js';
+import { mcpRoute } from './mcp-route.js';
 import { noInlineSecret } from './no-inline-secret.js';
 import { notificationThresholds } from './notification-thresholds.js';
 import { paymentPathMissing } from './payment-path-missing.js';
@@ -31,6 +33,8 @@ export const RULES: readonly Rule[] = [
   duplicateName,
   identityOptions,
   identitySpoofable,
+  mcpMethod,
+  mcpRoute,
   noInlineSecret,
   notificationThresholds,
   paymentPathMissing,

@@ -250,6 +250,25 @@ const cases: Record<string, readonly Case[]> = {
       ],
     },
   ],
+  'mcp-route': [
+    { name: 'an MCP route that accepts POST', files: { 'p.yaml': policy('p', ['routes: [{ name: mcp, paths: [/mcp], methods: [GET, POST] }]', KEY_AUTH, 'costs: { mcp: { mcp: { tools: { search: 2 } } } }']) }, expected: [] },
+    {
+      name: 'an unknown route, and a route without POST',
+      files: { 'p.yaml': policy('p', ['routes: [{ name: mcp, paths: [/mcp], methods: [GET] }]', KEY_AUTH, 'costs: { mcp: { mpc: { default: 1 }, mcp: { default: 1 } } }']) },
+      expected: [
+        'p.yaml:7:19 mcp-route policy "p" has no route "mpc"; did you mean "mcp"?',
+        'p.yaml:7:40 mcp-route route "mcp" does not accept POST, which carries every MCP message: these prices never apply; add POST to its methods',
+      ],
+    },
+  ],
+  'mcp-method': [
+    { name: 'MCP methods', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { mcp: { r1: { methods: { tools/list: 0, notifications/initialized: 0 } } } }']) }, expected: [] },
+    {
+      name: 'a misspelt method',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { mcp: { r1: { methods: { tool/list: 0 } } } }']) },
+      expected: ['p.yaml:7:36 mcp-method "tool/list" is not a method MCP clients send (revision 2025-11-25): its price applies only if the server defines it; did you mean "tools/list"?'],
+    },
+  ],
   'anonymous-without-offer': [
     { name: 'anonymous with x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }', 'payment: { x402: { price: "1", asset: "a", network: "eip155:1", payTo: "b", facilitator: "https://f.example.com" } }']) }, expected: [] },
     { name: 'anonymous without x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }']) }, expected: ['p.yaml:6:61 anonymous-without-offer anonymous callers are let through but there is no payment.x402 offer for them'] },

@@ -38,3 +38,32 @@ export type McpRoutePrices = Static<typeof McpRoutePrices>;
 export const McpCosts = closedRecord(Type.String({ pattern: NamePattern }), McpRoutePrices, {
   description: 'MCP routes by policy route name: requests are priced from their JSON-RPC body and refused with JSON-RPC errors.',
 });
+
+/**
+ * The JSON-RPC methods a client sends an MCP server (revision 2025-11-25): requests, then
+ * notifications. Lint warns on a price for any other name, most often a misspelling.
+ */
+export const MCP_CLIENT_METHODS = [
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+  'tasks/get',
+  'tasks/result',
+  'tasks/list',
+  'tasks/cancel',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+  'notifications/tasks/status',
+] as const;

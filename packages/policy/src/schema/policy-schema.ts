@@ -4,7 +4,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 
 export { closed, described, EnvRef, NamePattern } from './schema-parts.js';
 export { NativeRedis, NativeRedisCluster, PolicyStore, Store } from './store-schema.js';
-export { MCP_MAX_PRICE, McpCosts, McpRoutePrices } from './mcp-schema.js';
+export { MCP_CLIENT_METHODS, MCP_MAX_PRICE, McpCosts, McpRoutePrices } from './mcp-schema.js';
 import { closed, closedRecord, described, EnvRef, HeaderName, Name, NamePattern, Secret, Url } from './schema-parts.js';
 import { PolicyStore } from './store-schema.js';
 import { McpCosts } from './mcp-schema.js';

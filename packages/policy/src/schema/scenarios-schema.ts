@@ -64,7 +64,11 @@ export const ScenarioExpectation = Type.Object(
     status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
     reason: Type.Optional(described(Type.Enum(REASON_CODES), 'The reason of a denial: the last segment of the problem type.')),
     headers: Type.Optional(StringsOrAbsent),
-    body: Type.Optional(described(Members, 'Members of the problem+json body.')),
+    body: Type.Optional(
+      Type.Union([Members, Type.Array(Type.Unknown())], {
+        description: 'Members of the problem+json body (or of an MCP route\'s JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets).',
+      }),
+    ),
     paymentRequired: Type.Optional(described(Members, 'Members of the x402 challenge decoded from PAYMENT-REQUIRED.')),
     upstream: Type.Optional(
       Type.Object(

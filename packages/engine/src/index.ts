@@ -42,6 +42,8 @@ export { usageEvents, USAGE_METERS, type UsageEntry, type UsageEvent, type Usage
 export { MemoryUsageOutbox } from './store/memory/usage-outbox.js';
 export { keyBase, USAGE_GROUP, USAGE_SUFFIX } from './store/redis/keys.js';
 export { explainTrace, type Explanation, type Trace } from './explain.js';
+export { isMcpRoute } from './mcp/gate.js';
+export { MCP_BODY_LIMIT } from './mcp/jsonrpc.js';
 export { whyFacts, type WhyRequest } from './why-facts.js';
 export { type UsageReport } from './usage.js';
 export * from './scenarios/index.js';

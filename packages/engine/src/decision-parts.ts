@@ -45,6 +45,8 @@ export interface Situation {
   readonly route: string;
   readonly caller: Caller | undefined;
   readonly rules: RouteRules | undefined;
+  /** This request's own cost (Admission.cost) when it is not the route's. */
+  readonly cost?: number | undefined;
 }
 
 /** One literal with every field (unknown ones undefined): built on every decision, it costs less than an object grown field by field. */
@@ -57,7 +59,7 @@ export function decisionLog(policy: string, s: Situation, plan: string | undefin
     decision: reason === 'allowed' ? 'allow' : 'deny',
     reason,
     status: status ?? statusOf(reason),
-    cost: s.rules?.cost ?? 0,
+    cost: s.cost ?? s.rules?.cost ?? 0,
     requestId: s.facts.requestId,
   };
 }

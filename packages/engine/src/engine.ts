@@ -30,7 +30,7 @@ import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilita
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
-import { compileMcpCalls, withMcpCost, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
+import { compileMcpCalls, mcpCost, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
 import { answerMcp, answerUnreadable } from './mcp/answer.js';
 
 export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
@@ -172,10 +172,11 @@ class PolicyEngine implements Engine {
     const now = this.clock.now();
     const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
     if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
-    const rules = withMcpCost(this.#rulesFor(route, facts.method), this.#mcpCall?.(route, facts));
-    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
+    const rules = this.#rulesFor(route, facts.method);
+    const cost = mcpCost(this.#mcpCall?.(route, facts));
+    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
     const admission = await this.#store.store.previewAdmit(p);
-    return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
+    return { ...traced, rules, cost, admission, decision: await this.#decision(p, admission, false) };
   }
 
   async usage(facts: RequestFacts): Promise<UsageReport | undefined> {
@@ -201,13 +202,13 @@ class PolicyEngine implements Engine {
       const payment = this.#payments === undefined ? NO_PAYMENT : readPayment(facts.headers);
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
-      const rules = withMcpCost(this.#rulesFor(route, facts.method), call);
+      const rules = this.#rulesFor(route, facts.method);
       const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
       // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
       const id = this.#abandonable ? (holdKey ?? this.#idPrefix + String(++this.#idSeq)) : undefined;
       const deadline = id === undefined ? undefined : Date.now() + this.#timeoutMs;
-      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment };
+      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost: call?.cost, holdKey, id, deadline, facts, caller, route, payment };
       pending = waiting;
       const result = this.#store.admit(waiting);
       return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result, true);
@@ -301,7 +302,7 @@ class PolicyEngine implements Engine {
         violated: result.violated,
         resetAt: resetAtOf(outcome, result, p.now),
         balance: outcome === 'insufficient-credits' ? result.account.credits : undefined,
-        cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? p.rules.cost : undefined,
+        cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? (p.cost ?? p.rules.cost) : undefined,
         resourceUrl: resourceUrl(p.facts),
       },
       headers,
@@ -310,7 +311,7 @@ class PolicyEngine implements Engine {
   }
 
   #noticeCrossings(settings: NoticeSettings, p: Pending, result: AdmissionResult): void {
-    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.rules.cost);
+    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.cost ?? p.rules.cost);
     if (notices !== undefined) this.#notifier?.send(notices);
   }
 
@@ -370,7 +371,7 @@ class PolicyEngine implements Engine {
 
   #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Allow | Deny {
     const route = p?.route ?? facts.route ?? '';
-    const base = { facts, route, caller: p?.caller, rules: p?.rules };
+    const base = { facts, route, caller: p?.caller, rules: p?.rules, cost: p?.cost };
     if (this.#failOpen) {
       const log = { ...this.#log(base, undefined, 'allowed', 200), degraded: 'open' as const, error: messageOf(error) };
       return {

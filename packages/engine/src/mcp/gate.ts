@@ -1,9 +1,8 @@
 // The engine's one MCP hook: on a route priced in `costs.mcp`, a POST's body is read and priced
-// before admission (the admission then takes that cost in place of the route's), and the
+// before admission (Admission.cost: the admission takes that cost in place of the route's), and the
 // refusals are answered in JSON-RPC (answer.ts). Other routes and methods never reach it.
 import type { EngineConfig } from '../config/engine-config.js';
 import { costOf } from '../compile/route-rules.js';
-import type { RouteRules } from '../store/store.js';
 import type { RequestFacts } from '../types.js';
 import { INVALID_REQUEST, readMcpBody, type McpBody, type McpUnreadable } from './jsonrpc.js';
 import { compilePriceList, totalPrice, type McpPriceList } from './pricing.js';
@@ -40,22 +39,7 @@ export function compileMcpCalls(config: EngineConfig): ReadMcpCall | undefined {
   };
 }
 
-/** Per base rules, the rules of each MCP cost seen: the same object each time, so the Redis store's per-rules encoding stays cached. */
-const priced = new WeakMap<RouteRules, Map<number, RouteRules>>();
-/** Distinct costs cached per route; a batch sum past them gets rules of its own. */
-const PRICED_PER_ROUTE = 256;
-
-/** The route's rules with the call's cost in place of the route's. */
-export function withMcpCost(rules: RouteRules, call: McpCall | McpUnreadable | undefined): RouteRules {
-  if (call === undefined || !call.ok || call.cost === rules.cost) return rules;
-  let byCost = priced.get(rules);
-  if (byCost === undefined) {
-    byCost = new Map();
-    priced.set(rules, byCost);
-  }
-  const cached = byCost.get(call.cost);
-  if (cached !== undefined) return cached;
-  const costed = { ...rules, cost: call.cost };
-  if (byCost.size < PRICED_PER_ROUTE) byCost.set(call.cost, costed);
-  return costed;
+/** The admission's own cost (Admission.cost): the call's price, none when the request is no priced MCP call. */
+export function mcpCost(call: McpCall | McpUnreadable | undefined): number | undefined {
+  return call?.ok === true ? call.cost : undefined;
 }

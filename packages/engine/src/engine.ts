@@ -30,7 +30,7 @@ import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilita
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
-import { compileMcpCalls, mcpCost, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
+import { compileMcpCalls, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
 import { answerMcp, answerUnreadable } from './mcp/answer.js';
 
 export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
@@ -89,8 +89,7 @@ class PolicyEngine implements Engine {
   /** Set when the policy's notifications are sent: the crossings each decision looks for, and who sends them. */
   readonly #notices: NoticeSettings | undefined;
   readonly #notifier: Notifier | undefined;
-  /** Set when the policy prices MCP routes (costs.mcp). */
-  readonly #mcpCall: ReadMcpCall | undefined;
+  readonly #mcpCall: ReadMcpCall | undefined; // set when the policy prices MCP routes (costs.mcp)
   /** Admission ids (fail closed only): this engine's random prefix and a counter, so no id costs a random draw. */
   readonly #idPrefix = `adm:${randomUUID()}.`;
   #idSeq = 0;
@@ -172,11 +171,12 @@ class PolicyEngine implements Engine {
     const now = this.clock.now();
     const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
     if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
+    const call = this.#mcpCall?.(route, facts);
+    if (call?.ok === false) return { ...traced, decision: this.#unreadable(facts, route, call) };
     const rules = this.#rulesFor(route, facts.method);
-    const cost = mcpCost(this.#mcpCall?.(route, facts));
-    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
+    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost: call?.cost, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
     const admission = await this.#store.store.previewAdmit(p);
-    return { ...traced, rules, cost, admission, decision: await this.#decision(p, admission, false) };
+    return { ...traced, rules, cost: p.cost, admission, decision: await this.#decision(p, admission, false) };
   }
 
   async usage(facts: RequestFacts): Promise<UsageReport | undefined> {

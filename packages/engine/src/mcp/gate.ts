@@ -38,8 +38,3 @@ export function compileMcpCalls(config: EngineConfig): ReadMcpCall | undefined {
     return { ...body, cost };
   };
 }
-
-/** The admission's own cost (Admission.cost): the call's price, none when the request is no priced MCP call. */
-export function mcpCost(call: McpCall | McpUnreadable | undefined): number | undefined {
-  return call?.ok === true ? call.cost : undefined;
-}

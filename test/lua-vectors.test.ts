@@ -81,7 +81,7 @@ afterAll(async () => {
 describe('conformance vectors through the Lua adapters', () => {
   it('covers every vector but those settling x402 payments and one no HTTP client can send', () => {
     expect(onMemory.length + onRedis.length + vectors.filter((v) => settlesPayments(v) || unsendable(v)).length).toBe(vectors.length);
-    expect(vectors.filter(settlesPayments).map((v) => v.file)).toEqual(['43-x402-challenge.yaml', '44-x402-not-on-429.yaml', '45-anonymous-x402.yaml', '55-anonymous-consumer-x402.yaml', '56-anonymous-per-ip.yaml']);
+    expect(vectors.filter(settlesPayments).map((v) => v.file)).toEqual(['43-x402-challenge.yaml', '44-x402-not-on-429.yaml', '45-anonymous-x402.yaml', '55-anonymous-consumer-x402.yaml', '56-anonymous-per-ip.yaml', '77-mcp-x402-tool-result.yaml']);
     expect(vectors.filter(unsendable).map((v) => v.file)).toEqual(['48-rewrite-no-header-injection.yaml']);
   });
 
@@ -153,7 +153,7 @@ async function runVector(gateway: Gateway, vector: Vector, config: EngineConfig,
           upstream.status = step.upstreamStatus;
           const received = upstream.received.length;
           const completed = sidecar.stats.complete;
-          const reply = await send(nginx.port, step.request.method, target(step.request), clientHeaders(step.request));
+          const reply = await send(nginx.port, step.request.method, target(step.request), clientHeaders(step.request), step.request.body);
           const proxied = upstream.received.length > received;
           if (proxied && decision.kind === 'allow' && decision.followUp !== undefined) await waitFor(() => sidecar.stats.complete > completed, `${where}: completion`);
           const viaLua: ObservedResponse = proxied ? { ...reply, upstream: upstream.received.at(-1) } : reply;

@@ -129,7 +129,7 @@ export interface Reply {
 }
 
 /** One request as curl would send it (any Host header, raw path and query). */
-export function send(port: number, method: string, target: string, headers: Readonly<Record<string, string>> = {}): Promise<Reply> {
+export function send(port: number, method: string, target: string, headers: Readonly<Record<string, string>> = {}, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, (res) => {
       let body = '';
@@ -141,6 +141,6 @@ export function send(port: number, method: string, target: string, headers: Read
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }

@@ -7,7 +7,7 @@
 //   JSON-RPC's reserved -32768..-32000) and whose data is the problem+json body.
 // Notifications and responses get no answer of their own; a body of only those gets one error with
 // id null, as MCP lets a server that cannot accept them answer.
-import type { Deny } from '../types.js';
+import type { Allow, Deny } from '../types.js';
 import { PAYMENT_REQUIRED_HEADER } from '../responses/x402.js';
 import { PARSE_ERROR, type McpUnreadable } from './jsonrpc.js';
 import type { McpCall } from './gate.js';
@@ -23,9 +23,9 @@ interface JsonRpcError {
 }
 
 /** The decision as it goes to an MCP client: a refusal in JSON-RPC, anything else unchanged. */
-export function answerMcp<D extends { readonly kind: string }>(decision: D | Deny, call: McpCall): D | Deny {
+export function answerMcp(decision: Allow | Deny, call: McpCall): Allow | Deny {
   if (decision.kind !== 'deny') return decision;
-  const deny = decision as Deny;
+  const deny = decision;
   const problem = JSON.parse(deny.body) as Record<string, unknown>;
   const error: JsonRpcError = { code: deny.status, message: String(problem.title), data: problem };
   const challenge = deny.headers[PAYMENT_REQUIRED_HEADER];

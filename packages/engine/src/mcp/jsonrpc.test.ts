@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INVALID_REQUEST, MCP_BODY_LIMIT, PARSE_ERROR, readMcpBody } from './jsonrpc.js';
+import { INVALID_REQUEST, MCP_BATCH_LIMIT, MCP_BODY_LIMIT, PARSE_ERROR, readMcpBody } from './jsonrpc.js';
 import { compilePriceList, priceOf, totalPrice } from './pricing.js';
 
 const read = (body: string | undefined, truncated = false) => readMcpBody(body, truncated);
@@ -38,6 +38,13 @@ describe('reading an MCP body', () => {
     const result = read(body);
     expect(result).toMatchObject({ ok: false, code });
     expect(result.ok ? '' : result.cause).toContain(cause);
+  });
+
+  it('reads a batch of MCP_BATCH_LIMIT messages, and refuses one more', () => {
+    const ping = '{"jsonrpc":"2.0","method":"notifications/progress"}';
+    const batch = (n: number) => `[${Array.from({ length: n }, () => ping).join(',')}]`;
+    expect(read(batch(MCP_BATCH_LIMIT))).toMatchObject({ ok: true, batch: true });
+    expect(read(batch(MCP_BATCH_LIMIT + 1))).toMatchObject({ ok: false, code: INVALID_REQUEST, cause: `the batch holds more than ${String(MCP_BATCH_LIMIT)} messages` });
   });
 
   it('refuses a body cut by the gateway, or longer than it delivers, in bytes', () => {

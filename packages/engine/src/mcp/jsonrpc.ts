@@ -7,6 +7,13 @@
 /** The most a gateway delivers (RequestFacts.body): a longer body arrives cut, and is refused. */
 export const MCP_BODY_LIMIT = 1024 * 1024;
 
+/**
+ * The most messages a batch may hold. Each refused request gets its own answer carrying the whole
+ * problem, so an unbounded batch of tiny requests would turn 1 MiB in into several out; MCP itself
+ * stopped batching in 2025-06-18, and the batches of older clients are a handful of messages.
+ */
+export const MCP_BATCH_LIMIT = 256;
+
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 
@@ -46,6 +53,7 @@ export function readMcpBody(body: string | undefined, truncated: boolean): McpBo
     return typeof message === 'string' ? unreadable(INVALID_REQUEST, message) : { ok: true, batch: false, messages: [message] };
   }
   if (value.length === 0) return unreadable(INVALID_REQUEST, 'the batch is empty');
+  if (value.length > MCP_BATCH_LIMIT) return unreadable(INVALID_REQUEST, `the batch holds more than ${String(MCP_BATCH_LIMIT)} messages`);
   const messages: McpMessage[] = [];
   for (const [index, element] of value.entries()) {
     const message = readMessage(element);

@@ -76,3 +76,13 @@ export function entryObservedHeaders(config: Pick<EngineConfig, 'costs' | 'route
   const names = entryRoutes(config, route).map((name) => routeObservation(config, name)?.header);
   return [...new Set(names.filter((name): name is string => name !== undefined))];
 }
+
+/**
+ * Kong's plugin server has no header_filter phase, and its log phase runs in a timer where the
+ * upstream's headers are gone: the post-function the compiler emits on a route metered by a header
+ * takes the header off the client's response in header_filter and keeps its value in
+ * kong.ctx.shared under this key, where the plugin's log phase reads it.
+ */
+export function kongObservedHeaderKey(header: string): string {
+  return `tollgate.observed.${header.toLowerCase()}`;
+}

@@ -2,7 +2,7 @@
 // config parsing, account operations, stores and the adapter contract types.
 export type { Allow, Answer, CapturedBody, Decision, DecisionLog, Deny, FollowUp, HeaderValues, ReasonCode, RequestFacts, Respond, ResponseFacts, ResponseObservation, UpstreamRewrite } from './types.js';
 export { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE } from './types.js';
-export { entryIsMetered, entryNeedsBody, entryObservedHeaders, entryObservesBody, entryRoutes, kongObservedHeaderKey, routeNeedsBody, routeObservation } from './config/route-needs.js';
+export { entryIsMetered, entryNeedsBody, entryObservedHeaders, entryObservesBody, entryResponseWork, entryRoutes, kongObservedHeaderKey, routeNeedsBody, routeObservation, type ResponseWork } from './config/route-needs.js';
 export { bodyFraming, captureBody, fitsRequestBodyLimit, requestBodyFacts, UNREAD_BODY, type BodyFraming } from './body-capture.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 export {

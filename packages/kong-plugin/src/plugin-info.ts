@@ -1,7 +1,7 @@
 // What Kong learns from the query command (--dump-all-plugins): name, version, priority and the
 // Lua-style schema (the same for every plugin built from this package) of the plugin's `config`
 // record, which kong-pdk wraps as { name, fields: [{ config: { type: "record", fields: Schema } }] }.
-import { entryIsMetered, entryObservesBody, type EngineConfig } from '@tollgate/engine';
+import { entryResponseWork, type EngineConfig, type ResponseWork } from '@tollgate/engine';
 
 /** Every policy with nothing to do after the response: the access phase only. */
 export const TOLLGATE = 'tollgate';
@@ -24,17 +24,11 @@ export const PLUGIN_NAMES: readonly PluginName[] = [TOLLGATE, TOLLGATE_CHARGE_ON
  * phases its work after the response needs.
  */
 export function pluginNameFor(config: Pick<EngineConfig, 'payment' | 'costs' | 'routes'>, route?: string): PluginName {
-  return phaseNeed(config, route).plugin;
+  return PLUGIN_FOR_WORK[entryResponseWork(config, route).work];
 }
 
-/** The plugin an entry needs and the policy setting that needs it (for the error naming a plugin with too few phases). */
-export function phaseNeed(config: Pick<EngineConfig, 'payment' | 'costs' | 'routes'>, route: string | undefined): { readonly plugin: PluginName; readonly why?: string } {
-  if (config.payment?.x402 !== undefined) return { plugin: TOLLGATE_X402, why: 'payment/x402' };
-  if (entryObservesBody(config, route)) return { plugin: TOLLGATE_X402, why: 'costs/metered' };
-  if (config.costs.chargeOn === 'success') return { plugin: TOLLGATE_CHARGE_ON_SUCCESS, why: 'costs/chargeOn' };
-  if (entryIsMetered(config, route)) return { plugin: TOLLGATE_CHARGE_ON_SUCCESS, why: 'costs/metered' };
-  return { plugin: TOLLGATE };
-}
+/** The response phase sees the upstream's whole answer first (buffered proxying); the log phase runs after it was sent. */
+export const PLUGIN_FOR_WORK: Readonly<Record<ResponseWork['work'], PluginName>> = { none: TOLLGATE, after: TOLLGATE_CHARGE_ON_SUCCESS, 'whole-response': TOLLGATE_X402 };
 
 /** Kept equal to package.json's version (a test checks it); Kong requires x.y.z. */
 export const VERSION = '0.1.0';

@@ -8,6 +8,7 @@ import {
   captureBody,
   createRuntime,
   entryIsMetered,
+  entryResponseWork,
   kongObservedHeaderKey,
   type Completion,
   type Engine,
@@ -19,7 +20,7 @@ import {
 } from '@tollgate/engine';
 import { applyAllow, applyAnswer } from './apply-decision.js';
 import type { KongPdk } from './kong-pdk.js';
-import { PLUGIN_NAMES, phaseNeed, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
+import { PLUGIN_FOR_WORK, PLUGIN_NAMES, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
 import { gatherFacts, planFacts, type FactPlan } from './request-facts.js';
 
 /** The plugin entry's config as Kong hands it over (plus Kong's __plugin_id, __seq__, … keys). */
@@ -51,7 +52,8 @@ const MISSING_PHASE: Readonly<Record<string, string>> = {
 
 /** Why a plugin refuses an entry that needs a plugin with more phases, or undefined when it can run it. */
 function missingPhase(own: PluginName, config: EngineConfig, route: string | undefined): string | undefined {
-  const { plugin, why } = phaseNeed(config, route);
+  const { work, why } = entryResponseWork(config, route);
+  const plugin = PLUGIN_FOR_WORK[work];
   if (PLUGIN_NAMES.indexOf(plugin) <= PLUGIN_NAMES.indexOf(own) || why === undefined) return undefined;
   if (why === 'costs/metered') return plugin === TOLLGATE_X402 ? METERED_BODY_NEEDS_RESPONSE_PHASE : METERED_NEEDS_LOG_PHASE;
   return MISSING_PHASE[why];

@@ -86,3 +86,22 @@ export function entryObservedHeaders(config: Pick<EngineConfig, 'costs' | 'route
 export function kongObservedHeaderKey(header: string): string {
   return `tollgate.observed.${header.toLowerCase()}`;
 }
+
+/**
+ * What an adapter entry must do once the upstream answered, and the policy setting that asks for
+ * it: `whole-response` needs the upstream's answer before the client sees any of it (an x402
+ * settlement, or a cost read from the body by an adapter that sees bodies only whole), `after`
+ * completes a charge from the status or a header, `none` nothing.
+ */
+export interface ResponseWork {
+  readonly work: 'none' | 'after' | 'whole-response';
+  readonly why?: 'payment/x402' | 'costs/metered' | 'costs/chargeOn';
+}
+
+export function entryResponseWork(config: Pick<EngineConfig, 'payment' | 'costs' | 'routes'>, route: string | undefined): ResponseWork {
+  if (config.payment?.x402 !== undefined) return { work: 'whole-response', why: 'payment/x402' };
+  if (entryObservesBody(config, route)) return { work: 'whole-response', why: 'costs/metered' };
+  if (config.costs.chargeOn === 'success') return { work: 'after', why: 'costs/chargeOn' };
+  if (entryIsMetered(config, route)) return { work: 'after', why: 'costs/metered' };
+  return { work: 'none' };
+}

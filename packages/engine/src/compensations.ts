@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from './clock.js';
 import type { CompensationWork, Observer } from './ops/observer.js';
 import type { StoreCalls } from './store-calls.js';
-import { HOLD_TTL_MS, RECEIPT_TTL_MS, type Awaitable, type HoldCompletion } from './store/store.js';
+import { HOLD_TTL_MS, RECEIPT_TTL_MS, type Awaitable, type HoldCompletion, type HoldSettlement } from './store/store.js';
 import { messageOf } from './timeout.js';
 
 const FIRST_RETRY_MS = 25;
@@ -45,7 +45,7 @@ export class Compensations {
   }
 
   /** Sends a hold's completion again after its first attempt failed, until it lands or the hold expired. */
-  retryCompletion(account: string, holdKey: string, completion: HoldCompletion): void {
+  retryCompletion(account: string, holdKey: string, completion: HoldSettlement): void {
     this.#compensate('complete-hold', () => this.store.run('complete-hold', (s) => s.completeHold(account, holdKey, completion, this.clock.now())), HOLD_TTL_MS, true);
   }
 

@@ -99,6 +99,8 @@ export interface RouteRules {
   readonly noPlan: PlanRule;
   /** What expiry does with a hold whose completion never arrived (`costs.onUnsettled`); absent = release. */
   readonly onUnsettled?: HoldCompletion;
+  /** Units a settlement may take the credit balance below zero (`costs.overdraft`); absent = 0. */
+  readonly overdraft?: number;
 }
 
 export interface Admission {
@@ -110,6 +112,8 @@ export interface Admission {
   readonly fallbackPlan?: string;
   readonly now: number;
   readonly rules: RouteRules;
+  /** This request's cost, overriding `rules.cost`: a metered route's estimate (or a per-request price). */
+  readonly cost?: number;
   /** When set, what is consumed is recorded under this key so `release` can give it back. */
   readonly holdKey?: string;
   /**
@@ -192,9 +196,13 @@ export interface CreditChange {
 export type HoldResult =
   | { readonly kind: 'committed'; readonly credits: number }
   | { readonly kind: 'released'; readonly credits: number }
+  /** `charged`: units charged in all in place of the hold; `credits`: credits taken in all; `writtenOff`: units beyond the overdraft, never charged. */
+  | { readonly kind: 'settled'; readonly charged: number; readonly credits: number; readonly writtenOff: number }
   | { readonly kind: 'nothing-held' };
 
 export type HoldCompletion = 'commit' | 'release';
+/** How a hold is completed: kept, given back, or replaced by exactly `settle` units (a metered route's actual cost). */
+export type HoldSettlement = HoldCompletion | { readonly settle: number };
 
 /**
  * Where an external event stands in its source's order, for `updateAccountOnce`: of two stamps the
@@ -271,9 +279,11 @@ export interface Store {
   /**
    * Completes the hold an admission recorded under `holdKey`, at most once: `commit` keeps what it
    * took, `release` gives back its credits and quota units (never rate windows). A hold that is
-   * past its expiry has already been given back: both answer `nothing-held`.
+   * past its expiry has already been given back: both answer `nothing-held`. `{ settle }` charges
+   * exactly that many units in place of what the hold took (less: the difference given back; more:
+   * taken through the plan's path, credits down to -overdraft, the rest written off).
    */
-  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Awaitable<HoldResult>;
+  completeHold(account: string, holdKey: string, completion: HoldSettlement, now: number): Awaitable<HoldResult>;
   /**
    * Undoes an admission the engine abandoned (answered with a refusal), at most once: the windows,
    * quota, overage and credits its receipt `id` recorded are given back (an open hold leaves its

@@ -6,14 +6,14 @@ import { HoldCompleter } from './hold-completion.js';
 import { compileMeters } from './metered/meter.js';
 import { NO_OBSERVER, type MeteringLog, type Observer } from './ops/observer.js';
 import { StoreCalls } from './store-calls.js';
-import type { HoldResult, HoldSettlement, Store } from './store/store.js';
+import type { HoldCompletion, HoldResult, HoldSettlement, Store } from './store/store.js';
 import { unreachableStore } from './store/test-support/failing-stores.js';
 import type { ResponseFacts } from './types.js';
 
 const SETTLED: HoldResult = { kind: 'settled', charged: 17, credits: 17, writtenOff: 0 };
 
 function setUp(chargeOnSuccess: boolean, failures = 0) {
-  const completions: HoldSettlement[] = [];
+  const completions: (HoldCompletion | HoldSettlement)[] = [];
   const logs: MeteringLog[] = [];
   let failing = failures;
   const store: Store = {

@@ -9,7 +9,7 @@ import type { FollowUpWork, MeterWork } from './follow-up.js';
 import { actualCost, type Meter } from './metered/meter.js';
 import type { MeteringLog, Observer } from './ops/observer.js';
 import type { StoreCalls } from './store-calls.js';
-import type { HoldSettlement } from './store/store.js';
+import type { HoldCompletion, HoldSettlement } from './store/store.js';
 import { messageOf } from './timeout.js';
 import type { ResponseFacts } from './types.js';
 
@@ -20,7 +20,7 @@ export interface HoldCompleterSettings {
 }
 
 interface Plan {
-  readonly completion: HoldSettlement;
+  readonly completion: HoldCompletion | HoldSettlement;
   /** Set for a metered hold: what the log reports. */
   readonly metering?: Pick<MeteringLog, 'event' | 'estimate' | 'settle'>;
 }

@@ -6750,7 +6750,7 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (e.g. JSON text): a metered route reads the model and its estimate from it."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
 const pattern101 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -7535,7 +7535,7 @@ for(let i1=0; i1<len1; i1++){
 let data31 = data30[i1];
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((((((key10 === "advance") || (key10 === "at")) || (key10 === "repeat")) || (key10 === "request")) || (key10 === "op")) || (key10 === "upstreamStatus")) || (key10 === "expect")) || (key10 === "state"))){
+if(!(func1.call(schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties, key10))){
 const err61 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err61];
@@ -7833,9 +7833,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(data35.body !== undefined){
+let data47 = data35.body;
+if(typeof data47 !== "string"){
+const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -7845,14 +7846,9 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data31.op !== undefined){
-let data47 = data31.op;
-const _errs102 = errors;
-let valid17 = false;
-const _errs103 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-plan"] === undefined){
-const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+else {
+const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -7861,9 +7857,15 @@ vErrors.push(err85);
 }
 errors++;
 }
-for(const key14 in data47){
-if(!(key14 === "set-plan")){
-const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+if(data31.op !== undefined){
+let data48 = data31.op;
+const _errs104 = errors;
+let valid17 = false;
+const _errs105 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-plan"] === undefined){
+const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -7872,12 +7874,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data47["set-plan"] !== undefined){
-let data48 = data47["set-plan"];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.account === undefined){
-const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+for(const key14 in data48){
+if(!(key14 === "set-plan")){
+const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -7886,8 +7885,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data48.plan === undefined){
-const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+}
+if(data48["set-plan"] !== undefined){
+let data49 = data48["set-plan"];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.account === undefined){
+const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -7896,9 +7899,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key15 in data48){
-if(!((key15 === "account") || (key15 === "plan"))){
-const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(data49.plan === undefined){
+const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -7907,12 +7909,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data48.account !== undefined){
-let data49 = data48.account;
-if(typeof data49 === "string"){
-if(func2(data49) < 1){
-const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+for(const key15 in data49){
+if(!((key15 === "account") || (key15 === "plan"))){
+const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -7922,8 +7921,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+if(data49.account !== undefined){
+let data50 = data49.account;
+if(typeof data50 === "string"){
+if(func2(data50) < 1){
+const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -7933,14 +7935,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data48.plan !== undefined){
-let data50 = data48.plan;
-const _errs112 = errors;
-let valid20 = false;
-const _errs113 = errors;
-if(typeof data50 === "string"){
-if(!pattern4.test(data50)){
-const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+else {
+const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -7950,8 +7946,14 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+if(data49.plan !== undefined){
+let data51 = data49.plan;
+const _errs114 = errors;
+let valid20 = false;
+const _errs115 = errors;
+if(typeof data51 === "string"){
+if(!pattern4.test(data51)){
+const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -7960,11 +7962,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-var _valid1 = _errs113 === errors;
-valid20 = valid20 || _valid1;
-const _errs115 = errors;
-if(data50 !== null){
-const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data50};
+}
+else {
+const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -7975,8 +7975,9 @@ errors++;
 }
 var _valid1 = _errs115 === errors;
 valid20 = valid20 || _valid1;
-if(!valid20){
-const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data50};
+const _errs117 = errors;
+if(data51 !== null){
+const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -7985,11 +7986,23 @@ vErrors.push(err95);
 }
 errors++;
 }
+var _valid1 = _errs117 === errors;
+valid20 = valid20 || _valid1;
+if(!valid20){
+const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data51};
+if(vErrors === null){
+vErrors = [err96];
+}
 else {
-errors = _errs112;
+vErrors.push(err96);
+}
+errors++;
+}
+else {
+errors = _errs114;
 if(vErrors !== null){
-if(_errs112){
-vErrors.length = _errs112;
+if(_errs114){
+vErrors.length = _errs114;
 }
 else {
 vErrors = null;
@@ -7999,19 +8012,7 @@ vErrors = null;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -8020,15 +8021,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs103 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-var props4 = true;
 }
-const _errs117 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-status"] === undefined){
-const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+}
+else {
+const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -8037,9 +8033,15 @@ vErrors.push(err98);
 }
 errors++;
 }
-for(const key16 in data47){
-if(!(key16 === "set-status")){
-const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+var _valid0 = _errs105 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+var props4 = true;
+}
+const _errs119 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-status"] === undefined){
+const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -8048,12 +8050,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data47["set-status"] !== undefined){
-let data51 = data47["set-status"];
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.account === undefined){
-const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+for(const key16 in data48){
+if(!(key16 === "set-status")){
+const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -8062,8 +8061,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data51.status === undefined){
-const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+}
+if(data48["set-status"] !== undefined){
+let data52 = data48["set-status"];
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.account === undefined){
+const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -8072,9 +8075,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key17 in data51){
-if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
-const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(data52.status === undefined){
+const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -8083,12 +8085,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data51.account !== undefined){
-let data52 = data51.account;
-if(typeof data52 === "string"){
-if(func2(data52) < 1){
-const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+for(const key17 in data52){
+if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
+const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -8098,8 +8097,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+if(data52.account !== undefined){
+let data53 = data52.account;
+if(typeof data53 === "string"){
+if(func2(data53) < 1){
+const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -8109,10 +8111,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data51.status !== undefined){
-let data53 = data51.status;
-if(!(((((((data53 === "active") || (data53 === "trialing")) || (data53 === "past_due")) || (data53 === "unpaid")) || (data53 === "canceled")) || (data53 === "incomplete")) || (data53 === "paused"))){
-const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data53};
+else {
+const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -8122,11 +8122,10 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data51.paidThrough !== undefined){
-let data54 = data51.paidThrough;
-if(typeof data54 === "string"){
-if(!pattern101.test(data54)){
-const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.status !== undefined){
+let data54 = data52.status;
+if(!(((((((data54 === "active") || (data54 === "trialing")) || (data54 === "past_due")) || (data54 === "unpaid")) || (data54 === "canceled")) || (data54 === "incomplete")) || (data54 === "paused"))){
+const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data54};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -8136,8 +8135,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.paidThrough !== undefined){
+let data55 = data52.paidThrough;
+if(typeof data55 === "string"){
+if(!pattern101.test(data55)){
+const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -8147,9 +8149,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
 else {
-const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -8161,7 +8162,7 @@ errors++;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -8170,17 +8171,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs117 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs128 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.grant === undefined){
-const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+else {
+const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -8189,9 +8183,17 @@ vErrors.push(err110);
 }
 errors++;
 }
-for(const key18 in data47){
-if(!(key18 === "grant")){
-const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+var _valid0 = _errs119 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs130 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.grant === undefined){
+const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -8200,12 +8202,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-if(data47.grant !== undefined){
-let data55 = data47.grant;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.account === undefined){
-const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+for(const key18 in data48){
+if(!(key18 === "grant")){
+const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -8214,8 +8213,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data55.amount === undefined){
-const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+}
+if(data48.grant !== undefined){
+let data56 = data48.grant;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.account === undefined){
+const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -8224,9 +8227,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key19 in data55){
-if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
-const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(data56.amount === undefined){
+const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -8235,12 +8237,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data55.account !== undefined){
-let data56 = data55.account;
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+for(const key19 in data56){
+if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
+const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -8250,8 +8249,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+if(data56.account !== undefined){
+let data57 = data56.account;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -8261,10 +8263,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data55.amount !== undefined){
-let data57 = data55.amount;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+else {
+const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -8273,9 +8273,11 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(typeof data57 == "number"){
-if(data57 < 1 || isNaN(data57)){
-const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+}
+if(data56.amount !== undefined){
+let data58 = data56.amount;
+if(!((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58)))){
+const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -8284,13 +8286,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-if(data55.key !== undefined){
-let data58 = data55.key;
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+if(typeof data58 == "number"){
+if(data58 < 1 || isNaN(data58)){
+const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -8300,8 +8298,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+}
+if(data56.key !== undefined){
+let data59 = data56.key;
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -8311,9 +8313,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-}
 else {
-const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -8325,7 +8326,7 @@ errors++;
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -8334,17 +8335,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid0 = _errs128 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs140 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.debit === undefined){
-const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+else {
+const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -8353,9 +8347,17 @@ vErrors.push(err123);
 }
 errors++;
 }
-for(const key20 in data47){
-if(!(key20 === "debit")){
-const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+var _valid0 = _errs130 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs142 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.debit === undefined){
+const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -8364,12 +8366,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-if(data47.debit !== undefined){
-let data59 = data47.debit;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.account === undefined){
-const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+for(const key20 in data48){
+if(!(key20 === "debit")){
+const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -8378,8 +8377,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data59.amount === undefined){
-const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+}
+if(data48.debit !== undefined){
+let data60 = data48.debit;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.account === undefined){
+const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -8388,9 +8391,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key21 in data59){
-if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
-const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(data60.amount === undefined){
+const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -8399,12 +8401,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data59.account !== undefined){
-let data60 = data59.account;
-if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+for(const key21 in data60){
+if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
+const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -8414,8 +8413,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+if(data60.account !== undefined){
+let data61 = data60.account;
+if(typeof data61 === "string"){
+if(func2(data61) < 1){
+const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -8425,10 +8427,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data59.amount !== undefined){
-let data61 = data59.amount;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+else {
+const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -8437,9 +8437,11 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 1 || isNaN(data61)){
-const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+}
+if(data60.amount !== undefined){
+let data62 = data60.amount;
+if(!((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62)))){
+const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -8448,13 +8450,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-}
-if(data59.key !== undefined){
-let data62 = data59.key;
-if(typeof data62 === "string"){
-if(func2(data62) < 1){
-const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+if(typeof data62 == "number"){
+if(data62 < 1 || isNaN(data62)){
+const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -8464,8 +8462,12 @@ vErrors.push(err132);
 errors++;
 }
 }
-else {
-const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+}
+if(data60.key !== undefined){
+let data63 = data60.key;
+if(typeof data63 === "string"){
+if(func2(data63) < 1){
+const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -8475,9 +8477,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
 else {
-const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -8489,7 +8490,7 @@ errors++;
 }
 }
 else {
-const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -8498,17 +8499,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs152 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.refund === undefined){
-const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+else {
+const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -8517,9 +8511,17 @@ vErrors.push(err136);
 }
 errors++;
 }
-for(const key22 in data47){
-if(!(key22 === "refund")){
-const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+var _valid0 = _errs142 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs154 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.refund === undefined){
+const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -8528,12 +8530,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data47.refund !== undefined){
-let data63 = data47.refund;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.account === undefined){
-const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+for(const key22 in data48){
+if(!(key22 === "refund")){
+const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -8542,8 +8541,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data63.amount === undefined){
-const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+}
+if(data48.refund !== undefined){
+let data64 = data48.refund;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.account === undefined){
+const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -8552,9 +8555,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-for(const key23 in data63){
-if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
-const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(data64.amount === undefined){
+const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -8563,12 +8565,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data63.account !== undefined){
-let data64 = data63.account;
-if(typeof data64 === "string"){
-if(func2(data64) < 1){
-const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+for(const key23 in data64){
+if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
+const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -8578,8 +8577,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+if(data64.account !== undefined){
+let data65 = data64.account;
+if(typeof data65 === "string"){
+if(func2(data65) < 1){
+const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -8589,10 +8591,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data63.amount !== undefined){
-let data65 = data63.amount;
-if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
-const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+else {
+const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -8601,9 +8601,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(typeof data65 == "number"){
-if(data65 < 1 || isNaN(data65)){
-const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+}
+if(data64.amount !== undefined){
+let data66 = data64.amount;
+if(!((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66)))){
+const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -8612,13 +8614,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-if(data63.key !== undefined){
-let data66 = data63.key;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+if(typeof data66 == "number"){
+if(data66 < 1 || isNaN(data66)){
+const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -8628,8 +8626,12 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+}
+if(data64.key !== undefined){
+let data67 = data64.key;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -8639,9 +8641,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
 else {
-const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -8653,7 +8654,7 @@ errors++;
 }
 }
 else {
-const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -8662,15 +8663,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-var _valid0 = _errs152 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-if(!valid17){
-const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data47};
+else {
+const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -8679,22 +8675,15 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs102;
-if(vErrors !== null){
-if(_errs102){
-vErrors.length = _errs102;
-}
-else {
-vErrors = null;
+var _valid0 = _errs154 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
 }
 }
-}
-}
-if(data31.upstreamStatus !== undefined){
-let data67 = data31.upstreamStatus;
-if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
-const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(!valid17){
+const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data48};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -8703,9 +8692,22 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(typeof data67 == "number"){
-if(data67 > 599 || isNaN(data67)){
-const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+else {
+errors = _errs104;
+if(vErrors !== null){
+if(_errs104){
+vErrors.length = _errs104;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data31.upstreamStatus !== undefined){
+let data68 = data31.upstreamStatus;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -8714,8 +8716,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data67 < 100 || isNaN(data67)){
-const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -8724,14 +8727,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data31.expect !== undefined){
-let data68 = data31.expect;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key24 in data68){
-if(!((((((((key24 === "status") || (key24 === "reason")) || (key24 === "headers")) || (key24 === "body")) || (key24 === "paymentRequired")) || (key24 === "upstream")) || (key24 === "result")) || (key24 === "balance"))){
-const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+if(data68 < 100 || isNaN(data68)){
+const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -8741,10 +8738,13 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data68.status !== undefined){
-let data69 = data68.status;
-if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
-const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data31.upstream !== undefined){
+let data69 = data31.upstream;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key24 in data69){
+if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -8753,9 +8753,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(typeof data69 == "number"){
-if(data69 > 599 || isNaN(data69)){
-const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data69.status !== undefined){
+let data70 = data69.status;
+if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -8764,8 +8766,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data69 < 100 || isNaN(data69)){
-const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(typeof data70 == "number"){
+if(data70 > 599 || isNaN(data70)){
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -8774,12 +8777,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-if(data68.reason !== undefined){
-let data70 = data68.reason;
-if(!(((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
-const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data70};
+if(data70 < 100 || isNaN(data70)){
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -8789,18 +8788,16 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data68.headers !== undefined){
-let data71 = data68.headers;
+}
+if(data69.headers !== undefined){
+let data71 = data69.headers;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 var props5 = {};
 for(const key25 in data71){
 if(pattern32.test(key25)){
 let data72 = data71[key25];
-const _errs175 = errors;
-let valid31 = false;
-const _errs176 = errors;
 if(typeof data72 !== "string"){
-const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data72};
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data72};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -8809,11 +8806,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid2 = _errs176 === errors;
-valid31 = valid31 || _valid2;
-const _errs178 = errors;
-if(data72 !== null){
-const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data72};
+props5[key25] = true;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data71};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -8822,10 +8820,11 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid2 = _errs178 === errors;
-valid31 = valid31 || _valid2;
-if(!valid31){
-const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data72};
+}
+if(data69.body !== undefined){
+let data73 = data69.body;
+if(typeof data73 !== "string"){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data73};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -8834,23 +8833,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs175;
-if(vErrors !== null){
-if(_errs175){
-vErrors.length = _errs175;
-}
-else {
-vErrors = null;
-}
-}
-}
-props5[key25] = true;
-}
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data71};
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -8860,18 +8846,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data68.body !== undefined){
-let data73 = data68.body;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-var props6 = {};
-for(const key26 in data73){
-if(pattern32.test(key26)){
-props6[key26] = true;
-}
-}
-}
-else {
-const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data73};
+if(data31.expect !== undefined){
+let data74 = data31.expect;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key26 in data74){
+if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -8881,18 +8861,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data68.paymentRequired !== undefined){
-let data74 = data68.paymentRequired;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-var props7 = {};
-for(const key27 in data74){
-if(pattern32.test(key27)){
-props7[key27] = true;
-}
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data74};
+if(data74.status !== undefined){
+let data75 = data74.status;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -8901,13 +8873,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data68.upstream !== undefined){
-let data75 = data68.upstream;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key28 in data75){
-if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(typeof data75 == "number"){
+if(data75 > 599 || isNaN(data75)){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -8916,19 +8884,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data75.headers !== undefined){
-let data76 = data75.headers;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-var props8 = {};
-for(const key29 in data76){
-if(pattern32.test(key29)){
-let data77 = data76[key29];
-const _errs190 = errors;
-let valid36 = false;
-const _errs191 = errors;
-if(typeof data77 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data77};
+if(data75 < 100 || isNaN(data75)){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -8937,11 +8894,12 @@ vErrors.push(err165);
 }
 errors++;
 }
-var _valid3 = _errs191 === errors;
-valid36 = valid36 || _valid3;
-const _errs193 = errors;
-if(data77 !== null){
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data77};
+}
+}
+if(data74.reason !== undefined){
+let data76 = data74.reason;
+if(!(((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable"))){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -8950,10 +8908,19 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid3 = _errs193 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data77};
+}
+if(data74.headers !== undefined){
+let data77 = data74.headers;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+var props6 = {};
+for(const key27 in data77){
+if(pattern32.test(key27)){
+let data78 = data77[key27];
+const _errs188 = errors;
+let valid33 = false;
+const _errs189 = errors;
+if(typeof data78 !== "string"){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -8962,23 +8929,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-else {
-errors = _errs190;
-if(vErrors !== null){
-if(_errs190){
-vErrors.length = _errs190;
-}
-else {
-vErrors = null;
-}
-}
-}
-props8[key29] = true;
-}
-}
-}
-else {
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data76};
+var _valid2 = _errs189 === errors;
+valid33 = valid33 || _valid2;
+const _errs191 = errors;
+if(data78 !== null){
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -8987,19 +8942,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data75.query !== undefined){
-let data78 = data75.query;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-var props9 = {};
-for(const key30 in data78){
-if(pattern32.test(key30)){
-let data79 = data78[key30];
-const _errs198 = errors;
-let valid38 = false;
-const _errs199 = errors;
-if(typeof data79 !== "string"){
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data79};
+var _valid2 = _errs191 === errors;
+valid33 = valid33 || _valid2;
+if(!valid33){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data78};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -9008,11 +8954,23 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid4 = _errs199 === errors;
-valid38 = valid38 || _valid4;
-const _errs201 = errors;
-if(data79 !== null){
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data79};
+else {
+errors = _errs188;
+if(vErrors !== null){
+if(_errs188){
+vErrors.length = _errs188;
+}
+else {
+vErrors = null;
+}
+}
+}
+props6[key27] = true;
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data77};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -9021,10 +8979,19 @@ vErrors.push(err170);
 }
 errors++;
 }
-var _valid4 = _errs201 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data79};
+}
+if(data74.body !== undefined){
+let data79 = data74.body;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+var props7 = {};
+for(const key28 in data79){
+if(pattern32.test(key28)){
+props7[key28] = true;
+}
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data79};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -9033,23 +9000,19 @@ vErrors.push(err171);
 }
 errors++;
 }
-else {
-errors = _errs198;
-if(vErrors !== null){
-if(_errs198){
-vErrors.length = _errs198;
 }
-else {
-vErrors = null;
-}
-}
-}
-props9[key30] = true;
+if(data74.paymentRequired !== undefined){
+let data80 = data74.paymentRequired;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+var props8 = {};
+for(const key29 in data80){
+if(pattern32.test(key29)){
+props8[key29] = true;
 }
 }
 }
 else {
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data78};
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data80};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -9059,10 +9022,12 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data75.path !== undefined){
-let data80 = data75.path;
-if(typeof data80 !== "string"){
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data80};
+if(data74.upstream !== undefined){
+let data81 = data74.upstream;
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+for(const key30 in data81){
+if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -9072,9 +9037,18 @@ vErrors.push(err173);
 errors++;
 }
 }
-}
-else {
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(data81.headers !== undefined){
+let data82 = data81.headers;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+var props9 = {};
+for(const key31 in data82){
+if(pattern32.test(key31)){
+let data83 = data82[key31];
+const _errs203 = errors;
+let valid38 = false;
+const _errs204 = errors;
+if(typeof data83 !== "string"){
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -9083,11 +9057,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data68.result !== undefined){
-let data81 = data68.result;
-if(typeof data81 !== "string"){
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data81};
+var _valid3 = _errs204 === errors;
+valid38 = valid38 || _valid3;
+const _errs206 = errors;
+if(data83 !== null){
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -9096,11 +9070,10 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data68.balance !== undefined){
-let data82 = data68.balance;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data82};
+var _valid3 = _errs206 === errors;
+valid38 = valid38 || _valid3;
+if(!valid38){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data83};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -9109,10 +9082,23 @@ vErrors.push(err176);
 }
 errors++;
 }
+else {
+errors = _errs203;
+if(vErrors !== null){
+if(_errs203){
+vErrors.length = _errs203;
+}
+else {
+vErrors = null;
+}
+}
+}
+props9[key31] = true;
+}
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data82};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -9122,23 +9108,18 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data31.state !== undefined){
-let data83 = data31.state;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-var props10 = {};
-for(const key31 in data83){
-if(pattern32.test(key31)){
-let data84 = data83[key31];
+if(data81.query !== undefined){
+let data84 = data81.query;
 if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-var props11 = {};
+var props10 = {};
 for(const key32 in data84){
 if(pattern32.test(key32)){
-props11[key32] = true;
-}
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data84};
+let data85 = data84[key32];
+const _errs211 = errors;
+let valid40 = false;
+const _errs212 = errors;
+if(typeof data85 !== "string"){
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -9147,12 +9128,11 @@ vErrors.push(err178);
 }
 errors++;
 }
-props10[key31] = true;
-}
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data83};
+var _valid4 = _errs212 === errors;
+valid40 = valid40 || _valid4;
+const _errs214 = errors;
+if(data85 !== null){
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -9161,10 +9141,10 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+var _valid4 = _errs214 === errors;
+valid40 = valid40 || _valid4;
+if(!valid40){
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data85};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -9173,10 +9153,23 @@ vErrors.push(err180);
 }
 errors++;
 }
+else {
+errors = _errs211;
+if(vErrors !== null){
+if(_errs211){
+vErrors.length = _errs211;
+}
+else {
+vErrors = null;
+}
+}
+}
+props10[key32] = true;
+}
 }
 }
 else {
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data84};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -9186,9 +9179,10 @@ vErrors.push(err181);
 errors++;
 }
 }
-}
-else {
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(data81.path !== undefined){
+let data86 = data81.path;
+if(typeof data86 !== "string"){
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data86};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -9200,7 +9194,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -9210,9 +9204,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(data74.result !== undefined){
+let data87 = data74.result;
+if(typeof data87 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data87};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -9222,14 +9217,139 @@ vErrors.push(err184);
 errors++;
 }
 }
-}
-else {
-const err185 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(data74.balance !== undefined){
+let data88 = data74.balance;
+if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data88};
 if(vErrors === null){
 vErrors = [err185];
 }
 else {
 vErrors.push(err185);
+}
+errors++;
+}
+}
+}
+else {
+const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+if(data31.state !== undefined){
+let data89 = data31.state;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+var props11 = {};
+for(const key33 in data89){
+if(pattern32.test(key33)){
+let data90 = data89[key33];
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+var props12 = {};
+for(const key34 in data90){
+if(pattern32.test(key34)){
+props12[key34] = true;
+}
+}
+}
+else {
+const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data90};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+props11[key33] = true;
+}
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data89};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+}
+else {
+const err194 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
 }
 errors++;
 }

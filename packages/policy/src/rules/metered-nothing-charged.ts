@@ -1,5 +1,4 @@
 import type { Project } from '../load/load-project.js';
-import { meteredEntries } from './metered-entries.js';
 import { plansOf } from './plan-entries.js';
 import type { Rule, RuleFinding } from './rule.js';
 

@@ -190,7 +190,7 @@ class PolicyEngine implements Engine {
     const metered = this.#metered.admission(route, facts);
     const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT, ...metered };
     const admission = await this.#store.store.previewAdmit(p);
-    return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
+    return { ...traced, rules, ...(metered === undefined ? {} : { cost: metered.cost }), admission, decision: await this.#decision(p, admission, false) };
   }
 
   async usage(facts: RequestFacts): Promise<UsageReport | undefined> {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { findings, KEY_AUTH, lintYaml, policy, ROUTES, UPGRADE } from '../test-support/lint-yaml.js';
 import { RULES } from './index.js';
-import { METERED_CASES } from './metered-cases.js';
+import { METERED_CASES } from '../test-support/metered-rule-cases.js';
 
 interface Case {
   readonly name: string;

@@ -1,5 +1,5 @@
-// The rule tables of the metered-route rules (rules.test.ts runs them with the others).
-import { KEY_AUTH, policy, ROUTES } from '../test-support/lint-yaml.js';
+// The rule tables of the metered-route rules: rules/rules.test.ts runs them with the others.
+import { KEY_AUTH, policy, ROUTES } from './lint-yaml.js';
 
 interface Case {
   readonly name: string;

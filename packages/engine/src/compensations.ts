@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from './clock.js';
 import type { CompensationWork, Observer } from './ops/observer.js';
 import type { StoreCalls } from './store-calls.js';
-import { HOLD_TTL_MS, RECEIPT_TTL_MS, type Awaitable, type HoldCompletion } from './store/store.js';
+import { HOLD_TTL_MS, RECEIPT_TTL_MS, type Awaitable, type HoldCompletion, type HoldSettlement } from './store/store.js';
 import { messageOf } from './timeout.js';
 
 const FIRST_RETRY_MS = 25;
@@ -44,8 +44,12 @@ export class Compensations {
     this.#compensate('void-claim', () => this.store.run('forget-payment', (s) => s.forgetPayment(key, owner)), RECEIPT_TTL_MS);
   }
 
-  /** Sends a hold's completion again after its first attempt failed, until it lands or the hold expired. */
-  retryCompletion(account: string, holdKey: string, completion: HoldCompletion): void {
+  /**
+   * Sends a hold's completion again after its first attempt failed, until it lands or the hold
+   * expired. A settlement is sent again with the same amount: the store settles a hold once, so a
+   * retry of one that did land (its reply lost) answers nothing-held and charges nothing twice.
+   */
+  retryCompletion(account: string, holdKey: string, completion: HoldCompletion | HoldSettlement): void {
     this.#compensate('complete-hold', () => this.store.run('complete-hold', (s) => s.completeHold(account, holdKey, completion, this.clock.now())), HOLD_TTL_MS, true);
   }
 

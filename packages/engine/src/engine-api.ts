@@ -18,8 +18,8 @@ export interface Engine {
   /**
    * After the upstream answered (`upstreamStatus`): commits a `chargeOn: success` hold (< 500) or
    * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). A metered
-   * hold settles the cost read from `response` (what the adapter observed, see Allow.observe).
-   * Never rejects.
+   * route's hold is settled at the cost `response` states (what `Allow.observe` asked to capture);
+   * without a readable one, at its estimate. Never rejects.
    */
   complete(followUp: FollowUp, upstreamStatus: number, response?: ResponseFacts): Promise<Completion>;
   /**

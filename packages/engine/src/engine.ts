@@ -9,7 +9,9 @@ import type { EngineConfig } from './config/engine-config.js';
 import { compileIdentify, type Caller } from './compile/identity.js';
 import { compileRouteMatcher } from './compile/route-matcher.js';
 import { compileRouteRules, compileUsageRules } from './compile/route-rules.js';
-import { decodeFollowUp, encodeFollowUp, type FollowUpWork } from './follow-up.js';
+import { decodeFollowUp, encodeFollowUp } from './follow-up.js';
+import { HoldCompleter } from './hold-completion.js';
+import { MeteredRoutes, type MeteredAdmission } from './metered/metered-routes.js';
 import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/crossings.js';
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
@@ -22,10 +24,10 @@ import { Compensations } from './compensations.js';
 import { StoreCalls } from './store-calls.js';
 import { StoreCallNotSentError, type Admission, type AdmissionResult, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
-import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
+import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, ResponseFacts, UpstreamRewrite } from './types.js';
 import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
 import type { Trace } from './explain.js';
-import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
+import type { Completion, Engine, EngineCompile, EngineOptions } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
 import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
@@ -38,17 +40,18 @@ export const DEFAULT_TIMEOUT_MS = 50;
 /** How long a client should wait before retrying when the facilitator could not verify a payment. */
 const PAYMENT_RETRY_AFTER_SECONDS = '5';
 
-
 export function createEngine(config: EngineConfig, store: Store, clock: Clock, options: EngineOptions = {}): EngineCompile {
   const rewrite = compileRewrite(config.rewrite);
   if (!rewrite.ok) return { ok: false, errors: rewrite.errors };
+  const meters = MeteredRoutes.compile(config);
+  if (!meters.ok) return { ok: false, errors: meters.errors };
   const notifications = config.notifications;
   let secret: string | undefined;
   if (notifications !== undefined && options.notify !== false) {
     secret = (options.env ?? process.env)[notifications.secret.env];
     if (secret === undefined || secret === '') return { ok: false, errors: [`notifications.secret: the environment variable ${notifications.secret.env} is not set (the webhook signing secret)`] };
   }
-  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, options, secret) };
+  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, meters.routes, options, secret) };
 }
 
 /**
@@ -61,6 +64,8 @@ interface Pending extends Admission {
   readonly caller: Caller;
   readonly route: string;
   readonly payment: PaymentRead;
+  /** Set on a metered route: what the admission holds (Admission.cost) and the price it settles with. */
+  readonly metered?: MeteredAdmission;
 }
 
 interface Situation {
@@ -68,6 +73,7 @@ interface Situation {
   readonly route: string;
   readonly caller: Caller | undefined;
   readonly rules: RouteRules | undefined;
+  readonly cost?: number | undefined;
 }
 
 const NO_PAYMENT: PaymentRead = { kind: 'none' };
@@ -84,6 +90,8 @@ class PolicyEngine implements Engine {
   /** Failing closed on a store whose answer can come too late: only then do admissions need an id and a deadline. */
   readonly #abandonable: boolean;
   readonly #holds: boolean;
+  readonly #metered: MeteredRoutes;
+  readonly #holdCompleter: HoldCompleter;
   readonly #store: StoreCalls;
   readonly #observer: Observer;
   readonly #offer: CompleteOffer | undefined;
@@ -104,6 +112,7 @@ class PolicyEngine implements Engine {
     store: Store,
     private readonly clock: Clock,
     private readonly rewrite: ApplyRewrite | undefined,
+    metered: MeteredRoutes,
     options: EngineOptions,
     notificationSecret: string | undefined,
   ) {
@@ -121,6 +130,8 @@ class PolicyEngine implements Engine {
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
+    this.#metered = metered;
+    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, meters: metered.meters }, this.#store, clock, this.#compensations, this.#observer);
     this.#usagePath = config.usageEndpoint;
     // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
     this.#usageRules = compileUsageRules(config);
@@ -147,10 +158,10 @@ class PolicyEngine implements Engine {
     return decision.then((d) => this.#observed(d, started));
   }
 
-  async complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion> {
+  async complete(followUp: FollowUp, upstreamStatus: number, response?: ResponseFacts): Promise<Completion> {
     const work = decodeFollowUp(followUp);
     if (work === undefined) return { ...NOTHING_TO_COMPLETE, hold: { kind: 'failed', error: 'not a follow-up of this engine' } };
-    const hold = await this.#completeHold(work, upstreamStatus);
+    const hold = await this.#holdCompleter.complete(work, upstreamStatus, response);
     if (work.payment === undefined || this.#payments === undefined) return { ...NOTHING_TO_COMPLETE, hold };
     const payment = await this.#payments.settle(work.payment, upstreamStatus);
     this.#observer.settled({
@@ -176,9 +187,10 @@ class PolicyEngine implements Engine {
     const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
     if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
     const rules = this.#rulesFor(route, facts.method);
-    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
+    const metered = this.#metered.admission(route, facts);
+    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT, ...metered };
     const admission = await this.#store.store.previewAdmit(p);
-    return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
+    return { ...traced, rules, ...(metered === undefined ? {} : { cost: metered.cost }), admission, decision: await this.#decision(p, admission, false) };
   }
 
   async usage(facts: RequestFacts): Promise<UsageReport | undefined> {
@@ -197,12 +209,14 @@ class PolicyEngine implements Engine {
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
-      const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
+      const metered = this.#metered.admission(route, facts);
+      // A metered route always holds: its response settles the actual cost.
+      const holdKey = this.#holds || metered !== undefined ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
       // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
       const id = this.#abandonable ? (holdKey ?? this.#idPrefix + String(++this.#idSeq)) : undefined;
       const deadline = id === undefined ? undefined : Date.now() + this.#timeoutMs;
-      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment };
+      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment, ...metered };
       pending = waiting;
       const result = this.#store.admit(waiting);
       return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result, true);
@@ -222,20 +236,6 @@ class PolicyEngine implements Engine {
   #observed(decision: Decision, started: number): Decision {
     this.#observer.decided(decision.log, performance.now() - started);
     return decision;
-  }
-
-  async #completeHold(work: FollowUpWork, upstreamStatus: number): Promise<HoldOutcome> {
-    const { hold } = work;
-    if (hold === undefined) return { kind: 'none' };
-    // Charge only on success: an upstream 5xx (or no answer at all, which gateways report as 502/504) gives it back.
-    const completion = upstreamStatus < 500 ? 'commit' : 'release';
-    try {
-      return await this.#store.run('complete-hold', (s) => s.completeHold(hold.account, hold.key, completion, this.clock.now()));
-    } catch (error) {
-      // Sent again until it lands (idempotent by hold key) or the hold expired: a success is never free.
-      this.#compensations.retryCompletion(hold.account, hold.key, completion);
-      return { kind: 'failed', error: messageOf(error) };
-    }
   }
 
   /**
@@ -273,6 +273,7 @@ class PolicyEngine implements Engine {
       if (this.#notices !== undefined && notify) this.#noticeCrossings(this.#notices, p, result);
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
       // Two literals rather than a spread: this is the hot path.
+      if (p.metered !== undefined) return { kind: 'allow', responseHeaders: headers, upstream, log, ...this.#metered.allow(p.route, p.caller.account, p.holdKey as string, p.metered, p.facts.requestId) };
       if (p.holdKey === undefined || (result.charged === 0 && result.quotas.length === 0)) return { kind: 'allow', responseHeaders: headers, upstream, log };
       const followUp = encodeFollowUp({ hold: { account: p.caller.account, key: p.holdKey } });
       return { kind: 'allow', responseHeaders: headers, upstream, followUp, log };
@@ -290,7 +291,7 @@ class PolicyEngine implements Engine {
         violated: result.violated,
         resetAt: resetAtOf(outcome, result, p.now),
         balance: outcome === 'insufficient-credits' ? result.account.credits : undefined,
-        cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? p.rules.cost : undefined,
+        cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? (p.cost ?? p.rules.cost) : undefined,
         resourceUrl: resourceUrl(p.facts),
       },
       headers,
@@ -299,7 +300,7 @@ class PolicyEngine implements Engine {
   }
 
   #noticeCrossings(settings: NoticeSettings, p: Pending, result: AdmissionResult): void {
-    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.rules.cost);
+    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.cost ?? p.rules.cost);
     if (notices !== undefined) this.#notifier?.send(notices);
   }
 
@@ -391,7 +392,7 @@ class PolicyEngine implements Engine {
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       status: status ?? statusOf(reason),
-      cost: s.rules?.cost ?? 0,
+      cost: s.cost ?? s.rules?.cost ?? 0,
       requestId: s.facts.requestId,
     };
   }

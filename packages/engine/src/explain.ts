@@ -21,6 +21,8 @@ export interface Trace {
   readonly caller: Caller | undefined;
   readonly now: number;
   readonly rules?: RouteRules;
+  /** This request's own cost, when it is not `rules.cost`: a metered route's estimate. */
+  readonly cost?: number;
   /** What the store's admit would answer now (previewAdmit). */
   readonly admission?: AdmissionResult;
   /** What decide would answer, built by the same code. */
@@ -71,7 +73,7 @@ export function explainTrace(trace: Trace): Explanation {
     at: new Date(trace.now).toISOString(),
     identity: caller === undefined ? null : { account: caller.account, scope: caller.scope, consumer: caller.consumer ?? null, credential: caller.credential ?? null },
     route: trace.route ?? null,
-    cost: rules?.cost ?? null,
+    cost: trace.cost ?? rules?.cost ?? null,
     plan: result === undefined ? null : { applied: result.plan ?? null, own: result.account.plan ?? null, fallback: caller?.fallbackPlan ?? null },
     subscription:
       result === undefined
@@ -99,7 +101,7 @@ export function explainTrace(trace: Trace): Explanation {
     credits:
       result === undefined || rules === undefined || rule?.kind !== 'check'
         ? null
-        : { balance: result.account.credits, cost: rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
+        : { balance: result.account.credits, cost: trace.cost ?? rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
     x402: offer === undefined ? null : { price: offer.price, asset: offer.asset, network: offer.network, payTo: offer.payTo },
     decision:
       decision.kind === 'allow'

@@ -15,7 +15,11 @@ export interface AccountState {
   readonly paidThrough?: number;
   /** Epoch ms of the subscription start: anchors `anchor: subscription` billing periods. */
   readonly periodAnchor?: number;
-  /** Prepaid credit balance in cost units; never below zero. */
+  /**
+   * Prepaid credit balance in cost units. Below zero only after a settlement took more than the
+   * balance held (down to −RouteRules.overdraft at most); admissions that draw credits are then
+   * refused until grants bring it back up.
+   */
   readonly credits: number;
 }
 
@@ -99,6 +103,11 @@ export interface RouteRules {
   readonly noPlan: PlanRule;
   /** What expiry does with a hold whose completion never arrived (`costs.onUnsettled`); absent = release. */
   readonly onUnsettled?: HoldCompletion;
+  /**
+   * Units a settlement (`completeHold` with `{settle}`) may take the credit balance below zero
+   * (`costs.overdraft`); what it cannot take beyond that is written off. Absent = 0.
+   */
+  readonly overdraft?: number;
 }
 
 export interface Admission {
@@ -110,6 +119,11 @@ export interface Admission {
   readonly fallbackPlan?: string;
   readonly now: number;
   readonly rules: RouteRules;
+  /**
+   * This request's cost in units when it is not `rules.cost`: the estimate a metered route holds,
+   * or a price read from the request (an MCP tool's). A non-negative safe integer.
+   */
+  readonly cost?: number;
   /** When set, what is consumed is recorded under this key so `release` can give it back. */
   readonly holdKey?: string;
   /**
@@ -188,13 +202,39 @@ export interface CreditChange {
   readonly now: number;
 }
 
-/** What completing a `chargeOn: success` hold did: kept for good, given back, or nothing (already completed or expired). */
+/**
+ * What completing a `chargeOn: success` hold did: kept for good, given back, settled at the actual
+ * cost, or nothing (already completed or expired). `credits`: what the hold drew from credits in
+ * the end (given back: what it gave back).
+ */
 export type HoldResult =
   | { readonly kind: 'committed'; readonly credits: number }
   | { readonly kind: 'released'; readonly credits: number }
+  /** `charged`: the units the settlement accounted for (the actual cost less `writtenOff`, what the balance could not take even down to −overdraft). */
+  | { readonly kind: 'settled'; readonly charged: number; readonly credits: number; readonly writtenOff: number }
   | { readonly kind: 'nothing-held' };
 
+/** Keep what the hold took, or give it back: what a completion (and expiry, `costs.onUnsettled`) does with a hold as it stands. */
 export type HoldCompletion = 'commit' | 'release';
+/** Charge exactly `settle` units (a non-negative safe integer) in place of what the hold took (store README, `completeHold`). */
+export interface HoldSettlement {
+  readonly settle: number;
+}
+
+/** The cost of an admission: its own (`Admission.cost`) or its route's; a RangeError when its own is no non-negative safe integer. */
+export function admissionCost(admission: Admission): number {
+  const { cost } = admission;
+  if (cost === undefined) return admission.rules.cost;
+  if (!Number.isSafeInteger(cost) || cost < 0) throw new RangeError(`an admission's cost must be a non-negative integer number of units, got ${String(cost)}`);
+  return cost;
+}
+
+/** The amount of a settlement; a RangeError when it is no non-negative safe integer. */
+export function settlementAmount(settlement: HoldSettlement): number {
+  const { settle } = settlement;
+  if (!Number.isSafeInteger(settle) || settle < 0) throw new RangeError(`a hold is settled with a non-negative integer number of units, got ${String(settle)}`);
+  return settle;
+}
 
 /**
  * Where an external event stands in its source's order, for `updateAccountOnce`: of two stamps the
@@ -270,10 +310,11 @@ export interface Store {
   previewAdmit(admission: Admission): Awaitable<AdmissionResult>;
   /**
    * Completes the hold an admission recorded under `holdKey`, at most once: `commit` keeps what it
-   * took, `release` gives back its credits and quota units (never rate windows). A hold that is
-   * past its expiry has already been given back: both answer `nothing-held`.
+   * took, `release` gives back its credits and quota units (never rate windows), `{settle}` charges
+   * exactly that many units in its place (README.md, `completeHold`). A hold already completed or
+   * past its expiry (settled then as `onUnsettled` says) answers `nothing-held`.
    */
-  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Awaitable<HoldResult>;
+  completeHold(account: string, holdKey: string, completion: HoldCompletion | HoldSettlement, now: number): Awaitable<HoldResult>;
   /**
    * Undoes an admission the engine abandoned (answered with a refusal), at most once: the windows,
    * quota, overage and credits its receipt `id` recorded are given back (an open hold leaves its

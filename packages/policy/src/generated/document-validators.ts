@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."},"overdraft":{"type":"integer","minimum":0,"description":"Units a settlement may take the credit balance below zero when the actual cost exceeds the estimate; beyond that it is written off. Default 0."},"metered":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","required":["estimate"],"properties":{"estimate":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","required":["requestField","fallback"],"properties":{"requestField":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"The request body field bounding the output tokens, e.g. max_tokens: priced at the output rate of the request's model."},"inputTokens":{"type":"integer","minimum":0,"description":"Input tokens assumed, priced at the input rate. Default 0."},"fallback":{"type":"integer","minimum":0,"description":"Units held when the request has no such integer field (or no readable JSON body)."}},"additionalProperties":false,"description":"Hold what the request may cost at most: requestField output tokens plus inputTokens input tokens, priced."}],"description":"Units held at admission: a fixed amount, or computed from the request. The response then settles the actual cost."},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The upstream states the cost in integer units in this response header; it is removed before the client sees the response."},"usage":{"anyOf":[{"enum":["openai","anthropic"],"description":"openai: usage.prompt_tokens and usage.completion_tokens of the JSON body, or of the last SSE chunk carrying usage (stream_options.include_usage). anthropic: usage.input_tokens and usage.output_tokens of the body, or of the message_start and message_delta events of a stream."},{"type":"object","required":["input","output"],"properties":{"input":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."},"output":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"Input and output tokens from these fields of the JSON body, priced at the input and output rates."},{"type":"object","required":["total"],"properties":{"total":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"All tokens from this field of the JSON body, priced at the input rate."}],"description":"Where the response reports the tokens it used."},"prices":{"type":"object","patternProperties":{"^.*$":{"type":"object","required":["input","output"],"properties":{"input":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."},"output":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."}},"additionalProperties":false,"description":"Units per `per` input tokens and per `per` output tokens."}},"description":"Token prices by model name (exact, case-sensitive); \"*\" prices every other model. A model without a price (and no \"*\") is charged the estimate.","additionalProperties":false},"per":{"type":"integer","minimum":1,"description":"Prices are per this many tokens; a cost is rounded up to a whole unit. Default 1."},"model":{"enum":["body","route"],"description":"body: the model is the request body's `model` field; route: every request is priced \"*\". Default body."}},"additionalProperties":false,"description":"A route whose cost comes from the response: a header or token usage (exactly one)."}},"description":"Per route name: the actual cost comes from the upstream's response. A metered route always reserves its estimate and settles the actual (whatever chargeOn says).","additionalProperties":false}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -14,17 +14,18 @@ const pattern11 = new RegExp("^[A-Za-z0-9*.-]+$", "u");
 const pattern12 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern19 = new RegExp("^price_[A-Za-z0-9]+$", "u");
 const pattern23 = new RegExp("^[A-Z]+$", "u");
-const pattern28 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
-const pattern29 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
-const pattern31 = new RegExp("^.*$", "u");
-const pattern41 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
-const pattern60 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
-const pattern62 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
-const pattern63 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
-const pattern64 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
-const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
-const pattern68 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
-const pattern71 = new RegExp("^/[^\\s?#]*$", "u");
+const pattern27 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$", "u");
+const pattern32 = new RegExp("^.*$", "u");
+const pattern37 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
+const pattern38 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
+const pattern50 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
+const pattern69 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
+const pattern71 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
+const pattern72 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern73 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern74 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern77 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
+const pattern80 = new RegExp("^/[^\\s?#]*$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ajvRuntime0.default;
 
@@ -1574,7 +1575,7 @@ if(data8.costs !== undefined){
 let data60 = data8.costs;
 if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
 for(const key16 in data60){
-if(!(((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
+if(!(((((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled")) || (key16 === "overdraft")) || (key16 === "metered"))){
 const err121 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err121];
@@ -1744,9 +1745,10 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
-else {
-const err134 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
+if(data60.overdraft !== undefined){
+let data68 = data60.overdraft;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err134 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.overdraft.type,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data68};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1755,12 +1757,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-if(data8.subscription !== undefined){
-let data68 = data8.subscription;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.required === undefined){
-const err135 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+if(typeof data68 == "number"){
+if(data68 < 0 || isNaN(data68)){
+const err135 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data68};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1769,9 +1768,14 @@ vErrors.push(err135);
 }
 errors++;
 }
-for(const key21 in data68){
-if(!(((key21 === "required") || (key21 === "statuses")) || (key21 === "graceDays"))){
-const err136 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+}
+}
+if(data60.metered !== undefined){
+let data69 = data60.metered;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key21 in data69){
+if(!(pattern4.test(key21))){
+const err136 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1781,10 +1785,12 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data68.required !== undefined){
-let data69 = data68.required;
-if(typeof data69 !== "boolean"){
-const err137 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data69};
+for(const key22 in data69){
+if(pattern4.test(key22)){
+let data70 = data69[key22];
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+if(data70.estimate === undefined){
+const err137 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/required",keyword:"required",params:{missingProperty: "estimate"},message:"must have required property '"+"estimate"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data70};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1793,12 +1799,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data68.statuses !== undefined){
-let data70 = data68.statuses;
-if(Array.isArray(data70)){
-if(data70.length < 1){
-const err138 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
+for(const key23 in data70){
+if(!((((((key23 === "estimate") || (key23 === "header")) || (key23 === "usage")) || (key23 === "prices")) || (key23 === "per")) || (key23 === "model"))){
+const err138 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data70};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1807,11 +1810,14 @@ vErrors.push(err138);
 }
 errors++;
 }
-const len8 = data70.length;
-for(let i8=0; i8<len8; i8++){
-let data71 = data70[i8];
-if(!(((((((data71 === "active") || (data71 === "trialing")) || (data71 === "past_due")) || (data71 === "unpaid")) || (data71 === "canceled")) || (data71 === "incomplete")) || (data71 === "paused"))){
-const err139 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data71};
+}
+if(data70.estimate !== undefined){
+let data71 = data70.estimate;
+const _errs156 = errors;
+let valid36 = false;
+const _errs157 = errors;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err139 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data71};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1820,10 +1826,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-else {
-const err140 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
+if(typeof data71 == "number"){
+if(data71 < 0 || isNaN(data71)){
+const err140 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1833,10 +1838,12 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data68.graceDays !== undefined){
-let data72 = data68.graceDays;
-if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
-const err141 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+var _valid1 = _errs157 === errors;
+valid36 = valid36 || _valid1;
+const _errs159 = errors;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+if(data71.requestField === undefined){
+const err141 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "requestField"},message:"must have required property '"+"requestField"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data71};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,9 +1852,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(typeof data72 == "number"){
-if(data72 > 365 || isNaN(data72)){
-const err142 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+if(data71.fallback === undefined){
+const err142 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "fallback"},message:"must have required property '"+"fallback"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data71};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1856,8 +1862,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data72 < 0 || isNaN(data72)){
-const err143 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+for(const key24 in data71){
+if(!(((key24 === "requestField") || (key24 === "inputTokens")) || (key24 === "fallback"))){
+const err143 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data71};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1867,10 +1874,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-}
-}
-else {
-const err144 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+if(data71.requestField !== undefined){
+let data72 = data71.requestField;
+if(typeof data72 === "string"){
+if(!pattern27.test(data72)){
+const err144 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data72};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1880,12 +1888,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data8.payment !== undefined){
-let data73 = data8.payment;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key22 in data73){
-if(!((((key22 === "upgradeUrl") || (key22 === "billingUrl")) || (key22 === "topUpUrl")) || (key22 === "x402"))){
-const err145 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+else {
+const err145 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data72};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1895,11 +1899,10 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data73.upgradeUrl !== undefined){
-let data74 = data73.upgradeUrl;
-if(typeof data74 === "string"){
-if(!pattern8.test(data74)){
-const err146 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
+if(data71.inputTokens !== undefined){
+let data73 = data71.inputTokens;
+if(!((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73)))){
+const err146 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data73};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1908,9 +1911,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-else {
-const err147 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
+if(typeof data73 == "number"){
+if(data73 < 0 || isNaN(data73)){
+const err147 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data73};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1920,11 +1923,11 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data73.billingUrl !== undefined){
-let data75 = data73.billingUrl;
-if(typeof data75 === "string"){
-if(!pattern8.test(data75)){
-const err148 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
+}
+if(data71.fallback !== undefined){
+let data74 = data71.fallback;
+if(!((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74)))){
+const err148 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data74};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1933,9 +1936,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-else {
-const err149 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
+if(typeof data74 == "number"){
+if(data74 < 0 || isNaN(data74)){
+const err149 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data74};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1945,11 +1948,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data73.topUpUrl !== undefined){
-let data76 = data73.topUpUrl;
-if(typeof data76 === "string"){
-if(!pattern8.test(data76)){
-const err150 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
+}
+}
+else {
+const err150 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data71};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1958,9 +1960,10 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-else {
-const err151 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
+var _valid1 = _errs159 === errors;
+valid36 = valid36 || _valid1;
+if(!valid36){
+const err151 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate,data:data71};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1969,13 +1972,23 @@ vErrors.push(err151);
 }
 errors++;
 }
+else {
+errors = _errs156;
+if(vErrors !== null){
+if(_errs156){
+vErrors.length = _errs156;
 }
-if(data73.x402 !== undefined){
-let data77 = data73.x402;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key23 in data77){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key23))){
-const err152 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data70.header !== undefined){
+let data75 = data70.header;
+if(typeof data75 === "string"){
+if(!pattern12.test(data75)){
+const err152 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data75};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1985,11 +1998,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data77.price !== undefined){
-let data78 = data77.price;
-if(typeof data78 === "string"){
-if(!pattern28.test(data78)){
-const err153 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
+else {
+const err153 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data75};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1999,8 +2009,13 @@ vErrors.push(err153);
 errors++;
 }
 }
-else {
-const err154 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
+if(data70.usage !== undefined){
+let data76 = data70.usage;
+const _errs171 = errors;
+let valid38 = false;
+const _errs172 = errors;
+if(!((data76 === "openai") || (data76 === "anthropic"))){
+const err154 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0],data:data76};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2009,11 +2024,12 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-if(data77.asset !== undefined){
-let data79 = data77.asset;
-if(typeof data79 !== "string"){
-const err155 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data79};
+var _valid2 = _errs172 === errors;
+valid38 = valid38 || _valid2;
+const _errs173 = errors;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.input === undefined){
+const err155 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2022,11 +2038,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data77.decimals !== undefined){
-let data80 = data77.decimals;
-if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+if(data76.output === undefined){
+const err156 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2035,9 +2048,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(typeof data80 == "number"){
-if(data80 > 36 || isNaN(data80)){
-const err157 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+for(const key25 in data76){
+if(!((key25 === "input") || (key25 === "output"))){
+const err157 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2046,8 +2059,12 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data80 < 0 || isNaN(data80)){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+}
+if(data76.input !== undefined){
+let data77 = data76.input;
+if(typeof data77 === "string"){
+if(!pattern27.test(data77)){
+const err158 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data77};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2057,12 +2074,8 @@ vErrors.push(err158);
 errors++;
 }
 }
-}
-if(data77.network !== undefined){
-let data81 = data77.network;
-if(typeof data81 === "string"){
-if(!pattern29.test(data81)){
-const err159 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
+else {
+const err159 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data77};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2072,8 +2085,11 @@ vErrors.push(err159);
 errors++;
 }
 }
-else {
-const err160 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
+if(data76.output !== undefined){
+let data78 = data76.output;
+if(typeof data78 === "string"){
+if(!pattern27.test(data78)){
+const err160 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data78};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2083,11 +2099,8 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data77.payTo !== undefined){
-let data82 = data77.payTo;
-if(typeof data82 === "string"){
-if(func2(data82) < 1){
-const err161 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
+else {
+const err161 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data78};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2097,8 +2110,9 @@ vErrors.push(err161);
 errors++;
 }
 }
+}
 else {
-const err162 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
+const err162 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2107,12 +2121,15 @@ vErrors.push(err162);
 }
 errors++;
 }
+var _valid2 = _errs173 === errors;
+valid38 = valid38 || _valid2;
+if(_valid2){
+var props2 = true;
 }
-if(data77.facilitator !== undefined){
-let data83 = data77.facilitator;
-if(typeof data83 === "string"){
-if(!pattern8.test(data83)){
-const err163 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
+const _errs180 = errors;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.total === undefined){
+const err163 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/required",keyword:"required",params:{missingProperty: "total"},message:"must have required property '"+"total"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data76};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2121,9 +2138,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-else {
-const err164 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
+for(const key26 in data76){
+if(!(key26 === "total")){
+const err164 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data76};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2133,10 +2150,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data77.description !== undefined){
-let data84 = data77.description;
-if(typeof data84 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data84};
+if(data76.total !== undefined){
+let data79 = data76.total;
+if(typeof data79 === "string"){
+if(!pattern27.test(data79)){
+const err165 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data79};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2146,10 +2164,8 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data77.maxTimeoutSeconds !== undefined){
-let data85 = data77.maxTimeoutSeconds;
-if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
-const err166 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+else {
+const err166 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data79};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2158,9 +2174,10 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(typeof data85 == "number"){
-if(data85 > 3600 || isNaN(data85)){
-const err167 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data76};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2169,8 +2186,15 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data85 < 1 || isNaN(data85)){
-const err168 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+var _valid2 = _errs180 === errors;
+valid38 = valid38 || _valid2;
+if(_valid2){
+if(props2 !== true){
+props2 = true;
+}
+}
+if(!valid38){
+const err168 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage,data:data76};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2179,14 +2203,24 @@ vErrors.push(err168);
 }
 errors++;
 }
+else {
+errors = _errs171;
+if(vErrors !== null){
+if(_errs171){
+vErrors.length = _errs171;
+}
+else {
+vErrors = null;
 }
 }
-if(data77.extra !== undefined){
-let data86 = data77.extra;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key24 in data86){
-if(!(pattern31.test(key24))){
-const err169 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
+}
+}
+if(data70.prices !== undefined){
+let data80 = data70.prices;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+for(const key27 in data80){
+if(!(pattern32.test(key27))){
+const err169 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data80};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2196,11 +2230,12 @@ vErrors.push(err169);
 errors++;
 }
 }
-for(const key25 in data86){
-if(pattern31.test(key25)){
-let data87 = data86[key25];
-if(typeof data87 !== "string"){
-const err170 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data87};
+for(const key28 in data80){
+if(pattern32.test(key28)){
+let data81 = data80[key28];
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+if(data81.input === undefined){
+const err170 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data81};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2209,11 +2244,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err171 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
+if(data81.output === undefined){
+const err171 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data81};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2222,10 +2254,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-}
-else {
-const err172 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+for(const key29 in data81){
+if(!((key29 === "input") || (key29 === "output"))){
+const err172 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data81};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2235,9 +2266,10 @@ vErrors.push(err172);
 errors++;
 }
 }
-}
-else {
-const err173 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+if(data81.input !== undefined){
+let data82 = data81.input;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err173 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data82};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2246,13 +2278,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data8.rewrite !== undefined){
-let data88 = data8.rewrite;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key26 in data88){
-if(!(key26 === "request")){
-const err174 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
+if(typeof data82 == "number"){
+if(data82 < 0 || isNaN(data82)){
+const err174 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data82};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2262,12 +2290,11 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data88.request !== undefined){
-let data89 = data88.request;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key27 in data89){
-if(!(((key27 === "headers") || (key27 === "query")) || (key27 === "path"))){
-const err175 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
+}
+if(data81.output !== undefined){
+let data83 = data81.output;
+if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
+const err175 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data83};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2276,13 +2303,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data89.headers !== undefined){
-let data90 = data89.headers;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key28 in data90){
-if(!((((key28 === "add") || (key28 === "set")) || (key28 === "remove")) || (key28 === "rename"))){
-const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
+if(typeof data83 == "number"){
+if(data83 < 0 || isNaN(data83)){
+const err176 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data83};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2292,12 +2315,10 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data90.add !== undefined){
-let data91 = data90.add;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key29 in data91){
-if(!(pattern12.test(key29))){
-const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data81};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2307,11 +2328,10 @@ vErrors.push(err177);
 errors++;
 }
 }
-for(const key30 in data91){
-if(pattern12.test(key30)){
-let data92 = data91[key30];
-if(typeof data92 !== "string"){
-const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data92};
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data80};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2321,10 +2341,10 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
+if(data70.per !== undefined){
+let data84 = data70.per;
+if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
+const err179 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data84};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2333,13 +2353,9 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data90.set !== undefined){
-let data93 = data90.set;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key31 in data93){
-if(!(pattern12.test(key31))){
-const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
+if(typeof data84 == "number"){
+if(data84 < 1 || isNaN(data84)){
+const err180 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data84};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2349,11 +2365,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-for(const key32 in data93){
-if(pattern12.test(key32)){
-let data94 = data93[key32];
-if(typeof data94 !== "string"){
-const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
+}
+if(data70.model !== undefined){
+let data85 = data70.model;
+if(!((data85 === "body") || (data85 === "route"))){
+const err181 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/model/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model,data:data85};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2364,9 +2380,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err182 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
+const err182 = {instancePath:instancePath+"/spec/costs/metered/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data70};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2376,15 +2391,10 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data90.remove !== undefined){
-let data95 = data90.remove;
-if(Array.isArray(data95)){
-const len9 = data95.length;
-for(let i9=0; i9<len9; i9++){
-let data96 = data95[i9];
-if(typeof data96 === "string"){
-if(!pattern12.test(data96)){
-const err183 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data69};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2394,8 +2404,9 @@ vErrors.push(err183);
 errors++;
 }
 }
+}
 else {
-const err184 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
+const err184 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2405,9 +2416,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-}
-else {
-const err185 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data95};
+if(data8.subscription !== undefined){
+let data86 = data8.subscription;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+if(data86.required === undefined){
+const err185 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data86};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2416,13 +2429,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-if(data90.rename !== undefined){
-let data97 = data90.rename;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key33 in data97){
-if(!(pattern12.test(key33))){
-const err186 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
+for(const key30 in data86){
+if(!(((key30 === "required") || (key30 === "statuses")) || (key30 === "graceDays"))){
+const err186 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data86};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2432,12 +2441,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-for(const key34 in data97){
-if(pattern12.test(key34)){
-let data98 = data97[key34];
-if(typeof data98 === "string"){
-if(!pattern12.test(data98)){
-const err187 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
+if(data86.required !== undefined){
+let data87 = data86.required;
+if(typeof data87 !== "boolean"){
+const err187 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data87};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2447,8 +2454,11 @@ vErrors.push(err187);
 errors++;
 }
 }
-else {
-const err188 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
+if(data86.statuses !== undefined){
+let data88 = data86.statuses;
+if(Array.isArray(data88)){
+if(data88.length < 1){
+const err188 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data88};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2457,11 +2467,11 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
+const len8 = data88.length;
+for(let i8=0; i8<len8; i8++){
+let data89 = data88[i8];
+if(!(((((((data89 === "active") || (data89 === "trialing")) || (data89 === "past_due")) || (data89 === "unpaid")) || (data89 === "canceled")) || (data89 === "incomplete")) || (data89 === "paused"))){
+const err189 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data89};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2473,7 +2483,7 @@ errors++;
 }
 }
 else {
-const err190 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
+const err190 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data88};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2483,12 +2493,10 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data89.query !== undefined){
-let data99 = data89.query;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key35 in data99){
-if(!(((key35 === "add") || (key35 === "remove")) || (key35 === "rename"))){
-const err191 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
+if(data86.graceDays !== undefined){
+let data90 = data86.graceDays;
+if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
+const err191 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data90};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2497,13 +2505,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-if(data99.add !== undefined){
-let data100 = data99.add;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key36 in data100){
-if(!(pattern41.test(key36))){
-const err192 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
+if(typeof data90 == "number"){
+if(data90 > 365 || isNaN(data90)){
+const err192 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data90};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2512,12 +2516,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-for(const key37 in data100){
-if(pattern41.test(key37)){
-let data101 = data100[key37];
-if(typeof data101 !== "string"){
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
+if(data90 < 0 || isNaN(data90)){
+const err193 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data90};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2530,7 +2530,7 @@ errors++;
 }
 }
 else {
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
+const err194 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data86};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2540,15 +2540,12 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data99.remove !== undefined){
-let data102 = data99.remove;
-if(Array.isArray(data102)){
-const len10 = data102.length;
-for(let i10=0; i10<len10; i10++){
-let data103 = data102[i10];
-if(typeof data103 === "string"){
-if(!pattern41.test(data103)){
-const err195 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
+if(data8.payment !== undefined){
+let data91 = data8.payment;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key31 in data91){
+if(!((((key31 === "upgradeUrl") || (key31 === "billingUrl")) || (key31 === "topUpUrl")) || (key31 === "x402"))){
+const err195 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data91};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2558,8 +2555,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
+if(data91.upgradeUrl !== undefined){
+let data92 = data91.upgradeUrl;
+if(typeof data92 === "string"){
+if(!pattern8.test(data92)){
+const err196 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data92};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2569,9 +2569,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-}
 else {
-const err197 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data102};
+const err197 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data92};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2581,12 +2580,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data99.rename !== undefined){
-let data104 = data99.rename;
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key38 in data104){
-if(!(pattern41.test(key38))){
-const err198 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
+if(data91.billingUrl !== undefined){
+let data93 = data91.billingUrl;
+if(typeof data93 === "string"){
+if(!pattern8.test(data93)){
+const err198 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data93};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2596,12 +2594,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-for(const key39 in data104){
-if(pattern41.test(key39)){
-let data105 = data104[key39];
-if(typeof data105 === "string"){
-if(!pattern41.test(data105)){
-const err199 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
+else {
+const err199 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data93};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2611,8 +2605,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
+if(data91.topUpUrl !== undefined){
+let data94 = data91.topUpUrl;
+if(typeof data94 === "string"){
+if(!pattern8.test(data94)){
+const err200 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data94};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2622,10 +2619,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-}
-}
 else {
-const err201 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
+const err201 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data94};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2635,9 +2630,12 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
+if(data91.x402 !== undefined){
+let data95 = data91.x402;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key32 in data95){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key32))){
+const err202 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data95};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2647,11 +2645,11 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data89.path !== undefined){
-let data106 = data89.path;
-if(typeof data106 === "string"){
-if(!pattern10.test(data106)){
-const err203 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
+if(data95.price !== undefined){
+let data96 = data95.price;
+if(typeof data96 === "string"){
+if(!pattern37.test(data96)){
+const err203 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data96};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2662,7 +2660,7 @@ errors++;
 }
 }
 else {
-const err204 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
+const err204 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data96};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2672,9 +2670,10 @@ vErrors.push(err204);
 errors++;
 }
 }
-}
-else {
-const err205 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
+if(data95.asset !== undefined){
+let data97 = data95.asset;
+if(typeof data97 !== "string"){
+const err205 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data97};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2684,9 +2683,10 @@ vErrors.push(err205);
 errors++;
 }
 }
-}
-else {
-const err206 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
+if(data95.decimals !== undefined){
+let data98 = data95.decimals;
+if(!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))){
+const err206 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data98};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2695,13 +2695,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-if(data8.responses !== undefined){
-let data107 = data8.responses;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key40 in data107){
-if(!((((key40 === "headers") || (key40 === "problemBaseUri")) || (key40 === "messages")) || (key40 === "types"))){
-const err207 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data107};
+if(typeof data98 == "number"){
+if(data98 > 36 || isNaN(data98)){
+const err207 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data98};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2710,11 +2706,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data107.headers !== undefined){
-let data108 = data107.headers;
-if(!((((data108 === "ietf") || (data108 === "legacy")) || (data108 === "both")) || (data108 === "none"))){
-const err208 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data108};
+if(data98 < 0 || isNaN(data98)){
+const err208 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data98};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2724,11 +2717,12 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data107.problemBaseUri !== undefined){
-let data109 = data107.problemBaseUri;
-if(typeof data109 === "string"){
-if(!pattern8.test(data109)){
-const err209 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
+}
+if(data95.network !== undefined){
+let data99 = data95.network;
+if(typeof data99 === "string"){
+if(!pattern38.test(data99)){
+const err209 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data99};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2739,7 +2733,7 @@ errors++;
 }
 }
 else {
-const err210 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
+const err210 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data99};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2749,12 +2743,11 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data107.messages !== undefined){
-let data110 = data107.messages;
-if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
-for(const key41 in data110){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key41))){
-const err211 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
+if(data95.payTo !== undefined){
+let data100 = data95.payTo;
+if(typeof data100 === "string"){
+if(func2(data100) < 1){
+const err211 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data100};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2764,11 +2757,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data110.unauthenticated !== undefined){
-let data111 = data110.unauthenticated;
-if(typeof data111 === "string"){
-if(func2(data111) < 1){
-const err212 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
+else {
+const err212 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data100};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2778,8 +2768,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-else {
-const err213 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
+if(data95.facilitator !== undefined){
+let data101 = data95.facilitator;
+if(typeof data101 === "string"){
+if(!pattern8.test(data101)){
+const err213 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data101};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2789,11 +2782,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data110["subscription-inactive"] !== undefined){
-let data112 = data110["subscription-inactive"];
-if(typeof data112 === "string"){
-if(func2(data112) < 1){
-const err214 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
+else {
+const err214 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data101};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2803,8 +2793,10 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
+if(data95.description !== undefined){
+let data102 = data95.description;
+if(typeof data102 !== "string"){
+const err215 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data102};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2814,11 +2806,10 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data110["plan-upgrade-required"] !== undefined){
-let data113 = data110["plan-upgrade-required"];
-if(typeof data113 === "string"){
-if(func2(data113) < 1){
-const err216 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
+if(data95.maxTimeoutSeconds !== undefined){
+let data103 = data95.maxTimeoutSeconds;
+if(!((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103)))){
+const err216 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data103};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2827,9 +2818,9 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-else {
-const err217 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
+if(typeof data103 == "number"){
+if(data103 > 3600 || isNaN(data103)){
+const err217 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data103};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2838,12 +2829,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data110["not-entitled"] !== undefined){
-let data114 = data110["not-entitled"];
-if(typeof data114 === "string"){
-if(func2(data114) < 1){
-const err218 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
+if(data103 < 1 || isNaN(data103)){
+const err218 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data103};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2853,8 +2840,13 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
+}
+if(data95.extra !== undefined){
+let data104 = data95.extra;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key33 in data104){
+if(!(pattern32.test(key33))){
+const err219 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data104};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2864,11 +2856,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data110["rate-limited"] !== undefined){
-let data115 = data110["rate-limited"];
-if(typeof data115 === "string"){
-if(func2(data115) < 1){
-const err220 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
+for(const key34 in data104){
+if(pattern32.test(key34)){
+let data105 = data104[key34];
+if(typeof data105 !== "string"){
+const err220 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data105};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2878,8 +2870,10 @@ vErrors.push(err220);
 errors++;
 }
 }
+}
+}
 else {
-const err221 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
+const err221 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data104};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2889,11 +2883,9 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data110["quota-exhausted"] !== undefined){
-let data116 = data110["quota-exhausted"];
-if(typeof data116 === "string"){
-if(func2(data116) < 1){
-const err222 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
+}
+else {
+const err222 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data95};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2903,8 +2895,9 @@ vErrors.push(err222);
 errors++;
 }
 }
+}
 else {
-const err223 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
+const err223 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data91};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2914,11 +2907,12 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data110["insufficient-credits"] !== undefined){
-let data117 = data110["insufficient-credits"];
-if(typeof data117 === "string"){
-if(func2(data117) < 1){
-const err224 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
+if(data8.rewrite !== undefined){
+let data106 = data8.rewrite;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key35 in data106){
+if(!(key35 === "request")){
+const err224 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2928,8 +2922,12 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
+if(data106.request !== undefined){
+let data107 = data106.request;
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key36 in data107){
+if(!(((key36 === "headers") || (key36 === "query")) || (key36 === "path"))){
+const err225 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2939,11 +2937,12 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data110["payment-required"] !== undefined){
-let data118 = data110["payment-required"];
-if(typeof data118 === "string"){
-if(func2(data118) < 1){
-const err226 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
+if(data107.headers !== undefined){
+let data108 = data107.headers;
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+for(const key37 in data108){
+if(!((((key37 === "add") || (key37 === "set")) || (key37 === "remove")) || (key37 === "rename"))){
+const err226 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2953,8 +2952,12 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
+if(data108.add !== undefined){
+let data109 = data108.add;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key38 in data109){
+if(!(pattern12.test(key38))){
+const err227 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2964,11 +2967,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data110["payment-invalid"] !== undefined){
-let data119 = data110["payment-invalid"];
-if(typeof data119 === "string"){
-if(func2(data119) < 1){
-const err228 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
+for(const key39 in data109){
+if(pattern12.test(key39)){
+let data110 = data109[key39];
+if(typeof data110 !== "string"){
+const err228 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data110};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2978,8 +2981,10 @@ vErrors.push(err228);
 errors++;
 }
 }
+}
+}
 else {
-const err229 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
+const err229 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2989,11 +2994,12 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data110["payment-unavailable"] !== undefined){
-let data120 = data110["payment-unavailable"];
-if(typeof data120 === "string"){
-if(func2(data120) < 1){
-const err230 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
+if(data108.set !== undefined){
+let data111 = data108.set;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key40 in data111){
+if(!(pattern12.test(key40))){
+const err230 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3003,8 +3009,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
+for(const key41 in data111){
+if(pattern12.test(key41)){
+let data112 = data111[key41];
+if(typeof data112 !== "string"){
+const err231 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data112};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3014,11 +3023,10 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data110["store-unavailable"] !== undefined){
-let data121 = data110["store-unavailable"];
-if(typeof data121 === "string"){
-if(func2(data121) < 1){
-const err232 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
+}
+}
+else {
+const err232 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3028,8 +3036,15 @@ vErrors.push(err232);
 errors++;
 }
 }
-else {
-const err233 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
+if(data108.remove !== undefined){
+let data113 = data108.remove;
+if(Array.isArray(data113)){
+const len9 = data113.length;
+for(let i9=0; i9<len9; i9++){
+let data114 = data113[i9];
+if(typeof data114 === "string"){
+if(!pattern12.test(data114)){
+const err233 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3039,9 +3054,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
 else {
-const err234 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
+const err234 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3051,12 +3065,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data107.types !== undefined){
-let data122 = data107.types;
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-for(const key42 in data122){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key42))){
-const err235 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
+}
+else {
+const err235 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data113};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3066,11 +3077,12 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data122.unauthenticated !== undefined){
-let data123 = data122.unauthenticated;
-if(typeof data123 === "string"){
-if(!pattern8.test(data123)){
-const err236 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
+if(data108.rename !== undefined){
+let data115 = data108.rename;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key42 in data115){
+if(!(pattern12.test(key42))){
+const err236 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3080,8 +3092,12 @@ vErrors.push(err236);
 errors++;
 }
 }
-else {
-const err237 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
+for(const key43 in data115){
+if(pattern12.test(key43)){
+let data116 = data115[key43];
+if(typeof data116 === "string"){
+if(!pattern12.test(data116)){
+const err237 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3091,11 +3107,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data122["subscription-inactive"] !== undefined){
-let data124 = data122["subscription-inactive"];
-if(typeof data124 === "string"){
-if(!pattern8.test(data124)){
-const err238 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
+else {
+const err238 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3105,8 +3118,10 @@ vErrors.push(err238);
 errors++;
 }
 }
+}
+}
 else {
-const err239 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
+const err239 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3116,11 +3131,9 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data122["plan-upgrade-required"] !== undefined){
-let data125 = data122["plan-upgrade-required"];
-if(typeof data125 === "string"){
-if(!pattern8.test(data125)){
-const err240 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
+}
+else {
+const err240 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3130,8 +3143,12 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
+if(data107.query !== undefined){
+let data117 = data107.query;
+if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
+for(const key44 in data117){
+if(!(((key44 === "add") || (key44 === "remove")) || (key44 === "rename"))){
+const err241 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3141,11 +3158,12 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data122["not-entitled"] !== undefined){
-let data126 = data122["not-entitled"];
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err242 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
+if(data117.add !== undefined){
+let data118 = data117.add;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key45 in data118){
+if(!(pattern50.test(key45))){
+const err242 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3155,8 +3173,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
+for(const key46 in data118){
+if(pattern50.test(key46)){
+let data119 = data118[key46];
+if(typeof data119 !== "string"){
+const err243 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data119};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3166,11 +3187,10 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data122["rate-limited"] !== undefined){
-let data127 = data122["rate-limited"];
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err244 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
+}
+}
+else {
+const err244 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3180,8 +3200,15 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
+if(data117.remove !== undefined){
+let data120 = data117.remove;
+if(Array.isArray(data120)){
+const len10 = data120.length;
+for(let i10=0; i10<len10; i10++){
+let data121 = data120[i10];
+if(typeof data121 === "string"){
+if(!pattern50.test(data121)){
+const err245 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3191,11 +3218,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data122["quota-exhausted"] !== undefined){
-let data128 = data122["quota-exhausted"];
-if(typeof data128 === "string"){
-if(!pattern8.test(data128)){
-const err246 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
+else {
+const err246 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3205,8 +3229,9 @@ vErrors.push(err246);
 errors++;
 }
 }
+}
 else {
-const err247 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
+const err247 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data120};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3216,11 +3241,12 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data122["insufficient-credits"] !== undefined){
-let data129 = data122["insufficient-credits"];
-if(typeof data129 === "string"){
-if(!pattern8.test(data129)){
-const err248 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
+if(data117.rename !== undefined){
+let data122 = data117.rename;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key47 in data122){
+if(!(pattern50.test(key47))){
+const err248 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3230,8 +3256,12 @@ vErrors.push(err248);
 errors++;
 }
 }
-else {
-const err249 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
+for(const key48 in data122){
+if(pattern50.test(key48)){
+let data123 = data122[key48];
+if(typeof data123 === "string"){
+if(!pattern50.test(data123)){
+const err249 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3241,11 +3271,8 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data122["payment-required"] !== undefined){
-let data130 = data122["payment-required"];
-if(typeof data130 === "string"){
-if(!pattern8.test(data130)){
-const err250 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
+else {
+const err250 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3255,8 +3282,10 @@ vErrors.push(err250);
 errors++;
 }
 }
+}
+}
 else {
-const err251 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
+const err251 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3266,11 +3295,9 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data122["payment-invalid"] !== undefined){
-let data131 = data122["payment-invalid"];
-if(typeof data131 === "string"){
-if(!pattern8.test(data131)){
-const err252 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
+}
+else {
+const err252 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3280,8 +3307,11 @@ vErrors.push(err252);
 errors++;
 }
 }
-else {
-const err253 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
+if(data107.path !== undefined){
+let data124 = data107.path;
+if(typeof data124 === "string"){
+if(!pattern10.test(data124)){
+const err253 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3291,11 +3321,8 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data122["payment-unavailable"] !== undefined){
-let data132 = data122["payment-unavailable"];
-if(typeof data132 === "string"){
-if(!pattern8.test(data132)){
-const err254 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
+else {
+const err254 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3305,8 +3332,9 @@ vErrors.push(err254);
 errors++;
 }
 }
+}
 else {
-const err255 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
+const err255 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3316,11 +3344,9 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data122["store-unavailable"] !== undefined){
-let data133 = data122["store-unavailable"];
-if(typeof data133 === "string"){
-if(!pattern8.test(data133)){
-const err256 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
+}
+else {
+const err256 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3330,8 +3356,12 @@ vErrors.push(err256);
 errors++;
 }
 }
-else {
-const err257 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
+if(data8.responses !== undefined){
+let data125 = data8.responses;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key49 in data125){
+if(!((((key49 === "headers") || (key49 === "problemBaseUri")) || (key49 === "messages")) || (key49 === "types"))){
+const err257 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data125};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3341,9 +3371,10 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
-else {
-const err258 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
+if(data125.headers !== undefined){
+let data126 = data125.headers;
+if(!((((data126 === "ietf") || (data126 === "legacy")) || (data126 === "both")) || (data126 === "none"))){
+const err258 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data126};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3353,9 +3384,11 @@ vErrors.push(err258);
 errors++;
 }
 }
-}
-else {
-const err259 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data107};
+if(data125.problemBaseUri !== undefined){
+let data127 = data125.problemBaseUri;
+if(typeof data127 === "string"){
+if(!pattern8.test(data127)){
+const err259 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3365,11 +3398,8 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data134 = data8.store;
-if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
-if(data134.kind === undefined){
-const err260 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data134};
+else {
+const err260 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3378,9 +3408,13 @@ vErrors.push(err260);
 }
 errors++;
 }
-for(const key43 in data134){
-if(!(((((((key43 === "kind") || (key43 === "url")) || (key43 === "nodes")) || (key43 === "keyPrefix")) || (key43 === "onFailure")) || (key43 === "timeoutMs")) || (key43 === "native"))){
-const err261 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data134};
+}
+if(data125.messages !== undefined){
+let data128 = data125.messages;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+for(const key50 in data128){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key50))){
+const err261 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3390,10 +3424,11 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data134.kind !== undefined){
-let data135 = data134.kind;
-if(!(((data135 === "memory") || (data135 === "redis")) || (data135 === "redis-cluster"))){
-const err262 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data135};
+if(data128.unauthenticated !== undefined){
+let data129 = data128.unauthenticated;
+if(typeof data129 === "string"){
+if(func2(data129) < 1){
+const err262 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3403,14 +3438,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data134.url !== undefined){
-let data136 = data134.url;
-const _errs298 = errors;
-let valid57 = false;
-const _errs299 = errors;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-if(data136.env === undefined){
-const err263 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+else {
+const err263 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3419,9 +3448,12 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key44 in data136){
-if(!(key44 === "env")){
-const err264 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+}
+if(data128["subscription-inactive"] !== undefined){
+let data130 = data128["subscription-inactive"];
+if(typeof data130 === "string"){
+if(func2(data130) < 1){
+const err264 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3431,11 +3463,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data136.env !== undefined){
-let data137 = data136.env;
-if(typeof data137 === "string"){
-if(!pattern60.test(data137)){
-const err265 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
+else {
+const err265 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3445,8 +3474,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-else {
-const err266 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
+if(data128["plan-upgrade-required"] !== undefined){
+let data131 = data128["plan-upgrade-required"];
+if(typeof data131 === "string"){
+if(func2(data131) < 1){
+const err266 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3456,9 +3488,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-}
 else {
-const err267 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+const err267 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3467,11 +3498,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-var _valid1 = _errs299 === errors;
-valid57 = valid57 || _valid1;
-const _errs304 = errors;
-if(typeof data136 !== "string"){
-const err268 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data136};
+}
+if(data128["not-entitled"] !== undefined){
+let data132 = data128["not-entitled"];
+if(typeof data132 === "string"){
+if(func2(data132) < 1){
+const err268 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3480,10 +3512,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid1 = _errs304 === errors;
-valid57 = valid57 || _valid1;
-if(!valid57){
-const err269 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data136};
+}
+else {
+const err269 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3492,26 +3523,12 @@ vErrors.push(err269);
 }
 errors++;
 }
-else {
-errors = _errs298;
-if(vErrors !== null){
-if(_errs298){
-vErrors.length = _errs298;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data134.nodes !== undefined){
-let data138 = data134.nodes;
-const _errs307 = errors;
-let valid59 = false;
-const _errs308 = errors;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-if(data138.env === undefined){
-const err270 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+if(data128["rate-limited"] !== undefined){
+let data133 = data128["rate-limited"];
+if(typeof data133 === "string"){
+if(func2(data133) < 1){
+const err270 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3520,9 +3537,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-for(const key45 in data138){
-if(!(key45 === "env")){
-const err271 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+}
+else {
+const err271 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3532,11 +3549,11 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data138.env !== undefined){
-let data139 = data138.env;
-if(typeof data139 === "string"){
-if(!pattern60.test(data139)){
-const err272 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
+if(data128["quota-exhausted"] !== undefined){
+let data134 = data128["quota-exhausted"];
+if(typeof data134 === "string"){
+if(func2(data134) < 1){
+const err272 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3547,7 +3564,7 @@ errors++;
 }
 }
 else {
-const err273 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
+const err273 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3557,9 +3574,11 @@ vErrors.push(err273);
 errors++;
 }
 }
-}
-else {
-const err274 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+if(data128["insufficient-credits"] !== undefined){
+let data135 = data128["insufficient-credits"];
+if(typeof data135 === "string"){
+if(func2(data135) < 1){
+const err274 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3568,11 +3587,9 @@ vErrors.push(err274);
 }
 errors++;
 }
-var _valid2 = _errs308 === errors;
-valid59 = valid59 || _valid2;
-const _errs313 = errors;
-if(typeof data138 !== "string"){
-const err275 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data138};
+}
+else {
+const err275 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3581,10 +3598,12 @@ vErrors.push(err275);
 }
 errors++;
 }
-var _valid2 = _errs313 === errors;
-valid59 = valid59 || _valid2;
-if(!valid59){
-const err276 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data138};
+}
+if(data128["payment-required"] !== undefined){
+let data136 = data128["payment-required"];
+if(typeof data136 === "string"){
+if(func2(data136) < 1){
+const err276 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3593,23 +3612,9 @@ vErrors.push(err276);
 }
 errors++;
 }
-else {
-errors = _errs307;
-if(vErrors !== null){
-if(_errs307){
-vErrors.length = _errs307;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data134.keyPrefix !== undefined){
-let data140 = data134.keyPrefix;
-if(typeof data140 === "string"){
-if(!pattern62.test(data140)){
-const err277 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
+const err277 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3619,8 +3624,11 @@ vErrors.push(err277);
 errors++;
 }
 }
-else {
-const err278 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
+if(data128["payment-invalid"] !== undefined){
+let data137 = data128["payment-invalid"];
+if(typeof data137 === "string"){
+if(func2(data137) < 1){
+const err278 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3630,10 +3638,8 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data134.onFailure !== undefined){
-let data141 = data134.onFailure;
-if(!((data141 === "open") || (data141 === "closed"))){
-const err279 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data141};
+else {
+const err279 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3643,10 +3649,11 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data134.timeoutMs !== undefined){
-let data142 = data134.timeoutMs;
-if(!((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142)))){
-const err280 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+if(data128["payment-unavailable"] !== undefined){
+let data138 = data128["payment-unavailable"];
+if(typeof data138 === "string"){
+if(func2(data138) < 1){
+const err280 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data138};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3655,9 +3662,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(typeof data142 == "number"){
-if(data142 > 10000 || isNaN(data142)){
-const err281 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+}
+else {
+const err281 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data138};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3666,8 +3673,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data142 < 1 || isNaN(data142)){
-const err282 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+}
+if(data128["store-unavailable"] !== undefined){
+let data139 = data128["store-unavailable"];
+if(typeof data139 === "string"){
+if(func2(data139) < 1){
+const err282 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data139};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3677,13 +3688,8 @@ vErrors.push(err282);
 errors++;
 }
 }
-}
-if(data134.native !== undefined){
-let data143 = data134.native;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key46 in data143){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key46))){
-const err283 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+else {
+const err283 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data139};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3693,11 +3699,9 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data143.host !== undefined){
-let data144 = data143.host;
-if(typeof data144 === "string"){
-if(!pattern63.test(data144)){
-const err284 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
+}
+else {
+const err284 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3707,8 +3711,12 @@ vErrors.push(err284);
 errors++;
 }
 }
-else {
-const err285 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
+if(data125.types !== undefined){
+let data140 = data125.types;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+for(const key51 in data140){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key51))){
+const err285 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data140};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3718,10 +3726,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data143.port !== undefined){
-let data145 = data143.port;
-if(!((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145)))){
-const err286 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+if(data140.unauthenticated !== undefined){
+let data141 = data140.unauthenticated;
+if(typeof data141 === "string"){
+if(!pattern8.test(data141)){
+const err286 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data141};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3730,9 +3739,9 @@ vErrors.push(err286);
 }
 errors++;
 }
-if(typeof data145 == "number"){
-if(data145 > 65535 || isNaN(data145)){
-const err287 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+else {
+const err287 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data141};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3741,8 +3750,12 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(data145 < 1 || isNaN(data145)){
-const err288 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+if(data140["subscription-inactive"] !== undefined){
+let data142 = data140["subscription-inactive"];
+if(typeof data142 === "string"){
+if(!pattern8.test(data142)){
+const err288 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data142};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3752,12 +3765,8 @@ vErrors.push(err288);
 errors++;
 }
 }
-}
-if(data143.cluster !== undefined){
-let data146 = data143.cluster;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-if(data146.nodes === undefined){
-const err289 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+else {
+const err289 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data142};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3766,9 +3775,12 @@ vErrors.push(err289);
 }
 errors++;
 }
-for(const key47 in data146){
-if(!((key47 === "nodes") || (key47 === "name"))){
-const err290 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+}
+if(data140["plan-upgrade-required"] !== undefined){
+let data143 = data140["plan-upgrade-required"];
+if(typeof data143 === "string"){
+if(!pattern8.test(data143)){
+const err290 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data143};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3778,11 +3790,8 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data146.nodes !== undefined){
-let data147 = data146.nodes;
-if(Array.isArray(data147)){
-if(data147.length < 1){
-const err291 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+else {
+const err291 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data143};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3791,12 +3800,12 @@ vErrors.push(err291);
 }
 errors++;
 }
-const len11 = data147.length;
-for(let i11=0; i11<len11; i11++){
-let data148 = data147[i11];
-if(typeof data148 === "string"){
-if(func2(data148) > 100){
-const err292 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+}
+if(data140["not-entitled"] !== undefined){
+let data144 = data140["not-entitled"];
+if(typeof data144 === "string"){
+if(!pattern8.test(data144)){
+const err292 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data144};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3805,8 +3814,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(!pattern64.test(data148)){
-const err293 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+}
+else {
+const err293 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data144};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3816,8 +3826,11 @@ vErrors.push(err293);
 errors++;
 }
 }
-else {
-const err294 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+if(data140["rate-limited"] !== undefined){
+let data145 = data140["rate-limited"];
+if(typeof data145 === "string"){
+if(!pattern8.test(data145)){
+const err294 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data145};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3827,18 +3840,8 @@ vErrors.push(err294);
 errors++;
 }
 }
-let i12 = data147.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data147[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err295 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+else {
+const err295 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data145};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3846,14 +3849,13 @@ else {
 vErrors.push(err295);
 }
 errors++;
-break;
-}
-indices0[item0] = i12;
 }
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+if(data140["quota-exhausted"] !== undefined){
+let data146 = data140["quota-exhausted"];
+if(typeof data146 === "string"){
+if(!pattern8.test(data146)){
+const err296 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data146};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3863,11 +3865,8 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data146.name !== undefined){
-let data149 = data146.name;
-if(typeof data149 === "string"){
-if(!pattern65.test(data149)){
-const err297 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
+else {
+const err297 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data146};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3877,8 +3876,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
+if(data140["insufficient-credits"] !== undefined){
+let data147 = data140["insufficient-credits"];
+if(typeof data147 === "string"){
+if(!pattern8.test(data147)){
+const err298 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data147};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3888,9 +3890,8 @@ vErrors.push(err298);
 errors++;
 }
 }
-}
 else {
-const err299 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+const err299 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data147};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3900,11 +3901,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data143.username !== undefined){
-let data150 = data143.username;
-if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-if(data150.env === undefined){
-const err300 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+if(data140["payment-required"] !== undefined){
+let data148 = data140["payment-required"];
+if(typeof data148 === "string"){
+if(!pattern8.test(data148)){
+const err300 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data148};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3913,9 +3914,9 @@ vErrors.push(err300);
 }
 errors++;
 }
-for(const key48 in data150){
-if(!(key48 === "env")){
-const err301 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+}
+else {
+const err301 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data148};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3925,11 +3926,11 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data150.env !== undefined){
-let data151 = data150.env;
-if(typeof data151 === "string"){
-if(!pattern60.test(data151)){
-const err302 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
+if(data140["payment-invalid"] !== undefined){
+let data149 = data140["payment-invalid"];
+if(typeof data149 === "string"){
+if(!pattern8.test(data149)){
+const err302 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data149};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3940,7 +3941,7 @@ errors++;
 }
 }
 else {
-const err303 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
+const err303 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data149};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3950,9 +3951,11 @@ vErrors.push(err303);
 errors++;
 }
 }
-}
-else {
-const err304 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+if(data140["payment-unavailable"] !== undefined){
+let data150 = data140["payment-unavailable"];
+if(typeof data150 === "string"){
+if(!pattern8.test(data150)){
+const err304 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data150};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3962,11 +3965,8 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data143.password !== undefined){
-let data152 = data143.password;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-if(data152.env === undefined){
-const err305 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+else {
+const err305 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data150};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3975,9 +3975,12 @@ vErrors.push(err305);
 }
 errors++;
 }
-for(const key49 in data152){
-if(!(key49 === "env")){
-const err306 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+}
+if(data140["store-unavailable"] !== undefined){
+let data151 = data140["store-unavailable"];
+if(typeof data151 === "string"){
+if(!pattern8.test(data151)){
+const err306 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data151};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3987,11 +3990,8 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data152.env !== undefined){
-let data153 = data152.env;
-if(typeof data153 === "string"){
-if(!pattern60.test(data153)){
-const err307 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
+else {
+const err307 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data151};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4001,8 +4001,9 @@ vErrors.push(err307);
 errors++;
 }
 }
+}
 else {
-const err308 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
+const err308 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data140};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4014,7 +4015,7 @@ errors++;
 }
 }
 else {
-const err309 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+const err309 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data125};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4024,10 +4025,11 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data143.database !== undefined){
-let data154 = data143.database;
-if(!((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154)))){
-const err310 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+if(data8.store !== undefined){
+let data152 = data8.store;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+if(data152.kind === undefined){
+const err310 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data152};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4036,9 +4038,9 @@ vErrors.push(err310);
 }
 errors++;
 }
-if(typeof data154 == "number"){
-if(data154 < 0 || isNaN(data154)){
-const err311 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+for(const key52 in data152){
+if(!(((((((key52 === "kind") || (key52 === "url")) || (key52 === "nodes")) || (key52 === "keyPrefix")) || (key52 === "onFailure")) || (key52 === "timeoutMs")) || (key52 === "native"))){
+const err311 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data152};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4048,11 +4050,10 @@ vErrors.push(err311);
 errors++;
 }
 }
-}
-if(data143.ssl !== undefined){
-let data155 = data143.ssl;
-if(typeof data155 !== "boolean"){
-const err312 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data155};
+if(data152.kind !== undefined){
+let data153 = data152.kind;
+if(!(((data153 === "memory") || (data153 === "redis")) || (data153 === "redis-cluster"))){
+const err312 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data153};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4062,10 +4063,14 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data143.sslVerify !== undefined){
-let data156 = data143.sslVerify;
-if(typeof data156 !== "boolean"){
-const err313 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data156};
+if(data152.url !== undefined){
+let data154 = data152.url;
+const _errs349 = errors;
+let valid66 = false;
+const _errs350 = errors;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+if(data154.env === undefined){
+const err313 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4074,12 +4079,9 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data143.serverName !== undefined){
-let data157 = data143.serverName;
-if(typeof data157 === "string"){
-if(!pattern68.test(data157)){
-const err314 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+for(const key53 in data154){
+if(!(key53 === "env")){
+const err314 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4089,8 +4091,11 @@ vErrors.push(err314);
 errors++;
 }
 }
-else {
-const err315 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+if(data154.env !== undefined){
+let data155 = data154.env;
+if(typeof data155 === "string"){
+if(!pattern69.test(data155)){
+const err315 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data155};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4100,9 +4105,8 @@ vErrors.push(err315);
 errors++;
 }
 }
-}
 else {
-const err316 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+const err316 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data155};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4114,7 +4118,7 @@ errors++;
 }
 }
 else {
-const err317 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data134};
+const err317 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4123,12 +4127,11 @@ vErrors.push(err317);
 }
 errors++;
 }
-}
-if(data8.notifications !== undefined){
-let data158 = data8.notifications;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-if(data158.url === undefined){
-const err318 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+var _valid3 = _errs350 === errors;
+valid66 = valid66 || _valid3;
+const _errs355 = errors;
+if(typeof data154 !== "string"){
+const err318 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data154};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4137,8 +4140,10 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(data158.secret === undefined){
-const err319 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+var _valid3 = _errs355 === errors;
+valid66 = valid66 || _valid3;
+if(!valid66){
+const err319 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data154};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4147,9 +4152,26 @@ vErrors.push(err319);
 }
 errors++;
 }
-for(const key50 in data158){
-if(!((((key50 === "url") || (key50 === "secret")) || (key50 === "thresholds")) || (key50 === "paymentDenied"))){
-const err320 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+else {
+errors = _errs349;
+if(vErrors !== null){
+if(_errs349){
+vErrors.length = _errs349;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data152.nodes !== undefined){
+let data156 = data152.nodes;
+const _errs358 = errors;
+let valid68 = false;
+const _errs359 = errors;
+if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
+if(data156.env === undefined){
+const err320 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data156};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4158,12 +4180,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-if(data158.url !== undefined){
-let data159 = data158.url;
-if(typeof data159 === "string"){
-if(!pattern8.test(data159)){
-const err321 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data159};
+for(const key54 in data156){
+if(!(key54 === "env")){
+const err321 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data156};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4173,8 +4192,11 @@ vErrors.push(err321);
 errors++;
 }
 }
-else {
-const err322 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data159};
+if(data156.env !== undefined){
+let data157 = data156.env;
+if(typeof data157 === "string"){
+if(!pattern69.test(data157)){
+const err322 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data157};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4184,11 +4206,8 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data158.secret !== undefined){
-let data160 = data158.secret;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.env === undefined){
-const err323 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+else {
+const err323 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data157};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4197,9 +4216,10 @@ vErrors.push(err323);
 }
 errors++;
 }
-for(const key51 in data160){
-if(!(key51 === "env")){
-const err324 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+}
+}
+else {
+const err324 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data156};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4208,12 +4228,11 @@ vErrors.push(err324);
 }
 errors++;
 }
-}
-if(data160.env !== undefined){
-let data161 = data160.env;
-if(typeof data161 === "string"){
-if(!pattern60.test(data161)){
-const err325 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data161};
+var _valid4 = _errs359 === errors;
+valid68 = valid68 || _valid4;
+const _errs364 = errors;
+if(typeof data156 !== "string"){
+const err325 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data156};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4222,9 +4241,10 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-else {
-const err326 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data161};
+var _valid4 = _errs364 === errors;
+valid68 = valid68 || _valid4;
+if(!valid68){
+const err326 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data156};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4233,10 +4253,23 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
+else {
+errors = _errs358;
+if(vErrors !== null){
+if(_errs358){
+vErrors.length = _errs358;
 }
 else {
-const err327 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+vErrors = null;
+}
+}
+}
+}
+if(data152.keyPrefix !== undefined){
+let data158 = data152.keyPrefix;
+if(typeof data158 === "string"){
+if(!pattern71.test(data158)){
+const err327 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data158};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4246,12 +4279,8 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data158.thresholds !== undefined){
-let data162 = data158.thresholds;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-for(const key52 in data162){
-if(!((key52 === "quotaPercent") || (key52 === "creditsBelow"))){
-const err328 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data162};
+else {
+const err328 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data158};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4261,11 +4290,10 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data162.quotaPercent !== undefined){
-let data163 = data162.quotaPercent;
-if(Array.isArray(data163)){
-if(data163.length < 1){
-const err329 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+if(data152.onFailure !== undefined){
+let data159 = data152.onFailure;
+if(!((data159 === "open") || (data159 === "closed"))){
+const err329 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data159};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4274,11 +4302,11 @@ vErrors.push(err329);
 }
 errors++;
 }
-const len12 = data163.length;
-for(let i13=0; i13<len12; i13++){
-let data164 = data163[i13];
-if(!((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164)))){
-const err330 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+if(data152.timeoutMs !== undefined){
+let data160 = data152.timeoutMs;
+if(!((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160)))){
+const err330 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data160};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4287,9 +4315,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(typeof data164 == "number"){
-if(data164 > 100 || isNaN(data164)){
-const err331 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+if(typeof data160 == "number"){
+if(data160 > 10000 || isNaN(data160)){
+const err331 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data160};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4298,8 +4326,8 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data164 < 1 || isNaN(data164)){
-const err332 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+if(data160 < 1 || isNaN(data160)){
+const err332 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data160};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4310,18 +4338,12 @@ errors++;
 }
 }
 }
-let i14 = data163.length;
-let j1;
-if(i14 > 1){
-const indices1 = {};
-for(;i14--;){
-let item1 = data163[i14];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err333 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+if(data152.native !== undefined){
+let data161 = data152.native;
+if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
+for(const key55 in data161){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key55))){
+const err333 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data161};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4329,14 +4351,13 @@ else {
 vErrors.push(err333);
 }
 errors++;
-break;
-}
-indices1[item1] = i14;
 }
 }
-}
-else {
-const err334 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+if(data161.host !== undefined){
+let data162 = data161.host;
+if(typeof data162 === "string"){
+if(!pattern72.test(data162)){
+const err334 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data162};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4346,10 +4367,8 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data162.creditsBelow !== undefined){
-let data165 = data162.creditsBelow;
-if(!((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165)))){
-const err335 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data165};
+else {
+const err335 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data162};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4358,9 +4377,11 @@ vErrors.push(err335);
 }
 errors++;
 }
-if(typeof data165 == "number"){
-if(data165 < 1 || isNaN(data165)){
-const err336 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data165};
+}
+if(data161.port !== undefined){
+let data163 = data161.port;
+if(!((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163)))){
+const err336 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data163};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4369,11 +4390,9 @@ vErrors.push(err336);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err337 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data162};
+if(typeof data163 == "number"){
+if(data163 > 65535 || isNaN(data163)){
+const err337 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data163};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4382,11 +4401,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-if(data158.paymentDenied !== undefined){
-let data166 = data158.paymentDenied;
-if(typeof data166 !== "boolean"){
-const err338 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data166};
+if(data163 < 1 || isNaN(data163)){
+const err338 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data163};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4397,8 +4413,11 @@ errors++;
 }
 }
 }
-else {
-const err339 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+if(data161.cluster !== undefined){
+let data164 = data161.cluster;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+if(data164.nodes === undefined){
+const err339 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data164};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4407,12 +4426,9 @@ vErrors.push(err339);
 }
 errors++;
 }
-}
-if(data8.usageEndpoint !== undefined){
-let data167 = data8.usageEndpoint;
-if(typeof data167 === "string"){
-if(!pattern71.test(data167)){
-const err340 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data167};
+for(const key56 in data164){
+if(!((key56 === "nodes") || (key56 === "name"))){
+const err340 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data164};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4422,8 +4438,11 @@ vErrors.push(err340);
 errors++;
 }
 }
-else {
-const err341 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data167};
+if(data164.nodes !== undefined){
+let data165 = data164.nodes;
+if(Array.isArray(data165)){
+if(data165.length < 1){
+const err341 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data165};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4432,10 +4451,12 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-}
-else {
-const err342 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const len11 = data165.length;
+for(let i11=0; i11<len11; i11++){
+let data166 = data165[i11];
+if(typeof data166 === "string"){
+if(func2(data166) > 100){
+const err342 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data166};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4444,15 +4465,654 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-}
-else {
-const err343 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(!pattern73.test(data166)){
+const err343 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data166};
 if(vErrors === null){
 vErrors = [err343];
 }
 else {
 vErrors.push(err343);
+}
+errors++;
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data166};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+let i12 = data165.length;
+let j0;
+if(i12 > 1){
+const indices0 = {};
+for(;i12--;){
+let item0 = data165[i12];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err345 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data165};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+break;
+}
+indices0[item0] = i12;
+}
+}
+}
+else {
+const err346 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data165};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+}
+if(data164.name !== undefined){
+let data167 = data164.name;
+if(typeof data167 === "string"){
+if(!pattern74.test(data167)){
+const err347 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data167};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+else {
+const err348 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data167};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+}
+else {
+const err349 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data164};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+if(data161.username !== undefined){
+let data168 = data161.username;
+if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
+if(data168.env === undefined){
+const err350 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data168};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+for(const key57 in data168){
+if(!(key57 === "env")){
+const err351 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data168};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+}
+if(data168.env !== undefined){
+let data169 = data168.env;
+if(typeof data169 === "string"){
+if(!pattern69.test(data169)){
+const err352 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data169};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+else {
+const err353 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data169};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+}
+else {
+const err354 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data168};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+if(data161.password !== undefined){
+let data170 = data161.password;
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+if(data170.env === undefined){
+const err355 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data170};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+for(const key58 in data170){
+if(!(key58 === "env")){
+const err356 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data170};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+if(data170.env !== undefined){
+let data171 = data170.env;
+if(typeof data171 === "string"){
+if(!pattern69.test(data171)){
+const err357 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data171};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+else {
+const err358 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data171};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+}
+}
+else {
+const err359 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data170};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+if(data161.database !== undefined){
+let data172 = data161.database;
+if(!((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172)))){
+const err360 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data172};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+if(typeof data172 == "number"){
+if(data172 < 0 || isNaN(data172)){
+const err361 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data172};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+}
+if(data161.ssl !== undefined){
+let data173 = data161.ssl;
+if(typeof data173 !== "boolean"){
+const err362 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data173};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+if(data161.sslVerify !== undefined){
+let data174 = data161.sslVerify;
+if(typeof data174 !== "boolean"){
+const err363 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data174};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(data161.serverName !== undefined){
+let data175 = data161.serverName;
+if(typeof data175 === "string"){
+if(!pattern77.test(data175)){
+const err364 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data175};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+}
+else {
+const err365 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data175};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+}
+else {
+const err366 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data161};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+}
+else {
+const err367 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data152};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+if(data8.notifications !== undefined){
+let data176 = data8.notifications;
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+if(data176.url === undefined){
+const err368 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+if(data176.secret === undefined){
+const err369 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+for(const key59 in data176){
+if(!((((key59 === "url") || (key59 === "secret")) || (key59 === "thresholds")) || (key59 === "paymentDenied"))){
+const err370 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+if(data176.url !== undefined){
+let data177 = data176.url;
+if(typeof data177 === "string"){
+if(!pattern8.test(data177)){
+const err371 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data177};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+}
+else {
+const err372 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data177};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+if(data176.secret !== undefined){
+let data178 = data176.secret;
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+if(data178.env === undefined){
+const err373 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data178};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+for(const key60 in data178){
+if(!(key60 === "env")){
+const err374 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data178};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+if(data178.env !== undefined){
+let data179 = data178.env;
+if(typeof data179 === "string"){
+if(!pattern69.test(data179)){
+const err375 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data179};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+else {
+const err376 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data179};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+}
+else {
+const err377 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data178};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+if(data176.thresholds !== undefined){
+let data180 = data176.thresholds;
+if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
+for(const key61 in data180){
+if(!((key61 === "quotaPercent") || (key61 === "creditsBelow"))){
+const err378 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data180};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+}
+if(data180.quotaPercent !== undefined){
+let data181 = data180.quotaPercent;
+if(Array.isArray(data181)){
+if(data181.length < 1){
+const err379 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data181};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+const len12 = data181.length;
+for(let i13=0; i13<len12; i13++){
+let data182 = data181[i13];
+if(!((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182)))){
+const err380 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data182};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+if(typeof data182 == "number"){
+if(data182 > 100 || isNaN(data182)){
+const err381 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data182};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if(data182 < 1 || isNaN(data182)){
+const err382 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data182};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+let i14 = data181.length;
+let j1;
+if(i14 > 1){
+const indices1 = {};
+for(;i14--;){
+let item1 = data181[i14];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err383 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data181};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+break;
+}
+indices1[item1] = i14;
+}
+}
+}
+else {
+const err384 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data181};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+if(data180.creditsBelow !== undefined){
+let data183 = data180.creditsBelow;
+if(!((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183)))){
+const err385 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data183};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+if(typeof data183 == "number"){
+if(data183 < 1 || isNaN(data183)){
+const err386 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data183};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data180};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+}
+if(data176.paymentDenied !== undefined){
+let data184 = data176.paymentDenied;
+if(typeof data184 !== "boolean"){
+const err388 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data184};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+}
+else {
+const err389 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+}
+if(data8.usageEndpoint !== undefined){
+let data185 = data8.usageEndpoint;
+if(typeof data185 === "string"){
+if(!pattern80.test(data185)){
+const err390 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data185};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+else {
+const err391 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data185};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+}
+}
+else {
+const err392 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+}
+else {
+const err393 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
 }
 errors++;
 }
@@ -5901,7 +6561,7 @@ errors++;
 if(data16.env !== undefined){
 let data17 = data16.env;
 if(typeof data17 === "string"){
-if(!pattern60.test(data17)){
+if(!pattern69.test(data17)){
 const err33 = {instancePath:instancePath+"/spec/consumers/" + i0+"/credentials/keyAuth/" + i1+"/env",schemaPath:"#/properties/spec/properties/consumers/items/properties/credentials/properties/keyAuth/items/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema33.properties.spec.properties.consumers.items.properties.credentials.properties.keyAuth.items.anyOf[0].properties.env,data:data17};
 if(vErrors === null){
 vErrors = [err33];
@@ -5999,7 +6659,7 @@ if(data10.labels !== undefined){
 let data18 = data10.labels;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 for(const key8 in data18){
-if(!(pattern31.test(key8))){
+if(!(pattern32.test(key8))){
 const err40 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels",schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels,data:data18};
 if(vErrors === null){
 vErrors = [err40];
@@ -6011,7 +6671,7 @@ errors++;
 }
 }
 for(const key9 in data18){
-if(pattern31.test(key9)){
+if(pattern32.test(key9)){
 let data19 = data18[key9];
 if(typeof data19 !== "string"){
 const err41 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"].type,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"],data:data19};
@@ -6090,8 +6750,8 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
-const pattern92 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (e.g. JSON text): a metered route reads the model and its estimate from it."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern101 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6405,7 +7065,7 @@ errors++;
 if(data8.clock !== undefined){
 let data10 = data8.clock;
 if(typeof data10 === "string"){
-if(!pattern92.test(data10)){
+if(!pattern101.test(data10)){
 const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
 if(vErrors === null){
 vErrors = [err25];
@@ -6432,7 +7092,7 @@ let data11 = data8.accounts;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 var props0 = {};
 for(const key5 in data11){
-if(pattern31.test(key5)){
+if(pattern32.test(key5)){
 let data12 = data11[key5];
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key6 in data12){
@@ -6488,7 +7148,7 @@ errors++;
 if(data12.paidThrough !== undefined){
 let data15 = data12.paidThrough;
 if(typeof data15 === "string"){
-if(!pattern92.test(data15)){
+if(!pattern101.test(data15)){
 const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -6513,7 +7173,7 @@ errors++;
 if(data12.periodAnchor !== undefined){
 let data16 = data12.periodAnchor;
 if(typeof data16 === "string"){
-if(!pattern92.test(data16)){
+if(!pattern101.test(data16)){
 const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
 if(vErrors === null){
 vErrors = [err33];
@@ -6676,7 +7336,7 @@ errors++;
 if(data19.clock !== undefined){
 let data22 = data19.clock;
 if(typeof data22 === "string"){
-if(!pattern92.test(data22)){
+if(!pattern101.test(data22)){
 const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
 if(vErrors === null){
 vErrors = [err46];
@@ -6703,7 +7363,7 @@ let data23 = data19.accounts;
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 var props1 = {};
 for(const key8 in data23){
-if(pattern31.test(key8)){
+if(pattern32.test(key8)){
 let data24 = data23[key8];
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 for(const key9 in data24){
@@ -6759,7 +7419,7 @@ errors++;
 if(data24.paidThrough !== undefined){
 let data27 = data24.paidThrough;
 if(typeof data27 === "string"){
-if(!pattern92.test(data27)){
+if(!pattern101.test(data27)){
 const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
 if(vErrors === null){
 vErrors = [err52];
@@ -6784,7 +7444,7 @@ errors++;
 if(data24.periodAnchor !== undefined){
 let data28 = data24.periodAnchor;
 if(typeof data28 === "string"){
-if(!pattern92.test(data28)){
+if(!pattern101.test(data28)){
 const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
 if(vErrors === null){
 vErrors = [err54];
@@ -6875,7 +7535,7 @@ for(let i1=0; i1<len1; i1++){
 let data31 = data30[i1];
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((((((key10 === "advance") || (key10 === "at")) || (key10 === "repeat")) || (key10 === "request")) || (key10 === "op")) || (key10 === "upstreamStatus")) || (key10 === "expect")) || (key10 === "state"))){
+if(!(func1.call(schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties, key10))){
 const err61 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err61];
@@ -6914,7 +7574,7 @@ errors++;
 if(data31.at !== undefined){
 let data33 = data31.at;
 if(typeof data33 === "string"){
-if(!pattern92.test(data33)){
+if(!pattern101.test(data33)){
 const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
 if(vErrors === null){
 vErrors = [err64];
@@ -7062,7 +7722,7 @@ let data39 = data35.headers;
 if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
 var props2 = {};
 for(const key12 in data39){
-if(pattern31.test(key12)){
+if(pattern32.test(key12)){
 let data40 = data39[key12];
 if(typeof data40 !== "string"){
 const err76 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"],data:data40};
@@ -7094,7 +7754,7 @@ let data41 = data35.query;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 var props3 = {};
 for(const key13 in data41){
-if(pattern31.test(key13)){
+if(pattern32.test(key13)){
 let data42 = data41[key13];
 if(typeof data42 !== "string"){
 const err78 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"],data:data42};
@@ -7173,9 +7833,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(data35.body !== undefined){
+let data47 = data35.body;
+if(typeof data47 !== "string"){
+const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -7185,14 +7846,9 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data31.op !== undefined){
-let data47 = data31.op;
-const _errs102 = errors;
-let valid17 = false;
-const _errs103 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-plan"] === undefined){
-const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+else {
+const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -7201,9 +7857,15 @@ vErrors.push(err85);
 }
 errors++;
 }
-for(const key14 in data47){
-if(!(key14 === "set-plan")){
-const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+if(data31.op !== undefined){
+let data48 = data31.op;
+const _errs104 = errors;
+let valid17 = false;
+const _errs105 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-plan"] === undefined){
+const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -7212,12 +7874,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data47["set-plan"] !== undefined){
-let data48 = data47["set-plan"];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.account === undefined){
-const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+for(const key14 in data48){
+if(!(key14 === "set-plan")){
+const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -7226,8 +7885,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data48.plan === undefined){
-const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+}
+if(data48["set-plan"] !== undefined){
+let data49 = data48["set-plan"];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.account === undefined){
+const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -7236,9 +7899,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key15 in data48){
-if(!((key15 === "account") || (key15 === "plan"))){
-const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(data49.plan === undefined){
+const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -7247,12 +7909,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data48.account !== undefined){
-let data49 = data48.account;
-if(typeof data49 === "string"){
-if(func2(data49) < 1){
-const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+for(const key15 in data49){
+if(!((key15 === "account") || (key15 === "plan"))){
+const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -7262,8 +7921,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+if(data49.account !== undefined){
+let data50 = data49.account;
+if(typeof data50 === "string"){
+if(func2(data50) < 1){
+const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -7273,14 +7935,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data48.plan !== undefined){
-let data50 = data48.plan;
-const _errs112 = errors;
-let valid20 = false;
-const _errs113 = errors;
-if(typeof data50 === "string"){
-if(!pattern4.test(data50)){
-const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+else {
+const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -7290,8 +7946,14 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+if(data49.plan !== undefined){
+let data51 = data49.plan;
+const _errs114 = errors;
+let valid20 = false;
+const _errs115 = errors;
+if(typeof data51 === "string"){
+if(!pattern4.test(data51)){
+const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -7300,11 +7962,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-var _valid1 = _errs113 === errors;
-valid20 = valid20 || _valid1;
-const _errs115 = errors;
-if(data50 !== null){
-const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data50};
+}
+else {
+const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -7315,8 +7975,9 @@ errors++;
 }
 var _valid1 = _errs115 === errors;
 valid20 = valid20 || _valid1;
-if(!valid20){
-const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data50};
+const _errs117 = errors;
+if(data51 !== null){
+const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -7325,11 +7986,23 @@ vErrors.push(err95);
 }
 errors++;
 }
+var _valid1 = _errs117 === errors;
+valid20 = valid20 || _valid1;
+if(!valid20){
+const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data51};
+if(vErrors === null){
+vErrors = [err96];
+}
 else {
-errors = _errs112;
+vErrors.push(err96);
+}
+errors++;
+}
+else {
+errors = _errs114;
 if(vErrors !== null){
-if(_errs112){
-vErrors.length = _errs112;
+if(_errs114){
+vErrors.length = _errs114;
 }
 else {
 vErrors = null;
@@ -7339,19 +8012,7 @@ vErrors = null;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -7360,15 +8021,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs103 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-var props4 = true;
 }
-const _errs117 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-status"] === undefined){
-const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+}
+else {
+const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -7377,9 +8033,15 @@ vErrors.push(err98);
 }
 errors++;
 }
-for(const key16 in data47){
-if(!(key16 === "set-status")){
-const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+var _valid0 = _errs105 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+var props4 = true;
+}
+const _errs119 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-status"] === undefined){
+const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -7388,12 +8050,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data47["set-status"] !== undefined){
-let data51 = data47["set-status"];
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.account === undefined){
-const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+for(const key16 in data48){
+if(!(key16 === "set-status")){
+const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -7402,8 +8061,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data51.status === undefined){
-const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+}
+if(data48["set-status"] !== undefined){
+let data52 = data48["set-status"];
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.account === undefined){
+const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -7412,9 +8075,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key17 in data51){
-if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
-const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(data52.status === undefined){
+const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -7423,12 +8085,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data51.account !== undefined){
-let data52 = data51.account;
-if(typeof data52 === "string"){
-if(func2(data52) < 1){
-const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+for(const key17 in data52){
+if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
+const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -7438,8 +8097,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+if(data52.account !== undefined){
+let data53 = data52.account;
+if(typeof data53 === "string"){
+if(func2(data53) < 1){
+const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -7449,10 +8111,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data51.status !== undefined){
-let data53 = data51.status;
-if(!(((((((data53 === "active") || (data53 === "trialing")) || (data53 === "past_due")) || (data53 === "unpaid")) || (data53 === "canceled")) || (data53 === "incomplete")) || (data53 === "paused"))){
-const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data53};
+else {
+const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -7462,11 +8122,10 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data51.paidThrough !== undefined){
-let data54 = data51.paidThrough;
-if(typeof data54 === "string"){
-if(!pattern92.test(data54)){
-const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.status !== undefined){
+let data54 = data52.status;
+if(!(((((((data54 === "active") || (data54 === "trialing")) || (data54 === "past_due")) || (data54 === "unpaid")) || (data54 === "canceled")) || (data54 === "incomplete")) || (data54 === "paused"))){
+const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data54};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -7476,8 +8135,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.paidThrough !== undefined){
+let data55 = data52.paidThrough;
+if(typeof data55 === "string"){
+if(!pattern101.test(data55)){
+const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -7487,9 +8149,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
 else {
-const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -7501,7 +8162,7 @@ errors++;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -7510,17 +8171,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs117 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs128 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.grant === undefined){
-const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+else {
+const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -7529,9 +8183,17 @@ vErrors.push(err110);
 }
 errors++;
 }
-for(const key18 in data47){
-if(!(key18 === "grant")){
-const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+var _valid0 = _errs119 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs130 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.grant === undefined){
+const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -7540,12 +8202,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-if(data47.grant !== undefined){
-let data55 = data47.grant;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.account === undefined){
-const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+for(const key18 in data48){
+if(!(key18 === "grant")){
+const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -7554,8 +8213,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data55.amount === undefined){
-const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+}
+if(data48.grant !== undefined){
+let data56 = data48.grant;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.account === undefined){
+const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -7564,9 +8227,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key19 in data55){
-if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
-const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(data56.amount === undefined){
+const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -7575,12 +8237,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data55.account !== undefined){
-let data56 = data55.account;
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+for(const key19 in data56){
+if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
+const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -7590,8 +8249,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+if(data56.account !== undefined){
+let data57 = data56.account;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -7601,10 +8263,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data55.amount !== undefined){
-let data57 = data55.amount;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+else {
+const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -7613,9 +8273,11 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(typeof data57 == "number"){
-if(data57 < 1 || isNaN(data57)){
-const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+}
+if(data56.amount !== undefined){
+let data58 = data56.amount;
+if(!((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58)))){
+const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -7624,13 +8286,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-if(data55.key !== undefined){
-let data58 = data55.key;
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+if(typeof data58 == "number"){
+if(data58 < 1 || isNaN(data58)){
+const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -7640,8 +8298,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+}
+if(data56.key !== undefined){
+let data59 = data56.key;
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -7651,9 +8313,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-}
 else {
-const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -7665,7 +8326,7 @@ errors++;
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -7674,17 +8335,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid0 = _errs128 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs140 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.debit === undefined){
-const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+else {
+const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -7693,9 +8347,17 @@ vErrors.push(err123);
 }
 errors++;
 }
-for(const key20 in data47){
-if(!(key20 === "debit")){
-const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+var _valid0 = _errs130 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs142 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.debit === undefined){
+const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -7704,12 +8366,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-if(data47.debit !== undefined){
-let data59 = data47.debit;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.account === undefined){
-const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+for(const key20 in data48){
+if(!(key20 === "debit")){
+const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -7718,8 +8377,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data59.amount === undefined){
-const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+}
+if(data48.debit !== undefined){
+let data60 = data48.debit;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.account === undefined){
+const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -7728,9 +8391,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key21 in data59){
-if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
-const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(data60.amount === undefined){
+const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -7739,12 +8401,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data59.account !== undefined){
-let data60 = data59.account;
-if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+for(const key21 in data60){
+if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
+const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -7754,8 +8413,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+if(data60.account !== undefined){
+let data61 = data60.account;
+if(typeof data61 === "string"){
+if(func2(data61) < 1){
+const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -7765,10 +8427,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data59.amount !== undefined){
-let data61 = data59.amount;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+else {
+const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -7777,9 +8437,11 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 1 || isNaN(data61)){
-const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+}
+if(data60.amount !== undefined){
+let data62 = data60.amount;
+if(!((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62)))){
+const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -7788,13 +8450,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-}
-if(data59.key !== undefined){
-let data62 = data59.key;
-if(typeof data62 === "string"){
-if(func2(data62) < 1){
-const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+if(typeof data62 == "number"){
+if(data62 < 1 || isNaN(data62)){
+const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -7804,8 +8462,12 @@ vErrors.push(err132);
 errors++;
 }
 }
-else {
-const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+}
+if(data60.key !== undefined){
+let data63 = data60.key;
+if(typeof data63 === "string"){
+if(func2(data63) < 1){
+const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -7815,9 +8477,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
 else {
-const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -7829,7 +8490,7 @@ errors++;
 }
 }
 else {
-const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -7838,17 +8499,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs152 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.refund === undefined){
-const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+else {
+const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -7857,9 +8511,17 @@ vErrors.push(err136);
 }
 errors++;
 }
-for(const key22 in data47){
-if(!(key22 === "refund")){
-const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+var _valid0 = _errs142 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs154 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.refund === undefined){
+const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -7868,12 +8530,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data47.refund !== undefined){
-let data63 = data47.refund;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.account === undefined){
-const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+for(const key22 in data48){
+if(!(key22 === "refund")){
+const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -7882,8 +8541,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data63.amount === undefined){
-const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+}
+if(data48.refund !== undefined){
+let data64 = data48.refund;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.account === undefined){
+const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -7892,9 +8555,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-for(const key23 in data63){
-if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
-const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(data64.amount === undefined){
+const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -7903,12 +8565,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data63.account !== undefined){
-let data64 = data63.account;
-if(typeof data64 === "string"){
-if(func2(data64) < 1){
-const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+for(const key23 in data64){
+if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
+const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -7918,8 +8577,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+if(data64.account !== undefined){
+let data65 = data64.account;
+if(typeof data65 === "string"){
+if(func2(data65) < 1){
+const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -7929,10 +8591,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data63.amount !== undefined){
-let data65 = data63.amount;
-if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
-const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+else {
+const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -7941,9 +8601,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(typeof data65 == "number"){
-if(data65 < 1 || isNaN(data65)){
-const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+}
+if(data64.amount !== undefined){
+let data66 = data64.amount;
+if(!((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66)))){
+const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -7952,13 +8614,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-if(data63.key !== undefined){
-let data66 = data63.key;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+if(typeof data66 == "number"){
+if(data66 < 1 || isNaN(data66)){
+const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -7968,8 +8626,12 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+}
+if(data64.key !== undefined){
+let data67 = data64.key;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -7979,9 +8641,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
 else {
-const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -7993,7 +8654,7 @@ errors++;
 }
 }
 else {
-const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -8002,15 +8663,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-var _valid0 = _errs152 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-if(!valid17){
-const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data47};
+else {
+const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -8019,22 +8675,15 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs102;
-if(vErrors !== null){
-if(_errs102){
-vErrors.length = _errs102;
-}
-else {
-vErrors = null;
+var _valid0 = _errs154 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
 }
 }
-}
-}
-if(data31.upstreamStatus !== undefined){
-let data67 = data31.upstreamStatus;
-if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
-const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(!valid17){
+const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data48};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -8043,9 +8692,22 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(typeof data67 == "number"){
-if(data67 > 599 || isNaN(data67)){
-const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+else {
+errors = _errs104;
+if(vErrors !== null){
+if(_errs104){
+vErrors.length = _errs104;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data31.upstreamStatus !== undefined){
+let data68 = data31.upstreamStatus;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -8054,8 +8716,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data67 < 100 || isNaN(data67)){
-const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -8064,14 +8727,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data31.expect !== undefined){
-let data68 = data31.expect;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key24 in data68){
-if(!((((((((key24 === "status") || (key24 === "reason")) || (key24 === "headers")) || (key24 === "body")) || (key24 === "paymentRequired")) || (key24 === "upstream")) || (key24 === "result")) || (key24 === "balance"))){
-const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+if(data68 < 100 || isNaN(data68)){
+const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -8081,10 +8738,13 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data68.status !== undefined){
-let data69 = data68.status;
-if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
-const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data31.upstream !== undefined){
+let data69 = data31.upstream;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key24 in data69){
+if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -8093,9 +8753,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(typeof data69 == "number"){
-if(data69 > 599 || isNaN(data69)){
-const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data69.status !== undefined){
+let data70 = data69.status;
+if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -8104,8 +8766,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data69 < 100 || isNaN(data69)){
-const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(typeof data70 == "number"){
+if(data70 > 599 || isNaN(data70)){
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -8114,12 +8777,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-if(data68.reason !== undefined){
-let data70 = data68.reason;
-if(!(((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
-const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data70};
+if(data70 < 100 || isNaN(data70)){
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -8129,18 +8788,16 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data68.headers !== undefined){
-let data71 = data68.headers;
+}
+if(data69.headers !== undefined){
+let data71 = data69.headers;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 var props5 = {};
 for(const key25 in data71){
-if(pattern31.test(key25)){
+if(pattern32.test(key25)){
 let data72 = data71[key25];
-const _errs175 = errors;
-let valid31 = false;
-const _errs176 = errors;
 if(typeof data72 !== "string"){
-const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data72};
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data72};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -8149,11 +8806,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid2 = _errs176 === errors;
-valid31 = valid31 || _valid2;
-const _errs178 = errors;
-if(data72 !== null){
-const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data72};
+props5[key25] = true;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data71};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -8162,10 +8820,11 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid2 = _errs178 === errors;
-valid31 = valid31 || _valid2;
-if(!valid31){
-const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data72};
+}
+if(data69.body !== undefined){
+let data73 = data69.body;
+if(typeof data73 !== "string"){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data73};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -8174,23 +8833,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs175;
-if(vErrors !== null){
-if(_errs175){
-vErrors.length = _errs175;
-}
-else {
-vErrors = null;
-}
-}
-}
-props5[key25] = true;
-}
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data71};
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -8200,18 +8846,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data68.body !== undefined){
-let data73 = data68.body;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-var props6 = {};
-for(const key26 in data73){
-if(pattern31.test(key26)){
-props6[key26] = true;
-}
-}
-}
-else {
-const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data73};
+if(data31.expect !== undefined){
+let data74 = data31.expect;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key26 in data74){
+if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -8221,18 +8861,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data68.paymentRequired !== undefined){
-let data74 = data68.paymentRequired;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-var props7 = {};
-for(const key27 in data74){
-if(pattern31.test(key27)){
-props7[key27] = true;
-}
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data74};
+if(data74.status !== undefined){
+let data75 = data74.status;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -8241,13 +8873,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data68.upstream !== undefined){
-let data75 = data68.upstream;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key28 in data75){
-if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(typeof data75 == "number"){
+if(data75 > 599 || isNaN(data75)){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -8256,19 +8884,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data75.headers !== undefined){
-let data76 = data75.headers;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-var props8 = {};
-for(const key29 in data76){
-if(pattern31.test(key29)){
-let data77 = data76[key29];
-const _errs190 = errors;
-let valid36 = false;
-const _errs191 = errors;
-if(typeof data77 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data77};
+if(data75 < 100 || isNaN(data75)){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -8277,11 +8894,12 @@ vErrors.push(err165);
 }
 errors++;
 }
-var _valid3 = _errs191 === errors;
-valid36 = valid36 || _valid3;
-const _errs193 = errors;
-if(data77 !== null){
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data77};
+}
+}
+if(data74.reason !== undefined){
+let data76 = data74.reason;
+if(!(((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable"))){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -8290,10 +8908,19 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid3 = _errs193 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data77};
+}
+if(data74.headers !== undefined){
+let data77 = data74.headers;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+var props6 = {};
+for(const key27 in data77){
+if(pattern32.test(key27)){
+let data78 = data77[key27];
+const _errs188 = errors;
+let valid33 = false;
+const _errs189 = errors;
+if(typeof data78 !== "string"){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -8302,23 +8929,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-else {
-errors = _errs190;
-if(vErrors !== null){
-if(_errs190){
-vErrors.length = _errs190;
-}
-else {
-vErrors = null;
-}
-}
-}
-props8[key29] = true;
-}
-}
-}
-else {
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data76};
+var _valid2 = _errs189 === errors;
+valid33 = valid33 || _valid2;
+const _errs191 = errors;
+if(data78 !== null){
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -8327,19 +8942,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data75.query !== undefined){
-let data78 = data75.query;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-var props9 = {};
-for(const key30 in data78){
-if(pattern31.test(key30)){
-let data79 = data78[key30];
-const _errs198 = errors;
-let valid38 = false;
-const _errs199 = errors;
-if(typeof data79 !== "string"){
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data79};
+var _valid2 = _errs191 === errors;
+valid33 = valid33 || _valid2;
+if(!valid33){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data78};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -8348,11 +8954,23 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid4 = _errs199 === errors;
-valid38 = valid38 || _valid4;
-const _errs201 = errors;
-if(data79 !== null){
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data79};
+else {
+errors = _errs188;
+if(vErrors !== null){
+if(_errs188){
+vErrors.length = _errs188;
+}
+else {
+vErrors = null;
+}
+}
+}
+props6[key27] = true;
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data77};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -8361,10 +8979,19 @@ vErrors.push(err170);
 }
 errors++;
 }
-var _valid4 = _errs201 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data79};
+}
+if(data74.body !== undefined){
+let data79 = data74.body;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+var props7 = {};
+for(const key28 in data79){
+if(pattern32.test(key28)){
+props7[key28] = true;
+}
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data79};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -8373,23 +9000,19 @@ vErrors.push(err171);
 }
 errors++;
 }
-else {
-errors = _errs198;
-if(vErrors !== null){
-if(_errs198){
-vErrors.length = _errs198;
 }
-else {
-vErrors = null;
-}
-}
-}
-props9[key30] = true;
+if(data74.paymentRequired !== undefined){
+let data80 = data74.paymentRequired;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+var props8 = {};
+for(const key29 in data80){
+if(pattern32.test(key29)){
+props8[key29] = true;
 }
 }
 }
 else {
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data78};
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data80};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -8399,10 +9022,12 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data75.path !== undefined){
-let data80 = data75.path;
-if(typeof data80 !== "string"){
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data80};
+if(data74.upstream !== undefined){
+let data81 = data74.upstream;
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+for(const key30 in data81){
+if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -8412,9 +9037,18 @@ vErrors.push(err173);
 errors++;
 }
 }
-}
-else {
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(data81.headers !== undefined){
+let data82 = data81.headers;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+var props9 = {};
+for(const key31 in data82){
+if(pattern32.test(key31)){
+let data83 = data82[key31];
+const _errs203 = errors;
+let valid38 = false;
+const _errs204 = errors;
+if(typeof data83 !== "string"){
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -8423,11 +9057,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data68.result !== undefined){
-let data81 = data68.result;
-if(typeof data81 !== "string"){
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data81};
+var _valid3 = _errs204 === errors;
+valid38 = valid38 || _valid3;
+const _errs206 = errors;
+if(data83 !== null){
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -8436,11 +9070,10 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data68.balance !== undefined){
-let data82 = data68.balance;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data82};
+var _valid3 = _errs206 === errors;
+valid38 = valid38 || _valid3;
+if(!valid38){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data83};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -8449,10 +9082,23 @@ vErrors.push(err176);
 }
 errors++;
 }
+else {
+errors = _errs203;
+if(vErrors !== null){
+if(_errs203){
+vErrors.length = _errs203;
+}
+else {
+vErrors = null;
+}
+}
+}
+props9[key31] = true;
+}
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data82};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -8462,23 +9108,18 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data31.state !== undefined){
-let data83 = data31.state;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-var props10 = {};
-for(const key31 in data83){
-if(pattern31.test(key31)){
-let data84 = data83[key31];
+if(data81.query !== undefined){
+let data84 = data81.query;
 if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-var props11 = {};
+var props10 = {};
 for(const key32 in data84){
-if(pattern31.test(key32)){
-props11[key32] = true;
-}
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data84};
+if(pattern32.test(key32)){
+let data85 = data84[key32];
+const _errs211 = errors;
+let valid40 = false;
+const _errs212 = errors;
+if(typeof data85 !== "string"){
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -8487,12 +9128,11 @@ vErrors.push(err178);
 }
 errors++;
 }
-props10[key31] = true;
-}
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data83};
+var _valid4 = _errs212 === errors;
+valid40 = valid40 || _valid4;
+const _errs214 = errors;
+if(data85 !== null){
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -8501,10 +9141,10 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+var _valid4 = _errs214 === errors;
+valid40 = valid40 || _valid4;
+if(!valid40){
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data85};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -8513,10 +9153,23 @@ vErrors.push(err180);
 }
 errors++;
 }
+else {
+errors = _errs211;
+if(vErrors !== null){
+if(_errs211){
+vErrors.length = _errs211;
+}
+else {
+vErrors = null;
+}
+}
+}
+props10[key32] = true;
+}
 }
 }
 else {
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data84};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -8526,9 +9179,10 @@ vErrors.push(err181);
 errors++;
 }
 }
-}
-else {
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(data81.path !== undefined){
+let data86 = data81.path;
+if(typeof data86 !== "string"){
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data86};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -8540,7 +9194,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -8550,9 +9204,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(data74.result !== undefined){
+let data87 = data74.result;
+if(typeof data87 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data87};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -8562,14 +9217,139 @@ vErrors.push(err184);
 errors++;
 }
 }
-}
-else {
-const err185 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(data74.balance !== undefined){
+let data88 = data74.balance;
+if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data88};
 if(vErrors === null){
 vErrors = [err185];
 }
 else {
 vErrors.push(err185);
+}
+errors++;
+}
+}
+}
+else {
+const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+if(data31.state !== undefined){
+let data89 = data31.state;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+var props11 = {};
+for(const key33 in data89){
+if(pattern32.test(key33)){
+let data90 = data89[key33];
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+var props12 = {};
+for(const key34 in data90){
+if(pattern32.test(key34)){
+props12[key34] = true;
+}
+}
+}
+else {
+const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data90};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+props11[key33] = true;
+}
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data89};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+}
+else {
+const err194 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
 }
 errors++;
 }

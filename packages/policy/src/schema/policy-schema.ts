@@ -6,6 +6,9 @@ export { closed, described, EnvRef, NamePattern } from './schema-parts.js';
 export { NativeRedis, NativeRedisCluster, PolicyStore, Store } from './store-schema.js';
 import { closed, closedRecord, described, EnvRef, HeaderName, Name, NamePattern, Secret, Url } from './schema-parts.js';
 import { PolicyStore } from './store-schema.js';
+import { MeteredRoutes, Overdraft } from './metered-schema.js';
+
+export { ComputedEstimate, JSON_FIELD_PATTERN, MeteredRoute, MeteredRoutes, MeteredUsage, MODEL_SOURCES, ModelPrice, USAGE_FORMATS } from './metered-schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const Method = Type.Enum(HTTP_METHODS);
@@ -150,6 +153,8 @@ export const Costs = Type.Object(
         'chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release.',
       ),
     ),
+    overdraft: Type.Optional(Overdraft),
+    metered: Type.Optional(MeteredRoutes),
   },
   closed,
 );

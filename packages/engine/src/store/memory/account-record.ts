@@ -1,7 +1,7 @@
 // An account's state in the memory store and the operations on it that are not a Store method:
 // counters, quota periods, the credit ledger, refills and holds given back.
 import { billingPeriod } from '../billing-period.js';
-import type { AccountPatch, AccountState, CreditRefill, EventStamp, QuotaRule } from '../store.js';
+import type { AccountPatch, AccountState, CreditRefill, EventStamp, OverageMode, QuotaRule } from '../store.js';
 import { rollWindow, windowStart, type WindowCounter } from '../windows.js';
 
 export const EMPTY: readonly never[] = [];
@@ -36,15 +36,42 @@ export interface LedgerEntry {
   readonly expires: number;
 }
 
-/** What a `chargeOn: success` admission took, until it is committed, released or expires. */
+/** What a `chargeOn: success` admission took, until it is committed, released, settled or expires. */
 export interface Hold {
   readonly credits: number;
   readonly quotas: readonly HeldQuota[];
+  /** Units counted as billable overage (`overage: bill`): kept by every completion, billed when the hold completes. */
+  readonly overage: number;
   readonly expires: number;
   /** `costs.onUnsettled: commit`: expiry keeps what it took instead of giving it back. */
   readonly commitOnExpiry: boolean;
-  /** Whose credits these are, for the usage outbox when the hold commits. */
+  /** Whose credits these are, for the usage outbox when the hold completes. */
   readonly policy: string;
+  readonly terms: SettleTerms;
+}
+
+/** A counter of a billing period, as a hold found it: written only while it still counts that period. */
+export interface PeriodCounter {
+  readonly counter: QuotaCounter;
+  readonly start: number;
+}
+
+/** What a settlement needs of the admission that held (memory/settle-hold.ts). */
+export interface SettleTerms {
+  /** The units the hold was taken for: the admission's cost. */
+  readonly estimate: number;
+  readonly overage: OverageMode;
+  /** The plan draws every request's cost from credits. */
+  readonly drawsCredits: boolean;
+  readonly overdraft: number;
+  /** A quota was exhausted at admission: the request went the overage way. */
+  readonly overageWay: boolean;
+  /** Of them, quotas counting units: under `bill` each added the estimate to the overage count. */
+  readonly exhaustedUnits: number;
+  /** The quotas counting units that counted this request (the estimate), with their limits. */
+  readonly units: readonly (PeriodCounter & { readonly limit: number })[];
+  /** Where `bill` counts overage: the policy's overage counter of the first quota's period. */
+  readonly overageCounter: PeriodCounter | undefined;
 }
 
 export interface AccountRecord {

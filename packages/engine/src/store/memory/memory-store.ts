@@ -17,6 +17,9 @@ import {
   type EventStamp,
   type HoldCompletion,
   type HoldResult,
+  type HoldSettlement,
+  admissionCost,
+  settlementAmount,
   type NoticeClaim,
   type PaymentClaim,
   type VoidResult,
@@ -25,6 +28,7 @@ import {
 } from '../store.js';
 import { MemoryUsageOutbox } from './usage-outbox.js';
 import { applyPatch, applyRefill, EMPTY, giveBack, isEmpty, ledgerOf, newerFields, newRecord, quotaCounterFor, snapshot, type AccountRecord, type HeldQuota, type Hold } from './account-record.js';
+import { settleHold, settleTerms } from './settle-hold.js';
 import { anyExhausted, anyRefused, checkQuotas, countIn, rateLimited, refusal, resolvePlan, result, subscriptionPasses, windowCounters, windowStates } from './admission-checks.js';
 
 const SWEEP_EVERY_MS = 60_000;
@@ -78,12 +82,13 @@ export class MemoryStore implements Store {
       return result('allowed', plan, target, countIn(windowRules, counters, now), EMPTY, EMPTY);
     }
 
-    const quotas = checkQuotas(target, rule.quotas, keys.quotas, rules.cost, now);
+    const cost = admissionCost(admission);
+    const quotas = checkQuotas(target, rule.quotas, keys.quotas, cost, now);
     if (anyRefused(windowRules, counters, now)) return rateLimited(plan, record, windowRules, counters, quotas, now);
     const exhausted = anyExhausted(quotas);
     const violated = exhausted ? quotas.filter((q) => q.exhausted).map((q) => q.rule.unit) : EMPTY;
     if (exhausted && rule.overage === 'block') return result('quota-exhausted', plan, record, windowStates(windowRules, counters, now, false), quotas, violated);
-    const draw = rule.credits || (exhausted && rule.overage === 'credits') ? rules.cost : 0;
+    const draw = rule.credits || (exhausted && rule.overage === 'credits') ? cost : 0;
     if (draw > target.credits) return result('insufficient-credits', plan, record, windowStates(windowRules, counters, now, false), quotas, violated);
 
     // Allowed: only now is anything written.
@@ -105,12 +110,14 @@ export class MemoryStore implements Store {
       target.credits -= draw;
       target.snapshot = undefined;
     }
-    const holds = admission.holdKey !== undefined && (draw > 0 || held !== undefined);
-    if (holds) {
-      (target.holds ??= new Map()).set(admission.holdKey, { credits: draw, quotas: held ?? EMPTY, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit', policy: rules.policy });
+    // A hold (whatever it took: a settlement may still charge) is billed when it completes.
+    if (admission.holdKey !== undefined) {
+      const terms = settleTerms(target, rules, rule, quotas, cost, now);
+      const hold = { credits: draw, quotas: held ?? EMPTY, overage, expires: now + HOLD_TTL_MS, commitOnExpiry: rules.onUnsettled === 'commit', policy: rules.policy, terms };
+      (target.holds ??= new Map()).set(admission.holdKey, hold);
+    } else if (overage > 0 || draw > 0) {
+      this.usage.append(admission.account, rules.policy, overage, draw, undefined, now);
     }
-    const billedCredits = holds ? 0 : draw;
-    if (overage > 0 || billedCredits > 0) this.usage.append(admission.account, rules.policy, overage, billedCredits, admission.holdKey, now);
     return result('allowed', plan, target, windows, quotas, violated, draw, overage);
   }
 
@@ -126,19 +133,20 @@ export class MemoryStore implements Store {
     return scratch.admit({ ...admission, holdKey: undefined, id: undefined, deadline: undefined });
   }
 
-  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): HoldResult {
+  completeHold(account: string, holdKey: string, completion: HoldCompletion | HoldSettlement, now: number): HoldResult {
+    if (typeof completion === 'object') settlementAmount(completion);
     const record = this.#accounts.get(account);
     if (record === undefined) return { kind: 'nothing-held' };
     this.#expireHolds(account, record, now);
     const hold = record.holds?.get(holdKey);
     if (hold === undefined) return { kind: 'nothing-held' };
     record.holds?.delete(holdKey);
-    if (completion === 'commit') {
-      this.#billCommitted(account, holdKey, hold, now);
-      return { kind: 'committed', credits: hold.credits };
+    if (typeof completion === 'object') {
+      const settled = settleHold(record, hold, completion.settle);
+      this.#bill(account, holdKey, hold.policy, settled.overage, settled.credits, now);
+      return { kind: 'settled', charged: settled.charged, credits: settled.credits, writtenOff: settled.writtenOff };
     }
-    giveBack(record, hold);
-    return { kind: 'released', credits: hold.credits };
+    return this.#close(account, holdKey, hold, completion, record, now);
   }
 
   /**
@@ -244,14 +252,24 @@ export class MemoryStore implements Store {
     for (const [key, hold] of holds) {
       if (hold.expires > now) continue;
       holds.delete(key);
-      if (hold.commitOnExpiry) this.#billCommitted(account, key, hold, now);
-      else giveBack(record, hold);
+      this.#close(account, key, hold, hold.commitOnExpiry ? 'commit' : 'release', record, now);
     }
   }
 
-  /** A committed hold's credits go to the usage outbox: only now are they billed for good. */
-  #billCommitted(account: string, holdKey: string, hold: Hold, now: number): void {
-    if (hold.credits > 0) this.usage.append(account, hold.policy, 0, hold.credits, holdKey, now);
+  /** Commits (keeps) or releases (gives back) a hold already out of the account's holds; its overage is kept either way. */
+  #close(account: string, holdKey: string, hold: Hold, completion: HoldCompletion, record: AccountRecord, now: number): HoldResult {
+    if (completion === 'commit') {
+      this.#bill(account, holdKey, hold.policy, hold.overage, hold.credits, now);
+      return { kind: 'committed', credits: hold.credits };
+    }
+    giveBack(record, hold);
+    this.#bill(account, holdKey, hold.policy, hold.overage, 0, now);
+    return { kind: 'released', credits: hold.credits };
+  }
+
+  /** A completed hold goes to the usage outbox: only now is it billed for good, once. */
+  #bill(account: string, holdKey: string, policy: string, overage: number, credits: number, now: number): void {
+    if (overage > 0 || credits > 0) this.usage.append(account, policy, overage, credits, holdKey, now);
   }
 
   #record(account: string): AccountRecord {

@@ -25,7 +25,7 @@ function rulesWith(onUnsettled?: 'commit') {
 }
 
 describe('memory store usage outbox', () => {
-  it('appends overage and credits as they are charged, a hold\'s credits only when it commits', () => {
+  it('appends overage and credits as they are charged, a hold\'s when it completes', () => {
     const store = new MemoryStore();
     const now = Date.UTC(2026, 0, 10);
     store.changeCredits('alice', { operation: 'grant', amount: 100, now });
@@ -41,17 +41,22 @@ describe('memory store usage outbox', () => {
 
     expect(admit('hold:kept').overage).toBe(1);
     expect(admit('hold:released').overage).toBe(1);
-    expect(store.usage.take().map((e) => [e.id, e.quantity])).toEqual([
-      ['hold:kept:overage', 1],
-      ['hold:released:overage', 1],
-    ]);
+    expect(store.usage.take()).toEqual([]);
     store.completeHold('alice', 'hold:kept', 'commit', now);
     store.completeHold('alice', 'hold:released', 'release', now);
-    expect(store.usage.take().map((e) => [e.id, e.meter, e.quantity])).toEqual([['hold:kept:credits', 'credits', COST]]);
+    // A release gives back the credits, never the overage counted (store README, "Usage outbox").
+    expect(store.usage.take().map((e) => [e.id, e.meter, e.quantity])).toEqual([
+      ['hold:kept:overage', 'overage', 1],
+      ['hold:kept:credits', 'credits', COST],
+      ['hold:released:overage', 'overage', 1],
+    ]);
 
     admit('hold:expires', rulesWith('commit'));
     store.usage.take();
     store.changeCredits('alice', { operation: 'grant', amount: 1, now: now + HOLD_TTL_MS + 1 });
-    expect(store.usage.take().map((e) => [e.id, e.quantity])).toEqual([['hold:expires:credits', COST]]);
+    expect(store.usage.take().map((e) => [e.id, e.quantity])).toEqual([
+      ['hold:expires:overage', 1],
+      ['hold:expires:credits', COST],
+    ]);
   });
 });

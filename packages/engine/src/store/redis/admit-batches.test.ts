@@ -61,13 +61,13 @@ describe('AdmitBatches', () => {
   it('sends the admissions of one event-loop turn as one call, in order, and those of a later turn as another', async () => {
     const { calls, send } = recorder();
     const batches = new AdmitBatches(send, false, NO_OFFSET);
-    const first = [admit(batches, 'a'), admit(batches, 'b', { scope: 'cred:x y', holdKey: 'hold:1', now: NOW + 1 }), admit(batches, 'a')];
+    const first = [admit(batches, 'a'), admit(batches, 'b', { scope: 'cred:x y', holdKey: 'hold:1', now: NOW + 1, cost: 40 }), admit(batches, 'a')];
     expect(calls).toHaveLength(0);
     await Promise.all(first);
     await admit(batches, 'c');
     expect(calls.map((c) => c.keys)).toEqual([['k{a}:a', 'k{b}:a', 'k{a}:a'], ['k{c}:a']]);
-    // One context (rules text, no month, fallback), then one text per admission: now, context, hold key, scope.
-    expect(calls[0]?.args).toEqual([1, rulesArg(rules).text, '', '', 'pro', `${NOW} 1    `, `${NOW + 1} 1 hold:1   cred:x y`, `${NOW} 1    `]);
+    // One context (rules text, no month, fallback), then one text per admission: now, context, its own cost, hold key, id, deadline, scope.
+    expect(calls[0]?.args).toEqual([1, rulesArg(rules).text, '', '', 'pro', `${NOW} 1     `, `${NOW + 1} 1 40 hold:1   cred:x y`, `${NOW} 1     `]);
   });
 
   it('sends each rules text, calendar periods and fallback plan once per call', async () => {
@@ -82,7 +82,7 @@ describe('AdmitBatches', () => {
       rulesArg(rules).text, '', '', 'pro',
       rulesArg(monthly).text, String(month.start), String(month.end), 'pro',
       rulesArg(rules).text, '', '', '',
-      `${NOW} 1    `, `${NOW} 2    `, `${NOW} 3    `, `${NOW} 2    `,
+      `${NOW} 1     `, `${NOW} 2     `, `${NOW} 3     `, `${NOW} 2     `,
     ]);
   });
 
@@ -123,8 +123,8 @@ describe('AdmitBatches', () => {
     const { calls, send } = recorder();
     const batches = new AdmitBatches(send, false, NO_OFFSET);
     const tabbed: RouteRules = { ...rules, plans: { 'tab\tplan': { kind: 'deny', reason: 'not-entitled' } } };
-    const settled = await Promise.allSettled([admit(batches, 'a', { holdKey: 'hold 1' }), admit(batches, 'b', { rules: tabbed }), admit(batches, 'c')]);
-    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    const settled = await Promise.allSettled([admit(batches, 'a', { holdKey: 'hold 1' }), admit(batches, 'b', { rules: tabbed }), admit(batches, 'c'), admit(batches, 'd', { cost: 1.5 }), admit(batches, 'e', { cost: -1 })]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'fulfilled', 'rejected', 'rejected']);
     expect(calls.map((c) => c.keys)).toEqual([['k{c}:a']]);
   });
 });

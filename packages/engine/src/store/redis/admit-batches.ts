@@ -10,7 +10,7 @@
 // at once (connection.ts, sendNow: ioredis's auto-pipelining would only wrap it in a pipeline of
 // one and write it a turn later), so batching adds no wait of its own.
 import { billingPeriod } from '../billing-period.js';
-import type { Admission, AdmissionResult } from '../store.js';
+import { admissionCost, type Admission, type AdmissionResult } from '../store.js';
 import type { ScriptArgument } from './lua/script.js';
 import { rulesArg, type RulesArg } from './rules-args.js';
 import { parseAdmission, RedisReplyError } from './replies.js';
@@ -79,6 +79,7 @@ export class AdmitBatches {
     // admission here, alone: the flush itself must never throw.
     return new Promise<AdmissionResult>((resolve, reject) => {
       const rules = rulesArg(admission.rules);
+      admissionCost(admission);
       checkWord(admission.holdKey, 'hold keys');
       checkWord(admission.id, 'admission ids');
       if (this.#queued.length === 0) setImmediate(this.#flush);
@@ -101,7 +102,8 @@ export class AdmitBatches {
     for (const queued of batch) {
       const { admission } = queued;
       keys.push(queued.key);
-      perAdmission.push(`${String(admission.now)} ${String(this.#contextOf(queued, contexts))} ${admission.holdKey ?? ''} ${this.#receipt(admission)} ${admission.scope}`);
+      const cost = admission.cost === undefined ? '' : String(admission.cost);
+      perAdmission.push(`${String(admission.now)} ${String(this.#contextOf(queued, contexts))} ${cost} ${admission.holdKey ?? ''} ${this.#receipt(admission)} ${admission.scope}`);
     }
     const args: ScriptArgument[] = [contexts.length];
     for (const { rules, calendars, fallbackPlan } of contexts) args.push(rules.text, calendars?.starts ?? '', calendars?.ends ?? '', fallbackPlan);

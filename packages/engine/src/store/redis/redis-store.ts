@@ -18,7 +18,9 @@ import {
   type EventStamp,
   type HoldCompletion,
   type HoldResult,
+  type HoldSettlement,
   RECEIPT_TTL_MS,
+  settlementAmount,
   type ClaimOwner,
   CREDIT_NOTICE_TTL_MS,
   type NoticeClaim,
@@ -88,9 +90,15 @@ export class RedisStore implements Store {
     return this.#previews.admit(preview, keyBase(this.#prefix, admission.account) + ACCOUNT_SUFFIX);
   }
 
-  completeHold(account: string, holdKey: string, completion: HoldCompletion, now: number): Promise<HoldResult> {
+  completeHold(account: string, holdKey: string, completion: HoldCompletion | HoldSettlement, now: number): Promise<HoldResult> {
     const base = keyBase(this.#prefix, account);
-    return this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], [base, holdKey, completion, now], parseHold);
+    let args: ScriptArgument[];
+    try {
+      args = typeof completion === 'object' ? [base, holdKey, 'settle', now, settlementAmount(completion)] : [base, holdKey, completion, now];
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], args, parseHold);
   }
 
   voidAdmission(account: string, id: string): Promise<VoidResult> {

@@ -168,10 +168,14 @@ export function parseCredit(reply: unknown): CreditResult {
 export function parseHold(reply: unknown): HoldResult {
   const check: Check = checker('complete-hold', reply);
   check(Array.isArray(reply));
-  const [kind, credits] = reply as unknown[];
+  const [kind, first, second, third] = reply as unknown[];
   if (kind === 'nothing-held' && reply.length === 1) return { kind };
-  check((kind === 'committed' || kind === 'released') && typeof credits === 'number');
-  return { kind, credits };
+  if (kind === 'settled') {
+    check(reply.length === 4 && typeof first === 'number' && typeof second === 'number' && typeof third === 'number');
+    return { kind, charged: first, credits: second, writtenOff: third };
+  }
+  check((kind === 'committed' || kind === 'released') && typeof first === 'number');
+  return { kind, credits: first };
 }
 
 export function parseVoid(reply: unknown): VoidResult {

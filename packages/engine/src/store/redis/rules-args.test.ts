@@ -24,7 +24,7 @@ const rules: RouteRules = {
 describe('rulesArg', () => {
   it('lays RouteRules out as the admit script reads them', () => {
     expect(rulesArg(rules).text.split('\n')).toEqual([
-      'p\t3\t86400000\tactive trialing\t\tdeny not-entitled',
+      'p\t3\t86400000\tactive trialing\t\t0\tdeny not-entitled',
       'free\tdeny plan-upgrade-required',
       'pro\tcheck 1 credits 2 1 5 1000 1 100 3600000 0 units 100 month subscription 1',
       '',
@@ -32,11 +32,16 @@ describe('rulesArg', () => {
   });
 
   it('marks a route without a subscription requirement with an empty grace', () => {
-    expect(rulesArg({ policy: 'p', cost: 1, plans: {}, noPlan: { ...pro, windows: [], quotas: [] } }).text).toBe('p\t1\t\t\t\tcheck 1 credits 0 0\n');
+    expect(rulesArg({ policy: 'p', cost: 1, plans: {}, noPlan: { ...pro, windows: [], quotas: [] } }).text).toBe('p\t1\t\t\t\t0\tcheck 1 credits 0 0\n');
   });
 
-  it('carries onUnsettled: commit in the header, for the hold records', () => {
-    expect(rulesArg({ ...rules, onUnsettled: 'commit' }).text.split('\n')[0]).toBe('p\t3\t86400000\tactive trialing\tcommit\tdeny not-entitled');
+  it('carries onUnsettled: commit and the overdraft in the header, for the hold records', () => {
+    expect(rulesArg({ ...rules, onUnsettled: 'commit', overdraft: 250 }).text.split('\n')[0]).toBe('p\t3\t86400000\tactive trialing\tcommit\t250\tdeny not-entitled');
+  });
+
+  it('refuses an overdraft that is not a non-negative integer: the script computes balances with it', () => {
+    expect(() => rulesArg({ ...rules, overdraft: -1 })).toThrow(RangeError);
+    expect(() => rulesArg({ ...rules, overdraft: 0.5 })).toThrow(RangeError);
   });
 
   it('asks for the calendar months and years, and every period in a time zone: once each, numbered in the quotas', () => {

@@ -8,7 +8,7 @@
 //
 // Layout (`\t` and `\n` are the only separators: names must not contain them):
 //   policy \t cost \t grace ms ('' = no subscription required) \t statuses (space-separated) \t
-//   onUnsettled ('commit', or '' = release) \t noPlan rule \n, then per plan: name \t rule \n
+//   onUnsettled ('commit', or '' = release) \t overdraft (units) \t noPlan rule \n, then per plan: name \t rule \n
 // A rule: `deny <reason>` | `check <credits 1/0> <overage> <window count W> <quota count Q>`, then
 //   W × ` <limit> <ms> <sliding 1/0>` (ms an integer: the script puts it into key names as written), then
 //   Q × ` <unit> <limit> <per> <anchor> <calendar>`: calendar is the 1-based index in `calendars` of
@@ -39,7 +39,7 @@ function encode(rules: RouteRules, calendars: PeriodRule[]): string {
   const statuses = rules.subscription?.statuses.join(' ') ?? '';
   const grace = rules.subscription === undefined ? '' : String(rules.subscription.graceMs);
   const unsettled = rules.onUnsettled === 'commit' ? 'commit' : '';
-  let text = `${separable(rules.policy)}\t${String(rules.cost)}\t${grace}\t${statuses}\t${unsettled}\t${encodeRule(rules.noPlan, calendars)}\n`;
+  let text = `${separable(rules.policy)}\t${String(rules.cost)}\t${grace}\t${statuses}\t${unsettled}\t${String(overdraftOf(rules))}\t${encodeRule(rules.noPlan, calendars)}\n`;
   for (const [name, rule] of Object.entries(rules.plans)) text += `${separable(name)}\t${encodeRule(rule, calendars)}\n`;
   return text;
 }
@@ -60,6 +60,13 @@ function calendarIndex({ per, timeZone }: PeriodRule, calendars: PeriodRule[]): 
   if (found >= 0) return found + 1;
   calendars.push(timeZone === undefined ? { per, anchor: 'calendar' } : { per, anchor: 'calendar', timeZone });
   return calendars.length;
+}
+
+/** The overdraft a settlement may take the balance to, checked here: the script computes with it. */
+function overdraftOf(rules: RouteRules): number {
+  const overdraft = rules.overdraft ?? 0;
+  if (!Number.isSafeInteger(overdraft) || overdraft < 0) throw new RangeError(`an overdraft must be a non-negative integer number of units, got ${String(overdraft)}`);
+  return overdraft;
 }
 
 /** A window's length names its counter keys verbatim: it must print as the integer it is. */

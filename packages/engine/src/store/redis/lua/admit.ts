@@ -13,8 +13,9 @@
 //          '' (billing-period.ts on the client, once a period: calendar months and years, whose
 //          arithmetic would be the dearest part of the script, and periods in a time zone, which
 //          Lua in Redis cannot know; billingPeriod still serves anchored periods, UTC days, weeks),
-//          the fallback plan ('' = none); then per admission ONE text `<now> <context> <hold key>
-//          <id> <deadline> <scope>`: now (ms), its context (1..C), the hold key ('' = none; a word),
+//          the fallback plan ('' = none); then per admission ONE text `<now> <context> <cost> <hold
+//          key> <id> <deadline> <scope>`: now (ms), its context (1..C), its cost in units ('' = the
+//          rules' cost: Admission.cost), the hold key ('' = none; a word),
 //          the receipt id ('' = none; a word; the hold key when it holds), the deadline by the
 //          server's clock (ms; '' = none), the scope (the rest, any text). Contexts are sent once per batch, however many admissions share them:
 //          every argument costs the client and the server, so an admission carries as few as it can.
@@ -32,6 +33,8 @@
 import { HOLD_TTL_MS, RECEIPT_TTL_MS } from '../../store.js';
 import { HOLDS_LUA } from './holds.js';
 import { PERIOD_MATH_LUA } from './period-math.js';
+import { OVERAGE_KEEP_MS, QUOTA_GRACE_MS, RECORD_HOLD_LUA } from './record-hold.js';
+import { ADMIT_BATCH_LUA } from './admit-batch.js';
 import { luaScript } from './script.js';
 import { SHARED_LUA } from './shared.js';
 import { WINDOW_MATH_LUA } from './window-math.js';
@@ -42,8 +45,8 @@ local call = redis.call
 -- denies, with the reason the client reads from that rule.
 -- TOO_LATE: past its deadline, or voided before it ran (the engine already answered it): nothing written.
 local ALLOWED, RATE_LIMITED, QUOTA_EXHAUSTED, INSUFFICIENT_CREDITS, SUBSCRIPTION_INACTIVE, DENIED, TOO_LATE = 0, 1, 2, 3, 4, 5, 6
-local QUOTA_GRACE_MS = DAY_MS
-local OVERAGE_KEEP_MS = 35 * DAY_MS
+local QUOTA_GRACE_MS = ${QUOTA_GRACE_MS}
+local OVERAGE_KEEP_MS = ${OVERAGE_KEEP_MS}
 local HOLD_TTL_MS = ${HOLD_TTL_MS}
 -- Hold records outlive their expiry so that the next touch of the account can still give them back.
 local HOLD_KEEP_MS = 7 * DAY_MS
@@ -83,9 +86,8 @@ local function parseRule(context, at)
   for i = 1, tonumber(quotaCount) do
     local unit, limit, per, anchor, calendar
     unit, limit, per, anchor, calendar, at = string.match(rules, '^ (%S+) (%S+) (%S+) (%S+) (%d+)()', at)
-    local amount = 1
-    if unit == 'units' then amount = context.cost end
-    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, calendar = tonumber(calendar), amount = amount, name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
+    -- Counting units, a quota counts each admission's own cost; else 1 per request.
+    rule.quotas[i] = {limit = tonumber(limit), per = per, anchor = anchor, calendar = tonumber(calendar), units = unit == 'units', name = 'q:' .. policy .. ':' .. unit .. ':', start = false, startText = false}
   end
   local refillAmount, refillPer, refillCalendar = string.match(rules, '^ refill (%d+) (%S+) (%d+)', at)
   if refillAmount then rule.refill = {amount = tonumber(refillAmount), per = refillPer, calendar = tonumber(refillCalendar)} end
@@ -102,7 +104,7 @@ local function ruleFrom(context, at)
 end
 
 -- One admission; returns its reply (above). A Lua error inside it is caught by the batch loop below.
-local function admit(accountKey, scope, now, holdKey, id, context)
+local function admit(accountKey, scope, now, cost, holdKey, id, context)
   local base = string.sub(accountKey, 1, -2)
 
   -- The account hash in one HGETALL: for an account without a record (most of them, when limiting
@@ -256,7 +258,8 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   for i = 1, Q do
     local q = quotas[i]
     counts[W + i] = tonumber(counts[W + i]) or 0
-    if q.amount > 0 and counts[W + i] + q.amount > q.limit then exhausted = exhausted + 2 ^ (i - 1) end
+    local amount = q.units and cost or 1
+    if amount > 0 and counts[W + i] + amount > q.limit then exhausted = exhausted + 2 ^ (i - 1) end
   end
 
   local outcome, violated, draw, overage = ALLOWED, exhausted, 0, 0
@@ -265,7 +268,7 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   elseif exhausted > 0 and rule.overage == 'block' then
     outcome = QUOTA_EXHAUSTED
   else
-    if rule.credits or (exhausted > 0 and rule.overage == 'credits') then draw = context.cost end
+    if rule.credits or (exhausted > 0 and rule.overage == 'credits') then draw = cost end
     if draw > credits then outcome, draw = INSUFFICIENT_CREDITS, 0 end
   end
   local allowed = outcome == ALLOWED
@@ -285,66 +288,65 @@ local function admit(accountKey, scope, now, holdKey, id, context)
         call('SET', reads[i], 1, 'PX', int(windows[i].start + 2 * windows[i].ms - now))
       end
     end
-    -- What the record keeps: 'q:' .. quota key, amount, for each quota counted (with a hold key or
-    -- an id); with an id also 'w:' .. window key, 1 and 'o:' .. overage key, amount.
-    local held = (holdKey ~= '' or receipt) and {}
+    -- What the record keeps (holds.ts): 'q:' .. quota key, amount, for each quota counted; with an
+    -- id also 'w:' .. window key, 1; 'o:' .. overage key, amount; a hold, whatever it took (a
+    -- settlement may still charge), also what settling needs (record-hold.ts).
+    local holds = holdKey ~= '' and (Q > 0 or rule.credits)
+    local held = (holds or receipt) and {}
     if receipt then
       for i = 1, W do
         held[#held + 1] = 'w:' .. reads[i]
         held[#held + 1] = 1
       end
     end
-    local quotasHeld = 0
+    local overageWay, exhaustedUnits = false, 0
     for i = 1, Q do
       local q, used = quotas[i], counts[W + i]
-      if q.amount > 0 and used + q.amount > q.limit then
-        if rule.overage == 'bill' then overage = overage + q.amount end
-      elseif q.amount > 0 then
-        if used > 0 then
-          call('INCRBY', reads[W + i], q.amount)
-        else
-          call('SET', reads[W + i], q.amount, 'PX', int(out[h + 2 * (W + i)] + QUOTA_GRACE_MS - now))
+      local amount = q.units and cost or 1
+      if amount > 0 and used + amount > q.limit then
+        overageWay = true
+        if q.units then exhaustedUnits = exhaustedUnits + 1 end
+        if rule.overage == 'bill' then overage = overage + amount end
+      else
+        if amount > 0 then
+          if used > 0 then
+            call('INCRBY', reads[W + i], amount)
+          else
+            call('SET', reads[W + i], amount, 'PX', int(out[h + 2 * (W + i)] + QUOTA_GRACE_MS - now))
+          end
+          counts[W + i] = used + amount
+          if held then
+            held[#held + 1] = 'q:' .. reads[W + i]
+            held[#held + 1] = amount
+          end
         end
-        counts[W + i] = used + q.amount
-        if held then
-          held[#held + 1] = 'q:' .. reads[W + i]
-          held[#held + 1] = q.amount
-          quotasHeld = quotasHeld + 1
-        end
+        if holds and q.units then holdUnits(held, reads[W + i], q.limit, out[h + 2 * (W + i)]) end
       end
     end
+    local overageKey = Q > 0 and base .. 'o:' .. context.policy .. ':' .. int(firstStart)
     if overage > 0 then
-      local key = base .. 'o:' .. context.policy .. ':' .. int(firstStart)
-      call('INCRBY', key, overage)
-      call('PEXPIRE', key, int(out[h + 2 * (W + 1)] + OVERAGE_KEEP_MS - now))
-      if receipt then
-        held[#held + 1] = 'o:' .. key
-        held[#held + 1] = overage
-      end
+      call('INCRBY', overageKey, overage)
+      call('PEXPIRE', overageKey, int(out[h + 2 * (W + 1)] + OVERAGE_KEEP_MS - now))
+    end
+    if (receipt and overage > 0) or (holds and overageKey and rule.overage == 'bill') then
+      held[#held + 1] = 'o:' .. overageKey
+      held[#held + 1] = overage
     end
     if draw > 0 then
       credits = credits - draw
       call('HSET', accountKey, 'credits', credits)
     end
-    local holds = holdKey ~= '' and (draw > 0 or quotasHeld > 0)
-    if holds and context.unsettled == 'commit' then
-      held[#held + 1] = 'unsettled'
-      held[#held + 1] = 'commit'
-    end
+    if holds then holdTerms(held, context, rule, cost, overageWay, exhaustedUnits, Q > 0 and out[h + 2 * (W + 1)] or 0) end
     -- The usage outbox (holds.ts, appendUsage): what this admission charged for good, in the same
-    -- step. A hold's credits are billed when it commits (its record keeps the policy for that).
-    local billedCredits = draw
-    if holds then billedCredits = 0 end
-    local billed = overage > 0 or billedCredits > 0
-    if (holds and draw > 0) or (receipt and billed) then
-      held[#held + 1] = 'p'
-      held[#held + 1] = context.policy
-    end
+    -- step. A hold is billed when it completes (its record keeps the policy for that).
+    local billed = not holds and (overage > 0 or draw > 0)
     if billed then
-      local entry = appendUsage(base, context.policy, overage, billedCredits, id ~= '' and id or holdKey)
+      local entry = appendUsage(base, context.policy, overage, draw, id)
       if receipt then
+        held[#held + 1] = 'p'
+        held[#held + 1] = context.policy
         held[#held + 1] = 'x'
-        held[#held + 1] = entry .. ' ' .. overage .. ' ' .. billedCredits
+        held[#held + 1] = entry .. ' ' .. overage .. ' ' .. draw
       end
     end
     if receipt then
@@ -374,55 +376,8 @@ local function admit(accountKey, scope, now, holdKey, id, context)
   end
   return out
 end
-
--- The contexts, their rules' header read once per batch; calendar periods only when sent (no table otherwise).
-local function numbers(text)
-  if text == '' then return false end
-  local list = {}
-  for number in string.gmatch(text, '%S+') do list[#list + 1] = tonumber(number) end
-  return list
-end
-local contextCount = tonumber(ARGV[1])
-local contexts = {}
-for c = 1, contextCount do
-  local at = 4 * c - 2
-  local rules = ARGV[at]
-  local policy, cost, grace, statuses, unsettled, noPlanAt = string.match(rules, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t()')
-  contexts[c] = {
-    rules = rules, policy = policy, cost = tonumber(cost), grace = tonumber(grace), statuses = statuses, unsettled = unsettled, noPlanAt = noPlanAt,
-    starts = numbers(ARGV[at + 1]), ends = numbers(ARGV[at + 2]), fallback = ARGV[at + 3], ruleAt = {}, parsed = {},
-  }
-end
-
--- The admissions, in order. pcall keeps one admission's error (a key of the wrong type, a record
--- it cannot read) from failing the others: its member of the reply is that error.
--- The server's clock (ms), read once per batch and only when an admission has a deadline: a
--- delayed script (a hung server, a cluster redirect) refuses what the engine no longer waits for.
-local replies = {}
-local first = 4 * contextCount + 1
-local clockMs
-for i = 1, #KEYS do
-  local now, context, holdKey, id, deadline, scope = string.match(ARGV[first + i], '^(%S+) (%S+) (%S*) (%S*) (%S*) (.*)$')
-  if deadline ~= '' and not clockMs then
-    local time = call('TIME')
-    clockMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  end
-  local ok, reply
-  if deadline ~= '' and clockMs > tonumber(deadline) then
-    ok, reply = true, tooLate()
-  else
-    ok, reply = pcall(admit, KEYS[i], scope, tonumber(now), holdKey, id, contexts[tonumber(context)])
-  end
-  if not ok then
-    -- redis.call raises a table {err = message}; Lua itself raises a string.
-    if type(reply) == 'table' then reply = reply.err end
-    reply = {err = tostring(reply)}
-  end
-  replies[i] = reply
-end
-return replies
 `;
 
 /** The whole script text; lua/preview-admit.ts derives the read-only preview from it. */
-export const ADMIT_SOURCE = SHARED_LUA + HOLDS_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA;
+export const ADMIT_SOURCE = SHARED_LUA + HOLDS_LUA + RECORD_HOLD_LUA + WINDOW_MATH_LUA + PERIOD_MATH_LUA + ADMIT_LUA + ADMIT_BATCH_LUA;
 export const ADMIT_SCRIPT = luaScript('admit', ADMIT_SOURCE);

@@ -1,13 +1,16 @@
-// `completeHold`: commit (keep, its credits billed to the usage outbox) or release (give back) what
-// an admission held, once. Expired
-// holds of the account are given back first, so a hold past its expiry answers nothing-held; the
-// account's holdsDue is brought up to date whenever a hold left the set.
+// `completeHold`: commit (keep, billed to the usage outbox), release (give back) or settle (charge
+// the actual cost in place of the estimate, settle-hold.ts) what an admission held, once. Expired
+// holds of the account are settled first (given back, or kept under onUnsettled: commit), so a
+// hold past its expiry answers nothing-held; the account's holdsDue is brought up to date whenever
+// a hold left the set.
 //
 // KEYS[1]  account hash
-// ARGV     key base, hold key, 'commit' | 'release', now (ms)
-// Reply    'committed' | 'released', credits | 'nothing-held'
+// ARGV     key base, hold key, 'commit' | 'release' | 'settle', now (ms), the actual units (settle)
+// Reply    'committed' | 'released', credits | 'settled', charged, credits, written off | 'nothing-held'
 import { HOLDS_LUA } from './holds.js';
 import { luaScript } from './script.js';
+import { SETTLE_HOLD_LUA } from './settle-hold.js';
+import { SHARED_LUA } from './shared.js';
 
 const COMPLETE_HOLD_LUA = `
 local base = ARGV[1]
@@ -22,8 +25,12 @@ local completed = redis.call('ZREM', base .. 'h', holdKey) == 1
 if expired > 0 or completed then noteHoldsDue(KEYS[1], base) end
 if not completed then return {'nothing-held'} end
 local ledgerKey = base .. 'l:' .. holdKey
-if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey, false)} end
+if completion == 'release' then return {'released', giveBack(KEYS[1], ledgerKey, false, base, holdKey)} end
+if completion == 'settle' then
+  local settled = settleHold(KEYS[1], base, ledgerKey, holdKey, tonumber(ARGV[5]), now)
+  return {'settled', settled[1], settled[2], settled[3]}
+end
 return {'committed', billCommittedHold(base, ledgerKey, holdKey)}
 `;
 
-export const COMPLETE_HOLD_SCRIPT = luaScript('complete-hold', HOLDS_LUA + COMPLETE_HOLD_LUA);
+export const COMPLETE_HOLD_SCRIPT = luaScript('complete-hold', SHARED_LUA + HOLDS_LUA + SETTLE_HOLD_LUA + COMPLETE_HOLD_LUA);

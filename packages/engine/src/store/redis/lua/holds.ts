@@ -2,8 +2,9 @@ import { USAGE_GROUP } from '../keys.js';
 
 // Lua helpers for `chargeOn: success` holds and admission receipts. Open holds of an account live
 // in the sorted set `<base>h`, scored by their expiry (engine clock); what each took is its ledger
-// hash `<base>l:<holdKey>`: `credits` and `q:<quota key>` → amount (plus `unsettled` = 'commit'
-// under `costs.onUnsettled: commit`). An admission the engine may abandon (onFailure: closed)
+// hash `<base>l:<holdKey>`: `credits`, `q:<quota key>` → amount, `o:<overage key>` → the units it
+// counted as billable overage (kept by every completion), and what settling needs (record-hold.ts).
+// An admission the engine may abandon (onFailure: closed)
 // records the same hash as its receipt under its id, with `w:<window key>` and `o:<overage key>`
 // too, so that a void gives back everything it consumed; a void's tombstone is `voided` = 1. Removing a hold from the set is
 // what makes committing, releasing and expiring happen once. The account hash's `holdsDue` field
@@ -13,9 +14,9 @@ import { USAGE_GROUP } from '../keys.js';
 //
 // The usage outbox: every charge billed to the account for good (overage units counted under
 // \`overage: bill\`, credits drawn) is one entry of the account's stream \`<base>u\`, appended by
-// the script that charges (\`appendUsage\`). A hold's record keeps its policy (\`p\`) so that its
-// credits are appended when it commits (completeHold, or expiry under onUnsettled: commit), never
-// when it is released. A receipt keeps \`p\` and \`x\` = \`<entry id> <overage> <credits>\`, what its
+// the script that charges (\`appendUsage\`). A hold's record keeps its policy (\`p\`): it is billed
+// once, when it completes (committed, settled or expired: its overage and the credits it kept;
+// released: its overage only). A receipt keeps \`p\` and \`x\` = \`<entry id> <overage> <credits>\`, what its
 // entry billed, so that a void takes it back (\`voidUsage\`; store redis README, "Usage outbox").
 export const HOLDS_LUA = `
 local HOLDS_DUE = 'holdsDue'
@@ -39,17 +40,35 @@ local function voidUsage(base, policy, billed, key)
   redis.call('XADD', stream, '*', 'p', policy, 'o', -tonumber(overage), 'c', -tonumber(credits), 'k', key, 'v', entry)
 end
 
--- A committed hold's credits, billed now (its record kept the policy); the record is deleted.
+-- Bills a completed hold (its record kept the policy), once: its overage and the credits it kept.
+local function billHold(base, policy, overage, credits, holdKey)
+  if policy and (overage > 0 or credits > 0) then appendUsage(base, policy, overage, credits, holdKey) end
+end
+
+-- The overage units a hold counted (its 'o:' field), 0 when none.
+local function heldOverage(hold)
+  for i = 1, #hold, 2 do
+    if string.sub(hold[i], 1, 2) == 'o:' then return tonumber(hold[i + 1]) end
+  end
+  return 0
+end
+
+-- A committed hold keeps what it took, billed now; the record is deleted.
 local function billCommittedHold(base, ledgerKey, holdKey)
-  local record = redis.call('HMGET', ledgerKey, 'credits', 'p')
-  local credits = tonumber(record[1]) or 0
-  if credits > 0 and record[2] then appendUsage(base, record[2], 0, credits, holdKey) end
+  local hold = redis.call('HGETALL', ledgerKey)
+  local credits, policy = 0, nil
+  for i = 1, #hold, 2 do
+    if hold[i] == 'credits' then credits = tonumber(hold[i + 1]) or 0 end
+    if hold[i] == 'p' then policy = hold[i + 1] end
+  end
+  billHold(base, policy, heldOverage(hold), credits, holdKey)
   redis.call('DEL', ledgerKey)
   return credits
 end
 
 -- Credits back to the account; quota units back to their counter while that period's key exists;
--- when voiding (the request was refused after all) window and overage counts too.
+-- when voiding (the request was refused after all) window and overage counts too. A hold released
+-- keeps its overage, billed now.
 local function giveBack(accountKey, ledgerKey, voiding, base, key)
   local hold = redis.call('HGETALL', ledgerKey)
   -- Every key this touches, read together once before any write: while a Cluster slot migrates
@@ -63,7 +82,7 @@ local function giveBack(accountKey, ledgerKey, voiding, base, key)
     if voiding and hold[i] == 'x' then touched[#touched + 1] = base .. 'u' end
   end
   redis.call('MGET', unpack(touched))
-  local credits, policy, billed = 0, nil, nil
+  local credits, policy, billed, overage = 0, nil, nil, 0
   for i = 1, #hold, 2 do
     local field, value = hold[i], hold[i + 1]
     local kind = string.sub(field, 1, 2)
@@ -73,6 +92,8 @@ local function giveBack(accountKey, ledgerKey, voiding, base, key)
       policy = value
     elseif field == 'x' then
       billed = value
+    elseif kind == 'o:' and not voiding then
+      overage = tonumber(value)
     elseif kind == 'q:' or (voiding and (kind == 'w:' or kind == 'o:')) then
       local key = string.sub(field, 3)
       local used = tonumber(redis.call('GET', key))
@@ -81,6 +102,7 @@ local function giveBack(accountKey, ledgerKey, voiding, base, key)
   end
   if credits > 0 then redis.call('HINCRBY', accountKey, 'credits', credits) end
   if voiding and billed then voidUsage(base, policy, billed, key) end
+  if not voiding then billHold(base, policy, overage, 0, key) end
   redis.call('DEL', ledgerKey)
   return credits
 end
@@ -95,7 +117,7 @@ local function expireHolds(accountKey, base, now)
     if redis.call('HGET', ledgerKey, 'unsettled') == 'commit' then
       billCommittedHold(base, ledgerKey, key)
     else
-      giveBack(accountKey, ledgerKey, false)
+      giveBack(accountKey, ledgerKey, false, base, key)
     end
   end
   if #due > 0 then redis.call('ZREM', holds, unpack(due)) end

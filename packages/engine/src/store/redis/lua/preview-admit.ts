@@ -56,10 +56,11 @@ const WRITES_END = '\n  out[1], out[7], out[8], out[9], out[10], out[11] = outco
 const COUNT_WITHOUT_WRITING = `  if allowed then
     for i = 1, Q do
       local q, used = quotas[i], counts[W + i]
-      if q.amount > 0 and used + q.amount > q.limit then
-        if rule.overage == 'bill' then overage = overage + q.amount end
-      elseif q.amount > 0 then
-        counts[W + i] = used + q.amount
+      local amount = q.units and cost or 1
+      if amount > 0 and used + amount > q.limit then
+        if rule.overage == 'bill' then overage = overage + amount end
+      else
+        counts[W + i] = used + amount
       end
     end
     credits = credits - draw

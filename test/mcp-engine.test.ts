@@ -69,7 +69,7 @@ describe('MCP pricing in the engine', () => {
   it('refuses a body the gateway cut, as an invalid request with id null, charging nothing', async () => {
     const { store, engine } = await withCredits(MCP, 3);
     const refused = denied(await engine.decide(post(call(1, 'search'), { bodyTruncated: true })));
-    expect(refused).toMatchObject({ status: 400, reason: 'invalid-request', log: { reason: 'invalid-request', consumer: 'alice', error: expect.stringContaining('larger than') as unknown } });
+    expect(refused).toMatchObject({ status: 400, reason: 'invalid-request', log: { reason: 'invalid-request', consumer: 'alice', error: expect.stringContaining('did not read the whole body') as unknown } });
     expect(JSON.parse(refused.body)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } });
     expect(store.getAccount('alice').credits).toBe(3);
   });

@@ -21,8 +21,8 @@ export interface Trace {
   readonly caller: Caller | undefined;
   readonly now: number;
   readonly rules?: RouteRules;
-  /** This request's own cost when it is not the route's (Admission.cost: an MCP price). */
-  readonly cost?: number | undefined;
+  /** This request's own cost, when it is not `rules.cost`: a metered route's estimate, an MCP call's price. */
+  readonly cost?: number;
   /** What the store's admit would answer now (previewAdmit). */
   readonly admission?: AdmissionResult;
   /** What decide would answer, built by the same code. */

@@ -8,6 +8,7 @@ import { INVALID_REQUEST, readMcpBody, type McpBody, type McpUnreadable } from '
 import { compilePriceList, totalPrice, type McpPriceList } from './pricing.js';
 
 export type { McpUnreadable } from './jsonrpc.js';
+export { answerMcp, answerUnreadable } from './answer.js';
 
 /** A body that was read and priced: its messages (for the answer) and what they cost together. */
 export interface McpCall extends McpBody {
@@ -18,7 +19,7 @@ export interface McpCall extends McpBody {
 export type ReadMcpCall = (route: string, facts: RequestFacts) => McpCall | McpUnreadable | undefined;
 
 /** Whether a route's requests are priced from their body: the gateway must deliver it (RequestFacts.body). */
-export function isMcpRoute(config: EngineConfig, route: string): boolean {
+export function isMcpRoute(config: Pick<EngineConfig, 'costs'>, route: string): boolean {
   return config.costs.mcp !== undefined && Object.hasOwn(config.costs.mcp, route);
 }
 

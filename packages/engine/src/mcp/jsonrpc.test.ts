@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { INVALID_REQUEST, MCP_BATCH_LIMIT, MCP_BODY_LIMIT, PARSE_ERROR, readMcpBody } from './jsonrpc.js';
+import { REQUEST_BODY_LIMIT } from '../types.js';
+import { INVALID_REQUEST, MCP_BATCH_LIMIT, PARSE_ERROR, readMcpBody } from './jsonrpc.js';
 import { compilePriceList, priceOf, totalPrice } from './pricing.js';
 
 const read = (body: string | undefined, truncated = false) => readMcpBody(body, truncated);
@@ -50,9 +51,11 @@ describe('reading an MCP body', () => {
   it('refuses a body cut by the gateway, or longer than it delivers, in bytes', () => {
     const ping = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
     expect(read(ping, true)).toMatchObject({ ok: false, code: INVALID_REQUEST });
+    // Unread (bodyTruncated without a body): the Kong plugin server and the APISIX runner read only a declared length.
+    expect(read(undefined, true)).toMatchObject({ ok: false, code: INVALID_REQUEST, cause: expect.stringContaining('did not read the whole body') as unknown });
     // Within the limit in UTF-16 code units, beyond it in UTF-8 bytes.
-    const wide = `{"jsonrpc":"2.0","id":"${'é'.repeat(MCP_BODY_LIMIT / 2)}","method":"ping"}`;
-    expect(wide.length).toBeLessThan(MCP_BODY_LIMIT);
+    const wide = `{"jsonrpc":"2.0","id":"${'é'.repeat(REQUEST_BODY_LIMIT / 2)}","method":"ping"}`;
+    expect(wide.length).toBeLessThan(REQUEST_BODY_LIMIT);
     expect(read(wide)).toMatchObject({ ok: false, code: INVALID_REQUEST });
   });
 });

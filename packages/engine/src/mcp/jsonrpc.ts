@@ -3,9 +3,7 @@
 // message's kind, id, method and, for tools/call, the tool name. Nothing else of the body is kept.
 // A body that is not exactly that is refused, never guessed at: the upstream's parser might read a
 // different call out of it than the one priced.
-
-/** The most a gateway delivers (RequestFacts.body): a longer body arrives cut, and is refused. */
-export const MCP_BODY_LIMIT = 1024 * 1024;
+import { REQUEST_BODY_LIMIT } from '../types.js';
 
 /**
  * The most messages a batch may hold. Each refused request gets its own answer carrying the whole
@@ -40,8 +38,11 @@ export interface McpUnreadable {
 }
 
 export function readMcpBody(body: string | undefined, truncated: boolean): McpBody | McpUnreadable {
+  // A body the gateway cut or left unread (longer than REQUEST_BODY_LIMIT, or of a length it does
+  // not declare where the gateway reads only a declared one) cannot be priced in full.
+  if (truncated) return unreadable(INVALID_REQUEST, `the gateway did not read the whole body: it reads at most ${String(REQUEST_BODY_LIMIT)} bytes, and on some gateways only a body with a Content-Length`);
   if (body === undefined || body === '') return unreadable(PARSE_ERROR, 'the request has no body (an MCP POST carries a JSON-RPC message)');
-  if (truncated || Buffer.byteLength(body, 'utf8') > MCP_BODY_LIMIT) return unreadable(INVALID_REQUEST, `the body is larger than ${String(MCP_BODY_LIMIT)} bytes`);
+  if (Buffer.byteLength(body, 'utf8') > REQUEST_BODY_LIMIT) return unreadable(INVALID_REQUEST, `the body is larger than ${String(REQUEST_BODY_LIMIT)} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(body);

@@ -4,7 +4,7 @@
 // stream and never awaited in the request path; a failing file is reported once on stderr.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { DecisionLog } from '../types.js';
-import { NO_OBSERVER, type CompensationLog, type NotificationLog, type Observer, type SettlementLog } from './observer.js';
+import { NO_OBSERVER, type CompensationLog, type MeteringLog, type NotificationLog, type Observer, type SettlementLog } from './observer.js';
 
 export type DecisionLogTarget = { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly path: string };
 
@@ -42,6 +42,9 @@ export function createDecisionLog(target: DecisionLogTarget, now: () => number =
     },
     notified(log: NotificationLog) {
       write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `notification-${log.outcome}` })}\n`);
+    },
+    metered(log: MeteringLog) {
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `metered-${log.event}` })}\n`);
     },
     close() {
       const stream = file;

@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"mcp":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"tools":{"type":"object","patternProperties":{"^[^\\s\\x00-\\x1f\\x7f]{1,128}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a tools/call request by tool name (params.name).","additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Za-z][A-Za-z0-9_./-]{0,127}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a request or notification by JSON-RPC method, e.g. \"tools/list\": 0. \"tools/call\" prices the tools that tools does not list.","additionalProperties":false},"default":{"type":"integer","minimum":0,"maximum":1000000000,"description":"Cost units of any other request (a message with an id). Default: the route's cost (costs.routes, costs.methods.POST, costs.default)."}},"additionalProperties":false,"description":"Prices of one MCP route: each JSON-RPC request of a POST is priced by its tool or method, a batch costs the sum; notifications cost their methods entry or 0, responses 0."}},"description":"MCP routes by policy route name: requests are priced from their JSON-RPC body and refused with JSON-RPC errors.","additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1},"invalid-request":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"invalid-request":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"mcp":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"tools":{"type":"object","patternProperties":{"^[^\\s\\x00-\\x1f\\x7f]{1,128}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a tools/call request by tool name (params.name).","additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Za-z][A-Za-z0-9_./-]{0,127}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a request or notification by JSON-RPC method, e.g. \"tools/list\": 0. \"tools/call\" prices the tools that tools does not list.","additionalProperties":false},"default":{"type":"integer","minimum":0,"maximum":1000000000,"description":"Cost units of any other request (a message with an id). Default: the route's cost (costs.routes, costs.methods.POST, costs.default)."}},"additionalProperties":false,"description":"Prices of one MCP route: each JSON-RPC request of a POST is priced by its tool or method, a batch costs the sum; notifications cost their methods entry or 0, responses 0."}},"description":"MCP routes by policy route name: requests are priced from their JSON-RPC body and refused with JSON-RPC errors.","additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."},"overdraft":{"type":"integer","minimum":0,"description":"Units a settlement may take the credit balance below zero when the actual cost exceeds the estimate; beyond that it is written off. Default 0."},"metered":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","required":["estimate"],"properties":{"estimate":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","required":["requestField","fallback"],"properties":{"requestField":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"The request body field bounding the output tokens, e.g. max_tokens: priced at the output rate of the request's model."},"inputTokens":{"type":"integer","minimum":0,"description":"Input tokens assumed, priced at the input rate. Default 0."},"fallback":{"type":"integer","minimum":0,"description":"Units held when the request has no such integer field (or no readable JSON body)."}},"additionalProperties":false,"description":"Hold what the request may cost at most: requestField output tokens plus inputTokens input tokens, priced."}],"description":"Units held at admission: a fixed amount, or computed from the request. The response then settles the actual cost."},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The upstream states the cost in integer units in this response header; it is removed before the client sees the response."},"usage":{"anyOf":[{"enum":["openai","anthropic"],"description":"openai: usage.prompt_tokens and usage.completion_tokens of the JSON body, or of the last SSE chunk carrying usage (stream_options.include_usage). anthropic: usage.input_tokens and usage.output_tokens of the body, or of the message_start and message_delta events of a stream."},{"type":"object","required":["input","output"],"properties":{"input":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."},"output":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"Input and output tokens from these fields of the JSON body, priced at the input and output rates."},{"type":"object","required":["total"],"properties":{"total":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"All tokens from this field of the JSON body, priced at the input rate."}],"description":"Where the response reports the tokens it used."},"prices":{"type":"object","patternProperties":{"^.*$":{"type":"object","required":["input","output"],"properties":{"input":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."},"output":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."}},"additionalProperties":false,"description":"Units per `per` input tokens and per `per` output tokens."}},"description":"Token prices by model name (exact, case-sensitive); \"*\" prices every other model. A model without a price (and no \"*\") is charged the estimate.","additionalProperties":false},"per":{"type":"integer","minimum":1,"description":"Prices are per this many tokens; a cost is rounded up to a whole unit. Default 1."},"model":{"enum":["body","route"],"description":"body: the model is the request body's `model` field; route: every request is priced \"*\". Default body."}},"additionalProperties":false,"description":"A route whose cost comes from the response: a header or token usage (exactly one)."}},"description":"Per route name: the actual cost comes from the upstream's response. A metered route always reserves its estimate and settles the actual (whatever chargeOn says).","additionalProperties":false}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1},"invalid-request":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"invalid-request":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -16,17 +16,18 @@ const pattern19 = new RegExp("^price_[A-Za-z0-9]+$", "u");
 const pattern23 = new RegExp("^[A-Z]+$", "u");
 const pattern27 = new RegExp("^[^\\s\\x00-\\x1f\\x7f]{1,128}$", "u");
 const pattern29 = new RegExp("^[A-Za-z][A-Za-z0-9_./-]{0,127}$", "u");
-const pattern34 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
-const pattern35 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
-const pattern37 = new RegExp("^.*$", "u");
-const pattern47 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
-const pattern67 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
-const pattern69 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
-const pattern70 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
-const pattern71 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
-const pattern72 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
-const pattern75 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
-const pattern78 = new RegExp("^/[^\\s?#]*$", "u");
+const pattern33 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$", "u");
+const pattern38 = new RegExp("^.*$", "u");
+const pattern43 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
+const pattern44 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
+const pattern56 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
+const pattern76 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
+const pattern78 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
+const pattern79 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern80 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern81 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern84 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
+const pattern87 = new RegExp("^/[^\\s?#]*$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ajvRuntime0.default;
 
@@ -1576,7 +1577,7 @@ if(data8.costs !== undefined){
 let data60 = data8.costs;
 if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
 for(const key16 in data60){
-if(!((((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "mcp")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
+if(!((((((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "mcp")) || (key16 === "chargeOn")) || (key16 === "onUnsettled")) || (key16 === "overdraft")) || (key16 === "metered"))){
 const err121 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err121];
@@ -1965,9 +1966,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-}
-else {
-const err151 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
+if(data60.overdraft !== undefined){
+let data75 = data60.overdraft;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err151 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.overdraft.type,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data75};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1976,12 +1978,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-if(data8.subscription !== undefined){
-let data75 = data8.subscription;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-if(data75.required === undefined){
-const err152 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data75};
+if(typeof data75 == "number"){
+if(data75 < 0 || isNaN(data75)){
+const err152 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data75};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1990,9 +1989,14 @@ vErrors.push(err152);
 }
 errors++;
 }
-for(const key28 in data75){
-if(!(((key28 === "required") || (key28 === "statuses")) || (key28 === "graceDays"))){
-const err153 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data75};
+}
+}
+if(data60.metered !== undefined){
+let data76 = data60.metered;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key28 in data76){
+if(!(pattern4.test(key28))){
+const err153 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data76};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2002,10 +2006,12 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data75.required !== undefined){
-let data76 = data75.required;
-if(typeof data76 !== "boolean"){
-const err154 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data76};
+for(const key29 in data76){
+if(pattern4.test(key29)){
+let data77 = data76[key29];
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.estimate === undefined){
+const err154 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/required",keyword:"required",params:{missingProperty: "estimate"},message:"must have required property '"+"estimate"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data77};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2014,12 +2020,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-if(data75.statuses !== undefined){
-let data77 = data75.statuses;
-if(Array.isArray(data77)){
-if(data77.length < 1){
-const err155 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data77};
+for(const key30 in data77){
+if(!((((((key30 === "estimate") || (key30 === "header")) || (key30 === "usage")) || (key30 === "prices")) || (key30 === "per")) || (key30 === "model"))){
+const err155 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data77};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2028,11 +2031,14 @@ vErrors.push(err155);
 }
 errors++;
 }
-const len8 = data77.length;
-for(let i8=0; i8<len8; i8++){
-let data78 = data77[i8];
-if(!(((((((data78 === "active") || (data78 === "trialing")) || (data78 === "past_due")) || (data78 === "unpaid")) || (data78 === "canceled")) || (data78 === "incomplete")) || (data78 === "paused"))){
-const err156 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data78};
+}
+if(data77.estimate !== undefined){
+let data78 = data77.estimate;
+const _errs174 = errors;
+let valid40 = false;
+const _errs175 = errors;
+if(!((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78)))){
+const err156 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2041,10 +2047,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-else {
-const err157 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data77};
+if(typeof data78 == "number"){
+if(data78 < 0 || isNaN(data78)){
+const err157 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2054,10 +2059,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data75.graceDays !== undefined){
-let data79 = data75.graceDays;
-if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
-const err158 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data79};
+var _valid1 = _errs175 === errors;
+valid40 = valid40 || _valid1;
+const _errs177 = errors;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(data78.requestField === undefined){
+const err158 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "requestField"},message:"must have required property '"+"requestField"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2066,9 +2073,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(typeof data79 == "number"){
-if(data79 > 365 || isNaN(data79)){
-const err159 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data79};
+if(data78.fallback === undefined){
+const err159 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "fallback"},message:"must have required property '"+"fallback"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2077,8 +2083,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data79 < 0 || isNaN(data79)){
-const err160 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data79};
+for(const key31 in data78){
+if(!(((key31 === "requestField") || (key31 === "inputTokens")) || (key31 === "fallback"))){
+const err160 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2088,10 +2095,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-}
-else {
-const err161 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data75};
+if(data78.requestField !== undefined){
+let data79 = data78.requestField;
+if(typeof data79 === "string"){
+if(!pattern33.test(data79)){
+const err161 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data79};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2101,12 +2109,8 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data8.payment !== undefined){
-let data80 = data8.payment;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-for(const key29 in data80){
-if(!((((key29 === "upgradeUrl") || (key29 === "billingUrl")) || (key29 === "topUpUrl")) || (key29 === "x402"))){
-const err162 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data80};
+else {
+const err162 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data79};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2116,11 +2120,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data80.upgradeUrl !== undefined){
-let data81 = data80.upgradeUrl;
-if(typeof data81 === "string"){
-if(!pattern8.test(data81)){
-const err163 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data81};
+if(data78.inputTokens !== undefined){
+let data80 = data78.inputTokens;
+if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
+const err163 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data80};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2129,9 +2132,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-else {
-const err164 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data81};
+if(typeof data80 == "number"){
+if(data80 < 0 || isNaN(data80)){
+const err164 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data80};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2141,11 +2144,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data80.billingUrl !== undefined){
-let data82 = data80.billingUrl;
-if(typeof data82 === "string"){
-if(!pattern8.test(data82)){
-const err165 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data82};
+}
+if(data78.fallback !== undefined){
+let data81 = data78.fallback;
+if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
+const err165 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data81};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2154,9 +2157,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-else {
-const err166 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data82};
+if(typeof data81 == "number"){
+if(data81 < 0 || isNaN(data81)){
+const err166 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data81};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2166,11 +2169,10 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data80.topUpUrl !== undefined){
-let data83 = data80.topUpUrl;
-if(typeof data83 === "string"){
-if(!pattern8.test(data83)){
-const err167 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data83};
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2179,9 +2181,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-else {
-const err168 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data83};
+var _valid1 = _errs177 === errors;
+valid40 = valid40 || _valid1;
+if(!valid40){
+const err168 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate,data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2190,13 +2193,23 @@ vErrors.push(err168);
 }
 errors++;
 }
+else {
+errors = _errs174;
+if(vErrors !== null){
+if(_errs174){
+vErrors.length = _errs174;
 }
-if(data80.x402 !== undefined){
-let data84 = data80.x402;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key30 in data84){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key30))){
-const err169 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data84};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data77.header !== undefined){
+let data82 = data77.header;
+if(typeof data82 === "string"){
+if(!pattern12.test(data82)){
+const err169 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data82};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2206,11 +2219,8 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data84.price !== undefined){
-let data85 = data84.price;
-if(typeof data85 === "string"){
-if(!pattern34.test(data85)){
-const err170 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data85};
+else {
+const err170 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data82};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2220,8 +2230,13 @@ vErrors.push(err170);
 errors++;
 }
 }
-else {
-const err171 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data85};
+if(data77.usage !== undefined){
+let data83 = data77.usage;
+const _errs189 = errors;
+let valid42 = false;
+const _errs190 = errors;
+if(!((data83 === "openai") || (data83 === "anthropic"))){
+const err171 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2230,11 +2245,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data84.asset !== undefined){
-let data86 = data84.asset;
-if(typeof data86 !== "string"){
-const err172 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data86};
+var _valid2 = _errs190 === errors;
+valid42 = valid42 || _valid2;
+const _errs191 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.input === undefined){
+const err172 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2243,11 +2259,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data84.decimals !== undefined){
-let data87 = data84.decimals;
-if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
-const err173 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data87};
+if(data83.output === undefined){
+const err173 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2256,9 +2269,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(typeof data87 == "number"){
-if(data87 > 36 || isNaN(data87)){
-const err174 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data87};
+for(const key32 in data83){
+if(!((key32 === "input") || (key32 === "output"))){
+const err174 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2267,8 +2280,12 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data87 < 0 || isNaN(data87)){
-const err175 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data87};
+}
+if(data83.input !== undefined){
+let data84 = data83.input;
+if(typeof data84 === "string"){
+if(!pattern33.test(data84)){
+const err175 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data84};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2278,12 +2295,8 @@ vErrors.push(err175);
 errors++;
 }
 }
-}
-if(data84.network !== undefined){
-let data88 = data84.network;
-if(typeof data88 === "string"){
-if(!pattern35.test(data88)){
-const err176 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data88};
+else {
+const err176 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data84};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2293,8 +2306,11 @@ vErrors.push(err176);
 errors++;
 }
 }
-else {
-const err177 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data88};
+if(data83.output !== undefined){
+let data85 = data83.output;
+if(typeof data85 === "string"){
+if(!pattern33.test(data85)){
+const err177 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data85};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2304,11 +2320,8 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data84.payTo !== undefined){
-let data89 = data84.payTo;
-if(typeof data89 === "string"){
-if(func2(data89) < 1){
-const err178 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data89};
+else {
+const err178 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data85};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2318,8 +2331,9 @@ vErrors.push(err178);
 errors++;
 }
 }
+}
 else {
-const err179 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data89};
+const err179 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2328,12 +2342,15 @@ vErrors.push(err179);
 }
 errors++;
 }
+var _valid2 = _errs191 === errors;
+valid42 = valid42 || _valid2;
+if(_valid2){
+var props2 = true;
 }
-if(data84.facilitator !== undefined){
-let data90 = data84.facilitator;
-if(typeof data90 === "string"){
-if(!pattern8.test(data90)){
-const err180 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data90};
+const _errs198 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.total === undefined){
+const err180 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/required",keyword:"required",params:{missingProperty: "total"},message:"must have required property '"+"total"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2342,9 +2359,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data90};
+for(const key33 in data83){
+if(!(key33 === "total")){
+const err181 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2354,10 +2371,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data84.description !== undefined){
-let data91 = data84.description;
-if(typeof data91 !== "string"){
-const err182 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data91};
+if(data83.total !== undefined){
+let data86 = data83.total;
+if(typeof data86 === "string"){
+if(!pattern33.test(data86)){
+const err182 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data86};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2367,10 +2385,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data84.maxTimeoutSeconds !== undefined){
-let data92 = data84.maxTimeoutSeconds;
-if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
-const err183 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data92};
+else {
+const err183 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data86};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2379,9 +2395,10 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(typeof data92 == "number"){
-if(data92 > 3600 || isNaN(data92)){
-const err184 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data92};
+}
+}
+else {
+const err184 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2390,8 +2407,15 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data92 < 1 || isNaN(data92)){
-const err185 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data92};
+var _valid2 = _errs198 === errors;
+valid42 = valid42 || _valid2;
+if(_valid2){
+if(props2 !== true){
+props2 = true;
+}
+}
+if(!valid42){
+const err185 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage,data:data83};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2400,14 +2424,24 @@ vErrors.push(err185);
 }
 errors++;
 }
+else {
+errors = _errs189;
+if(vErrors !== null){
+if(_errs189){
+vErrors.length = _errs189;
+}
+else {
+vErrors = null;
 }
 }
-if(data84.extra !== undefined){
-let data93 = data84.extra;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key31 in data93){
-if(!(pattern37.test(key31))){
-const err186 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data93};
+}
+}
+if(data77.prices !== undefined){
+let data87 = data77.prices;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key34 in data87){
+if(!(pattern38.test(key34))){
+const err186 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data87};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2417,11 +2451,12 @@ vErrors.push(err186);
 errors++;
 }
 }
-for(const key32 in data93){
-if(pattern37.test(key32)){
-let data94 = data93[key32];
-if(typeof data94 !== "string"){
-const err187 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data94};
+for(const key35 in data87){
+if(pattern38.test(key35)){
+let data88 = data87[key35];
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+if(data88.input === undefined){
+const err187 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2430,11 +2465,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err188 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data93};
+if(data88.output === undefined){
+const err188 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2443,10 +2475,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data84};
+for(const key36 in data88){
+if(!((key36 === "input") || (key36 === "output"))){
+const err189 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2456,9 +2487,10 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-else {
-const err190 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data80};
+if(data88.input !== undefined){
+let data89 = data88.input;
+if(!((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89)))){
+const err190 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data89};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2467,13 +2499,9 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-if(data8.rewrite !== undefined){
-let data95 = data8.rewrite;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key33 in data95){
-if(!(key33 === "request")){
-const err191 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data95};
+if(typeof data89 == "number"){
+if(data89 < 0 || isNaN(data89)){
+const err191 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data89};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2483,12 +2511,11 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data95.request !== undefined){
-let data96 = data95.request;
-if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
-for(const key34 in data96){
-if(!(((key34 === "headers") || (key34 === "query")) || (key34 === "path"))){
-const err192 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data96};
+}
+if(data88.output !== undefined){
+let data90 = data88.output;
+if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
+const err192 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data90};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2497,13 +2524,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-if(data96.headers !== undefined){
-let data97 = data96.headers;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key35 in data97){
-if(!((((key35 === "add") || (key35 === "set")) || (key35 === "remove")) || (key35 === "rename"))){
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data97};
+if(typeof data90 == "number"){
+if(data90 < 0 || isNaN(data90)){
+const err193 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data90};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2513,12 +2536,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data97.add !== undefined){
-let data98 = data97.add;
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-for(const key36 in data98){
-if(!(pattern12.test(key36))){
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data98};
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2528,11 +2549,10 @@ vErrors.push(err194);
 errors++;
 }
 }
-for(const key37 in data98){
-if(pattern12.test(key37)){
-let data99 = data98[key37];
-if(typeof data99 !== "string"){
-const err195 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data99};
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data87};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2542,10 +2562,10 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
-}
-else {
-const err196 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data98};
+if(data77.per !== undefined){
+let data91 = data77.per;
+if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
+const err196 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data91};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2554,13 +2574,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-if(data97.set !== undefined){
-let data100 = data97.set;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key38 in data100){
-if(!(pattern12.test(key38))){
-const err197 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data100};
+if(typeof data91 == "number"){
+if(data91 < 1 || isNaN(data91)){
+const err197 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data91};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2570,11 +2586,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-for(const key39 in data100){
-if(pattern12.test(key39)){
-let data101 = data100[key39];
-if(typeof data101 !== "string"){
-const err198 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data101};
+}
+if(data77.model !== undefined){
+let data92 = data77.model;
+if(!((data92 === "body") || (data92 === "route"))){
+const err198 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/model/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model,data:data92};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2585,9 +2601,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err199 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data100};
+const err199 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data77};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2597,15 +2612,10 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data97.remove !== undefined){
-let data102 = data97.remove;
-if(Array.isArray(data102)){
-const len9 = data102.length;
-for(let i9=0; i9<len9; i9++){
-let data103 = data102[i9];
-if(typeof data103 === "string"){
-if(!pattern12.test(data103)){
-const err200 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data103};
+}
+}
+else {
+const err200 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data76};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2615,8 +2625,9 @@ vErrors.push(err200);
 errors++;
 }
 }
+}
 else {
-const err201 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data103};
+const err201 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2626,9 +2637,11 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data102};
+if(data8.subscription !== undefined){
+let data93 = data8.subscription;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+if(data93.required === undefined){
+const err202 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data93};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2637,13 +2650,9 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-if(data97.rename !== undefined){
-let data104 = data97.rename;
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key40 in data104){
-if(!(pattern12.test(key40))){
-const err203 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data104};
+for(const key37 in data93){
+if(!(((key37 === "required") || (key37 === "statuses")) || (key37 === "graceDays"))){
+const err203 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data93};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2653,12 +2662,10 @@ vErrors.push(err203);
 errors++;
 }
 }
-for(const key41 in data104){
-if(pattern12.test(key41)){
-let data105 = data104[key41];
-if(typeof data105 === "string"){
-if(!pattern12.test(data105)){
-const err204 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data105};
+if(data93.required !== undefined){
+let data94 = data93.required;
+if(typeof data94 !== "boolean"){
+const err204 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data94};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2668,8 +2675,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-else {
-const err205 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data105};
+if(data93.statuses !== undefined){
+let data95 = data93.statuses;
+if(Array.isArray(data95)){
+if(data95.length < 1){
+const err205 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data95};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2678,11 +2688,11 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err206 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data104};
+const len8 = data95.length;
+for(let i8=0; i8<len8; i8++){
+let data96 = data95[i8];
+if(!(((((((data96 === "active") || (data96 === "trialing")) || (data96 === "past_due")) || (data96 === "unpaid")) || (data96 === "canceled")) || (data96 === "incomplete")) || (data96 === "paused"))){
+const err206 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data96};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2694,7 +2704,7 @@ errors++;
 }
 }
 else {
-const err207 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data97};
+const err207 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data95};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2704,12 +2714,10 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data96.query !== undefined){
-let data106 = data96.query;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key42 in data106){
-if(!(((key42 === "add") || (key42 === "remove")) || (key42 === "rename"))){
-const err208 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data106};
+if(data93.graceDays !== undefined){
+let data97 = data93.graceDays;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err208 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data97};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2718,13 +2726,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-if(data106.add !== undefined){
-let data107 = data106.add;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key43 in data107){
-if(!(pattern47.test(key43))){
-const err209 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data107};
+if(typeof data97 == "number"){
+if(data97 > 365 || isNaN(data97)){
+const err209 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data97};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2733,12 +2737,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-for(const key44 in data107){
-if(pattern47.test(key44)){
-let data108 = data107[key44];
-if(typeof data108 !== "string"){
-const err210 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data108};
+if(data97 < 0 || isNaN(data97)){
+const err210 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data97};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2751,7 +2751,7 @@ errors++;
 }
 }
 else {
-const err211 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data107};
+const err211 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data93};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2761,15 +2761,12 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data106.remove !== undefined){
-let data109 = data106.remove;
-if(Array.isArray(data109)){
-const len10 = data109.length;
-for(let i10=0; i10<len10; i10++){
-let data110 = data109[i10];
-if(typeof data110 === "string"){
-if(!pattern47.test(data110)){
-const err212 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data110};
+if(data8.payment !== undefined){
+let data98 = data8.payment;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key38 in data98){
+if(!((((key38 === "upgradeUrl") || (key38 === "billingUrl")) || (key38 === "topUpUrl")) || (key38 === "x402"))){
+const err212 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data98};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2779,8 +2776,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-else {
-const err213 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data110};
+if(data98.upgradeUrl !== undefined){
+let data99 = data98.upgradeUrl;
+if(typeof data99 === "string"){
+if(!pattern8.test(data99)){
+const err213 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data99};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2790,9 +2790,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-}
 else {
-const err214 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data109};
+const err214 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data99};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2802,12 +2801,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data106.rename !== undefined){
-let data111 = data106.rename;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key45 in data111){
-if(!(pattern47.test(key45))){
-const err215 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data111};
+if(data98.billingUrl !== undefined){
+let data100 = data98.billingUrl;
+if(typeof data100 === "string"){
+if(!pattern8.test(data100)){
+const err215 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data100};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2817,12 +2815,8 @@ vErrors.push(err215);
 errors++;
 }
 }
-for(const key46 in data111){
-if(pattern47.test(key46)){
-let data112 = data111[key46];
-if(typeof data112 === "string"){
-if(!pattern47.test(data112)){
-const err216 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data112};
+else {
+const err216 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data100};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2832,8 +2826,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-else {
-const err217 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data112};
+if(data98.topUpUrl !== undefined){
+let data101 = data98.topUpUrl;
+if(typeof data101 === "string"){
+if(!pattern8.test(data101)){
+const err217 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data101};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2843,10 +2840,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-}
-}
 else {
-const err218 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data111};
+const err218 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data101};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2856,9 +2851,12 @@ vErrors.push(err218);
 errors++;
 }
 }
-}
-else {
-const err219 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data106};
+if(data98.x402 !== undefined){
+let data102 = data98.x402;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+for(const key39 in data102){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key39))){
+const err219 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data102};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2868,11 +2866,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data96.path !== undefined){
-let data113 = data96.path;
-if(typeof data113 === "string"){
-if(!pattern10.test(data113)){
-const err220 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data113};
+if(data102.price !== undefined){
+let data103 = data102.price;
+if(typeof data103 === "string"){
+if(!pattern43.test(data103)){
+const err220 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data103};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2883,7 +2881,7 @@ errors++;
 }
 }
 else {
-const err221 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data113};
+const err221 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data103};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2893,9 +2891,10 @@ vErrors.push(err221);
 errors++;
 }
 }
-}
-else {
-const err222 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data96};
+if(data102.asset !== undefined){
+let data104 = data102.asset;
+if(typeof data104 !== "string"){
+const err222 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data104};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2905,9 +2904,10 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-else {
-const err223 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data95};
+if(data102.decimals !== undefined){
+let data105 = data102.decimals;
+if(!((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105)))){
+const err223 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data105};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2916,13 +2916,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-if(data8.responses !== undefined){
-let data114 = data8.responses;
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-for(const key47 in data114){
-if(!((((key47 === "headers") || (key47 === "problemBaseUri")) || (key47 === "messages")) || (key47 === "types"))){
-const err224 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data114};
+if(typeof data105 == "number"){
+if(data105 > 36 || isNaN(data105)){
+const err224 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data105};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2931,11 +2927,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data114.headers !== undefined){
-let data115 = data114.headers;
-if(!((((data115 === "ietf") || (data115 === "legacy")) || (data115 === "both")) || (data115 === "none"))){
-const err225 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data115};
+if(data105 < 0 || isNaN(data105)){
+const err225 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data105};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2945,11 +2938,12 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data114.problemBaseUri !== undefined){
-let data116 = data114.problemBaseUri;
-if(typeof data116 === "string"){
-if(!pattern8.test(data116)){
-const err226 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data116};
+}
+if(data102.network !== undefined){
+let data106 = data102.network;
+if(typeof data106 === "string"){
+if(!pattern44.test(data106)){
+const err226 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data106};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2960,7 +2954,7 @@ errors++;
 }
 }
 else {
-const err227 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data116};
+const err227 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data106};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2970,12 +2964,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data114.messages !== undefined){
-let data117 = data114.messages;
-if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-for(const key48 in data117){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key48))){
-const err228 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data117};
+if(data102.payTo !== undefined){
+let data107 = data102.payTo;
+if(typeof data107 === "string"){
+if(func2(data107) < 1){
+const err228 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data107};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2985,11 +2978,8 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data117.unauthenticated !== undefined){
-let data118 = data117.unauthenticated;
-if(typeof data118 === "string"){
-if(func2(data118) < 1){
-const err229 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data118};
+else {
+const err229 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data107};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2999,8 +2989,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data118};
+if(data102.facilitator !== undefined){
+let data108 = data102.facilitator;
+if(typeof data108 === "string"){
+if(!pattern8.test(data108)){
+const err230 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data108};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3010,11 +3003,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data117["subscription-inactive"] !== undefined){
-let data119 = data117["subscription-inactive"];
-if(typeof data119 === "string"){
-if(func2(data119) < 1){
-const err231 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data119};
+else {
+const err231 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data108};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3024,8 +3014,10 @@ vErrors.push(err231);
 errors++;
 }
 }
-else {
-const err232 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data119};
+if(data102.description !== undefined){
+let data109 = data102.description;
+if(typeof data109 !== "string"){
+const err232 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data109};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3035,11 +3027,10 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data117["plan-upgrade-required"] !== undefined){
-let data120 = data117["plan-upgrade-required"];
-if(typeof data120 === "string"){
-if(func2(data120) < 1){
-const err233 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data120};
+if(data102.maxTimeoutSeconds !== undefined){
+let data110 = data102.maxTimeoutSeconds;
+if(!((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110)))){
+const err233 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data110};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3048,9 +3039,9 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-else {
-const err234 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data120};
+if(typeof data110 == "number"){
+if(data110 > 3600 || isNaN(data110)){
+const err234 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data110};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3059,12 +3050,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-if(data117["not-entitled"] !== undefined){
-let data121 = data117["not-entitled"];
-if(typeof data121 === "string"){
-if(func2(data121) < 1){
-const err235 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data121};
+if(data110 < 1 || isNaN(data110)){
+const err235 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data110};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3074,8 +3061,13 @@ vErrors.push(err235);
 errors++;
 }
 }
-else {
-const err236 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data121};
+}
+if(data102.extra !== undefined){
+let data111 = data102.extra;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key40 in data111){
+if(!(pattern38.test(key40))){
+const err236 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data111};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3085,11 +3077,11 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data117["rate-limited"] !== undefined){
-let data122 = data117["rate-limited"];
-if(typeof data122 === "string"){
-if(func2(data122) < 1){
-const err237 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data122};
+for(const key41 in data111){
+if(pattern38.test(key41)){
+let data112 = data111[key41];
+if(typeof data112 !== "string"){
+const err237 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data112};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3099,8 +3091,10 @@ vErrors.push(err237);
 errors++;
 }
 }
+}
+}
 else {
-const err238 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data122};
+const err238 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data111};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3110,11 +3104,9 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data117["quota-exhausted"] !== undefined){
-let data123 = data117["quota-exhausted"];
-if(typeof data123 === "string"){
-if(func2(data123) < 1){
-const err239 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data123};
+}
+else {
+const err239 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data102};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3124,8 +3116,9 @@ vErrors.push(err239);
 errors++;
 }
 }
+}
 else {
-const err240 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data123};
+const err240 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data98};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3135,11 +3128,12 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data117["insufficient-credits"] !== undefined){
-let data124 = data117["insufficient-credits"];
-if(typeof data124 === "string"){
-if(func2(data124) < 1){
-const err241 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data124};
+if(data8.rewrite !== undefined){
+let data113 = data8.rewrite;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key42 in data113){
+if(!(key42 === "request")){
+const err241 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data113};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3149,8 +3143,12 @@ vErrors.push(err241);
 errors++;
 }
 }
-else {
-const err242 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data124};
+if(data113.request !== undefined){
+let data114 = data113.request;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+for(const key43 in data114){
+if(!(((key43 === "headers") || (key43 === "query")) || (key43 === "path"))){
+const err242 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data114};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3160,11 +3158,12 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data117["payment-required"] !== undefined){
-let data125 = data117["payment-required"];
-if(typeof data125 === "string"){
-if(func2(data125) < 1){
-const err243 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data125};
+if(data114.headers !== undefined){
+let data115 = data114.headers;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key44 in data115){
+if(!((((key44 === "add") || (key44 === "set")) || (key44 === "remove")) || (key44 === "rename"))){
+const err243 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data115};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3174,8 +3173,12 @@ vErrors.push(err243);
 errors++;
 }
 }
-else {
-const err244 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data125};
+if(data115.add !== undefined){
+let data116 = data115.add;
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+for(const key45 in data116){
+if(!(pattern12.test(key45))){
+const err244 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data116};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3185,11 +3188,11 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data117["payment-invalid"] !== undefined){
-let data126 = data117["payment-invalid"];
-if(typeof data126 === "string"){
-if(func2(data126) < 1){
-const err245 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data126};
+for(const key46 in data116){
+if(pattern12.test(key46)){
+let data117 = data116[key46];
+if(typeof data117 !== "string"){
+const err245 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data117};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3199,8 +3202,10 @@ vErrors.push(err245);
 errors++;
 }
 }
+}
+}
 else {
-const err246 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data126};
+const err246 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data116};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3210,11 +3215,12 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data117["payment-unavailable"] !== undefined){
-let data127 = data117["payment-unavailable"];
-if(typeof data127 === "string"){
-if(func2(data127) < 1){
-const err247 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data127};
+if(data115.set !== undefined){
+let data118 = data115.set;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key47 in data118){
+if(!(pattern12.test(key47))){
+const err247 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data118};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3224,8 +3230,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-else {
-const err248 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data127};
+for(const key48 in data118){
+if(pattern12.test(key48)){
+let data119 = data118[key48];
+if(typeof data119 !== "string"){
+const err248 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data119};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3235,11 +3244,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data117["store-unavailable"] !== undefined){
-let data128 = data117["store-unavailable"];
-if(typeof data128 === "string"){
-if(func2(data128) < 1){
-const err249 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data128};
+}
+}
+else {
+const err249 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data118};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3249,8 +3257,15 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data128};
+if(data115.remove !== undefined){
+let data120 = data115.remove;
+if(Array.isArray(data120)){
+const len9 = data120.length;
+for(let i9=0; i9<len9; i9++){
+let data121 = data120[i9];
+if(typeof data121 === "string"){
+if(!pattern12.test(data121)){
+const err250 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data121};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3260,11 +3275,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data117["invalid-request"] !== undefined){
-let data129 = data117["invalid-request"];
-if(typeof data129 === "string"){
-if(func2(data129) < 1){
-const err251 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data129};
+else {
+const err251 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data121};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3274,8 +3286,9 @@ vErrors.push(err251);
 errors++;
 }
 }
+}
 else {
-const err252 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data129};
+const err252 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data120};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3285,9 +3298,12 @@ vErrors.push(err252);
 errors++;
 }
 }
-}
-else {
-const err253 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data117};
+if(data115.rename !== undefined){
+let data122 = data115.rename;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key49 in data122){
+if(!(pattern12.test(key49))){
+const err253 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data122};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3297,12 +3313,12 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data114.types !== undefined){
-let data130 = data114.types;
-if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
-for(const key49 in data130){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key49))){
-const err254 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data130};
+for(const key50 in data122){
+if(pattern12.test(key50)){
+let data123 = data122[key50];
+if(typeof data123 === "string"){
+if(!pattern12.test(data123)){
+const err254 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data123};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3312,11 +3328,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data130.unauthenticated !== undefined){
-let data131 = data130.unauthenticated;
-if(typeof data131 === "string"){
-if(!pattern8.test(data131)){
-const err255 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data131};
+else {
+const err255 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data123};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3326,8 +3339,10 @@ vErrors.push(err255);
 errors++;
 }
 }
+}
+}
 else {
-const err256 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data131};
+const err256 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data122};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3337,11 +3352,9 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data130["subscription-inactive"] !== undefined){
-let data132 = data130["subscription-inactive"];
-if(typeof data132 === "string"){
-if(!pattern8.test(data132)){
-const err257 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data132};
+}
+else {
+const err257 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data115};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3351,8 +3364,12 @@ vErrors.push(err257);
 errors++;
 }
 }
-else {
-const err258 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data132};
+if(data114.query !== undefined){
+let data124 = data114.query;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key51 in data124){
+if(!(((key51 === "add") || (key51 === "remove")) || (key51 === "rename"))){
+const err258 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data124};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3362,11 +3379,12 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data130["plan-upgrade-required"] !== undefined){
-let data133 = data130["plan-upgrade-required"];
-if(typeof data133 === "string"){
-if(!pattern8.test(data133)){
-const err259 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data133};
+if(data124.add !== undefined){
+let data125 = data124.add;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key52 in data125){
+if(!(pattern56.test(key52))){
+const err259 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data125};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3376,8 +3394,11 @@ vErrors.push(err259);
 errors++;
 }
 }
-else {
-const err260 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data133};
+for(const key53 in data125){
+if(pattern56.test(key53)){
+let data126 = data125[key53];
+if(typeof data126 !== "string"){
+const err260 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data126};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3387,11 +3408,10 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data130["not-entitled"] !== undefined){
-let data134 = data130["not-entitled"];
-if(typeof data134 === "string"){
-if(!pattern8.test(data134)){
-const err261 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data134};
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data125};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3401,8 +3421,15 @@ vErrors.push(err261);
 errors++;
 }
 }
-else {
-const err262 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data134};
+if(data124.remove !== undefined){
+let data127 = data124.remove;
+if(Array.isArray(data127)){
+const len10 = data127.length;
+for(let i10=0; i10<len10; i10++){
+let data128 = data127[i10];
+if(typeof data128 === "string"){
+if(!pattern56.test(data128)){
+const err262 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data128};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3412,11 +3439,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data130["rate-limited"] !== undefined){
-let data135 = data130["rate-limited"];
-if(typeof data135 === "string"){
-if(!pattern8.test(data135)){
-const err263 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data135};
+else {
+const err263 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data128};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3426,8 +3450,9 @@ vErrors.push(err263);
 errors++;
 }
 }
+}
 else {
-const err264 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data135};
+const err264 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data127};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3437,11 +3462,12 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data130["quota-exhausted"] !== undefined){
-let data136 = data130["quota-exhausted"];
-if(typeof data136 === "string"){
-if(!pattern8.test(data136)){
-const err265 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data136};
+if(data124.rename !== undefined){
+let data129 = data124.rename;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key54 in data129){
+if(!(pattern56.test(key54))){
+const err265 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data129};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3451,8 +3477,12 @@ vErrors.push(err265);
 errors++;
 }
 }
-else {
-const err266 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data136};
+for(const key55 in data129){
+if(pattern56.test(key55)){
+let data130 = data129[key55];
+if(typeof data130 === "string"){
+if(!pattern56.test(data130)){
+const err266 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data130};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3462,11 +3492,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data130["insufficient-credits"] !== undefined){
-let data137 = data130["insufficient-credits"];
-if(typeof data137 === "string"){
-if(!pattern8.test(data137)){
-const err267 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data137};
+else {
+const err267 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data130};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3476,8 +3503,10 @@ vErrors.push(err267);
 errors++;
 }
 }
+}
+}
 else {
-const err268 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data137};
+const err268 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data129};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3487,11 +3516,9 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data130["payment-required"] !== undefined){
-let data138 = data130["payment-required"];
-if(typeof data138 === "string"){
-if(!pattern8.test(data138)){
-const err269 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data138};
+}
+else {
+const err269 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data124};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3501,8 +3528,11 @@ vErrors.push(err269);
 errors++;
 }
 }
-else {
-const err270 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data138};
+if(data114.path !== undefined){
+let data131 = data114.path;
+if(typeof data131 === "string"){
+if(!pattern10.test(data131)){
+const err270 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data131};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3512,11 +3542,8 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data130["payment-invalid"] !== undefined){
-let data139 = data130["payment-invalid"];
-if(typeof data139 === "string"){
-if(!pattern8.test(data139)){
-const err271 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data139};
+else {
+const err271 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data131};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3526,8 +3553,9 @@ vErrors.push(err271);
 errors++;
 }
 }
+}
 else {
-const err272 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data139};
+const err272 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data114};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3537,11 +3565,9 @@ vErrors.push(err272);
 errors++;
 }
 }
-if(data130["payment-unavailable"] !== undefined){
-let data140 = data130["payment-unavailable"];
-if(typeof data140 === "string"){
-if(!pattern8.test(data140)){
-const err273 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data140};
+}
+else {
+const err273 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data113};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3551,8 +3577,12 @@ vErrors.push(err273);
 errors++;
 }
 }
-else {
-const err274 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data140};
+if(data8.responses !== undefined){
+let data132 = data8.responses;
+if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
+for(const key56 in data132){
+if(!((((key56 === "headers") || (key56 === "problemBaseUri")) || (key56 === "messages")) || (key56 === "types"))){
+const err274 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data132};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3562,11 +3592,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data130["store-unavailable"] !== undefined){
-let data141 = data130["store-unavailable"];
-if(typeof data141 === "string"){
-if(!pattern8.test(data141)){
-const err275 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data141};
+if(data132.headers !== undefined){
+let data133 = data132.headers;
+if(!((((data133 === "ietf") || (data133 === "legacy")) || (data133 === "both")) || (data133 === "none"))){
+const err275 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data133};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3576,8 +3605,11 @@ vErrors.push(err275);
 errors++;
 }
 }
-else {
-const err276 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data141};
+if(data132.problemBaseUri !== undefined){
+let data134 = data132.problemBaseUri;
+if(typeof data134 === "string"){
+if(!pattern8.test(data134)){
+const err276 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data134};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3587,11 +3619,8 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data130["invalid-request"] !== undefined){
-let data142 = data130["invalid-request"];
-if(typeof data142 === "string"){
-if(!pattern8.test(data142)){
-const err277 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data142};
+else {
+const err277 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data134};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3601,8 +3630,12 @@ vErrors.push(err277);
 errors++;
 }
 }
-else {
-const err278 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data142};
+if(data132.messages !== undefined){
+let data135 = data132.messages;
+if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
+for(const key57 in data135){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key57))){
+const err278 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data135};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3612,9 +3645,11 @@ vErrors.push(err278);
 errors++;
 }
 }
-}
-else {
-const err279 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data130};
+if(data135.unauthenticated !== undefined){
+let data136 = data135.unauthenticated;
+if(typeof data136 === "string"){
+if(func2(data136) < 1){
+const err279 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data136};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3624,9 +3659,8 @@ vErrors.push(err279);
 errors++;
 }
 }
-}
 else {
-const err280 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data114};
+const err280 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data136};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3636,11 +3670,11 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data143 = data8.store;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-if(data143.kind === undefined){
-const err281 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data143};
+if(data135["subscription-inactive"] !== undefined){
+let data137 = data135["subscription-inactive"];
+if(typeof data137 === "string"){
+if(func2(data137) < 1){
+const err281 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data137};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3649,9 +3683,9 @@ vErrors.push(err281);
 }
 errors++;
 }
-for(const key50 in data143){
-if(!(((((((key50 === "kind") || (key50 === "url")) || (key50 === "nodes")) || (key50 === "keyPrefix")) || (key50 === "onFailure")) || (key50 === "timeoutMs")) || (key50 === "native"))){
-const err282 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data143};
+}
+else {
+const err282 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data137};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3661,10 +3695,11 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data143.kind !== undefined){
-let data144 = data143.kind;
-if(!(((data144 === "memory") || (data144 === "redis")) || (data144 === "redis-cluster"))){
-const err283 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data144};
+if(data135["plan-upgrade-required"] !== undefined){
+let data138 = data135["plan-upgrade-required"];
+if(typeof data138 === "string"){
+if(func2(data138) < 1){
+const err283 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data138};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3674,14 +3709,8 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data143.url !== undefined){
-let data145 = data143.url;
-const _errs320 = errors;
-let valid61 = false;
-const _errs321 = errors;
-if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
-if(data145.env === undefined){
-const err284 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data145};
+else {
+const err284 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data138};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3690,9 +3719,12 @@ vErrors.push(err284);
 }
 errors++;
 }
-for(const key51 in data145){
-if(!(key51 === "env")){
-const err285 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data145};
+}
+if(data135["not-entitled"] !== undefined){
+let data139 = data135["not-entitled"];
+if(typeof data139 === "string"){
+if(func2(data139) < 1){
+const err285 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data139};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3702,11 +3734,8 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data145.env !== undefined){
-let data146 = data145.env;
-if(typeof data146 === "string"){
-if(!pattern67.test(data146)){
-const err286 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data146};
+else {
+const err286 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data139};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3716,8 +3745,11 @@ vErrors.push(err286);
 errors++;
 }
 }
-else {
-const err287 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data146};
+if(data135["rate-limited"] !== undefined){
+let data140 = data135["rate-limited"];
+if(typeof data140 === "string"){
+if(func2(data140) < 1){
+const err287 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data140};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3727,9 +3759,8 @@ vErrors.push(err287);
 errors++;
 }
 }
-}
 else {
-const err288 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data145};
+const err288 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data140};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3738,11 +3769,12 @@ vErrors.push(err288);
 }
 errors++;
 }
-var _valid1 = _errs321 === errors;
-valid61 = valid61 || _valid1;
-const _errs326 = errors;
-if(typeof data145 !== "string"){
-const err289 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data145};
+}
+if(data135["quota-exhausted"] !== undefined){
+let data141 = data135["quota-exhausted"];
+if(typeof data141 === "string"){
+if(func2(data141) < 1){
+const err289 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data141};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3751,10 +3783,9 @@ vErrors.push(err289);
 }
 errors++;
 }
-var _valid1 = _errs326 === errors;
-valid61 = valid61 || _valid1;
-if(!valid61){
-const err290 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data145};
+}
+else {
+const err290 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data141};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3763,26 +3794,12 @@ vErrors.push(err290);
 }
 errors++;
 }
-else {
-errors = _errs320;
-if(vErrors !== null){
-if(_errs320){
-vErrors.length = _errs320;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data143.nodes !== undefined){
-let data147 = data143.nodes;
-const _errs329 = errors;
-let valid63 = false;
-const _errs330 = errors;
-if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
-if(data147.env === undefined){
-const err291 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data147};
+if(data135["insufficient-credits"] !== undefined){
+let data142 = data135["insufficient-credits"];
+if(typeof data142 === "string"){
+if(func2(data142) < 1){
+const err291 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data142};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3791,9 +3808,9 @@ vErrors.push(err291);
 }
 errors++;
 }
-for(const key52 in data147){
-if(!(key52 === "env")){
-const err292 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data147};
+}
+else {
+const err292 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data142};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3803,11 +3820,11 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data147.env !== undefined){
-let data148 = data147.env;
-if(typeof data148 === "string"){
-if(!pattern67.test(data148)){
-const err293 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data148};
+if(data135["payment-required"] !== undefined){
+let data143 = data135["payment-required"];
+if(typeof data143 === "string"){
+if(func2(data143) < 1){
+const err293 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data143};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3818,7 +3835,7 @@ errors++;
 }
 }
 else {
-const err294 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data148};
+const err294 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data143};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3828,9 +3845,11 @@ vErrors.push(err294);
 errors++;
 }
 }
-}
-else {
-const err295 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data147};
+if(data135["payment-invalid"] !== undefined){
+let data144 = data135["payment-invalid"];
+if(typeof data144 === "string"){
+if(func2(data144) < 1){
+const err295 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data144};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3839,11 +3858,9 @@ vErrors.push(err295);
 }
 errors++;
 }
-var _valid2 = _errs330 === errors;
-valid63 = valid63 || _valid2;
-const _errs335 = errors;
-if(typeof data147 !== "string"){
-const err296 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data147};
+}
+else {
+const err296 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data144};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3852,10 +3869,12 @@ vErrors.push(err296);
 }
 errors++;
 }
-var _valid2 = _errs335 === errors;
-valid63 = valid63 || _valid2;
-if(!valid63){
-const err297 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data147};
+}
+if(data135["payment-unavailable"] !== undefined){
+let data145 = data135["payment-unavailable"];
+if(typeof data145 === "string"){
+if(func2(data145) < 1){
+const err297 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data145};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3864,23 +3883,9 @@ vErrors.push(err297);
 }
 errors++;
 }
-else {
-errors = _errs329;
-if(vErrors !== null){
-if(_errs329){
-vErrors.length = _errs329;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data143.keyPrefix !== undefined){
-let data149 = data143.keyPrefix;
-if(typeof data149 === "string"){
-if(!pattern69.test(data149)){
-const err298 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data149};
+const err298 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data145};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3890,8 +3895,11 @@ vErrors.push(err298);
 errors++;
 }
 }
-else {
-const err299 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data149};
+if(data135["store-unavailable"] !== undefined){
+let data146 = data135["store-unavailable"];
+if(typeof data146 === "string"){
+if(func2(data146) < 1){
+const err299 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data146};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3901,10 +3909,8 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data143.onFailure !== undefined){
-let data150 = data143.onFailure;
-if(!((data150 === "open") || (data150 === "closed"))){
-const err300 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data150};
+else {
+const err300 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data146};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3914,10 +3920,11 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data143.timeoutMs !== undefined){
-let data151 = data143.timeoutMs;
-if(!((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151)))){
-const err301 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data151};
+if(data135["invalid-request"] !== undefined){
+let data147 = data135["invalid-request"];
+if(typeof data147 === "string"){
+if(func2(data147) < 1){
+const err301 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data147};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3926,9 +3933,9 @@ vErrors.push(err301);
 }
 errors++;
 }
-if(typeof data151 == "number"){
-if(data151 > 10000 || isNaN(data151)){
-const err302 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data151};
+}
+else {
+const err302 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data147};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3937,8 +3944,10 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(data151 < 1 || isNaN(data151)){
-const err303 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data151};
+}
+}
+else {
+const err303 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data135};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3948,13 +3957,12 @@ vErrors.push(err303);
 errors++;
 }
 }
-}
-if(data143.native !== undefined){
-let data152 = data143.native;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-for(const key53 in data152){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key53))){
-const err304 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data152};
+if(data132.types !== undefined){
+let data148 = data132.types;
+if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
+for(const key58 in data148){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key58))){
+const err304 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data148};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3964,11 +3972,11 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data152.host !== undefined){
-let data153 = data152.host;
-if(typeof data153 === "string"){
-if(!pattern70.test(data153)){
-const err305 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data153};
+if(data148.unauthenticated !== undefined){
+let data149 = data148.unauthenticated;
+if(typeof data149 === "string"){
+if(!pattern8.test(data149)){
+const err305 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data149};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3979,7 +3987,7 @@ errors++;
 }
 }
 else {
-const err306 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data153};
+const err306 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data149};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3989,10 +3997,11 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data152.port !== undefined){
-let data154 = data152.port;
-if(!((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154)))){
-const err307 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data154};
+if(data148["subscription-inactive"] !== undefined){
+let data150 = data148["subscription-inactive"];
+if(typeof data150 === "string"){
+if(!pattern8.test(data150)){
+const err307 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data150};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4001,9 +4010,9 @@ vErrors.push(err307);
 }
 errors++;
 }
-if(typeof data154 == "number"){
-if(data154 > 65535 || isNaN(data154)){
-const err308 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data154};
+}
+else {
+const err308 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data150};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4012,8 +4021,12 @@ vErrors.push(err308);
 }
 errors++;
 }
-if(data154 < 1 || isNaN(data154)){
-const err309 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data154};
+}
+if(data148["plan-upgrade-required"] !== undefined){
+let data151 = data148["plan-upgrade-required"];
+if(typeof data151 === "string"){
+if(!pattern8.test(data151)){
+const err309 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data151};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4023,12 +4036,8 @@ vErrors.push(err309);
 errors++;
 }
 }
-}
-if(data152.cluster !== undefined){
-let data155 = data152.cluster;
-if(data155 && typeof data155 == "object" && !Array.isArray(data155)){
-if(data155.nodes === undefined){
-const err310 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data155};
+else {
+const err310 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data151};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4037,9 +4046,12 @@ vErrors.push(err310);
 }
 errors++;
 }
-for(const key54 in data155){
-if(!((key54 === "nodes") || (key54 === "name"))){
-const err311 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data155};
+}
+if(data148["not-entitled"] !== undefined){
+let data152 = data148["not-entitled"];
+if(typeof data152 === "string"){
+if(!pattern8.test(data152)){
+const err311 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data152};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4049,11 +4061,8 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data155.nodes !== undefined){
-let data156 = data155.nodes;
-if(Array.isArray(data156)){
-if(data156.length < 1){
-const err312 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data156};
+else {
+const err312 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data152};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4062,12 +4071,12 @@ vErrors.push(err312);
 }
 errors++;
 }
-const len11 = data156.length;
-for(let i11=0; i11<len11; i11++){
-let data157 = data156[i11];
-if(typeof data157 === "string"){
-if(func2(data157) > 100){
-const err313 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data157};
+}
+if(data148["rate-limited"] !== undefined){
+let data153 = data148["rate-limited"];
+if(typeof data153 === "string"){
+if(!pattern8.test(data153)){
+const err313 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data153};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4076,8 +4085,9 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(!pattern71.test(data157)){
-const err314 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data157};
+}
+else {
+const err314 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data153};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4087,8 +4097,11 @@ vErrors.push(err314);
 errors++;
 }
 }
-else {
-const err315 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data157};
+if(data148["quota-exhausted"] !== undefined){
+let data154 = data148["quota-exhausted"];
+if(typeof data154 === "string"){
+if(!pattern8.test(data154)){
+const err315 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data154};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4098,18 +4111,8 @@ vErrors.push(err315);
 errors++;
 }
 }
-let i12 = data156.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data156[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err316 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data156};
+else {
+const err316 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data154};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4117,14 +4120,13 @@ else {
 vErrors.push(err316);
 }
 errors++;
-break;
-}
-indices0[item0] = i12;
 }
 }
-}
-else {
-const err317 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data156};
+if(data148["insufficient-credits"] !== undefined){
+let data155 = data148["insufficient-credits"];
+if(typeof data155 === "string"){
+if(!pattern8.test(data155)){
+const err317 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data155};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4134,11 +4136,8 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data155.name !== undefined){
-let data158 = data155.name;
-if(typeof data158 === "string"){
-if(!pattern72.test(data158)){
-const err318 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data158};
+else {
+const err318 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data155};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4148,8 +4147,11 @@ vErrors.push(err318);
 errors++;
 }
 }
-else {
-const err319 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data158};
+if(data148["payment-required"] !== undefined){
+let data156 = data148["payment-required"];
+if(typeof data156 === "string"){
+if(!pattern8.test(data156)){
+const err319 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data156};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4159,9 +4161,8 @@ vErrors.push(err319);
 errors++;
 }
 }
-}
 else {
-const err320 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data155};
+const err320 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data156};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4171,11 +4172,11 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data152.username !== undefined){
-let data159 = data152.username;
-if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
-if(data159.env === undefined){
-const err321 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data159};
+if(data148["payment-invalid"] !== undefined){
+let data157 = data148["payment-invalid"];
+if(typeof data157 === "string"){
+if(!pattern8.test(data157)){
+const err321 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data157};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4184,9 +4185,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-for(const key55 in data159){
-if(!(key55 === "env")){
-const err322 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data159};
+}
+else {
+const err322 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data157};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4196,11 +4197,11 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data159.env !== undefined){
-let data160 = data159.env;
-if(typeof data160 === "string"){
-if(!pattern67.test(data160)){
-const err323 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data160};
+if(data148["payment-unavailable"] !== undefined){
+let data158 = data148["payment-unavailable"];
+if(typeof data158 === "string"){
+if(!pattern8.test(data158)){
+const err323 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data158};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4211,7 +4212,7 @@ errors++;
 }
 }
 else {
-const err324 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data160};
+const err324 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data158};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4221,9 +4222,11 @@ vErrors.push(err324);
 errors++;
 }
 }
-}
-else {
-const err325 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data159};
+if(data148["store-unavailable"] !== undefined){
+let data159 = data148["store-unavailable"];
+if(typeof data159 === "string"){
+if(!pattern8.test(data159)){
+const err325 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data159};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4233,11 +4236,8 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data152.password !== undefined){
-let data161 = data152.password;
-if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
-if(data161.env === undefined){
-const err326 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data161};
+else {
+const err326 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data159};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4246,9 +4246,12 @@ vErrors.push(err326);
 }
 errors++;
 }
-for(const key56 in data161){
-if(!(key56 === "env")){
-const err327 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data161};
+}
+if(data148["invalid-request"] !== undefined){
+let data160 = data148["invalid-request"];
+if(typeof data160 === "string"){
+if(!pattern8.test(data160)){
+const err327 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data160};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4258,11 +4261,8 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data161.env !== undefined){
-let data162 = data161.env;
-if(typeof data162 === "string"){
-if(!pattern67.test(data162)){
-const err328 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data162};
+else {
+const err328 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data160};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4272,8 +4272,9 @@ vErrors.push(err328);
 errors++;
 }
 }
+}
 else {
-const err329 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data162};
+const err329 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data148};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4285,7 +4286,7 @@ errors++;
 }
 }
 else {
-const err330 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data161};
+const err330 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data132};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4295,10 +4296,11 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data152.database !== undefined){
-let data163 = data152.database;
-if(!((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163)))){
-const err331 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data163};
+if(data8.store !== undefined){
+let data161 = data8.store;
+if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
+if(data161.kind === undefined){
+const err331 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data161};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4307,9 +4309,9 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(typeof data163 == "number"){
-if(data163 < 0 || isNaN(data163)){
-const err332 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data163};
+for(const key59 in data161){
+if(!(((((((key59 === "kind") || (key59 === "url")) || (key59 === "nodes")) || (key59 === "keyPrefix")) || (key59 === "onFailure")) || (key59 === "timeoutMs")) || (key59 === "native"))){
+const err332 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data161};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4319,11 +4321,10 @@ vErrors.push(err332);
 errors++;
 }
 }
-}
-if(data152.ssl !== undefined){
-let data164 = data152.ssl;
-if(typeof data164 !== "boolean"){
-const err333 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data164};
+if(data161.kind !== undefined){
+let data162 = data161.kind;
+if(!(((data162 === "memory") || (data162 === "redis")) || (data162 === "redis-cluster"))){
+const err333 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data162};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4333,10 +4334,14 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data152.sslVerify !== undefined){
-let data165 = data152.sslVerify;
-if(typeof data165 !== "boolean"){
-const err334 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data165};
+if(data161.url !== undefined){
+let data163 = data161.url;
+const _errs371 = errors;
+let valid70 = false;
+const _errs372 = errors;
+if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
+if(data163.env === undefined){
+const err334 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data163};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4345,12 +4350,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-}
-if(data152.serverName !== undefined){
-let data166 = data152.serverName;
-if(typeof data166 === "string"){
-if(!pattern75.test(data166)){
-const err335 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data166};
+for(const key60 in data163){
+if(!(key60 === "env")){
+const err335 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data163};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4360,8 +4362,11 @@ vErrors.push(err335);
 errors++;
 }
 }
-else {
-const err336 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data166};
+if(data163.env !== undefined){
+let data164 = data163.env;
+if(typeof data164 === "string"){
+if(!pattern76.test(data164)){
+const err336 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data164};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4371,9 +4376,8 @@ vErrors.push(err336);
 errors++;
 }
 }
-}
 else {
-const err337 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data152};
+const err337 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data164};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4385,7 +4389,7 @@ errors++;
 }
 }
 else {
-const err338 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data143};
+const err338 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data163};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4394,12 +4398,11 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-if(data8.notifications !== undefined){
-let data167 = data8.notifications;
-if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
-if(data167.url === undefined){
-const err339 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data167};
+var _valid3 = _errs372 === errors;
+valid70 = valid70 || _valid3;
+const _errs377 = errors;
+if(typeof data163 !== "string"){
+const err339 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data163};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4408,8 +4411,10 @@ vErrors.push(err339);
 }
 errors++;
 }
-if(data167.secret === undefined){
-const err340 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data167};
+var _valid3 = _errs377 === errors;
+valid70 = valid70 || _valid3;
+if(!valid70){
+const err340 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data163};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4418,9 +4423,26 @@ vErrors.push(err340);
 }
 errors++;
 }
-for(const key57 in data167){
-if(!((((key57 === "url") || (key57 === "secret")) || (key57 === "thresholds")) || (key57 === "paymentDenied"))){
-const err341 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data167};
+else {
+errors = _errs371;
+if(vErrors !== null){
+if(_errs371){
+vErrors.length = _errs371;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data161.nodes !== undefined){
+let data165 = data161.nodes;
+const _errs380 = errors;
+let valid72 = false;
+const _errs381 = errors;
+if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
+if(data165.env === undefined){
+const err341 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data165};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4429,12 +4451,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-if(data167.url !== undefined){
-let data168 = data167.url;
-if(typeof data168 === "string"){
-if(!pattern8.test(data168)){
-const err342 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data168};
+for(const key61 in data165){
+if(!(key61 === "env")){
+const err342 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data165};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4444,8 +4463,11 @@ vErrors.push(err342);
 errors++;
 }
 }
-else {
-const err343 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data168};
+if(data165.env !== undefined){
+let data166 = data165.env;
+if(typeof data166 === "string"){
+if(!pattern76.test(data166)){
+const err343 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data166};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4455,11 +4477,8 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data167.secret !== undefined){
-let data169 = data167.secret;
-if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
-if(data169.env === undefined){
-const err344 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data169};
+else {
+const err344 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data166};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4468,9 +4487,10 @@ vErrors.push(err344);
 }
 errors++;
 }
-for(const key58 in data169){
-if(!(key58 === "env")){
-const err345 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data169};
+}
+}
+else {
+const err345 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data165};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4479,12 +4499,11 @@ vErrors.push(err345);
 }
 errors++;
 }
-}
-if(data169.env !== undefined){
-let data170 = data169.env;
-if(typeof data170 === "string"){
-if(!pattern67.test(data170)){
-const err346 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data170};
+var _valid4 = _errs381 === errors;
+valid72 = valid72 || _valid4;
+const _errs386 = errors;
+if(typeof data165 !== "string"){
+const err346 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data165};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4493,9 +4512,10 @@ vErrors.push(err346);
 }
 errors++;
 }
-}
-else {
-const err347 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data170};
+var _valid4 = _errs386 === errors;
+valid72 = valid72 || _valid4;
+if(!valid72){
+const err347 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data165};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4504,10 +4524,23 @@ vErrors.push(err347);
 }
 errors++;
 }
-}
+else {
+errors = _errs380;
+if(vErrors !== null){
+if(_errs380){
+vErrors.length = _errs380;
 }
 else {
-const err348 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data169};
+vErrors = null;
+}
+}
+}
+}
+if(data161.keyPrefix !== undefined){
+let data167 = data161.keyPrefix;
+if(typeof data167 === "string"){
+if(!pattern78.test(data167)){
+const err348 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data167};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4517,12 +4550,8 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(data167.thresholds !== undefined){
-let data171 = data167.thresholds;
-if(data171 && typeof data171 == "object" && !Array.isArray(data171)){
-for(const key59 in data171){
-if(!((key59 === "quotaPercent") || (key59 === "creditsBelow"))){
-const err349 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data171};
+else {
+const err349 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data167};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4532,11 +4561,10 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data171.quotaPercent !== undefined){
-let data172 = data171.quotaPercent;
-if(Array.isArray(data172)){
-if(data172.length < 1){
-const err350 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data172};
+if(data161.onFailure !== undefined){
+let data168 = data161.onFailure;
+if(!((data168 === "open") || (data168 === "closed"))){
+const err350 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data168};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4545,11 +4573,11 @@ vErrors.push(err350);
 }
 errors++;
 }
-const len12 = data172.length;
-for(let i13=0; i13<len12; i13++){
-let data173 = data172[i13];
-if(!((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173)))){
-const err351 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data173};
+}
+if(data161.timeoutMs !== undefined){
+let data169 = data161.timeoutMs;
+if(!((typeof data169 == "number") && (!(data169 % 1) && !isNaN(data169)))){
+const err351 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data169};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4558,9 +4586,9 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(typeof data173 == "number"){
-if(data173 > 100 || isNaN(data173)){
-const err352 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data173};
+if(typeof data169 == "number"){
+if(data169 > 10000 || isNaN(data169)){
+const err352 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data169};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4569,8 +4597,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(data173 < 1 || isNaN(data173)){
-const err353 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data173};
+if(data169 < 1 || isNaN(data169)){
+const err353 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data169};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4581,18 +4609,12 @@ errors++;
 }
 }
 }
-let i14 = data172.length;
-let j1;
-if(i14 > 1){
-const indices1 = {};
-for(;i14--;){
-let item1 = data172[i14];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err354 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data172};
+if(data161.native !== undefined){
+let data170 = data161.native;
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+for(const key62 in data170){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key62))){
+const err354 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data170};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4600,14 +4622,13 @@ else {
 vErrors.push(err354);
 }
 errors++;
-break;
-}
-indices1[item1] = i14;
 }
 }
-}
-else {
-const err355 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data172};
+if(data170.host !== undefined){
+let data171 = data170.host;
+if(typeof data171 === "string"){
+if(!pattern79.test(data171)){
+const err355 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data171};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4617,10 +4638,8 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data171.creditsBelow !== undefined){
-let data174 = data171.creditsBelow;
-if(!((typeof data174 == "number") && (!(data174 % 1) && !isNaN(data174)))){
-const err356 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data174};
+else {
+const err356 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data171};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4629,9 +4648,11 @@ vErrors.push(err356);
 }
 errors++;
 }
-if(typeof data174 == "number"){
-if(data174 < 1 || isNaN(data174)){
-const err357 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data174};
+}
+if(data170.port !== undefined){
+let data172 = data170.port;
+if(!((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172)))){
+const err357 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data172};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4640,11 +4661,9 @@ vErrors.push(err357);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err358 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data171};
+if(typeof data172 == "number"){
+if(data172 > 65535 || isNaN(data172)){
+const err358 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data172};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4653,11 +4672,8 @@ vErrors.push(err358);
 }
 errors++;
 }
-}
-if(data167.paymentDenied !== undefined){
-let data175 = data167.paymentDenied;
-if(typeof data175 !== "boolean"){
-const err359 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data175};
+if(data172 < 1 || isNaN(data172)){
+const err359 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data172};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4668,8 +4684,11 @@ errors++;
 }
 }
 }
-else {
-const err360 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data167};
+if(data170.cluster !== undefined){
+let data173 = data170.cluster;
+if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
+if(data173.nodes === undefined){
+const err360 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data173};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4678,12 +4697,9 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
-if(data8.usageEndpoint !== undefined){
-let data176 = data8.usageEndpoint;
-if(typeof data176 === "string"){
-if(!pattern78.test(data176)){
-const err361 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data176};
+for(const key63 in data173){
+if(!((key63 === "nodes") || (key63 === "name"))){
+const err361 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data173};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4693,8 +4709,11 @@ vErrors.push(err361);
 errors++;
 }
 }
-else {
-const err362 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data176};
+if(data173.nodes !== undefined){
+let data174 = data173.nodes;
+if(Array.isArray(data174)){
+if(data174.length < 1){
+const err362 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data174};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4703,10 +4722,12 @@ vErrors.push(err362);
 }
 errors++;
 }
-}
-}
-else {
-const err363 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const len11 = data174.length;
+for(let i11=0; i11<len11; i11++){
+let data175 = data174[i11];
+if(typeof data175 === "string"){
+if(func2(data175) > 100){
+const err363 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data175};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4715,15 +4736,654 @@ vErrors.push(err363);
 }
 errors++;
 }
-}
-}
-else {
-const err364 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(!pattern80.test(data175)){
+const err364 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data175};
 if(vErrors === null){
 vErrors = [err364];
 }
 else {
 vErrors.push(err364);
+}
+errors++;
+}
+}
+else {
+const err365 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data175};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+let i12 = data174.length;
+let j0;
+if(i12 > 1){
+const indices0 = {};
+for(;i12--;){
+let item0 = data174[i12];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err366 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data174};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+break;
+}
+indices0[item0] = i12;
+}
+}
+}
+else {
+const err367 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data174};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+if(data173.name !== undefined){
+let data176 = data173.name;
+if(typeof data176 === "string"){
+if(!pattern81.test(data176)){
+const err368 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data176};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+}
+else {
+const err369 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data176};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+}
+}
+else {
+const err370 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data173};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+if(data170.username !== undefined){
+let data177 = data170.username;
+if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
+if(data177.env === undefined){
+const err371 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data177};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+for(const key64 in data177){
+if(!(key64 === "env")){
+const err372 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data177};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+if(data177.env !== undefined){
+let data178 = data177.env;
+if(typeof data178 === "string"){
+if(!pattern76.test(data178)){
+const err373 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data178};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+else {
+const err374 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data178};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+}
+else {
+const err375 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data177};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+if(data170.password !== undefined){
+let data179 = data170.password;
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+if(data179.env === undefined){
+const err376 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data179};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+for(const key65 in data179){
+if(!(key65 === "env")){
+const err377 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data179};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+if(data179.env !== undefined){
+let data180 = data179.env;
+if(typeof data180 === "string"){
+if(!pattern76.test(data180)){
+const err378 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data180};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+}
+else {
+const err379 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data180};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+}
+else {
+const err380 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data179};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+if(data170.database !== undefined){
+let data181 = data170.database;
+if(!((typeof data181 == "number") && (!(data181 % 1) && !isNaN(data181)))){
+const err381 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data181};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if(typeof data181 == "number"){
+if(data181 < 0 || isNaN(data181)){
+const err382 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data181};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+if(data170.ssl !== undefined){
+let data182 = data170.ssl;
+if(typeof data182 !== "boolean"){
+const err383 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data182};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+}
+if(data170.sslVerify !== undefined){
+let data183 = data170.sslVerify;
+if(typeof data183 !== "boolean"){
+const err384 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data183};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+if(data170.serverName !== undefined){
+let data184 = data170.serverName;
+if(typeof data184 === "string"){
+if(!pattern84.test(data184)){
+const err385 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data184};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+}
+else {
+const err386 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data184};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data170};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+}
+}
+else {
+const err388 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data161};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+if(data8.notifications !== undefined){
+let data185 = data8.notifications;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
+if(data185.url === undefined){
+const err389 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data185};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+if(data185.secret === undefined){
+const err390 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data185};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+for(const key66 in data185){
+if(!((((key66 === "url") || (key66 === "secret")) || (key66 === "thresholds")) || (key66 === "paymentDenied"))){
+const err391 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data185};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+}
+if(data185.url !== undefined){
+let data186 = data185.url;
+if(typeof data186 === "string"){
+if(!pattern8.test(data186)){
+const err392 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data186};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+else {
+const err393 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data186};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+}
+if(data185.secret !== undefined){
+let data187 = data185.secret;
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+if(data187.env === undefined){
+const err394 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data187};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+for(const key67 in data187){
+if(!(key67 === "env")){
+const err395 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data187};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+if(data187.env !== undefined){
+let data188 = data187.env;
+if(typeof data188 === "string"){
+if(!pattern76.test(data188)){
+const err396 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data188};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+}
+else {
+const err397 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data188};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+}
+}
+else {
+const err398 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data187};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+if(data185.thresholds !== undefined){
+let data189 = data185.thresholds;
+if(data189 && typeof data189 == "object" && !Array.isArray(data189)){
+for(const key68 in data189){
+if(!((key68 === "quotaPercent") || (key68 === "creditsBelow"))){
+const err399 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data189};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+if(data189.quotaPercent !== undefined){
+let data190 = data189.quotaPercent;
+if(Array.isArray(data190)){
+if(data190.length < 1){
+const err400 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data190};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+const len12 = data190.length;
+for(let i13=0; i13<len12; i13++){
+let data191 = data190[i13];
+if(!((typeof data191 == "number") && (!(data191 % 1) && !isNaN(data191)))){
+const err401 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data191};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+if(typeof data191 == "number"){
+if(data191 > 100 || isNaN(data191)){
+const err402 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data191};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+if(data191 < 1 || isNaN(data191)){
+const err403 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data191};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+}
+let i14 = data190.length;
+let j1;
+if(i14 > 1){
+const indices1 = {};
+for(;i14--;){
+let item1 = data190[i14];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err404 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data190};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+break;
+}
+indices1[item1] = i14;
+}
+}
+}
+else {
+const err405 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data190};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+if(data189.creditsBelow !== undefined){
+let data192 = data189.creditsBelow;
+if(!((typeof data192 == "number") && (!(data192 % 1) && !isNaN(data192)))){
+const err406 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data192};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+if(typeof data192 == "number"){
+if(data192 < 1 || isNaN(data192)){
+const err407 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data192};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err408 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data189};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+}
+if(data185.paymentDenied !== undefined){
+let data193 = data185.paymentDenied;
+if(typeof data193 !== "boolean"){
+const err409 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data193};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+}
+}
+else {
+const err410 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data185};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+if(data8.usageEndpoint !== undefined){
+let data194 = data8.usageEndpoint;
+if(typeof data194 === "string"){
+if(!pattern87.test(data194)){
+const err411 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data194};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+}
+else {
+const err412 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data194};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+}
+}
+}
+else {
+const err413 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+}
+else {
+const err414 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
 }
 errors++;
 }
@@ -6172,7 +6832,7 @@ errors++;
 if(data16.env !== undefined){
 let data17 = data16.env;
 if(typeof data17 === "string"){
-if(!pattern67.test(data17)){
+if(!pattern76.test(data17)){
 const err33 = {instancePath:instancePath+"/spec/consumers/" + i0+"/credentials/keyAuth/" + i1+"/env",schemaPath:"#/properties/spec/properties/consumers/items/properties/credentials/properties/keyAuth/items/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema33.properties.spec.properties.consumers.items.properties.credentials.properties.keyAuth.items.anyOf[0].properties.env,data:data17};
 if(vErrors === null){
 vErrors = [err33];
@@ -6270,7 +6930,7 @@ if(data10.labels !== undefined){
 let data18 = data10.labels;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 for(const key8 in data18){
-if(!(pattern37.test(key8))){
+if(!(pattern38.test(key8))){
 const err40 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels",schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels,data:data18};
 if(vErrors === null){
 vErrors = [err40];
@@ -6282,7 +6942,7 @@ errors++;
 }
 }
 for(const key9 in data18){
-if(pattern37.test(key9)){
+if(pattern38.test(key9)){
 let data19 = data18[key9];
 if(typeof data19 !== "string"){
 const err41 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"].type,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"],data:data19};
@@ -6361,8 +7021,8 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: an MCP route's JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
-const pattern99 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern108 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6676,7 +7336,7 @@ errors++;
 if(data8.clock !== undefined){
 let data10 = data8.clock;
 if(typeof data10 === "string"){
-if(!pattern99.test(data10)){
+if(!pattern108.test(data10)){
 const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
 if(vErrors === null){
 vErrors = [err25];
@@ -6703,7 +7363,7 @@ let data11 = data8.accounts;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 var props0 = {};
 for(const key5 in data11){
-if(pattern37.test(key5)){
+if(pattern38.test(key5)){
 let data12 = data11[key5];
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key6 in data12){
@@ -6759,7 +7419,7 @@ errors++;
 if(data12.paidThrough !== undefined){
 let data15 = data12.paidThrough;
 if(typeof data15 === "string"){
-if(!pattern99.test(data15)){
+if(!pattern108.test(data15)){
 const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -6784,7 +7444,7 @@ errors++;
 if(data12.periodAnchor !== undefined){
 let data16 = data12.periodAnchor;
 if(typeof data16 === "string"){
-if(!pattern99.test(data16)){
+if(!pattern108.test(data16)){
 const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
 if(vErrors === null){
 vErrors = [err33];
@@ -6947,7 +7607,7 @@ errors++;
 if(data19.clock !== undefined){
 let data22 = data19.clock;
 if(typeof data22 === "string"){
-if(!pattern99.test(data22)){
+if(!pattern108.test(data22)){
 const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
 if(vErrors === null){
 vErrors = [err46];
@@ -6974,7 +7634,7 @@ let data23 = data19.accounts;
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 var props1 = {};
 for(const key8 in data23){
-if(pattern37.test(key8)){
+if(pattern38.test(key8)){
 let data24 = data23[key8];
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 for(const key9 in data24){
@@ -7030,7 +7690,7 @@ errors++;
 if(data24.paidThrough !== undefined){
 let data27 = data24.paidThrough;
 if(typeof data27 === "string"){
-if(!pattern99.test(data27)){
+if(!pattern108.test(data27)){
 const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
 if(vErrors === null){
 vErrors = [err52];
@@ -7055,7 +7715,7 @@ errors++;
 if(data24.periodAnchor !== undefined){
 let data28 = data24.periodAnchor;
 if(typeof data28 === "string"){
-if(!pattern99.test(data28)){
+if(!pattern108.test(data28)){
 const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
 if(vErrors === null){
 vErrors = [err54];
@@ -7146,7 +7806,7 @@ for(let i1=0; i1<len1; i1++){
 let data31 = data30[i1];
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((((((key10 === "advance") || (key10 === "at")) || (key10 === "repeat")) || (key10 === "request")) || (key10 === "op")) || (key10 === "upstreamStatus")) || (key10 === "expect")) || (key10 === "state"))){
+if(!(func1.call(schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties, key10))){
 const err61 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err61];
@@ -7185,7 +7845,7 @@ errors++;
 if(data31.at !== undefined){
 let data33 = data31.at;
 if(typeof data33 === "string"){
-if(!pattern99.test(data33)){
+if(!pattern108.test(data33)){
 const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
 if(vErrors === null){
 vErrors = [err64];
@@ -7333,7 +7993,7 @@ let data39 = data35.headers;
 if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
 var props2 = {};
 for(const key12 in data39){
-if(pattern37.test(key12)){
+if(pattern38.test(key12)){
 let data40 = data39[key12];
 if(typeof data40 !== "string"){
 const err76 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"],data:data40};
@@ -7365,7 +8025,7 @@ let data41 = data35.query;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 var props3 = {};
 for(const key13 in data41){
-if(pattern37.test(key13)){
+if(pattern38.test(key13)){
 let data42 = data41[key13];
 if(typeof data42 !== "string"){
 const err78 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"],data:data42};
@@ -7749,7 +8409,7 @@ errors++;
 if(data52.paidThrough !== undefined){
 let data55 = data52.paidThrough;
 if(typeof data55 === "string"){
-if(!pattern99.test(data55)){
+if(!pattern108.test(data55)){
 const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err107];
@@ -8350,12 +9010,12 @@ errors++;
 }
 }
 }
-if(data31.expect !== undefined){
-let data69 = data31.expect;
+if(data31.upstream !== undefined){
+let data69 = data31.upstream;
 if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
 for(const key24 in data69){
-if(!((((((((key24 === "status") || (key24 === "reason")) || (key24 === "headers")) || (key24 === "body")) || (key24 === "paymentRequired")) || (key24 === "upstream")) || (key24 === "result")) || (key24 === "balance"))){
-const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data69};
+if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -8368,7 +9028,7 @@ errors++;
 if(data69.status !== undefined){
 let data70 = data69.status;
 if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
-const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data70};
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -8379,7 +9039,7 @@ errors++;
 }
 if(typeof data70 == "number"){
 if(data70 > 599 || isNaN(data70)){
-const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data70};
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -8389,7 +9049,7 @@ vErrors.push(err156);
 errors++;
 }
 if(data70 < 100 || isNaN(data70)){
-const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data70};
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -8400,10 +9060,15 @@ errors++;
 }
 }
 }
-if(data69.reason !== undefined){
-let data71 = data69.reason;
-if(!((((((((((((data71 === "unauthenticated") || (data71 === "subscription-inactive")) || (data71 === "plan-upgrade-required")) || (data71 === "not-entitled")) || (data71 === "rate-limited")) || (data71 === "quota-exhausted")) || (data71 === "insufficient-credits")) || (data71 === "payment-required")) || (data71 === "payment-invalid")) || (data71 === "payment-unavailable")) || (data71 === "store-unavailable")) || (data71 === "invalid-request"))){
-const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data71};
+if(data69.headers !== undefined){
+let data71 = data69.headers;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+var props5 = {};
+for(const key25 in data71){
+if(pattern38.test(key25)){
+let data72 = data71[key25];
+if(typeof data72 !== "string"){
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data72};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -8412,19 +9077,12 @@ vErrors.push(err158);
 }
 errors++;
 }
+props5[key25] = true;
 }
-if(data69.headers !== undefined){
-let data72 = data69.headers;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-var props5 = {};
-for(const key25 in data72){
-if(pattern37.test(key25)){
-let data73 = data72[key25];
-const _errs177 = errors;
-let valid31 = false;
-const _errs178 = errors;
-if(typeof data73 !== "string"){
-const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data73};
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data71};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -8433,11 +9091,11 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid2 = _errs178 === errors;
-valid31 = valid31 || _valid2;
-const _errs180 = errors;
-if(data73 !== null){
-const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data73};
+}
+if(data69.body !== undefined){
+let data73 = data69.body;
+if(typeof data73 !== "string"){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data73};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -8446,10 +9104,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-var _valid2 = _errs180 === errors;
-valid31 = valid31 || _valid2;
-if(!valid31){
-const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data73};
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -8458,23 +9116,13 @@ vErrors.push(err161);
 }
 errors++;
 }
-else {
-errors = _errs177;
-if(vErrors !== null){
-if(_errs177){
-vErrors.length = _errs177;
 }
-else {
-vErrors = null;
-}
-}
-}
-props5[key25] = true;
-}
-}
-}
-else {
-const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data72};
+if(data31.expect !== undefined){
+let data74 = data31.expect;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key26 in data74){
+if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -8484,21 +9132,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data69.body !== undefined){
-let data74 = data69.body;
-const _errs183 = errors;
-let valid32 = false;
-const _errs184 = errors;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-var props6 = {};
-for(const key26 in data74){
-if(pattern37.test(key26)){
-props6[key26] = true;
-}
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data74};
+if(data74.status !== undefined){
+let data75 = data74.status;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -8507,11 +9144,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-var _valid3 = _errs184 === errors;
-valid32 = valid32 || _valid3;
-const _errs186 = errors;
-if(!(Array.isArray(data74))){
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data74};
+if(typeof data75 == "number"){
+if(data75 > 599 || isNaN(data75)){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -8520,10 +9155,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-var _valid3 = _errs186 === errors;
-valid32 = valid32 || _valid3;
-if(!valid32){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data74};
+if(data75 < 100 || isNaN(data75)){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -8532,30 +9165,12 @@ vErrors.push(err165);
 }
 errors++;
 }
-else {
-errors = _errs183;
-if(vErrors !== null){
-if(_errs183){
-vErrors.length = _errs183;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-if(data69.paymentRequired !== undefined){
-let data75 = data69.paymentRequired;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-var props7 = {};
-for(const key27 in data75){
-if(pattern37.test(key27)){
-props7[key27] = true;
-}
-}
-}
-else {
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data75};
+if(data74.reason !== undefined){
+let data76 = data74.reason;
+if(!((((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable")) || (data76 === "invalid-request"))){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -8565,12 +9180,18 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data69.upstream !== undefined){
-let data76 = data69.upstream;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key28 in data76){
-if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data76};
+if(data74.headers !== undefined){
+let data77 = data74.headers;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+var props6 = {};
+for(const key27 in data77){
+if(pattern38.test(key27)){
+let data78 = data77[key27];
+const _errs188 = errors;
+let valid33 = false;
+const _errs189 = errors;
+if(typeof data78 !== "string"){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -8579,19 +9200,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data76.headers !== undefined){
-let data77 = data76.headers;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-var props8 = {};
-for(const key29 in data77){
-if(pattern37.test(key29)){
-let data78 = data77[key29];
-const _errs196 = errors;
-let valid37 = false;
-const _errs197 = errors;
-if(typeof data78 !== "string"){
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
+var _valid2 = _errs189 === errors;
+valid33 = valid33 || _valid2;
+const _errs191 = errors;
+if(data78 !== null){
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -8600,11 +9213,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-var _valid4 = _errs197 === errors;
-valid37 = valid37 || _valid4;
-const _errs199 = errors;
-if(data78 !== null){
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
+var _valid2 = _errs191 === errors;
+valid33 = valid33 || _valid2;
+if(!valid33){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data78};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -8613,10 +9225,23 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid4 = _errs199 === errors;
-valid37 = valid37 || _valid4;
-if(!valid37){
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data78};
+else {
+errors = _errs188;
+if(vErrors !== null){
+if(_errs188){
+vErrors.length = _errs188;
+}
+else {
+vErrors = null;
+}
+}
+}
+props6[key27] = true;
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data77};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -8625,23 +9250,22 @@ vErrors.push(err170);
 }
 errors++;
 }
-else {
-errors = _errs196;
-if(vErrors !== null){
-if(_errs196){
-vErrors.length = _errs196;
+}
+if(data74.body !== undefined){
+let data79 = data74.body;
+const _errs194 = errors;
+let valid34 = false;
+const _errs195 = errors;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+var props7 = {};
+for(const key28 in data79){
+if(pattern38.test(key28)){
+props7[key28] = true;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-props8[key29] = true;
-}
-}
-}
-else {
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data77};
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data79};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -8650,19 +9274,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data76.query !== undefined){
-let data79 = data76.query;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-var props9 = {};
-for(const key30 in data79){
-if(pattern37.test(key30)){
-let data80 = data79[key30];
-const _errs204 = errors;
-let valid39 = false;
-const _errs205 = errors;
-if(typeof data80 !== "string"){
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data80};
+var _valid3 = _errs195 === errors;
+valid34 = valid34 || _valid3;
+const _errs197 = errors;
+if(!(Array.isArray(data79))){
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data79};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -8671,11 +9287,10 @@ vErrors.push(err172);
 }
 errors++;
 }
-var _valid5 = _errs205 === errors;
-valid39 = valid39 || _valid5;
-const _errs207 = errors;
-if(data80 !== null){
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data80};
+var _valid3 = _errs197 === errors;
+valid34 = valid34 || _valid3;
+if(!valid34){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data79};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -8684,10 +9299,30 @@ vErrors.push(err173);
 }
 errors++;
 }
-var _valid5 = _errs207 === errors;
-valid39 = valid39 || _valid5;
-if(!valid39){
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data80};
+else {
+errors = _errs194;
+if(vErrors !== null){
+if(_errs194){
+vErrors.length = _errs194;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data74.paymentRequired !== undefined){
+let data80 = data74.paymentRequired;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+var props8 = {};
+for(const key29 in data80){
+if(pattern38.test(key29)){
+props8[key29] = true;
+}
+}
+}
+else {
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data80};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -8696,23 +9331,13 @@ vErrors.push(err174);
 }
 errors++;
 }
-else {
-errors = _errs204;
-if(vErrors !== null){
-if(_errs204){
-vErrors.length = _errs204;
 }
-else {
-vErrors = null;
-}
-}
-}
-props9[key30] = true;
-}
-}
-}
-else {
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data79};
+if(data74.upstream !== undefined){
+let data81 = data74.upstream;
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+for(const key30 in data81){
+if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -8722,10 +9347,18 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data76.path !== undefined){
-let data81 = data76.path;
-if(typeof data81 !== "string"){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data81};
+if(data81.headers !== undefined){
+let data82 = data81.headers;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+var props9 = {};
+for(const key31 in data82){
+if(pattern38.test(key31)){
+let data83 = data82[key31];
+const _errs207 = errors;
+let valid39 = false;
+const _errs208 = errors;
+if(typeof data83 !== "string"){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -8734,10 +9367,11 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data76};
+var _valid4 = _errs208 === errors;
+valid39 = valid39 || _valid4;
+const _errs210 = errors;
+if(data83 !== null){
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -8746,11 +9380,10 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data69.result !== undefined){
-let data82 = data69.result;
-if(typeof data82 !== "string"){
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data82};
+var _valid4 = _errs210 === errors;
+valid39 = valid39 || _valid4;
+if(!valid39){
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data83};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -8759,11 +9392,23 @@ vErrors.push(err178);
 }
 errors++;
 }
+else {
+errors = _errs207;
+if(vErrors !== null){
+if(_errs207){
+vErrors.length = _errs207;
 }
-if(data69.balance !== undefined){
-let data83 = data69.balance;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data83};
+else {
+vErrors = null;
+}
+}
+}
+props9[key31] = true;
+}
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data82};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -8773,9 +9418,18 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data69};
+if(data81.query !== undefined){
+let data84 = data81.query;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+var props10 = {};
+for(const key32 in data84){
+if(pattern38.test(key32)){
+let data85 = data84[key32];
+const _errs215 = errors;
+let valid41 = false;
+const _errs216 = errors;
+if(typeof data85 !== "string"){
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -8784,24 +9438,11 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-if(data31.state !== undefined){
-let data84 = data31.state;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-var props10 = {};
-for(const key31 in data84){
-if(pattern37.test(key31)){
-let data85 = data84[key31];
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-var props11 = {};
-for(const key32 in data85){
-if(pattern37.test(key32)){
-props11[key32] = true;
-}
-}
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data85};
+var _valid5 = _errs216 === errors;
+valid41 = valid41 || _valid5;
+const _errs218 = errors;
+if(data85 !== null){
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -8810,12 +9451,10 @@ vErrors.push(err181);
 }
 errors++;
 }
-props10[key31] = true;
-}
-}
-}
-else {
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data84};
+var _valid5 = _errs218 === errors;
+valid41 = valid41 || _valid5;
+if(!valid41){
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data85};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -8824,10 +9463,23 @@ vErrors.push(err182);
 }
 errors++;
 }
+else {
+errors = _errs215;
+if(vErrors !== null){
+if(_errs215){
+vErrors.length = _errs215;
+}
+else {
+vErrors = null;
+}
+}
+}
+props10[key32] = true;
+}
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data84};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -8837,9 +9489,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(data81.path !== undefined){
+let data86 = data81.path;
+if(typeof data86 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data86};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -8851,7 +9504,7 @@ errors++;
 }
 }
 else {
-const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -8861,9 +9514,10 @@ vErrors.push(err185);
 errors++;
 }
 }
-}
-else {
-const err186 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(data74.result !== undefined){
+let data87 = data74.result;
+if(typeof data87 !== "string"){
+const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data87};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -8873,9 +9527,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
-else {
-const err187 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(data74.balance !== undefined){
+let data88 = data74.balance;
+if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
+const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data88};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -8887,12 +9542,124 @@ errors++;
 }
 }
 else {
-const err188 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
 if(vErrors === null){
 vErrors = [err188];
 }
 else {
 vErrors.push(err188);
+}
+errors++;
+}
+}
+if(data31.state !== undefined){
+let data89 = data31.state;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+var props11 = {};
+for(const key33 in data89){
+if(pattern38.test(key33)){
+let data90 = data89[key33];
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+var props12 = {};
+for(const key34 in data90){
+if(pattern38.test(key34)){
+props12[key34] = true;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data90};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+props11[key33] = true;
+}
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data89};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+}
+}
+else {
+const err196 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
 }
 errors++;
 }

@@ -5,7 +5,8 @@ import type { Rule, RuleFinding } from './rule.js';
 export const mcpRoute: Rule = {
   id: 'mcp-route',
   severity: 'error',
-  description: 'Every costs.mcp entry names a route of the policy that accepts POST: MCP messages travel by POST, so prices elsewhere never apply.',
+  description:
+    'Every costs.mcp entry names a route of the policy that accepts POST (MCP messages travel by POST, so prices elsewhere never apply) and is not metered as well (costs.metered: one cost per request).',
   *check(project: Project): Iterable<RuleFinding> {
     for (const policy of project.policies) {
       const { spec } = policy.value;
@@ -17,6 +18,8 @@ export const mcpRoute: Rule = {
           yield { document: policy, path, at: 'key', message: `policy "${policy.value.metadata.name}" has no route "${name}"${didYouMean(name, names)}` };
         } else if (route.methods !== undefined && !route.methods.includes('POST')) {
           yield { document: policy, path, at: 'key', message: `route "${name}" does not accept POST, which carries every MCP message: these prices never apply; add POST to its methods` };
+        } else if (spec.costs?.metered !== undefined && Object.hasOwn(spec.costs.metered, name)) {
+          yield { document: policy, path, at: 'key', message: `route "${name}" is metered (costs.metered) and priced per MCP call (costs.mcp): a request has one cost, so give the route one of them` };
         }
       }
     }

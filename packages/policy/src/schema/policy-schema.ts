@@ -8,6 +8,9 @@ export { MCP_CLIENT_METHODS, MCP_MAX_PRICE, McpCosts, McpRoutePrices } from './m
 import { closed, closedRecord, described, EnvRef, HeaderName, Name, NamePattern, Secret, Url } from './schema-parts.js';
 import { PolicyStore } from './store-schema.js';
 import { McpCosts } from './mcp-schema.js';
+import { MeteredRoutes, Overdraft } from './metered-schema.js';
+
+export { ComputedEstimate, JSON_FIELD_PATTERN, MeteredRoute, MeteredRoutes, MeteredUsage, MODEL_SOURCES, ModelPrice, USAGE_FORMATS } from './metered-schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const Method = Type.Enum(HTTP_METHODS);
@@ -153,6 +156,8 @@ export const Costs = Type.Object(
         'chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release.',
       ),
     ),
+    overdraft: Type.Optional(Overdraft),
+    metered: Type.Optional(MeteredRoutes),
   },
   closed,
 );

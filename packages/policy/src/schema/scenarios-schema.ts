@@ -37,7 +37,7 @@ export const ScenarioRequest = Type.Object(
     consumer: Type.Optional(described(Type.String(), 'The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in.')),
     credential: Type.Optional(described(Type.String(), 'The id of the credential the consumer authenticated with.')),
     requestId: Type.Optional(Type.String()),
-    body: Type.Optional(described(Type.String(), 'The request body (UTF-8), as the gateway delivers it on routes that read it: an MCP route\'s JSON-RPC message or batch.')),
+    body: Type.Optional(described(Type.String(), 'The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch.')),
   },
   { ...closed, description: 'A request as the gateway hands it to Tollgate.' },
 );
@@ -83,6 +83,16 @@ export const ScenarioExpectation = Type.Object(
 );
 export type ScenarioExpectation = Static<typeof ScenarioExpectation>;
 
+export const UpstreamAnswer = Type.Object(
+  {
+    status: Type.Optional(described(Type.Integer({ minimum: 100, maximum: 599 }), 'The status (or give upstreamStatus). Default 200.')),
+    headers: Type.Optional(described(Strings, 'Response headers, e.g. the cost header of a metered route and Content-Type.')),
+    body: Type.Optional(described(Type.String(), 'The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads.')),
+  },
+  { ...closed, description: 'What the upstream answers an allowed request: a metered route settles its cost from it.' },
+);
+export type UpstreamAnswer = Static<typeof UpstreamAnswer>;
+
 export const ScenarioStep = Type.Object(
   {
     advance: Type.Optional(described(Type.Integer({ minimum: 0 }), 'Milliseconds to move the clock before this step.')),
@@ -91,6 +101,7 @@ export const ScenarioStep = Type.Object(
     request: Type.Optional(ScenarioRequest),
     op: Type.Optional(ScenarioOperation),
     upstreamStatus: Type.Optional(described(Type.Integer({ minimum: 100, maximum: 599 }), 'What the upstream answers an allowed request. Default 200.')),
+    upstream: Type.Optional(UpstreamAnswer),
     expect: Type.Optional(ScenarioExpectation),
     state: Type.Optional(described(Type.Record(Type.String({ minLength: 1 }), Members), 'Account members after the step, by account id.')),
   },

@@ -5,7 +5,7 @@ import type { Trace } from './explain.js';
 import type { GatewayRouter } from './compile/route-matcher.js';
 import type { Observer } from './ops/observer.js';
 import type { HoldResult } from './store/store.js';
-import type { Decision, Deny, FollowUp, RequestFacts } from './types.js';
+import type { Decision, Deny, FollowUp, RequestFacts, ResponseFacts } from './types.js';
 import type { UsageReport } from './usage.js';
 import type { FacilitatorTimeouts } from './x402/facilitator.js';
 import type { CdpAuth } from './x402/cdp-auth.js';
@@ -18,9 +18,11 @@ export interface Engine {
   decide(facts: RequestFacts): Decision | Promise<Decision>;
   /**
    * After the upstream answered (`upstreamStatus`): commits a `chargeOn: success` hold (< 500) or
-   * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). Never rejects.
+   * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). A metered
+   * route's hold is settled at the cost `response` states (what `Allow.observe` asked to capture);
+   * without a readable one, at its estimate. Never rejects.
    */
-  complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion>;
+  complete(followUp: FollowUp, upstreamStatus: number, response?: ResponseFacts): Promise<Completion>;
   /**
    * Resolves once no compensation of this engine is pending: every void of an admission or payment
    * claim it abandoned and answered with a refusal, and every completion sent again after its

@@ -21,6 +21,8 @@ export interface Trace {
   readonly caller: Caller | undefined;
   readonly now: number;
   readonly rules?: RouteRules;
+  /** This request's own cost, when it is not `rules.cost`: a metered route's estimate, an MCP call's price. */
+  readonly cost?: number;
   /** What the store's admit would answer now (previewAdmit). */
   readonly admission?: AdmissionResult;
   /** What decide would answer, built by the same code. */
@@ -73,7 +75,7 @@ export function explainTrace(trace: Trace): Explanation {
     at: new Date(trace.now).toISOString(),
     identity: caller === undefined ? null : { account: caller.account, scope: caller.scope, consumer: caller.consumer ?? null, credential: caller.credential ?? null },
     route: trace.route ?? null,
-    cost: rules?.cost ?? null,
+    cost: trace.cost ?? rules?.cost ?? null,
     plan: result === undefined ? null : { applied: result.plan ?? null, own: result.account.plan ?? null, fallback: caller?.fallbackPlan ?? null },
     subscription:
       result === undefined
@@ -101,7 +103,7 @@ export function explainTrace(trace: Trace): Explanation {
     credits:
       result === undefined || rules === undefined || rule?.kind !== 'check'
         ? null
-        : { balance: result.account.credits, cost: rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
+        : { balance: result.account.credits, cost: trace.cost ?? rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
     x402: offer === undefined ? null : offer.options.map((o) => ({ scheme: o.scheme, price: routePrice ?? o.price, asset: o.asset, network: o.network, payTo: o.payTo })),
     decision:
       decision.kind === 'allow'

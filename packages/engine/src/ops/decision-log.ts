@@ -5,7 +5,7 @@
 // stream and never awaited in the request path; a failing file is reported once on stderr.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { DecisionLog } from '../types.js';
-import { NO_OBSERVER, type CompensationLog, type NotificationLog, type Observer, type OfferCheckLog, type SettlementLog } from './observer.js';
+import { NO_OBSERVER, type CompensationLog, type MeteringLog, type NotificationLog, type Observer, type OfferCheckLog, type SettlementLog } from './observer.js';
 
 export type DecisionLogTarget = { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly path: string };
 
@@ -46,6 +46,9 @@ export function createDecisionLog(target: DecisionLogTarget, now: () => number =
     },
     offerChecked(log: OfferCheckLog) {
       write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `x402-offer-${log.outcome}` })}\n`);
+    },
+    metered(log: MeteringLog) {
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `metered-${log.event}` })}\n`);
     },
     close() {
       const stream = file;

@@ -72,6 +72,18 @@ export function createMetrics(): MetricsSink {
     labelNames: ['policy'] as const,
     registers: [registry],
   });
+  const meteredUnits = new Counter({
+    name: 'tollgate_metered_units_total',
+    help: 'Cost units metered routes settled (the actual cost from the response, or the estimate when it was unread), before any write-off.',
+    labelNames: ['policy', 'route'] as const,
+    registers: [registry],
+  });
+  const meteredUnread = new Counter({
+    name: 'tollgate_metered_cost_unread_total',
+    help: 'Metered responses whose cost could not be read (header or usage missing or malformed, no price for the model): the estimate was charged.',
+    labelNames: ['policy', 'route'] as const,
+    registers: [registry],
+  });
   // Label lookups cost more than the increments: each label set's child is resolved once.
   const decisionChildren = new Map<string, { inc(): void }>();
   const latencyChildren = new Map<string, { observe(value: number): void }>();
@@ -116,6 +128,10 @@ export function createMetrics(): MetricsSink {
     },
     offerChecked({ policy, outcome, unsupported }) {
       unsupportedOptions.set({ policy }, outcome === 'unchecked' ? -1 : unsupported.length);
+    },
+    metered({ policy, route, event, settle }) {
+      if (settle !== undefined) meteredUnits.inc({ policy, route }, settle);
+      if (event === 'cost-unread') meteredUnread.inc({ policy, route });
     },
   };
 }

@@ -56,6 +56,28 @@ export interface OfferCheckLog {
   readonly error?: string;
 }
 
+/**
+ * How a metered route's hold was completed: `settled` at the actual cost the response stated;
+ * `cost-unread` at the estimate, as the response did not state a readable cost; `released` (an
+ * upstream 5xx under chargeOn success).
+ */
+export interface MeteringLog {
+  readonly policy: string;
+  readonly route: string;
+  readonly requestId?: string;
+  readonly event: 'settled' | 'cost-unread' | 'released';
+  readonly upstreamStatus: number;
+  /** Units held at admission. */
+  readonly estimate: number;
+  /** Units settled: the actual cost, or the estimate when unread; absent when released. */
+  readonly settle?: number;
+  /** What the store did: `settled` (charged, credits, writtenOff), `failed` (sent again later), … */
+  readonly outcome: string;
+  /** Units of the settlement beyond the overdraft: never charged. */
+  readonly writtenOff?: number;
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
@@ -64,6 +86,7 @@ export interface Observer {
   compensated(log: CompensationLog): void;
   notified(log: NotificationLog): void;
   offerChecked(log: OfferCheckLog): void;
+  metered(log: MeteringLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -74,6 +97,7 @@ export const NO_OBSERVER: Observer = {
   compensated: () => undefined,
   notified: () => undefined,
   offerChecked: () => undefined,
+  metered: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -100,6 +124,9 @@ export function observeAll(observers: readonly Observer[]): Observer {
     },
     offerChecked: (log) => {
       for (const o of observers) o.offerChecked(log);
+    },
+    metered: (log) => {
+      for (const o of observers) o.metered(log);
     },
   };
 }

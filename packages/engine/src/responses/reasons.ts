@@ -27,4 +27,5 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
   },
   'payment-unavailable': { status: 503, title: 'Payment verification unavailable', detail: 'The payment could not be verified right now. Nothing was charged; retry shortly.' },
   'store-unavailable': { status: 503, title: 'Service unavailable', detail: 'Usage accounting is unavailable. Retry shortly.' },
+  'invalid-request': { status: 400, title: 'Invalid request', detail: 'The request body is not a JSON-RPC 2.0 message or batch that this route can price.' },
 };

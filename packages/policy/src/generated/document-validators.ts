@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails). With accepts, give it in each entry."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453. With accepts, give it in each entry."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false},"accepts":{"type":"array","items":{"type":"object","required":["asset","network"],"properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","minLength":1,"description":"Token contract address (or ISO-4217 code for fiat rails)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false}},"additionalProperties":false,"description":"One way to pay (an x402 `accepts` entry): a network and asset, and whatever it sets apart from the offer."},"minItems":1,"maxItems":16,"description":"Several ways to pay (networks, assets), offered together in this order. Without it the offer itself is the one way."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."}},"description":"Price per policy route name; it replaces every option's price on that route (upto: its maxPrice too).","additionalProperties":false},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"}},"additionalProperties":false,"description":"Pay-per-request offer (x402 v2 and v1): one way to pay, or several under accepts."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-malformed":{"type":"string","minLength":1},"payment-allowance-required":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-malformed":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-allowance-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"mcp":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"tools":{"type":"object","patternProperties":{"^[^\\s\\x00-\\x1f\\x7f]{1,128}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a tools/call request by tool name (params.name).","additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Za-z][A-Za-z0-9_./-]{0,127}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a request or notification by JSON-RPC method, e.g. \"tools/list\": 0. \"tools/call\" prices the tools that tools does not list.","additionalProperties":false},"default":{"type":"integer","minimum":0,"maximum":1000000000,"description":"Cost units of any other request (a message with an id). Default: the route's cost (costs.routes, costs.methods.POST, costs.default)."}},"additionalProperties":false,"description":"Prices of one MCP route: each JSON-RPC request of a POST is priced by its tool or method, a batch costs the sum; notifications cost their methods entry or 0, responses 0."}},"description":"MCP routes by policy route name: requests are priced from their JSON-RPC body and refused with JSON-RPC errors.","additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."},"overdraft":{"type":"integer","minimum":0,"description":"Units a settlement may take the credit balance below zero when the actual cost exceeds the estimate; beyond that it is written off. Default 0."},"metered":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","required":["estimate"],"properties":{"estimate":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","required":["requestField","fallback"],"properties":{"requestField":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"The request body field bounding the output tokens, e.g. max_tokens: priced at the output rate of the request's model."},"inputTokens":{"type":"integer","minimum":0,"description":"Input tokens assumed, priced at the input rate. Default 0."},"fallback":{"type":"integer","minimum":0,"description":"Units held when the request has no such integer field (or no readable JSON body)."}},"additionalProperties":false,"description":"Hold what the request may cost at most: requestField output tokens plus inputTokens input tokens, priced."}],"description":"Units held at admission: a fixed amount, or computed from the request. The response then settles the actual cost."},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The upstream states the cost in integer units in this response header; it is removed before the client sees the response."},"usage":{"anyOf":[{"enum":["openai","anthropic"],"description":"openai: usage.prompt_tokens and usage.completion_tokens of the JSON body, or of the last SSE chunk carrying usage (stream_options.include_usage). anthropic: usage.input_tokens and usage.output_tokens of the body, or of the message_start and message_delta events of a stream."},{"type":"object","required":["input","output"],"properties":{"input":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."},"output":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"Input and output tokens from these fields of the JSON body, priced at the input and output rates."},{"type":"object","required":["total"],"properties":{"total":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"All tokens from this field of the JSON body, priced at the input rate."}],"description":"Where the response reports the tokens it used."},"prices":{"type":"object","patternProperties":{"^.*$":{"type":"object","required":["input","output"],"properties":{"input":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."},"output":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."}},"additionalProperties":false,"description":"Units per `per` input tokens and per `per` output tokens."}},"description":"Token prices by model name (exact, case-sensitive); \"*\" prices every other model. A model without a price (and no \"*\") is charged the estimate.","additionalProperties":false},"per":{"type":"integer","minimum":1,"description":"Prices are per this many tokens; a cost is rounded up to a whole unit. Default 1."},"model":{"enum":["body","route"],"description":"body: the model is the request body's `model` field; route: every request is priced \"*\". Default body."}},"additionalProperties":false,"description":"A route whose cost comes from the response: a header or token usage (exactly one)."}},"description":"Per route name: the actual cost comes from the upstream's response. A metered route always reserves its estimate and settles the actual (whatever chargeOn says).","additionalProperties":false}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails). With accepts, give it in each entry."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453. With accepts, give it in each entry."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false},"accepts":{"type":"array","items":{"type":"object","required":["asset","network"],"properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","minLength":1,"description":"Token contract address (or ISO-4217 code for fiat rails)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false}},"additionalProperties":false,"description":"One way to pay (an x402 `accepts` entry): a network and asset, and whatever it sets apart from the offer."},"minItems":1,"maxItems":16,"description":"Several ways to pay (networks, assets), offered together in this order. Without it the offer itself is the one way."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."}},"description":"Price per policy route name; it replaces every option's price on that route (upto: its maxPrice too).","additionalProperties":false},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"}},"additionalProperties":false,"description":"Pay-per-request offer (x402 v2 and v1): one way to pay, or several under accepts."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-malformed":{"type":"string","minLength":1},"payment-allowance-required":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1},"invalid-request":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-malformed":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-allowance-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"invalid-request":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -14,17 +14,20 @@ const pattern11 = new RegExp("^[A-Za-z0-9*.-]+$", "u");
 const pattern12 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern19 = new RegExp("^price_[A-Za-z0-9]+$", "u");
 const pattern23 = new RegExp("^[A-Z]+$", "u");
-const pattern28 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
-const pattern31 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
-const pattern32 = new RegExp("^.*$", "u");
-const pattern52 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
-const pattern73 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
-const pattern75 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
-const pattern76 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
-const pattern77 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
-const pattern78 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
-const pattern81 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
-const pattern84 = new RegExp("^/[^\\s?#]*$", "u");
+const pattern27 = new RegExp("^[^\\s\\x00-\\x1f\\x7f]{1,128}$", "u");
+const pattern29 = new RegExp("^[A-Za-z][A-Za-z0-9_./-]{0,127}$", "u");
+const pattern33 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$", "u");
+const pattern38 = new RegExp("^.*$", "u");
+const pattern43 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
+const pattern46 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
+const pattern67 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
+const pattern89 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
+const pattern91 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
+const pattern92 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern93 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern94 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern97 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
+const pattern100 = new RegExp("^/[^\\s?#]*$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ajvRuntime0.default;
 
@@ -1574,7 +1577,7 @@ if(data8.costs !== undefined){
 let data60 = data8.costs;
 if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
 for(const key16 in data60){
-if(!(((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
+if(!((((((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "mcp")) || (key16 === "chargeOn")) || (key16 === "onUnsettled")) || (key16 === "overdraft")) || (key16 === "metered"))){
 const err121 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err121];
@@ -1718,10 +1721,12 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data60.chargeOn !== undefined){
-let data66 = data60.chargeOn;
-if(!((data66 === "request") || (data66 === "success"))){
-const err132 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data66};
+if(data60.mcp !== undefined){
+let data66 = data60.mcp;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key21 in data66){
+if(!(pattern4.test(key21))){
+const err132 = {instancePath:instancePath+"/spec/costs/mcp",schemaPath:"#/properties/spec/properties/costs/properties/mcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp,data:data66};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1731,10 +1736,13 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data60.onUnsettled !== undefined){
-let data67 = data60.onUnsettled;
-if(!((data67 === "commit") || (data67 === "release"))){
-const err133 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data67};
+for(const key22 in data66){
+if(pattern4.test(key22)){
+let data67 = data66[key22];
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+for(const key23 in data67){
+if(!(((key23 === "tools") || (key23 === "methods")) || (key23 === "default"))){
+const err133 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data67};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1744,9 +1752,12 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
-else {
-const err134 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
+if(data67.tools !== undefined){
+let data68 = data67.tools;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key24 in data68){
+if(!(pattern27.test(key24))){
+const err134 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools,data:data68};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1756,11 +1767,11 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data8.subscription !== undefined){
-let data68 = data8.subscription;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.required === undefined){
-const err135 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+for(const key25 in data68){
+if(pattern27.test(key25)){
+let data69 = data68[key25];
+if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
+const err135 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/patternProperties/%5E%5B%5E%5Cs%5Cx00-%5Cx1f%5Cx7f%5D%7B1%2C128%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"],data:data69};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1769,9 +1780,9 @@ vErrors.push(err135);
 }
 errors++;
 }
-for(const key21 in data68){
-if(!(((key21 === "required") || (key21 === "statuses")) || (key21 === "graceDays"))){
-const err136 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+if(typeof data69 == "number"){
+if(data69 > 1000000000 || isNaN(data69)){
+const err136 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/patternProperties/%5E%5B%5E%5Cs%5Cx00-%5Cx1f%5Cx7f%5D%7B1%2C128%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"],data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1780,11 +1791,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-if(data68.required !== undefined){
-let data69 = data68.required;
-if(typeof data69 !== "boolean"){
-const err137 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data69};
+if(data69 < 0 || isNaN(data69)){
+const err137 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/patternProperties/%5E%5B%5E%5Cs%5Cx00-%5Cx1f%5Cx7f%5D%7B1%2C128%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"],data:data69};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1794,11 +1802,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data68.statuses !== undefined){
-let data70 = data68.statuses;
-if(Array.isArray(data70)){
-if(data70.length < 1){
-const err138 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
+}
+}
+}
+else {
+const err138 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools,data:data68};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1807,11 +1815,13 @@ vErrors.push(err138);
 }
 errors++;
 }
-const len8 = data70.length;
-for(let i8=0; i8<len8; i8++){
-let data71 = data70[i8];
-if(!(((((((data71 === "active") || (data71 === "trialing")) || (data71 === "past_due")) || (data71 === "unpaid")) || (data71 === "canceled")) || (data71 === "incomplete")) || (data71 === "paused"))){
-const err139 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data71};
+}
+if(data67.methods !== undefined){
+let data70 = data67.methods;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+for(const key26 in data70){
+if(!(pattern29.test(key26))){
+const err139 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods,data:data70};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1821,9 +1831,11 @@ vErrors.push(err139);
 errors++;
 }
 }
-}
-else {
-const err140 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data70};
+for(const key27 in data70){
+if(pattern29.test(key27)){
+let data71 = data70[key27];
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err140 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/patternProperties/%5E%5BA-Za-z%5D%5BA-Za-z0-9_.~1-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"],data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1832,11 +1844,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data68.graceDays !== undefined){
-let data72 = data68.graceDays;
-if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
-const err141 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+if(typeof data71 == "number"){
+if(data71 > 1000000000 || isNaN(data71)){
+const err141 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/patternProperties/%5E%5BA-Za-z%5D%5BA-Za-z0-9_.~1-%5D%7B0%2C127%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"],data:data71};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,9 +1855,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(typeof data72 == "number"){
-if(data72 > 365 || isNaN(data72)){
-const err142 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+if(data71 < 0 || isNaN(data71)){
+const err142 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/patternProperties/%5E%5BA-Za-z%5D%5BA-Za-z0-9_.~1-%5D%7B0%2C127%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"],data:data71};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1856,8 +1865,12 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data72 < 0 || isNaN(data72)){
-const err143 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data72};
+}
+}
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods,data:data70};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1867,10 +1880,10 @@ vErrors.push(err143);
 errors++;
 }
 }
-}
-}
-else {
-const err144 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data68};
+if(data67.default !== undefined){
+let data72 = data67.default;
+if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
+const err144 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/default/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default,data:data72};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1879,13 +1892,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data8.payment !== undefined){
-let data73 = data8.payment;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key22 in data73){
-if(!((((key22 === "upgradeUrl") || (key22 === "billingUrl")) || (key22 === "topUpUrl")) || (key22 === "x402"))){
-const err145 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+if(typeof data72 == "number"){
+if(data72 > 1000000000 || isNaN(data72)){
+const err145 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/default/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default,data:data72};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1894,12 +1903,8 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data73.upgradeUrl !== undefined){
-let data74 = data73.upgradeUrl;
-if(typeof data74 === "string"){
-if(!pattern8.test(data74)){
-const err146 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
+if(data72 < 0 || isNaN(data72)){
+const err146 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/default/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default,data:data72};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1909,8 +1914,10 @@ vErrors.push(err146);
 errors++;
 }
 }
+}
+}
 else {
-const err147 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data74};
+const err147 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data67};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1920,11 +1927,10 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data73.billingUrl !== undefined){
-let data75 = data73.billingUrl;
-if(typeof data75 === "string"){
-if(!pattern8.test(data75)){
-const err148 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/spec/costs/mcp",schemaPath:"#/properties/spec/properties/costs/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp,data:data66};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1934,8 +1940,10 @@ vErrors.push(err148);
 errors++;
 }
 }
-else {
-const err149 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data75};
+if(data60.chargeOn !== undefined){
+let data73 = data60.chargeOn;
+if(!((data73 === "request") || (data73 === "success"))){
+const err149 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data73};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1945,11 +1953,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data73.topUpUrl !== undefined){
-let data76 = data73.topUpUrl;
-if(typeof data76 === "string"){
-if(!pattern8.test(data76)){
-const err150 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
+if(data60.onUnsettled !== undefined){
+let data74 = data60.onUnsettled;
+if(!((data74 === "commit") || (data74 === "release"))){
+const err150 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data74};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1959,8 +1966,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data76};
+if(data60.overdraft !== undefined){
+let data75 = data60.overdraft;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err151 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.overdraft.type,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data75};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1969,13 +1978,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-if(data73.x402 !== undefined){
-let data77 = data73.x402;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key23 in data77){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key23))){
-const err152 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+if(typeof data75 == "number"){
+if(data75 < 0 || isNaN(data75)){
+const err152 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data75};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1985,10 +1990,13 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data77.scheme !== undefined){
-let data78 = data77.scheme;
-if(!((data78 === "exact") || (data78 === "upto"))){
-const err153 = {instancePath:instancePath+"/spec/payment/x402/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme,data:data78};
+}
+if(data60.metered !== undefined){
+let data76 = data60.metered;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key28 in data76){
+if(!(pattern4.test(key28))){
+const err153 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data76};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1998,11 +2006,12 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data77.price !== undefined){
-let data79 = data77.price;
-if(typeof data79 === "string"){
-if(!pattern28.test(data79)){
-const err154 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data79};
+for(const key29 in data76){
+if(pattern4.test(key29)){
+let data77 = data76[key29];
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.estimate === undefined){
+const err154 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/required",keyword:"required",params:{missingProperty: "estimate"},message:"must have required property '"+"estimate"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data77};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2011,9 +2020,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data79};
+for(const key30 in data77){
+if(!((((((key30 === "estimate") || (key30 === "header")) || (key30 === "usage")) || (key30 === "prices")) || (key30 === "per")) || (key30 === "model"))){
+const err155 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data77};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2023,11 +2032,13 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data77.maxPrice !== undefined){
-let data80 = data77.maxPrice;
-if(typeof data80 === "string"){
-if(!pattern28.test(data80)){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data80};
+if(data77.estimate !== undefined){
+let data78 = data77.estimate;
+const _errs174 = errors;
+let valid40 = false;
+const _errs175 = errors;
+if(!((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78)))){
+const err156 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2036,9 +2047,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-else {
-const err157 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data80};
+if(typeof data78 == "number"){
+if(data78 < 0 || isNaN(data78)){
+const err157 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2048,11 +2059,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data77.pricePerUnit !== undefined){
-let data81 = data77.pricePerUnit;
-if(typeof data81 === "string"){
-if(!pattern28.test(data81)){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data81};
+var _valid1 = _errs175 === errors;
+valid40 = valid40 || _valid1;
+const _errs177 = errors;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(data78.requestField === undefined){
+const err158 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "requestField"},message:"must have required property '"+"requestField"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2061,9 +2073,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-else {
-const err159 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data81};
+if(data78.fallback === undefined){
+const err159 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "fallback"},message:"must have required property '"+"fallback"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2072,11 +2083,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data77.decimals !== undefined){
-let data82 = data77.decimals;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err160 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
+for(const key31 in data78){
+if(!(((key31 === "requestField") || (key31 === "inputTokens")) || (key31 === "fallback"))){
+const err160 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2085,9 +2094,12 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 > 36 || isNaN(data82)){
-const err161 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
+}
+if(data78.requestField !== undefined){
+let data79 = data78.requestField;
+if(typeof data79 === "string"){
+if(!pattern33.test(data79)){
+const err161 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data79};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2096,8 +2108,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data82 < 0 || isNaN(data82)){
-const err162 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
+}
+else {
+const err162 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data79};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2107,12 +2120,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-}
-if(data77.payTo !== undefined){
-let data83 = data77.payTo;
-if(typeof data83 === "string"){
-if(func2(data83) < 1){
-const err163 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data83};
+if(data78.inputTokens !== undefined){
+let data80 = data78.inputTokens;
+if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
+const err163 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data80};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2121,9 +2132,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-else {
-const err164 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data83};
+if(typeof data80 == "number"){
+if(data80 < 0 || isNaN(data80)){
+const err164 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data80};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2133,10 +2144,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data77.maxTimeoutSeconds !== undefined){
-let data84 = data77.maxTimeoutSeconds;
-if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
-const err165 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data84};
+}
+if(data78.fallback !== undefined){
+let data81 = data78.fallback;
+if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
+const err165 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data81};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2145,9 +2157,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if(typeof data84 == "number"){
-if(data84 > 3600 || isNaN(data84)){
-const err166 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data84};
+if(typeof data81 == "number"){
+if(data81 < 0 || isNaN(data81)){
+const err166 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data81};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2156,8 +2168,11 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data84 < 1 || isNaN(data84)){
-const err167 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data84};
+}
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2166,12 +2181,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-}
-if(data77.asset !== undefined){
-let data85 = data77.asset;
-if(typeof data85 !== "string"){
-const err168 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data85};
+var _valid1 = _errs177 === errors;
+valid40 = valid40 || _valid1;
+if(!valid40){
+const err168 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate,data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2180,12 +2193,23 @@ vErrors.push(err168);
 }
 errors++;
 }
+else {
+errors = _errs174;
+if(vErrors !== null){
+if(_errs174){
+vErrors.length = _errs174;
 }
-if(data77.network !== undefined){
-let data86 = data77.network;
-if(typeof data86 === "string"){
-if(!pattern31.test(data86)){
-const err169 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data86};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data77.header !== undefined){
+let data82 = data77.header;
+if(typeof data82 === "string"){
+if(!pattern12.test(data82)){
+const err169 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data82};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2196,7 +2220,7 @@ errors++;
 }
 }
 else {
-const err170 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data86};
+const err170 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data82};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2206,12 +2230,13 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data77.extra !== undefined){
-let data87 = data77.extra;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key24 in data87){
-if(!(pattern32.test(key24))){
-const err171 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data87};
+if(data77.usage !== undefined){
+let data83 = data77.usage;
+const _errs189 = errors;
+let valid42 = false;
+const _errs190 = errors;
+if(!((data83 === "openai") || (data83 === "anthropic"))){
+const err171 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2220,12 +2245,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-for(const key25 in data87){
-if(pattern32.test(key25)){
-let data88 = data87[key25];
-if(typeof data88 !== "string"){
-const err172 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data88};
+var _valid2 = _errs190 === errors;
+valid42 = valid42 || _valid2;
+const _errs191 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.input === undefined){
+const err172 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2234,11 +2259,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err173 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data87};
+if(data83.output === undefined){
+const err173 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2247,12 +2269,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data77.accepts !== undefined){
-let data89 = data77.accepts;
-if(Array.isArray(data89)){
-if(data89.length > 16){
-const err174 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data89};
+for(const key32 in data83){
+if(!((key32 === "input") || (key32 === "output"))){
+const err174 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2261,8 +2280,12 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data89.length < 1){
-const err175 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data89};
+}
+if(data83.input !== undefined){
+let data84 = data83.input;
+if(typeof data84 === "string"){
+if(!pattern33.test(data84)){
+const err175 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data84};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2271,12 +2294,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-const len9 = data89.length;
-for(let i9=0; i9<len9; i9++){
-let data90 = data89[i9];
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-if(data90.asset === undefined){
-const err176 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "asset"},message:"must have required property '"+"asset"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
+}
+else {
+const err176 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data84};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2285,8 +2305,12 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data90.network === undefined){
-const err177 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
+}
+if(data83.output !== undefined){
+let data85 = data83.output;
+if(typeof data85 === "string"){
+if(!pattern33.test(data85)){
+const err177 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data85};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2295,9 +2319,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-for(const key26 in data90){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties, key26))){
-const err178 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
+}
+else {
+const err178 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data85};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2307,10 +2331,9 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data90.scheme !== undefined){
-let data91 = data90.scheme;
-if(!((data91 === "exact") || (data91 === "upto"))){
-const err179 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme,data:data91};
+}
+else {
+const err179 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2319,12 +2342,15 @@ vErrors.push(err179);
 }
 errors++;
 }
+var _valid2 = _errs191 === errors;
+valid42 = valid42 || _valid2;
+if(_valid2){
+var props2 = true;
 }
-if(data90.price !== undefined){
-let data92 = data90.price;
-if(typeof data92 === "string"){
-if(!pattern28.test(data92)){
-const err180 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data92};
+const _errs198 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.total === undefined){
+const err180 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/required",keyword:"required",params:{missingProperty: "total"},message:"must have required property '"+"total"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2333,9 +2359,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data92};
+for(const key33 in data83){
+if(!(key33 === "total")){
+const err181 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2345,11 +2371,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data90.maxPrice !== undefined){
-let data93 = data90.maxPrice;
-if(typeof data93 === "string"){
-if(!pattern28.test(data93)){
-const err182 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data93};
+if(data83.total !== undefined){
+let data86 = data83.total;
+if(typeof data86 === "string"){
+if(!pattern33.test(data86)){
+const err182 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data86};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2360,7 +2386,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data93};
+const err183 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data86};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2370,11 +2396,9 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data90.pricePerUnit !== undefined){
-let data94 = data90.pricePerUnit;
-if(typeof data94 === "string"){
-if(!pattern28.test(data94)){
-const err184 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data94};
+}
+else {
+const err184 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2383,9 +2407,15 @@ vErrors.push(err184);
 }
 errors++;
 }
+var _valid2 = _errs198 === errors;
+valid42 = valid42 || _valid2;
+if(_valid2){
+if(props2 !== true){
+props2 = true;
 }
-else {
-const err185 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data94};
+}
+if(!valid42){
+const err185 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage,data:data83};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2394,11 +2424,24 @@ vErrors.push(err185);
 }
 errors++;
 }
+else {
+errors = _errs189;
+if(vErrors !== null){
+if(_errs189){
+vErrors.length = _errs189;
 }
-if(data90.decimals !== undefined){
-let data95 = data90.decimals;
-if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
-const err186 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data95};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data77.prices !== undefined){
+let data87 = data77.prices;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key34 in data87){
+if(!(pattern38.test(key34))){
+const err186 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data87};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2407,9 +2450,13 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(typeof data95 == "number"){
-if(data95 > 36 || isNaN(data95)){
-const err187 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data95};
+}
+for(const key35 in data87){
+if(pattern38.test(key35)){
+let data88 = data87[key35];
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+if(data88.input === undefined){
+const err187 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2418,8 +2465,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(data95 < 0 || isNaN(data95)){
-const err188 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data95};
+if(data88.output === undefined){
+const err188 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2428,13 +2475,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-}
-if(data90.payTo !== undefined){
-let data96 = data90.payTo;
-if(typeof data96 === "string"){
-if(func2(data96) < 1){
-const err189 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data96};
+for(const key36 in data88){
+if(!((key36 === "input") || (key36 === "output"))){
+const err189 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2444,8 +2487,10 @@ vErrors.push(err189);
 errors++;
 }
 }
-else {
-const err190 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data96};
+if(data88.input !== undefined){
+let data89 = data88.input;
+if(!((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89)))){
+const err190 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data89};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2454,11 +2499,9 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-if(data90.maxTimeoutSeconds !== undefined){
-let data97 = data90.maxTimeoutSeconds;
-if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
-const err191 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data97};
+if(typeof data89 == "number"){
+if(data89 < 0 || isNaN(data89)){
+const err191 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data89};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2467,9 +2510,12 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(typeof data97 == "number"){
-if(data97 > 3600 || isNaN(data97)){
-const err192 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data97};
+}
+}
+if(data88.output !== undefined){
+let data90 = data88.output;
+if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
+const err192 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data90};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2478,8 +2524,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(data97 < 1 || isNaN(data97)){
-const err193 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data97};
+if(typeof data90 == "number"){
+if(data90 < 0 || isNaN(data90)){
+const err193 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data90};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2490,11 +2537,9 @@ errors++;
 }
 }
 }
-if(data90.asset !== undefined){
-let data98 = data90.asset;
-if(typeof data98 === "string"){
-if(func2(data98) < 1){
-const err194 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data98};
+}
+else {
+const err194 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2504,8 +2549,10 @@ vErrors.push(err194);
 errors++;
 }
 }
+}
+}
 else {
-const err195 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data98};
+const err195 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data87};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2515,11 +2562,10 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data90.network !== undefined){
-let data99 = data90.network;
-if(typeof data99 === "string"){
-if(!pattern31.test(data99)){
-const err196 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data99};
+if(data77.per !== undefined){
+let data91 = data77.per;
+if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
+const err196 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data91};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2528,9 +2574,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-else {
-const err197 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data99};
+if(typeof data91 == "number"){
+if(data91 < 1 || isNaN(data91)){
+const err197 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data91};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2540,12 +2586,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data90.extra !== undefined){
-let data100 = data90.extra;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key27 in data100){
-if(!(pattern32.test(key27))){
-const err198 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data100};
+}
+if(data77.model !== undefined){
+let data92 = data77.model;
+if(!((data92 === "body") || (data92 === "route"))){
+const err198 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/model/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model,data:data92};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2555,11 +2600,9 @@ vErrors.push(err198);
 errors++;
 }
 }
-for(const key28 in data100){
-if(pattern32.test(key28)){
-let data101 = data100[key28];
-if(typeof data101 !== "string"){
-const err199 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"],data:data101};
+}
+else {
+const err199 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data77};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2572,7 +2615,7 @@ errors++;
 }
 }
 else {
-const err200 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data100};
+const err200 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data76};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2584,7 +2627,7 @@ errors++;
 }
 }
 else {
-const err201 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
+const err201 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data60};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2594,9 +2637,11 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data89};
+if(data8.subscription !== undefined){
+let data93 = data8.subscription;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+if(data93.required === undefined){
+const err202 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data93};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2605,13 +2650,9 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-if(data77.routes !== undefined){
-let data102 = data77.routes;
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-for(const key29 in data102){
-if(!(pattern4.test(key29))){
-const err203 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data102};
+for(const key37 in data93){
+if(!(((key37 === "required") || (key37 === "statuses")) || (key37 === "graceDays"))){
+const err203 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data93};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2621,12 +2662,10 @@ vErrors.push(err203);
 errors++;
 }
 }
-for(const key30 in data102){
-if(pattern4.test(key30)){
-let data103 = data102[key30];
-if(typeof data103 === "string"){
-if(!pattern28.test(data103)){
-const err204 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data103};
+if(data93.required !== undefined){
+let data94 = data93.required;
+if(typeof data94 !== "boolean"){
+const err204 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data94};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2636,8 +2675,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-else {
-const err205 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data103};
+if(data93.statuses !== undefined){
+let data95 = data93.statuses;
+if(Array.isArray(data95)){
+if(data95.length < 1){
+const err205 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data95};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2646,11 +2688,11 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err206 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data102};
+const len8 = data95.length;
+for(let i8=0; i8<len8; i8++){
+let data96 = data95[i8];
+if(!(((((((data96 === "active") || (data96 === "trialing")) || (data96 === "past_due")) || (data96 === "unpaid")) || (data96 === "canceled")) || (data96 === "incomplete")) || (data96 === "paused"))){
+const err206 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data96};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2660,11 +2702,9 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data77.facilitator !== undefined){
-let data104 = data77.facilitator;
-if(typeof data104 === "string"){
-if(!pattern8.test(data104)){
-const err207 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data104};
+}
+else {
+const err207 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data95};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2674,8 +2714,10 @@ vErrors.push(err207);
 errors++;
 }
 }
-else {
-const err208 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data104};
+if(data93.graceDays !== undefined){
+let data97 = data93.graceDays;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err208 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data97};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2684,11 +2726,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-if(data77.description !== undefined){
-let data105 = data77.description;
-if(typeof data105 !== "string"){
-const err209 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data105};
+if(typeof data97 == "number"){
+if(data97 > 365 || isNaN(data97)){
+const err209 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data97};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2697,10 +2737,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-}
-else {
-const err210 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+if(data97 < 0 || isNaN(data97)){
+const err210 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data97};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2711,8 +2749,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err211 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+const err211 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data93};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2722,12 +2761,12 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data8.rewrite !== undefined){
-let data106 = data8.rewrite;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key31 in data106){
-if(!(key31 === "request")){
-const err212 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
+if(data8.payment !== undefined){
+let data98 = data8.payment;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key38 in data98){
+if(!((((key38 === "upgradeUrl") || (key38 === "billingUrl")) || (key38 === "topUpUrl")) || (key38 === "x402"))){
+const err212 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data98};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2737,12 +2776,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data106.request !== undefined){
-let data107 = data106.request;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key32 in data107){
-if(!(((key32 === "headers") || (key32 === "query")) || (key32 === "path"))){
-const err213 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
+if(data98.upgradeUrl !== undefined){
+let data99 = data98.upgradeUrl;
+if(typeof data99 === "string"){
+if(!pattern8.test(data99)){
+const err213 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data99};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2752,12 +2790,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data107.headers !== undefined){
-let data108 = data107.headers;
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-for(const key33 in data108){
-if(!((((key33 === "add") || (key33 === "set")) || (key33 === "remove")) || (key33 === "rename"))){
-const err214 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
+else {
+const err214 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data99};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2767,12 +2801,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data108.add !== undefined){
-let data109 = data108.add;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-for(const key34 in data109){
-if(!(pattern12.test(key34))){
-const err215 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
+if(data98.billingUrl !== undefined){
+let data100 = data98.billingUrl;
+if(typeof data100 === "string"){
+if(!pattern8.test(data100)){
+const err215 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data100};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2782,11 +2815,8 @@ vErrors.push(err215);
 errors++;
 }
 }
-for(const key35 in data109){
-if(pattern12.test(key35)){
-let data110 = data109[key35];
-if(typeof data110 !== "string"){
-const err216 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data110};
+else {
+const err216 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data100};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2796,10 +2826,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-}
-}
-else {
-const err217 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
+if(data98.topUpUrl !== undefined){
+let data101 = data98.topUpUrl;
+if(typeof data101 === "string"){
+if(!pattern8.test(data101)){
+const err217 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data101};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2809,12 +2840,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data108.set !== undefined){
-let data111 = data108.set;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key36 in data111){
-if(!(pattern12.test(key36))){
-const err218 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
+else {
+const err218 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data101};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2824,11 +2851,12 @@ vErrors.push(err218);
 errors++;
 }
 }
-for(const key37 in data111){
-if(pattern12.test(key37)){
-let data112 = data111[key37];
-if(typeof data112 !== "string"){
-const err219 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data112};
+if(data98.x402 !== undefined){
+let data102 = data98.x402;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+for(const key39 in data102){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key39))){
+const err219 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data102};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2838,10 +2866,10 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-}
-else {
-const err220 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
+if(data102.scheme !== undefined){
+let data103 = data102.scheme;
+if(!((data103 === "exact") || (data103 === "upto"))){
+const err220 = {instancePath:instancePath+"/spec/payment/x402/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme,data:data103};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2851,15 +2879,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data108.remove !== undefined){
-let data113 = data108.remove;
-if(Array.isArray(data113)){
-const len10 = data113.length;
-for(let i10=0; i10<len10; i10++){
-let data114 = data113[i10];
-if(typeof data114 === "string"){
-if(!pattern12.test(data114)){
-const err221 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
+if(data102.price !== undefined){
+let data104 = data102.price;
+if(typeof data104 === "string"){
+if(!pattern43.test(data104)){
+const err221 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data104};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2870,7 +2894,7 @@ errors++;
 }
 }
 else {
-const err222 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
+const err222 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data104};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2880,9 +2904,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-else {
-const err223 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data113};
+if(data102.maxPrice !== undefined){
+let data105 = data102.maxPrice;
+if(typeof data105 === "string"){
+if(!pattern43.test(data105)){
+const err223 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data105};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2892,12 +2918,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data108.rename !== undefined){
-let data115 = data108.rename;
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-for(const key38 in data115){
-if(!(pattern12.test(key38))){
-const err224 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
+else {
+const err224 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data105};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2907,12 +2929,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-for(const key39 in data115){
-if(pattern12.test(key39)){
-let data116 = data115[key39];
-if(typeof data116 === "string"){
-if(!pattern12.test(data116)){
-const err225 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
+if(data102.pricePerUnit !== undefined){
+let data106 = data102.pricePerUnit;
+if(typeof data106 === "string"){
+if(!pattern43.test(data106)){
+const err225 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data106};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2923,7 +2944,7 @@ errors++;
 }
 }
 else {
-const err226 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
+const err226 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data106};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2933,10 +2954,10 @@ vErrors.push(err226);
 errors++;
 }
 }
-}
-}
-else {
-const err227 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
+if(data102.decimals !== undefined){
+let data107 = data102.decimals;
+if(!((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107)))){
+const err227 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data107};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2945,10 +2966,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-}
-else {
-const err228 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
+if(typeof data107 == "number"){
+if(data107 > 36 || isNaN(data107)){
+const err228 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data107};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2957,13 +2977,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-if(data107.query !== undefined){
-let data117 = data107.query;
-if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-for(const key40 in data117){
-if(!(((key40 === "add") || (key40 === "remove")) || (key40 === "rename"))){
-const err229 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
+if(data107 < 0 || isNaN(data107)){
+const err229 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data107};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2973,12 +2988,12 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data117.add !== undefined){
-let data118 = data117.add;
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-for(const key41 in data118){
-if(!(pattern52.test(key41))){
-const err230 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
+}
+if(data102.payTo !== undefined){
+let data108 = data102.payTo;
+if(typeof data108 === "string"){
+if(func2(data108) < 1){
+const err230 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data108};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2988,11 +3003,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-for(const key42 in data118){
-if(pattern52.test(key42)){
-let data119 = data118[key42];
-if(typeof data119 !== "string"){
-const err231 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data119};
+else {
+const err231 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data108};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3002,10 +3014,10 @@ vErrors.push(err231);
 errors++;
 }
 }
-}
-}
-else {
-const err232 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
+if(data102.maxTimeoutSeconds !== undefined){
+let data109 = data102.maxTimeoutSeconds;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err232 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data109};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3014,16 +3026,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data117.remove !== undefined){
-let data120 = data117.remove;
-if(Array.isArray(data120)){
-const len11 = data120.length;
-for(let i11=0; i11<len11; i11++){
-let data121 = data120[i11];
-if(typeof data121 === "string"){
-if(!pattern52.test(data121)){
-const err233 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
+if(typeof data109 == "number"){
+if(data109 > 3600 || isNaN(data109)){
+const err233 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data109};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3032,9 +3037,8 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-else {
-const err234 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
+if(data109 < 1 || isNaN(data109)){
+const err234 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data109};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3045,8 +3049,10 @@ errors++;
 }
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data120};
+if(data102.asset !== undefined){
+let data110 = data102.asset;
+if(typeof data110 !== "string"){
+const err235 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data110};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3056,12 +3062,11 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data117.rename !== undefined){
-let data122 = data117.rename;
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-for(const key43 in data122){
-if(!(pattern52.test(key43))){
-const err236 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
+if(data102.network !== undefined){
+let data111 = data102.network;
+if(typeof data111 === "string"){
+if(!pattern46.test(data111)){
+const err236 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data111};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3071,12 +3076,8 @@ vErrors.push(err236);
 errors++;
 }
 }
-for(const key44 in data122){
-if(pattern52.test(key44)){
-let data123 = data122[key44];
-if(typeof data123 === "string"){
-if(!pattern52.test(data123)){
-const err237 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
+else {
+const err237 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data111};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3086,8 +3087,12 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
+if(data102.extra !== undefined){
+let data112 = data102.extra;
+if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
+for(const key40 in data112){
+if(!(pattern38.test(key40))){
+const err238 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data112};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3097,10 +3102,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-}
-}
-else {
-const err239 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
+for(const key41 in data112){
+if(pattern38.test(key41)){
+let data113 = data112[key41];
+if(typeof data113 !== "string"){
+const err239 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data113};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3111,8 +3117,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err240 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
+const err240 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data112};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3122,11 +3129,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data107.path !== undefined){
-let data124 = data107.path;
-if(typeof data124 === "string"){
-if(!pattern10.test(data124)){
-const err241 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
+if(data102.accepts !== undefined){
+let data114 = data102.accepts;
+if(Array.isArray(data114)){
+if(data114.length > 16){
+const err241 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data114};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3135,9 +3142,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-else {
-const err242 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
+if(data114.length < 1){
+const err242 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data114};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3146,10 +3152,12 @@ vErrors.push(err242);
 }
 errors++;
 }
-}
-}
-else {
-const err243 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
+const len9 = data114.length;
+for(let i9=0; i9<len9; i9++){
+let data115 = data114[i9];
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(data115.asset === undefined){
+const err243 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "asset"},message:"must have required property '"+"asset"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data115};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3158,10 +3166,8 @@ vErrors.push(err243);
 }
 errors++;
 }
-}
-}
-else {
-const err244 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
+if(data115.network === undefined){
+const err244 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data115};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3170,13 +3176,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data8.responses !== undefined){
-let data125 = data8.responses;
-if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
-for(const key45 in data125){
-if(!((((key45 === "headers") || (key45 === "problemBaseUri")) || (key45 === "messages")) || (key45 === "types"))){
-const err245 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data125};
+for(const key42 in data115){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties, key42))){
+const err245 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data115};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3186,10 +3188,10 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data125.headers !== undefined){
-let data126 = data125.headers;
-if(!((((data126 === "ietf") || (data126 === "legacy")) || (data126 === "both")) || (data126 === "none"))){
-const err246 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data126};
+if(data115.scheme !== undefined){
+let data116 = data115.scheme;
+if(!((data116 === "exact") || (data116 === "upto"))){
+const err246 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme,data:data116};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3199,11 +3201,11 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data125.problemBaseUri !== undefined){
-let data127 = data125.problemBaseUri;
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err247 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
+if(data115.price !== undefined){
+let data117 = data115.price;
+if(typeof data117 === "string"){
+if(!pattern43.test(data117)){
+const err247 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data117};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3214,7 +3216,7 @@ errors++;
 }
 }
 else {
-const err248 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
+const err248 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data117};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3224,12 +3226,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data125.messages !== undefined){
-let data128 = data125.messages;
-if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
-for(const key46 in data128){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key46))){
-const err249 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
+if(data115.maxPrice !== undefined){
+let data118 = data115.maxPrice;
+if(typeof data118 === "string"){
+if(!pattern43.test(data118)){
+const err249 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data118};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3239,11 +3240,8 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data128.unauthenticated !== undefined){
-let data129 = data128.unauthenticated;
-if(typeof data129 === "string"){
-if(func2(data129) < 1){
-const err250 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
+else {
+const err250 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data118};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3253,8 +3251,11 @@ vErrors.push(err250);
 errors++;
 }
 }
-else {
-const err251 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
+if(data115.pricePerUnit !== undefined){
+let data119 = data115.pricePerUnit;
+if(typeof data119 === "string"){
+if(!pattern43.test(data119)){
+const err251 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data119};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3264,11 +3265,8 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data128["subscription-inactive"] !== undefined){
-let data130 = data128["subscription-inactive"];
-if(typeof data130 === "string"){
-if(func2(data130) < 1){
-const err252 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
+else {
+const err252 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data119};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3278,8 +3276,10 @@ vErrors.push(err252);
 errors++;
 }
 }
-else {
-const err253 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
+if(data115.decimals !== undefined){
+let data120 = data115.decimals;
+if(!((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120)))){
+const err253 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data120};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3288,12 +3288,9 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-if(data128["plan-upgrade-required"] !== undefined){
-let data131 = data128["plan-upgrade-required"];
-if(typeof data131 === "string"){
-if(func2(data131) < 1){
-const err254 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
+if(typeof data120 == "number"){
+if(data120 > 36 || isNaN(data120)){
+const err254 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data120};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3302,9 +3299,8 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-else {
-const err255 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
+if(data120 < 0 || isNaN(data120)){
+const err255 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data120};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3314,11 +3310,12 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data128["not-entitled"] !== undefined){
-let data132 = data128["not-entitled"];
-if(typeof data132 === "string"){
-if(func2(data132) < 1){
-const err256 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
+}
+if(data115.payTo !== undefined){
+let data121 = data115.payTo;
+if(typeof data121 === "string"){
+if(func2(data121) < 1){
+const err256 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data121};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3329,7 +3326,7 @@ errors++;
 }
 }
 else {
-const err257 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
+const err257 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data121};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3339,11 +3336,10 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data128["rate-limited"] !== undefined){
-let data133 = data128["rate-limited"];
-if(typeof data133 === "string"){
-if(func2(data133) < 1){
-const err258 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
+if(data115.maxTimeoutSeconds !== undefined){
+let data122 = data115.maxTimeoutSeconds;
+if(!((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122)))){
+const err258 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data122};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3352,9 +3348,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-else {
-const err259 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
+if(typeof data122 == "number"){
+if(data122 > 3600 || isNaN(data122)){
+const err259 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data122};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3363,12 +3359,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data128["quota-exhausted"] !== undefined){
-let data134 = data128["quota-exhausted"];
-if(typeof data134 === "string"){
-if(func2(data134) < 1){
-const err260 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
+if(data122 < 1 || isNaN(data122)){
+const err260 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data122};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3378,8 +3370,12 @@ vErrors.push(err260);
 errors++;
 }
 }
-else {
-const err261 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
+}
+if(data115.asset !== undefined){
+let data123 = data115.asset;
+if(typeof data123 === "string"){
+if(func2(data123) < 1){
+const err261 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data123};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3389,11 +3385,8 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data128["insufficient-credits"] !== undefined){
-let data135 = data128["insufficient-credits"];
-if(typeof data135 === "string"){
-if(func2(data135) < 1){
-const err262 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
+else {
+const err262 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data123};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3403,8 +3396,11 @@ vErrors.push(err262);
 errors++;
 }
 }
-else {
-const err263 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
+if(data115.network !== undefined){
+let data124 = data115.network;
+if(typeof data124 === "string"){
+if(!pattern46.test(data124)){
+const err263 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data124};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3414,11 +3410,8 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data128["payment-required"] !== undefined){
-let data136 = data128["payment-required"];
-if(typeof data136 === "string"){
-if(func2(data136) < 1){
-const err264 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
+else {
+const err264 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data124};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3428,8 +3421,12 @@ vErrors.push(err264);
 errors++;
 }
 }
-else {
-const err265 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
+if(data115.extra !== undefined){
+let data125 = data115.extra;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key43 in data125){
+if(!(pattern38.test(key43))){
+const err265 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data125};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3439,11 +3436,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data128["payment-invalid"] !== undefined){
-let data137 = data128["payment-invalid"];
-if(typeof data137 === "string"){
-if(func2(data137) < 1){
-const err266 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
+for(const key44 in data125){
+if(pattern38.test(key44)){
+let data126 = data125[key44];
+if(typeof data126 !== "string"){
+const err266 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"],data:data126};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3453,8 +3450,10 @@ vErrors.push(err266);
 errors++;
 }
 }
+}
+}
 else {
-const err267 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
+const err267 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data125};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3464,11 +3463,9 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(data128["payment-malformed"] !== undefined){
-let data138 = data128["payment-malformed"];
-if(typeof data138 === "string"){
-if(func2(data138) < 1){
-const err268 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data138};
+}
+else {
+const err268 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data115};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3478,8 +3475,9 @@ vErrors.push(err268);
 errors++;
 }
 }
+}
 else {
-const err269 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data138};
+const err269 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data114};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3489,11 +3487,12 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data128["payment-allowance-required"] !== undefined){
-let data139 = data128["payment-allowance-required"];
-if(typeof data139 === "string"){
-if(func2(data139) < 1){
-const err270 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data139};
+if(data102.routes !== undefined){
+let data127 = data102.routes;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+for(const key45 in data127){
+if(!(pattern4.test(key45))){
+const err270 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data127};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3503,8 +3502,12 @@ vErrors.push(err270);
 errors++;
 }
 }
-else {
-const err271 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data139};
+for(const key46 in data127){
+if(pattern4.test(key46)){
+let data128 = data127[key46];
+if(typeof data128 === "string"){
+if(!pattern43.test(data128)){
+const err271 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data128};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3514,11 +3517,8 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data128["payment-unavailable"] !== undefined){
-let data140 = data128["payment-unavailable"];
-if(typeof data140 === "string"){
-if(func2(data140) < 1){
-const err272 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data140};
+else {
+const err272 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data128};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3528,8 +3528,10 @@ vErrors.push(err272);
 errors++;
 }
 }
+}
+}
 else {
-const err273 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data140};
+const err273 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data127};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3539,11 +3541,11 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data128["store-unavailable"] !== undefined){
-let data141 = data128["store-unavailable"];
-if(typeof data141 === "string"){
-if(func2(data141) < 1){
-const err274 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data141};
+if(data102.facilitator !== undefined){
+let data129 = data102.facilitator;
+if(typeof data129 === "string"){
+if(!pattern8.test(data129)){
+const err274 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data129};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3554,7 +3556,7 @@ errors++;
 }
 }
 else {
-const err275 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data141};
+const err275 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data129};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3564,9 +3566,10 @@ vErrors.push(err275);
 errors++;
 }
 }
-}
-else {
-const err276 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
+if(data102.description !== undefined){
+let data130 = data102.description;
+if(typeof data130 !== "string"){
+const err276 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data130};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3576,12 +3579,9 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data125.types !== undefined){
-let data142 = data125.types;
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-for(const key47 in data142){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key47))){
-const err277 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data142};
+}
+else {
+const err277 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data102};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3591,11 +3591,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data142.unauthenticated !== undefined){
-let data143 = data142.unauthenticated;
-if(typeof data143 === "string"){
-if(!pattern8.test(data143)){
-const err278 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data143};
+}
+else {
+const err278 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data98};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3605,8 +3603,12 @@ vErrors.push(err278);
 errors++;
 }
 }
-else {
-const err279 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data143};
+if(data8.rewrite !== undefined){
+let data131 = data8.rewrite;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+for(const key47 in data131){
+if(!(key47 === "request")){
+const err279 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data131};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3616,11 +3618,12 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data142["subscription-inactive"] !== undefined){
-let data144 = data142["subscription-inactive"];
-if(typeof data144 === "string"){
-if(!pattern8.test(data144)){
-const err280 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data144};
+if(data131.request !== undefined){
+let data132 = data131.request;
+if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
+for(const key48 in data132){
+if(!(((key48 === "headers") || (key48 === "query")) || (key48 === "path"))){
+const err280 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data132};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3630,8 +3633,12 @@ vErrors.push(err280);
 errors++;
 }
 }
-else {
-const err281 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data144};
+if(data132.headers !== undefined){
+let data133 = data132.headers;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+for(const key49 in data133){
+if(!((((key49 === "add") || (key49 === "set")) || (key49 === "remove")) || (key49 === "rename"))){
+const err281 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data133};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3641,11 +3648,12 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data142["plan-upgrade-required"] !== undefined){
-let data145 = data142["plan-upgrade-required"];
-if(typeof data145 === "string"){
-if(!pattern8.test(data145)){
-const err282 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data145};
+if(data133.add !== undefined){
+let data134 = data133.add;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+for(const key50 in data134){
+if(!(pattern12.test(key50))){
+const err282 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data134};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3655,8 +3663,11 @@ vErrors.push(err282);
 errors++;
 }
 }
-else {
-const err283 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data145};
+for(const key51 in data134){
+if(pattern12.test(key51)){
+let data135 = data134[key51];
+if(typeof data135 !== "string"){
+const err283 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data135};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3666,11 +3677,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data142["not-entitled"] !== undefined){
-let data146 = data142["not-entitled"];
-if(typeof data146 === "string"){
-if(!pattern8.test(data146)){
-const err284 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data146};
+}
+}
+else {
+const err284 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data134};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3680,8 +3690,12 @@ vErrors.push(err284);
 errors++;
 }
 }
-else {
-const err285 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data146};
+if(data133.set !== undefined){
+let data136 = data133.set;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+for(const key52 in data136){
+if(!(pattern12.test(key52))){
+const err285 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data136};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3691,11 +3705,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data142["rate-limited"] !== undefined){
-let data147 = data142["rate-limited"];
-if(typeof data147 === "string"){
-if(!pattern8.test(data147)){
-const err286 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data147};
+for(const key53 in data136){
+if(pattern12.test(key53)){
+let data137 = data136[key53];
+if(typeof data137 !== "string"){
+const err286 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data137};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3705,8 +3719,10 @@ vErrors.push(err286);
 errors++;
 }
 }
+}
+}
 else {
-const err287 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data147};
+const err287 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data136};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3716,11 +3732,15 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data142["quota-exhausted"] !== undefined){
-let data148 = data142["quota-exhausted"];
-if(typeof data148 === "string"){
-if(!pattern8.test(data148)){
-const err288 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data148};
+if(data133.remove !== undefined){
+let data138 = data133.remove;
+if(Array.isArray(data138)){
+const len10 = data138.length;
+for(let i10=0; i10<len10; i10++){
+let data139 = data138[i10];
+if(typeof data139 === "string"){
+if(!pattern12.test(data139)){
+const err288 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data139};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3731,7 +3751,7 @@ errors++;
 }
 }
 else {
-const err289 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data148};
+const err289 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data139};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3741,11 +3761,9 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data142["insufficient-credits"] !== undefined){
-let data149 = data142["insufficient-credits"];
-if(typeof data149 === "string"){
-if(!pattern8.test(data149)){
-const err290 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data149};
+}
+else {
+const err290 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data138};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3755,8 +3773,12 @@ vErrors.push(err290);
 errors++;
 }
 }
-else {
-const err291 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data149};
+if(data133.rename !== undefined){
+let data140 = data133.rename;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+for(const key54 in data140){
+if(!(pattern12.test(key54))){
+const err291 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data140};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3766,11 +3788,12 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data142["payment-required"] !== undefined){
-let data150 = data142["payment-required"];
-if(typeof data150 === "string"){
-if(!pattern8.test(data150)){
-const err292 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data150};
+for(const key55 in data140){
+if(pattern12.test(key55)){
+let data141 = data140[key55];
+if(typeof data141 === "string"){
+if(!pattern12.test(data141)){
+const err292 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data141};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3781,7 +3804,7 @@ errors++;
 }
 }
 else {
-const err293 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data150};
+const err293 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data141};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3791,11 +3814,10 @@ vErrors.push(err293);
 errors++;
 }
 }
-if(data142["payment-invalid"] !== undefined){
-let data151 = data142["payment-invalid"];
-if(typeof data151 === "string"){
-if(!pattern8.test(data151)){
-const err294 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data151};
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data140};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3805,8 +3827,9 @@ vErrors.push(err294);
 errors++;
 }
 }
+}
 else {
-const err295 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data151};
+const err295 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data133};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3816,11 +3839,12 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data142["payment-malformed"] !== undefined){
-let data152 = data142["payment-malformed"];
-if(typeof data152 === "string"){
-if(!pattern8.test(data152)){
-const err296 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data152};
+if(data132.query !== undefined){
+let data142 = data132.query;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+for(const key56 in data142){
+if(!(((key56 === "add") || (key56 === "remove")) || (key56 === "rename"))){
+const err296 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data142};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3830,8 +3854,12 @@ vErrors.push(err296);
 errors++;
 }
 }
-else {
-const err297 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data152};
+if(data142.add !== undefined){
+let data143 = data142.add;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key57 in data143){
+if(!(pattern67.test(key57))){
+const err297 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data143};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3841,11 +3869,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data142["payment-allowance-required"] !== undefined){
-let data153 = data142["payment-allowance-required"];
-if(typeof data153 === "string"){
-if(!pattern8.test(data153)){
-const err298 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data153};
+for(const key58 in data143){
+if(pattern67.test(key58)){
+let data144 = data143[key58];
+if(typeof data144 !== "string"){
+const err298 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data144};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3855,8 +3883,10 @@ vErrors.push(err298);
 errors++;
 }
 }
+}
+}
 else {
-const err299 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data153};
+const err299 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data143};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3866,11 +3896,15 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data142["payment-unavailable"] !== undefined){
-let data154 = data142["payment-unavailable"];
-if(typeof data154 === "string"){
-if(!pattern8.test(data154)){
-const err300 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data154};
+if(data142.remove !== undefined){
+let data145 = data142.remove;
+if(Array.isArray(data145)){
+const len11 = data145.length;
+for(let i11=0; i11<len11; i11++){
+let data146 = data145[i11];
+if(typeof data146 === "string"){
+if(!pattern67.test(data146)){
+const err300 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data146};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3881,7 +3915,7 @@ errors++;
 }
 }
 else {
-const err301 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data154};
+const err301 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data146};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3891,11 +3925,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data142["store-unavailable"] !== undefined){
-let data155 = data142["store-unavailable"];
-if(typeof data155 === "string"){
-if(!pattern8.test(data155)){
-const err302 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data155};
+}
+else {
+const err302 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data145};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3905,8 +3937,12 @@ vErrors.push(err302);
 errors++;
 }
 }
-else {
-const err303 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data155};
+if(data142.rename !== undefined){
+let data147 = data142.rename;
+if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
+for(const key59 in data147){
+if(!(pattern67.test(key59))){
+const err303 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data147};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3916,9 +3952,12 @@ vErrors.push(err303);
 errors++;
 }
 }
-}
-else {
-const err304 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data142};
+for(const key60 in data147){
+if(pattern67.test(key60)){
+let data148 = data147[key60];
+if(typeof data148 === "string"){
+if(!pattern67.test(data148)){
+const err304 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data148};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3928,9 +3967,8 @@ vErrors.push(err304);
 errors++;
 }
 }
-}
 else {
-const err305 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data125};
+const err305 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data148};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3940,11 +3978,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data156 = data8.store;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-if(data156.kind === undefined){
-const err306 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data156};
+}
+}
+else {
+const err306 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data147};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3953,9 +3990,10 @@ vErrors.push(err306);
 }
 errors++;
 }
-for(const key48 in data156){
-if(!(((((((key48 === "kind") || (key48 === "url")) || (key48 === "nodes")) || (key48 === "keyPrefix")) || (key48 === "onFailure")) || (key48 === "timeoutMs")) || (key48 === "native"))){
-const err307 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data156};
+}
+}
+else {
+const err307 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data142};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3965,10 +4003,11 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data156.kind !== undefined){
-let data157 = data156.kind;
-if(!(((data157 === "memory") || (data157 === "redis")) || (data157 === "redis-cluster"))){
-const err308 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data157};
+if(data132.path !== undefined){
+let data149 = data132.path;
+if(typeof data149 === "string"){
+if(!pattern10.test(data149)){
+const err308 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data149};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3978,14 +4017,8 @@ vErrors.push(err308);
 errors++;
 }
 }
-if(data156.url !== undefined){
-let data158 = data156.url;
-const _errs343 = errors;
-let valid62 = false;
-const _errs344 = errors;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-if(data158.env === undefined){
-const err309 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data158};
+else {
+const err309 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data149};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3994,9 +4027,10 @@ vErrors.push(err309);
 }
 errors++;
 }
-for(const key49 in data158){
-if(!(key49 === "env")){
-const err310 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data158};
+}
+}
+else {
+const err310 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data132};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4006,11 +4040,9 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data158.env !== undefined){
-let data159 = data158.env;
-if(typeof data159 === "string"){
-if(!pattern73.test(data159)){
-const err311 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data159};
+}
+else {
+const err311 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data131};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4020,8 +4052,12 @@ vErrors.push(err311);
 errors++;
 }
 }
-else {
-const err312 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data159};
+if(data8.responses !== undefined){
+let data150 = data8.responses;
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+for(const key61 in data150){
+if(!((((key61 === "headers") || (key61 === "problemBaseUri")) || (key61 === "messages")) || (key61 === "types"))){
+const err312 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data150};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4031,9 +4067,10 @@ vErrors.push(err312);
 errors++;
 }
 }
-}
-else {
-const err313 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data158};
+if(data150.headers !== undefined){
+let data151 = data150.headers;
+if(!((((data151 === "ietf") || (data151 === "legacy")) || (data151 === "both")) || (data151 === "none"))){
+const err313 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data151};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4042,11 +4079,12 @@ vErrors.push(err313);
 }
 errors++;
 }
-var _valid1 = _errs344 === errors;
-valid62 = valid62 || _valid1;
-const _errs349 = errors;
-if(typeof data158 !== "string"){
-const err314 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data158};
+}
+if(data150.problemBaseUri !== undefined){
+let data152 = data150.problemBaseUri;
+if(typeof data152 === "string"){
+if(!pattern8.test(data152)){
+const err314 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data152};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4055,10 +4093,9 @@ vErrors.push(err314);
 }
 errors++;
 }
-var _valid1 = _errs349 === errors;
-valid62 = valid62 || _valid1;
-if(!valid62){
-const err315 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data158};
+}
+else {
+const err315 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data152};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4067,26 +4104,13 @@ vErrors.push(err315);
 }
 errors++;
 }
-else {
-errors = _errs343;
-if(vErrors !== null){
-if(_errs343){
-vErrors.length = _errs343;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data156.nodes !== undefined){
-let data160 = data156.nodes;
-const _errs352 = errors;
-let valid64 = false;
-const _errs353 = errors;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.env === undefined){
-const err316 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data160};
+if(data150.messages !== undefined){
+let data153 = data150.messages;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+for(const key62 in data153){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key62))){
+const err316 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data153};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4095,9 +4119,12 @@ vErrors.push(err316);
 }
 errors++;
 }
-for(const key50 in data160){
-if(!(key50 === "env")){
-const err317 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data160};
+}
+if(data153.unauthenticated !== undefined){
+let data154 = data153.unauthenticated;
+if(typeof data154 === "string"){
+if(func2(data154) < 1){
+const err317 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data154};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4107,11 +4134,8 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data160.env !== undefined){
-let data161 = data160.env;
-if(typeof data161 === "string"){
-if(!pattern73.test(data161)){
-const err318 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data161};
+else {
+const err318 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data154};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4121,8 +4145,11 @@ vErrors.push(err318);
 errors++;
 }
 }
-else {
-const err319 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data161};
+if(data153["subscription-inactive"] !== undefined){
+let data155 = data153["subscription-inactive"];
+if(typeof data155 === "string"){
+if(func2(data155) < 1){
+const err319 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data155};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4132,9 +4159,8 @@ vErrors.push(err319);
 errors++;
 }
 }
-}
 else {
-const err320 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data160};
+const err320 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data155};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4143,11 +4169,12 @@ vErrors.push(err320);
 }
 errors++;
 }
-var _valid2 = _errs353 === errors;
-valid64 = valid64 || _valid2;
-const _errs358 = errors;
-if(typeof data160 !== "string"){
-const err321 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data160};
+}
+if(data153["plan-upgrade-required"] !== undefined){
+let data156 = data153["plan-upgrade-required"];
+if(typeof data156 === "string"){
+if(func2(data156) < 1){
+const err321 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data156};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4156,10 +4183,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-var _valid2 = _errs358 === errors;
-valid64 = valid64 || _valid2;
-if(!valid64){
-const err322 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data160};
+}
+else {
+const err322 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data156};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4168,23 +4194,12 @@ vErrors.push(err322);
 }
 errors++;
 }
-else {
-errors = _errs352;
-if(vErrors !== null){
-if(_errs352){
-vErrors.length = _errs352;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data156.keyPrefix !== undefined){
-let data162 = data156.keyPrefix;
-if(typeof data162 === "string"){
-if(!pattern75.test(data162)){
-const err323 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data162};
+if(data153["not-entitled"] !== undefined){
+let data157 = data153["not-entitled"];
+if(typeof data157 === "string"){
+if(func2(data157) < 1){
+const err323 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data157};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4195,7 +4210,7 @@ errors++;
 }
 }
 else {
-const err324 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data162};
+const err324 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data157};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4205,10 +4220,11 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data156.onFailure !== undefined){
-let data163 = data156.onFailure;
-if(!((data163 === "open") || (data163 === "closed"))){
-const err325 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data163};
+if(data153["rate-limited"] !== undefined){
+let data158 = data153["rate-limited"];
+if(typeof data158 === "string"){
+if(func2(data158) < 1){
+const err325 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data158};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4218,10 +4234,8 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data156.timeoutMs !== undefined){
-let data164 = data156.timeoutMs;
-if(!((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164)))){
-const err326 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data164};
+else {
+const err326 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data158};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4230,9 +4244,12 @@ vErrors.push(err326);
 }
 errors++;
 }
-if(typeof data164 == "number"){
-if(data164 > 10000 || isNaN(data164)){
-const err327 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data164};
+}
+if(data153["quota-exhausted"] !== undefined){
+let data159 = data153["quota-exhausted"];
+if(typeof data159 === "string"){
+if(func2(data159) < 1){
+const err327 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data159};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4241,8 +4258,9 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(data164 < 1 || isNaN(data164)){
-const err328 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data164};
+}
+else {
+const err328 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data159};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4252,13 +4270,11 @@ vErrors.push(err328);
 errors++;
 }
 }
-}
-if(data156.native !== undefined){
-let data165 = data156.native;
-if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
-for(const key51 in data165){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key51))){
-const err329 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data165};
+if(data153["insufficient-credits"] !== undefined){
+let data160 = data153["insufficient-credits"];
+if(typeof data160 === "string"){
+if(func2(data160) < 1){
+const err329 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data160};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4268,11 +4284,8 @@ vErrors.push(err329);
 errors++;
 }
 }
-if(data165.host !== undefined){
-let data166 = data165.host;
-if(typeof data166 === "string"){
-if(!pattern76.test(data166)){
-const err330 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data166};
+else {
+const err330 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data160};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4282,8 +4295,11 @@ vErrors.push(err330);
 errors++;
 }
 }
-else {
-const err331 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data166};
+if(data153["payment-required"] !== undefined){
+let data161 = data153["payment-required"];
+if(typeof data161 === "string"){
+if(func2(data161) < 1){
+const err331 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data161};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4293,10 +4309,8 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data165.port !== undefined){
-let data167 = data165.port;
-if(!((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167)))){
-const err332 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data167};
+else {
+const err332 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data161};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4305,9 +4319,12 @@ vErrors.push(err332);
 }
 errors++;
 }
-if(typeof data167 == "number"){
-if(data167 > 65535 || isNaN(data167)){
-const err333 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data167};
+}
+if(data153["payment-invalid"] !== undefined){
+let data162 = data153["payment-invalid"];
+if(typeof data162 === "string"){
+if(func2(data162) < 1){
+const err333 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data162};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4316,8 +4333,9 @@ vErrors.push(err333);
 }
 errors++;
 }
-if(data167 < 1 || isNaN(data167)){
-const err334 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data167};
+}
+else {
+const err334 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data162};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4327,12 +4345,11 @@ vErrors.push(err334);
 errors++;
 }
 }
-}
-if(data165.cluster !== undefined){
-let data168 = data165.cluster;
-if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
-if(data168.nodes === undefined){
-const err335 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data168};
+if(data153["payment-malformed"] !== undefined){
+let data163 = data153["payment-malformed"];
+if(typeof data163 === "string"){
+if(func2(data163) < 1){
+const err335 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data163};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4341,9 +4358,9 @@ vErrors.push(err335);
 }
 errors++;
 }
-for(const key52 in data168){
-if(!((key52 === "nodes") || (key52 === "name"))){
-const err336 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data168};
+}
+else {
+const err336 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data163};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4353,11 +4370,11 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(data168.nodes !== undefined){
-let data169 = data168.nodes;
-if(Array.isArray(data169)){
-if(data169.length < 1){
-const err337 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data169};
+if(data153["payment-allowance-required"] !== undefined){
+let data164 = data153["payment-allowance-required"];
+if(typeof data164 === "string"){
+if(func2(data164) < 1){
+const err337 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data164};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4366,12 +4383,9 @@ vErrors.push(err337);
 }
 errors++;
 }
-const len12 = data169.length;
-for(let i12=0; i12<len12; i12++){
-let data170 = data169[i12];
-if(typeof data170 === "string"){
-if(func2(data170) > 100){
-const err338 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data170};
+}
+else {
+const err338 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data164};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4380,8 +4394,12 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(!pattern77.test(data170)){
-const err339 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data170};
+}
+if(data153["payment-unavailable"] !== undefined){
+let data165 = data153["payment-unavailable"];
+if(typeof data165 === "string"){
+if(func2(data165) < 1){
+const err339 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data165};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4392,7 +4410,7 @@ errors++;
 }
 }
 else {
-const err340 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data170};
+const err340 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data165};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4402,18 +4420,11 @@ vErrors.push(err340);
 errors++;
 }
 }
-let i13 = data169.length;
-let j0;
-if(i13 > 1){
-const indices0 = {};
-for(;i13--;){
-let item0 = data169[i13];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err341 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i13, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i13+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data169};
+if(data153["store-unavailable"] !== undefined){
+let data166 = data153["store-unavailable"];
+if(typeof data166 === "string"){
+if(func2(data166) < 1){
+const err341 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data166};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4421,14 +4432,10 @@ else {
 vErrors.push(err341);
 }
 errors++;
-break;
-}
-indices0[item0] = i13;
-}
 }
 }
 else {
-const err342 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data169};
+const err342 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data166};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4438,11 +4445,11 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data168.name !== undefined){
-let data171 = data168.name;
-if(typeof data171 === "string"){
-if(!pattern78.test(data171)){
-const err343 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data171};
+if(data153["invalid-request"] !== undefined){
+let data167 = data153["invalid-request"];
+if(typeof data167 === "string"){
+if(func2(data167) < 1){
+const err343 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data167};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4453,7 +4460,7 @@ errors++;
 }
 }
 else {
-const err344 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data171};
+const err344 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data167};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4465,7 +4472,7 @@ errors++;
 }
 }
 else {
-const err345 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data168};
+const err345 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data153};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4475,11 +4482,12 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data165.username !== undefined){
-let data172 = data165.username;
-if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
-if(data172.env === undefined){
-const err346 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data172};
+if(data150.types !== undefined){
+let data168 = data150.types;
+if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
+for(const key63 in data168){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key63))){
+const err346 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data168};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4488,9 +4496,12 @@ vErrors.push(err346);
 }
 errors++;
 }
-for(const key53 in data172){
-if(!(key53 === "env")){
-const err347 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data172};
+}
+if(data168.unauthenticated !== undefined){
+let data169 = data168.unauthenticated;
+if(typeof data169 === "string"){
+if(!pattern8.test(data169)){
+const err347 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data169};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4500,11 +4511,8 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data172.env !== undefined){
-let data173 = data172.env;
-if(typeof data173 === "string"){
-if(!pattern73.test(data173)){
-const err348 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data173};
+else {
+const err348 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data169};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4514,8 +4522,11 @@ vErrors.push(err348);
 errors++;
 }
 }
-else {
-const err349 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data173};
+if(data168["subscription-inactive"] !== undefined){
+let data170 = data168["subscription-inactive"];
+if(typeof data170 === "string"){
+if(!pattern8.test(data170)){
+const err349 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data170};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4525,9 +4536,8 @@ vErrors.push(err349);
 errors++;
 }
 }
-}
 else {
-const err350 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data172};
+const err350 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data170};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4537,11 +4547,11 @@ vErrors.push(err350);
 errors++;
 }
 }
-if(data165.password !== undefined){
-let data174 = data165.password;
-if(data174 && typeof data174 == "object" && !Array.isArray(data174)){
-if(data174.env === undefined){
-const err351 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data174};
+if(data168["plan-upgrade-required"] !== undefined){
+let data171 = data168["plan-upgrade-required"];
+if(typeof data171 === "string"){
+if(!pattern8.test(data171)){
+const err351 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data171};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4550,9 +4560,9 @@ vErrors.push(err351);
 }
 errors++;
 }
-for(const key54 in data174){
-if(!(key54 === "env")){
-const err352 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data174};
+}
+else {
+const err352 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data171};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4562,11 +4572,11 @@ vErrors.push(err352);
 errors++;
 }
 }
-if(data174.env !== undefined){
-let data175 = data174.env;
-if(typeof data175 === "string"){
-if(!pattern73.test(data175)){
-const err353 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data175};
+if(data168["not-entitled"] !== undefined){
+let data172 = data168["not-entitled"];
+if(typeof data172 === "string"){
+if(!pattern8.test(data172)){
+const err353 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data172};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4577,7 +4587,7 @@ errors++;
 }
 }
 else {
-const err354 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data175};
+const err354 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data172};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4587,9 +4597,11 @@ vErrors.push(err354);
 errors++;
 }
 }
-}
-else {
-const err355 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data174};
+if(data168["rate-limited"] !== undefined){
+let data173 = data168["rate-limited"];
+if(typeof data173 === "string"){
+if(!pattern8.test(data173)){
+const err355 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data173};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4599,10 +4611,8 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data165.database !== undefined){
-let data176 = data165.database;
-if(!((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176)))){
-const err356 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data176};
+else {
+const err356 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data173};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4611,9 +4621,12 @@ vErrors.push(err356);
 }
 errors++;
 }
-if(typeof data176 == "number"){
-if(data176 < 0 || isNaN(data176)){
-const err357 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data176};
+}
+if(data168["quota-exhausted"] !== undefined){
+let data174 = data168["quota-exhausted"];
+if(typeof data174 === "string"){
+if(!pattern8.test(data174)){
+const err357 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data174};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4623,11 +4636,8 @@ vErrors.push(err357);
 errors++;
 }
 }
-}
-if(data165.ssl !== undefined){
-let data177 = data165.ssl;
-if(typeof data177 !== "boolean"){
-const err358 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data177};
+else {
+const err358 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data174};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4637,10 +4647,11 @@ vErrors.push(err358);
 errors++;
 }
 }
-if(data165.sslVerify !== undefined){
-let data178 = data165.sslVerify;
-if(typeof data178 !== "boolean"){
-const err359 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data178};
+if(data168["insufficient-credits"] !== undefined){
+let data175 = data168["insufficient-credits"];
+if(typeof data175 === "string"){
+if(!pattern8.test(data175)){
+const err359 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data175};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4650,11 +4661,8 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data165.serverName !== undefined){
-let data179 = data165.serverName;
-if(typeof data179 === "string"){
-if(!pattern81.test(data179)){
-const err360 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data179};
+else {
+const err360 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data175};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4664,8 +4672,11 @@ vErrors.push(err360);
 errors++;
 }
 }
-else {
-const err361 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data179};
+if(data168["payment-required"] !== undefined){
+let data176 = data168["payment-required"];
+if(typeof data176 === "string"){
+if(!pattern8.test(data176)){
+const err361 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data176};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4675,9 +4686,8 @@ vErrors.push(err361);
 errors++;
 }
 }
-}
 else {
-const err362 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data165};
+const err362 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data176};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4687,9 +4697,11 @@ vErrors.push(err362);
 errors++;
 }
 }
-}
-else {
-const err363 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data156};
+if(data168["payment-invalid"] !== undefined){
+let data177 = data168["payment-invalid"];
+if(typeof data177 === "string"){
+if(!pattern8.test(data177)){
+const err363 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data177};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4699,11 +4711,8 @@ vErrors.push(err363);
 errors++;
 }
 }
-if(data8.notifications !== undefined){
-let data180 = data8.notifications;
-if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
-if(data180.url === undefined){
-const err364 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+else {
+const err364 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data177};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4712,8 +4721,12 @@ vErrors.push(err364);
 }
 errors++;
 }
-if(data180.secret === undefined){
-const err365 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+}
+if(data168["payment-malformed"] !== undefined){
+let data178 = data168["payment-malformed"];
+if(typeof data178 === "string"){
+if(!pattern8.test(data178)){
+const err365 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data178};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4722,9 +4735,9 @@ vErrors.push(err365);
 }
 errors++;
 }
-for(const key55 in data180){
-if(!((((key55 === "url") || (key55 === "secret")) || (key55 === "thresholds")) || (key55 === "paymentDenied"))){
-const err366 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+}
+else {
+const err366 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data178};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4734,11 +4747,11 @@ vErrors.push(err366);
 errors++;
 }
 }
-if(data180.url !== undefined){
-let data181 = data180.url;
-if(typeof data181 === "string"){
-if(!pattern8.test(data181)){
-const err367 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data181};
+if(data168["payment-allowance-required"] !== undefined){
+let data179 = data168["payment-allowance-required"];
+if(typeof data179 === "string"){
+if(!pattern8.test(data179)){
+const err367 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data179};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4749,7 +4762,7 @@ errors++;
 }
 }
 else {
-const err368 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data181};
+const err368 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data179};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4759,11 +4772,11 @@ vErrors.push(err368);
 errors++;
 }
 }
-if(data180.secret !== undefined){
-let data182 = data180.secret;
-if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
-if(data182.env === undefined){
-const err369 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data182};
+if(data168["payment-unavailable"] !== undefined){
+let data180 = data168["payment-unavailable"];
+if(typeof data180 === "string"){
+if(!pattern8.test(data180)){
+const err369 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data180};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4772,9 +4785,9 @@ vErrors.push(err369);
 }
 errors++;
 }
-for(const key56 in data182){
-if(!(key56 === "env")){
-const err370 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data182};
+}
+else {
+const err370 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data180};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4784,11 +4797,11 @@ vErrors.push(err370);
 errors++;
 }
 }
-if(data182.env !== undefined){
-let data183 = data182.env;
-if(typeof data183 === "string"){
-if(!pattern73.test(data183)){
-const err371 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data183};
+if(data168["store-unavailable"] !== undefined){
+let data181 = data168["store-unavailable"];
+if(typeof data181 === "string"){
+if(!pattern8.test(data181)){
+const err371 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data181};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4799,7 +4812,7 @@ errors++;
 }
 }
 else {
-const err372 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data183};
+const err372 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data181};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4809,9 +4822,11 @@ vErrors.push(err372);
 errors++;
 }
 }
-}
-else {
-const err373 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data182};
+if(data168["invalid-request"] !== undefined){
+let data182 = data168["invalid-request"];
+if(typeof data182 === "string"){
+if(!pattern8.test(data182)){
+const err373 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data182};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4821,12 +4836,8 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data180.thresholds !== undefined){
-let data184 = data180.thresholds;
-if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-for(const key57 in data184){
-if(!((key57 === "quotaPercent") || (key57 === "creditsBelow"))){
-const err374 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data184};
+else {
+const err374 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data182};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4836,11 +4847,9 @@ vErrors.push(err374);
 errors++;
 }
 }
-if(data184.quotaPercent !== undefined){
-let data185 = data184.quotaPercent;
-if(Array.isArray(data185)){
-if(data185.length < 1){
-const err375 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data185};
+}
+else {
+const err375 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data168};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4849,11 +4858,10 @@ vErrors.push(err375);
 }
 errors++;
 }
-const len13 = data185.length;
-for(let i14=0; i14<len13; i14++){
-let data186 = data185[i14];
-if(!((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186)))){
-const err376 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data186};
+}
+}
+else {
+const err376 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data150};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4862,9 +4870,12 @@ vErrors.push(err376);
 }
 errors++;
 }
-if(typeof data186 == "number"){
-if(data186 > 100 || isNaN(data186)){
-const err377 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data186};
+}
+if(data8.store !== undefined){
+let data183 = data8.store;
+if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
+if(data183.kind === undefined){
+const err377 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data183};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4873,8 +4884,9 @@ vErrors.push(err377);
 }
 errors++;
 }
-if(data186 < 1 || isNaN(data186)){
-const err378 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data186};
+for(const key64 in data183){
+if(!(((((((key64 === "kind") || (key64 === "url")) || (key64 === "nodes")) || (key64 === "keyPrefix")) || (key64 === "onFailure")) || (key64 === "timeoutMs")) || (key64 === "native"))){
+const err378 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data183};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4884,19 +4896,10 @@ vErrors.push(err378);
 errors++;
 }
 }
-}
-let i15 = data185.length;
-let j1;
-if(i15 > 1){
-const indices1 = {};
-for(;i15--;){
-let item1 = data185[i15];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err379 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i15+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data185};
+if(data183.kind !== undefined){
+let data184 = data183.kind;
+if(!(((data184 === "memory") || (data184 === "redis")) || (data184 === "redis-cluster"))){
+const err379 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data184};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4904,14 +4907,16 @@ else {
 vErrors.push(err379);
 }
 errors++;
-break;
-}
-indices1[item1] = i15;
 }
 }
-}
-else {
-const err380 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data185};
+if(data183.url !== undefined){
+let data185 = data183.url;
+const _errs416 = errors;
+let valid75 = false;
+const _errs417 = errors;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
+if(data185.env === undefined){
+const err380 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data185};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4920,11 +4925,9 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-if(data184.creditsBelow !== undefined){
-let data187 = data184.creditsBelow;
-if(!((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187)))){
-const err381 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data187};
+for(const key65 in data185){
+if(!(key65 === "env")){
+const err381 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data185};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4933,9 +4936,12 @@ vErrors.push(err381);
 }
 errors++;
 }
-if(typeof data187 == "number"){
-if(data187 < 1 || isNaN(data187)){
-const err382 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data187};
+}
+if(data185.env !== undefined){
+let data186 = data185.env;
+if(typeof data186 === "string"){
+if(!pattern89.test(data186)){
+const err382 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data186};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4945,10 +4951,8 @@ vErrors.push(err382);
 errors++;
 }
 }
-}
-}
 else {
-const err383 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data184};
+const err383 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data186};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4958,10 +4962,9 @@ vErrors.push(err383);
 errors++;
 }
 }
-if(data180.paymentDenied !== undefined){
-let data188 = data180.paymentDenied;
-if(typeof data188 !== "boolean"){
-const err384 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data188};
+}
+else {
+const err384 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data185};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4970,10 +4973,11 @@ vErrors.push(err384);
 }
 errors++;
 }
-}
-}
-else {
-const err385 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+var _valid3 = _errs417 === errors;
+valid75 = valid75 || _valid3;
+const _errs422 = errors;
+if(typeof data185 !== "string"){
+const err385 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data185};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4982,12 +4986,10 @@ vErrors.push(err385);
 }
 errors++;
 }
-}
-if(data8.usageEndpoint !== undefined){
-let data189 = data8.usageEndpoint;
-if(typeof data189 === "string"){
-if(!pattern84.test(data189)){
-const err386 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data189};
+var _valid3 = _errs422 === errors;
+valid75 = valid75 || _valid3;
+if(!valid75){
+const err386 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data185};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4996,9 +4998,26 @@ vErrors.push(err386);
 }
 errors++;
 }
+else {
+errors = _errs416;
+if(vErrors !== null){
+if(_errs416){
+vErrors.length = _errs416;
 }
 else {
-const err387 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data189};
+vErrors = null;
+}
+}
+}
+}
+if(data183.nodes !== undefined){
+let data187 = data183.nodes;
+const _errs425 = errors;
+let valid77 = false;
+const _errs426 = errors;
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+if(data187.env === undefined){
+const err387 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data187};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -5007,10 +5026,9 @@ vErrors.push(err387);
 }
 errors++;
 }
-}
-}
-else {
-const err388 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+for(const key66 in data187){
+if(!(key66 === "env")){
+const err388 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data187};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -5020,14 +5038,927 @@ vErrors.push(err388);
 errors++;
 }
 }
-}
-else {
-const err389 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data187.env !== undefined){
+let data188 = data187.env;
+if(typeof data188 === "string"){
+if(!pattern89.test(data188)){
+const err389 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data188};
 if(vErrors === null){
 vErrors = [err389];
 }
 else {
 vErrors.push(err389);
+}
+errors++;
+}
+}
+else {
+const err390 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data188};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+}
+else {
+const err391 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data187};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+var _valid4 = _errs426 === errors;
+valid77 = valid77 || _valid4;
+const _errs431 = errors;
+if(typeof data187 !== "string"){
+const err392 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data187};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+var _valid4 = _errs431 === errors;
+valid77 = valid77 || _valid4;
+if(!valid77){
+const err393 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data187};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+else {
+errors = _errs425;
+if(vErrors !== null){
+if(_errs425){
+vErrors.length = _errs425;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data183.keyPrefix !== undefined){
+let data189 = data183.keyPrefix;
+if(typeof data189 === "string"){
+if(!pattern91.test(data189)){
+const err394 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data189};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+}
+else {
+const err395 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data189};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+if(data183.onFailure !== undefined){
+let data190 = data183.onFailure;
+if(!((data190 === "open") || (data190 === "closed"))){
+const err396 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data190};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+}
+if(data183.timeoutMs !== undefined){
+let data191 = data183.timeoutMs;
+if(!((typeof data191 == "number") && (!(data191 % 1) && !isNaN(data191)))){
+const err397 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data191};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+if(typeof data191 == "number"){
+if(data191 > 10000 || isNaN(data191)){
+const err398 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data191};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+if(data191 < 1 || isNaN(data191)){
+const err399 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data191};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+}
+if(data183.native !== undefined){
+let data192 = data183.native;
+if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
+for(const key67 in data192){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key67))){
+const err400 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data192};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+if(data192.host !== undefined){
+let data193 = data192.host;
+if(typeof data193 === "string"){
+if(!pattern92.test(data193)){
+const err401 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data193};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+}
+else {
+const err402 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data193};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data192.port !== undefined){
+let data194 = data192.port;
+if(!((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194)))){
+const err403 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data194};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+if(typeof data194 == "number"){
+if(data194 > 65535 || isNaN(data194)){
+const err404 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data194};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+if(data194 < 1 || isNaN(data194)){
+const err405 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data194};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+}
+if(data192.cluster !== undefined){
+let data195 = data192.cluster;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+if(data195.nodes === undefined){
+const err406 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data195};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+for(const key68 in data195){
+if(!((key68 === "nodes") || (key68 === "name"))){
+const err407 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data195};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+}
+if(data195.nodes !== undefined){
+let data196 = data195.nodes;
+if(Array.isArray(data196)){
+if(data196.length < 1){
+const err408 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data196};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+const len12 = data196.length;
+for(let i12=0; i12<len12; i12++){
+let data197 = data196[i12];
+if(typeof data197 === "string"){
+if(func2(data197) > 100){
+const err409 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data197};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+if(!pattern93.test(data197)){
+const err410 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data197};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+else {
+const err411 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data197};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+}
+let i13 = data196.length;
+let j0;
+if(i13 > 1){
+const indices0 = {};
+for(;i13--;){
+let item0 = data196[i13];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err412 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i13, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i13+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data196};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+break;
+}
+indices0[item0] = i13;
+}
+}
+}
+else {
+const err413 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data196};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+if(data195.name !== undefined){
+let data198 = data195.name;
+if(typeof data198 === "string"){
+if(!pattern94.test(data198)){
+const err414 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data198};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+}
+else {
+const err415 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data198};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+}
+}
+}
+else {
+const err416 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data195};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+}
+if(data192.username !== undefined){
+let data199 = data192.username;
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+if(data199.env === undefined){
+const err417 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data199};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+for(const key69 in data199){
+if(!(key69 === "env")){
+const err418 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data199};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
+}
+errors++;
+}
+}
+if(data199.env !== undefined){
+let data200 = data199.env;
+if(typeof data200 === "string"){
+if(!pattern89.test(data200)){
+const err419 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data200};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+}
+else {
+const err420 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data200};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+}
+}
+else {
+const err421 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data199};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+}
+if(data192.password !== undefined){
+let data201 = data192.password;
+if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
+if(data201.env === undefined){
+const err422 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data201};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+for(const key70 in data201){
+if(!(key70 === "env")){
+const err423 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data201};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+if(data201.env !== undefined){
+let data202 = data201.env;
+if(typeof data202 === "string"){
+if(!pattern89.test(data202)){
+const err424 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data202};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+}
+else {
+const err425 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data202};
+if(vErrors === null){
+vErrors = [err425];
+}
+else {
+vErrors.push(err425);
+}
+errors++;
+}
+}
+}
+else {
+const err426 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data201};
+if(vErrors === null){
+vErrors = [err426];
+}
+else {
+vErrors.push(err426);
+}
+errors++;
+}
+}
+if(data192.database !== undefined){
+let data203 = data192.database;
+if(!((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203)))){
+const err427 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data203};
+if(vErrors === null){
+vErrors = [err427];
+}
+else {
+vErrors.push(err427);
+}
+errors++;
+}
+if(typeof data203 == "number"){
+if(data203 < 0 || isNaN(data203)){
+const err428 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data203};
+if(vErrors === null){
+vErrors = [err428];
+}
+else {
+vErrors.push(err428);
+}
+errors++;
+}
+}
+}
+if(data192.ssl !== undefined){
+let data204 = data192.ssl;
+if(typeof data204 !== "boolean"){
+const err429 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data204};
+if(vErrors === null){
+vErrors = [err429];
+}
+else {
+vErrors.push(err429);
+}
+errors++;
+}
+}
+if(data192.sslVerify !== undefined){
+let data205 = data192.sslVerify;
+if(typeof data205 !== "boolean"){
+const err430 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data205};
+if(vErrors === null){
+vErrors = [err430];
+}
+else {
+vErrors.push(err430);
+}
+errors++;
+}
+}
+if(data192.serverName !== undefined){
+let data206 = data192.serverName;
+if(typeof data206 === "string"){
+if(!pattern97.test(data206)){
+const err431 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data206};
+if(vErrors === null){
+vErrors = [err431];
+}
+else {
+vErrors.push(err431);
+}
+errors++;
+}
+}
+else {
+const err432 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data206};
+if(vErrors === null){
+vErrors = [err432];
+}
+else {
+vErrors.push(err432);
+}
+errors++;
+}
+}
+}
+else {
+const err433 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data192};
+if(vErrors === null){
+vErrors = [err433];
+}
+else {
+vErrors.push(err433);
+}
+errors++;
+}
+}
+}
+else {
+const err434 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data183};
+if(vErrors === null){
+vErrors = [err434];
+}
+else {
+vErrors.push(err434);
+}
+errors++;
+}
+}
+if(data8.notifications !== undefined){
+let data207 = data8.notifications;
+if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
+if(data207.url === undefined){
+const err435 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data207};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+if(data207.secret === undefined){
+const err436 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data207};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+for(const key71 in data207){
+if(!((((key71 === "url") || (key71 === "secret")) || (key71 === "thresholds")) || (key71 === "paymentDenied"))){
+const err437 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data207};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+}
+if(data207.url !== undefined){
+let data208 = data207.url;
+if(typeof data208 === "string"){
+if(!pattern8.test(data208)){
+const err438 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data208};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+}
+else {
+const err439 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data208};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+}
+if(data207.secret !== undefined){
+let data209 = data207.secret;
+if(data209 && typeof data209 == "object" && !Array.isArray(data209)){
+if(data209.env === undefined){
+const err440 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data209};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+for(const key72 in data209){
+if(!(key72 === "env")){
+const err441 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data209};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+}
+if(data209.env !== undefined){
+let data210 = data209.env;
+if(typeof data210 === "string"){
+if(!pattern89.test(data210)){
+const err442 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data210};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+}
+else {
+const err443 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data210};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+}
+}
+else {
+const err444 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data209};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+}
+if(data207.thresholds !== undefined){
+let data211 = data207.thresholds;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+for(const key73 in data211){
+if(!((key73 === "quotaPercent") || (key73 === "creditsBelow"))){
+const err445 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data211};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+}
+if(data211.quotaPercent !== undefined){
+let data212 = data211.quotaPercent;
+if(Array.isArray(data212)){
+if(data212.length < 1){
+const err446 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data212};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+const len13 = data212.length;
+for(let i14=0; i14<len13; i14++){
+let data213 = data212[i14];
+if(!((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213)))){
+const err447 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data213};
+if(vErrors === null){
+vErrors = [err447];
+}
+else {
+vErrors.push(err447);
+}
+errors++;
+}
+if(typeof data213 == "number"){
+if(data213 > 100 || isNaN(data213)){
+const err448 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data213};
+if(vErrors === null){
+vErrors = [err448];
+}
+else {
+vErrors.push(err448);
+}
+errors++;
+}
+if(data213 < 1 || isNaN(data213)){
+const err449 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data213};
+if(vErrors === null){
+vErrors = [err449];
+}
+else {
+vErrors.push(err449);
+}
+errors++;
+}
+}
+}
+let i15 = data212.length;
+let j1;
+if(i15 > 1){
+const indices1 = {};
+for(;i15--;){
+let item1 = data212[i15];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err450 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i15+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data212};
+if(vErrors === null){
+vErrors = [err450];
+}
+else {
+vErrors.push(err450);
+}
+errors++;
+break;
+}
+indices1[item1] = i15;
+}
+}
+}
+else {
+const err451 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data212};
+if(vErrors === null){
+vErrors = [err451];
+}
+else {
+vErrors.push(err451);
+}
+errors++;
+}
+}
+if(data211.creditsBelow !== undefined){
+let data214 = data211.creditsBelow;
+if(!((typeof data214 == "number") && (!(data214 % 1) && !isNaN(data214)))){
+const err452 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data214};
+if(vErrors === null){
+vErrors = [err452];
+}
+else {
+vErrors.push(err452);
+}
+errors++;
+}
+if(typeof data214 == "number"){
+if(data214 < 1 || isNaN(data214)){
+const err453 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data214};
+if(vErrors === null){
+vErrors = [err453];
+}
+else {
+vErrors.push(err453);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err454 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data211};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+}
+if(data207.paymentDenied !== undefined){
+let data215 = data207.paymentDenied;
+if(typeof data215 !== "boolean"){
+const err455 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data215};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+}
+}
+else {
+const err456 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data207};
+if(vErrors === null){
+vErrors = [err456];
+}
+else {
+vErrors.push(err456);
+}
+errors++;
+}
+}
+if(data8.usageEndpoint !== undefined){
+let data216 = data8.usageEndpoint;
+if(typeof data216 === "string"){
+if(!pattern100.test(data216)){
+const err457 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data216};
+if(vErrors === null){
+vErrors = [err457];
+}
+else {
+vErrors.push(err457);
+}
+errors++;
+}
+}
+else {
+const err458 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data216};
+if(vErrors === null){
+vErrors = [err458];
+}
+else {
+vErrors.push(err458);
+}
+errors++;
+}
+}
+}
+else {
+const err459 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+}
+}
+else {
+const err460 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
 }
 errors++;
 }
@@ -6476,7 +7407,7 @@ errors++;
 if(data16.env !== undefined){
 let data17 = data16.env;
 if(typeof data17 === "string"){
-if(!pattern73.test(data17)){
+if(!pattern89.test(data17)){
 const err33 = {instancePath:instancePath+"/spec/consumers/" + i0+"/credentials/keyAuth/" + i1+"/env",schemaPath:"#/properties/spec/properties/consumers/items/properties/credentials/properties/keyAuth/items/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema33.properties.spec.properties.consumers.items.properties.credentials.properties.keyAuth.items.anyOf[0].properties.env,data:data17};
 if(vErrors === null){
 vErrors = [err33];
@@ -6574,7 +7505,7 @@ if(data10.labels !== undefined){
 let data18 = data10.labels;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 for(const key8 in data18){
-if(!(pattern32.test(key8))){
+if(!(pattern38.test(key8))){
 const err40 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels",schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels,data:data18};
 if(vErrors === null){
 vErrors = [err40];
@@ -6586,7 +7517,7 @@ errors++;
 }
 }
 for(const key9 in data18){
-if(pattern32.test(key9)){
+if(pattern38.test(key9)){
 let data19 = data18[key9];
 if(typeof data19 !== "string"){
 const err41 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"].type,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"],data:data19};
@@ -6665,8 +7596,8 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
-const pattern105 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern121 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6980,7 +7911,7 @@ errors++;
 if(data8.clock !== undefined){
 let data10 = data8.clock;
 if(typeof data10 === "string"){
-if(!pattern105.test(data10)){
+if(!pattern121.test(data10)){
 const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
 if(vErrors === null){
 vErrors = [err25];
@@ -7007,7 +7938,7 @@ let data11 = data8.accounts;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 var props0 = {};
 for(const key5 in data11){
-if(pattern32.test(key5)){
+if(pattern38.test(key5)){
 let data12 = data11[key5];
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key6 in data12){
@@ -7063,7 +7994,7 @@ errors++;
 if(data12.paidThrough !== undefined){
 let data15 = data12.paidThrough;
 if(typeof data15 === "string"){
-if(!pattern105.test(data15)){
+if(!pattern121.test(data15)){
 const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -7088,7 +8019,7 @@ errors++;
 if(data12.periodAnchor !== undefined){
 let data16 = data12.periodAnchor;
 if(typeof data16 === "string"){
-if(!pattern105.test(data16)){
+if(!pattern121.test(data16)){
 const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
 if(vErrors === null){
 vErrors = [err33];
@@ -7251,7 +8182,7 @@ errors++;
 if(data19.clock !== undefined){
 let data22 = data19.clock;
 if(typeof data22 === "string"){
-if(!pattern105.test(data22)){
+if(!pattern121.test(data22)){
 const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
 if(vErrors === null){
 vErrors = [err46];
@@ -7278,7 +8209,7 @@ let data23 = data19.accounts;
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 var props1 = {};
 for(const key8 in data23){
-if(pattern32.test(key8)){
+if(pattern38.test(key8)){
 let data24 = data23[key8];
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 for(const key9 in data24){
@@ -7334,7 +8265,7 @@ errors++;
 if(data24.paidThrough !== undefined){
 let data27 = data24.paidThrough;
 if(typeof data27 === "string"){
-if(!pattern105.test(data27)){
+if(!pattern121.test(data27)){
 const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
 if(vErrors === null){
 vErrors = [err52];
@@ -7359,7 +8290,7 @@ errors++;
 if(data24.periodAnchor !== undefined){
 let data28 = data24.periodAnchor;
 if(typeof data28 === "string"){
-if(!pattern105.test(data28)){
+if(!pattern121.test(data28)){
 const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
 if(vErrors === null){
 vErrors = [err54];
@@ -7450,7 +8381,7 @@ for(let i1=0; i1<len1; i1++){
 let data31 = data30[i1];
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((((((key10 === "advance") || (key10 === "at")) || (key10 === "repeat")) || (key10 === "request")) || (key10 === "op")) || (key10 === "upstreamStatus")) || (key10 === "expect")) || (key10 === "state"))){
+if(!(func1.call(schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties, key10))){
 const err61 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err61];
@@ -7489,7 +8420,7 @@ errors++;
 if(data31.at !== undefined){
 let data33 = data31.at;
 if(typeof data33 === "string"){
-if(!pattern105.test(data33)){
+if(!pattern121.test(data33)){
 const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
 if(vErrors === null){
 vErrors = [err64];
@@ -7637,7 +8568,7 @@ let data39 = data35.headers;
 if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
 var props2 = {};
 for(const key12 in data39){
-if(pattern32.test(key12)){
+if(pattern38.test(key12)){
 let data40 = data39[key12];
 if(typeof data40 !== "string"){
 const err76 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"],data:data40};
@@ -7669,7 +8600,7 @@ let data41 = data35.query;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 var props3 = {};
 for(const key13 in data41){
-if(pattern32.test(key13)){
+if(pattern38.test(key13)){
 let data42 = data41[key13];
 if(typeof data42 !== "string"){
 const err78 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"],data:data42};
@@ -7748,9 +8679,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(data35.body !== undefined){
+let data47 = data35.body;
+if(typeof data47 !== "string"){
+const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -7760,14 +8692,9 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data31.op !== undefined){
-let data47 = data31.op;
-const _errs102 = errors;
-let valid17 = false;
-const _errs103 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-plan"] === undefined){
-const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+else {
+const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -7776,9 +8703,15 @@ vErrors.push(err85);
 }
 errors++;
 }
-for(const key14 in data47){
-if(!(key14 === "set-plan")){
-const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+if(data31.op !== undefined){
+let data48 = data31.op;
+const _errs104 = errors;
+let valid17 = false;
+const _errs105 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-plan"] === undefined){
+const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -7787,12 +8720,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data47["set-plan"] !== undefined){
-let data48 = data47["set-plan"];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.account === undefined){
-const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+for(const key14 in data48){
+if(!(key14 === "set-plan")){
+const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -7801,8 +8731,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data48.plan === undefined){
-const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+}
+if(data48["set-plan"] !== undefined){
+let data49 = data48["set-plan"];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.account === undefined){
+const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -7811,9 +8745,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key15 in data48){
-if(!((key15 === "account") || (key15 === "plan"))){
-const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(data49.plan === undefined){
+const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -7822,12 +8755,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data48.account !== undefined){
-let data49 = data48.account;
-if(typeof data49 === "string"){
-if(func2(data49) < 1){
-const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+for(const key15 in data49){
+if(!((key15 === "account") || (key15 === "plan"))){
+const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -7837,8 +8767,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+if(data49.account !== undefined){
+let data50 = data49.account;
+if(typeof data50 === "string"){
+if(func2(data50) < 1){
+const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -7848,14 +8781,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data48.plan !== undefined){
-let data50 = data48.plan;
-const _errs112 = errors;
-let valid20 = false;
-const _errs113 = errors;
-if(typeof data50 === "string"){
-if(!pattern4.test(data50)){
-const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+else {
+const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -7865,8 +8792,14 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+if(data49.plan !== undefined){
+let data51 = data49.plan;
+const _errs114 = errors;
+let valid20 = false;
+const _errs115 = errors;
+if(typeof data51 === "string"){
+if(!pattern4.test(data51)){
+const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -7875,11 +8808,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-var _valid1 = _errs113 === errors;
-valid20 = valid20 || _valid1;
-const _errs115 = errors;
-if(data50 !== null){
-const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data50};
+}
+else {
+const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -7890,8 +8821,9 @@ errors++;
 }
 var _valid1 = _errs115 === errors;
 valid20 = valid20 || _valid1;
-if(!valid20){
-const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data50};
+const _errs117 = errors;
+if(data51 !== null){
+const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -7900,11 +8832,23 @@ vErrors.push(err95);
 }
 errors++;
 }
+var _valid1 = _errs117 === errors;
+valid20 = valid20 || _valid1;
+if(!valid20){
+const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data51};
+if(vErrors === null){
+vErrors = [err96];
+}
 else {
-errors = _errs112;
+vErrors.push(err96);
+}
+errors++;
+}
+else {
+errors = _errs114;
 if(vErrors !== null){
-if(_errs112){
-vErrors.length = _errs112;
+if(_errs114){
+vErrors.length = _errs114;
 }
 else {
 vErrors = null;
@@ -7914,19 +8858,7 @@ vErrors = null;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -7935,15 +8867,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs103 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-var props4 = true;
 }
-const _errs117 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-status"] === undefined){
-const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+}
+else {
+const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -7952,9 +8879,15 @@ vErrors.push(err98);
 }
 errors++;
 }
-for(const key16 in data47){
-if(!(key16 === "set-status")){
-const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+var _valid0 = _errs105 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+var props4 = true;
+}
+const _errs119 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-status"] === undefined){
+const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -7963,12 +8896,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data47["set-status"] !== undefined){
-let data51 = data47["set-status"];
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.account === undefined){
-const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+for(const key16 in data48){
+if(!(key16 === "set-status")){
+const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -7977,8 +8907,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data51.status === undefined){
-const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+}
+if(data48["set-status"] !== undefined){
+let data52 = data48["set-status"];
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.account === undefined){
+const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -7987,9 +8921,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key17 in data51){
-if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
-const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(data52.status === undefined){
+const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -7998,12 +8931,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data51.account !== undefined){
-let data52 = data51.account;
-if(typeof data52 === "string"){
-if(func2(data52) < 1){
-const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+for(const key17 in data52){
+if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
+const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -8013,8 +8943,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+if(data52.account !== undefined){
+let data53 = data52.account;
+if(typeof data53 === "string"){
+if(func2(data53) < 1){
+const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -8024,10 +8957,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data51.status !== undefined){
-let data53 = data51.status;
-if(!(((((((data53 === "active") || (data53 === "trialing")) || (data53 === "past_due")) || (data53 === "unpaid")) || (data53 === "canceled")) || (data53 === "incomplete")) || (data53 === "paused"))){
-const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data53};
+else {
+const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -8037,11 +8968,10 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data51.paidThrough !== undefined){
-let data54 = data51.paidThrough;
-if(typeof data54 === "string"){
-if(!pattern105.test(data54)){
-const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.status !== undefined){
+let data54 = data52.status;
+if(!(((((((data54 === "active") || (data54 === "trialing")) || (data54 === "past_due")) || (data54 === "unpaid")) || (data54 === "canceled")) || (data54 === "incomplete")) || (data54 === "paused"))){
+const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data54};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -8051,8 +8981,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.paidThrough !== undefined){
+let data55 = data52.paidThrough;
+if(typeof data55 === "string"){
+if(!pattern121.test(data55)){
+const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -8062,9 +8995,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
 else {
-const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -8076,7 +9008,7 @@ errors++;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -8085,17 +9017,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs117 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs128 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.grant === undefined){
-const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+else {
+const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -8104,9 +9029,17 @@ vErrors.push(err110);
 }
 errors++;
 }
-for(const key18 in data47){
-if(!(key18 === "grant")){
-const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+var _valid0 = _errs119 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs130 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.grant === undefined){
+const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -8115,12 +9048,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-if(data47.grant !== undefined){
-let data55 = data47.grant;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.account === undefined){
-const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+for(const key18 in data48){
+if(!(key18 === "grant")){
+const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -8129,8 +9059,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data55.amount === undefined){
-const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+}
+if(data48.grant !== undefined){
+let data56 = data48.grant;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.account === undefined){
+const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -8139,9 +9073,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key19 in data55){
-if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
-const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(data56.amount === undefined){
+const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -8150,12 +9083,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data55.account !== undefined){
-let data56 = data55.account;
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+for(const key19 in data56){
+if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
+const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -8165,8 +9095,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+if(data56.account !== undefined){
+let data57 = data56.account;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -8176,10 +9109,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data55.amount !== undefined){
-let data57 = data55.amount;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+else {
+const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -8188,9 +9119,11 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(typeof data57 == "number"){
-if(data57 < 1 || isNaN(data57)){
-const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+}
+if(data56.amount !== undefined){
+let data58 = data56.amount;
+if(!((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58)))){
+const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -8199,13 +9132,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-if(data55.key !== undefined){
-let data58 = data55.key;
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+if(typeof data58 == "number"){
+if(data58 < 1 || isNaN(data58)){
+const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -8215,8 +9144,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+}
+if(data56.key !== undefined){
+let data59 = data56.key;
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -8226,9 +9159,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-}
 else {
-const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -8240,7 +9172,7 @@ errors++;
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -8249,17 +9181,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid0 = _errs128 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs140 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.debit === undefined){
-const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+else {
+const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -8268,9 +9193,17 @@ vErrors.push(err123);
 }
 errors++;
 }
-for(const key20 in data47){
-if(!(key20 === "debit")){
-const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+var _valid0 = _errs130 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs142 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.debit === undefined){
+const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -8279,12 +9212,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-if(data47.debit !== undefined){
-let data59 = data47.debit;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.account === undefined){
-const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+for(const key20 in data48){
+if(!(key20 === "debit")){
+const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -8293,8 +9223,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data59.amount === undefined){
-const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+}
+if(data48.debit !== undefined){
+let data60 = data48.debit;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.account === undefined){
+const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -8303,9 +9237,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key21 in data59){
-if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
-const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(data60.amount === undefined){
+const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -8314,12 +9247,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data59.account !== undefined){
-let data60 = data59.account;
-if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+for(const key21 in data60){
+if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
+const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -8329,8 +9259,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+if(data60.account !== undefined){
+let data61 = data60.account;
+if(typeof data61 === "string"){
+if(func2(data61) < 1){
+const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -8340,10 +9273,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data59.amount !== undefined){
-let data61 = data59.amount;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+else {
+const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -8352,9 +9283,11 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 1 || isNaN(data61)){
-const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+}
+if(data60.amount !== undefined){
+let data62 = data60.amount;
+if(!((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62)))){
+const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -8363,13 +9296,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-}
-if(data59.key !== undefined){
-let data62 = data59.key;
-if(typeof data62 === "string"){
-if(func2(data62) < 1){
-const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+if(typeof data62 == "number"){
+if(data62 < 1 || isNaN(data62)){
+const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -8379,8 +9308,12 @@ vErrors.push(err132);
 errors++;
 }
 }
-else {
-const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+}
+if(data60.key !== undefined){
+let data63 = data60.key;
+if(typeof data63 === "string"){
+if(func2(data63) < 1){
+const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -8390,9 +9323,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
 else {
-const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -8404,7 +9336,7 @@ errors++;
 }
 }
 else {
-const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -8413,17 +9345,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs152 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.refund === undefined){
-const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+else {
+const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -8432,9 +9357,17 @@ vErrors.push(err136);
 }
 errors++;
 }
-for(const key22 in data47){
-if(!(key22 === "refund")){
-const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+var _valid0 = _errs142 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs154 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.refund === undefined){
+const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -8443,12 +9376,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data47.refund !== undefined){
-let data63 = data47.refund;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.account === undefined){
-const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+for(const key22 in data48){
+if(!(key22 === "refund")){
+const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -8457,8 +9387,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data63.amount === undefined){
-const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+}
+if(data48.refund !== undefined){
+let data64 = data48.refund;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.account === undefined){
+const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -8467,9 +9401,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-for(const key23 in data63){
-if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
-const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(data64.amount === undefined){
+const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -8478,12 +9411,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data63.account !== undefined){
-let data64 = data63.account;
-if(typeof data64 === "string"){
-if(func2(data64) < 1){
-const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+for(const key23 in data64){
+if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
+const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -8493,8 +9423,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+if(data64.account !== undefined){
+let data65 = data64.account;
+if(typeof data65 === "string"){
+if(func2(data65) < 1){
+const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -8504,10 +9437,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data63.amount !== undefined){
-let data65 = data63.amount;
-if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
-const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+else {
+const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -8516,9 +9447,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(typeof data65 == "number"){
-if(data65 < 1 || isNaN(data65)){
-const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+}
+if(data64.amount !== undefined){
+let data66 = data64.amount;
+if(!((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66)))){
+const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -8527,13 +9460,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-if(data63.key !== undefined){
-let data66 = data63.key;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+if(typeof data66 == "number"){
+if(data66 < 1 || isNaN(data66)){
+const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -8543,8 +9472,12 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+}
+if(data64.key !== undefined){
+let data67 = data64.key;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -8554,9 +9487,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
 else {
-const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -8568,7 +9500,7 @@ errors++;
 }
 }
 else {
-const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -8577,15 +9509,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-var _valid0 = _errs152 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-if(!valid17){
-const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data47};
+else {
+const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -8594,22 +9521,15 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs102;
-if(vErrors !== null){
-if(_errs102){
-vErrors.length = _errs102;
-}
-else {
-vErrors = null;
+var _valid0 = _errs154 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
 }
 }
-}
-}
-if(data31.upstreamStatus !== undefined){
-let data67 = data31.upstreamStatus;
-if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
-const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(!valid17){
+const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data48};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -8618,9 +9538,22 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(typeof data67 == "number"){
-if(data67 > 599 || isNaN(data67)){
-const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+else {
+errors = _errs104;
+if(vErrors !== null){
+if(_errs104){
+vErrors.length = _errs104;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data31.upstreamStatus !== undefined){
+let data68 = data31.upstreamStatus;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -8629,8 +9562,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data67 < 100 || isNaN(data67)){
-const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -8639,14 +9573,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data31.expect !== undefined){
-let data68 = data31.expect;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key24 in data68){
-if(!((((((((key24 === "status") || (key24 === "reason")) || (key24 === "headers")) || (key24 === "body")) || (key24 === "paymentRequired")) || (key24 === "upstream")) || (key24 === "result")) || (key24 === "balance"))){
-const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+if(data68 < 100 || isNaN(data68)){
+const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -8656,10 +9584,13 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data68.status !== undefined){
-let data69 = data68.status;
-if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
-const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data31.upstream !== undefined){
+let data69 = data31.upstream;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key24 in data69){
+if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -8668,9 +9599,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(typeof data69 == "number"){
-if(data69 > 599 || isNaN(data69)){
-const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data69.status !== undefined){
+let data70 = data69.status;
+if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -8679,8 +9612,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data69 < 100 || isNaN(data69)){
-const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(typeof data70 == "number"){
+if(data70 > 599 || isNaN(data70)){
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -8689,12 +9623,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-if(data68.reason !== undefined){
-let data70 = data68.reason;
-if(!(((((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-malformed")) || (data70 === "payment-allowance-required")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
-const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data70};
+if(data70 < 100 || isNaN(data70)){
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -8704,18 +9634,16 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data68.headers !== undefined){
-let data71 = data68.headers;
+}
+if(data69.headers !== undefined){
+let data71 = data69.headers;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 var props5 = {};
 for(const key25 in data71){
-if(pattern32.test(key25)){
+if(pattern38.test(key25)){
 let data72 = data71[key25];
-const _errs175 = errors;
-let valid31 = false;
-const _errs176 = errors;
 if(typeof data72 !== "string"){
-const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data72};
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data72};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -8724,11 +9652,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid2 = _errs176 === errors;
-valid31 = valid31 || _valid2;
-const _errs178 = errors;
-if(data72 !== null){
-const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data72};
+props5[key25] = true;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data71};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -8737,10 +9666,11 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid2 = _errs178 === errors;
-valid31 = valid31 || _valid2;
-if(!valid31){
-const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data72};
+}
+if(data69.body !== undefined){
+let data73 = data69.body;
+if(typeof data73 !== "string"){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data73};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -8749,23 +9679,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs175;
-if(vErrors !== null){
-if(_errs175){
-vErrors.length = _errs175;
-}
-else {
-vErrors = null;
-}
-}
-}
-props5[key25] = true;
-}
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data71};
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -8775,18 +9692,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data68.body !== undefined){
-let data73 = data68.body;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-var props6 = {};
-for(const key26 in data73){
-if(pattern32.test(key26)){
-props6[key26] = true;
-}
-}
-}
-else {
-const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data73};
+if(data31.expect !== undefined){
+let data74 = data31.expect;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key26 in data74){
+if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -8796,18 +9707,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data68.paymentRequired !== undefined){
-let data74 = data68.paymentRequired;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-var props7 = {};
-for(const key27 in data74){
-if(pattern32.test(key27)){
-props7[key27] = true;
-}
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data74};
+if(data74.status !== undefined){
+let data75 = data74.status;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -8816,13 +9719,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data68.upstream !== undefined){
-let data75 = data68.upstream;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key28 in data75){
-if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(typeof data75 == "number"){
+if(data75 > 599 || isNaN(data75)){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -8831,19 +9730,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data75.headers !== undefined){
-let data76 = data75.headers;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-var props8 = {};
-for(const key29 in data76){
-if(pattern32.test(key29)){
-let data77 = data76[key29];
-const _errs190 = errors;
-let valid36 = false;
-const _errs191 = errors;
-if(typeof data77 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data77};
+if(data75 < 100 || isNaN(data75)){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -8852,11 +9740,12 @@ vErrors.push(err165);
 }
 errors++;
 }
-var _valid3 = _errs191 === errors;
-valid36 = valid36 || _valid3;
-const _errs193 = errors;
-if(data77 !== null){
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data77};
+}
+}
+if(data74.reason !== undefined){
+let data76 = data74.reason;
+if(!((((((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-malformed")) || (data76 === "payment-allowance-required")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable")) || (data76 === "invalid-request"))){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -8865,10 +9754,19 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid3 = _errs193 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data77};
+}
+if(data74.headers !== undefined){
+let data77 = data74.headers;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+var props6 = {};
+for(const key27 in data77){
+if(pattern38.test(key27)){
+let data78 = data77[key27];
+const _errs188 = errors;
+let valid33 = false;
+const _errs189 = errors;
+if(typeof data78 !== "string"){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -8877,23 +9775,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-else {
-errors = _errs190;
-if(vErrors !== null){
-if(_errs190){
-vErrors.length = _errs190;
-}
-else {
-vErrors = null;
-}
-}
-}
-props8[key29] = true;
-}
-}
-}
-else {
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data76};
+var _valid2 = _errs189 === errors;
+valid33 = valid33 || _valid2;
+const _errs191 = errors;
+if(data78 !== null){
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -8902,19 +9788,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data75.query !== undefined){
-let data78 = data75.query;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-var props9 = {};
-for(const key30 in data78){
-if(pattern32.test(key30)){
-let data79 = data78[key30];
-const _errs198 = errors;
-let valid38 = false;
-const _errs199 = errors;
-if(typeof data79 !== "string"){
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data79};
+var _valid2 = _errs191 === errors;
+valid33 = valid33 || _valid2;
+if(!valid33){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data78};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -8923,11 +9800,23 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid4 = _errs199 === errors;
-valid38 = valid38 || _valid4;
-const _errs201 = errors;
-if(data79 !== null){
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data79};
+else {
+errors = _errs188;
+if(vErrors !== null){
+if(_errs188){
+vErrors.length = _errs188;
+}
+else {
+vErrors = null;
+}
+}
+}
+props6[key27] = true;
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data77};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -8936,10 +9825,22 @@ vErrors.push(err170);
 }
 errors++;
 }
-var _valid4 = _errs201 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data79};
+}
+if(data74.body !== undefined){
+let data79 = data74.body;
+const _errs194 = errors;
+let valid34 = false;
+const _errs195 = errors;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+var props7 = {};
+for(const key28 in data79){
+if(pattern38.test(key28)){
+props7[key28] = true;
+}
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data79};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -8948,23 +9849,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-else {
-errors = _errs198;
-if(vErrors !== null){
-if(_errs198){
-vErrors.length = _errs198;
-}
-else {
-vErrors = null;
-}
-}
-}
-props9[key30] = true;
-}
-}
-}
-else {
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data78};
+var _valid3 = _errs195 === errors;
+valid34 = valid34 || _valid3;
+const _errs197 = errors;
+if(!(Array.isArray(data79))){
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data79};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -8973,11 +9862,10 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data75.path !== undefined){
-let data80 = data75.path;
-if(typeof data80 !== "string"){
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data80};
+var _valid3 = _errs197 === errors;
+valid34 = valid34 || _valid3;
+if(!valid34){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data79};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -8986,10 +9874,30 @@ vErrors.push(err173);
 }
 errors++;
 }
+else {
+errors = _errs194;
+if(vErrors !== null){
+if(_errs194){
+vErrors.length = _errs194;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data74.paymentRequired !== undefined){
+let data80 = data74.paymentRequired;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+var props8 = {};
+for(const key29 in data80){
+if(pattern38.test(key29)){
+props8[key29] = true;
+}
 }
 }
 else {
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data80};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -8999,10 +9907,12 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data68.result !== undefined){
-let data81 = data68.result;
-if(typeof data81 !== "string"){
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data81};
+if(data74.upstream !== undefined){
+let data81 = data74.upstream;
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+for(const key30 in data81){
+if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -9012,10 +9922,18 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data68.balance !== undefined){
-let data82 = data68.balance;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data82};
+if(data81.headers !== undefined){
+let data82 = data81.headers;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+var props9 = {};
+for(const key31 in data82){
+if(pattern38.test(key31)){
+let data83 = data82[key31];
+const _errs207 = errors;
+let valid39 = false;
+const _errs208 = errors;
+if(typeof data83 !== "string"){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -9024,10 +9942,11 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+var _valid4 = _errs208 === errors;
+valid39 = valid39 || _valid4;
+const _errs210 = errors;
+if(data83 !== null){
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -9036,24 +9955,10 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data31.state !== undefined){
-let data83 = data31.state;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-var props10 = {};
-for(const key31 in data83){
-if(pattern32.test(key31)){
-let data84 = data83[key31];
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-var props11 = {};
-for(const key32 in data84){
-if(pattern32.test(key32)){
-props11[key32] = true;
-}
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data84};
+var _valid4 = _errs210 === errors;
+valid39 = valid39 || _valid4;
+if(!valid39){
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data83};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -9062,12 +9967,23 @@ vErrors.push(err178);
 }
 errors++;
 }
-props10[key31] = true;
+else {
+errors = _errs207;
+if(vErrors !== null){
+if(_errs207){
+vErrors.length = _errs207;
+}
+else {
+vErrors = null;
+}
+}
+}
+props9[key31] = true;
 }
 }
 }
 else {
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data83};
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data82};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -9077,9 +9993,18 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(data81.query !== undefined){
+let data84 = data81.query;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+var props10 = {};
+for(const key32 in data84){
+if(pattern38.test(key32)){
+let data85 = data84[key32];
+const _errs215 = errors;
+let valid41 = false;
+const _errs216 = errors;
+if(typeof data85 !== "string"){
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -9088,10 +10013,11 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+var _valid5 = _errs216 === errors;
+valid41 = valid41 || _valid5;
+const _errs218 = errors;
+if(data85 !== null){
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -9100,10 +10026,10 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-}
-else {
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+var _valid5 = _errs218 === errors;
+valid41 = valid41 || _valid5;
+if(!valid41){
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data85};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -9112,10 +10038,23 @@ vErrors.push(err182);
 }
 errors++;
 }
+else {
+errors = _errs215;
+if(vErrors !== null){
+if(_errs215){
+vErrors.length = _errs215;
+}
+else {
+vErrors = null;
+}
+}
+}
+props10[key32] = true;
+}
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data84};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -9125,9 +10064,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(data81.path !== undefined){
+let data86 = data81.path;
+if(typeof data86 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data86};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -9139,12 +10079,162 @@ errors++;
 }
 }
 else {
-const err185 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err185];
 }
 else {
 vErrors.push(err185);
+}
+errors++;
+}
+}
+if(data74.result !== undefined){
+let data87 = data74.result;
+if(typeof data87 !== "string"){
+const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data87};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+if(data74.balance !== undefined){
+let data88 = data74.balance;
+if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
+const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data88};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+if(data31.state !== undefined){
+let data89 = data31.state;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+var props11 = {};
+for(const key33 in data89){
+if(pattern38.test(key33)){
+let data90 = data89[key33];
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+var props12 = {};
+for(const key34 in data90){
+if(pattern38.test(key34)){
+props12[key34] = true;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data90};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+props11[key33] = true;
+}
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data89};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+}
+}
+else {
+const err196 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
 }
 errors++;
 }

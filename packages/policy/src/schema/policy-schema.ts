@@ -5,8 +5,13 @@ import Type, { type Static, type TSchema } from 'typebox';
 export { closed, described, EnvRef, NamePattern } from './schema-parts.js';
 export { atomicAmount, DEFAULT_X402_DECIMALS, DEFAULT_X402_TIMEOUT_SECONDS, x402OfferProblems, x402PaymentOptions, type X402PaymentOption, type X402Problem } from './x402-options.js';
 export { NativeRedis, NativeRedisCluster, PolicyStore, Store } from './store-schema.js';
+export { MCP_CLIENT_METHODS, MCP_MAX_PRICE, McpCosts, McpRoutePrices } from './mcp-schema.js';
 import { closed, closedRecord, described, EnvRef, HeaderName, Name, NamePattern, Secret, Url } from './schema-parts.js';
 import { PolicyStore } from './store-schema.js';
+import { McpCosts } from './mcp-schema.js';
+import { MeteredRoutes, Overdraft } from './metered-schema.js';
+
+export { ComputedEstimate, JSON_FIELD_PATTERN, MeteredRoute, MeteredRoutes, MeteredUsage, MODEL_SOURCES, ModelPrice, USAGE_FORMATS } from './metered-schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const Method = Type.Enum(HTTP_METHODS);
@@ -142,6 +147,7 @@ export const Costs = Type.Object(
     default: Type.Optional(Type.Integer({ minimum: 0, description: 'Cost units of a request. Default 1.' })),
     routes: Type.Optional(closedRecord(Type.String({ pattern: NamePattern }), Type.Integer({ minimum: 0 }))),
     methods: Type.Optional(closedRecord(Type.String({ pattern: '^[A-Z]+$' }), Type.Integer({ minimum: 0 }))),
+    mcp: Type.Optional(McpCosts),
     chargeOn: Type.Optional(
       described(Type.Enum(['request', 'success']), 'request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request.'),
     ),
@@ -151,6 +157,8 @@ export const Costs = Type.Object(
         'chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release.',
       ),
     ),
+    overdraft: Type.Optional(Overdraft),
+    metered: Type.Optional(MeteredRoutes),
   },
   closed,
 );
@@ -304,6 +312,7 @@ export const REASON_CODES = [
   'payment-allowance-required',
   'payment-unavailable',
   'store-unavailable',
+  'invalid-request',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

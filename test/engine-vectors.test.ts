@@ -55,7 +55,7 @@ async function runVector(vector: Vector, realStore: Store): Promise<void> {
       const where = step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where;
       let problems: string[];
       if (step.request !== undefined) {
-        const observed = await playRequest(engine, step.request, step.upstreamStatus);
+        const observed = await playRequest(engine, step.request, { status: step.upstreamStatus, ...step.upstreamResponse });
         problems = compareResponse(step.expect, observed);
       } else if (step.op !== undefined) {
         problems = await applyOperation(step, accounts);

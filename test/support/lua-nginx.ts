@@ -36,6 +36,8 @@ export interface NginxOptions {
   readonly consumers?: Readonly<Record<string, TestConsumer>>;
   readonly upstreamPort: number;
   readonly workers?: number;
+  /** More http-block directives (e.g. client_max_body_size). */
+  readonly extraHttp?: string;
 }
 
 export interface LuaNginx {
@@ -55,7 +57,7 @@ export async function startNginx(options: NginxOptions): Promise<LuaNginx> {
   const shim = options.gateway === 'kong' ? 'kong_shim' : 'apisix_shim';
   const errorLog = join(prefix, 'logs', 'error.log');
   const confs = { [shim]: confPath };
-  writeFileSync(join(prefix, 'nginx.conf'), luaNginxConf({ prefix, port, upstream: `127.0.0.1:${options.upstreamPort}`, workers: options.workers, locations: [{ path: '/', shim, entry: 'default' }], confs, consumersPath }));
+  writeFileSync(join(prefix, 'nginx.conf'), luaNginxConf({ prefix, port, upstream: `127.0.0.1:${options.upstreamPort}`, workers: options.workers, locations: [{ path: '/', shim, entry: 'default' }], confs, consumersPath, ...(options.extraHttp === undefined ? {} : { extraHttp: options.extraHttp }) }));
   const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -129,7 +131,7 @@ export interface Reply {
 }
 
 /** One request as curl would send it (any Host header, raw path and query). */
-export function send(port: number, method: string, target: string, headers: Readonly<Record<string, string>> = {}): Promise<Reply> {
+export function send(port: number, method: string, target: string, headers: Readonly<Record<string, string>> = {}, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, (res) => {
       let body = '';
@@ -141,6 +143,6 @@ export function send(port: number, method: string, target: string, headers: Read
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }

@@ -9,7 +9,7 @@
 //   config: EngineConfig members, shallow-merged over BASE_CONFIG
 //   store: unreachable        (optional: the store is down for the whole vector)
 //   accounts: { <account>: { plan, status, paidThrough (ISO), periodAnchor (ISO), credits } }
-//   steps: [ { advance?: ms | at?: ISO, repeat?: n, request | op, upstreamStatus?, expect, state? } ]
+//   steps: [ { advance?: ms | at?: ISO, repeat?: n, request | op, upstreamStatus? | upstream?: { status?, headers?, body? }, expect, state? } ]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,11 +66,18 @@ export interface VectorStep {
   readonly op?: VectorOp;
   /** For `chargeOn: success`: the status the upstream answers (default 200). */
   readonly upstreamStatus: number;
+  /** What else the upstream answers (`upstream: { headers, body }`): a metered route reads its cost from it. */
+  readonly upstreamResponse?: UpstreamResponse;
   readonly expect: ExpectedResponse;
   /** Account members after the step (subset). */
   readonly state?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Position for failure messages: `file step N`. */
   readonly where: string;
+}
+
+export interface UpstreamResponse {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
 }
 
 export interface Vector {
@@ -121,12 +128,15 @@ export function loadVector(path: string, file: string): Vector {
     if (advance < 0) throw new Error(`${where}: the clock cannot go back`);
     clock += advance;
     if ((s.request === undefined) === (s.op === undefined)) throw new Error(`${where}: needs exactly one of request, op`);
+    const { status, ...response } = upstreamOf(s.upstream, where);
+    if (status !== undefined && s.upstreamStatus !== undefined) throw new Error(`${where}: give the upstream status once (upstreamStatus or upstream.status)`);
     return {
       advance,
       repeat: typeof s.repeat === 'number' ? s.repeat : 1,
       ...(s.request === undefined ? {} : { request: delivered(s.request as VectorRequest) }),
       ...(s.op === undefined ? {} : { op: parseOp(s.op as Record<string, unknown>, where) }),
-      upstreamStatus: typeof s.upstreamStatus === 'number' ? s.upstreamStatus : 200,
+      upstreamStatus: status ?? (typeof s.upstreamStatus === 'number' ? s.upstreamStatus : 200),
+      ...(s.upstream === undefined ? {} : { upstreamResponse: response }),
       expect: (s.expect ?? {}),
       ...(s.state === undefined ? {} : { state: s.state as VectorStep['state'] }),
       where,
@@ -146,6 +156,17 @@ function asDelivered(config: EngineConfig, file: string): (request: VectorReques
   if (auth !== 'key-auth' || anonymous !== true) return (request) => request;
   if (anonymousConsumer === undefined) throw new Error(`${file}: key-auth with anonymous: true needs identity.anonymousConsumer, as the compiler writes it`);
   return (request) => (request.consumer === undefined ? { ...request, consumer: anonymousConsumer } : request);
+}
+
+function upstreamOf(value: unknown, where: string): UpstreamResponse & { readonly status?: number } {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw new Error(`${where}: upstream must be { status?, headers?, body? }`);
+  const { status, headers, body, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new Error(`${where}: upstream has unknown members ${Object.keys(rest).join(', ')}`);
+  if (status !== undefined && typeof status !== 'number') throw new Error(`${where}: upstream.status must be a number`);
+  if (body !== undefined && typeof body !== 'string') throw new Error(`${where}: upstream.body must be a string`);
+  const named = Object.entries((headers ?? {}) as Record<string, unknown>).map(([k, v]) => [k, text(v, `${where}: upstream.headers.${k}`)] as const);
+  return { ...(status === undefined ? {} : { status }), ...(headers === undefined ? {} : { headers: Object.fromEntries(named) }), ...(body === undefined ? {} : { body }) };
 }
 
 function parseOp(op: Record<string, unknown>, where: string): VectorOp {

@@ -9,12 +9,14 @@ import type { EngineConfig } from './config/engine-config.js';
 import { compileIdentify, type Caller } from './compile/identity.js';
 import { compileRouteMatcher } from './compile/route-matcher.js';
 import { compileRouteRules, compileUsageRules } from './compile/route-rules.js';
-import { decodeFollowUp, encodeFollowUp, type FollowUpWork } from './follow-up.js';
+import { decodeFollowUp, encodeFollowUp } from './follow-up.js';
+import { HoldCompleter } from './hold-completion.js';
+import { MeteredRoutes, type MeteredAdmission } from './metered/metered-routes.js';
 import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/crossings.js';
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
-import { planRule, resetAtOf, resourceUrl, settlementLog, statusOf } from './decision-parts.js';
+import { decisionLog, planRule, resetAtOf, resourceUrl, settlementLog, type Situation } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
@@ -22,14 +24,17 @@ import { Compensations } from './compensations.js';
 import { StoreCalls } from './store-calls.js';
 import { StoreCallNotSentError, type Admission, type AdmissionResult, type RouteRules, type Store } from './store/store.js';
 import { messageOf } from './timeout.js';
-import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, UpstreamRewrite } from './types.js';
+import type { Allow, Decision, DecisionLog, Deny, FollowUp, RequestFacts, ResponseFacts, UpstreamRewrite } from './types.js';
 import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
 import type { Trace } from './explain.js';
-import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
+import type { Completion, Engine, EngineCompile, EngineOptions } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
-import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
+import { NO_FACILITATOR_HEADERS } from './x402/facilitator-headers.js';
+import { compileOffer, type CompiledOffer } from './x402/offer.js';
+import { checkOfferSupport } from './x402/offer-support.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
+import { answerMcp, answerUnreadable, compileMcpCalls, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
 
 export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
 
@@ -38,17 +43,18 @@ export const DEFAULT_TIMEOUT_MS = 50;
 /** How long a client should wait before retrying when the facilitator could not verify a payment. */
 const PAYMENT_RETRY_AFTER_SECONDS = '5';
 
-
 export function createEngine(config: EngineConfig, store: Store, clock: Clock, options: EngineOptions = {}): EngineCompile {
   const rewrite = compileRewrite(config.rewrite);
   if (!rewrite.ok) return { ok: false, errors: rewrite.errors };
+  const meters = MeteredRoutes.compile(config);
+  if (!meters.ok) return { ok: false, errors: meters.errors };
   const notifications = config.notifications;
   let secret: string | undefined;
   if (notifications !== undefined && options.notify !== false) {
     secret = (options.env ?? process.env)[notifications.secret.env];
     if (secret === undefined || secret === '') return { ok: false, errors: [`notifications.secret: the environment variable ${notifications.secret.env} is not set (the webhook signing secret)`] };
   }
-  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, options, secret) };
+  return { ok: true, engine: new PolicyEngine(config, store, clock, rewrite.apply, meters.routes, options, secret) };
 }
 
 /**
@@ -61,13 +67,8 @@ interface Pending extends Admission {
   readonly caller: Caller;
   readonly route: string;
   readonly payment: PaymentRead;
-}
-
-interface Situation {
-  readonly facts: RequestFacts;
-  readonly route: string;
-  readonly caller: Caller | undefined;
-  readonly rules: RouteRules | undefined;
+  /** Set on a metered route: what the admission holds (Admission.cost) and the price it settles with. */
+  readonly metered?: MeteredAdmission;
 }
 
 const NO_PAYMENT: PaymentRead = { kind: 'none' };
@@ -84,9 +85,11 @@ class PolicyEngine implements Engine {
   /** Failing closed on a store whose answer can come too late: only then do admissions need an id and a deadline. */
   readonly #abandonable: boolean;
   readonly #holds: boolean;
+  readonly #metered: MeteredRoutes;
+  readonly #holdCompleter: HoldCompleter;
   readonly #store: StoreCalls;
   readonly #observer: Observer;
-  readonly #offer: CompleteOffer | undefined;
+  readonly #offer: CompiledOffer | undefined;
   readonly #payments: PaymentGate | undefined;
   readonly #compensations: Compensations;
   readonly #timeoutMs: number;
@@ -95,6 +98,7 @@ class PolicyEngine implements Engine {
   /** Set when the policy's notifications are sent: the crossings each decision looks for, and who sends them. */
   readonly #notices: NoticeSettings | undefined;
   readonly #notifier: Notifier | undefined;
+  readonly #mcpCall: ReadMcpCall | undefined; // set when the policy prices MCP routes (costs.mcp)
   /** Admission ids (fail closed only): this engine's random prefix and a counter, so no id costs a random draw. */
   readonly #idPrefix = `adm:${randomUUID()}.`;
   #idSeq = 0;
@@ -104,6 +108,7 @@ class PolicyEngine implements Engine {
     store: Store,
     private readonly clock: Clock,
     private readonly rewrite: ApplyRewrite | undefined,
+    metered: MeteredRoutes,
     options: EngineOptions,
     notificationSecret: string | undefined,
   ) {
@@ -121,21 +126,24 @@ class PolicyEngine implements Engine {
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
+    this.#metered = metered;
+    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, meters: metered.meters }, this.#store, clock, this.#compensations, this.#observer);
     this.#usagePath = config.usageEndpoint;
     // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
     this.#usageRules = compileUsageRules(config);
+    this.#mcpCall = compileMcpCalls(config);
     const notifications = config.notifications;
     if (notifications !== undefined && notificationSecret !== undefined) {
       const thresholds = notifications.thresholds;
       this.#notices = { quotaPercent: thresholds?.quotaPercent ?? [], ...(thresholds?.creditsBelow === undefined ? {} : { creditsBelow: thresholds.creditsBelow }), paymentDenied: notifications.paymentDenied ?? true };
       this.#notifier = new Notifier({ policy: config.policy, url: notifications.url, secret: notificationSecret }, this.#store, clock, this.#compensations, this.#observer);
     }
-    const offer = config.payment?.x402;
-    this.#offer = isCompleteOffer(offer) ? offer : undefined;
+    this.#offer = compileOffer(config.payment?.x402, config.policy);
     if (this.#offer !== undefined) {
       const url = this.#offer.facilitator;
-      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
+      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, { headers: options.facilitatorHeaders ?? NO_FACILITATOR_HEADERS, cdp: options.cdpAuth });
       this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen ? undefined : { timeoutMs: this.#timeoutMs, compensations: this.#compensations }, this.#observer);
+      if (facilitator !== undefined && options.checkFacilitator !== false) void checkOfferSupport(config.policy, this.#offer.options, facilitator, this.#observer);
     }
   }
 
@@ -147,10 +155,10 @@ class PolicyEngine implements Engine {
     return decision.then((d) => this.#observed(d, started));
   }
 
-  async complete(followUp: FollowUp, upstreamStatus: number): Promise<Completion> {
+  async complete(followUp: FollowUp, upstreamStatus: number, response?: ResponseFacts): Promise<Completion> {
     const work = decodeFollowUp(followUp);
     if (work === undefined) return { ...NOTHING_TO_COMPLETE, hold: { kind: 'failed', error: 'not a follow-up of this engine' } };
-    const hold = await this.#completeHold(work, upstreamStatus);
+    const hold = await this.#holdCompleter.complete(work, upstreamStatus, response);
     if (work.payment === undefined || this.#payments === undefined) return { ...NOTHING_TO_COMPLETE, hold };
     const payment = await this.#payments.settle(work.payment, upstreamStatus);
     this.#observer.settled({
@@ -175,10 +183,13 @@ class PolicyEngine implements Engine {
     const now = this.clock.now();
     const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
     if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
+    const call = this.#mcpCall?.(route, facts);
+    if (call?.ok === false) return { ...traced, decision: this.#unreadable(facts, route, call) };
     const rules = this.#rulesFor(route, facts.method);
-    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT };
+    const metered = this.#metered.admission(route, facts);
+    const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost: call?.cost, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT, ...metered };
     const admission = await this.#store.store.previewAdmit(p);
-    return { ...traced, rules, admission, decision: await this.#decision(p, admission, false) };
+    return { ...traced, rules, cost: p.cost, admission, decision: await this.#decision(p, admission, false) };
   }
 
   async usage(facts: RequestFacts): Promise<UsageReport | undefined> {
@@ -188,21 +199,31 @@ class PolicyEngine implements Engine {
   }
 
   #decide(facts: RequestFacts): Decision | Promise<Decision> {
+    if (facts.path === this.#usagePath && (facts.method === 'GET' || facts.method === 'HEAD')) return this.#usage(facts);
+    const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
+    const call = this.#mcpCall?.(route, facts);
+    if (call === undefined) return this.#admit(facts, route, undefined);
+    if (!call.ok) return this.#unreadable(facts, route, call);
+    const decision = this.#admit(facts, route, call);
+    return decision instanceof Promise ? decision.then((d) => answerMcp(d, call)) : answerMcp(decision, call);
+  }
+
+  #admit(facts: RequestFacts, route: string, call: McpCall | undefined): Allow | Deny | Promise<Allow | Deny> {
     let pending: Pending | undefined;
     try {
-      if (facts.path === this.#usagePath && (facts.method === 'GET' || facts.method === 'HEAD')) return this.#usage(facts);
-      const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
       const caller = this.#identify(facts);
       const payment = this.#payments === undefined ? NO_PAYMENT : readPayment(facts.headers);
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
-      const holdKey = this.#holds ? `hold:${randomUUID()}` : undefined;
+      const metered = this.#metered.admission(route, facts);
+      // A metered route always holds: its response settles the actual cost.
+      const holdKey = this.#holds || metered !== undefined ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
       // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
       const id = this.#abandonable ? (holdKey ?? this.#idPrefix + String(++this.#idSeq)) : undefined;
       const deadline = id === undefined ? undefined : Date.now() + this.#timeoutMs;
-      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey, id, deadline, facts, caller, route, payment };
+      const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost: call?.cost, holdKey, id, deadline, facts, caller, route, payment, ...metered };
       pending = waiting;
       const result = this.#store.admit(waiting);
       return result instanceof Promise ? this.#whenAdmitted(result, waiting) : this.#decision(waiting, result, true);
@@ -219,23 +240,15 @@ class PolicyEngine implements Engine {
     );
   }
 
+  /** An MCP body that cannot be priced is not forwarded: 400 with the JSON-RPC parse or invalid-request error. */
+  #unreadable(facts: RequestFacts, route: string, unreadable: McpUnreadable): Deny {
+    const log = { ...this.#log({ facts, route, caller: this.#identify(facts), rules: undefined }, undefined, 'invalid-request'), error: unreadable.cause };
+    return answerUnreadable(this.#deny('invalid-request', { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, log), unreadable);
+  }
+
   #observed(decision: Decision, started: number): Decision {
     this.#observer.decided(decision.log, performance.now() - started);
     return decision;
-  }
-
-  async #completeHold(work: FollowUpWork, upstreamStatus: number): Promise<HoldOutcome> {
-    const { hold } = work;
-    if (hold === undefined) return { kind: 'none' };
-    // Charge only on success: an upstream 5xx (or no answer at all, which gateways report as 502/504) gives it back.
-    const completion = upstreamStatus < 500 ? 'commit' : 'release';
-    try {
-      return await this.#store.run('complete-hold', (s) => s.completeHold(hold.account, hold.key, completion, this.clock.now()));
-    } catch (error) {
-      // Sent again until it lands (idempotent by hold key) or the hold expired: a success is never free.
-      this.#compensations.retryCompletion(hold.account, hold.key, completion);
-      return { kind: 'failed', error: messageOf(error) };
-    }
   }
 
   /**
@@ -273,6 +286,7 @@ class PolicyEngine implements Engine {
       if (this.#notices !== undefined && notify) this.#noticeCrossings(this.#notices, p, result);
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
       // Two literals rather than a spread: this is the hot path.
+      if (p.metered !== undefined) return { kind: 'allow', responseHeaders: headers, upstream, log, ...this.#metered.allow(p.route, p.caller.account, p.holdKey as string, p.metered, p.facts.requestId) };
       if (p.holdKey === undefined || (result.charged === 0 && result.quotas.length === 0)) return { kind: 'allow', responseHeaders: headers, upstream, log };
       const followUp = encodeFollowUp({ hold: { account: p.caller.account, key: p.holdKey } });
       return { kind: 'allow', responseHeaders: headers, upstream, followUp, log };
@@ -290,8 +304,9 @@ class PolicyEngine implements Engine {
         violated: result.violated,
         resetAt: resetAtOf(outcome, result, p.now),
         balance: outcome === 'insufficient-credits' ? result.account.credits : undefined,
-        cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? p.rules.cost : undefined,
+        cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? (p.cost ?? p.rules.cost) : undefined,
         resourceUrl: resourceUrl(p.facts),
+        route: p.route,
       },
       headers,
       log,
@@ -299,7 +314,7 @@ class PolicyEngine implements Engine {
   }
 
   #noticeCrossings(settings: NoticeSettings, p: Pending, result: AdmissionResult): void {
-    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.rules.cost);
+    const notices = allowedCrossings(settings, this.config.policy, p.account, result, p.cost ?? p.rules.cost);
     if (notices !== undefined) this.#notifier?.send(notices);
   }
 
@@ -314,25 +329,25 @@ class PolicyEngine implements Engine {
     if (anonymous && payment.kind !== 'none') return this.#pay({ ...situation, now: this.clock.now() }, payment, undefined);
     // Anonymous callers may only pay per request: without a payment they get the 402 challenge.
     const reason: ReasonCode = anonymous ? 'payment-required' : 'unauthenticated';
-    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, reason));
+    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts), route }, {}, this.#log(situation, undefined, reason));
   }
 
   async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Allow | Deny> {
     const gate = this.#payments as PaymentGate;
-    const offer = offerRequirements(this.#offer as CompleteOffer, resourceUrl(s.facts), `${this.config.policy}: pay per request`);
-    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, ...(plan === undefined ? {} : { plan }) };
+    const offer = (this.#offer as CompiledOffer).requirements(s.route, resourceUrl(s.facts));
+    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, route: s.route, ...(plan === undefined ? {} : { plan }) };
     if (payment.kind === 'malformed') {
       this.#observer.payment(this.config.policy, 'invalid');
-      return this.#deny('payment-invalid', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-invalid'));
+      return this.#deny('payment-malformed', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-malformed'));
     }
-    const admitted = await gate.accept(payment.payment, offer, s.now);
+    const admitted = await gate.accept(payment.payment, offer, s.route, s.now);
     if (admitted.kind === 'store-unavailable') {
       const log = { ...this.#log(s, plan, 'store-unavailable'), degraded: 'closed' as const, error: admitted.error };
       return this.#deny('store-unavailable', problem, { 'Retry-After': '1' }, log);
     }
     if (admitted.kind === 'refused') {
       const headers: Record<string, string> = admitted.reason === 'payment-unavailable' ? { 'Retry-After': PAYMENT_RETRY_AFTER_SECONDS } : {};
-      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
+      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
     const log: DecisionLog = {
@@ -353,13 +368,13 @@ class PolicyEngine implements Engine {
 
   #settlementFailed(hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
     const log: DecisionLog = { policy: this.config.policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
-    const problem: ProblemFacts = { resourceUrl: hold.resource, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
+    const problem: ProblemFacts = { resourceUrl: hold.resource, route: hold.route, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
     return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 
   #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Allow | Deny {
     const route = p?.route ?? facts.route ?? '';
-    const base = { facts, route, caller: p?.caller, rules: p?.rules };
+    const base = { facts, route, caller: p?.caller, rules: p?.rules, cost: p?.cost };
     if (this.#failOpen) {
       const log = { ...this.#log(base, undefined, 'allowed', 200), degraded: 'open' as const, error: messageOf(error) };
       return {
@@ -381,18 +396,7 @@ class PolicyEngine implements Engine {
     return this.rewrite({ facts, consumer: caller?.consumer, credential: caller?.credential, plan, route: route === '' ? undefined : route });
   }
 
-  /** One literal with every field (unknown ones undefined): built on every decision, it costs less than an object grown field by field. */
   #log(s: Situation, plan: string | undefined, reason: ReasonCode | 'allowed', status?: number): DecisionLog {
-    return {
-      policy: this.config.policy,
-      consumer: s.caller?.consumer ?? s.caller?.account,
-      route: s.route === '' ? undefined : s.route,
-      plan,
-      decision: reason === 'allowed' ? 'allow' : 'deny',
-      reason,
-      status: status ?? statusOf(reason),
-      cost: s.rules?.cost ?? 0,
-      requestId: s.facts.requestId,
-    };
+    return decisionLog(this.config.policy, s, plan, reason, status);
   }
 }

@@ -11,7 +11,7 @@ import { REASONS } from './responses/reasons.js';
 import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, RouteRules } from './store/store.js';
 import type { Allow, Deny, RequestFacts } from './types.js';
-import { isCompleteOffer } from './x402/offer.js';
+import { compileOffer } from './x402/offer.js';
 
 export interface Trace {
   readonly config: EngineConfig;
@@ -21,6 +21,8 @@ export interface Trace {
   readonly caller: Caller | undefined;
   readonly now: number;
   readonly rules?: RouteRules;
+  /** This request's own cost, when it is not `rules.cost`: a metered route's estimate, an MCP call's price. */
+  readonly cost?: number;
   /** What the store's admit would answer now (previewAdmit). */
   readonly admission?: AdmissionResult;
   /** What decide would answer, built by the same code. */
@@ -58,7 +60,8 @@ export interface Explanation {
     readonly overage: string;
     readonly charged: number;
   } | null;
-  readonly x402: { readonly price: string; readonly asset: string; readonly network: string; readonly payTo: string } | null;
+  /** The offer's payment options on this route (prices in whole units of the asset). */
+  readonly x402: readonly { readonly scheme: string; readonly price: string; readonly asset: string; readonly network: string; readonly payTo: string }[] | null;
   readonly decision: { readonly kind: 'allow' | 'deny'; readonly status: number; readonly reason: ReasonCode | 'allowed'; readonly headers: Readonly<Record<string, string>>; readonly problem: unknown };
   readonly advice: { readonly caller: readonly string[]; readonly operator: readonly string[] };
 }
@@ -69,7 +72,8 @@ export function explainTrace(trace: Trace): Explanation {
   const { config, facts, caller, rules, admission: result, decision } = trace;
   const rule = rules === undefined || result === undefined ? undefined : planRule(rules, result.plan);
   const x402 = config.payment?.x402;
-  const offer = isCompleteOffer(x402) ? x402 : undefined;
+  const offer = compileOffer(x402, config.policy);
+  const routePrice = trace.route === undefined ? undefined : x402?.routes?.[trace.route];
   const sub = rules?.subscription;
   const refused = result?.outcome === 'rate-limited' ? result.violated : [];
   const exhausted = result !== undefined && result.outcome !== 'rate-limited' ? result.violated : [];
@@ -79,7 +83,7 @@ export function explainTrace(trace: Trace): Explanation {
     at: new Date(trace.now).toISOString(),
     identity: caller === undefined ? null : { account: caller.account, scope: caller.scope, consumer: caller.consumer ?? null, credential: caller.credential ?? null },
     route: trace.route ?? null,
-    cost: rules?.cost ?? null,
+    cost: trace.cost ?? rules?.cost ?? null,
     plan: result === undefined ? null : { applied: result.plan ?? null, own: result.account.plan ?? null, fallback: caller?.fallbackPlan ?? null },
     subscription:
       result === undefined
@@ -110,8 +114,12 @@ export function explainTrace(trace: Trace): Explanation {
         : {
             balance: result.account.credits,
             grants: (result.account.grants ?? []).map((grant) => ({ amount: grant.amount, expiresAt: iso(grant.expiresAt) ?? '' })),
-            cost: rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
-    x402: offer === undefined ? null : { price: offer.price, asset: offer.asset, network: offer.network, payTo: offer.payTo },
+            cost: trace.cost ?? rules.cost,
+            drawsCredits: rule.credits,
+            overage: rule.overage,
+            charged: result.charged,
+          },
+    x402: offer === undefined ? null : offer.options.map((o) => ({ scheme: o.scheme, price: routePrice ?? o.price, asset: o.asset, network: o.network, payTo: o.payTo })),
     decision:
       decision.kind === 'allow'
         ? { kind: 'allow', status: decision.log.status, reason: 'allowed', headers: decision.responseHeaders, problem: null }
@@ -174,7 +182,11 @@ function adviceFor(e: Explanation): Explanation['advice'] {
       operator.push(REASONS[reason].detail);
   }
   if (e.x402 !== null && e.decision.status === 402) {
-    caller.push(`or pay for this one request with x402: ${e.x402.price} ${e.x402.asset} on ${e.x402.network} to ${e.x402.payTo} (PAYMENT-SIGNATURE header)`);
+    caller.push(`or pay for this one request with x402: ${e.x402.map(describeOption).join(', or ')} (PAYMENT-SIGNATURE header)`);
   }
   return { caller, operator };
+}
+
+export function describeOption(o: NonNullable<Explanation['x402']>[number]): string {
+  return `${o.scheme === 'upto' ? 'up to ' : ''}${o.price} ${o.asset} on ${o.network} to ${o.payTo}`;
 }

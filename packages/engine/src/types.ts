@@ -26,6 +26,42 @@ export interface RequestFacts {
   /** The policy route name, when the gateway already knows which route matched. */
   readonly route?: string;
   readonly requestId?: string;
+  /**
+   * The raw request body (UTF-8), sent only on routes that need it (`routeNeedsBody`: a metered
+   * route whose estimate or model comes from the request, an MCP route), at most REQUEST_BODY_LIMIT bytes.
+   */
+  readonly body?: string;
+  /** The body was longer than REQUEST_BODY_LIMIT: `body` holds its first REQUEST_BODY_LIMIT bytes. */
+  readonly bodyTruncated?: boolean;
+}
+
+/** The most request body bytes an adapter sends (1 MiB); a longer body is cut and flagged `bodyTruncated`. */
+export const REQUEST_BODY_LIMIT = 1_048_576;
+
+/**
+ * How much of a metered response adapters capture, never buffering it: the first `head` bytes and
+ * the last `tail` bytes (a ring). A body of at most head + tail bytes is all in `head`, tail ''.
+ * The Lua adapters hard-code the same numbers (a test compares them).
+ */
+export const RESPONSE_CAPTURE = { head: 16_384, tail: 49_152 } as const;
+
+/** What an adapter captured of a response body (see RESPONSE_CAPTURE). */
+export interface CapturedBody {
+  readonly head: string;
+  readonly tail: string;
+  /** Bytes of the whole body. */
+  readonly size: number;
+}
+
+/** What the upstream answered a metered request, as far as `Allow.observe` asked for it. */
+export interface ResponseFacts {
+  readonly status: number;
+  /** The value of the `observe.header` response header, when asked for and present. */
+  readonly header?: string;
+  /** The captured response body, when `observe.body` asked for it. */
+  readonly body?: CapturedBody;
+  /** The response's Content-Type (SSE streams: text/event-stream). */
+  readonly contentType?: string;
 }
 
 /** Changes to the request before it is proxied. Apply the removals first, then the sets. */
@@ -49,7 +85,18 @@ export interface Allow {
   readonly upstream: UpstreamRewrite;
   /** Work left for after the upstream answered (refund, commit a reservation, settle a payment). */
   readonly followUp?: FollowUp;
+  /**
+   * Set on a metered route: capture the response's `header` (lower-case name; remove it from the
+   * client's response) and, with `body`, the response body as CapturedBody, without buffering it.
+   * Hand them to `engine.complete` as ResponseFacts.
+   */
+  readonly observe?: ResponseObservation;
   readonly log: DecisionLog;
+}
+
+export interface ResponseObservation {
+  readonly header?: string;
+  readonly body?: true;
 }
 
 export interface Deny {

@@ -15,6 +15,8 @@ export interface WhyRequest {
   readonly host?: string;
   /** The credential id the consumer authenticated with. */
   readonly credential?: string;
+  /** The request body, as the gateway delivers it on routes that read it (an MCP route's JSON-RPC message). */
+  readonly body?: string;
 }
 
 export function whyFacts(request: WhyRequest, config: EngineConfig): RequestFacts {
@@ -33,6 +35,7 @@ export function whyFacts(request: WhyRequest, config: EngineConfig): RequestFact
     ...(request.host === undefined ? {} : { host: request.host }),
     ...(kind === 'consumer' ? { consumer: { username: request.account } } : {}),
     ...(credentialId === undefined ? {} : { credentialId }),
+    ...(request.body === undefined ? {} : { body: request.body }),
   };
 }
 

@@ -16,7 +16,7 @@ describe('tollgate test', () => {
     const result = await runCli(['test', 'policies'], repo);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    for (const example of ['legacy-api', 'llm-proxy', 'weather-api']) expect(result.stdout).toContain(`policies/${example}/${example}.scenarios.yaml\n  ✓`);
+    for (const example of ['legacy-api', 'llm-proxy', 'mcp-tools', 'weather-api']) expect(result.stdout).toContain(`policies/${example}/${example}.scenarios.yaml\n  ✓`);
     expect(result.stdout).not.toContain('✖');
     expect(result.stdout).toMatch(/✓ \d+ scenarios: \d+ passed, 0 failed\n$/);
   });

@@ -115,6 +115,25 @@ describe('tollgate why: the memory store from a --state file', () => {
   });
 });
 
+describe('tollgate why: an MCP route', () => {
+  it('prices the JSON-RPC body given with --body, and refuses one it cannot read as decide does', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'tollgate-why-'));
+    mkdirSync(join(cwd, 'policies'));
+    const mcp = policy('{ kind: memory }')
+      .replace('{ name: history, paths: [/v1/history], methods: [GET] }', '{ name: mcp, paths: [/mcp], methods: [POST] }')
+      .replace('routes: [forecast] }', 'routes: [forecast, mcp] }')
+      .replace('costs: { default: 5 }', 'costs: { default: 5, mcp: { mcp: { tools: { deep_research: 50 } } } }')
+      .replace('  subscription: { required: true, statuses: [active], graceDays: 3 }\n', '');
+    writeFileSync(join(cwd, 'policies', 'weather.yaml'), mcp);
+    writeFileSync(join(cwd, 'state.json'), JSON.stringify({ accounts: { alice: { plan: 'pro', credits: 30 } } }));
+    const tool = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"deep_research"}}';
+    const priced = await runWhy(cwd, ['alice', 'POST', '/mcp', '--body', tool, '--state', 'state.json']);
+    expect(priced).toMatchObject({ code: 1, explanation: { cost: 50, credits: { balance: 30, cost: 50 }, decision: { status: 402, reason: 'quota-exhausted' } } });
+    const unreadable = await runWhy(cwd, ['alice', 'POST', '/mcp', '--body', '{"jsonrpc":', '--state', 'state.json']);
+    expect(unreadable).toMatchObject({ code: 1, explanation: { decision: { status: 400, reason: 'invalid-request' } } });
+  });
+});
+
 describe.skipIf(skip !== undefined)('tollgate why: a real redis-server', () => {
   const redis = useRedisServer();
   const snapshot = () => redisSnapshot(redis.admin);

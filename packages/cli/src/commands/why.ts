@@ -31,6 +31,7 @@ const USAGE = `usage: tollgate why <account> <METHOD> <path> --policies <dir> --
   --header <name:value>    a request header (repeatable)
   --host <host>            the request's Host
   --credential <id>        the credential id the consumer authenticated with
+  --body <text>            the request body: an MCP route prices its JSON-RPC message or batch
   --state <file.json>      memory-store policies: the accounts to explain against
                            ({ "accounts": { "<id>": { plan, status, paidThrough, periodAnchor, credits } } })
   --redis-url <url> | --redis-cluster-nodes <host:port,…>   instead of the policy's store settings
@@ -43,6 +44,7 @@ const OPTIONS = {
   header: { type: 'string', multiple: true },
   host: { type: 'string' },
   credential: { type: 'string' },
+  body: { type: 'string' },
   state: { type: 'string' },
   'redis-url': { type: 'string' },
   'redis-cluster-nodes': { type: 'string' },
@@ -69,13 +71,21 @@ export const why: Command = async (args, io) => {
 
   const config = await policyConfig(values, io);
   const facts = whyFacts(
-    { account, method, path, headers: headerOptions(values), ...(values.host === undefined ? {} : { host: values.host }), ...(values.credential === undefined ? {} : { credential: values.credential }) },
+    {
+      account,
+      method,
+      path,
+      headers: headerOptions(values),
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(values.credential === undefined ? {} : { credential: values.credential }),
+      ...(values.body === undefined ? {} : { body: values.body }),
+    },
     config,
   );
   const store = await openStore(config, values, io, timeoutMs);
   try {
     // A preview changes nothing and sends nothing: no webhooks, no signing secret needed.
-    const compiled = createEngine(config, store, at === undefined ? systemClock : new ManualClock(at), { notify: false });
+    const compiled = createEngine(config, store, at === undefined ? systemClock : new ManualClock(at), { notify: false, checkFacilitator: false });
     if (!compiled.ok) throw new CliError(compiled.errors.join('\n'));
     const trace = await withTimeout(compiled.engine.explain(facts), timeoutMs).catch((error: unknown) => {
       throw new CliError(`${store.kind} store: ${(error as Error).message}`);

@@ -51,12 +51,13 @@ function toPlayable(config: EngineConfig, clock: string, shared: Readonly<Record
     if (advance < 0) report(['steps', i, 'at'], `the clock cannot go back (${step.at ?? ''} is before ${new Date(now).toISOString()})`);
     now += Math.max(advance, 0);
     if ((step.request === undefined) === (step.op === undefined)) report(['steps', i], 'a step has exactly one of request, op');
+    if (step.upstreamStatus !== undefined && step.upstream?.status !== undefined) report(['steps', i, 'upstream', 'status'], 'a step gives the upstream status once: upstreamStatus or upstream.status');
     return {
       advance: Math.max(advance, 0),
       repeat: step.repeat ?? 1,
       ...(step.request === undefined ? {} : { request: delivered(step.request) }),
       ...(step.op === undefined ? {} : { op: operationOf(step.op) }),
-      upstreamStatus: step.upstreamStatus ?? 200,
+      upstream: { ...step.upstream, status: step.upstream?.status ?? step.upstreamStatus ?? 200 },
       expect: step.expect ?? {},
       ...(step.state === undefined ? {} : { state: step.state }),
     };

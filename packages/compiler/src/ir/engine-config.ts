@@ -40,7 +40,7 @@ export function buildEngineConfig(project: Project, policy: Located<PolicyDocume
     },
     plans,
     consumerPlans,
-    costs: { default: 1, routes: {}, methods: {}, chargeOn: 'request', ...spec.costs },
+    costs: withCostDefaults(spec.costs),
     responses: { headers: 'ietf', problemBaseUri: DEFAULT_PROBLEM_BASE_URI, ...spec.responses },
     store: { ...store, onFailure: store.onFailure ?? 'open', timeoutMs: store.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS },
   };
@@ -61,6 +61,20 @@ function withPlanDefaults(plan: Plan): Plan {
   if (plan.rateLimit) out.rateLimit = { ...plan.rateLimit, window: plan.rateLimit.window ?? 'fixed' };
   if (plan.quota) out.quota = { ...plan.quota, anchor: plan.quota.anchor ?? 'calendar' };
   return out;
+}
+
+/** The defaults of metered routes are written out only in policies that have one: the others' configs stay as they were. */
+function withCostDefaults(costs: PolicyDocument['spec']['costs']): EngineConfig['costs'] {
+  const out = { default: 1, routes: {}, methods: {}, chargeOn: 'request' as const, ...costs };
+  const metered = costs?.metered;
+  if (metered === undefined || Object.keys(metered).length === 0) return out;
+  const routes = Object.fromEntries(
+    Object.entries(metered).map(([route, m]) => {
+      const estimate = typeof m.estimate === 'number' ? m.estimate : { ...m.estimate, inputTokens: m.estimate.inputTokens ?? 0 };
+      return [route, { ...m, estimate, ...(m.prices === undefined ? {} : { per: m.per ?? 1, model: m.model ?? 'body' }) }];
+    }),
+  );
+  return { ...out, overdraft: costs?.overdraft ?? 0, metered: routes };
 }
 
 export const DEFAULT_QUOTA_PERCENT = [80, 100];

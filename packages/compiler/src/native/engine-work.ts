@@ -1,6 +1,7 @@
 // What is left for the Tollgate plugin once a target has lowered what its gateway can do itself.
 import type { EngineConfig } from '../engine-config.js';
 import type { Lowered } from '../explain.js';
+import { meteredWork } from './metered-work.js';
 import { windowsOf } from './rate-limits.js';
 
 export interface LeftReasons {
@@ -32,5 +33,6 @@ export function engineWork(config: EngineConfig, why: LeftReasons): Lowered[] {
   }
   if (config.payment?.x402) work.push({ feature: 'x402 pay-per-request', detail: `402 challenge, verification and settlement; ${none}` });
   if (config.rewrite?.request) work.push({ feature: 'request rewrite', detail: why.rewrite.join('; ') });
+  work.push(...meteredWork(config));
   return work;
 }

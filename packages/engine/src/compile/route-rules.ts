@@ -22,6 +22,7 @@ export function compileRouteRules(config: EngineConfig): RouteRulesFor {
     ? { statuses: config.subscription.statuses ?? DEFAULT_STATUSES, graceMs: (config.subscription.graceDays ?? 0) * DAY_MS }
     : undefined;
 
+  const overdraft = config.costs.overdraft ?? 0;
   const build = (route: string, method: string): RouteRules => {
     const entitled = config.plans.map(({ plan }) => includes(plan, route, method));
     const plans: Record<string, PlanRule> = {};
@@ -37,6 +38,8 @@ export function compileRouteRules(config: EngineConfig): RouteRulesFor {
       plans,
       noPlan,
       ...(config.costs.onUnsettled === 'commit' ? { onUnsettled: 'commit' as const } : {}),
+      // Only a metered route's settlement can take more than its hold: the only one that overdraws.
+      ...(overdraft > 0 && config.costs.metered?.[route] !== undefined ? { overdraft } : {}),
     };
   };
 
@@ -109,7 +112,7 @@ function includes(plan: Plan, route: string, method: string): boolean {
 }
 
 /** A route's cost wins over its method's, which wins over the default (1 when unset). */
-function costOf(config: EngineConfig, route: string, method: string): number {
+export function costOf(config: EngineConfig, route: string, method: string): number {
   const { costs } = config;
   return costs.routes?.[route] ?? costs.methods?.[method] ?? costs.default ?? 1;
 }

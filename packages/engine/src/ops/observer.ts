@@ -43,6 +43,41 @@ export interface NotificationLog {
   readonly error?: string;
 }
 
+/** The x402 offer checked against the facilitator's GET /supported at start-up (x402/offer-support.ts). */
+export interface OfferCheckLog {
+  readonly policy: string;
+  readonly facilitator: string;
+  /** unchecked: the facilitator could not be asked (`error` says why). */
+  readonly outcome: 'supported' | 'unsupported' | 'unchecked';
+  /** How many payment options the offer has. */
+  readonly options: number;
+  /** One line per option the facilitator will not take. */
+  readonly unsupported: readonly string[];
+  readonly error?: string;
+}
+
+/**
+ * How a metered route's hold was completed: `settled` at the actual cost the response stated;
+ * `cost-unread` at the estimate, as the response did not state a readable cost; `released` (an
+ * upstream 5xx under chargeOn success).
+ */
+export interface MeteringLog {
+  readonly policy: string;
+  readonly route: string;
+  readonly requestId?: string;
+  readonly event: 'settled' | 'cost-unread' | 'released';
+  readonly upstreamStatus: number;
+  /** Units held at admission. */
+  readonly estimate: number;
+  /** Units settled: the actual cost, or the estimate when unread; absent when released. */
+  readonly settle?: number;
+  /** What the store did: `settled` (charged, credits, writtenOff), `failed` (sent again later), … */
+  readonly outcome: string;
+  /** Units of the settlement beyond the overdraft: never charged. */
+  readonly writtenOff?: number;
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
@@ -50,6 +85,8 @@ export interface Observer {
   settled(log: SettlementLog): void;
   compensated(log: CompensationLog): void;
   notified(log: NotificationLog): void;
+  offerChecked(log: OfferCheckLog): void;
+  metered(log: MeteringLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -59,6 +96,8 @@ export const NO_OBSERVER: Observer = {
   settled: () => undefined,
   compensated: () => undefined,
   notified: () => undefined,
+  offerChecked: () => undefined,
+  metered: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -82,6 +121,12 @@ export function observeAll(observers: readonly Observer[]): Observer {
     },
     notified: (log) => {
       for (const o of observers) o.notified(log);
+    },
+    offerChecked: (log) => {
+      for (const o of observers) o.offerChecked(log);
+    },
+    metered: (log) => {
+      for (const o of observers) o.metered(log);
     },
   };
 }

@@ -8,7 +8,8 @@ export interface ExpectedResponse {
   /** The denial's reason code; an allowed request has none. */
   readonly reason?: string;
   readonly headers?: Readonly<Record<string, string | null>>;
-  readonly body?: Readonly<Record<string, unknown>>;
+  /** Members of a JSON object body; a list (an MCP route's batch answer): one expectation per element, objects compared as subsets. */
+  readonly body?: Readonly<Record<string, unknown>> | readonly unknown[];
   /** The x402 v2 challenge decoded from PAYMENT-REQUIRED (subset, deep). */
   readonly paymentRequired?: Readonly<Record<string, unknown>>;
   /** What the upstream must receive: headers set (null = removed) and query arguments (null = removed), path. */
@@ -32,7 +33,7 @@ export function compareResponse(expect: ExpectedResponse, observed: ObservedResp
   }
   const headers = lowerKeys(observed.headers);
   found.push(...exactValues(['headers'], 'header', expect.headers, headers, (name) => name.toLowerCase()));
-  if (expect.body !== undefined) found.push(...subsetMismatches(['body'], expect.body, parseJson(observed.body)));
+  if (expect.body !== undefined) found.push(...bodyMismatches(expect.body, parseJson(observed.body)));
   if (expect.paymentRequired !== undefined) {
     const header = headers['payment-required'];
     const decoded = header === undefined ? undefined : parseJson(Buffer.from(header, 'base64').toString('utf8'));
@@ -49,6 +50,13 @@ export function compareResponse(expect: ExpectedResponse, observed: ObservedResp
 }
 
 /** `expected` members must be present in `actual` with equal values (objects compared as subsets, arrays exactly, `null` = absent). */
+/** A body list (an MCP batch answer): as many elements as expected, each compared as its expectation says. */
+function bodyMismatches(expected: NonNullable<ExpectedResponse['body']>, actual: unknown): Mismatch[] {
+  if (!Array.isArray(expected)) return subsetMismatches(['body'], expected, actual);
+  if (!Array.isArray(actual) || actual.length !== expected.length) return [{ path: ['body'], message: `body: ${show(actual)}, expected a list of ${String(expected.length)}` }];
+  return expected.flatMap((element, i) => subsetMismatches(['body', i], element, actual[i]));
+}
+
 export function subsetMismatches(path: readonly (string | number)[], expected: unknown, actual: unknown): Mismatch[] {
   const where = path.join('.');
   if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {

@@ -1,7 +1,8 @@
 // A request played on the engine as a gateway would: facts in, and what the client and the
 // upstream would see out. Shared by `tollgate test` and the conformance vectors.
 import type { Engine } from '../engine.js';
-import type { ReasonCode, RequestFacts, UpstreamRewrite } from '../types.js';
+import { captureBody } from '../metered/capture.js';
+import type { Allow, ReasonCode, RequestFacts, ResponseFacts, UpstreamRewrite } from '../types.js';
 
 /** A request in gateway terms: what a client sends and what the gateway's auth decided. */
 export interface ScenarioRequest {
@@ -16,6 +17,15 @@ export interface ScenarioRequest {
   /** The credential (key) id the consumer authenticated with. */
   readonly credential?: string;
   readonly requestId?: string;
+  /** The request body (UTF-8): what a metered route reads its model and estimate from, an MCP route its JSON-RPC calls. */
+  readonly body?: string;
+}
+
+/** What the upstream answers an allowed request. */
+export interface UpstreamAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
 }
 
 /** A response as the client (and the upstream) saw it. */
@@ -44,16 +54,44 @@ export function factsOf(request: ScenarioRequest): RequestFacts {
     ...(request.consumer === undefined ? {} : { consumer: { username: request.consumer } }),
     ...(request.credential === undefined ? {} : { credentialId: request.credential }),
     ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    ...(request.body === undefined ? {} : { body: request.body }),
   };
 }
 
-/** Decides, completes an allowed request with the upstream's status, and reports what each side saw. */
-export async function playRequest(engine: Engine, request: ScenarioRequest, upstreamStatus = 200): Promise<ObservedResponse> {
+/**
+ * Decides, completes an allowed request with the upstream's answer (a status, or a status with
+ * headers and a body), and reports what each side saw. The client sees the upstream's headers
+ * without the one a metered route reads its cost from, and Tollgate's.
+ */
+export async function playRequest(engine: Engine, request: ScenarioRequest, upstream: number | UpstreamAnswer = 200): Promise<ObservedResponse> {
+  const answer = typeof upstream === 'number' ? { status: upstream } : upstream;
   const decision = await engine.decide(factsOf(request));
   if (decision.kind === 'deny') return { status: decision.status, headers: decision.headers, body: decision.body, reason: decision.reason };
   if (decision.kind === 'respond') return { status: decision.status, headers: decision.headers, body: decision.body };
-  if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
-  return { status: upstreamStatus, headers: decision.responseHeaders, body: '', upstream: proxied(request, decision.upstream) };
+  const upstreamHeaders = lowerCased(answer.headers ?? {});
+  if (decision.observe?.header !== undefined) upstreamHeaders.delete(decision.observe.header);
+  if (decision.followUp !== undefined) await engine.complete(decision.followUp, answer.status, responseFacts(decision, answer));
+  const headers = { ...Object.fromEntries(upstreamHeaders), ...decision.responseHeaders };
+  return { status: answer.status, headers, body: answer.body ?? '', upstream: proxied(request, decision.upstream) };
+}
+
+/** What an adapter hands `complete` for this answer: only what `observe` asked it to capture. */
+function responseFacts(decision: Allow, answer: UpstreamAnswer): ResponseFacts | undefined {
+  const { observe } = decision;
+  if (observe === undefined) return undefined;
+  const headers = lowerCased(answer.headers ?? {});
+  const header = observe.header === undefined ? undefined : headers.get(observe.header);
+  const contentType = headers.get('content-type');
+  return {
+    status: answer.status,
+    ...(header === undefined ? {} : { header }),
+    ...(observe.body === true ? { body: captureBody(answer.body ?? '') } : {}),
+    ...(contentType === undefined ? {} : { contentType }),
+  };
+}
+
+function lowerCased(headers: Readonly<Record<string, string>>): Map<string, string> {
+  return new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 /** What the upstream receives once a gateway applied the rewrite: removals first, then sets. */

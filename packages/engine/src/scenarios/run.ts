@@ -8,7 +8,7 @@ import { createEngine } from '../engine.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { Store } from '../store/store.js';
 import { compareResponse, subsetMismatches, type ExpectedResponse, type Mismatch } from './compare.js';
-import { playRequest, type ScenarioRequest } from './observe.js';
+import { playRequest, type ScenarioRequest, type UpstreamAnswer } from './observe.js';
 
 /** Account state before the first step, as billing would have set it (instants in ms). */
 export interface AccountSeed {
@@ -30,8 +30,8 @@ export interface ScenarioStep {
   readonly repeat: number;
   readonly request?: ScenarioRequest;
   readonly op?: AccountOperation;
-  /** The upstream's answer to an allowed request (matters for `chargeOn: success`). */
-  readonly upstreamStatus: number;
+  /** The upstream's answer to an allowed request: its status (matters for `chargeOn: success`), and the headers and body a metered route reads its cost from. */
+  readonly upstream: UpstreamAnswer;
   readonly expect: ExpectedResponse;
   /** Account members after the step (subset), by account id. */
   readonly state?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -62,14 +62,14 @@ export async function playScenario(scenario: PlayableScenario): Promise<Scenario
     const accounts = createAccounts(store, clock);
     await seedAccounts(scenario.accounts, store, accounts);
     // Scenarios check answers: they send no webhooks (and need no signing secret).
-    const compiled = createEngine(scenario.config, store, clock, { notify: false });
+    const compiled = createEngine(scenario.config, store, clock, { notify: false, checkFacilitator: false });
     if (!compiled.ok) return { ok: false, errors: compiled.errors };
     for (const [index, step] of scenario.steps.entries()) {
       clock.advance(step.advance);
       for (let n = 1; n <= step.repeat; n++) {
         const mismatches: Mismatch[] = [
           ...(step.request !== undefined
-            ? compareResponse(step.expect, await playRequest(compiled.engine, step.request, step.upstreamStatus))
+            ? compareResponse(step.expect, await playRequest(compiled.engine, step.request, step.upstream))
             : step.op !== undefined
               ? await applyOperation(step.op, step.expect, accounts)
               : []),

@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each day or month: calendar (UTC, or timeZone) or from the subscription start (anchor)."},"anchor":{"enum":["calendar","subscription"],"description":"Refill periods start: calendar (UTC, or timeZone) or at the subscription start (periodAnchor). Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar refill periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each day or month: calendar (UTC, or timeZone) or from the subscription start (anchor)."},"anchor":{"enum":["calendar","subscription"],"description":"Refill periods start: calendar (UTC, or timeZone) or at the subscription start (periodAnchor). Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar refill periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"mcp":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"tools":{"type":"object","patternProperties":{"^[^\\s\\x00-\\x1f\\x7f]{1,128}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a tools/call request by tool name (params.name).","additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Za-z][A-Za-z0-9_./-]{0,127}$":{"type":"integer","minimum":0,"maximum":1000000000}},"description":"Cost units of a request or notification by JSON-RPC method, e.g. \"tools/list\": 0. \"tools/call\" prices the tools that tools does not list.","additionalProperties":false},"default":{"type":"integer","minimum":0,"maximum":1000000000,"description":"Cost units of any other request (a message with an id). Default: the route's cost (costs.routes, costs.methods.POST, costs.default)."}},"additionalProperties":false,"description":"Prices of one MCP route: each JSON-RPC request of a POST is priced by its tool or method, a batch costs the sum; notifications cost their methods entry or 0, responses 0."}},"description":"MCP routes by policy route name: requests are priced from their JSON-RPC body and refused with JSON-RPC errors.","additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."},"overdraft":{"type":"integer","minimum":0,"description":"Units a settlement may take the credit balance below zero when the actual cost exceeds the estimate; beyond that it is written off. Default 0."},"metered":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","required":["estimate"],"properties":{"estimate":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","required":["requestField","fallback"],"properties":{"requestField":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"The request body field bounding the output tokens, e.g. max_tokens: priced at the output rate of the request's model."},"inputTokens":{"type":"integer","minimum":0,"description":"Input tokens assumed, priced at the input rate. Default 0."},"fallback":{"type":"integer","minimum":0,"description":"Units held when the request has no such integer field (or no readable JSON body)."}},"additionalProperties":false,"description":"Hold what the request may cost at most: requestField output tokens plus inputTokens input tokens, priced."}],"description":"Units held at admission: a fixed amount, or computed from the request. The response then settles the actual cost."},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The upstream states the cost in integer units in this response header; it is removed before the client sees the response."},"usage":{"anyOf":[{"enum":["openai","anthropic"],"description":"openai: usage.prompt_tokens and usage.completion_tokens of the JSON body, or of the last SSE chunk carrying usage (stream_options.include_usage). anthropic: usage.input_tokens and usage.output_tokens of the body, or of the message_start and message_delta events of a stream."},{"type":"object","required":["input","output"],"properties":{"input":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."},"output":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"Input and output tokens from these fields of the JSON body, priced at the input and output rates."},{"type":"object","required":["total"],"properties":{"total":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"All tokens from this field of the JSON body, priced at the input rate."}],"description":"Where the response reports the tokens it used."},"prices":{"type":"object","patternProperties":{"^.*$":{"type":"object","required":["input","output"],"properties":{"input":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."},"output":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."}},"additionalProperties":false,"description":"Units per `per` input tokens and per `per` output tokens."}},"description":"Token prices by model name (exact, case-sensitive); \"*\" prices every other model. A model without a price (and no \"*\") is charged the estimate.","additionalProperties":false},"per":{"type":"integer","minimum":1,"description":"Prices are per this many tokens; a cost is rounded up to a whole unit. Default 1."},"model":{"enum":["body","route"],"description":"body: the model is the request body's `model` field; route: every request is priced \"*\". Default body."}},"additionalProperties":false,"description":"A route whose cost comes from the response: a header or token usage (exactly one)."}},"description":"Per route name: the actual cost comes from the upstream's response. A metered route always reserves its estimate and settles the actual (whatever chargeOn says).","additionalProperties":false}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails). With accepts, give it in each entry."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453. With accepts, give it in each entry."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false},"accepts":{"type":"array","items":{"type":"object","required":["asset","network"],"properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","minLength":1,"description":"Token contract address (or ISO-4217 code for fiat rails)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false}},"additionalProperties":false,"description":"One way to pay (an x402 `accepts` entry): a network and asset, and whatever it sets apart from the offer."},"minItems":1,"maxItems":16,"description":"Several ways to pay (networks, assets), offered together in this order. Without it the offer itself is the one way."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."}},"description":"Price per policy route name; it replaces every option's price on that route (upto: its maxPrice too).","additionalProperties":false},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"}},"additionalProperties":false,"description":"Pay-per-request offer (x402 v2 and v1): one way to pay, or several under accepts."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-malformed":{"type":"string","minLength":1},"payment-allowance-required":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1},"invalid-request":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-malformed":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-allowance-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"invalid-request":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -14,17 +14,20 @@ const pattern11 = new RegExp("^[A-Za-z0-9*.-]+$", "u");
 const pattern12 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern19 = new RegExp("^price_[A-Za-z0-9]+$", "u");
 const pattern23 = new RegExp("^[A-Z]+$", "u");
-const pattern28 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
-const pattern29 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
-const pattern31 = new RegExp("^.*$", "u");
-const pattern41 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
-const pattern60 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
-const pattern62 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
-const pattern63 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
-const pattern64 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
-const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
-const pattern68 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
-const pattern71 = new RegExp("^/[^\\s?#]*$", "u");
+const pattern27 = new RegExp("^[^\\s\\x00-\\x1f\\x7f]{1,128}$", "u");
+const pattern29 = new RegExp("^[A-Za-z][A-Za-z0-9_./-]{0,127}$", "u");
+const pattern33 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$", "u");
+const pattern38 = new RegExp("^.*$", "u");
+const pattern43 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
+const pattern46 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
+const pattern67 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
+const pattern89 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
+const pattern91 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
+const pattern92 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern93 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern94 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern97 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
+const pattern100 = new RegExp("^/[^\\s?#]*$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ajvRuntime0.default;
 
@@ -1612,7 +1615,7 @@ if(data8.costs !== undefined){
 let data62 = data8.costs;
 if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
 for(const key16 in data62){
-if(!(((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "chargeOn")) || (key16 === "onUnsettled"))){
+if(!((((((((key16 === "default") || (key16 === "routes")) || (key16 === "methods")) || (key16 === "mcp")) || (key16 === "chargeOn")) || (key16 === "onUnsettled")) || (key16 === "overdraft")) || (key16 === "metered"))){
 const err124 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs,data:data62};
 if(vErrors === null){
 vErrors = [err124];
@@ -1756,10 +1759,12 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data62.chargeOn !== undefined){
-let data68 = data62.chargeOn;
-if(!((data68 === "request") || (data68 === "success"))){
-const err135 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data68};
+if(data62.mcp !== undefined){
+let data68 = data62.mcp;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key21 in data68){
+if(!(pattern4.test(key21))){
+const err135 = {instancePath:instancePath+"/spec/costs/mcp",schemaPath:"#/properties/spec/properties/costs/properties/mcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp,data:data68};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1769,10 +1774,13 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data62.onUnsettled !== undefined){
-let data69 = data62.onUnsettled;
-if(!((data69 === "commit") || (data69 === "release"))){
-const err136 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data69};
+for(const key22 in data68){
+if(pattern4.test(key22)){
+let data69 = data68[key22];
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key23 in data69){
+if(!(((key23 === "tools") || (key23 === "methods")) || (key23 === "default"))){
+const err136 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data69};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1782,9 +1790,12 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
-else {
-const err137 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data62};
+if(data69.tools !== undefined){
+let data70 = data69.tools;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+for(const key24 in data70){
+if(!(pattern27.test(key24))){
+const err137 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools,data:data70};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1794,11 +1805,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data8.subscription !== undefined){
-let data70 = data8.subscription;
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-if(data70.required === undefined){
-const err138 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data70};
+for(const key25 in data70){
+if(pattern27.test(key25)){
+let data71 = data70[key25];
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err138 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/patternProperties/%5E%5B%5E%5Cs%5Cx00-%5Cx1f%5Cx7f%5D%7B1%2C128%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"],data:data71};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1807,9 +1818,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-for(const key21 in data70){
-if(!(((key21 === "required") || (key21 === "statuses")) || (key21 === "graceDays"))){
-const err139 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data70};
+if(typeof data71 == "number"){
+if(data71 > 1000000000 || isNaN(data71)){
+const err139 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/patternProperties/%5E%5B%5E%5Cs%5Cx00-%5Cx1f%5Cx7f%5D%7B1%2C128%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"],data:data71};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1818,11 +1829,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data70.required !== undefined){
-let data71 = data70.required;
-if(typeof data71 !== "boolean"){
-const err140 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data71};
+if(data71 < 0 || isNaN(data71)){
+const err140 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/patternProperties/%5E%5B%5E%5Cs%5Cx00-%5Cx1f%5Cx7f%5D%7B1%2C128%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.patternProperties["^[^\\s\\x00-\\x1f\\x7f]{1,128}$"],data:data71};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1832,11 +1840,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data70.statuses !== undefined){
-let data72 = data70.statuses;
-if(Array.isArray(data72)){
-if(data72.length < 1){
-const err141 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data72};
+}
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/tools",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.tools,data:data70};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,11 +1853,13 @@ vErrors.push(err141);
 }
 errors++;
 }
-const len8 = data72.length;
-for(let i8=0; i8<len8; i8++){
-let data73 = data72[i8];
-if(!(((((((data73 === "active") || (data73 === "trialing")) || (data73 === "past_due")) || (data73 === "unpaid")) || (data73 === "canceled")) || (data73 === "incomplete")) || (data73 === "paused"))){
-const err142 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data73};
+}
+if(data69.methods !== undefined){
+let data72 = data69.methods;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key26 in data72){
+if(!(pattern29.test(key26))){
+const err142 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods,data:data72};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1859,9 +1869,11 @@ vErrors.push(err142);
 errors++;
 }
 }
-}
-else {
-const err143 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data72};
+for(const key27 in data72){
+if(pattern29.test(key27)){
+let data73 = data72[key27];
+if(!((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73)))){
+const err143 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/patternProperties/%5E%5BA-Za-z%5D%5BA-Za-z0-9_.~1-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"],data:data73};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1870,11 +1882,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-if(data70.graceDays !== undefined){
-let data74 = data70.graceDays;
-if(!((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74)))){
-const err144 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data74};
+if(typeof data73 == "number"){
+if(data73 > 1000000000 || isNaN(data73)){
+const err144 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/patternProperties/%5E%5BA-Za-z%5D%5BA-Za-z0-9_.~1-%5D%7B0%2C127%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"],data:data73};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1883,9 +1893,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(typeof data74 == "number"){
-if(data74 > 365 || isNaN(data74)){
-const err145 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data74};
+if(data73 < 0 || isNaN(data73)){
+const err145 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/patternProperties/%5E%5BA-Za-z%5D%5BA-Za-z0-9_.~1-%5D%7B0%2C127%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.patternProperties["^[A-Za-z][A-Za-z0-9_./-]{0,127}$"],data:data73};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1894,8 +1903,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data74 < 0 || isNaN(data74)){
-const err146 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data74};
+}
+}
+}
+}
+else {
+const err146 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/methods",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/methods/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.methods,data:data72};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1905,10 +1918,10 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
-}
-else {
-const err147 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data70};
+if(data69.default !== undefined){
+let data74 = data69.default;
+if(!((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74)))){
+const err147 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/default/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default,data:data74};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1917,13 +1930,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data8.payment !== undefined){
-let data75 = data8.payment;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key22 in data75){
-if(!((((key22 === "upgradeUrl") || (key22 === "billingUrl")) || (key22 === "topUpUrl")) || (key22 === "x402"))){
-const err148 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data75};
+if(typeof data74 == "number"){
+if(data74 > 1000000000 || isNaN(data74)){
+const err148 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/default/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000",schema:1000000000,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default,data:data74};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1932,12 +1941,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data75.upgradeUrl !== undefined){
-let data76 = data75.upgradeUrl;
-if(typeof data76 === "string"){
-if(!pattern8.test(data76)){
-const err149 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data76};
+if(data74 < 0 || isNaN(data74)){
+const err149 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/default/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.default,data:data74};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1947,8 +1952,10 @@ vErrors.push(err149);
 errors++;
 }
 }
+}
+}
 else {
-const err150 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data76};
+const err150 = {instancePath:instancePath+"/spec/costs/mcp/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/mcp/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data69};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1958,11 +1965,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data75.billingUrl !== undefined){
-let data77 = data75.billingUrl;
-if(typeof data77 === "string"){
-if(!pattern8.test(data77)){
-const err151 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data77};
+}
+}
+else {
+const err151 = {instancePath:instancePath+"/spec/costs/mcp",schemaPath:"#/properties/spec/properties/costs/properties/mcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.mcp.type,parentSchema:schema31.properties.spec.properties.costs.properties.mcp,data:data68};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1972,8 +1978,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-else {
-const err152 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data77};
+if(data62.chargeOn !== undefined){
+let data75 = data62.chargeOn;
+if(!((data75 === "request") || (data75 === "success"))){
+const err152 = {instancePath:instancePath+"/spec/costs/chargeOn",schemaPath:"#/properties/spec/properties/costs/properties/chargeOn/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.chargeOn.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.chargeOn.enum,parentSchema:schema31.properties.spec.properties.costs.properties.chargeOn,data:data75};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1983,11 +1991,10 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data75.topUpUrl !== undefined){
-let data78 = data75.topUpUrl;
-if(typeof data78 === "string"){
-if(!pattern8.test(data78)){
-const err153 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data78};
+if(data62.onUnsettled !== undefined){
+let data76 = data62.onUnsettled;
+if(!((data76 === "commit") || (data76 === "release"))){
+const err153 = {instancePath:instancePath+"/spec/costs/onUnsettled",schemaPath:"#/properties/spec/properties/costs/properties/onUnsettled/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.onUnsettled.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.onUnsettled.enum,parentSchema:schema31.properties.spec.properties.costs.properties.onUnsettled,data:data76};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1997,8 +2004,10 @@ vErrors.push(err153);
 errors++;
 }
 }
-else {
-const err154 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data78};
+if(data62.overdraft !== undefined){
+let data77 = data62.overdraft;
+if(!((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77)))){
+const err154 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.overdraft.type,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data77};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2007,13 +2016,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-if(data75.x402 !== undefined){
-let data79 = data75.x402;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-for(const key23 in data79){
-if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key23))){
-const err155 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data79};
+if(typeof data77 == "number"){
+if(data77 < 0 || isNaN(data77)){
+const err155 = {instancePath:instancePath+"/spec/costs/overdraft",schemaPath:"#/properties/spec/properties/costs/properties/overdraft/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.overdraft,data:data77};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2023,11 +2028,13 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data79.price !== undefined){
-let data80 = data79.price;
-if(typeof data80 === "string"){
-if(!pattern28.test(data80)){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data80};
+}
+if(data62.metered !== undefined){
+let data78 = data62.metered;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key28 in data78){
+if(!(pattern4.test(key28))){
+const err156 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data78};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2037,8 +2044,12 @@ vErrors.push(err156);
 errors++;
 }
 }
-else {
-const err157 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data80};
+for(const key29 in data78){
+if(pattern4.test(key29)){
+let data79 = data78[key29];
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.estimate === undefined){
+const err157 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/required",keyword:"required",params:{missingProperty: "estimate"},message:"must have required property '"+"estimate"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data79};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2047,11 +2058,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-if(data79.asset !== undefined){
-let data81 = data79.asset;
-if(typeof data81 !== "string"){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data81};
+for(const key30 in data79){
+if(!((((((key30 === "estimate") || (key30 === "header")) || (key30 === "usage")) || (key30 === "prices")) || (key30 === "per")) || (key30 === "model"))){
+const err158 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data79};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2061,10 +2070,13 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data79.decimals !== undefined){
-let data82 = data79.decimals;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err159 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
+if(data79.estimate !== undefined){
+let data80 = data79.estimate;
+const _errs177 = errors;
+let valid40 = false;
+const _errs178 = errors;
+if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
+const err159 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data80};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2073,9 +2085,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 > 36 || isNaN(data82)){
-const err160 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
+if(typeof data80 == "number"){
+if(data80 < 0 || isNaN(data80)){
+const err160 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[0],data:data80};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2084,8 +2096,13 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data82 < 0 || isNaN(data82)){
-const err161 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
+}
+var _valid1 = _errs178 === errors;
+valid40 = valid40 || _valid1;
+const _errs180 = errors;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.requestField === undefined){
+const err161 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "requestField"},message:"must have required property '"+"requestField"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data80};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2094,13 +2111,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-}
-if(data79.network !== undefined){
-let data83 = data79.network;
-if(typeof data83 === "string"){
-if(!pattern29.test(data83)){
-const err162 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data83};
+if(data80.fallback === undefined){
+const err162 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/required",keyword:"required",params:{missingProperty: "fallback"},message:"must have required property '"+"fallback"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data80};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2109,9 +2121,9 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data83};
+for(const key31 in data80){
+if(!(((key31 === "requestField") || (key31 === "inputTokens")) || (key31 === "fallback"))){
+const err163 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data80};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2121,11 +2133,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data79.payTo !== undefined){
-let data84 = data79.payTo;
-if(typeof data84 === "string"){
-if(func2(data84) < 1){
-const err164 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data84};
+if(data80.requestField !== undefined){
+let data81 = data80.requestField;
+if(typeof data81 === "string"){
+if(!pattern33.test(data81)){
+const err164 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data81};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2136,7 +2148,7 @@ errors++;
 }
 }
 else {
-const err165 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data84};
+const err165 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/requestField",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/requestField/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.requestField,data:data81};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2146,11 +2158,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data79.facilitator !== undefined){
-let data85 = data79.facilitator;
-if(typeof data85 === "string"){
-if(!pattern8.test(data85)){
-const err166 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data85};
+if(data80.inputTokens !== undefined){
+let data82 = data80.inputTokens;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err166 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data82};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2159,9 +2170,9 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-else {
-const err167 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data85};
+if(typeof data82 == "number"){
+if(data82 < 0 || isNaN(data82)){
+const err167 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/inputTokens",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.inputTokens,data:data82};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2171,10 +2182,11 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data79.description !== undefined){
-let data86 = data79.description;
-if(typeof data86 !== "string"){
-const err168 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data86};
+}
+if(data80.fallback !== undefined){
+let data83 = data80.fallback;
+if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
+const err168 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data83};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2183,11 +2195,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data79.maxTimeoutSeconds !== undefined){
-let data87 = data79.maxTimeoutSeconds;
-if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
-const err169 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data87};
+if(typeof data83 == "number"){
+if(data83 < 0 || isNaN(data83)){
+const err169 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate/fallback",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/properties/fallback/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].properties.fallback,data:data83};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2196,9 +2206,11 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(typeof data87 == "number"){
-if(data87 > 3600 || isNaN(data87)){
-const err170 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data87};
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf[1],data:data80};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2207,8 +2219,10 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data87 < 1 || isNaN(data87)){
-const err171 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data87};
+var _valid1 = _errs180 === errors;
+valid40 = valid40 || _valid1;
+if(!valid40){
+const err171 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/estimate",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/estimate/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.estimate,data:data80};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2217,14 +2231,23 @@ vErrors.push(err171);
 }
 errors++;
 }
+else {
+errors = _errs177;
+if(vErrors !== null){
+if(_errs177){
+vErrors.length = _errs177;
+}
+else {
+vErrors = null;
 }
 }
-if(data79.extra !== undefined){
-let data88 = data79.extra;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key24 in data88){
-if(!(pattern31.test(key24))){
-const err172 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data88};
+}
+}
+if(data79.header !== undefined){
+let data84 = data79.header;
+if(typeof data84 === "string"){
+if(!pattern12.test(data84)){
+const err172 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data84};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2234,11 +2257,8 @@ vErrors.push(err172);
 errors++;
 }
 }
-for(const key25 in data88){
-if(pattern31.test(key25)){
-let data89 = data88[key25];
-if(typeof data89 !== "string"){
-const err173 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data89};
+else {
+const err173 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/header",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.header,data:data84};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2248,10 +2268,13 @@ vErrors.push(err173);
 errors++;
 }
 }
-}
-}
-else {
-const err174 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data88};
+if(data79.usage !== undefined){
+let data85 = data79.usage;
+const _errs192 = errors;
+let valid42 = false;
+const _errs193 = errors;
+if(!((data85 === "openai") || (data85 === "anthropic"))){
+const err174 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0].enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2260,10 +2283,12 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-else {
-const err175 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data79};
+var _valid2 = _errs193 === errors;
+valid42 = valid42 || _valid2;
+const _errs194 = errors;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+if(data85.input === undefined){
+const err175 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2272,10 +2297,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-}
-else {
-const err176 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data75};
+if(data85.output === undefined){
+const err176 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2284,13 +2307,9 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-if(data8.rewrite !== undefined){
-let data90 = data8.rewrite;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key26 in data90){
-if(!(key26 === "request")){
-const err177 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data90};
+for(const key32 in data85){
+if(!((key32 === "input") || (key32 === "output"))){
+const err177 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2300,12 +2319,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data90.request !== undefined){
-let data91 = data90.request;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key27 in data91){
-if(!(((key27 === "headers") || (key27 === "query")) || (key27 === "path"))){
-const err178 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data91};
+if(data85.input !== undefined){
+let data86 = data85.input;
+if(typeof data86 === "string"){
+if(!pattern33.test(data86)){
+const err178 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data86};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2315,12 +2333,8 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data91.headers !== undefined){
-let data92 = data91.headers;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-for(const key28 in data92){
-if(!((((key28 === "add") || (key28 === "set")) || (key28 === "remove")) || (key28 === "rename"))){
-const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data92};
+else {
+const err179 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/input/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.input,data:data86};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2330,12 +2344,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data92.add !== undefined){
-let data93 = data92.add;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key29 in data93){
-if(!(pattern12.test(key29))){
-const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data93};
+if(data85.output !== undefined){
+let data87 = data85.output;
+if(typeof data87 === "string"){
+if(!pattern33.test(data87)){
+const err180 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data87};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2345,11 +2358,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-for(const key30 in data93){
-if(pattern12.test(key30)){
-let data94 = data93[key30];
-if(typeof data94 !== "string"){
-const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
+else {
+const err181 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/properties/output/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].properties.output,data:data87};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2360,9 +2370,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err182 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data93};
+const err182 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2371,13 +2380,15 @@ vErrors.push(err182);
 }
 errors++;
 }
+var _valid2 = _errs194 === errors;
+valid42 = valid42 || _valid2;
+if(_valid2){
+var props2 = true;
 }
-if(data92.set !== undefined){
-let data95 = data92.set;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key31 in data95){
-if(!(pattern12.test(key31))){
-const err183 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data95};
+const _errs201 = errors;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+if(data85.total === undefined){
+const err183 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/required",keyword:"required",params:{missingProperty: "total"},message:"must have required property '"+"total"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data85};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2386,12 +2397,9 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-for(const key32 in data95){
-if(pattern12.test(key32)){
-let data96 = data95[key32];
-if(typeof data96 !== "string"){
-const err184 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data96};
+for(const key33 in data85){
+if(!(key33 === "total")){
+const err184 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data85};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2401,10 +2409,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-}
-}
-else {
-const err185 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data95};
+if(data85.total !== undefined){
+let data88 = data85.total;
+if(typeof data88 === "string"){
+if(!pattern33.test(data88)){
+const err185 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$",parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data88};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2414,15 +2423,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data92.remove !== undefined){
-let data97 = data92.remove;
-if(Array.isArray(data97)){
-const len9 = data97.length;
-for(let i9=0; i9<len9; i9++){
-let data98 = data97[i9];
-if(typeof data98 === "string"){
-if(!pattern12.test(data98)){
-const err186 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data98};
+else {
+const err186 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage/total",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/properties/total/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].properties.total,data:data88};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2432,8 +2434,9 @@ vErrors.push(err186);
 errors++;
 }
 }
+}
 else {
-const err187 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data98};
+const err187 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf[2],data:data85};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2442,10 +2445,15 @@ vErrors.push(err187);
 }
 errors++;
 }
+var _valid2 = _errs201 === errors;
+valid42 = valid42 || _valid2;
+if(_valid2){
+if(props2 !== true){
+props2 = true;
 }
 }
-else {
-const err188 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data97};
+if(!valid42){
+const err188 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/usage",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/usage/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage.anyOf,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.usage,data:data85};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2454,13 +2462,24 @@ vErrors.push(err188);
 }
 errors++;
 }
+else {
+errors = _errs192;
+if(vErrors !== null){
+if(_errs192){
+vErrors.length = _errs192;
 }
-if(data92.rename !== undefined){
-let data99 = data92.rename;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key33 in data99){
-if(!(pattern12.test(key33))){
-const err189 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data99};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data79.prices !== undefined){
+let data89 = data79.prices;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key34 in data89){
+if(!(pattern38.test(key34))){
+const err189 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data89};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2470,12 +2489,12 @@ vErrors.push(err189);
 errors++;
 }
 }
-for(const key34 in data99){
-if(pattern12.test(key34)){
-let data100 = data99[key34];
-if(typeof data100 === "string"){
-if(!pattern12.test(data100)){
-const err190 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data100};
+for(const key35 in data89){
+if(pattern38.test(key35)){
+let data90 = data89[key35];
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data90.input === undefined){
+const err190 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "input"},message:"must have required property '"+"input"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data90};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2484,9 +2503,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-else {
-const err191 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data100};
+if(data90.output === undefined){
+const err191 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/required",keyword:"required",params:{missingProperty: "output"},message:"must have required property '"+"output"+"'",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].required,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data90};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2495,11 +2513,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err192 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data99};
+for(const key36 in data90){
+if(!((key36 === "input") || (key36 === "output"))){
+const err192 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data90};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2509,9 +2525,10 @@ vErrors.push(err192);
 errors++;
 }
 }
-}
-else {
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data92};
+if(data90.input !== undefined){
+let data91 = data90.input;
+if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
+const err193 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data91};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2520,13 +2537,9 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-if(data91.query !== undefined){
-let data101 = data91.query;
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-for(const key35 in data101){
-if(!(((key35 === "add") || (key35 === "remove")) || (key35 === "rename"))){
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data101};
+if(typeof data91 == "number"){
+if(data91 < 0 || isNaN(data91)){
+const err194 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/input",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/input/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.input,data:data91};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2536,12 +2549,11 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data101.add !== undefined){
-let data102 = data101.add;
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-for(const key36 in data102){
-if(!(pattern41.test(key36))){
-const err195 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data102};
+}
+if(data90.output !== undefined){
+let data92 = data90.output;
+if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
+const err195 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data92};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2550,12 +2562,9 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-for(const key37 in data102){
-if(pattern41.test(key37)){
-let data103 = data102[key37];
-if(typeof data103 !== "string"){
-const err196 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data103};
+if(typeof data92 == "number"){
+if(data92 < 0 || isNaN(data92)){
+const err196 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/output",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/properties/output/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].properties.output,data:data92};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2568,7 +2577,7 @@ errors++;
 }
 }
 else {
-const err197 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data102};
+const err197 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.patternProperties["^.*$"],data:data90};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2578,15 +2587,10 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data101.remove !== undefined){
-let data104 = data101.remove;
-if(Array.isArray(data104)){
-const len10 = data104.length;
-for(let i10=0; i10<len10; i10++){
-let data105 = data104[i10];
-if(typeof data105 === "string"){
-if(!pattern41.test(data105)){
-const err198 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data105};
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/prices",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/prices/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.prices,data:data89};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2596,8 +2600,10 @@ vErrors.push(err198);
 errors++;
 }
 }
-else {
-const err199 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data105};
+if(data79.per !== undefined){
+let data93 = data79.per;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err199 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data93};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2606,10 +2612,9 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-}
-else {
-const err200 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data104};
+if(typeof data93 == "number"){
+if(data93 < 1 || isNaN(data93)){
+const err200 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/per",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/per/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.per,data:data93};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2619,12 +2624,11 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data101.rename !== undefined){
-let data106 = data101.rename;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key38 in data106){
-if(!(pattern41.test(key38))){
-const err201 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data106};
+}
+if(data79.model !== undefined){
+let data94 = data79.model;
+if(!((data94 === "body") || (data94 === "route"))){
+const err201 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1")+"/model",schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/properties/model/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model.enum,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].properties.model,data:data94};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2634,12 +2638,9 @@ vErrors.push(err201);
 errors++;
 }
 }
-for(const key39 in data106){
-if(pattern41.test(key39)){
-let data107 = data106[key39];
-if(typeof data107 === "string"){
-if(!pattern41.test(data107)){
-const err202 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data107};
+}
+else {
+const err202 = {instancePath:instancePath+"/spec/costs/metered/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/costs/properties/metered/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.costs.properties.metered.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data79};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2649,8 +2650,10 @@ vErrors.push(err202);
 errors++;
 }
 }
+}
+}
 else {
-const err203 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data107};
+const err203 = {instancePath:instancePath+"/spec/costs/metered",schemaPath:"#/properties/spec/properties/costs/properties/metered/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.properties.metered.type,parentSchema:schema31.properties.spec.properties.costs.properties.metered,data:data78};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2661,9 +2664,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err204 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data106};
+const err204 = {instancePath:instancePath+"/spec/costs",schemaPath:"#/properties/spec/properties/costs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.costs.type,parentSchema:schema31.properties.spec.properties.costs,data:data62};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2673,9 +2675,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-}
-else {
-const err205 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data101};
+if(data8.subscription !== undefined){
+let data95 = data8.subscription;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+if(data95.required === undefined){
+const err205 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'",schema:schema31.properties.spec.properties.subscription.required,parentSchema:schema31.properties.spec.properties.subscription,data:data95};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2684,12 +2688,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data91.path !== undefined){
-let data108 = data91.path;
-if(typeof data108 === "string"){
-if(!pattern10.test(data108)){
-const err206 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data108};
+for(const key37 in data95){
+if(!(((key37 === "required") || (key37 === "statuses")) || (key37 === "graceDays"))){
+const err206 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.subscription,data:data95};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2699,8 +2700,10 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data108};
+if(data95.required !== undefined){
+let data96 = data95.required;
+if(typeof data96 !== "boolean"){
+const err207 = {instancePath:instancePath+"/spec/subscription/required",schemaPath:"#/properties/spec/properties/subscription/properties/required/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.subscription.properties.required.type,parentSchema:schema31.properties.spec.properties.subscription.properties.required,data:data96};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2710,9 +2713,11 @@ vErrors.push(err207);
 errors++;
 }
 }
-}
-else {
-const err208 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data91};
+if(data95.statuses !== undefined){
+let data97 = data95.statuses;
+if(Array.isArray(data97)){
+if(data97.length < 1){
+const err208 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data97};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2721,10 +2726,11 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-}
-else {
-const err209 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data90};
+const len8 = data97.length;
+for(let i8=0; i8<len8; i8++){
+let data98 = data97[i8];
+if(!(((((((data98 === "active") || (data98 === "trialing")) || (data98 === "past_due")) || (data98 === "unpaid")) || (data98 === "canceled")) || (data98 === "incomplete")) || (data98 === "paused"))){
+const err209 = {instancePath:instancePath+"/spec/subscription/statuses/" + i8,schemaPath:"#/properties/spec/properties/subscription/properties/statuses/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.subscription.properties.statuses.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.subscription.properties.statuses.items.enum,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses.items,data:data98};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2734,12 +2740,9 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data8.responses !== undefined){
-let data109 = data8.responses;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-for(const key40 in data109){
-if(!((((key40 === "headers") || (key40 === "problemBaseUri")) || (key40 === "messages")) || (key40 === "types"))){
-const err210 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data109};
+}
+else {
+const err210 = {instancePath:instancePath+"/spec/subscription/statuses",schemaPath:"#/properties/spec/properties/subscription/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.subscription.properties.statuses.type,parentSchema:schema31.properties.spec.properties.subscription.properties.statuses,data:data97};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2749,10 +2752,10 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data109.headers !== undefined){
-let data110 = data109.headers;
-if(!((((data110 === "ietf") || (data110 === "legacy")) || (data110 === "both")) || (data110 === "none"))){
-const err211 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data110};
+if(data95.graceDays !== undefined){
+let data99 = data95.graceDays;
+if(!((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99)))){
+const err211 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.subscription.properties.graceDays.type,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data99};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2761,12 +2764,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-if(data109.problemBaseUri !== undefined){
-let data111 = data109.problemBaseUri;
-if(typeof data111 === "string"){
-if(!pattern8.test(data111)){
-const err212 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data111};
+if(typeof data99 == "number"){
+if(data99 > 365 || isNaN(data99)){
+const err212 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data99};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2775,9 +2775,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-else {
-const err213 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data111};
+if(data99 < 0 || isNaN(data99)){
+const err213 = {instancePath:instancePath+"/spec/subscription/graceDays",schemaPath:"#/properties/spec/properties/subscription/properties/graceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.subscription.properties.graceDays,data:data99};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2787,12 +2786,10 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data109.messages !== undefined){
-let data112 = data109.messages;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-for(const key41 in data112){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key41))){
-const err214 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data112};
+}
+}
+else {
+const err214 = {instancePath:instancePath+"/spec/subscription",schemaPath:"#/properties/spec/properties/subscription/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.subscription.type,parentSchema:schema31.properties.spec.properties.subscription,data:data95};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2802,11 +2799,12 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data112.unauthenticated !== undefined){
-let data113 = data112.unauthenticated;
-if(typeof data113 === "string"){
-if(func2(data113) < 1){
-const err215 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data113};
+if(data8.payment !== undefined){
+let data100 = data8.payment;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key38 in data100){
+if(!((((key38 === "upgradeUrl") || (key38 === "billingUrl")) || (key38 === "topUpUrl")) || (key38 === "x402"))){
+const err215 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment,data:data100};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2816,8 +2814,11 @@ vErrors.push(err215);
 errors++;
 }
 }
-else {
-const err216 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data113};
+if(data100.upgradeUrl !== undefined){
+let data101 = data100.upgradeUrl;
+if(typeof data101 === "string"){
+if(!pattern8.test(data101)){
+const err216 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data101};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2827,11 +2828,8 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data112["subscription-inactive"] !== undefined){
-let data114 = data112["subscription-inactive"];
-if(typeof data114 === "string"){
-if(func2(data114) < 1){
-const err217 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data114};
+else {
+const err217 = {instancePath:instancePath+"/spec/payment/upgradeUrl",schemaPath:"#/properties/spec/properties/payment/properties/upgradeUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.upgradeUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.upgradeUrl,data:data101};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2841,8 +2839,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-else {
-const err218 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data114};
+if(data100.billingUrl !== undefined){
+let data102 = data100.billingUrl;
+if(typeof data102 === "string"){
+if(!pattern8.test(data102)){
+const err218 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data102};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2852,11 +2853,8 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data112["plan-upgrade-required"] !== undefined){
-let data115 = data112["plan-upgrade-required"];
-if(typeof data115 === "string"){
-if(func2(data115) < 1){
-const err219 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data115};
+else {
+const err219 = {instancePath:instancePath+"/spec/payment/billingUrl",schemaPath:"#/properties/spec/properties/payment/properties/billingUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.billingUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.billingUrl,data:data102};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2866,8 +2864,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data115};
+if(data100.topUpUrl !== undefined){
+let data103 = data100.topUpUrl;
+if(typeof data103 === "string"){
+if(!pattern8.test(data103)){
+const err220 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data103};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2877,11 +2878,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data112["not-entitled"] !== undefined){
-let data116 = data112["not-entitled"];
-if(typeof data116 === "string"){
-if(func2(data116) < 1){
-const err221 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data116};
+else {
+const err221 = {instancePath:instancePath+"/spec/payment/topUpUrl",schemaPath:"#/properties/spec/properties/payment/properties/topUpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.topUpUrl.type,parentSchema:schema31.properties.spec.properties.payment.properties.topUpUrl,data:data103};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2891,8 +2889,12 @@ vErrors.push(err221);
 errors++;
 }
 }
-else {
-const err222 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data116};
+if(data100.x402 !== undefined){
+let data104 = data100.x402;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key39 in data104){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties, key39))){
+const err222 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data104};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2902,11 +2904,10 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data112["rate-limited"] !== undefined){
-let data117 = data112["rate-limited"];
-if(typeof data117 === "string"){
-if(func2(data117) < 1){
-const err223 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data117};
+if(data104.scheme !== undefined){
+let data105 = data104.scheme;
+if(!((data105 === "exact") || (data105 === "upto"))){
+const err223 = {instancePath:instancePath+"/spec/payment/x402/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme,data:data105};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2916,8 +2917,11 @@ vErrors.push(err223);
 errors++;
 }
 }
-else {
-const err224 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data117};
+if(data104.price !== undefined){
+let data106 = data104.price;
+if(typeof data106 === "string"){
+if(!pattern43.test(data106)){
+const err224 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data106};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2927,11 +2931,8 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data112["quota-exhausted"] !== undefined){
-let data118 = data112["quota-exhausted"];
-if(typeof data118 === "string"){
-if(func2(data118) < 1){
-const err225 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data118};
+else {
+const err225 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data106};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2941,8 +2942,11 @@ vErrors.push(err225);
 errors++;
 }
 }
-else {
-const err226 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data118};
+if(data104.maxPrice !== undefined){
+let data107 = data104.maxPrice;
+if(typeof data107 === "string"){
+if(!pattern43.test(data107)){
+const err226 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data107};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2952,11 +2956,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data112["insufficient-credits"] !== undefined){
-let data119 = data112["insufficient-credits"];
-if(typeof data119 === "string"){
-if(func2(data119) < 1){
-const err227 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data119};
+else {
+const err227 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data107};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2966,8 +2967,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data119};
+if(data104.pricePerUnit !== undefined){
+let data108 = data104.pricePerUnit;
+if(typeof data108 === "string"){
+if(!pattern43.test(data108)){
+const err228 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data108};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2977,11 +2981,8 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data112["payment-required"] !== undefined){
-let data120 = data112["payment-required"];
-if(typeof data120 === "string"){
-if(func2(data120) < 1){
-const err229 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data120};
+else {
+const err229 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data108};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2991,8 +2992,10 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data120};
+if(data104.decimals !== undefined){
+let data109 = data104.decimals;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err230 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data109};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3001,12 +3004,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data112["payment-invalid"] !== undefined){
-let data121 = data112["payment-invalid"];
-if(typeof data121 === "string"){
-if(func2(data121) < 1){
-const err231 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data121};
+if(typeof data109 == "number"){
+if(data109 > 36 || isNaN(data109)){
+const err231 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data109};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3015,9 +3015,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-else {
-const err232 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data121};
+if(data109 < 0 || isNaN(data109)){
+const err232 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data109};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3027,11 +3026,12 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data112["payment-unavailable"] !== undefined){
-let data122 = data112["payment-unavailable"];
-if(typeof data122 === "string"){
-if(func2(data122) < 1){
-const err233 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data122};
+}
+if(data104.payTo !== undefined){
+let data110 = data104.payTo;
+if(typeof data110 === "string"){
+if(func2(data110) < 1){
+const err233 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data110};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3042,7 +3042,7 @@ errors++;
 }
 }
 else {
-const err234 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data122};
+const err234 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data110};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3052,11 +3052,10 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data112["store-unavailable"] !== undefined){
-let data123 = data112["store-unavailable"];
-if(typeof data123 === "string"){
-if(func2(data123) < 1){
-const err235 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data123};
+if(data104.maxTimeoutSeconds !== undefined){
+let data111 = data104.maxTimeoutSeconds;
+if(!((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111)))){
+const err235 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data111};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3065,9 +3064,9 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-else {
-const err236 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data123};
+if(typeof data111 == "number"){
+if(data111 > 3600 || isNaN(data111)){
+const err236 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data111};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3076,10 +3075,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-}
-else {
-const err237 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data112};
+if(data111 < 1 || isNaN(data111)){
+const err237 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data111};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3089,12 +3086,11 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data109.types !== undefined){
-let data124 = data109.types;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-for(const key42 in data124){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key42))){
-const err238 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data124};
+}
+if(data104.asset !== undefined){
+let data112 = data104.asset;
+if(typeof data112 !== "string"){
+const err238 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data112};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3104,11 +3100,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data124.unauthenticated !== undefined){
-let data125 = data124.unauthenticated;
-if(typeof data125 === "string"){
-if(!pattern8.test(data125)){
-const err239 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data125};
+if(data104.network !== undefined){
+let data113 = data104.network;
+if(typeof data113 === "string"){
+if(!pattern46.test(data113)){
+const err239 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data113};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3119,7 +3115,7 @@ errors++;
 }
 }
 else {
-const err240 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data125};
+const err240 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data113};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3129,11 +3125,12 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data124["subscription-inactive"] !== undefined){
-let data126 = data124["subscription-inactive"];
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err241 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data126};
+if(data104.extra !== undefined){
+let data114 = data104.extra;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+for(const key40 in data114){
+if(!(pattern38.test(key40))){
+const err241 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data114};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3143,8 +3140,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-else {
-const err242 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data126};
+for(const key41 in data114){
+if(pattern38.test(key41)){
+let data115 = data114[key41];
+if(typeof data115 !== "string"){
+const err242 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data115};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3154,11 +3154,10 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data124["plan-upgrade-required"] !== undefined){
-let data127 = data124["plan-upgrade-required"];
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err243 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data127};
+}
+}
+else {
+const err243 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data114};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3168,8 +3167,11 @@ vErrors.push(err243);
 errors++;
 }
 }
-else {
-const err244 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data127};
+if(data104.accepts !== undefined){
+let data116 = data104.accepts;
+if(Array.isArray(data116)){
+if(data116.length > 16){
+const err244 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data116};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3178,12 +3180,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data124["not-entitled"] !== undefined){
-let data128 = data124["not-entitled"];
-if(typeof data128 === "string"){
-if(!pattern8.test(data128)){
-const err245 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data128};
+if(data116.length < 1){
+const err245 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data116};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3192,9 +3190,12 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-else {
-const err246 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data128};
+const len9 = data116.length;
+for(let i9=0; i9<len9; i9++){
+let data117 = data116[i9];
+if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
+if(data117.asset === undefined){
+const err246 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "asset"},message:"must have required property '"+"asset"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data117};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3203,12 +3204,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data124["rate-limited"] !== undefined){
-let data129 = data124["rate-limited"];
-if(typeof data129 === "string"){
-if(!pattern8.test(data129)){
-const err247 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data129};
+if(data117.network === undefined){
+const err247 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data117};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3217,9 +3214,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-else {
-const err248 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data129};
+for(const key42 in data117){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties, key42))){
+const err248 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data117};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3229,11 +3226,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data124["quota-exhausted"] !== undefined){
-let data130 = data124["quota-exhausted"];
-if(typeof data130 === "string"){
-if(!pattern8.test(data130)){
-const err249 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data130};
+if(data117.scheme !== undefined){
+let data118 = data117.scheme;
+if(!((data118 === "exact") || (data118 === "upto"))){
+const err249 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme,data:data118};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3243,8 +3239,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data130};
+if(data117.price !== undefined){
+let data119 = data117.price;
+if(typeof data119 === "string"){
+if(!pattern43.test(data119)){
+const err250 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data119};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3254,11 +3253,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data124["insufficient-credits"] !== undefined){
-let data131 = data124["insufficient-credits"];
-if(typeof data131 === "string"){
-if(!pattern8.test(data131)){
-const err251 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data131};
+else {
+const err251 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data119};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3268,8 +3264,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-else {
-const err252 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data131};
+if(data117.maxPrice !== undefined){
+let data120 = data117.maxPrice;
+if(typeof data120 === "string"){
+if(!pattern43.test(data120)){
+const err252 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data120};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3279,11 +3278,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data124["payment-required"] !== undefined){
-let data132 = data124["payment-required"];
-if(typeof data132 === "string"){
-if(!pattern8.test(data132)){
-const err253 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data132};
+else {
+const err253 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data120};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3293,8 +3289,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-else {
-const err254 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data132};
+if(data117.pricePerUnit !== undefined){
+let data121 = data117.pricePerUnit;
+if(typeof data121 === "string"){
+if(!pattern43.test(data121)){
+const err254 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data121};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3304,11 +3303,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data124["payment-invalid"] !== undefined){
-let data133 = data124["payment-invalid"];
-if(typeof data133 === "string"){
-if(!pattern8.test(data133)){
-const err255 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data133};
+else {
+const err255 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data121};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3318,8 +3314,10 @@ vErrors.push(err255);
 errors++;
 }
 }
-else {
-const err256 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data133};
+if(data117.decimals !== undefined){
+let data122 = data117.decimals;
+if(!((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122)))){
+const err256 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data122};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3328,12 +3326,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-if(data124["payment-unavailable"] !== undefined){
-let data134 = data124["payment-unavailable"];
-if(typeof data134 === "string"){
-if(!pattern8.test(data134)){
-const err257 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data134};
+if(typeof data122 == "number"){
+if(data122 > 36 || isNaN(data122)){
+const err257 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data122};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3342,9 +3337,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-else {
-const err258 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data134};
+if(data122 < 0 || isNaN(data122)){
+const err258 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data122};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3354,11 +3348,12 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data124["store-unavailable"] !== undefined){
-let data135 = data124["store-unavailable"];
-if(typeof data135 === "string"){
-if(!pattern8.test(data135)){
-const err259 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data135};
+}
+if(data117.payTo !== undefined){
+let data123 = data117.payTo;
+if(typeof data123 === "string"){
+if(func2(data123) < 1){
+const err259 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data123};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3369,7 +3364,7 @@ errors++;
 }
 }
 else {
-const err260 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data135};
+const err260 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data123};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3379,9 +3374,10 @@ vErrors.push(err260);
 errors++;
 }
 }
-}
-else {
-const err261 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data124};
+if(data117.maxTimeoutSeconds !== undefined){
+let data124 = data117.maxTimeoutSeconds;
+if(!((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124)))){
+const err261 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data124};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3390,10 +3386,9 @@ vErrors.push(err261);
 }
 errors++;
 }
-}
-}
-else {
-const err262 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data109};
+if(typeof data124 == "number"){
+if(data124 > 3600 || isNaN(data124)){
+const err262 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data124};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3402,12 +3397,8 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-if(data8.store !== undefined){
-let data136 = data8.store;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-if(data136.kind === undefined){
-const err263 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data136};
+if(data124 < 1 || isNaN(data124)){
+const err263 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data124};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3416,9 +3407,13 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key43 in data136){
-if(!(((((((key43 === "kind") || (key43 === "url")) || (key43 === "nodes")) || (key43 === "keyPrefix")) || (key43 === "onFailure")) || (key43 === "timeoutMs")) || (key43 === "native"))){
-const err264 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data136};
+}
+}
+if(data117.asset !== undefined){
+let data125 = data117.asset;
+if(typeof data125 === "string"){
+if(func2(data125) < 1){
+const err264 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data125};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3428,10 +3423,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data136.kind !== undefined){
-let data137 = data136.kind;
-if(!(((data137 === "memory") || (data137 === "redis")) || (data137 === "redis-cluster"))){
-const err265 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data137};
+else {
+const err265 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data125};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3441,14 +3434,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data136.url !== undefined){
-let data138 = data136.url;
-const _errs301 = errors;
-let valid57 = false;
-const _errs302 = errors;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-if(data138.env === undefined){
-const err266 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data138};
+if(data117.network !== undefined){
+let data126 = data117.network;
+if(typeof data126 === "string"){
+if(!pattern46.test(data126)){
+const err266 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data126};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3457,9 +3447,9 @@ vErrors.push(err266);
 }
 errors++;
 }
-for(const key44 in data138){
-if(!(key44 === "env")){
-const err267 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data138};
+}
+else {
+const err267 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data126};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3469,11 +3459,12 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(data138.env !== undefined){
-let data139 = data138.env;
-if(typeof data139 === "string"){
-if(!pattern60.test(data139)){
-const err268 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data139};
+if(data117.extra !== undefined){
+let data127 = data117.extra;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+for(const key43 in data127){
+if(!(pattern38.test(key43))){
+const err268 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data127};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3483,8 +3474,11 @@ vErrors.push(err268);
 errors++;
 }
 }
-else {
-const err269 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data139};
+for(const key44 in data127){
+if(pattern38.test(key44)){
+let data128 = data127[key44];
+if(typeof data128 !== "string"){
+const err269 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"],data:data128};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3495,8 +3489,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err270 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data138};
+const err270 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data127};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3505,11 +3500,10 @@ vErrors.push(err270);
 }
 errors++;
 }
-var _valid1 = _errs302 === errors;
-valid57 = valid57 || _valid1;
-const _errs307 = errors;
-if(typeof data138 !== "string"){
-const err271 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data138};
+}
+}
+else {
+const err271 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data117};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3518,10 +3512,10 @@ vErrors.push(err271);
 }
 errors++;
 }
-var _valid1 = _errs307 === errors;
-valid57 = valid57 || _valid1;
-if(!valid57){
-const err272 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data138};
+}
+}
+else {
+const err272 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data116};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3530,26 +3524,13 @@ vErrors.push(err272);
 }
 errors++;
 }
-else {
-errors = _errs301;
-if(vErrors !== null){
-if(_errs301){
-vErrors.length = _errs301;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data136.nodes !== undefined){
-let data140 = data136.nodes;
-const _errs310 = errors;
-let valid59 = false;
-const _errs311 = errors;
-if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
-if(data140.env === undefined){
-const err273 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data140};
+if(data104.routes !== undefined){
+let data129 = data104.routes;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key45 in data129){
+if(!(pattern4.test(key45))){
+const err273 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data129};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3558,9 +3539,13 @@ vErrors.push(err273);
 }
 errors++;
 }
-for(const key45 in data140){
-if(!(key45 === "env")){
-const err274 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data140};
+}
+for(const key46 in data129){
+if(pattern4.test(key46)){
+let data130 = data129[key46];
+if(typeof data130 === "string"){
+if(!pattern43.test(data130)){
+const err274 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data130};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3570,11 +3555,8 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data140.env !== undefined){
-let data141 = data140.env;
-if(typeof data141 === "string"){
-if(!pattern60.test(data141)){
-const err275 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data141};
+else {
+const err275 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data130};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3584,8 +3566,10 @@ vErrors.push(err275);
 errors++;
 }
 }
+}
+}
 else {
-const err276 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data141};
+const err276 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data129};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3595,9 +3579,11 @@ vErrors.push(err276);
 errors++;
 }
 }
-}
-else {
-const err277 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data140};
+if(data104.facilitator !== undefined){
+let data131 = data104.facilitator;
+if(typeof data131 === "string"){
+if(!pattern8.test(data131)){
+const err277 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data131};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3606,11 +3592,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-var _valid2 = _errs311 === errors;
-valid59 = valid59 || _valid2;
-const _errs316 = errors;
-if(typeof data140 !== "string"){
-const err278 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data140};
+}
+else {
+const err278 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data131};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3619,10 +3603,11 @@ vErrors.push(err278);
 }
 errors++;
 }
-var _valid2 = _errs316 === errors;
-valid59 = valid59 || _valid2;
-if(!valid59){
-const err279 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data140};
+}
+if(data104.description !== undefined){
+let data132 = data104.description;
+if(typeof data132 !== "string"){
+const err279 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data132};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3631,23 +3616,10 @@ vErrors.push(err279);
 }
 errors++;
 }
-else {
-errors = _errs310;
-if(vErrors !== null){
-if(_errs310){
-vErrors.length = _errs310;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data136.keyPrefix !== undefined){
-let data142 = data136.keyPrefix;
-if(typeof data142 === "string"){
-if(!pattern62.test(data142)){
-const err280 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data142};
+const err280 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data104};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3657,8 +3629,9 @@ vErrors.push(err280);
 errors++;
 }
 }
+}
 else {
-const err281 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data142};
+const err281 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data100};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3668,10 +3641,12 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data136.onFailure !== undefined){
-let data143 = data136.onFailure;
-if(!((data143 === "open") || (data143 === "closed"))){
-const err282 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data143};
+if(data8.rewrite !== undefined){
+let data133 = data8.rewrite;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+for(const key47 in data133){
+if(!(key47 === "request")){
+const err282 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data133};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3681,10 +3656,12 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data136.timeoutMs !== undefined){
-let data144 = data136.timeoutMs;
-if(!((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144)))){
-const err283 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data144};
+if(data133.request !== undefined){
+let data134 = data133.request;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+for(const key48 in data134){
+if(!(((key48 === "headers") || (key48 === "query")) || (key48 === "path"))){
+const err283 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data134};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3693,9 +3670,13 @@ vErrors.push(err283);
 }
 errors++;
 }
-if(typeof data144 == "number"){
-if(data144 > 10000 || isNaN(data144)){
-const err284 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data144};
+}
+if(data134.headers !== undefined){
+let data135 = data134.headers;
+if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
+for(const key49 in data135){
+if(!((((key49 === "add") || (key49 === "set")) || (key49 === "remove")) || (key49 === "rename"))){
+const err284 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data135};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3704,8 +3685,13 @@ vErrors.push(err284);
 }
 errors++;
 }
-if(data144 < 1 || isNaN(data144)){
-const err285 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data144};
+}
+if(data135.add !== undefined){
+let data136 = data135.add;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+for(const key50 in data136){
+if(!(pattern12.test(key50))){
+const err285 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data136};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3715,13 +3701,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-if(data136.native !== undefined){
-let data145 = data136.native;
-if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
-for(const key46 in data145){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key46))){
-const err286 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data145};
+for(const key51 in data136){
+if(pattern12.test(key51)){
+let data137 = data136[key51];
+if(typeof data137 !== "string"){
+const err286 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data137};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3731,11 +3715,10 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data145.host !== undefined){
-let data146 = data145.host;
-if(typeof data146 === "string"){
-if(!pattern63.test(data146)){
-const err287 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data146};
+}
+}
+else {
+const err287 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data136};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3745,8 +3728,12 @@ vErrors.push(err287);
 errors++;
 }
 }
-else {
-const err288 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data146};
+if(data135.set !== undefined){
+let data138 = data135.set;
+if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
+for(const key52 in data138){
+if(!(pattern12.test(key52))){
+const err288 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data138};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3756,10 +3743,11 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data145.port !== undefined){
-let data147 = data145.port;
-if(!((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147)))){
-const err289 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data147};
+for(const key53 in data138){
+if(pattern12.test(key53)){
+let data139 = data138[key53];
+if(typeof data139 !== "string"){
+const err289 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data139};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3768,9 +3756,11 @@ vErrors.push(err289);
 }
 errors++;
 }
-if(typeof data147 == "number"){
-if(data147 > 65535 || isNaN(data147)){
-const err290 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data147};
+}
+}
+}
+else {
+const err290 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data138};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3779,8 +3769,16 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(data147 < 1 || isNaN(data147)){
-const err291 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data147};
+}
+if(data135.remove !== undefined){
+let data140 = data135.remove;
+if(Array.isArray(data140)){
+const len10 = data140.length;
+for(let i10=0; i10<len10; i10++){
+let data141 = data140[i10];
+if(typeof data141 === "string"){
+if(!pattern12.test(data141)){
+const err291 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data141};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3790,12 +3788,8 @@ vErrors.push(err291);
 errors++;
 }
 }
-}
-if(data145.cluster !== undefined){
-let data148 = data145.cluster;
-if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
-if(data148.nodes === undefined){
-const err292 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data148};
+else {
+const err292 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data141};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3804,9 +3798,10 @@ vErrors.push(err292);
 }
 errors++;
 }
-for(const key47 in data148){
-if(!((key47 === "nodes") || (key47 === "name"))){
-const err293 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data148};
+}
+}
+else {
+const err293 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data140};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3816,11 +3811,12 @@ vErrors.push(err293);
 errors++;
 }
 }
-if(data148.nodes !== undefined){
-let data149 = data148.nodes;
-if(Array.isArray(data149)){
-if(data149.length < 1){
-const err294 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data149};
+if(data135.rename !== undefined){
+let data142 = data135.rename;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+for(const key54 in data142){
+if(!(pattern12.test(key54))){
+const err294 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data142};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3829,12 +3825,13 @@ vErrors.push(err294);
 }
 errors++;
 }
-const len11 = data149.length;
-for(let i11=0; i11<len11; i11++){
-let data150 = data149[i11];
-if(typeof data150 === "string"){
-if(func2(data150) > 100){
-const err295 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data150};
+}
+for(const key55 in data142){
+if(pattern12.test(key55)){
+let data143 = data142[key55];
+if(typeof data143 === "string"){
+if(!pattern12.test(data143)){
+const err295 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data143};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3843,8 +3840,9 @@ vErrors.push(err295);
 }
 errors++;
 }
-if(!pattern64.test(data150)){
-const err296 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data150};
+}
+else {
+const err296 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data143};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3854,8 +3852,10 @@ vErrors.push(err296);
 errors++;
 }
 }
+}
+}
 else {
-const err297 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data150};
+const err297 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data142};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3865,18 +3865,9 @@ vErrors.push(err297);
 errors++;
 }
 }
-let i12 = data149.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data149[i12];
-if(typeof item0 !== "string"){
-continue;
 }
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err298 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data149};
+else {
+const err298 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data135};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3884,14 +3875,14 @@ else {
 vErrors.push(err298);
 }
 errors++;
-break;
-}
-indices0[item0] = i12;
 }
 }
-}
-else {
-const err299 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data149};
+if(data134.query !== undefined){
+let data144 = data134.query;
+if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
+for(const key56 in data144){
+if(!(((key56 === "add") || (key56 === "remove")) || (key56 === "rename"))){
+const err299 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data144};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3901,11 +3892,12 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data148.name !== undefined){
-let data151 = data148.name;
-if(typeof data151 === "string"){
-if(!pattern65.test(data151)){
-const err300 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data151};
+if(data144.add !== undefined){
+let data145 = data144.add;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+for(const key57 in data145){
+if(!(pattern67.test(key57))){
+const err300 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data145};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3915,8 +3907,11 @@ vErrors.push(err300);
 errors++;
 }
 }
-else {
-const err301 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data151};
+for(const key58 in data145){
+if(pattern67.test(key58)){
+let data146 = data145[key58];
+if(typeof data146 !== "string"){
+const err301 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data146};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3927,8 +3922,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err302 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data148};
+const err302 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data145};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3938,11 +3934,15 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data145.username !== undefined){
-let data152 = data145.username;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-if(data152.env === undefined){
-const err303 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data152};
+if(data144.remove !== undefined){
+let data147 = data144.remove;
+if(Array.isArray(data147)){
+const len11 = data147.length;
+for(let i11=0; i11<len11; i11++){
+let data148 = data147[i11];
+if(typeof data148 === "string"){
+if(!pattern67.test(data148)){
+const err303 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data148};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3951,9 +3951,9 @@ vErrors.push(err303);
 }
 errors++;
 }
-for(const key48 in data152){
-if(!(key48 === "env")){
-const err304 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data152};
+}
+else {
+const err304 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data148};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3963,11 +3963,9 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data152.env !== undefined){
-let data153 = data152.env;
-if(typeof data153 === "string"){
-if(!pattern60.test(data153)){
-const err305 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data153};
+}
+else {
+const err305 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data147};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3977,8 +3975,12 @@ vErrors.push(err305);
 errors++;
 }
 }
-else {
-const err306 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data153};
+if(data144.rename !== undefined){
+let data149 = data144.rename;
+if(data149 && typeof data149 == "object" && !Array.isArray(data149)){
+for(const key59 in data149){
+if(!(pattern67.test(key59))){
+const err306 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data149};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3988,9 +3990,12 @@ vErrors.push(err306);
 errors++;
 }
 }
-}
-else {
-const err307 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data152};
+for(const key60 in data149){
+if(pattern67.test(key60)){
+let data150 = data149[key60];
+if(typeof data150 === "string"){
+if(!pattern67.test(data150)){
+const err307 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data150};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4000,11 +4005,8 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data145.password !== undefined){
-let data154 = data145.password;
-if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
-if(data154.env === undefined){
-const err308 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data154};
+else {
+const err308 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data150};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4013,9 +4015,11 @@ vErrors.push(err308);
 }
 errors++;
 }
-for(const key49 in data154){
-if(!(key49 === "env")){
-const err309 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data154};
+}
+}
+}
+else {
+const err309 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data149};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4025,11 +4029,9 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data154.env !== undefined){
-let data155 = data154.env;
-if(typeof data155 === "string"){
-if(!pattern60.test(data155)){
-const err310 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data155};
+}
+else {
+const err310 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data144};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4039,8 +4041,11 @@ vErrors.push(err310);
 errors++;
 }
 }
-else {
-const err311 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data155};
+if(data134.path !== undefined){
+let data151 = data134.path;
+if(typeof data151 === "string"){
+if(!pattern10.test(data151)){
+const err311 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data151};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4050,9 +4055,8 @@ vErrors.push(err311);
 errors++;
 }
 }
-}
 else {
-const err312 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data154};
+const err312 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data151};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4062,10 +4066,9 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data145.database !== undefined){
-let data156 = data145.database;
-if(!((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156)))){
-const err313 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data156};
+}
+else {
+const err313 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data134};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4074,9 +4077,10 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(typeof data156 == "number"){
-if(data156 < 0 || isNaN(data156)){
-const err314 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data156};
+}
+}
+else {
+const err314 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data133};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4086,11 +4090,12 @@ vErrors.push(err314);
 errors++;
 }
 }
-}
-if(data145.ssl !== undefined){
-let data157 = data145.ssl;
-if(typeof data157 !== "boolean"){
-const err315 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data157};
+if(data8.responses !== undefined){
+let data152 = data8.responses;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+for(const key61 in data152){
+if(!((((key61 === "headers") || (key61 === "problemBaseUri")) || (key61 === "messages")) || (key61 === "types"))){
+const err315 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data152};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4100,10 +4105,10 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data145.sslVerify !== undefined){
-let data158 = data145.sslVerify;
-if(typeof data158 !== "boolean"){
-const err316 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data158};
+if(data152.headers !== undefined){
+let data153 = data152.headers;
+if(!((((data153 === "ietf") || (data153 === "legacy")) || (data153 === "both")) || (data153 === "none"))){
+const err316 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data153};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4113,11 +4118,11 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(data145.serverName !== undefined){
-let data159 = data145.serverName;
-if(typeof data159 === "string"){
-if(!pattern68.test(data159)){
-const err317 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data159};
+if(data152.problemBaseUri !== undefined){
+let data154 = data152.problemBaseUri;
+if(typeof data154 === "string"){
+if(!pattern8.test(data154)){
+const err317 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data154};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4128,7 +4133,7 @@ errors++;
 }
 }
 else {
-const err318 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data159};
+const err318 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data154};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4138,9 +4143,12 @@ vErrors.push(err318);
 errors++;
 }
 }
-}
-else {
-const err319 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data145};
+if(data152.messages !== undefined){
+let data155 = data152.messages;
+if(data155 && typeof data155 == "object" && !Array.isArray(data155)){
+for(const key62 in data155){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key62))){
+const err319 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data155};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4150,9 +4158,11 @@ vErrors.push(err319);
 errors++;
 }
 }
-}
-else {
-const err320 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data136};
+if(data155.unauthenticated !== undefined){
+let data156 = data155.unauthenticated;
+if(typeof data156 === "string"){
+if(func2(data156) < 1){
+const err320 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data156};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4162,11 +4172,8 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data8.notifications !== undefined){
-let data160 = data8.notifications;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.url === undefined){
-const err321 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
+else {
+const err321 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data156};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4175,8 +4182,12 @@ vErrors.push(err321);
 }
 errors++;
 }
-if(data160.secret === undefined){
-const err322 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
+}
+if(data155["subscription-inactive"] !== undefined){
+let data157 = data155["subscription-inactive"];
+if(typeof data157 === "string"){
+if(func2(data157) < 1){
+const err322 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data157};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4185,9 +4196,9 @@ vErrors.push(err322);
 }
 errors++;
 }
-for(const key50 in data160){
-if(!((((key50 === "url") || (key50 === "secret")) || (key50 === "thresholds")) || (key50 === "paymentDenied"))){
-const err323 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
+}
+else {
+const err323 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data157};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4197,11 +4208,11 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data160.url !== undefined){
-let data161 = data160.url;
-if(typeof data161 === "string"){
-if(!pattern8.test(data161)){
-const err324 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data161};
+if(data155["plan-upgrade-required"] !== undefined){
+let data158 = data155["plan-upgrade-required"];
+if(typeof data158 === "string"){
+if(func2(data158) < 1){
+const err324 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data158};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4212,7 +4223,7 @@ errors++;
 }
 }
 else {
-const err325 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data161};
+const err325 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data158};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4222,11 +4233,11 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data160.secret !== undefined){
-let data162 = data160.secret;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-if(data162.env === undefined){
-const err326 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data162};
+if(data155["not-entitled"] !== undefined){
+let data159 = data155["not-entitled"];
+if(typeof data159 === "string"){
+if(func2(data159) < 1){
+const err326 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data159};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4235,9 +4246,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-for(const key51 in data162){
-if(!(key51 === "env")){
-const err327 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data162};
+}
+else {
+const err327 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data159};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4247,11 +4258,11 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data162.env !== undefined){
-let data163 = data162.env;
-if(typeof data163 === "string"){
-if(!pattern60.test(data163)){
-const err328 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data163};
+if(data155["rate-limited"] !== undefined){
+let data160 = data155["rate-limited"];
+if(typeof data160 === "string"){
+if(func2(data160) < 1){
+const err328 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data160};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4262,7 +4273,7 @@ errors++;
 }
 }
 else {
-const err329 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data163};
+const err329 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data160};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4272,9 +4283,11 @@ vErrors.push(err329);
 errors++;
 }
 }
-}
-else {
-const err330 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data162};
+if(data155["quota-exhausted"] !== undefined){
+let data161 = data155["quota-exhausted"];
+if(typeof data161 === "string"){
+if(func2(data161) < 1){
+const err330 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data161};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4284,12 +4297,8 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data160.thresholds !== undefined){
-let data164 = data160.thresholds;
-if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
-for(const key52 in data164){
-if(!((key52 === "quotaPercent") || (key52 === "creditsBelow"))){
-const err331 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data164};
+else {
+const err331 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data161};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4299,11 +4308,11 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data164.quotaPercent !== undefined){
-let data165 = data164.quotaPercent;
-if(Array.isArray(data165)){
-if(data165.length < 1){
-const err332 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data165};
+if(data155["insufficient-credits"] !== undefined){
+let data162 = data155["insufficient-credits"];
+if(typeof data162 === "string"){
+if(func2(data162) < 1){
+const err332 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data162};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4312,11 +4321,9 @@ vErrors.push(err332);
 }
 errors++;
 }
-const len12 = data165.length;
-for(let i13=0; i13<len12; i13++){
-let data166 = data165[i13];
-if(!((typeof data166 == "number") && (!(data166 % 1) && !isNaN(data166)))){
-const err333 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data166};
+}
+else {
+const err333 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data162};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4325,9 +4332,12 @@ vErrors.push(err333);
 }
 errors++;
 }
-if(typeof data166 == "number"){
-if(data166 > 100 || isNaN(data166)){
-const err334 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data166};
+}
+if(data155["payment-required"] !== undefined){
+let data163 = data155["payment-required"];
+if(typeof data163 === "string"){
+if(func2(data163) < 1){
+const err334 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data163};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4336,8 +4346,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(data166 < 1 || isNaN(data166)){
-const err335 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data166};
+}
+else {
+const err335 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data163};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4347,19 +4358,11 @@ vErrors.push(err335);
 errors++;
 }
 }
-}
-let i14 = data165.length;
-let j1;
-if(i14 > 1){
-const indices1 = {};
-for(;i14--;){
-let item1 = data165[i14];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err336 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data165};
+if(data155["payment-invalid"] !== undefined){
+let data164 = data155["payment-invalid"];
+if(typeof data164 === "string"){
+if(func2(data164) < 1){
+const err336 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data164};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4367,14 +4370,10 @@ else {
 vErrors.push(err336);
 }
 errors++;
-break;
-}
-indices1[item1] = i14;
-}
 }
 }
 else {
-const err337 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data165};
+const err337 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data164};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4384,10 +4383,11 @@ vErrors.push(err337);
 errors++;
 }
 }
-if(data164.creditsBelow !== undefined){
-let data167 = data164.creditsBelow;
-if(!((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167)))){
-const err338 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data167};
+if(data155["payment-malformed"] !== undefined){
+let data165 = data155["payment-malformed"];
+if(typeof data165 === "string"){
+if(func2(data165) < 1){
+const err338 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data165};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4396,9 +4396,9 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(typeof data167 == "number"){
-if(data167 < 1 || isNaN(data167)){
-const err339 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data167};
+}
+else {
+const err339 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data165};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4408,10 +4408,11 @@ vErrors.push(err339);
 errors++;
 }
 }
-}
-}
-else {
-const err340 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data164};
+if(data155["payment-allowance-required"] !== undefined){
+let data166 = data155["payment-allowance-required"];
+if(typeof data166 === "string"){
+if(func2(data166) < 1){
+const err340 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data166};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4421,10 +4422,8 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data160.paymentDenied !== undefined){
-let data168 = data160.paymentDenied;
-if(typeof data168 !== "boolean"){
-const err341 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data168};
+else {
+const err341 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data166};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4434,9 +4433,11 @@ vErrors.push(err341);
 errors++;
 }
 }
-}
-else {
-const err342 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data160};
+if(data155["payment-unavailable"] !== undefined){
+let data167 = data155["payment-unavailable"];
+if(typeof data167 === "string"){
+if(func2(data167) < 1){
+const err342 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data167};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4446,11 +4447,8 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data8.usageEndpoint !== undefined){
-let data169 = data8.usageEndpoint;
-if(typeof data169 === "string"){
-if(!pattern71.test(data169)){
-const err343 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data169};
+else {
+const err343 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data167};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4460,8 +4458,11 @@ vErrors.push(err343);
 errors++;
 }
 }
-else {
-const err344 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data169};
+if(data155["store-unavailable"] !== undefined){
+let data168 = data155["store-unavailable"];
+if(typeof data168 === "string"){
+if(func2(data168) < 1){
+const err344 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data168};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4471,9 +4472,8 @@ vErrors.push(err344);
 errors++;
 }
 }
-}
 else {
-const err345 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const err345 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data168};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4483,14 +4483,1520 @@ vErrors.push(err345);
 errors++;
 }
 }
-}
-else {
-const err346 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data155["invalid-request"] !== undefined){
+let data169 = data155["invalid-request"];
+if(typeof data169 === "string"){
+if(func2(data169) < 1){
+const err346 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data169};
 if(vErrors === null){
 vErrors = [err346];
 }
 else {
 vErrors.push(err346);
+}
+errors++;
+}
+}
+else {
+const err347 = {instancePath:instancePath+"/spec/responses/messages/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["invalid-request"],data:data169};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+}
+else {
+const err348 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data155};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+if(data152.types !== undefined){
+let data170 = data152.types;
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+for(const key63 in data170){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key63))){
+const err349 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data170};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+if(data170.unauthenticated !== undefined){
+let data171 = data170.unauthenticated;
+if(typeof data171 === "string"){
+if(!pattern8.test(data171)){
+const err350 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data171};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+else {
+const err351 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data171};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+}
+if(data170["subscription-inactive"] !== undefined){
+let data172 = data170["subscription-inactive"];
+if(typeof data172 === "string"){
+if(!pattern8.test(data172)){
+const err352 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data172};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+else {
+const err353 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data172};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+if(data170["plan-upgrade-required"] !== undefined){
+let data173 = data170["plan-upgrade-required"];
+if(typeof data173 === "string"){
+if(!pattern8.test(data173)){
+const err354 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data173};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+else {
+const err355 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data173};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+if(data170["not-entitled"] !== undefined){
+let data174 = data170["not-entitled"];
+if(typeof data174 === "string"){
+if(!pattern8.test(data174)){
+const err356 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data174};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+else {
+const err357 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data174};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+if(data170["rate-limited"] !== undefined){
+let data175 = data170["rate-limited"];
+if(typeof data175 === "string"){
+if(!pattern8.test(data175)){
+const err358 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data175};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+}
+else {
+const err359 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data175};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+if(data170["quota-exhausted"] !== undefined){
+let data176 = data170["quota-exhausted"];
+if(typeof data176 === "string"){
+if(!pattern8.test(data176)){
+const err360 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data176};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+}
+else {
+const err361 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data176};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+if(data170["insufficient-credits"] !== undefined){
+let data177 = data170["insufficient-credits"];
+if(typeof data177 === "string"){
+if(!pattern8.test(data177)){
+const err362 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data177};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+else {
+const err363 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data177};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(data170["payment-required"] !== undefined){
+let data178 = data170["payment-required"];
+if(typeof data178 === "string"){
+if(!pattern8.test(data178)){
+const err364 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data178};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+}
+else {
+const err365 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data178};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+if(data170["payment-invalid"] !== undefined){
+let data179 = data170["payment-invalid"];
+if(typeof data179 === "string"){
+if(!pattern8.test(data179)){
+const err366 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data179};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+else {
+const err367 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data179};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+if(data170["payment-malformed"] !== undefined){
+let data180 = data170["payment-malformed"];
+if(typeof data180 === "string"){
+if(!pattern8.test(data180)){
+const err368 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data180};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+}
+else {
+const err369 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data180};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+}
+if(data170["payment-allowance-required"] !== undefined){
+let data181 = data170["payment-allowance-required"];
+if(typeof data181 === "string"){
+if(!pattern8.test(data181)){
+const err370 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data181};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+else {
+const err371 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data181};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+}
+if(data170["payment-unavailable"] !== undefined){
+let data182 = data170["payment-unavailable"];
+if(typeof data182 === "string"){
+if(!pattern8.test(data182)){
+const err372 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data182};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+else {
+const err373 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data182};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data170["store-unavailable"] !== undefined){
+let data183 = data170["store-unavailable"];
+if(typeof data183 === "string"){
+if(!pattern8.test(data183)){
+const err374 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data183};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+else {
+const err375 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data183};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+if(data170["invalid-request"] !== undefined){
+let data184 = data170["invalid-request"];
+if(typeof data184 === "string"){
+if(!pattern8.test(data184)){
+const err376 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data184};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+else {
+const err377 = {instancePath:instancePath+"/spec/responses/types/invalid-request",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/invalid-request/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["invalid-request"],data:data184};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+}
+else {
+const err378 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data170};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+}
+}
+else {
+const err379 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data152};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+if(data8.store !== undefined){
+let data185 = data8.store;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
+if(data185.kind === undefined){
+const err380 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data185};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+for(const key64 in data185){
+if(!(((((((key64 === "kind") || (key64 === "url")) || (key64 === "nodes")) || (key64 === "keyPrefix")) || (key64 === "onFailure")) || (key64 === "timeoutMs")) || (key64 === "native"))){
+const err381 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data185};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+}
+if(data185.kind !== undefined){
+let data186 = data185.kind;
+if(!(((data186 === "memory") || (data186 === "redis")) || (data186 === "redis-cluster"))){
+const err382 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data186};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+if(data185.url !== undefined){
+let data187 = data185.url;
+const _errs419 = errors;
+let valid75 = false;
+const _errs420 = errors;
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+if(data187.env === undefined){
+const err383 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data187};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+for(const key65 in data187){
+if(!(key65 === "env")){
+const err384 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data187};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+if(data187.env !== undefined){
+let data188 = data187.env;
+if(typeof data188 === "string"){
+if(!pattern89.test(data188)){
+const err385 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data188};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+}
+else {
+const err386 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data188};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data187};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+var _valid3 = _errs420 === errors;
+valid75 = valid75 || _valid3;
+const _errs425 = errors;
+if(typeof data187 !== "string"){
+const err388 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data187};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+var _valid3 = _errs425 === errors;
+valid75 = valid75 || _valid3;
+if(!valid75){
+const err389 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data187};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+else {
+errors = _errs419;
+if(vErrors !== null){
+if(_errs419){
+vErrors.length = _errs419;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data185.nodes !== undefined){
+let data189 = data185.nodes;
+const _errs428 = errors;
+let valid77 = false;
+const _errs429 = errors;
+if(data189 && typeof data189 == "object" && !Array.isArray(data189)){
+if(data189.env === undefined){
+const err390 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data189};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+for(const key66 in data189){
+if(!(key66 === "env")){
+const err391 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data189};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+}
+if(data189.env !== undefined){
+let data190 = data189.env;
+if(typeof data190 === "string"){
+if(!pattern89.test(data190)){
+const err392 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data190};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+else {
+const err393 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data190};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+}
+}
+else {
+const err394 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data189};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+var _valid4 = _errs429 === errors;
+valid77 = valid77 || _valid4;
+const _errs434 = errors;
+if(typeof data189 !== "string"){
+const err395 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data189};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+var _valid4 = _errs434 === errors;
+valid77 = valid77 || _valid4;
+if(!valid77){
+const err396 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data189};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+else {
+errors = _errs428;
+if(vErrors !== null){
+if(_errs428){
+vErrors.length = _errs428;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data185.keyPrefix !== undefined){
+let data191 = data185.keyPrefix;
+if(typeof data191 === "string"){
+if(!pattern91.test(data191)){
+const err397 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data191};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+}
+else {
+const err398 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data191};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+if(data185.onFailure !== undefined){
+let data192 = data185.onFailure;
+if(!((data192 === "open") || (data192 === "closed"))){
+const err399 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data192};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+if(data185.timeoutMs !== undefined){
+let data193 = data185.timeoutMs;
+if(!((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193)))){
+const err400 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data193};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+if(typeof data193 == "number"){
+if(data193 > 10000 || isNaN(data193)){
+const err401 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data193};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+if(data193 < 1 || isNaN(data193)){
+const err402 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data193};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+}
+if(data185.native !== undefined){
+let data194 = data185.native;
+if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
+for(const key67 in data194){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key67))){
+const err403 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data194};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+if(data194.host !== undefined){
+let data195 = data194.host;
+if(typeof data195 === "string"){
+if(!pattern92.test(data195)){
+const err404 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data195};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+}
+else {
+const err405 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data195};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+if(data194.port !== undefined){
+let data196 = data194.port;
+if(!((typeof data196 == "number") && (!(data196 % 1) && !isNaN(data196)))){
+const err406 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data196};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+if(typeof data196 == "number"){
+if(data196 > 65535 || isNaN(data196)){
+const err407 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data196};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+if(data196 < 1 || isNaN(data196)){
+const err408 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data196};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+}
+}
+if(data194.cluster !== undefined){
+let data197 = data194.cluster;
+if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
+if(data197.nodes === undefined){
+const err409 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data197};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+for(const key68 in data197){
+if(!((key68 === "nodes") || (key68 === "name"))){
+const err410 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data197};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+if(data197.nodes !== undefined){
+let data198 = data197.nodes;
+if(Array.isArray(data198)){
+if(data198.length < 1){
+const err411 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data198};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+const len12 = data198.length;
+for(let i12=0; i12<len12; i12++){
+let data199 = data198[i12];
+if(typeof data199 === "string"){
+if(func2(data199) > 100){
+const err412 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data199};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+}
+if(!pattern93.test(data199)){
+const err413 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data199};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+else {
+const err414 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data199};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+}
+let i13 = data198.length;
+let j0;
+if(i13 > 1){
+const indices0 = {};
+for(;i13--;){
+let item0 = data198[i13];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err415 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i13, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i13+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data198};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+break;
+}
+indices0[item0] = i13;
+}
+}
+}
+else {
+const err416 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data198};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+}
+if(data197.name !== undefined){
+let data200 = data197.name;
+if(typeof data200 === "string"){
+if(!pattern94.test(data200)){
+const err417 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data200};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data200};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
+}
+errors++;
+}
+}
+}
+else {
+const err419 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data197};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+}
+if(data194.username !== undefined){
+let data201 = data194.username;
+if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
+if(data201.env === undefined){
+const err420 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data201};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+for(const key69 in data201){
+if(!(key69 === "env")){
+const err421 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data201};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+}
+if(data201.env !== undefined){
+let data202 = data201.env;
+if(typeof data202 === "string"){
+if(!pattern89.test(data202)){
+const err422 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data202};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+}
+else {
+const err423 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data202};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+}
+else {
+const err424 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data201};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+}
+if(data194.password !== undefined){
+let data203 = data194.password;
+if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
+if(data203.env === undefined){
+const err425 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data203};
+if(vErrors === null){
+vErrors = [err425];
+}
+else {
+vErrors.push(err425);
+}
+errors++;
+}
+for(const key70 in data203){
+if(!(key70 === "env")){
+const err426 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data203};
+if(vErrors === null){
+vErrors = [err426];
+}
+else {
+vErrors.push(err426);
+}
+errors++;
+}
+}
+if(data203.env !== undefined){
+let data204 = data203.env;
+if(typeof data204 === "string"){
+if(!pattern89.test(data204)){
+const err427 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data204};
+if(vErrors === null){
+vErrors = [err427];
+}
+else {
+vErrors.push(err427);
+}
+errors++;
+}
+}
+else {
+const err428 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data204};
+if(vErrors === null){
+vErrors = [err428];
+}
+else {
+vErrors.push(err428);
+}
+errors++;
+}
+}
+}
+else {
+const err429 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data203};
+if(vErrors === null){
+vErrors = [err429];
+}
+else {
+vErrors.push(err429);
+}
+errors++;
+}
+}
+if(data194.database !== undefined){
+let data205 = data194.database;
+if(!((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205)))){
+const err430 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data205};
+if(vErrors === null){
+vErrors = [err430];
+}
+else {
+vErrors.push(err430);
+}
+errors++;
+}
+if(typeof data205 == "number"){
+if(data205 < 0 || isNaN(data205)){
+const err431 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data205};
+if(vErrors === null){
+vErrors = [err431];
+}
+else {
+vErrors.push(err431);
+}
+errors++;
+}
+}
+}
+if(data194.ssl !== undefined){
+let data206 = data194.ssl;
+if(typeof data206 !== "boolean"){
+const err432 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data206};
+if(vErrors === null){
+vErrors = [err432];
+}
+else {
+vErrors.push(err432);
+}
+errors++;
+}
+}
+if(data194.sslVerify !== undefined){
+let data207 = data194.sslVerify;
+if(typeof data207 !== "boolean"){
+const err433 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data207};
+if(vErrors === null){
+vErrors = [err433];
+}
+else {
+vErrors.push(err433);
+}
+errors++;
+}
+}
+if(data194.serverName !== undefined){
+let data208 = data194.serverName;
+if(typeof data208 === "string"){
+if(!pattern97.test(data208)){
+const err434 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data208};
+if(vErrors === null){
+vErrors = [err434];
+}
+else {
+vErrors.push(err434);
+}
+errors++;
+}
+}
+else {
+const err435 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data208};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+}
+}
+else {
+const err436 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data194};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+}
+}
+else {
+const err437 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data185};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+}
+if(data8.notifications !== undefined){
+let data209 = data8.notifications;
+if(data209 && typeof data209 == "object" && !Array.isArray(data209)){
+if(data209.url === undefined){
+const err438 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data209};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+if(data209.secret === undefined){
+const err439 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data209};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+for(const key71 in data209){
+if(!((((key71 === "url") || (key71 === "secret")) || (key71 === "thresholds")) || (key71 === "paymentDenied"))){
+const err440 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data209};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+}
+if(data209.url !== undefined){
+let data210 = data209.url;
+if(typeof data210 === "string"){
+if(!pattern8.test(data210)){
+const err441 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data210};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+}
+else {
+const err442 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data210};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+}
+if(data209.secret !== undefined){
+let data211 = data209.secret;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+if(data211.env === undefined){
+const err443 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data211};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+for(const key72 in data211){
+if(!(key72 === "env")){
+const err444 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data211};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+}
+if(data211.env !== undefined){
+let data212 = data211.env;
+if(typeof data212 === "string"){
+if(!pattern89.test(data212)){
+const err445 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data212};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+}
+else {
+const err446 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data212};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+}
+}
+else {
+const err447 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data211};
+if(vErrors === null){
+vErrors = [err447];
+}
+else {
+vErrors.push(err447);
+}
+errors++;
+}
+}
+if(data209.thresholds !== undefined){
+let data213 = data209.thresholds;
+if(data213 && typeof data213 == "object" && !Array.isArray(data213)){
+for(const key73 in data213){
+if(!((key73 === "quotaPercent") || (key73 === "creditsBelow"))){
+const err448 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data213};
+if(vErrors === null){
+vErrors = [err448];
+}
+else {
+vErrors.push(err448);
+}
+errors++;
+}
+}
+if(data213.quotaPercent !== undefined){
+let data214 = data213.quotaPercent;
+if(Array.isArray(data214)){
+if(data214.length < 1){
+const err449 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data214};
+if(vErrors === null){
+vErrors = [err449];
+}
+else {
+vErrors.push(err449);
+}
+errors++;
+}
+const len13 = data214.length;
+for(let i14=0; i14<len13; i14++){
+let data215 = data214[i14];
+if(!((typeof data215 == "number") && (!(data215 % 1) && !isNaN(data215)))){
+const err450 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data215};
+if(vErrors === null){
+vErrors = [err450];
+}
+else {
+vErrors.push(err450);
+}
+errors++;
+}
+if(typeof data215 == "number"){
+if(data215 > 100 || isNaN(data215)){
+const err451 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data215};
+if(vErrors === null){
+vErrors = [err451];
+}
+else {
+vErrors.push(err451);
+}
+errors++;
+}
+if(data215 < 1 || isNaN(data215)){
+const err452 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data215};
+if(vErrors === null){
+vErrors = [err452];
+}
+else {
+vErrors.push(err452);
+}
+errors++;
+}
+}
+}
+let i15 = data214.length;
+let j1;
+if(i15 > 1){
+const indices1 = {};
+for(;i15--;){
+let item1 = data214[i15];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err453 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i15+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data214};
+if(vErrors === null){
+vErrors = [err453];
+}
+else {
+vErrors.push(err453);
+}
+errors++;
+break;
+}
+indices1[item1] = i15;
+}
+}
+}
+else {
+const err454 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data214};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+}
+if(data213.creditsBelow !== undefined){
+let data216 = data213.creditsBelow;
+if(!((typeof data216 == "number") && (!(data216 % 1) && !isNaN(data216)))){
+const err455 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data216};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+if(typeof data216 == "number"){
+if(data216 < 1 || isNaN(data216)){
+const err456 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data216};
+if(vErrors === null){
+vErrors = [err456];
+}
+else {
+vErrors.push(err456);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err457 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data213};
+if(vErrors === null){
+vErrors = [err457];
+}
+else {
+vErrors.push(err457);
+}
+errors++;
+}
+}
+if(data209.paymentDenied !== undefined){
+let data217 = data209.paymentDenied;
+if(typeof data217 !== "boolean"){
+const err458 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data217};
+if(vErrors === null){
+vErrors = [err458];
+}
+else {
+vErrors.push(err458);
+}
+errors++;
+}
+}
+}
+else {
+const err459 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data209};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+}
+if(data8.usageEndpoint !== undefined){
+let data218 = data8.usageEndpoint;
+if(typeof data218 === "string"){
+if(!pattern100.test(data218)){
+const err460 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data218};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
+}
+errors++;
+}
+}
+else {
+const err461 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data218};
+if(vErrors === null){
+vErrors = [err461];
+}
+else {
+vErrors.push(err461);
+}
+errors++;
+}
+}
+}
+else {
+const err462 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err462];
+}
+else {
+vErrors.push(err462);
+}
+errors++;
+}
+}
+}
+else {
+const err463 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err463];
+}
+else {
+vErrors.push(err463);
 }
 errors++;
 }
@@ -5977,7 +7483,7 @@ errors++;
 if(data16.env !== undefined){
 let data17 = data16.env;
 if(typeof data17 === "string"){
-if(!pattern60.test(data17)){
+if(!pattern89.test(data17)){
 const err33 = {instancePath:instancePath+"/spec/consumers/" + i0+"/credentials/keyAuth/" + i1+"/env",schemaPath:"#/properties/spec/properties/consumers/items/properties/credentials/properties/keyAuth/items/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema33.properties.spec.properties.consumers.items.properties.credentials.properties.keyAuth.items.anyOf[0].properties.env,data:data17};
 if(vErrors === null){
 vErrors = [err33];
@@ -6075,7 +7581,7 @@ if(data10.labels !== undefined){
 let data18 = data10.labels;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 for(const key8 in data18){
-if(!(pattern31.test(key8))){
+if(!(pattern38.test(key8))){
 const err40 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels",schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels,data:data18};
 if(vErrors === null){
 vErrors = [err40];
@@ -6087,7 +7593,7 @@ errors++;
 }
 }
 for(const key9 in data18){
-if(pattern31.test(key9)){
+if(pattern38.test(key9)){
 let data19 = data18[key9];
 if(typeof data19 !== "string"){
 const err41 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"].type,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"],data:data19};
@@ -6166,8 +7672,8 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
-const pattern92 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern121 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6481,7 +7987,7 @@ errors++;
 if(data8.clock !== undefined){
 let data10 = data8.clock;
 if(typeof data10 === "string"){
-if(!pattern92.test(data10)){
+if(!pattern121.test(data10)){
 const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
 if(vErrors === null){
 vErrors = [err25];
@@ -6508,7 +8014,7 @@ let data11 = data8.accounts;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 var props0 = {};
 for(const key5 in data11){
-if(pattern31.test(key5)){
+if(pattern38.test(key5)){
 let data12 = data11[key5];
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key6 in data12){
@@ -6564,7 +8070,7 @@ errors++;
 if(data12.paidThrough !== undefined){
 let data15 = data12.paidThrough;
 if(typeof data15 === "string"){
-if(!pattern92.test(data15)){
+if(!pattern121.test(data15)){
 const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -6589,7 +8095,7 @@ errors++;
 if(data12.periodAnchor !== undefined){
 let data16 = data12.periodAnchor;
 if(typeof data16 === "string"){
-if(!pattern92.test(data16)){
+if(!pattern121.test(data16)){
 const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
 if(vErrors === null){
 vErrors = [err33];
@@ -6752,7 +8258,7 @@ errors++;
 if(data19.clock !== undefined){
 let data22 = data19.clock;
 if(typeof data22 === "string"){
-if(!pattern92.test(data22)){
+if(!pattern121.test(data22)){
 const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
 if(vErrors === null){
 vErrors = [err46];
@@ -6779,7 +8285,7 @@ let data23 = data19.accounts;
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 var props1 = {};
 for(const key8 in data23){
-if(pattern31.test(key8)){
+if(pattern38.test(key8)){
 let data24 = data23[key8];
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 for(const key9 in data24){
@@ -6835,7 +8341,7 @@ errors++;
 if(data24.paidThrough !== undefined){
 let data27 = data24.paidThrough;
 if(typeof data27 === "string"){
-if(!pattern92.test(data27)){
+if(!pattern121.test(data27)){
 const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
 if(vErrors === null){
 vErrors = [err52];
@@ -6860,7 +8366,7 @@ errors++;
 if(data24.periodAnchor !== undefined){
 let data28 = data24.periodAnchor;
 if(typeof data28 === "string"){
-if(!pattern92.test(data28)){
+if(!pattern121.test(data28)){
 const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
 if(vErrors === null){
 vErrors = [err54];
@@ -6951,7 +8457,7 @@ for(let i1=0; i1<len1; i1++){
 let data31 = data30[i1];
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((((((key10 === "advance") || (key10 === "at")) || (key10 === "repeat")) || (key10 === "request")) || (key10 === "op")) || (key10 === "upstreamStatus")) || (key10 === "expect")) || (key10 === "state"))){
+if(!(func1.call(schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties, key10))){
 const err61 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err61];
@@ -6990,7 +8496,7 @@ errors++;
 if(data31.at !== undefined){
 let data33 = data31.at;
 if(typeof data33 === "string"){
-if(!pattern92.test(data33)){
+if(!pattern121.test(data33)){
 const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
 if(vErrors === null){
 vErrors = [err64];
@@ -7138,7 +8644,7 @@ let data39 = data35.headers;
 if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
 var props2 = {};
 for(const key12 in data39){
-if(pattern31.test(key12)){
+if(pattern38.test(key12)){
 let data40 = data39[key12];
 if(typeof data40 !== "string"){
 const err76 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"],data:data40};
@@ -7170,7 +8676,7 @@ let data41 = data35.query;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 var props3 = {};
 for(const key13 in data41){
-if(pattern31.test(key13)){
+if(pattern38.test(key13)){
 let data42 = data41[key13];
 if(typeof data42 !== "string"){
 const err78 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"],data:data42};
@@ -7249,9 +8755,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
+if(data35.body !== undefined){
+let data47 = data35.body;
+if(typeof data47 !== "string"){
+const err84 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.body,data:data47};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -7261,14 +8768,9 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data31.op !== undefined){
-let data47 = data31.op;
-const _errs102 = errors;
-let valid17 = false;
-const _errs103 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-plan"] === undefined){
-const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+else {
+const err85 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request,data:data35};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -7277,9 +8779,15 @@ vErrors.push(err85);
 }
 errors++;
 }
-for(const key14 in data47){
-if(!(key14 === "set-plan")){
-const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+}
+if(data31.op !== undefined){
+let data48 = data31.op;
+const _errs104 = errors;
+let valid17 = false;
+const _errs105 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-plan"] === undefined){
+const err86 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/required",keyword:"required",params:{missingProperty: "set-plan"},message:"must have required property '"+"set-plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -7288,12 +8796,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data47["set-plan"] !== undefined){
-let data48 = data47["set-plan"];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.account === undefined){
-const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+for(const key14 in data48){
+if(!(key14 === "set-plan")){
+const err87 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -7302,8 +8807,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data48.plan === undefined){
-const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+}
+if(data48["set-plan"] !== undefined){
+let data49 = data48["set-plan"];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.account === undefined){
+const err88 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -7312,9 +8821,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key15 in data48){
-if(!((key15 === "account") || (key15 === "plan"))){
-const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
+if(data49.plan === undefined){
+const err89 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -7323,12 +8831,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data48.account !== undefined){
-let data49 = data48.account;
-if(typeof data49 === "string"){
-if(func2(data49) < 1){
-const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+for(const key15 in data49){
+if(!((key15 === "account") || (key15 === "plan"))){
+const err90 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -7338,8 +8843,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data49};
+if(data49.account !== undefined){
+let data50 = data49.account;
+if(typeof data50 === "string"){
+if(func2(data50) < 1){
+const err91 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -7349,14 +8857,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data48.plan !== undefined){
-let data50 = data48.plan;
-const _errs112 = errors;
-let valid20 = false;
-const _errs113 = errors;
-if(typeof data50 === "string"){
-if(!pattern4.test(data50)){
-const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+else {
+const err92 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.account,data:data50};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -7366,8 +8868,14 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data50};
+if(data49.plan !== undefined){
+let data51 = data49.plan;
+const _errs114 = errors;
+let valid20 = false;
+const _errs115 = errors;
+if(typeof data51 === "string"){
+if(!pattern4.test(data51)){
+const err93 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -7376,11 +8884,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-var _valid1 = _errs113 === errors;
-valid20 = valid20 || _valid1;
-const _errs115 = errors;
-if(data50 !== null){
-const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data50};
+}
+else {
+const err94 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -7391,8 +8897,9 @@ errors++;
 }
 var _valid1 = _errs115 === errors;
 valid20 = valid20 || _valid1;
-if(!valid20){
-const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data50};
+const _errs117 = errors;
+if(data51 !== null){
+const err95 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -7401,11 +8908,23 @@ vErrors.push(err95);
 }
 errors++;
 }
+var _valid1 = _errs117 === errors;
+valid20 = valid20 || _valid1;
+if(!valid20){
+const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan/plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].properties.plan,data:data51};
+if(vErrors === null){
+vErrors = [err96];
+}
 else {
-errors = _errs112;
+vErrors.push(err96);
+}
+errors++;
+}
+else {
+errors = _errs114;
 if(vErrors !== null){
-if(_errs112){
-vErrors.length = _errs112;
+if(_errs114){
+vErrors.length = _errs114;
 }
 else {
 vErrors = null;
@@ -7415,19 +8934,7 @@ vErrors = null;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data48};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data47};
+const err97 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-plan",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/properties/set-plan/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].properties["set-plan"],data:data49};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -7436,15 +8943,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs103 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-var props4 = true;
 }
-const _errs117 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47["set-status"] === undefined){
-const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+}
+else {
+const err98 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[0],data:data48};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -7453,9 +8955,15 @@ vErrors.push(err98);
 }
 errors++;
 }
-for(const key16 in data47){
-if(!(key16 === "set-status")){
-const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+var _valid0 = _errs105 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+var props4 = true;
+}
+const _errs119 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48["set-status"] === undefined){
+const err99 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/required",keyword:"required",params:{missingProperty: "set-status"},message:"must have required property '"+"set-status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -7464,12 +8972,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data47["set-status"] !== undefined){
-let data51 = data47["set-status"];
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.account === undefined){
-const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+for(const key16 in data48){
+if(!(key16 === "set-status")){
+const err100 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -7478,8 +8983,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data51.status === undefined){
-const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+}
+if(data48["set-status"] !== undefined){
+let data52 = data48["set-status"];
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.account === undefined){
+const err101 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -7488,9 +8997,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key17 in data51){
-if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
-const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+if(data52.status === undefined){
+const err102 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -7499,12 +9007,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data51.account !== undefined){
-let data52 = data51.account;
-if(typeof data52 === "string"){
-if(func2(data52) < 1){
-const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+for(const key17 in data52){
+if(!(((key17 === "account") || (key17 === "status")) || (key17 === "paidThrough"))){
+const err103 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -7514,8 +9019,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data52};
+if(data52.account !== undefined){
+let data53 = data52.account;
+if(typeof data53 === "string"){
+if(func2(data53) < 1){
+const err104 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -7525,10 +9033,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data51.status !== undefined){
-let data53 = data51.status;
-if(!(((((((data53 === "active") || (data53 === "trialing")) || (data53 === "past_due")) || (data53 === "unpaid")) || (data53 === "canceled")) || (data53 === "incomplete")) || (data53 === "paused"))){
-const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data53};
+else {
+const err105 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.account,data:data53};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -7538,11 +9044,10 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data51.paidThrough !== undefined){
-let data54 = data51.paidThrough;
-if(typeof data54 === "string"){
-if(!pattern92.test(data54)){
-const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.status !== undefined){
+let data54 = data52.status;
+if(!(((((((data54 === "active") || (data54 === "trialing")) || (data54 === "past_due")) || (data54 === "unpaid")) || (data54 === "canceled")) || (data54 === "incomplete")) || (data54 === "paused"))){
+const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/status/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.status,data:data54};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -7552,8 +9057,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
+if(data52.paidThrough !== undefined){
+let data55 = data52.paidThrough;
+if(typeof data55 === "string"){
+if(!pattern121.test(data55)){
+const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -7563,9 +9071,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
 else {
-const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data51};
+const err108 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -7577,7 +9084,7 @@ errors++;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data47};
+const err109 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"],data:data52};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -7586,17 +9093,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs117 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs128 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.grant === undefined){
-const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+else {
+const err110 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1],data:data48};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -7605,9 +9105,17 @@ vErrors.push(err110);
 }
 errors++;
 }
-for(const key18 in data47){
-if(!(key18 === "grant")){
-const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+var _valid0 = _errs119 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs130 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.grant === undefined){
+const err111 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/required",keyword:"required",params:{missingProperty: "grant"},message:"must have required property '"+"grant"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -7616,12 +9124,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-if(data47.grant !== undefined){
-let data55 = data47.grant;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.account === undefined){
-const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+for(const key18 in data48){
+if(!(key18 === "grant")){
+const err112 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -7630,8 +9135,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data55.amount === undefined){
-const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+}
+if(data48.grant !== undefined){
+let data56 = data48.grant;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.account === undefined){
+const err113 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -7640,9 +9149,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key19 in data55){
-if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
-const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+if(data56.amount === undefined){
+const err114 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -7651,12 +9159,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data55.account !== undefined){
-let data56 = data55.account;
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+for(const key19 in data56){
+if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
+const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -7666,8 +9171,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data56};
+if(data56.account !== undefined){
+let data57 = data56.account;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err116 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -7677,10 +9185,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data55.amount !== undefined){
-let data57 = data55.amount;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+else {
+const err117 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.account,data:data57};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -7689,9 +9195,11 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(typeof data57 == "number"){
-if(data57 < 1 || isNaN(data57)){
-const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data57};
+}
+if(data56.amount !== undefined){
+let data58 = data56.amount;
+if(!((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58)))){
+const err118 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -7700,13 +9208,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-if(data55.key !== undefined){
-let data58 = data55.key;
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+if(typeof data58 == "number"){
+if(data58 < 1 || isNaN(data58)){
+const err119 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.amount,data:data58};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -7716,8 +9220,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data58};
+}
+if(data56.key !== undefined){
+let data59 = data56.key;
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err120 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -7727,9 +9235,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-}
 else {
-const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data55};
+const err121 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.key,data:data59};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -7741,7 +9248,7 @@ errors++;
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data47};
+const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -7750,17 +9257,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid0 = _errs128 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs140 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.debit === undefined){
-const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+else {
+const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -7769,9 +9269,17 @@ vErrors.push(err123);
 }
 errors++;
 }
-for(const key20 in data47){
-if(!(key20 === "debit")){
-const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+var _valid0 = _errs130 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs142 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.debit === undefined){
+const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -7780,12 +9288,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-if(data47.debit !== undefined){
-let data59 = data47.debit;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.account === undefined){
-const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+for(const key20 in data48){
+if(!(key20 === "debit")){
+const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -7794,8 +9299,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data59.amount === undefined){
-const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+}
+if(data48.debit !== undefined){
+let data60 = data48.debit;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.account === undefined){
+const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -7804,9 +9313,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key21 in data59){
-if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
-const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+if(data60.amount === undefined){
+const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -7815,12 +9323,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data59.account !== undefined){
-let data60 = data59.account;
-if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+for(const key21 in data60){
+if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
+const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -7830,8 +9335,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data60};
+if(data60.account !== undefined){
+let data61 = data60.account;
+if(typeof data61 === "string"){
+if(func2(data61) < 1){
+const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -7841,10 +9349,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data59.amount !== undefined){
-let data61 = data59.amount;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+else {
+const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -7853,9 +9359,11 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 1 || isNaN(data61)){
-const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data61};
+}
+if(data60.amount !== undefined){
+let data62 = data60.amount;
+if(!((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62)))){
+const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -7864,13 +9372,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-}
-if(data59.key !== undefined){
-let data62 = data59.key;
-if(typeof data62 === "string"){
-if(func2(data62) < 1){
-const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+if(typeof data62 == "number"){
+if(data62 < 1 || isNaN(data62)){
+const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -7880,8 +9384,12 @@ vErrors.push(err132);
 errors++;
 }
 }
-else {
-const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data62};
+}
+if(data60.key !== undefined){
+let data63 = data60.key;
+if(typeof data63 === "string"){
+if(func2(data63) < 1){
+const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -7891,9 +9399,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
 else {
-const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data59};
+const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -7905,7 +9412,7 @@ errors++;
 }
 }
 else {
-const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data47};
+const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -7914,17 +9421,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs152 = errors;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.refund === undefined){
-const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+else {
+const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -7933,9 +9433,17 @@ vErrors.push(err136);
 }
 errors++;
 }
-for(const key22 in data47){
-if(!(key22 === "refund")){
-const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+var _valid0 = _errs142 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
+}
+}
+const _errs154 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.refund === undefined){
+const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -7944,12 +9452,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data47.refund !== undefined){
-let data63 = data47.refund;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.account === undefined){
-const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+for(const key22 in data48){
+if(!(key22 === "refund")){
+const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -7958,8 +9463,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data63.amount === undefined){
-const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+}
+if(data48.refund !== undefined){
+let data64 = data48.refund;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.account === undefined){
+const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -7968,9 +9477,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-for(const key23 in data63){
-if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
-const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+if(data64.amount === undefined){
+const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -7979,12 +9487,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data63.account !== undefined){
-let data64 = data63.account;
-if(typeof data64 === "string"){
-if(func2(data64) < 1){
-const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+for(const key23 in data64){
+if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
+const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -7994,8 +9499,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data64};
+if(data64.account !== undefined){
+let data65 = data64.account;
+if(typeof data65 === "string"){
+if(func2(data65) < 1){
+const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -8005,10 +9513,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data63.amount !== undefined){
-let data65 = data63.amount;
-if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
-const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+else {
+const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -8017,9 +9523,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(typeof data65 == "number"){
-if(data65 < 1 || isNaN(data65)){
-const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data65};
+}
+if(data64.amount !== undefined){
+let data66 = data64.amount;
+if(!((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66)))){
+const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -8028,13 +9536,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-if(data63.key !== undefined){
-let data66 = data63.key;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+if(typeof data66 == "number"){
+if(data66 < 1 || isNaN(data66)){
+const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -8044,8 +9548,12 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data66};
+}
+if(data64.key !== undefined){
+let data67 = data64.key;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -8055,9 +9563,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
 else {
-const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data63};
+const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -8069,7 +9576,7 @@ errors++;
 }
 }
 else {
-const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data47};
+const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -8078,15 +9585,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-var _valid0 = _errs152 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-if(!valid17){
-const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data47};
+else {
+const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -8095,22 +9597,15 @@ vErrors.push(err149);
 }
 errors++;
 }
-else {
-errors = _errs102;
-if(vErrors !== null){
-if(_errs102){
-vErrors.length = _errs102;
-}
-else {
-vErrors = null;
+var _valid0 = _errs154 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
 }
 }
-}
-}
-if(data31.upstreamStatus !== undefined){
-let data67 = data31.upstreamStatus;
-if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
-const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(!valid17){
+const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data48};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -8119,9 +9614,22 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(typeof data67 == "number"){
-if(data67 > 599 || isNaN(data67)){
-const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+else {
+errors = _errs104;
+if(vErrors !== null){
+if(_errs104){
+vErrors.length = _errs104;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data31.upstreamStatus !== undefined){
+let data68 = data31.upstreamStatus;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -8130,8 +9638,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data67 < 100 || isNaN(data67)){
-const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data67};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -8140,14 +9649,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data31.expect !== undefined){
-let data68 = data31.expect;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key24 in data68){
-if(!((((((((key24 === "status") || (key24 === "reason")) || (key24 === "headers")) || (key24 === "body")) || (key24 === "paymentRequired")) || (key24 === "upstream")) || (key24 === "result")) || (key24 === "balance"))){
-const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+if(data68 < 100 || isNaN(data68)){
+const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -8157,10 +9660,13 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data68.status !== undefined){
-let data69 = data68.status;
-if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
-const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data31.upstream !== undefined){
+let data69 = data31.upstream;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key24 in data69){
+if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -8169,9 +9675,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(typeof data69 == "number"){
-if(data69 > 599 || isNaN(data69)){
-const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+}
+if(data69.status !== undefined){
+let data70 = data69.status;
+if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -8180,8 +9688,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data69 < 100 || isNaN(data69)){
-const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data69};
+if(typeof data70 == "number"){
+if(data70 > 599 || isNaN(data70)){
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -8190,12 +9699,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-if(data68.reason !== undefined){
-let data70 = data68.reason;
-if(!(((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
-const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data70};
+if(data70 < 100 || isNaN(data70)){
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -8205,18 +9710,16 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data68.headers !== undefined){
-let data71 = data68.headers;
+}
+if(data69.headers !== undefined){
+let data71 = data69.headers;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 var props5 = {};
 for(const key25 in data71){
-if(pattern31.test(key25)){
+if(pattern38.test(key25)){
 let data72 = data71[key25];
-const _errs175 = errors;
-let valid31 = false;
-const _errs176 = errors;
 if(typeof data72 !== "string"){
-const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data72};
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data72};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -8225,11 +9728,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid2 = _errs176 === errors;
-valid31 = valid31 || _valid2;
-const _errs178 = errors;
-if(data72 !== null){
-const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data72};
+props5[key25] = true;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data71};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -8238,10 +9742,11 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid2 = _errs178 === errors;
-valid31 = valid31 || _valid2;
-if(!valid31){
-const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data72};
+}
+if(data69.body !== undefined){
+let data73 = data69.body;
+if(typeof data73 !== "string"){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data73};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -8250,23 +9755,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs175;
-if(vErrors !== null){
-if(_errs175){
-vErrors.length = _errs175;
-}
-else {
-vErrors = null;
-}
-}
-}
-props5[key25] = true;
-}
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data71};
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -8276,18 +9768,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data68.body !== undefined){
-let data73 = data68.body;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-var props6 = {};
-for(const key26 in data73){
-if(pattern31.test(key26)){
-props6[key26] = true;
-}
-}
-}
-else {
-const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data73};
+if(data31.expect !== undefined){
+let data74 = data31.expect;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key26 in data74){
+if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -8297,18 +9783,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data68.paymentRequired !== undefined){
-let data74 = data68.paymentRequired;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-var props7 = {};
-for(const key27 in data74){
-if(pattern31.test(key27)){
-props7[key27] = true;
-}
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data74};
+if(data74.status !== undefined){
+let data75 = data74.status;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -8317,13 +9795,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data68.upstream !== undefined){
-let data75 = data68.upstream;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key28 in data75){
-if(!(((key28 === "headers") || (key28 === "query")) || (key28 === "path"))){
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+if(typeof data75 == "number"){
+if(data75 > 599 || isNaN(data75)){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -8332,19 +9806,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data75.headers !== undefined){
-let data76 = data75.headers;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-var props8 = {};
-for(const key29 in data76){
-if(pattern31.test(key29)){
-let data77 = data76[key29];
-const _errs190 = errors;
-let valid36 = false;
-const _errs191 = errors;
-if(typeof data77 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data77};
+if(data75 < 100 || isNaN(data75)){
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -8353,11 +9816,12 @@ vErrors.push(err165);
 }
 errors++;
 }
-var _valid3 = _errs191 === errors;
-valid36 = valid36 || _valid3;
-const _errs193 = errors;
-if(data77 !== null){
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data77};
+}
+}
+if(data74.reason !== undefined){
+let data76 = data74.reason;
+if(!((((((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-malformed")) || (data76 === "payment-allowance-required")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable")) || (data76 === "invalid-request"))){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -8366,10 +9830,19 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid3 = _errs193 === errors;
-valid36 = valid36 || _valid3;
-if(!valid36){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data77};
+}
+if(data74.headers !== undefined){
+let data77 = data74.headers;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+var props6 = {};
+for(const key27 in data77){
+if(pattern38.test(key27)){
+let data78 = data77[key27];
+const _errs188 = errors;
+let valid33 = false;
+const _errs189 = errors;
+if(typeof data78 !== "string"){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -8378,23 +9851,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-else {
-errors = _errs190;
-if(vErrors !== null){
-if(_errs190){
-vErrors.length = _errs190;
-}
-else {
-vErrors = null;
-}
-}
-}
-props8[key29] = true;
-}
-}
-}
-else {
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data76};
+var _valid2 = _errs189 === errors;
+valid33 = valid33 || _valid2;
+const _errs191 = errors;
+if(data78 !== null){
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -8403,19 +9864,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data75.query !== undefined){
-let data78 = data75.query;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-var props9 = {};
-for(const key30 in data78){
-if(pattern31.test(key30)){
-let data79 = data78[key30];
-const _errs198 = errors;
-let valid38 = false;
-const _errs199 = errors;
-if(typeof data79 !== "string"){
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data79};
+var _valid2 = _errs191 === errors;
+valid33 = valid33 || _valid2;
+if(!valid33){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data78};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -8424,11 +9876,23 @@ vErrors.push(err169);
 }
 errors++;
 }
-var _valid4 = _errs199 === errors;
-valid38 = valid38 || _valid4;
-const _errs201 = errors;
-if(data79 !== null){
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data79};
+else {
+errors = _errs188;
+if(vErrors !== null){
+if(_errs188){
+vErrors.length = _errs188;
+}
+else {
+vErrors = null;
+}
+}
+}
+props6[key27] = true;
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data77};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -8437,10 +9901,22 @@ vErrors.push(err170);
 }
 errors++;
 }
-var _valid4 = _errs201 === errors;
-valid38 = valid38 || _valid4;
-if(!valid38){
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data79};
+}
+if(data74.body !== undefined){
+let data79 = data74.body;
+const _errs194 = errors;
+let valid34 = false;
+const _errs195 = errors;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+var props7 = {};
+for(const key28 in data79){
+if(pattern38.test(key28)){
+props7[key28] = true;
+}
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data79};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -8449,23 +9925,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-else {
-errors = _errs198;
-if(vErrors !== null){
-if(_errs198){
-vErrors.length = _errs198;
-}
-else {
-vErrors = null;
-}
-}
-}
-props9[key30] = true;
-}
-}
-}
-else {
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data78};
+var _valid3 = _errs195 === errors;
+valid34 = valid34 || _valid3;
+const _errs197 = errors;
+if(!(Array.isArray(data79))){
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data79};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -8474,11 +9938,10 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data75.path !== undefined){
-let data80 = data75.path;
-if(typeof data80 !== "string"){
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data80};
+var _valid3 = _errs197 === errors;
+valid34 = valid34 || _valid3;
+if(!valid34){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data79};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -8487,10 +9950,30 @@ vErrors.push(err173);
 }
 errors++;
 }
+else {
+errors = _errs194;
+if(vErrors !== null){
+if(_errs194){
+vErrors.length = _errs194;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data74.paymentRequired !== undefined){
+let data80 = data74.paymentRequired;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+var props8 = {};
+for(const key29 in data80){
+if(pattern38.test(key29)){
+props8[key29] = true;
+}
 }
 }
 else {
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data75};
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data80};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -8500,10 +9983,12 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data68.result !== undefined){
-let data81 = data68.result;
-if(typeof data81 !== "string"){
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data81};
+if(data74.upstream !== undefined){
+let data81 = data74.upstream;
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+for(const key30 in data81){
+if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -8513,10 +9998,18 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data68.balance !== undefined){
-let data82 = data68.balance;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data82};
+if(data81.headers !== undefined){
+let data82 = data81.headers;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+var props9 = {};
+for(const key31 in data82){
+if(pattern38.test(key31)){
+let data83 = data82[key31];
+const _errs207 = errors;
+let valid39 = false;
+const _errs208 = errors;
+if(typeof data83 !== "string"){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -8525,10 +10018,11 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data68};
+var _valid4 = _errs208 === errors;
+valid39 = valid39 || _valid4;
+const _errs210 = errors;
+if(data83 !== null){
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -8537,24 +10031,10 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data31.state !== undefined){
-let data83 = data31.state;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-var props10 = {};
-for(const key31 in data83){
-if(pattern31.test(key31)){
-let data84 = data83[key31];
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-var props11 = {};
-for(const key32 in data84){
-if(pattern31.test(key32)){
-props11[key32] = true;
-}
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data84};
+var _valid4 = _errs210 === errors;
+valid39 = valid39 || _valid4;
+if(!valid39){
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data83};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -8563,12 +10043,23 @@ vErrors.push(err178);
 }
 errors++;
 }
-props10[key31] = true;
+else {
+errors = _errs207;
+if(vErrors !== null){
+if(_errs207){
+vErrors.length = _errs207;
+}
+else {
+vErrors = null;
+}
+}
+}
+props9[key31] = true;
 }
 }
 }
 else {
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data83};
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data82};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -8578,9 +10069,18 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(data81.query !== undefined){
+let data84 = data81.query;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+var props10 = {};
+for(const key32 in data84){
+if(pattern38.test(key32)){
+let data85 = data84[key32];
+const _errs215 = errors;
+let valid41 = false;
+const _errs216 = errors;
+if(typeof data85 !== "string"){
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -8589,10 +10089,11 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-}
-else {
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+var _valid5 = _errs216 === errors;
+valid41 = valid41 || _valid5;
+const _errs218 = errors;
+if(data85 !== null){
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -8601,10 +10102,10 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-}
-else {
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+var _valid5 = _errs218 === errors;
+valid41 = valid41 || _valid5;
+if(!valid41){
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data85};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -8613,10 +10114,23 @@ vErrors.push(err182);
 }
 errors++;
 }
+else {
+errors = _errs215;
+if(vErrors !== null){
+if(_errs215){
+vErrors.length = _errs215;
+}
+else {
+vErrors = null;
+}
+}
+}
+props10[key32] = true;
+}
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data84};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -8626,9 +10140,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(data81.path !== undefined){
+let data86 = data81.path;
+if(typeof data86 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data86};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -8640,12 +10155,162 @@ errors++;
 }
 }
 else {
-const err185 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
 if(vErrors === null){
 vErrors = [err185];
 }
 else {
 vErrors.push(err185);
+}
+errors++;
+}
+}
+if(data74.result !== undefined){
+let data87 = data74.result;
+if(typeof data87 !== "string"){
+const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data87};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+if(data74.balance !== undefined){
+let data88 = data74.balance;
+if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
+const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data88};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+if(data31.state !== undefined){
+let data89 = data31.state;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+var props11 = {};
+for(const key33 in data89){
+if(pattern38.test(key33)){
+let data90 = data89[key33];
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+var props12 = {};
+for(const key34 in data90){
+if(pattern38.test(key34)){
+props12[key34] = true;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data90};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+props11[key33] = true;
+}
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data89};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+}
+}
+else {
+const err196 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
 }
 errors++;
 }

@@ -4,7 +4,16 @@ import { controlCharacter } from './control-character.js';
 import { duplicateName } from './duplicate-name.js';
 import { identityOptions } from './identity-options.js';
 import { identitySpoofable } from './identity-spoofable.js';
+import { mcpMethod } from './mcp-method.js';
+import { mcpRoute } from './mcp-route.js';
+import { meteredEstimateZero } from './metered-estimate-zero.js';
+import { meteredFixedCost } from './metered-fixed-cost.js';
+import { meteredNothingCharged } from './metered-nothing-charged.js';
+import { meteredPricesMissing } from './metered-prices-missing.js';
+import { meteredPricesUnused } from './metered-prices-unused.js';
+import { meteredSource } from './metered-source.js';
 import { noInlineSecret } from './no-inline-secret.js';
+import { overdraftUnused } from './overdraft-unused.js';
 import { notificationThresholds } from './notification-thresholds.js';
 import { paymentPathMissing } from './payment-path-missing.js';
 import { quotaAmount } from './quota-amount.js';
@@ -31,8 +40,17 @@ export const RULES: readonly Rule[] = [
   duplicateName,
   identityOptions,
   identitySpoofable,
+  mcpMethod,
+  mcpRoute,
+  meteredEstimateZero,
+  meteredFixedCost,
+  meteredNothingCharged,
+  meteredPricesMissing,
+  meteredPricesUnused,
+  meteredSource,
   noInlineSecret,
   notificationThresholds,
+  overdraftUnused,
   paymentPathMissing,
   quotaAmount,
   quotaBelowRateWindow,

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { findings, KEY_AUTH, lintYaml, policy, ROUTES, UPGRADE } from '../test-support/lint-yaml.js';
 import { RULES } from './index.js';
+import { METERED_CASES } from '../test-support/metered-rule-cases.js';
 
 interface Case {
   readonly name: string;
@@ -34,6 +35,7 @@ const cases: Record<string, readonly Case[]> = {
     { name: 'unknown catalogue', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'usePlans: kat']), 'c.yaml': plans(['free: {}']) }, expected: ['p.yaml:7:13 unknown-reference no Plans document named "kat"; did you mean "cat"?'] },
     { name: 'unknown default plan', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'plans: { free: {} }', 'defaultPlan: fre']) }, expected: ['p.yaml:8:16 unknown-reference policy "p" has no plan "fre"; did you mean "free"?'] },
     { name: 'unknown cost route', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { routes: { r2: 2 } }']) }, expected: ['p.yaml:7:22 unknown-reference policy "p" has no route "r2"; did you mean "r1"?'] },
+    { name: 'unknown metered route', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { metered: { r2: { estimate: 1, header: X-Cost } } }']) }, expected: ['p.yaml:7:23 unknown-reference policy "p" has no route "r2"; did you mean "r1"?'] },
     {
       name: 'catalogue plan grants a route a user lacks',
       files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, UPGRADE, 'usePlans: cat']), 'c.yaml': plans(['free: { routes: [r1, { route: r9, methods: [GET] }] }']) },
@@ -174,6 +176,32 @@ const cases: Record<string, readonly Case[]> = {
   'x402-offer-incomplete': [
     { name: 'complete', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453", payTo: "0xb", facilitator: "https://f.example.com" } }']) }, expected: [] },
     { name: 'missing payTo and facilitator', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453" } }']) }, expected: ['p.yaml:7:14 x402-offer-incomplete x402 offer is missing payTo, facilitator'] },
+    {
+      name: 'several options, a route price and upto, all complete',
+      files: {
+        'p.yaml': policy('p', [
+          ROUTES,
+          KEY_AUTH,
+          'payment: { x402: { price: "0.01", payTo: "0xb", facilitator: "https://f.example.com", routes: { r1: "0.02" }, accepts: [{ asset: "0xa", network: "eip155:8453" }, { scheme: upto, maxPrice: "0.1", pricePerUnit: "0.001", asset: "0xa", network: "eip155:8453", extra: { facilitatorAddress: "0xf" } }] } }',
+        ]),
+      },
+      expected: [],
+    },
+    {
+      name: 'a price for no route, upto without the facilitator address or under its price',
+      files: {
+        'p.yaml': policy('p', [
+          ROUTES,
+          KEY_AUTH,
+          'payment: { x402: { price: "0.01", payTo: "0xb", facilitator: "https://f.example.com", routes: { r2: "0.2" }, accepts: [{ asset: "0xa", network: "eip155:8453" }, { scheme: upto, maxPrice: "0.1", asset: "0xa", network: "eip155:8453" }] } }',
+        ]),
+      },
+      expected: [
+        'p.yaml:7:99 x402-offer-incomplete unknown route "r2"',
+        'p.yaml:7:164 x402-offer-incomplete upto on EVM needs extra.facilitatorAddress (the address the facilitator\'s GET /supported gives for upto): clients sign it into the permit',
+        'p.yaml:7:180 x402-offer-incomplete maxPrice 0.1 is below the price 0.2: upto never settles more than the client authorised',
+      ],
+    },
   ],
   'template-variable': [
     { name: 'known variables', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'rewrite: { request: { headers: { set: { X-Plan: "{{plan}}", X-Id: "{{ header.x-user-id }}" } } } }']) }, expected: [] },
@@ -261,6 +289,30 @@ const cases: Record<string, readonly Case[]> = {
       ],
     },
   ],
+  'mcp-route': [
+    { name: 'an MCP route that accepts POST', files: { 'p.yaml': policy('p', ['routes: [{ name: mcp, paths: [/mcp], methods: [GET, POST] }]', KEY_AUTH, 'costs: { mcp: { mcp: { tools: { search: 2 } } } }']) }, expected: [] },
+    {
+      name: 'an unknown route, and a route without POST',
+      files: { 'p.yaml': policy('p', ['routes: [{ name: mcp, paths: [/mcp], methods: [GET] }]', KEY_AUTH, 'costs: { mcp: { mpc: { default: 1 }, mcp: { default: 1 } } }']) },
+      expected: [
+        'p.yaml:7:19 mcp-route policy "p" has no route "mpc"; did you mean "mcp"?',
+        'p.yaml:7:40 mcp-route route "mcp" does not accept POST, which carries every MCP message: these prices never apply; add POST to its methods',
+      ],
+    },
+    {
+      name: 'a route both metered and priced per MCP call',
+      files: { 'p.yaml': policy('p', ['routes: [{ name: mcp, paths: [/mcp], methods: [POST] }]', KEY_AUTH, 'costs: { metered: { mcp: { estimate: 5, header: X-Cost-Units } }, mcp: { mcp: { default: 1 } } }']) },
+      expected: ['p.yaml:7:76 mcp-route route "mcp" is metered (costs.metered) and priced per MCP call (costs.mcp): a request has one cost, so give the route one of them'],
+    },
+  ],
+  'mcp-method': [
+    { name: 'MCP methods', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { mcp: { r1: { methods: { tools/list: 0, notifications/initialized: 0 } } } }']) }, expected: [] },
+    {
+      name: 'a misspelt method',
+      files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'costs: { mcp: { r1: { methods: { tool/list: 0 } } } }']) },
+      expected: ['p.yaml:7:36 mcp-method "tool/list" is not a method MCP clients send (revision 2025-11-25): its price applies only if the server defines it; did you mean "tools/list"?'],
+    },
+  ],
   'anonymous-without-offer': [
     { name: 'anonymous with x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }', 'payment: { x402: { price: "1", asset: "a", network: "eip155:1", payTo: "b", facilitator: "https://f.example.com" } }']) }, expected: [] },
     { name: 'anonymous without x402', files: { 'p.yaml': policy('p', [ROUTES, 'identity: { auth: key-auth, limitBy: consumer, anonymous: true }']) }, expected: ['p.yaml:6:61 anonymous-without-offer anonymous callers are let through but there is no payment.x402 offer for them'] },
@@ -268,7 +320,7 @@ const cases: Record<string, readonly Case[]> = {
 };
 
 describe.each(RULES.map((rule) => [rule.id, rule] as const))('rule %s', (id) => {
-  const table = cases[id] ?? [];
+  const table = cases[id] ?? METERED_CASES[id] ?? [];
 
   it('has a failing and a passing case', () => {
     expect(table.some((c) => c.expected.length > 0)).toBe(true);

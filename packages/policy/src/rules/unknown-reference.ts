@@ -6,7 +6,7 @@ import { planEntries, plansOf } from './plan-entries.js';
 export const unknownReference: Rule = {
   id: 'unknown-reference',
   severity: 'error',
-  description: 'Plans, routes and plan catalogues named in a policy or consumer must exist.',
+  description: 'Plans, routes (costs.routes, costs.metered, plan grants) and plan catalogues named in a policy or consumer must exist.',
   *check(project: Project): Iterable<RuleFinding> {
     const catalogues = project.plans.map((p) => p.value.metadata.name);
     for (const policy of project.policies) {
@@ -19,9 +19,11 @@ export const unknownReference: Rule = {
         yield { document: policy, path: ['spec', 'defaultPlan'], message: `policy "${policy.value.metadata.name}" has no plan "${spec.defaultPlan}"${didYouMean(spec.defaultPlan, planNames)}` };
       }
       const routeNames = spec.routes.map((r) => r.name);
-      for (const route of Object.keys(spec.costs?.routes ?? {})) {
-        if (!routeNames.includes(route)) {
-          yield { document: policy, path: ['spec', 'costs', 'routes', route], at: 'key', message: `policy "${policy.value.metadata.name}" has no route "${route}"${didYouMean(route, routeNames)}` };
+      for (const section of ['routes', 'metered'] as const) {
+        for (const route of Object.keys(spec.costs?.[section] ?? {})) {
+          if (!routeNames.includes(route)) {
+            yield { document: policy, path: ['spec', 'costs', section, route], at: 'key', message: `policy "${policy.value.metadata.name}" has no route "${route}"${didYouMean(route, routeNames)}` };
+          }
         }
       }
     }

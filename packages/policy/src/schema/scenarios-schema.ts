@@ -37,6 +37,7 @@ export const ScenarioRequest = Type.Object(
     consumer: Type.Optional(described(Type.String(), 'The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in.')),
     credential: Type.Optional(described(Type.String(), 'The id of the credential the consumer authenticated with.')),
     requestId: Type.Optional(Type.String()),
+    body: Type.Optional(described(Type.String(), 'The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch.')),
   },
   { ...closed, description: 'A request as the gateway hands it to Tollgate.' },
 );
@@ -63,7 +64,11 @@ export const ScenarioExpectation = Type.Object(
     status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
     reason: Type.Optional(described(Type.Enum(REASON_CODES), 'The reason of a denial: the last segment of the problem type.')),
     headers: Type.Optional(StringsOrAbsent),
-    body: Type.Optional(described(Members, 'Members of the problem+json body.')),
+    body: Type.Optional(
+      Type.Union([Members, Type.Array(Type.Unknown())], {
+        description: 'Members of the problem+json body (or of an MCP route\'s JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets).',
+      }),
+    ),
     paymentRequired: Type.Optional(described(Members, 'Members of the x402 challenge decoded from PAYMENT-REQUIRED.')),
     upstream: Type.Optional(
       Type.Object(
@@ -78,6 +83,16 @@ export const ScenarioExpectation = Type.Object(
 );
 export type ScenarioExpectation = Static<typeof ScenarioExpectation>;
 
+export const UpstreamAnswer = Type.Object(
+  {
+    status: Type.Optional(described(Type.Integer({ minimum: 100, maximum: 599 }), 'The status (or give upstreamStatus). Default 200.')),
+    headers: Type.Optional(described(Strings, 'Response headers, e.g. the cost header of a metered route and Content-Type.')),
+    body: Type.Optional(described(Type.String(), 'The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads.')),
+  },
+  { ...closed, description: 'What the upstream answers an allowed request: a metered route settles its cost from it.' },
+);
+export type UpstreamAnswer = Static<typeof UpstreamAnswer>;
+
 export const ScenarioStep = Type.Object(
   {
     advance: Type.Optional(described(Type.Integer({ minimum: 0 }), 'Milliseconds to move the clock before this step.')),
@@ -86,6 +101,7 @@ export const ScenarioStep = Type.Object(
     request: Type.Optional(ScenarioRequest),
     op: Type.Optional(ScenarioOperation),
     upstreamStatus: Type.Optional(described(Type.Integer({ minimum: 100, maximum: 599 }), 'What the upstream answers an allowed request. Default 200.')),
+    upstream: Type.Optional(UpstreamAnswer),
     expect: Type.Optional(ScenarioExpectation),
     state: Type.Optional(described(Type.Record(Type.String({ minLength: 1 }), Members), 'Account members after the step, by account id.')),
   },

@@ -25,6 +25,8 @@ export interface WhyBody {
   readonly host?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly credential?: string;
+  /** The request body (an MCP route's JSON-RPC message), as the gateway would deliver it. */
+  readonly body?: string;
 }
 
 export type BodyParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
@@ -87,12 +89,14 @@ function refundedDebit(raw: unknown, operation: CreditOperation, errors: string[
 }
 
 export function parseWhyBody(value: unknown): BodyParse<WhyBody> {
-  return checked(value, ['method', 'path', 'host', 'headers', 'credential'], (body, errors) => {
+  return checked(value, ['method', 'path', 'host', 'headers', 'credential', 'body'], (body, errors) => {
     const { method, path, host, headers, credential } = body;
+    const requestBody = body.body;
     if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) errors.push('method must be an HTTP method such as GET');
     if (typeof path !== 'string' || !path.startsWith('/')) errors.push('path must be a string starting with "/"');
     if (host !== undefined && (typeof host !== 'string' || host === '')) errors.push('host must be a non-empty string');
     if (credential !== undefined && (typeof credential !== 'string' || credential === '')) errors.push('credential must be a non-empty string');
+    if (requestBody !== undefined && typeof requestBody !== 'string') errors.push('body must be a string (the raw request body)');
     const headerValues = headers === undefined || typeof headers !== 'object' || headers === null || Array.isArray(headers) ? undefined : Object.values(headers);
     if (headers !== undefined && (headerValues === undefined || headerValues.some((v) => typeof v !== 'string'))) errors.push('headers must be an object of header names to string values');
     return {
@@ -101,6 +105,7 @@ export function parseWhyBody(value: unknown): BodyParse<WhyBody> {
       ...(host === undefined ? {} : { host: host as string }),
       ...(headers === undefined ? {} : { headers: headers as Record<string, string> }),
       ...(credential === undefined ? {} : { credential: credential as string }),
+      ...(requestBody === undefined ? {} : { body: requestBody as string }),
     };
   });
 }

@@ -65,12 +65,13 @@ describe('admin API: POST /v1/accounts/{account}/why', () => {
     expect((await why('alice', { method: 'GET', path: '/' }, null)).status).toBe(401);
     const get = await fetch(`${server.url}/v1/accounts/alice/why`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
-    const bad = await why('alice', { method: 'G E T', path: 'v1', headers: { a: 1 }, extra: true });
+    const bad = await why('alice', { method: 'G E T', path: 'v1', headers: { a: 1 }, body: { jsonrpc: '2.0' }, extra: true });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: string[] }).errors).toEqual([
-      'unknown member "extra" (allowed: method, path, host, headers, credential)',
+      'unknown member "extra" (allowed: method, path, host, headers, credential, body)',
       'method must be an HTTP method such as GET',
       'path must be a string starting with "/"',
+      'body must be a string (the raw request body)',
       'headers must be an object of header names to string values',
     ]);
   });

@@ -5,19 +5,21 @@
 // them (the command lost, or the script run and its reply lost) or the server is frozen (SIGSTOP,
 // then SIGCONT) past the store timeout. Failed settlements are sent again by the engine's
 // compensation queue; failed debits again with their key. Half the settlements land before the
-// first grant expires, half after: a give-back to it is then lost (it would have expired).
+// first grant expires, half after, with refunds of the early debits (naming them): a give-back to
+// the expired grant is then lost (it would have expired).
 //
 // Invariant, exactly, once everything is drained: balance = permanent part + Σ open grants' amounts
 // left, with no open grant worth more than the balance; nothing spent twice (one outbox entry per
 // hold, each hold billed exactly its actual cost, each debit taken once); and the first grant's
 // expiry takes out exactly what it had left when it expired plus what came back to it afterwards
-// (the settlements' give-backs that fall on its part of each hold, last taken first), once:
-//   final balance = initial − Σ actual − Σ debits − left at expiry − give-backs lost with it.
+// (the settlements' give-backs that fall on its part of each hold, last taken first, and the
+// refunded debits' parts taken from it), once; each refund gives its debit back once:
+//   final balance = initial − Σ actual − Σ debits not refunded − left at expiry − give-backs lost with it.
 // Which grant each draw takes from, soonest-expiring first, is checked step by step against the
 // memory store in test/store-grants-differential.test.ts.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, NO_OBSERVER, type RouteRules, type Store } from '../packages/engine/src/index.js';
+import { ManualClock, NO_OBSERVER, type CreditChange, type RouteRules, type Store } from '../packages/engine/src/index.js';
 import { Compensations } from '../packages/engine/src/compensations.js';
 import { StoreCalls } from '../packages/engine/src/store-calls.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
@@ -131,13 +133,10 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
         compensations.retryCompletion(ACCOUNT, key, completion);
       }
     };
-    const debited: number[] = [];
-    const debit = async (n: number): Promise<void> => {
-      const amount = 1 + Math.floor(random() * 30);
-      debited.push(amount);
+    /** Sends a keyed credit change until it lands: given up after the store timeout, as the engine would; it may still run, and the retry with its key then finds it done. */
+    const landed = async (change: CreditChange): Promise<void> => {
       for (;;) {
-        // Given up after the store timeout, as the engine would: it may still run, and the retry with its key then finds it done.
-        const sent = Promise.resolve(store.changeCredits(ACCOUNT, { operation: 'debit', amount, key: `debit:${String(n)}`, now: clock.now() }));
+        const sent = Promise.resolve(store.changeCredits(ACCOUNT, change));
         const timedOut = new Promise<undefined>((resolve) => setTimeout(resolve, TIMEOUT_MS, undefined));
         const result = await Promise.race([sent.catch(() => undefined), timedOut]);
         if (result !== undefined) {
@@ -147,10 +146,19 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
-    /** Each settlement of `holds` twice and `debits` debits, shuffled, sent concurrently while the fault happens. */
-    const underFaults = async (holds: readonly number[], debits: readonly number[]) => {
+    const debited = new Map<number, number>();
+    const debit = async (n: number): Promise<void> => {
+      const amount = 1 + Math.floor(random() * 30);
+      debited.set(n, amount);
+      await landed({ operation: 'debit', amount, key: `debit:${String(n)}`, now: clock.now() });
+    };
+    // A refund of a whole debit, naming it: back to the grants it took from while they are open.
+    const refund = (n: number): Promise<void> => landed({ operation: 'refund', amount: debited.get(n) as number, key: `refund:${String(n)}`, debitKey: `debit:${String(n)}`, now: clock.now() });
+    /** Each settlement of `holds` twice, `debits` debits and `refunds` refunds of earlier debits, shuffled, sent concurrently while the fault happens. */
+    const underFaults = async (holds: readonly number[], debits: readonly number[], refunds: readonly number[] = []) => {
       const sends = [...holds, ...holds].map((i) => ({ run: () => settle(i), order: random() }));
       for (const n of debits) sends.push({ run: () => debit(n), order: random() });
+      for (const n of refunds) sends.push({ run: () => refund(n), order: random() });
       sends.sort((a, b) => a.order - b.order);
       const faults = injectFaults(fault, proxy, server);
       await Promise.all(sends.map(async ({ run }, i) => {
@@ -173,8 +181,11 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
       const back = Math.max(0, (estimates[i] as number) - (actuals[i] as number));
       lostWithIt += backToFirst(estimates[i] as number, drawnFrom(await admin.hget(`${BASE}l:hold:${String(i)}`, 'g')), back);
     }
+    // So is what the early debits, refunded whole after the expiry, took from it.
+    const refunded = Array.from({ length: DEBITS / 2 }, (_, n) => n);
+    for (const n of refunded) lostWithIt += drawnFrom(await admin.hget(`${BASE}l:debit:${String(n)}`, 'g')).get(FIRST_EXPIRES) ?? 0;
     clock.set(FIRST_EXPIRES + 1_000);
-    await underFaults(late, Array.from({ length: DEBITS / 2 }, (_, n) => DEBITS / 2 + n));
+    await underFaults(late, Array.from({ length: DEBITS / 2 }, (_, n) => DEBITS / 2 + n), refunded);
     // The faults did hit settlements: some failed and were sent again by the queue.
     expect(retried).toBeGreaterThan(0);
     // Settlements did give back to the first grant after it expired: the lost part is exercised.
@@ -182,7 +193,8 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
 
     const final = await store.getAccount(ACCOUNT);
     const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-    expect(final.credits).toBe(initial - sum(actuals) - sum(debited) - leftAtExpiry - lostWithIt);
+    const debitedNotRefunded = sum([...debited].filter(([n]) => !refunded.includes(n)).map(([, amount]) => amount));
+    expect(final.credits).toBe(initial - sum(actuals) - debitedNotRefunded - leftAtExpiry - lostWithIt);
     // Balance = permanent + Σ open grants: the first grant is gone, the second is worth no more than the balance.
     expect(final.grants).toHaveLength(1);
     expect(final.grants?.[0]?.expiresAt).toBe(SECOND_EXPIRES);

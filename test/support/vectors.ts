@@ -189,6 +189,7 @@ function parseOp(op: Record<string, unknown>, where: string): VectorOp {
         amount: Number(a.amount),
         ...(a.key === undefined ? {} : { key: text(a.key, `${where}: key`) }),
         ...(a.expiresAt === undefined ? {} : { expiresAt: instant(a.expiresAt, `${where}: expiresAt`) }),
+        ...(a.debit === undefined ? {} : { debitKey: text(a.debit, `${where}: debit`) }),
       };
     default:
       throw new Error(`${where}: unknown op ${String(kind)}`);

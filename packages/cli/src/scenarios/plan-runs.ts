@@ -81,9 +81,13 @@ function operationOf(op: ScenarioOperation): AccountOperation {
     const { paidThrough, ...rest } = op['set-status'];
     return { kind: 'set-status', ...rest, ...(paidThrough === undefined ? {} : { paidThrough: Date.parse(paidThrough) }) };
   }
-  if ('grant' in op) return { kind: 'grant', ...op.grant };
+  if ('grant' in op) {
+    const { expiresAt, ...rest } = op.grant;
+    return { kind: 'grant', ...rest, ...(expiresAt === undefined ? {} : { expiresAt: Date.parse(expiresAt) }) };
+  }
   if ('debit' in op) return { kind: 'debit', ...op.debit };
-  return { kind: 'refund', ...op.refund };
+  const { debit, ...rest } = op.refund;
+  return { kind: 'refund', ...rest, ...(debit === undefined ? {} : { debitKey: debit }) };
 }
 
 /**

@@ -22,7 +22,16 @@ export interface AccountSeed {
 export type AccountOperation =
   | { readonly kind: 'set-plan'; readonly account: string; readonly plan: string | null }
   | { readonly kind: 'set-status'; readonly account: string; readonly status: string; readonly paidThrough?: number }
-  | { readonly kind: 'grant' | 'debit' | 'refund'; readonly account: string; readonly amount: number; readonly key?: string; /** grant only: epoch ms the grant expires at. */ readonly expiresAt?: number };
+  | {
+      readonly kind: 'grant' | 'debit' | 'refund';
+      readonly account: string;
+      readonly amount: number;
+      readonly key?: string;
+      /** grant only: epoch ms the grant expires at. */
+      readonly expiresAt?: number;
+      /** refund only: the key of the debit it gives back. */
+      readonly debitKey?: string;
+    };
 
 export interface ScenarioStep {
   /** Ms to move the clock before this step. */
@@ -101,7 +110,10 @@ export async function applyOperation(op: AccountOperation, expect: ExpectedRespo
       ? { kind: 'applied', balance: (await accounts.setPlan(op.account, op.plan)).credits }
       : op.kind === 'set-status'
         ? { kind: 'applied', balance: (await accounts.setStatus(op.account, op.status, op.paidThrough === undefined ? {} : { paidThrough: op.paidThrough })).credits }
-        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key, op.expiresAt === undefined ? {} : { expiresAt: op.expiresAt });
+        : await accounts.changeCredits(op.account, op.kind, op.amount, op.key, {
+            ...(op.expiresAt === undefined ? {} : { expiresAt: op.expiresAt }),
+            ...(op.debitKey === undefined ? {} : { debitKey: op.debitKey }),
+          });
   return [
     ...(expect.result === undefined || expect.result === outcome.kind ? [] : [{ path: ['result'], message: `result ${outcome.kind}, expected ${expect.result}` }]),
     ...(expect.balance === undefined || expect.balance === outcome.balance ? [] : [{ path: ['balance'], message: `balance ${outcome.balance}, expected ${expect.balance}` }]),

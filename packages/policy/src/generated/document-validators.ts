@@ -7672,7 +7672,7 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (UTF-8), as the gateway delivers it on routes that read it: a metered route reads the model and its estimate from it, an MCP route its JSON-RPC message or batch."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1},"expiresAt":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"What is left of the grant leaves the balance then; spent before permanent credits, soonest-expiring first."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1},"debit":{"type":"string","minLength":1,"description":"The debit's key: the refund gives it back to the grants it took from while they are open."}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable","invalid-request"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"anyOf":[{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."},{"type":"array","items":{}}],"description":"Members of the problem+json body (or of an MCP route's JSON-RPC answer); a list: the JSON-RPC batch answer, one expectation per element (objects compared as subsets)."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
 const pattern121 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -9160,7 +9160,7 @@ vErrors.push(err114);
 errors++;
 }
 for(const key19 in data56){
-if(!(((key19 === "account") || (key19 === "amount")) || (key19 === "key"))){
+if(!((((key19 === "account") || (key19 === "amount")) || (key19 === "key")) || (key19 === "expiresAt"))){
 const err115 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
 if(vErrors === null){
 vErrors = [err115];
@@ -9246,9 +9246,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
-else {
-const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
+if(data56.expiresAt !== undefined){
+let data60 = data56.expiresAt;
+if(typeof data60 === "string"){
+if(!pattern121.test(data60)){
+const err122 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/expiresAt",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/expiresAt/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.expiresAt,data:data60};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -9258,14 +9260,37 @@ vErrors.push(err122);
 errors++;
 }
 }
-}
 else {
-const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
+const err123 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant/expiresAt",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/properties/expiresAt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.expiresAt.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.properties.expiresAt,data:data60};
 if(vErrors === null){
 vErrors = [err123];
 }
 else {
 vErrors.push(err123);
+}
+errors++;
+}
+}
+}
+else {
+const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/grant",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/properties/grant/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].properties.grant,data:data56};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+}
+else {
+const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[2],data:data48};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
 }
 errors++;
 }
@@ -9276,35 +9301,10 @@ if(props4 !== true){
 props4 = true;
 }
 }
-const _errs142 = errors;
+const _errs144 = errors;
 if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
 if(data48.debit === undefined){
-const err124 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-for(const key20 in data48){
-if(!(key20 === "debit")){
-const err125 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-}
-if(data48.debit !== undefined){
-let data60 = data48.debit;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-if(data60.account === undefined){
-const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
+const err126 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/required",keyword:"required",params:{missingProperty: "debit"},message:"must have required property '"+"debit"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -9313,8 +9313,9 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data60.amount === undefined){
-const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
+for(const key20 in data48){
+if(!(key20 === "debit")){
+const err127 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -9323,9 +9324,12 @@ vErrors.push(err127);
 }
 errors++;
 }
-for(const key21 in data60){
-if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
-const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
+}
+if(data48.debit !== undefined){
+let data61 = data48.debit;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+if(data61.account === undefined){
+const err128 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data61};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -9334,12 +9338,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data60.account !== undefined){
-let data61 = data60.account;
-if(typeof data61 === "string"){
-if(func2(data61) < 1){
-const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
+if(data61.amount === undefined){
+const err129 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data61};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -9348,9 +9348,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-else {
-const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data61};
+for(const key21 in data61){
+if(!(((key21 === "account") || (key21 === "amount")) || (key21 === "key"))){
+const err130 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data61};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -9360,10 +9360,11 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data60.amount !== undefined){
-let data62 = data60.amount;
-if(!((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62)))){
-const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
+if(data61.account !== undefined){
+let data62 = data61.account;
+if(typeof data62 === "string"){
+if(func2(data62) < 1){
+const err131 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data62};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -9372,9 +9373,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(typeof data62 == "number"){
-if(data62 < 1 || isNaN(data62)){
-const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data62};
+}
+else {
+const err132 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.account,data:data62};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -9384,12 +9385,10 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
-if(data60.key !== undefined){
-let data63 = data60.key;
-if(typeof data63 === "string"){
-if(func2(data63) < 1){
-const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
+if(data61.amount !== undefined){
+let data63 = data61.amount;
+if(!((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63)))){
+const err133 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data63};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -9398,9 +9397,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-else {
-const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data63};
+if(typeof data63 == "number"){
+if(data63 < 1 || isNaN(data63)){
+const err134 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.amount,data:data63};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -9411,8 +9410,11 @@ errors++;
 }
 }
 }
-else {
-const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data60};
+if(data61.key !== undefined){
+let data64 = data61.key;
+if(typeof data64 === "string"){
+if(func2(data64) < 1){
+const err135 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data64};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -9422,9 +9424,8 @@ vErrors.push(err135);
 errors++;
 }
 }
-}
 else {
-const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
+const err136 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.properties.key,data:data64};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -9433,17 +9434,10 @@ vErrors.push(err136);
 }
 errors++;
 }
-var _valid0 = _errs142 === errors;
-valid17 = valid17 || _valid0;
-if(_valid0){
-if(props4 !== true){
-props4 = true;
 }
 }
-const _errs154 = errors;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.refund === undefined){
-const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
+else {
+const err137 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/properties/debit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].properties.debit,data:data61};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -9452,9 +9446,10 @@ vErrors.push(err137);
 }
 errors++;
 }
-for(const key22 in data48){
-if(!(key22 === "refund")){
-const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
+}
+}
+else {
+const err138 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[3],data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -9463,12 +9458,17 @@ vErrors.push(err138);
 }
 errors++;
 }
+var _valid0 = _errs144 === errors;
+valid17 = valid17 || _valid0;
+if(_valid0){
+if(props4 !== true){
+props4 = true;
 }
-if(data48.refund !== undefined){
-let data64 = data48.refund;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-if(data64.account === undefined){
-const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
+}
+const _errs156 = errors;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.refund === undefined){
+const err139 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/required",keyword:"required",params:{missingProperty: "refund"},message:"must have required property '"+"refund"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -9477,8 +9477,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data64.amount === undefined){
-const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
+for(const key22 in data48){
+if(!(key22 === "refund")){
+const err140 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -9487,9 +9488,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-for(const key23 in data64){
-if(!(((key23 === "account") || (key23 === "amount")) || (key23 === "key"))){
-const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
+}
+if(data48.refund !== undefined){
+let data65 = data48.refund;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.account === undefined){
+const err141 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "account"},message:"must have required property '"+"account"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data65};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -9498,12 +9502,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-if(data64.account !== undefined){
-let data65 = data64.account;
-if(typeof data65 === "string"){
-if(func2(data65) < 1){
-const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
+if(data65.amount === undefined){
+const err142 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.required,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data65};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -9512,9 +9512,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-else {
-const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data65};
+for(const key23 in data65){
+if(!((((key23 === "account") || (key23 === "amount")) || (key23 === "key")) || (key23 === "debit"))){
+const err143 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data65};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -9524,10 +9524,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data64.amount !== undefined){
-let data66 = data64.amount;
-if(!((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66)))){
-const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
+if(data65.account !== undefined){
+let data66 = data65.account;
+if(typeof data66 === "string"){
+if(func2(data66) < 1){
+const err144 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data66};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -9536,9 +9537,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(typeof data66 == "number"){
-if(data66 < 1 || isNaN(data66)){
-const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data66};
+}
+else {
+const err145 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/account",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/account/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.account,data:data66};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -9548,12 +9549,10 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
-if(data64.key !== undefined){
-let data67 = data64.key;
-if(typeof data67 === "string"){
-if(func2(data67) < 1){
-const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
+if(data65.amount !== undefined){
+let data67 = data65.amount;
+if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
+const err146 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data67};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -9562,9 +9561,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-else {
-const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data67};
+if(typeof data67 == "number"){
+if(data67 < 1 || isNaN(data67)){
+const err147 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/amount",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.amount,data:data67};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -9575,8 +9574,11 @@ errors++;
 }
 }
 }
-else {
-const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data64};
+if(data65.key !== undefined){
+let data68 = data65.key;
+if(typeof data68 === "string"){
+if(func2(data68) < 1){
+const err148 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data68};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -9586,9 +9588,8 @@ vErrors.push(err148);
 errors++;
 }
 }
-}
 else {
-const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
+const err149 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/key",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.key,data:data68};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -9597,7 +9598,56 @@ vErrors.push(err149);
 }
 errors++;
 }
-var _valid0 = _errs154 === errors;
+}
+if(data65.debit !== undefined){
+let data69 = data65.debit;
+if(typeof data69 === "string"){
+if(func2(data69) < 1){
+const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/debit/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.debit,data:data69};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+}
+else {
+const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund/debit",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/properties/debit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.debit.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.properties.debit,data:data69};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+}
+}
+else {
+const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/refund",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/properties/refund/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].properties.refund,data:data65};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+}
+else {
+const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[4],data:data48};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+var _valid0 = _errs156 === errors;
 valid17 = valid17 || _valid0;
 if(_valid0){
 if(props4 !== true){
@@ -9605,12 +9655,12 @@ props4 = true;
 }
 }
 if(!valid17){
-const err150 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data48};
+const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op,data:data48};
 if(vErrors === null){
-vErrors = [err150];
+vErrors = [err154];
 }
 else {
-vErrors.push(err150);
+vErrors.push(err154);
 }
 errors++;
 }
@@ -9627,59 +9677,9 @@ vErrors = null;
 }
 }
 if(data31.upstreamStatus !== undefined){
-let data68 = data31.upstreamStatus;
-if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
-const err151 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
-if(vErrors === null){
-vErrors = [err151];
-}
-else {
-vErrors.push(err151);
-}
-errors++;
-}
-if(typeof data68 == "number"){
-if(data68 > 599 || isNaN(data68)){
-const err152 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
-if(vErrors === null){
-vErrors = [err152];
-}
-else {
-vErrors.push(err152);
-}
-errors++;
-}
-if(data68 < 100 || isNaN(data68)){
-const err153 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data68};
-if(vErrors === null){
-vErrors = [err153];
-}
-else {
-vErrors.push(err153);
-}
-errors++;
-}
-}
-}
-if(data31.upstream !== undefined){
-let data69 = data31.upstream;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-for(const key24 in data69){
-if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
-const err154 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
-if(vErrors === null){
-vErrors = [err154];
-}
-else {
-vErrors.push(err154);
-}
-errors++;
-}
-}
-if(data69.status !== undefined){
-let data70 = data69.status;
+let data70 = data31.upstreamStatus;
 if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
-const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
+const err155 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -9690,7 +9690,7 @@ errors++;
 }
 if(typeof data70 == "number"){
 if(data70 > 599 || isNaN(data70)){
-const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
+const err156 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data70};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -9700,7 +9700,7 @@ vErrors.push(err156);
 errors++;
 }
 if(data70 < 100 || isNaN(data70)){
-const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data70};
+const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstreamStatus",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstreamStatus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstreamStatus,data:data70};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -9711,15 +9711,12 @@ errors++;
 }
 }
 }
-if(data69.headers !== undefined){
-let data71 = data69.headers;
+if(data31.upstream !== undefined){
+let data71 = data31.upstream;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-var props5 = {};
-for(const key25 in data71){
-if(pattern38.test(key25)){
-let data72 = data71[key25];
-if(typeof data72 !== "string"){
-const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data72};
+for(const key24 in data71){
+if(!(((key24 === "status") || (key24 === "headers")) || (key24 === "body"))){
+const err158 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data71};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -9728,12 +9725,11 @@ vErrors.push(err158);
 }
 errors++;
 }
-props5[key25] = true;
 }
-}
-}
-else {
-const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data71};
+if(data71.status !== undefined){
+let data72 = data71.status;
+if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
+const err159 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data72};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -9742,11 +9738,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data69.body !== undefined){
-let data73 = data69.body;
-if(typeof data73 !== "string"){
-const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data73};
+if(typeof data72 == "number"){
+if(data72 > 599 || isNaN(data72)){
+const err160 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data72};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -9755,10 +9749,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-}
-else {
-const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data69};
+if(data72 < 100 || isNaN(data72)){
+const err161 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.status,data:data72};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -9768,12 +9760,16 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data31.expect !== undefined){
-let data74 = data31.expect;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key26 in data74){
-if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
-const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
+}
+if(data71.headers !== undefined){
+let data73 = data71.headers;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+var props5 = {};
+for(const key25 in data73){
+if(pattern38.test(key25)){
+let data74 = data73[key25];
+if(typeof data74 !== "string"){
+const err162 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.patternProperties["^.*$"],data:data74};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -9782,11 +9778,12 @@ vErrors.push(err162);
 }
 errors++;
 }
+props5[key25] = true;
 }
-if(data74.status !== undefined){
-let data75 = data74.status;
-if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
-const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.headers,data:data73};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -9795,9 +9792,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(typeof data75 == "number"){
-if(data75 > 599 || isNaN(data75)){
-const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
+}
+if(data71.body !== undefined){
+let data75 = data71.body;
+if(typeof data75 !== "string"){
+const err164 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.properties.body,data:data75};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -9806,8 +9805,10 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data75 < 100 || isNaN(data75)){
-const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data75};
+}
+}
+else {
+const err165 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.upstream,data:data71};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -9817,11 +9818,12 @@ vErrors.push(err165);
 errors++;
 }
 }
-}
-if(data74.reason !== undefined){
-let data76 = data74.reason;
-if(!((((((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-malformed")) || (data76 === "payment-allowance-required")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable")) || (data76 === "invalid-request"))){
-const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
+if(data31.expect !== undefined){
+let data76 = data31.expect;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key26 in data76){
+if(!((((((((key26 === "status") || (key26 === "reason")) || (key26 === "headers")) || (key26 === "body")) || (key26 === "paymentRequired")) || (key26 === "upstream")) || (key26 === "result")) || (key26 === "balance"))){
+const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data76};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -9831,18 +9833,10 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data74.headers !== undefined){
-let data77 = data74.headers;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-var props6 = {};
-for(const key27 in data77){
-if(pattern38.test(key27)){
-let data78 = data77[key27];
-const _errs188 = errors;
-let valid33 = false;
-const _errs189 = errors;
-if(typeof data78 !== "string"){
-const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data78};
+if(data76.status !== undefined){
+let data77 = data76.status;
+if(!((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77)))){
+const err167 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data77};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -9851,11 +9845,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-var _valid2 = _errs189 === errors;
-valid33 = valid33 || _valid2;
-const _errs191 = errors;
-if(data78 !== null){
-const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data78};
+if(typeof data77 == "number"){
+if(data77 > 599 || isNaN(data77)){
+const err168 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data77};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -9864,10 +9856,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-var _valid2 = _errs191 === errors;
-valid33 = valid33 || _valid2;
-if(!valid33){
-const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data78};
+if(data77 < 100 || isNaN(data77)){
+const err169 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/status",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.status,data:data77};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -9876,11 +9866,71 @@ vErrors.push(err169);
 }
 errors++;
 }
+}
+}
+if(data76.reason !== undefined){
+let data78 = data76.reason;
+if(!((((((((((((((data78 === "unauthenticated") || (data78 === "subscription-inactive")) || (data78 === "plan-upgrade-required")) || (data78 === "not-entitled")) || (data78 === "rate-limited")) || (data78 === "quota-exhausted")) || (data78 === "insufficient-credits")) || (data78 === "payment-required")) || (data78 === "payment-invalid")) || (data78 === "payment-malformed")) || (data78 === "payment-allowance-required")) || (data78 === "payment-unavailable")) || (data78 === "store-unavailable")) || (data78 === "invalid-request"))){
+const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data78};
+if(vErrors === null){
+vErrors = [err170];
+}
 else {
-errors = _errs188;
+vErrors.push(err170);
+}
+errors++;
+}
+}
+if(data76.headers !== undefined){
+let data79 = data76.headers;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+var props6 = {};
+for(const key27 in data79){
+if(pattern38.test(key27)){
+let data80 = data79[key27];
+const _errs192 = errors;
+let valid33 = false;
+const _errs193 = errors;
+if(typeof data80 !== "string"){
+const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[0],data:data80};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+var _valid2 = _errs193 === errors;
+valid33 = valid33 || _valid2;
+const _errs195 = errors;
+if(data80 !== null){
+const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf[1],data:data80};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+var _valid2 = _errs195 === errors;
+valid33 = valid33 || _valid2;
+if(!valid33){
+const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.patternProperties["^.*$"],data:data80};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+else {
+errors = _errs192;
 if(vErrors !== null){
-if(_errs188){
-vErrors.length = _errs188;
+if(_errs192){
+vErrors.length = _errs192;
 }
 else {
 vErrors = null;
@@ -9892,88 +9942,7 @@ props6[key27] = true;
 }
 }
 else {
-const err170 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data77};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-}
-if(data74.body !== undefined){
-let data79 = data74.body;
-const _errs194 = errors;
-let valid34 = false;
-const _errs195 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-var props7 = {};
-for(const key28 in data79){
-if(pattern38.test(key28)){
-props7[key28] = true;
-}
-}
-}
-else {
-const err171 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data79};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-var _valid3 = _errs195 === errors;
-valid34 = valid34 || _valid3;
-const _errs197 = errors;
-if(!(Array.isArray(data79))){
-const err172 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data79};
-if(vErrors === null){
-vErrors = [err172];
-}
-else {
-vErrors.push(err172);
-}
-errors++;
-}
-var _valid3 = _errs197 === errors;
-valid34 = valid34 || _valid3;
-if(!valid34){
-const err173 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data79};
-if(vErrors === null){
-vErrors = [err173];
-}
-else {
-vErrors.push(err173);
-}
-errors++;
-}
-else {
-errors = _errs194;
-if(vErrors !== null){
-if(_errs194){
-vErrors.length = _errs194;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data74.paymentRequired !== undefined){
-let data80 = data74.paymentRequired;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-var props8 = {};
-for(const key29 in data80){
-if(pattern38.test(key29)){
-props8[key29] = true;
-}
-}
-}
-else {
-const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data80};
+const err174 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.headers,data:data79};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -9983,12 +9952,21 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data74.upstream !== undefined){
-let data81 = data74.upstream;
+if(data76.body !== undefined){
+let data81 = data76.body;
+const _errs198 = errors;
+let valid34 = false;
+const _errs199 = errors;
 if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
-for(const key30 in data81){
-if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
-const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
+var props7 = {};
+for(const key28 in data81){
+if(pattern38.test(key28)){
+props7[key28] = true;
+}
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[0],data:data81};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -9997,19 +9975,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data81.headers !== undefined){
-let data82 = data81.headers;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-var props9 = {};
-for(const key31 in data82){
-if(pattern38.test(key31)){
-let data83 = data82[key31];
-const _errs207 = errors;
-let valid39 = false;
-const _errs208 = errors;
-if(typeof data83 !== "string"){
-const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data83};
+var _valid3 = _errs199 === errors;
+valid34 = valid34 || _valid3;
+const _errs201 = errors;
+if(!(Array.isArray(data81))){
+const err176 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf[1],data:data81};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -10018,11 +9988,10 @@ vErrors.push(err176);
 }
 errors++;
 }
-var _valid4 = _errs208 === errors;
-valid39 = valid39 || _valid4;
-const _errs210 = errors;
-if(data83 !== null){
-const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data83};
+var _valid3 = _errs201 === errors;
+valid34 = valid34 || _valid3;
+if(!valid34){
+const err177 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/body",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/body/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body.anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.body,data:data81};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -10031,10 +10000,30 @@ vErrors.push(err177);
 }
 errors++;
 }
-var _valid4 = _errs210 === errors;
-valid39 = valid39 || _valid4;
-if(!valid39){
-const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data83};
+else {
+errors = _errs198;
+if(vErrors !== null){
+if(_errs198){
+vErrors.length = _errs198;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data76.paymentRequired !== undefined){
+let data82 = data76.paymentRequired;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+var props8 = {};
+for(const key29 in data82){
+if(pattern38.test(key29)){
+props8[key29] = true;
+}
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/paymentRequired",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/paymentRequired/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.paymentRequired,data:data82};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -10043,11 +10032,72 @@ vErrors.push(err178);
 }
 errors++;
 }
+}
+if(data76.upstream !== undefined){
+let data83 = data76.upstream;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key30 in data83){
+if(!(((key30 === "headers") || (key30 === "query")) || (key30 === "path"))){
+const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data83};
+if(vErrors === null){
+vErrors = [err179];
+}
 else {
-errors = _errs207;
+vErrors.push(err179);
+}
+errors++;
+}
+}
+if(data83.headers !== undefined){
+let data84 = data83.headers;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+var props9 = {};
+for(const key31 in data84){
+if(pattern38.test(key31)){
+let data85 = data84[key31];
+const _errs211 = errors;
+let valid39 = false;
+const _errs212 = errors;
+if(typeof data85 !== "string"){
+const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[0],data:data85};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+var _valid4 = _errs212 === errors;
+valid39 = valid39 || _valid4;
+const _errs214 = errors;
+if(data85 !== null){
+const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf[1],data:data85};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+var _valid4 = _errs214 === errors;
+valid39 = valid39 || _valid4;
+if(!valid39){
+const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.patternProperties["^.*$"],data:data85};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+else {
+errors = _errs211;
 if(vErrors !== null){
-if(_errs207){
-vErrors.length = _errs207;
+if(_errs211){
+vErrors.length = _errs211;
 }
 else {
 vErrors = null;
@@ -10059,66 +10109,66 @@ props9[key31] = true;
 }
 }
 else {
-const err179 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data82};
+const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/headers",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.headers,data:data84};
 if(vErrors === null){
-vErrors = [err179];
+vErrors = [err183];
 }
 else {
-vErrors.push(err179);
+vErrors.push(err183);
 }
 errors++;
 }
 }
-if(data81.query !== undefined){
-let data84 = data81.query;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+if(data83.query !== undefined){
+let data86 = data83.query;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
 var props10 = {};
-for(const key32 in data84){
+for(const key32 in data86){
 if(pattern38.test(key32)){
-let data85 = data84[key32];
-const _errs215 = errors;
+let data87 = data86[key32];
+const _errs219 = errors;
 let valid41 = false;
-const _errs216 = errors;
-if(typeof data85 !== "string"){
-const err180 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data85};
+const _errs220 = errors;
+if(typeof data87 !== "string"){
+const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[0],data:data87};
 if(vErrors === null){
-vErrors = [err180];
+vErrors = [err184];
 }
 else {
-vErrors.push(err180);
+vErrors.push(err184);
 }
 errors++;
 }
-var _valid5 = _errs216 === errors;
+var _valid5 = _errs220 === errors;
 valid41 = valid41 || _valid5;
-const _errs218 = errors;
-if(data85 !== null){
-const err181 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data85};
+const _errs222 = errors;
+if(data87 !== null){
+const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf[1],data:data87};
 if(vErrors === null){
-vErrors = [err181];
+vErrors = [err185];
 }
 else {
-vErrors.push(err181);
+vErrors.push(err185);
 }
 errors++;
 }
-var _valid5 = _errs218 === errors;
+var _valid5 = _errs222 === errors;
 valid41 = valid41 || _valid5;
 if(!valid41){
-const err182 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data85};
+const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/patternProperties/%5E.*%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"].anyOf,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.patternProperties["^.*$"],data:data87};
 if(vErrors === null){
-vErrors = [err182];
+vErrors = [err186];
 }
 else {
-vErrors.push(err182);
+vErrors.push(err186);
 }
 errors++;
 }
 else {
-errors = _errs215;
+errors = _errs219;
 if(vErrors !== null){
-if(_errs215){
-vErrors.length = _errs215;
+if(_errs219){
+vErrors.length = _errs219;
 }
 else {
 vErrors = null;
@@ -10130,58 +10180,7 @@ props10[key32] = true;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data84};
-if(vErrors === null){
-vErrors = [err183];
-}
-else {
-vErrors.push(err183);
-}
-errors++;
-}
-}
-if(data81.path !== undefined){
-let data86 = data81.path;
-if(typeof data86 !== "string"){
-const err184 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data86};
-if(vErrors === null){
-vErrors = [err184];
-}
-else {
-vErrors.push(err184);
-}
-errors++;
-}
-}
-}
-else {
-const err185 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data81};
-if(vErrors === null){
-vErrors = [err185];
-}
-else {
-vErrors.push(err185);
-}
-errors++;
-}
-}
-if(data74.result !== undefined){
-let data87 = data74.result;
-if(typeof data87 !== "string"){
-const err186 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data87};
-if(vErrors === null){
-vErrors = [err186];
-}
-else {
-vErrors.push(err186);
-}
-errors++;
-}
-}
-if(data74.balance !== undefined){
-let data88 = data74.balance;
-if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
-const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data88};
+const err187 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/query",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.query,data:data86};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -10191,9 +10190,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data74};
+if(data83.path !== undefined){
+let data88 = data83.path;
+if(typeof data88 !== "string"){
+const err188 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream/path",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.properties.path,data:data88};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -10203,23 +10203,9 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data31.state !== undefined){
-let data89 = data31.state;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-var props11 = {};
-for(const key33 in data89){
-if(pattern38.test(key33)){
-let data90 = data89[key33];
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-var props12 = {};
-for(const key34 in data90){
-if(pattern38.test(key34)){
-props12[key34] = true;
-}
-}
 }
 else {
-const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data90};
+const err189 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/upstream",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/upstream/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.upstream,data:data83};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -10228,12 +10214,11 @@ vErrors.push(err189);
 }
 errors++;
 }
-props11[key33] = true;
 }
-}
-}
-else {
-const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data89};
+if(data76.result !== undefined){
+let data89 = data76.result;
+if(typeof data89 !== "string"){
+const err190 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/result",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.result,data:data89};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -10243,9 +10228,10 @@ vErrors.push(err190);
 errors++;
 }
 }
-}
-else {
-const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
+if(data76.balance !== undefined){
+let data90 = data76.balance;
+if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
+const err191 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/balance",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/balance/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.balance,data:data90};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -10257,7 +10243,7 @@ errors++;
 }
 }
 else {
-const err192 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
+const err192 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect,data:data76};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -10267,9 +10253,23 @@ vErrors.push(err192);
 errors++;
 }
 }
+if(data31.state !== undefined){
+let data91 = data31.state;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+var props11 = {};
+for(const key33 in data91){
+if(pattern38.test(key33)){
+let data92 = data91[key33];
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+var props12 = {};
+for(const key34 in data92){
+if(pattern38.test(key34)){
+props12[key34] = true;
+}
+}
 }
 else {
-const err193 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+const err193 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.patternProperties["^.*$"],data:data92};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -10278,10 +10278,12 @@ vErrors.push(err193);
 }
 errors++;
 }
+props11[key33] = true;
+}
 }
 }
 else {
-const err194 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+const err194 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/state",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.state,data:data91};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -10293,7 +10295,7 @@ errors++;
 }
 }
 else {
-const err195 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+const err195 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1,schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items,data:data31};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -10305,12 +10307,60 @@ errors++;
 }
 }
 else {
-const err196 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err196 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps,data:data30};
 if(vErrors === null){
 vErrors = [err196];
 }
 else {
 vErrors.push(err196);
+}
+errors++;
+}
+}
+}
+else {
+const err197 = {instancePath:instancePath+"/spec/scenarios/" + i0,schemaPath:"#/properties/spec/properties/scenarios/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.properties.scenarios.items.type,parentSchema:schema34.properties.spec.properties.scenarios.items,data:data19};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/spec/scenarios",schemaPath:"#/properties/spec/properties/scenarios/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.spec.properties.scenarios.type,parentSchema:schema34.properties.spec.properties.scenarios,data:data18};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.properties.spec.type,parentSchema:schema34.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+}
+}
+else {
+const err200 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
 }
 errors++;
 }

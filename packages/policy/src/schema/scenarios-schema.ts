@@ -51,9 +51,31 @@ export const ScenarioOperation = Type.Union(
   [
     op('set-plan', Type.Object({ account: AccountId, plan: Type.Union([Type.String({ pattern: NamePattern }), Type.Null()]) }, closed)),
     op('set-status', Type.Object({ account: AccountId, status: Type.Enum(SUBSCRIPTION_STATUSES), paidThrough: Type.Optional(Instant) }, closed)),
-    op('grant', Type.Object({ account: AccountId, amount: Amount, key: Type.Optional(Type.String({ minLength: 1 })) }, closed)),
+    op(
+      'grant',
+      Type.Object(
+        {
+          account: AccountId,
+          amount: Amount,
+          key: Type.Optional(Type.String({ minLength: 1 })),
+          expiresAt: Type.Optional(described(Instant, 'What is left of the grant leaves the balance then; spent before permanent credits, soonest-expiring first.')),
+        },
+        closed,
+      ),
+    ),
     op('debit', Type.Object({ account: AccountId, amount: Amount, key: Type.Optional(Type.String({ minLength: 1 })) }, closed)),
-    op('refund', Type.Object({ account: AccountId, amount: Amount, key: Type.Optional(Type.String({ minLength: 1 })) }, closed)),
+    op(
+      'refund',
+      Type.Object(
+        {
+          account: AccountId,
+          amount: Amount,
+          key: Type.Optional(Type.String({ minLength: 1 })),
+          debit: Type.Optional(described(Type.String({ minLength: 1 }), "The debit's key: the refund gives it back to the grants it took from while they are open.")),
+        },
+        closed,
+      ),
+    ),
   ],
   { description: 'An account operation, as billing or an operator would run it: { grant: { account, amount, key } }.' },
 );

@@ -1,6 +1,6 @@
 // Bounded fuzzing of the real sidecar process: random bytes, truncated frames, oversized lengths,
-// unknown frame types, JSON that is not an object, members of the wrong type or range, mutated
-// valid frames and abrupt disconnects. The sidecar must never exit, must answer every complete
+// unknown frame types, JSON that is not an object, members of the wrong type or range (request
+// bodies and observed responses included), mutated valid frames and abrupt disconnects. The sidecar must never exit, must answer every complete
 // frame (ERROR, then close, for anything that fails its checks; a decision for anything valid),
 // and must keep serving a well-behaved adapter connection throughout.
 // Reproduce a run with SIDECAR_FUZZ_SEED=<seed>.
@@ -58,7 +58,8 @@ afterAll(async () => {
 });
 
 function validDecide(): Record<string, unknown> {
-  return { t: token, m: pick(['GET', 'POST']), p: pick(['/r', `/x/${bytes(3).toString('hex')}`]), q: `a=${int(9)}&debug`, h: { host: 'api', 'x-key': bytes(2).toString('hex') }, ip: `10.0.0.${int(256)}` };
+  const body = pick([{}, { b: '{"max_tokens":16}' }, { b: bytes(int(64)).toString('latin1'), bt: true }, { bt: true }]);
+  return { t: token, m: pick(['GET', 'POST']), p: pick(['/r', `/x/${bytes(3).toString('hex')}`]), q: `a=${int(9)}&debug`, h: { host: 'api', 'x-key': bytes(2).toString('hex') }, ip: `10.0.0.${int(256)}`, ...body };
 }
 
 type Expectation = 'error' | 'decision' | 'unknown-token' | 'error-or-completed';
@@ -74,20 +75,34 @@ function framedCase(): { frame: Buffer; expect: Expectation } {
     case 2:
       return { frame: encodeFrame(FrameType.Decide, Buffer.from(pick(['[]', 'null', '"x"', '7', '{"t":', '']))), expect: 'error' };
     case 3: {
-      const member = pick(['t', 'm', 'p', 'q', 'h', 'ip', 'c', 'cr', 's']);
+      const member = pick(['t', 'm', 'p', 'q', 'h', 'ip', 'c', 'cr', 's', 'b', 'bt']);
       const wrong = pick<unknown>([7, -1, 1.5, true, [], { a: 1 }, 'x', { h: [1] }, 2 ** 40]);
       const mutated = { ...body, [member]: wrong };
       // Strings where strings belong, an empty header list (cjson's empty table) and a consumer
       // object without known members are fine; anything else is not.
       const plainObject = typeof wrong === 'object' && wrong !== null && !Array.isArray(wrong);
+      // The body cut flag (bt) is a boolean.
       const stillValid =
-        (typeof wrong === 'string' && member !== 't' && member !== 'h' && member !== 'c') || (member === 'h' && Array.isArray(wrong)) || (member === 'c' && plainObject) || (member === 't' && wrong === 7);
+        (typeof wrong === 'string' && member !== 't' && member !== 'h' && member !== 'c' && member !== 'bt') ||
+        (member === 'h' && Array.isArray(wrong)) ||
+        (member === 'c' && plainObject) ||
+        (member === 't' && wrong === 7) ||
+        (member === 'bt' && wrong === true);
       return { frame: encodeFrame(FrameType.Decide, Buffer.from(JSON.stringify(mutated))), expect: stillValid ? (member === 't' ? 'unknown-token' : 'decision') : 'error' };
     }
     case 4:
       return { frame: encodeFrame(FrameType.Decide, Buffer.from(JSON.stringify({ ...body, t: token + 1 + int(1000) }))), expect: 'unknown-token' };
-    case 5:
-      return { frame: encodeFrame(FrameType.Complete, Buffer.from(JSON.stringify({ t: token, f: pick(['', 'x', bytes(8).toString('base64')]), st: pick([200, 500, 1000, -3, 'ok']) }))), expect: 'error-or-completed' };
+    case 5: {
+      // What the adapter observed of the response: a header, a body copy ({h, t, n}), its type; sometimes malformed.
+      const observed = pick<Record<string, unknown>>([
+        {},
+        { h: pick(['42', '', 7, ['1']]) },
+        { ct: pick(['text/event-stream', null, false]) },
+        { b: pick<unknown>([{ h: 'abc', t: '', n: 3 }, { h: 'a', t: 'b', n: 70_000 }, { h: 'abc', t: 'x', n: 3 }, { h: 'abc', n: -1 }, { h: 1, t: '', n: 1 }, 'body', [], null]) },
+      ]);
+      const complete = { t: token, f: pick(['', 'x', bytes(8).toString('base64')]), st: pick([200, 500, 1000, -3, 'ok']), ...observed };
+      return { frame: encodeFrame(FrameType.Complete, Buffer.from(JSON.stringify(complete))), expect: 'error-or-completed' };
+    }
     case 6:
       return { frame: encodeFrame(FrameType.Register, Buffer.from(JSON.stringify({ policy: pick(['{}', 'not json', POLICY.slice(0, int(POLICY.length))]), gateway: pick(['kong', 'apisix', 'envoy']) }))), expect: 'error' };
     default:

@@ -29,5 +29,6 @@ build = {
     ["kong.plugins.tollgate-lua.schema"] = "packages/lua-adapters/kong/plugins/tollgate-lua/schema.lua",
     ["apisix.plugins.tollgate"] = "packages/lua-adapters/apisix/plugins/tollgate.lua",
     ["tollgate.sidecar_client"] = "packages/lua-adapters/tollgate/sidecar_client.lua",
+    ["tollgate.observe"] = "packages/lua-adapters/tollgate/observe.lua",
   },
 }

@@ -2,7 +2,7 @@
 -- apisix/plugin.lua, apisix/consumer.lua): the route's plugin conf (from a JSON file, checked by
 -- the plugin's check_schema as APISIX does when it loads a route), ctx.var over ngx.var with its
 -- cache (one shared metatable, as apisix/core/ctx.lua), key-auth's consumer attachment (attach_consumer: ctx.consumer, ctx.consumer_name and the
--- X-Credential-Identifier request header), calling access/header_filter/log with (conf, ctx), a
+-- X-Credential-Identifier request header), calling access/header_filter/body_filter/log with (conf, ctx), a
 -- returned status answered through core.response.exit, and the default $upstream_uri (ctx.var
 -- caches every variable but args and is_args, as apisix/core/ctx.lua does).
 local core = require("apisix.core")
@@ -62,6 +62,7 @@ function _M.access(entry)
 end
 
 function _M.header_filter(entry) plugin.header_filter(confs[entry], api_ctx()) end
+function _M.body_filter(entry) plugin.body_filter(confs[entry], api_ctx()) end
 function _M.log(entry) plugin.log(confs[entry], api_ctx()) end
 
 return _M

@@ -4,7 +4,8 @@
 --   kong.request.get_method / get_path / get_raw_query / get_headers / get_scheme
 --   kong.client.get_forwarded_ip / get_consumer / get_credential   (ngx.ctx.authenticated_*)
 --   kong.service.request.set_header / clear_header / set_raw_query / set_path   (set_path: $upstream_uri)
---   kong.response.exit / set_header / get_status,  kong.ctx.plugin,  kong.log.err
+--   kong.response.exit / set_header / get_header / clear_header / get_status,  kong.ctx.plugin,  kong.log.err
+--   kong.service.response.get_header   (the response's header only if $upstream_http_<name> is set)
 -- and for Kong's runloop: the plugin config (from a JSON file, schema defaults applied, as Kong
 -- hands a validated entry), key-auth (apikey header → consumer + credential in ngx.ctx), the
 -- router's $upstream_uri (the raw request path) and the access phase's `?args` suffix.
@@ -64,7 +65,13 @@ kong = {
     get_consumer = function() return ngx.ctx.authenticated_consumer end,
     get_credential = function() return ngx.ctx.authenticated_credential end,
   },
-  service = { request = {
+  service = { response = {
+    get_header = function(name)
+      if not ngx.var["upstream_http_" .. (name:lower():gsub("-", "_"))] then return nil end
+      local value = ngx.resp.get_headers()[name]
+      return type(value) == "table" and value[1] or value
+    end,
+  }, request = {
     set_header = function(name, value)
       if name:lower() == "host" then ngx.var.upstream_host = value end
       ngx.req.set_header(name, value)
@@ -81,6 +88,11 @@ kong = {
       return ngx.exit(status)
     end,
     set_header = function(name, value) ngx.header[name] = value end,
+    get_header = function(name)
+      local value = ngx.resp.get_headers()[name]
+      return type(value) == "table" and value[1] or value
+    end,
+    clear_header = function(name) ngx.header[name] = nil end,
     get_status = function() return ngx.status end,
   },
   ctx = setmetatable({}, { __index = function(_, key) if key == "plugin" then return plugin_ctx() end end }),
@@ -115,6 +127,7 @@ function _M.access(entry)
 end
 
 function _M.header_filter(entry) handler:header_filter(confs[entry]) end
+function _M.body_filter(entry) handler:body_filter(confs[entry]) end
 function _M.log(entry) handler:log(confs[entry]) end
 
 return _M

@@ -28,6 +28,7 @@ export function luaNginxConf(options) {
           : `
       access_by_lua_block { require("${l.shim}").access("${l.entry}") }
       header_filter_by_lua_block { require("${l.shim}").header_filter("${l.entry}") }
+      body_filter_by_lua_block { require("${l.shim}").body_filter("${l.entry}") }
       log_by_lua_block { require("${l.shim}").log("${l.entry}") }`;
       return `
     location ${l.path} {

@@ -1,29 +1,34 @@
 // What Kong learns from the query command (--dump-all-plugins): name, version, priority and the
 // Lua-style schema (the same for every plugin built from this package) of the plugin's `config`
 // record, which kong-pdk wraps as { name, fields: [{ config: { type: "record", fields: Schema } }] }.
-import type { EngineConfig } from '@tollgate/engine';
+import { entryResponseWork, type EngineConfig, type ResponseWork } from '@tollgate/engine';
 
 /** Every policy with nothing to do after the response: the access phase only. */
 export const TOLLGATE = 'tollgate';
 /** `chargeOn: success` without an x402 offer: adds the log phase, which commits or gives back each charge. */
 export const TOLLGATE_CHARGE_ON_SUCCESS = 'tollgate-charge-on-success';
-/** Policies with an x402 offer: adds the response phase (buffered proxying) to settle first. */
+/**
+ * Policies with an x402 offer, and metered routes whose cost is in the response body: adds the
+ * response phase (buffered proxying), where the upstream's whole answer is at hand before the client gets it.
+ */
 export const TOLLGATE_X402 = 'tollgate-x402';
 export type PluginName = typeof TOLLGATE | typeof TOLLGATE_CHARGE_ON_SUCCESS | typeof TOLLGATE_X402;
 /** From the fewest phases to the most: each plugin runs every policy the ones before it run. */
 export const PLUGIN_NAMES: readonly PluginName[] = [TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402];
 
 /**
- * The plugin a policy needs. Kong calls every phase a plugin has on every request it guards (a log
- * phase costs each request one more round trip to the plugin server, and Kong a timer and a
- * snapshot of the request), and a response phase makes Kong buffer the responses: a policy gets
- * only the phases its work after the response needs.
+ * The plugin an entry of a policy needs, pinned to `route` or to none (then it may price any of the
+ * policy's routes). Kong calls every phase a plugin has on every request it guards (a log phase
+ * costs each request one more round trip to the plugin server, and Kong a timer and a snapshot of
+ * the request), and a response phase makes Kong buffer the responses: an entry gets only the
+ * phases its work after the response needs.
  */
-export function pluginNameFor(config: Pick<EngineConfig, 'payment' | 'costs'>): PluginName {
-  if (config.payment?.x402 !== undefined) return TOLLGATE_X402;
-  if (config.costs.chargeOn === 'success') return TOLLGATE_CHARGE_ON_SUCCESS;
-  return TOLLGATE;
+export function pluginNameFor(config: Pick<EngineConfig, 'payment' | 'costs' | 'routes'>, route?: string): PluginName {
+  return PLUGIN_FOR_WORK[entryResponseWork(config, route).work];
 }
+
+/** The response phase sees the upstream's whole answer first (buffered proxying); the log phase runs after it was sent. */
+export const PLUGIN_FOR_WORK: Readonly<Record<ResponseWork['work'], PluginName>> = { none: TOLLGATE, after: TOLLGATE_CHARGE_ON_SUCCESS, 'whole-response': TOLLGATE_X402 };
 
 /** Kept equal to package.json's version (a test checks it); Kong requires x.y.z. */
 export const VERSION = '0.1.0';

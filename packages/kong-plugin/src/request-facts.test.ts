@@ -30,11 +30,18 @@ describe('planFacts: only the PDK calls a policy needs', () => {
       { consumer: true, credential: true, clientIp: true, scheme: false },
     ],
   ] as const)('%s', (_name, over, expected) => {
-    expect(planFacts({ ...base, ...over }, undefined)).toEqual({ ...expected, requestLine: true, route: undefined });
+    expect(planFacts({ ...base, ...over }, undefined)).toEqual({ ...expected, requestLine: true, body: false, route: undefined });
   });
 
   it('carries the route the compiler pinned', () => {
     expect(planFacts(base, 'r').route).toBe('r');
+  });
+
+  it('reads the body only for an entry that may serve a route whose cost comes from it', () => {
+    const metered = { ...base, routes: [{ name: 'r' }, { name: 'chat' }], costs: { metered: { chat: { estimate: { requestField: 'max_tokens', fallback: 10 }, usage: 'openai', prices: { '*': { input: 1, output: 1 } } } } } } as unknown as EngineConfig;
+    expect(planFacts(metered, 'chat').body).toBe(true);
+    expect(planFacts(metered, 'r').body).toBe(false);
+    expect(planFacts(metered, undefined).body).toBe(true);
   });
 });
 
@@ -58,14 +65,19 @@ describe('planFacts: the request line', () => {
 });
 
 /** A Kong that answers the fact calls of gatherFacts for one request, and counts them. */
-function fakeKong(request: { line: string; headers: Multimap }): { kong: KongPdk; calls: string[] } {
+function fakeKong(request: { line: string; headers: Multimap; body?: string; httpVersion?: number }): { kong: KongPdk; calls: string[] } {
   const calls: string[] = [];
   const answer = <T>(name: string, value: T) => {
     calls.push(name);
     return Promise.resolve(value);
   };
   const kong = {
-    request: { getHeaders: () => answer('get_headers', request.headers), getScheme: () => answer('get_scheme', 'https') },
+    request: {
+      getHeaders: () => answer('get_headers', request.headers),
+      getScheme: () => answer('get_scheme', 'https'),
+      getRawBody: (max: number) => answer(`get_raw_body(${String(max)})`, Buffer.from(request.body ?? '')),
+      getHttpVersion: () => answer('get_http_version', request.httpVersion ?? 1.1),
+    },
     nginx: { getVar: (name: string) => answer(`get_var(${name})`, request.line) },
     client: {
       getConsumer: () => answer('get_consumer', { id: 'c-1', username: 'alice' }),
@@ -75,6 +87,24 @@ function fakeKong(request: { line: string; headers: Multimap }): { kong: KongPdk
   } as unknown as KongPdk;
   return { kong, calls };
 }
+
+describe('gatherFacts: the request body, only what the plugin server can ask for without failing the request', () => {
+  const plan = { ...planFacts(base, 'r'), body: true };
+  const line = 'POST /r HTTP/1.1';
+  it.each([
+    ['a body within the limit, by Content-Length', { 'content-length': ['15'] }, 1.1, { body: '{"max_tokens":9' }, ['get_raw_body(1048576)']],
+    ['an empty body', { 'content-length': ['0'] }, 1.1, { body: '' }, []],
+    ['a body above the limit: unread', { 'content-length': ['2000000'] }, 1.1, { bodyTruncated: true }, []],
+    ['a chunked body: unread', { 'transfer-encoding': ['chunked'] }, 1.1, { bodyTruncated: true }, []],
+    ['no framing in HTTP/1.1: no body', {}, 1.1, { body: '' }, ['get_http_version']],
+    ['no Content-Length in HTTP/2: unread', {}, 2, { bodyTruncated: true }, ['get_http_version']],
+  ] as const)('%s', async (_name, headers, httpVersion, expected, bodyCalls) => {
+    const { kong, calls } = fakeKong({ line, headers: { host: ['api'], ...headers }, body: '{"max_tokens":9', httpVersion });
+    const { facts } = await gatherFacts(kong, plan);
+    expect({ body: facts.body, bodyTruncated: facts.bodyTruncated }).toEqual({ body: undefined, bodyTruncated: undefined, ...expected });
+    expect(calls.filter((call) => call.startsWith('get_raw_body') || call === 'get_http_version')).toEqual(bodyCalls);
+  });
+});
 
 describe('a pinned plan without the request line decides exactly as with it', () => {
   const requests = [

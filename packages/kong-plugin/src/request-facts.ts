@@ -3,8 +3,9 @@
 // always the headers (the request id of problem bodies and the decision log, the host, payment
 // and identity headers); nginx's $request (method, path, query in one call) unless the route is
 // pinned and nothing else reads them (the usage endpoint's path does); the consumer when an auth plugin identifies callers; the
-// credential, the client IP and the scheme only for the policies that use them.
-import { templateVariables, type EngineConfig, type RequestFacts } from '@tollgate/engine';
+// credential, the client IP and the scheme only for the policies that use them; the body only on
+// routes whose cost or price is read from it.
+import { bodyFraming, entryNeedsBody, fitsRequestBodyLimit, REQUEST_BODY_LIMIT, requestBodyFacts, templateVariables, UNREAD_BODY, type EngineConfig, type RequestFacts } from '@tollgate/engine';
 import type { KongPdk, Multimap } from './kong-pdk.js';
 import { parseQuery, parseRequestLine, type RequestLine } from './request-line.js';
 
@@ -15,6 +16,8 @@ export interface FactPlan {
   readonly credential: boolean;
   readonly clientIp: boolean;
   readonly scheme: boolean;
+  /** Read the request body (routeNeedsBody): a metered estimate or model, or MCP prices, come from it. */
+  readonly body: boolean;
   /** The policy route this plugin entry guards, when the compiler pinned it. */
   readonly route: string | undefined;
 }
@@ -30,6 +33,7 @@ export function planFacts(config: EngineConfig, route: string | undefined): Fact
     clientIp: limitBy === 'ip' || limitBy === 'header',
     // x402 offers name the resource by absolute URL.
     scheme: config.payment?.x402 !== undefined,
+    body: entryNeedsBody(config, route),
     route,
   };
 }
@@ -79,6 +83,7 @@ export async function gatherFacts(kong: KongPdk, plan: FactPlan): Promise<{ fact
   const credential = plan.credential ? await kong.client.getCredential() : undefined;
   const clientIp = plan.clientIp ? await kong.client.getForwardedIp() : undefined;
   const scheme = plan.scheme ? await kong.request.getScheme() : undefined;
+  const body = plan.body ? await readBody(kong, headers) : undefined;
   const host = headers.host?.[0];
   const requestId = REQUEST_ID_HEADERS.map((name) => headers[name]?.[0]).find((id) => id !== undefined);
   const facts: RequestFacts = {
@@ -93,8 +98,28 @@ export async function gatherFacts(kong: KongPdk, plan: FactPlan): Promise<{ fact
     ...(credential?.id === undefined ? {} : { credentialId: credential.id }),
     ...(plan.route === undefined ? {} : { route: plan.route }),
     ...(requestId === undefined ? {} : { requestId }),
+    ...body,
   };
   return { facts, rawQuery: line.rawQuery };
+}
+
+/**
+ * The request body as far as the plugin server can ask for it without failing the request:
+ * get_raw_body(max) answers nil for a temp-file body above `max` (nginx writes bodies above
+ * client_body_buffer_size, 8k by default, to a file), and the bridge raises on that nil, so only a
+ * body whose Content-Length is within REQUEST_BODY_LIMIT is read. A longer or chunked one is
+ * unread (bodyTruncated, no body); a request with neither header has no body in HTTP/1.x, while an
+ * HTTP/2 or HTTP/3 one may: unread too.
+ */
+async function readBody(kong: KongPdk, headers: Multimap): Promise<Pick<RequestFacts, 'body' | 'bodyTruncated'>> {
+  const framing = bodyFraming(headers);
+  if (fitsRequestBodyLimit(framing)) {
+    if (framing.bytes === 0) return { body: '' };
+    const raw = await kong.request.getRawBody(REQUEST_BODY_LIMIT);
+    return requestBodyFacts(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : (raw ?? new Uint8Array()));
+  }
+  if (framing.kind === 'undeclared' && ((await kong.request.getHttpVersion()) ?? 1) < 2) return { body: '' };
+  return UNREAD_BODY;
 }
 
 function consumerOf(entity: { id?: string; username?: string; custom_id?: string }): NonNullable<RequestFacts['consumer']> {

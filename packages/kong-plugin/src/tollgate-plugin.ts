@@ -4,10 +4,23 @@
 // adds response). One instance per StartInstance (per config and nginx worker), so the constructor
 // only looks up the engine the shared runtime compiled for this config; stores and their
 // connections live in the runtime, shared by every instance and reused across config changes.
-import { createRuntime, type Completion, type Engine, type GatewayRouter, type Runtime } from '@tollgate/engine';
+import {
+  captureBody,
+  createRuntime,
+  entryIsMetered,
+  entryResponseWork,
+  kongObservedHeaderKey,
+  type Completion,
+  type Engine,
+  type EngineConfig,
+  type GatewayRouter,
+  type ResponseFacts,
+  type ResponseObservation,
+  type Runtime,
+} from '@tollgate/engine';
 import { applyAllow, applyAnswer } from './apply-decision.js';
 import type { KongPdk } from './kong-pdk.js';
-import { PLUGIN_NAMES, pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
+import { PLUGIN_FOR_WORK, PLUGIN_NAMES, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402, type PluginName } from './plugin-info.js';
 import { gatherFacts, planFacts, type FactPlan } from './request-facts.js';
 
 /** The plugin entry's config as Kong hands it over (plus Kong's __plugin_id, __seq__, … keys). */
@@ -27,11 +40,23 @@ export const X402_NEEDS_RESPONSE_PHASE =
   'policy/payment/x402: an x402 offer settles before the response is sent, which needs the response phase: configure this policy on the tollgate-x402 plugin (tollgate compile does)';
 export const CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE =
   'policy/costs/chargeOn: success commits or gives back each charge once the upstream answered, which needs the log phase: configure this policy on the tollgate-charge-on-success plugin (tollgate compile does)';
+export const METERED_BODY_NEEDS_RESPONSE_PHASE =
+  'policy/costs/metered: this entry\'s routes read their cost from the response body, which a plugin server sees only in the response phase: configure this entry on the tollgate-x402 plugin (tollgate compile does)';
+export const METERED_NEEDS_LOG_PHASE =
+  'policy/costs/metered: a metered route settles its cost once the upstream answered, which needs the log phase: configure this entry on the tollgate-charge-on-success plugin (tollgate compile does)';
 
-/** Why a plugin refuses a policy that needs a plugin with more phases, or undefined when it can run it. */
-function missingPhase(own: PluginName, needed: PluginName): string | undefined {
-  if (PLUGIN_NAMES.indexOf(needed) <= PLUGIN_NAMES.indexOf(own)) return undefined;
-  return needed === TOLLGATE_X402 ? X402_NEEDS_RESPONSE_PHASE : CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE;
+const MISSING_PHASE: Readonly<Record<string, string>> = {
+  'payment/x402': X402_NEEDS_RESPONSE_PHASE,
+  'costs/chargeOn': CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE,
+};
+
+/** Why a plugin refuses an entry that needs a plugin with more phases, or undefined when it can run it. */
+function missingPhase(own: PluginName, config: EngineConfig, route: string | undefined): string | undefined {
+  const { work, why } = entryResponseWork(config, route);
+  const plugin = PLUGIN_FOR_WORK[work];
+  if (PLUGIN_NAMES.indexOf(plugin) <= PLUGIN_NAMES.indexOf(own) || why === undefined) return undefined;
+  if (why === 'costs/metered') return plugin === TOLLGATE_X402 ? METERED_BODY_NEEDS_RESPONSE_PHASE : METERED_NEEDS_LOG_PHASE;
+  return MISSING_PHASE[why];
 }
 
 let runtime: Runtime | undefined;
@@ -59,6 +84,8 @@ function sharedRuntime(): Runtime {
 // request). Follow-ups handed out and not yet completed are counted across all instances: while
 // none is outstanding the response and log phases answer without a single PDK call.
 const FOLLOW_UP_KEY = 'tollgate.follow-up';
+/** Allow.observe of a metered route's decision, as JSON, for the phase that completes it. */
+const OBSERVE_KEY = 'tollgate.observe';
 /** What the response phase leaves in kong.ctx.shared once it completed the follow-up. */
 const COMPLETED = '';
 let outstanding = 0;
@@ -90,12 +117,17 @@ export class Plugin {
     if (config.route !== undefined && config.route !== null && typeof config.route !== 'string') problems.push('/route: must be a string');
     const compiled = typeof config.policy === 'string' ? sharedRuntime().engineFor(config.policy) : undefined;
     if (compiled && !compiled.ok) problems.push(...compiled.errors.map((e) => `policy${e.startsWith('/') ? e : `: ${e}`}`));
-    const missing = compiled?.ok === true ? missingPhase(new.target.pluginName, pluginNameFor(compiled.engine.config)) : undefined;
+    const route = typeof config.route === 'string' ? config.route : undefined;
+    const missing = compiled?.ok === true ? missingPhase(new.target.pluginName, compiled.engine.config, route) : undefined;
     if (missing !== undefined) problems.push(missing);
     if (!compiled?.ok || problems.length > 0) throw new InvalidPluginConfigError(problems);
     this.engine = compiled.engine;
-    this.#plan = planFacts(compiled.engine.config, typeof config.route === 'string' ? config.route : undefined);
+    this.#plan = planFacts(compiled.engine.config, route);
+    this.metered = entryIsMetered(compiled.engine.config, route);
   }
+
+  /** Whether a route of this entry is metered: only then do the phases after the response read what access asked them to observe. */
+  protected readonly metered: boolean;
 
   async access(kong: KongPdk): Promise<void> {
     const { facts, rawQuery } = await gatherFacts(kong, this.#plan);
@@ -105,8 +137,9 @@ export class Plugin {
       return;
     }
     await applyAllow(kong, decision, rawQuery);
-    // Only chargeOn: success and x402 make follow-ups: policies `tollgate` refuses.
+    // Only chargeOn: success, metered routes and x402 make follow-ups: policies `tollgate` refuses.
     if (decision.followUp) await keepFollowUp(kong, decision.followUp.id);
+    if (decision.observe !== undefined) await kong.ctx.shared.set(OBSERVE_KEY, JSON.stringify(decision.observe));
   }
 }
 
@@ -124,15 +157,59 @@ export class ChargeOnSuccessPlugin extends Plugin {
     const id = await takeFollowUp(kong, false);
     if (id === undefined) return;
     const status = (await kong.response.getStatus()) ?? 0;
-    const completion = await this.complete(kong, id, status);
+    const completion = await this.complete(kong, id, status, await this.#loggedResponse(kong, status));
     if (completion.replace !== undefined) await kong.log.err(`tollgate: payment settlement failed after the response was sent (status ${String(status)})`);
   }
 
-  protected async complete(kong: KongPdk, id: string, status: number): Promise<Completion> {
-    const completion = await this.engine.complete({ id }, status);
+  /**
+   * A metered route's response as the log phase sees it: the cost header's value, which the
+   * compiler's post-function took off the client's response in header_filter and kept in
+   * kong.ctx.shared (the log phase runs in a timer: the upstream's headers are gone by then). A
+   * body is never at hand here: a route metered by its body completes in the response phase, and
+   * when Kong skipped that phase its cost is unread.
+   */
+  async #loggedResponse(kong: KongPdk, status: number): Promise<ResponseFacts | undefined> {
+    if (!this.metered) return undefined;
+    const observe = await observation(kong);
+    if (observe?.header === undefined) return observe === undefined ? undefined : { status };
+    const header = await kong.ctx.shared.get(kongObservedHeaderKey(observe.header));
+    return typeof header === 'string' ? { status, header } : { status };
+  }
+
+  protected async complete(kong: KongPdk, id: string, status: number, response?: ResponseFacts): Promise<Completion> {
+    const completion = await this.engine.complete({ id }, status, response);
     if (completion.hold.kind === 'failed') await kong.log.err(`tollgate: follow-up after status ${String(status)} failed: ${completion.hold.error}`);
     return completion;
   }
+}
+
+/** The decision's Allow.observe, which access left in kong.ctx.shared. */
+async function observation(kong: KongPdk): Promise<ResponseObservation | undefined> {
+  const text = await kong.ctx.shared.get(OBSERVE_KEY);
+  return typeof text === 'string' ? (JSON.parse(text) as ResponseObservation) : undefined;
+}
+
+/**
+ * A metered route's response in the response phase, where Kong holds the upstream's whole answer
+ * (buffered proxying) and has copied its headers onto the client's response: the cost header is
+ * read and cleared, the body captured as the streaming adapters capture it.
+ */
+async function bufferedResponse(kong: KongPdk, status: number): Promise<ResponseFacts | undefined> {
+  const observe = await observation(kong);
+  if (observe === undefined) return undefined;
+  let header: string | undefined;
+  if (observe.header !== undefined) {
+    header = await kong.service.response.getHeader(observe.header);
+    await kong.response.clearHeader(observe.header);
+  }
+  const body = observe.body === true ? captureBody(asBytes(await kong.service.response.getRawBody())) : undefined;
+  const contentType = observe.body === true ? await kong.service.response.getHeader('content-type') : undefined;
+  return { status, ...(header === undefined ? {} : { header }), ...(body === undefined ? {} : { body }), ...(contentType === undefined ? {} : { contentType }) };
+}
+
+/** kong-pdk hands Lua strings Kong packs as binary over as a Buffer. */
+function asBytes(value: Uint8Array | string | undefined): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : (value ?? new Uint8Array());
 }
 
 /**
@@ -152,7 +229,7 @@ export class X402Plugin extends ChargeOnSuccessPlugin {
     const id = await takeFollowUp(kong, true);
     if (id === undefined) return;
     const status = (await kong.service.response.getStatus()) ?? 0;
-    const completion = await this.complete(kong, id, status);
+    const completion = await this.complete(kong, id, status, this.metered ? await bufferedResponse(kong, status) : undefined);
     if (completion.replace !== undefined) {
       await applyAnswer(kong, completion.replace);
       return;

@@ -118,9 +118,12 @@ function _M.decide(state, facts, arg)
   return nil, "the sidecar keeps forgetting this conf"
 end
 
-local function complete(premature, state, follow_up, status)
+-- observed: what the adapter captured of the response for a metered route ({h, b, ct}), or nil.
+local function complete(premature, state, follow_up, status, observed)
   if premature then return end
-  local kind, body = exchange(state, COMPLETE, cjson.encode({ t = state.token, f = follow_up, st = status }))
+  local request = observed or {}
+  request.t, request.f, request.st = state.token, follow_up, status
+  local kind, body = exchange(state, COMPLETE, cjson.encode(request))
   if kind == UNKNOWN_TOKEN then
     -- A follow-up belongs to the engine that made it: a restarted sidecar lets its hold expire.
     ngx.log(ngx.WARN, "tollgate: follow-up dropped, the sidecar no longer knows this conf")
@@ -130,8 +133,8 @@ local function complete(premature, state, follow_up, status)
 end
 
 -- Log phase: cosockets are unavailable there, so the completion runs in a zero-delay timer.
-function _M.complete_later(state, follow_up, status)
-  local ok, err = ngx.timer.at(0, complete, state, follow_up, status)
+function _M.complete_later(state, follow_up, status, observed)
+  local ok, err = ngx.timer.at(0, complete, state, follow_up, status, observed)
   if not ok then ngx.log(ngx.ERR, "tollgate: cannot schedule the follow-up: ", err) end
 end
 

@@ -3,7 +3,7 @@
 -- follows apisix/core/*.lua at 3.18.0 on the same nginx primitives:
 --   core.request.get_method / headers (cached in ctx.headers) / header / set_header (nil clears;
 --     updates the ctx caches) / set_uri_args (clears ctx.req_uri_args)
---   core.response.set_header (ngx.header) / exit (status, string body as is)
+--   core.response.set_header (ngx.header; a nil value clears) / exit (status, string body as is)
 --   core.utils.escape_uri_control_chars (control characters percent-encoded, nothing else),  core.schema.check (defaults only),
 --   core.log.error
 -- APISIX's runloop (ctx.var, consumer attachment, calling the phases) is in apisix_shim.lua.

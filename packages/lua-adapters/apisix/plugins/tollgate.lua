@@ -2,12 +2,15 @@
 -- `plugins`). Access gathers the facts in-process (only those the sidecar asked for at
 -- registration), sends them in one frame and applies the answer: an exit, or the upstream header,
 -- query and path rewrites as ext-plugin applies a Rewrite. Client response headers are set in
--- header_filter; a chargeOn-success follow-up goes to the sidecar from the log phase through a
--- timer, so the response is streamed, never buffered or proxied a second time.
+-- header_filter; a follow-up (chargeOn success, a metered route) goes to the sidecar from the log
+-- phase through a timer, so the response is streamed, never buffered or proxied a second time. On
+-- a metered route header_filter takes the cost header off the response and body_filter keeps a
+-- bounded copy of the body while every chunk passes on unchanged.
 local core = require("apisix.core")
 local client = require("tollgate.sidecar_client")
+local observe = require("tollgate.observe")
 
-local pairs, ipairs, type = pairs, ipairs, type
+local ngx, pairs, ipairs, type = ngx, pairs, ipairs, type
 
 local schema = {
   type = "object",
@@ -46,6 +49,7 @@ local function facts(plan, ctx)
     if plan.credential and ctx.consumer then request.cr = ctx.consumer.credential_id end
   end
   if plan.scheme then request.s = var.scheme end
+  if plan.body then request.b, request.bt = observe.request_body() end
   return request
 end
 
@@ -78,15 +82,40 @@ function _M.access(conf, ctx)
   end
   ctx.tollgate_response_headers = answer.rh
   if type(answer.f) == "string" then ctx.tollgate_follow_up = answer.f end
+  -- Allow.observe: {h = cost header (lower-case), b = capture the body}.
+  if type(answer.o) == "table" then ctx.tollgate_observe = answer.o end
 end
 
 function _M.header_filter(conf, ctx)
+  local wanted = ctx.tollgate_observe
+  if wanted then
+    -- Only the upstream's own header counts ($upstream_http_*), and the client never sees it.
+    local observed = {}
+    if wanted.h then
+      observed.h = ctx.var["upstream_http_" .. (wanted.h:gsub("-", "_"))]
+      core.response.set_header(wanted.h, nil)
+    end
+    if wanted.b then
+      observed.ct = ngx.header["Content-Type"]
+      ctx.tollgate_capture = observe.new_capture()
+    end
+    ctx.tollgate_observed = observed
+  end
   local headers = ctx.tollgate_response_headers
   if headers then for name, value in pairs(headers) do core.response.set_header(name, value) end end
 end
 
+function _M.body_filter(conf, ctx)
+  local capture = ctx.tollgate_capture
+  if capture then observe.add(capture, ngx.arg[1]) end
+end
+
 function _M.log(conf, ctx)
-  if ctx.tollgate_follow_up then client.complete_later(client.state(conf, "apisix"), ctx.tollgate_follow_up, ngx.status) end
+  local follow_up = ctx.tollgate_follow_up
+  if not follow_up then return end
+  local observed = ctx.tollgate_observed
+  if observed and ctx.tollgate_capture then observed.b = observe.result(ctx.tollgate_capture) end
+  client.complete_later(client.state(conf, "apisix"), follow_up, ngx.status, observed)
 end
 
 return _M

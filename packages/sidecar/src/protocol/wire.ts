@@ -4,12 +4,18 @@
 // request there costs a few µs, where pure-Lua MessagePack costs several times that.
 //
 // Adapter → sidecar                              Sidecar → adapter
-//   REGISTER  {policy, route?, gateway}           REGISTERED {token, headers, consumer, credential, ip, scheme}
-//   DECIDE    {t, m, p, q, h, ip?, c?, cr?, s?}    EXIT {s, h, b}  |  CONTINUE {rh?, uh?, ur?, q?, p?, f?}
-//   COMPLETE  {t, f, st}                           COMPLETED {}
+//   REGISTER  {policy, route?, gateway}           REGISTERED {token, headers, consumer, credential, ip, scheme, body}
+//   DECIDE    {t, m, p, q, h, ip?, c?, cr?, s?,    EXIT {s, h, b}  |  CONTINUE {rh?, uh?, ur?, q?, p?, f?, o?}
+//              b?, bt?}
+//   COMPLETE  {t, f, st, h?, b?, ct?}              COMPLETED {}
+// DECIDE's b is the request body (registration asked for it: `body`), bt that it was cut or unread;
+// CONTINUE's o is Allow.observe ({h?: header name, b?: true}); COMPLETE's h, b ({h, t, n}: the
+// CapturedBody) and ct are what the adapter observed of the response.
 //   any                                            UNKNOWN_TOKEN {}  (register again, then retry)
 //                                                  ERROR {error}     (a request that is not valid)
 // Every exchange is one request answered by one frame, in order, on a pooled connection.
+import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE, type ResponseFacts } from '@tollgate/engine';
+
 export const FrameType = {
   Register: 1,
   Decide: 2,
@@ -22,8 +28,15 @@ export const FrameType = {
   Error: 0x91,
 } as const;
 
-/** Far above any real request's facts (headers are bounded by nginx's buffers) and the 24-bit field's 16 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Above any real request's facts: headers are bounded by nginx's buffers, a request body by
+ * REQUEST_BODY_LIMIT (1 MiB), which lua-cjson may escape to 6 bytes a byte (\u00XX) at worst.
+ * Below the 24-bit field's 16 MiB.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/** A response header value an adapter reports; nginx's proxy buffers bound real ones far below this. */
+const MAX_OBSERVED_HEADER = 65_536;
 
 export type HeaderValues = string | readonly string[];
 
@@ -47,12 +60,16 @@ export interface DecideRequest {
   readonly consumer: { readonly id?: string; readonly username?: string; readonly customId?: string } | undefined;
   readonly credentialId: string | undefined;
   readonly scheme: string | undefined;
+  readonly body: string | undefined;
+  readonly bodyTruncated: boolean;
 }
 
 export interface CompleteRequest {
   readonly token: number;
   readonly followUp: string;
   readonly status: number;
+  /** What the adapter observed of the response (with `status`), when the decision asked for it. */
+  readonly response: Omit<ResponseFacts, 'status'> | undefined;
 }
 
 export type Request =
@@ -93,11 +110,13 @@ export function parseRequest(type: number, payload: Uint8Array): Parsed {
           consumer: read.consumer('c'),
           credentialId: read.optionalString('cr'),
           scheme: read.optionalString('s'),
+          body: read.boundedString('b', REQUEST_BODY_LIMIT),
+          bodyTruncated: read.flag('bt'),
         },
       };
       break;
     case FrameType.Complete:
-      value = { kind: 'complete', request: { token: read.token('t'), followUp: read.string('f'), status: read.status('st') } };
+      value = { kind: 'complete', request: { token: read.token('t'), followUp: read.string('f'), status: read.status('st'), response: read.observed() } };
       break;
     default:
       return { ok: false, error: `unknown frame type ${type}` };
@@ -129,6 +148,52 @@ class Reader {
     if (typeof value === 'string') return value;
     this.fail(`${name} must be a string`);
     return undefined;
+  }
+
+  /** Absent, null, or a string of at most `max` UTF-16 units (a UTF-8 text of at most `max` bytes never has more). */
+  boundedString(name: string, max: number): string | undefined {
+    const value = this.optionalString(name);
+    if (value !== undefined && value.length > max) this.fail(`${name} is longer than ${String(max)}`);
+    return value;
+  }
+
+  /** Absent, null, false or true. */
+  flag(name: string): boolean {
+    const value = this.body[name];
+    if (value === undefined || value === null || typeof value === 'boolean') return value === true;
+    this.fail(`${name} must be a boolean`);
+    return false;
+  }
+
+  /** COMPLETE's h, b and ct: nothing observed when all are absent. */
+  observed(): CompleteRequest['response'] {
+    const header = this.boundedString('h', MAX_OBSERVED_HEADER);
+    const contentType = this.boundedString('ct', MAX_OBSERVED_HEADER);
+    const body = this.capturedBody('b');
+    if (header === undefined && contentType === undefined && body === undefined) return undefined;
+    return { ...(header === undefined ? {} : { header }), ...(body === undefined ? {} : { body }), ...(contentType === undefined ? {} : { contentType }) };
+  }
+
+  /** {h, t, n} as RESPONSE_CAPTURE bounds it: a body of at most head + tail bytes is all in h. */
+  capturedBody(name: string): NonNullable<ResponseFacts['body']> | undefined {
+    const value = this.body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.fail(`${name} must be an object`);
+      return undefined;
+    }
+    const { head, tail } = RESPONSE_CAPTURE;
+    const captured = new Reader(value as Record<string, unknown>);
+    const size = captured.body.n;
+    const whole = typeof size === 'number' && size <= head + tail;
+    const headText = captured.boundedString('h', whole ? head + tail : head) ?? '';
+    const tailText = captured.boundedString('t', whole ? 0 : tail) ?? '';
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < headText.length + tailText.length) captured.fail('n must be the body size in bytes');
+    if (captured.problem !== undefined) {
+      this.fail(`${name}.${captured.problem}`);
+      return undefined;
+    }
+    return { head: headText, tail: tailText, size: size as number };
   }
 
   token(name: string): number {

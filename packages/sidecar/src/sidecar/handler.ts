@@ -5,7 +5,7 @@
 // back to the engine. The facts each gateway's adapter sends mirror what that gateway's other
 // adapter reads (the Kong plugin's planFacts; the APISIX runner's variables), so decisions are
 // identical whichever adapter a gateway runs.
-import { templateVariables, type Decision, type Engine, type HeaderValues, type RequestFacts, type Runtime } from '@tollgate/engine';
+import { entryNeedsBody, templateVariables, type Decision, type Engine, type HeaderValues, type RequestFacts, type Runtime } from '@tollgate/engine';
 import { ConfCache, type Logger } from '@tollgate/apisix-runner';
 import { parseQuery, planFacts, rewriteQuery } from '@tollgate/kong-plugin';
 import { FrameType, type CompleteRequest, type DecideRequest, type RegisterRequest } from '../protocol/wire.js';
@@ -68,6 +68,8 @@ export class SidecarHandler {
         ip: kong ? plan.clientIp : true,
         scheme: plan.scheme,
         followUp: config.costs.chargeOn === 'success',
+        // Only routes whose cost or price is read from the body make the adapter read it.
+        body: entryNeedsBody(config, request.route),
       },
     };
   }
@@ -82,7 +84,8 @@ export class SidecarHandler {
   async complete(request: CompleteRequest): Promise<Answer> {
     const registered = this.#confs.get(request.token);
     if (registered === undefined) return UNKNOWN_TOKEN;
-    const completion = await registered.engine.complete({ id: request.followUp }, request.status);
+    const { response } = request;
+    const completion = await registered.engine.complete({ id: request.followUp }, request.status, response === undefined ? undefined : { status: request.status, ...response });
     if (completion.hold.kind === 'failed') this.log.error(`follow-up after status ${String(request.status)} failed: ${completion.hold.error}`);
     return COMPLETED;
   }
@@ -113,6 +116,8 @@ class SentFacts implements RequestFacts {
   readonly credentialId: string | undefined;
   readonly route: string | undefined;
   readonly requestId: string | undefined;
+  readonly body: string | undefined;
+  readonly bodyTruncated: true | undefined;
   #query: RequestFacts['query'] | undefined;
 
   constructor(
@@ -130,6 +135,8 @@ class SentFacts implements RequestFacts {
     this.credentialId = request.credentialId === '' ? undefined : request.credentialId;
     this.route = registered.route;
     this.requestId = requestIdOf(headers, REQUEST_ID_HEADERS[registered.gateway]);
+    this.body = request.body;
+    this.bodyTruncated = request.bodyTruncated ? true : undefined;
   }
 
   get query(): RequestFacts['query'] {
@@ -153,7 +160,7 @@ function requestIdOf(headers: Readonly<Record<string, HeaderValues>>, names: rea
 /** Deny or Respond (the usage endpoint's 200) → EXIT; allow → CONTINUE with only the members that change something. */
 function answer(decision: Decision, request: DecideRequest): Answer {
   if (decision.kind !== 'allow') return { type: FrameType.Exit, body: { s: decision.status, h: decision.headers, b: decision.body } };
-  const { upstream, responseHeaders, followUp } = decision;
+  const { upstream, responseHeaders, followUp, observe } = decision;
   const body: Record<string, unknown> = {};
   if (Object.keys(responseHeaders).length > 0) body.rh = responseHeaders;
   if (Object.keys(upstream.setHeaders).length > 0) body.uh = upstream.setHeaders;
@@ -161,5 +168,6 @@ function answer(decision: Decision, request: DecideRequest): Answer {
   if (upstream.removeQuery.length > 0 || Object.keys(upstream.setQuery).length > 0) body.q = rewriteQuery(request.rawQuery, upstream);
   if (upstream.path !== undefined) body.p = upstream.path;
   if (followUp !== undefined) body.f = followUp.id;
+  if (observe !== undefined) body.o = { ...(observe.header === undefined ? {} : { h: observe.header }), ...(observe.body === true ? { b: true } : {}) };
   return { type: FrameType.Continue, body };
 }

@@ -13,6 +13,8 @@ import { splitSharedPlugins } from './shared-plugins.js';
 import { headerOps, keyAuthConfig, limitCountCertificateCheck, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath, type UnsupportedRedisSetting } from './native-plugins.js';
 import { omit } from '../../omit.js';
 import { APISIX_LUA_PLUGIN, usesLuaAdapter } from '../lua-adapter.js';
+import { routePaths } from '../route-paths.js';
+import { entryResponseWork, routeObservation } from '@tollgate/engine';
 import type { CompileOptions } from '../target.js';
 
 export interface ApisixLowered {
@@ -54,14 +56,25 @@ export function lowerPolicy(policy: PolicyIr, options: Pick<CompileOptions, 'api
   const work = engineWork(config, { gateway: 'APISIX', rateLimits: limits.blockers, rewrite: rewriteWhy });
   for (const w of work) explain.tollgate(w.feature, w.detail);
   const lua = work.length > 0 && usesLuaAdapter(config, options.apisixPlugin === 'lua', APISIX_LUA_PLUGIN, `the ext-plugin runner (${TOLLGATE_EXT_PLUGIN} and ${TOLLGATE_EXT_RESPONSE_PLUGIN})`, explain);
-  // The Lua adapter does after-response work from the log phase: no ext-plugin-post-resp.
-  const afterResponse = lua ? [] : [...(config.payment?.x402 ? ['x402 settlement when the upstream answered < 400'] : []), ...(config.costs.chargeOn === 'success' ? ['keeping credits only when the upstream answered < 500'] : [])];
+  // The Lua adapter does after-response work from the log phase: no ext-plugin-post-resp. The
+  // runner needs it only on routes with work after the response (chargeOn success, x402, metered).
+  const postResp = (route: string): boolean => !lua && entryResponseWork(config, route).work !== 'none';
+  const afterResponse = [
+    ...(config.payment?.x402 ? ['x402 settlement when the upstream answered < 400'] : []),
+    ...(config.costs.chargeOn === 'success' ? ['keeping credits only when the upstream answered < 500'] : []),
+    ...(spec.routes.some((route) => routeObservation(config, route.name) !== undefined) ? ["settling metered routes at the cost the response states"] : []),
+  ];
   if (work.length > 0) {
     const entry = lua ? `${APISIX_LUA_PLUGIN} entry names its policy route (route)` : `${TOLLGATE_EXT_PLUGIN} conf names its policy route (${TOLLGATE_ROUTE_CONF_NAME})`;
     explain.tollgate('pricing route', `the route APISIX matched: each route's ${entry}, so the EngineConfig JSON is repeated on each route`);
-    if (afterResponse.length > 0) {
-      explain.tollgate('after the response', `${afterResponse.join(' and ')}: ${TOLLGATE_EXT_RESPONSE_PLUGIN} (APISIX then calls the upstream itself with lua-resty-http: no streaming, no proxy-cache or proxy-mirror, no upstream mTLS)`);
+    const withPostResp = spec.routes.filter((route) => postResp(route.name)).map((route) => route.name);
+    if (withPostResp.length > 0) {
+      explain.tollgate(
+        'after the response',
+        `${afterResponse.join(' and ')}: ${TOLLGATE_EXT_RESPONSE_PLUGIN} on route${withPostResp.length > 1 ? 's' : ''} ${withPostResp.join(', ')} (APISIX then calls the upstream itself with lua-resty-http and streams its body chunk by chunk: no proxy-cache or proxy-mirror, no upstream mTLS)`,
+      );
     }
+    for (const line of routePaths(config, spec.routes.map((route) => route.name), lua ? 'lua' : 'apisix-runner')) explain.tollgate(line.feature, line.detail);
   }
   // APISIX's router decides the route: the runner conf names it, the engine never guesses it.
   const policyJson = JSON.stringify(config);
@@ -74,7 +87,7 @@ export function lowerPolicy(policy: PolicyIr, options: Pick<CompileOptions, 'api
       { name: TOLLGATE_ROUTE_CONF_NAME, value: route },
     ];
     const tollgate = { conf, allow_degradation: config.store.onFailure !== 'closed' };
-    return { [TOLLGATE_EXT_PLUGIN]: tollgate, ...(afterResponse.length > 0 ? { [TOLLGATE_EXT_RESPONSE_PLUGIN]: tollgate } : {}) };
+    return { [TOLLGATE_EXT_PLUGIN]: tollgate, ...(postResp(route) ? { [TOLLGATE_EXT_RESPONSE_PLUGIN]: tollgate } : {}) };
   };
 
   const labels = policyLabels(policy.name);

@@ -12,6 +12,8 @@ import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLL
 import { keyAuthConfig, kongCertificateCheck, kongRedisBlockers, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
 import { KONG_LUA_PLUGIN, usesLuaAdapter } from '../lua-adapter.js';
+import { routePaths } from '../route-paths.js';
+import { entryObservedHeaders, entryResponseWork, kongObservedHeaderKey, type ResponseWork } from '@tollgate/engine';
 
 export interface KongLowered {
   readonly service?: KongService;
@@ -78,15 +80,24 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     // Kong's router decides the route: each policy route gets its own entry naming its policy
     // route, so the engine never guesses it (nor reads the request line for it).
     const policyJson = JSON.stringify(config);
-    const name = usesLuaAdapter(config, options.kongPlugin === 'lua', KONG_LUA_PLUGIN, 'the JavaScript plugin', explain) ? KONG_LUA_PLUGIN : tollgatePluginFor(config, explain);
-    for (const route of spec.routes) plugins.push(plugin(name, { route: route.name }, { policy: policyJson, route: route.name }));
+    const lua = usesLuaAdapter(config, options.kongPlugin === 'lua', KONG_LUA_PLUGIN, 'the JavaScript plugin', explain);
+    const entries: { scope: Scope; route?: string }[] = spec.routes.map((r) => ({ scope: { route: r.name }, route: r.name }));
     // Kong runs a route's own entry instead of its service's: the service's catches only routes
     // added to it outside the policy, which the engine then prices by matching as Kong's router does.
-    if (spec.service) plugins.push(plugin(name, { service: spec.service.name }, { policy: policyJson }));
+    if (spec.service) entries.push({ scope: { service: spec.service.name } });
+    for (const { scope, route } of entries) {
+      const name = lua ? KONG_LUA_PLUGIN : tollgatePluginFor(config, route);
+      plugins.push(plugin(name, scope, { policy: policyJson, ...(route === undefined ? {} : { route }) }));
+      // The JS plugin has no header_filter phase: Kong's post-function takes a metered route's cost header off the response.
+      const headers = lua ? [] : entryObservedHeaders(config, route);
+      if (headers.length > 0) plugins.push(plugin('post-function', scope, { header_filter: [costHeaderFilter(headers)] }));
+    }
     explain.tollgate(
       'pricing route',
-      `the route Kong matched: one ${name} entry per route names its policy route (config.route)${spec.service ? `; the entry on service ${spec.service.name} guards routes added to it outside the policy, priced by the policy route Kong's router would pick among the policy's own (else the default cost)` : ''}`,
+      `the route Kong matched: one ${lua ? KONG_LUA_PLUGIN : 'Tollgate plugin'} entry per route names its policy route (config.route)${spec.service ? `; the entry on service ${spec.service.name} guards routes added to it outside the policy, priced by the policy route Kong's router would pick among the policy's own (else the default cost)` : ''}`,
     );
+    explainKongPlugins(config, entries, lua, explain);
+    for (const line of routePaths(config, spec.routes.map((r) => r.name), lua ? 'lua' : 'kong-js')) explain.tollgate(line.feature, line.detail);
   }
   return {
     ...(service ? { service } : {}),
@@ -99,23 +110,49 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
 }
 
 /**
- * Kong calls every phase a plugin has on every request it guards, so each policy gets the plugin
+ * Kong calls every phase a plugin has on every request it guards, so each entry gets the plugin
  * with only the phases its work after the response needs. A response phase makes Kong buffer every
  * response of the route, which would deliver streamed answers (SSE, LLM tokens, downloads) in one
- * piece: only an x402 settlement, which must happen before the client sees the answer, is worth
- * that. A log phase costs every request one more round trip to the plugin server after the
- * response: only `chargeOn: success` needs it, to commit or give back the charge.
+ * piece: only an x402 settlement (before the client sees the answer) and a cost read from the
+ * response body (the plugin server sees no body but the buffered one) are worth that. A log phase
+ * costs every request one more round trip to the plugin server after the response: only
+ * `chargeOn: success` and metered routes need it, to complete the charge.
  */
-function tollgatePluginFor(config: EngineConfig, explain: ExplanationBuilder): string {
-  if (config.payment?.x402 !== undefined) {
-    explain.tollgate(`plugin ${TOLLGATE_X402_PLUGIN}`, `buffered proxying only where x402 needs it (the payment settles before the response reaches the client); policies without x402 get ${TOLLGATE_PLUGIN} or ${TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN}, which stream`);
-    return TOLLGATE_X402_PLUGIN;
+const PLUGIN_FOR_WORK: Readonly<Record<ResponseWork['work'], string>> = { none: TOLLGATE_PLUGIN, after: TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, 'whole-response': TOLLGATE_X402_PLUGIN };
+
+function tollgatePluginFor(config: EngineConfig, route: string | undefined): string {
+  return PLUGIN_FOR_WORK[entryResponseWork(config, route).work];
+}
+
+function explainKongPlugins(config: EngineConfig, entries: readonly { scope: Scope; route?: string }[], lua: boolean, explain: ExplanationBuilder): void {
+  if (lua) return;
+  const byPlugin = new Map<string, string[]>();
+  for (const { scope, route } of entries) {
+    const name = tollgatePluginFor(config, route);
+    byPlugin.set(name, [...(byPlugin.get(name) ?? []), 'route' in scope ? `route ${scope.route}` : `service ${scope.service}`]);
   }
-  if (config.costs.chargeOn === 'success') {
-    explain.tollgate(`plugin ${TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN}`, `its log phase commits each charge, or gives it back when the upstream answered 5xx; policies that charge on request get ${TOLLGATE_PLUGIN}, which Kong calls in the access phase only`);
-    return TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN;
+  const why: Record<string, string> = {
+    [TOLLGATE_X402_PLUGIN]: `its response phase holds the whole response before the client sees it (buffered proxying): needed to settle x402 first, or to read a cost from the response body; entries that need neither get ${TOLLGATE_PLUGIN} or ${TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN}, which stream`,
+    [TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN]: `its log phase completes each charge once the upstream answered (commits, gives back on 5xx, or settles a metered route's cost); entries that charge on request get ${TOLLGATE_PLUGIN}, which Kong calls in the access phase only`,
+  };
+  for (const [name, scopes] of byPlugin) {
+    const reason = why[name];
+    if (reason !== undefined) explain.tollgate(`plugin ${name}`, `on ${scopes.join(', ')}: ${reason}`);
   }
-  return TOLLGATE_PLUGIN;
+}
+
+/**
+ * The post-function (Kong's bundled serverless plugin; runs with untrusted_lua = sandbox, Kong's
+ * default) that does for the JS plugin what it has no phase for: in header_filter it keeps the
+ * upstream's cost header in kong.ctx.shared, where the log phase reads it, and takes it off the
+ * client's response.
+ */
+function costHeaderFilter(headers: readonly string[]): string {
+  const steps = headers.map((name) => {
+    const header = JSON.stringify(name);
+    return `    ctx[${JSON.stringify(kongObservedHeaderKey(name))}] = kong.service.response.get_header(${header})\n    kong.response.clear_header(${header})`;
+  });
+  return `return function()\n    local ctx = kong.ctx.shared\n${steps.join('\n')}\nend`;
 }
 
 function fullModeService(policy: PolicyIr, tags: string[]): { service?: KongService; diagnostics: Diagnostic[] } {

@@ -69,6 +69,9 @@ export const REQUEST_TRANSFORMER_FIELDS: Fields = {
   append: { type: 'record', fields: { headers: headerPair, querystring: queryPair, body: queryPair } },
 };
 
+/** post-function (kong/plugins/pre-function/_schema.lua): Lua chunks per phase; Tollgate emits header_filter only. */
+export const POST_FUNCTION_FIELDS: Fields = { header_filter: { type: 'strings', minItems: 1 } };
+
 /** The Tollgate Kong plugin's schema: the engine configuration as JSON, and the route an entry guards when attached per route. */
 export const TOLLGATE_FIELDS: Fields = { policy: { type: 'string', minLength: 2 }, route: { type: 'string', minLength: 1 } };
 
@@ -81,6 +84,8 @@ export function pluginFields(name: string, edition: 'oss' | 'enterprise'): Field
       return KEY_AUTH_FIELDS;
     case 'request-transformer':
       return REQUEST_TRANSFORMER_FIELDS;
+    case 'post-function':
+      return POST_FUNCTION_FIELDS;
     default:
       return undefined;
   }

@@ -1,11 +1,14 @@
 -- tollgate-lua: Tollgate's native Kong adapter. Access gathers the facts in-process (only those the
 -- sidecar asked for at registration), sends them in one frame and applies the answer: an exit, or
 -- the upstream header and query rewrites. Client response headers are set in header_filter (so an
--- upstream header of the same name cannot shadow them). A chargeOn-success follow-up is handed to
--- the sidecar from the log phase through a timer: the response is never buffered.
+-- upstream header of the same name cannot shadow them). A follow-up (chargeOn success, a metered
+-- route) is handed to the sidecar from the log phase through a timer: the response is never
+-- buffered. On a metered route header_filter takes the cost header off the response and
+-- body_filter keeps a bounded copy of the body while every chunk passes on unchanged.
 local client = require("tollgate.sidecar_client")
+local observe = require("tollgate.observe")
 
-local kong, pairs, ipairs, type = kong, pairs, ipairs, type
+local kong, ngx, pairs, ipairs, type = kong, ngx, pairs, ipairs, type
 
 local TollgateLua = { PRIORITY = 905, VERSION = "0.1.0" }
 
@@ -29,6 +32,7 @@ local function facts(plan)
     if credential then request.cr = credential.id end
   end
   if plan.scheme then request.s = kong.request.get_scheme() end
+  if plan.body then request.b, request.bt = observe.request_body() end
   return request
 end
 
@@ -56,16 +60,42 @@ function TollgateLua:access(conf)
   local ctx = kong.ctx.plugin
   ctx.response_headers = answer.rh
   if type(answer.f) == "string" then ctx.follow_up = answer.f end
+  -- Allow.observe: {h = cost header (lower-case), b = capture the body}.
+  if type(answer.o) == "table" then ctx.observe = answer.o end
 end
 
 function TollgateLua:header_filter()
-  local headers = kong.ctx.plugin.response_headers
+  local ctx = kong.ctx.plugin
+  local wanted = ctx.observe
+  if wanted then
+    -- Only the upstream's own header counts, and the client never sees it.
+    local observed = {}
+    if wanted.h then
+      observed.h = kong.service.response.get_header(wanted.h)
+      kong.response.clear_header(wanted.h)
+    end
+    if wanted.b then
+      observed.ct = kong.response.get_header("Content-Type")
+      ctx.capture = observe.new_capture()
+    end
+    ctx.observed = observed
+  end
+  local headers = ctx.response_headers
   if headers then for name, value in pairs(headers) do kong.response.set_header(name, value) end end
 end
 
+function TollgateLua:body_filter()
+  local capture = kong.ctx.plugin.capture
+  if capture then observe.add(capture, ngx.arg[1]) end
+end
+
 function TollgateLua:log(conf)
-  local follow_up = kong.ctx.plugin.follow_up
-  if follow_up then client.complete_later(client.state(conf, "kong"), follow_up, kong.response.get_status()) end
+  local ctx = kong.ctx.plugin
+  local follow_up = ctx.follow_up
+  if not follow_up then return end
+  local observed = ctx.observed
+  if observed and ctx.capture then observed.b = observe.result(ctx.capture) end
+  client.complete_later(client.state(conf, "kong"), follow_up, kong.response.get_status(), observed)
 end
 
 return TollgateLua

@@ -1,0 +1,54 @@
+// A sidecar stand-in for adapter tests that need an answer the engine does not give for their
+// policy: it speaks the sidecar protocol (packages/sidecar/src/protocol/wire.ts) on a unix socket,
+// registers every conf with the given plan, answers every DECIDE with the given CONTINUE members
+// and records the DECIDE and COMPLETE frames it received, as the adapter sent them.
+import { chmodSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { encodeFrame, FrameReader } from '../../packages/apisix-runner/src/index.js';
+import { FrameType } from '../../packages/sidecar/src/index.js';
+
+export interface ScriptedSidecar {
+  readonly decides: Record<string, unknown>[];
+  readonly completes: Record<string, unknown>[];
+  /** The next COMPLETE frame after `seen` of them arrived (the adapter sends it from a timer after the response). */
+  complete(seen: number, timeoutMs?: number): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startScriptedSidecar(socketPath: string, plan: Record<string, unknown>, cont: Record<string, unknown>): Promise<ScriptedSidecar> {
+  const decides: Record<string, unknown>[] = [];
+  const completes: Record<string, unknown>[] = [];
+  const server: Server = createServer((socket) => {
+    const reader = new FrameReader(0xff_ff_ff);
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of reader.push(chunk)) {
+        const body = JSON.parse(Buffer.from(frame.payload).toString('utf8')) as Record<string, unknown>;
+        const reply = (type: number, answer: object) => socket.write(encodeFrame(type, Buffer.from(JSON.stringify(answer))));
+        if (frame.type === FrameType.Register) reply(FrameType.Registered, { token: 1, headers: ['host'], consumer: false, credential: false, ip: false, scheme: false, ...plan });
+        else if (frame.type === FrameType.Decide) {
+          decides.push(body);
+          reply(FrameType.Continue, cont);
+        } else {
+          completes.push(body);
+          reply(FrameType.Completed, {});
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, () => { resolve(); }));
+  chmodSync(socketPath, 0o777);
+  return {
+    decides,
+    completes,
+    async complete(seen, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (completes.length <= seen) {
+        if (Date.now() > deadline) throw new Error(`no COMPLETE frame after ${String(seen)} within ${String(timeoutMs)} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return completes[seen] as Record<string, unknown>;
+    },
+    close: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); }),
+  };
+}

@@ -25,7 +25,7 @@ interface MeteredShape {
 }
 
 function costsOf(config: Pick<EngineConfig, 'costs'>): BodyReadingCosts {
-  return config.costs as BodyReadingCosts;
+  return config.costs;
 }
 
 /**

@@ -76,9 +76,15 @@ export const METERED_CASES: Record<string, readonly Case[]> = {
   'metered-nothing-charged': [
     { name: 'a unit quota charges', files: { 'p.yaml': metered(UNITS_QUOTA, '{ estimate: 1, header: X-Cost }') }, expected: [] },
     {
-      name: 'rate limits only',
-      files: { 'p.yaml': metered('plans: { free: { rateLimit: { minute: 5 } } }', '{ estimate: 1, header: X-Cost }') },
-      expected: ['p.yaml:8:12 metered-nothing-charged policy "p" meters r1, but no plan charges units (credits: true, quota.units, overage: credits or bill): the costs read from responses change nothing'],
+      name: 'rate limits only; a requests quota billed per request',
+      files: {
+        'p.yaml': metered('plans: { free: { rateLimit: { minute: 5 } } }', '{ estimate: 1, header: X-Cost }'),
+        'q.yaml': metered('plans: { pro: { quota: { requests: 100, per: month }, overage: bill } }', '{ estimate: 1, header: X-Cost }').replace('name: p', 'name: q'),
+      },
+      expected: [
+        'p.yaml:8:12 metered-nothing-charged policy "p" meters r1, but no plan charges units (credits: true, quota.units or overage: credits; a requests quota counts 1 per request): the costs read from responses change nothing',
+        'q.yaml:8:12 metered-nothing-charged policy "q" meters r1, but no plan charges units (credits: true, quota.units or overage: credits; a requests quota counts 1 per request): the costs read from responses change nothing',
+      ],
     },
   ],
   'overdraft-unused': [

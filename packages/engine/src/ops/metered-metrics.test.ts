@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createDecisionLog } from './decision-log.js';
 import { createMetrics } from './metrics.js';
 import type { MeteringLog } from './observer.js';
@@ -17,16 +17,16 @@ describe('metered completions in the metrics and the decision log', () => {
   });
 
   it('write one line per completion, its event prefixed metered-', async () => {
-    const lines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => lines.push(chunk)) as typeof process.stderr.write;
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let lines: unknown[];
     try {
       const log = createDecisionLog({ kind: 'stderr' }, () => Date.parse('2026-03-10T12:00:00Z'));
       log.metered(unread);
       await log.close();
+      lines = write.mock.calls.map(([line]) => JSON.parse(String(line)) as unknown);
     } finally {
-      process.stderr.write = write;
+      write.mockRestore();
     }
-    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([{ time: '2026-03-10T12:00:00.000Z', ...unread, event: 'metered-cost-unread' }]);
+    expect(lines).toEqual([{ time: '2026-03-10T12:00:00.000Z', ...unread, event: 'metered-cost-unread' }]);
   });
 });

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bodyFraming, captureBody, fitsRequestBodyLimit, requestBodyFacts } from './body-capture.js';
-import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE } from './types.js';
+import { bodyFraming, fitsRequestBodyLimit, requestBodyFacts } from './body-capture.js';
+import { REQUEST_BODY_LIMIT } from './types.js';
 
 const bytes = (n: number, at = (i: number) => 97 + (i % 26)) => Uint8Array.from({ length: n }, (_, i) => at(i));
-
-describe('captureBody', () => {
-  it('keeps a body of up to head + tail bytes whole in head', () => {
-    const body = bytes(RESPONSE_CAPTURE.head + RESPONSE_CAPTURE.tail);
-    expect(captureBody(body)).toEqual({ head: Buffer.from(body).toString(), tail: '', size: body.length });
-  });
-
-  it('keeps the first head and the last tail bytes of a longer body, and its size', () => {
-    const body = bytes(200_000, (i) => 48 + (i % 10));
-    const captured = captureBody(body);
-    expect(captured.size).toBe(200_000);
-    expect(captured.head).toBe(Buffer.from(body.subarray(0, RESPONSE_CAPTURE.head)).toString());
-    expect(captured.tail).toBe(Buffer.from(body.subarray(200_000 - RESPONSE_CAPTURE.tail)).toString());
-  });
-});
 
 describe('requestBodyFacts', () => {
   it('sends a body within the limit as it is', () => {

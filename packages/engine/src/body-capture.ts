@@ -1,15 +1,8 @@
-// The adapters' side of RequestFacts.body and ResponseFacts.body when the gateway hands them a
-// whole body at once (Kong's plugin server, APISIX's ext-plugin): the same bounds the Lua adapters
-// apply while the bytes stream by, so every adapter gives the engine the same facts.
-import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE, type CapturedBody, type HeaderValues } from './types.js';
-
-/** The bounded copy of a response body: all of it up to head + tail bytes, else its first `head` and last `tail` bytes. */
-export function captureBody(body: Uint8Array): CapturedBody {
-  const { head, tail } = RESPONSE_CAPTURE;
-  const text = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (body.byteLength <= head + tail) return { head: text(body), tail: '', size: body.byteLength };
-  return { head: text(body.subarray(0, head)), tail: text(body.subarray(body.byteLength - tail)), size: body.byteLength };
-}
+// The adapters' side of RequestFacts.body when the gateway hands them a whole body at once (Kong's
+// plugin server, APISIX's ext-plugin): the same bound the Lua adapters apply while they read, so
+// every adapter gives the engine the same facts; and what the request's framing lets them ask for.
+// (Response bodies: metered/capture.ts.)
+import { REQUEST_BODY_LIMIT, type HeaderValues } from './types.js';
 
 /** A request body read whole, as RequestFacts members: at most REQUEST_BODY_LIMIT bytes, the rest cut and flagged. */
 export function requestBodyFacts(body: Uint8Array): { readonly body: string; readonly bodyTruncated?: true } {

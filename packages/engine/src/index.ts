@@ -3,7 +3,9 @@
 export type { Allow, Answer, CapturedBody, Decision, DecisionLog, Deny, FollowUp, HeaderValues, ReasonCode, RequestFacts, Respond, ResponseFacts, ResponseObservation, UpstreamRewrite } from './types.js';
 export { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE } from './types.js';
 export { entryIsMetered, entryNeedsBody, entryObservedHeaders, entryObservesBody, entryResponseWork, entryRoutes, kongObservedHeaderKey, routeNeedsBody, routeObservation, type ResponseWork } from './config/route-needs.js';
-export { bodyFraming, captureBody, fitsRequestBodyLimit, requestBodyFacts, UNREAD_BODY, type BodyFraming } from './body-capture.js';
+export { bodyFraming, fitsRequestBodyLimit, requestBodyFacts, UNREAD_BODY, type BodyFraming } from './body-capture.js';
+export { BodyCapture, captureBody } from './metered/capture.js';
+export { routeReadsBody } from './metered/meter.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 export {
   createEngine,
@@ -20,7 +22,7 @@ export { StoreTimeoutError, withTimeout } from './timeout.js';
 export { templateVariables } from './rewrite/template.js';
 export { startMetricsServer, type MetricsServer } from './ops/metrics-server.js';
 export { OPERATIONS_ENV, OperationsConfigError, operationsFromEnv, type OperationsSettings } from './ops/operations.js';
-export { NO_OBSERVER, PAYMENT_EVENTS, type NotificationLog, type Observer, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
+export { NO_OBSERVER, PAYMENT_EVENTS, type MeteringLog, type NotificationLog, type Observer, type PaymentEvent, type SettlementLog, type StoreOperation } from './ops/observer.js';
 export { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './notify/signature.js';
 export type { NoticeType } from './notify/crossings.js';
 export { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from './x402/facilitator.js';

@@ -239,7 +239,7 @@ export class ApisixSide {
     const headers = answer.headers.map(([name, value]) => ({ name, value }));
     const sent = this.send(socket, RpcType.HttpRespCall, () => encodeHttpRespCallRequest({ id: this.nextId(), status: answer.status, headers, confToken: token.value }));
     if (!sent.ok) return sent;
-    const received = await this.receiveAnswering(socket, 'RPC_HTTP_RESP_CALL', client, beforePlugin(route, client), extraInfo);
+    const received = await this.receiveAnswering(socket, 'RPC_HTTP_RESP_CALL', client, beforePlugin(route, client), extraInfo, answer);
     if (!received.ok) return received;
     const frame = received.value;
     if (frame.type !== RpcType.HttpRespCall) return { ok: false as const, error: `failed to receive RPC_HTTP_RESP_CALL: unexpected type ${frame.type}` };
@@ -258,12 +258,12 @@ export class ApisixSide {
     return { ok: true as const, value };
   }
 
-  /** The call's answer, after answering every ExtraInfo request the runner makes first. */
-  private async receiveAnswering(socket: FrameSocket, name: string, client: ClientRequest, state: RequestState, extraInfo: ExtraInfoRequest[]): Promise<Step<Frame>> {
+  /** The call's answer, after answering every ExtraInfo request the runner makes first. `upstream`: the answer a response call carries. */
+  private async receiveAnswering(socket: FrameSocket, name: string, client: ClientRequest, state: RequestState, extraInfo: ExtraInfoRequest[], upstream?: UpstreamAnswer): Promise<Step<Frame>> {
     for (;;) {
       const received = await this.receive(socket, name);
       if (!received.ok || received.value.type !== RpcType.ExtraInfo) return received;
-      const answer = this.answerExtraInfo(received.value.payload, client, state, extraInfo);
+      const answer = this.answerExtraInfo(received.value.payload, client, state, extraInfo, upstream);
       if (!answer.ok) return { ok: false, error: `failed to handle RPC_EXTRA_INFO: ${answer.error}` };
       const asked = extraInfo.at(-1);
       if (this.options.beforeExtraInfoReply !== undefined && asked !== undefined) await this.options.beforeExtraInfoReply(asked);
@@ -308,7 +308,10 @@ export class ApisixSide {
     return result;
   }
 
-  private answerExtraInfo(payload: Uint8Array, client: ClientRequest, state: RequestState, log: ExtraInfoRequest[]): Step<Buffer> {
+  // handle_extra_info: ReqBody is core.request.get_body() (all of it, nil without one); RespBody
+  // reads the whole upstream body of ext-plugin-post-resp's own request (ctx.runner_ext_response),
+  // and there is none in a request call.
+  private answerExtraInfo(payload: Uint8Array, client: ClientRequest, state: RequestState, log: ExtraInfoRequest[], upstream: UpstreamAnswer | undefined): Step<Buffer> {
     const decoded = decodeExtraInfoRequest(payload);
     if (!decoded.ok) return decoded;
     const request = decoded.value;
@@ -319,6 +322,7 @@ export class ApisixSide {
       return { ok: true, value: encodeExtraInfoResponse(value === undefined ? {} : { result: Buffer.from(value) }) };
     }
     if (request.kind === 'req-body') return { ok: true, value: encodeExtraInfoResponse(client.body === undefined ? {} : { result: client.body }) };
+    if (upstream !== undefined) return { ok: true, value: encodeExtraInfoResponse({ result: upstream.body }) };
     this.errorLog.push('failed to read response body: not exits');
     return { ok: true, value: encodeExtraInfoResponse({}) };
   }
@@ -403,6 +407,7 @@ function lookupVar(name: string, client: ClientRequest, state: RequestState): st
   if (name === 'uri') return state.uri;
   if (name === 'upstream_uri') return state.upstreamUri;
   if (name === 'request_method') return client.method;
+  if (name === 'server_protocol') return 'HTTP/1.1';
   if (name === 'args') return state.argsText;
   if (name.startsWith('arg_')) {
     const value = state.args.get(name.slice(4))?.[0];

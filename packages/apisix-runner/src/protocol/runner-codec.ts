@@ -49,6 +49,11 @@ export function decodeHttpRespCallRequest(payload: Uint8Array): Decoded<HttpResp
   }));
 }
 
+/** The answer to a body request as bytes (a view of the frame): undefined for nil (no body, or APISIX could not read it). */
+export function decodeExtraInfoBytes(payload: Uint8Array): Decoded<Uint8Array | undefined> {
+  return readVerified(payload, Shapes.ExtraInfoResp, 'ExtraInfo.Resp', (r, resp) => r.byteVector(resp, Fields.ExtraInfoResp.result));
+}
+
 /** The answer to a variable request as text: undefined for nil (no result), '' for an empty one. */
 export function decodeExtraInfoText(payload: Uint8Array): Decoded<string | undefined> {
   return readVerified(payload, Shapes.ExtraInfoResp, 'ExtraInfo.Resp', (r, resp) => r.utf8(resp, Fields.ExtraInfoResp.result));

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError, type Frame } from '../protocol/frame.js';
 import { ErrorCode, MAX_PAYLOAD_BYTES, RpcType } from '../protocol/rpc.js';
 import {
+  decodeExtraInfoBytes,
   decodeExtraInfoText,
   decodeHttpReqCallRequest,
   decodeHttpRespCallRequest,
@@ -28,13 +29,17 @@ export interface ConnectionOptions<C> {
 
 class ProtocolViolation extends Error {}
 
-/** One variables() call: its answers arrive in the order the names were asked. */
+/** One variables() or body() call: its answers arrive in the order they were asked. */
 interface VariableBatch {
-  readonly values: (string | undefined)[];
+  readonly values: unknown[];
   answered: number;
-  readonly resolve: (values: (string | undefined)[]) => void;
+  /** Each answer's payload as the call wants it: text for a variable, bytes for a body. */
+  readonly decode: (payload: Uint8Array) => { ok: true; value: unknown } | { ok: false; error: string };
+  readonly resolve: (values: unknown[]) => void;
   readonly reject: (error: Error) => void;
 }
+
+const BODY_REQUESTS = { 'req-body': encodeExtraInfoRequest({ kind: 'req-body' }), 'resp-body': encodeExtraInfoRequest({ kind: 'resp-body' }) } as const;
 
 // Handlers ask for the same few variables on every call, and a request frame for one never
 // changes: encode each once. Bounded, since a handler could ask for names it builds per call.
@@ -113,7 +118,7 @@ export class Connection<C> {
   }
 
   private answerVariable(batch: VariableBatch, frame: Frame): void {
-    const decoded = frame.type === RpcType.ExtraInfo ? decodeExtraInfoText(frame.payload) : undefined;
+    const decoded = frame.type === RpcType.ExtraInfo ? batch.decode(frame.payload) : undefined;
     if (decoded === undefined || !decoded.ok) {
       this.variableBatches.shift();
       batch.reject(new ProtocolViolation(decoded?.error ?? `expected an ExtraInfo answer, got RPC type ${frame.type}`));
@@ -216,14 +221,23 @@ export class Connection<C> {
 
   private readonly context: CallContext = {
     variables: (names) => this.askVariables(names),
+    body: (which) => this.askBody(which),
   };
+
+  private askBody(which: 'req-body' | 'resp-body'): Promise<Uint8Array | undefined> {
+    if (this.closed) return Promise.reject(new ProtocolViolation('connection closed during the call'));
+    return new Promise((resolve, reject) => {
+      this.variableBatches.push({ values: [undefined], answered: 0, decode: decodeExtraInfoBytes, resolve: (values) => { resolve(values[0] as Uint8Array | undefined); }, reject });
+      this.write(BODY_REQUESTS[which]);
+    });
+  }
 
   /** Asks for all `names` at once (APISIX answers pipelined ExtraInfo requests in order). */
   private askVariables(names: readonly string[]): Promise<(string | undefined)[]> {
     if (this.closed) return Promise.reject(new ProtocolViolation('connection closed during the call'));
     if (names.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.variableBatches.push({ values: new Array<string | undefined>(names.length), answered: 0, resolve, reject });
+      this.variableBatches.push({ values: new Array<string | undefined>(names.length), answered: 0, decode: decodeExtraInfoText, resolve: resolve as (values: unknown[]) => void, reject });
       if (names.length === 1) {
         this.write(variableRequest(names[0] ?? ''));
         return;

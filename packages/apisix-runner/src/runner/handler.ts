@@ -11,6 +11,12 @@ export interface CallContext {
    * one pipelined round trip. An unknown or nil variable comes back undefined.
    */
   readonly variables: (names: readonly string[]) => Promise<(string | undefined)[]>;
+  /**
+   * Asks APISIX for the request body (in a request call: ExtraInfo ReqBody, which APISIX reads
+   * whole, from its temp file if need be) or the upstream's response body (in a response call:
+   * RespBody, which APISIX then holds whole before sending any of it). Undefined when there is none.
+   */
+  readonly body: (which: 'req-body' | 'resp-body') => Promise<Uint8Array | undefined>;
 }
 
 export interface CallHandler<C> {

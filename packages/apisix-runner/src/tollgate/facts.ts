@@ -19,9 +19,12 @@ export interface CallVariables {
 const CREDENTIAL_HEADER = 'x-credential-identifier';
 const REQUEST_ID_HEADER = 'x-request-id';
 
+/** The request body members, on routes that read it (see handler.ts readBody). */
+export type BodyFacts = Pick<RequestFacts, 'body' | 'bodyTruncated'>;
+
 /** `route`: the policy route the conf pinned, else the engine matches one from method, host and path. */
-export function toFacts(req: ReceivedReqCall, vars: CallVariables, route?: string): RequestFacts {
-  return new ReceivedFacts(req, vars, route);
+export function toFacts(req: ReceivedReqCall, vars: CallVariables, route?: string, body?: BodyFacts): RequestFacts {
+  return new ReceivedFacts(req, vars, route, body);
 }
 
 class ReceivedFacts implements RequestFacts {
@@ -34,6 +37,8 @@ class ReceivedFacts implements RequestFacts {
   readonly credentialId: string | undefined;
   readonly requestId: string | undefined;
   readonly route: string | undefined;
+  readonly body: string | undefined;
+  readonly bodyTruncated: boolean | undefined;
   private groupedHeaders: Record<string, HeaderValues> | undefined;
   private groupedQuery: Record<string, HeaderValues | true> | undefined;
 
@@ -41,6 +46,7 @@ class ReceivedFacts implements RequestFacts {
     private readonly req: ReceivedReqCall,
     vars: CallVariables,
     route: string | undefined,
+    body: BodyFacts | undefined,
   ) {
     const consumer = vars.consumerName === '' ? undefined : vars.consumerName;
     const credentialId = consumer === undefined ? undefined : req.header(CREDENTIAL_HEADER);
@@ -53,6 +59,8 @@ class ReceivedFacts implements RequestFacts {
     this.credentialId = credentialId === '' ? undefined : credentialId;
     this.requestId = req.header(REQUEST_ID_HEADER);
     this.route = route;
+    this.body = body?.body;
+    this.bodyTruncated = body?.bodyTruncated;
   }
 
   get headers(): Readonly<Record<string, HeaderValues>> {

@@ -1,15 +1,20 @@
 // Follow-ups between the request call and the response call of one request. APISIX's
 // RPC_HTTP_RESP_CALL carries a fresh debug id, not the request's, so both calls ask APISIX for
 // `$request_id` (unique per request) and the runner keeps the engine's follow-up under it until
-// ext-plugin-post-resp hands the upstream status back. Bounded: entries older than the engine's
+// ext-plugin-post-resp hands the upstream status back, with what the decision asked to observe of
+// the response (a metered route's Allow.observe). Bounded: entries older than the engine's
 // hold expiry are dropped (a hold then expires in the store and is given back), and at most
 // MAX_PENDING are kept.
-import { HOLD_TTL_MS, type FollowUp } from '@tollgate/engine';
+import { HOLD_TTL_MS, type FollowUp, type ResponseObservation } from '@tollgate/engine';
 
 const MAX_PENDING = 100_000;
 
-interface Pending {
+export interface PendingFollowUp {
   readonly followUp: FollowUp;
+  readonly observe?: ResponseObservation | undefined;
+}
+
+interface Pending extends PendingFollowUp {
   readonly expires: number;
 }
 
@@ -22,20 +27,20 @@ export class PendingFollowUps {
     return this.#pending.size;
   }
 
-  put(requestId: string, followUp: FollowUp): void {
+  put(requestId: string, followUp: FollowUp, observe?: ResponseObservation): void {
     const now = this.now();
     if (this.#pending.size >= MAX_PENDING) this.#dropExpired(now);
     // Still full: the oldest entry goes (Map keeps insertion order); its hold expires in the store.
     if (this.#pending.size >= MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value as string);
-    this.#pending.set(requestId, { followUp, expires: now + HOLD_TTL_MS });
+    this.#pending.set(requestId, { followUp, observe, expires: now + HOLD_TTL_MS });
   }
 
   /** The follow-up of this request, once. */
-  take(requestId: string): FollowUp | undefined {
+  take(requestId: string): PendingFollowUp | undefined {
     const pending = this.#pending.get(requestId);
     if (pending === undefined) return undefined;
     this.#pending.delete(requestId);
-    return pending.expires > this.now() ? pending.followUp : undefined;
+    return pending.expires > this.now() ? pending : undefined;
   }
 
   #dropExpired(now: number): void {

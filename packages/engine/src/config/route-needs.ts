@@ -3,46 +3,27 @@
 // upstream's response (Allow.observe) on metered routes. The compiler chooses each route's gateway
 // path from these (Kong: which plugin, and the header removal; `--explain`), and the adapters
 // decide from them whether to read the body at all: every other request keeps nginx's streaming.
+import { routeReadsBody } from '../metered/meter.js';
 import type { ResponseObservation } from '../types.js';
 import type { EngineConfig } from './engine-config.js';
 
-/**
- * The parts of `costs` read here: `metered` (per route: the estimate, the header or usage the
- * response states the cost in, and where the model comes from) and `mcp` (per route: JSON-RPC
- * prices read from the body).
- */
-interface BodyReadingCosts {
-  readonly metered?: Readonly<Record<string, MeteredShape>>;
+/** `costs.mcp` (helper mcp's schema): per route, JSON-RPC prices read from the request body. */
+interface McpCosts {
   readonly mcp?: Readonly<Record<string, unknown>>;
-}
-
-interface MeteredShape {
-  readonly estimate: number | { readonly requestField: string };
-  readonly header?: string;
-  readonly usage?: unknown;
-  readonly prices?: Readonly<Record<string, unknown>>;
-  readonly model?: 'body' | 'route';
-}
-
-function costsOf(config: Pick<EngineConfig, 'costs'>): BodyReadingCosts {
-  return config.costs;
 }
 
 /**
  * Whether requests on `route` need their body: a metered route whose estimate is computed from a
- * request field or whose prices depend on the body's `model`, or an MCP route (priced per JSON-RPC call).
+ * request field or whose prices depend on the body's `model` (routeReadsBody), or an MCP route
+ * (priced per JSON-RPC call).
  */
 export function routeNeedsBody(config: Pick<EngineConfig, 'costs'>, route: string): boolean {
-  const { metered, mcp } = costsOf(config);
-  if (mcp?.[route] !== undefined) return true;
-  const spec = metered?.[route];
-  if (spec === undefined) return false;
-  return typeof spec.estimate === 'object' || (spec.prices !== undefined && (spec.model ?? 'body') === 'body');
+  return (config.costs as McpCosts).mcp?.[route] !== undefined || routeReadsBody(config, route);
 }
 
 /** What an adapter must capture of the response on `route`: the cost header, or the body holding token usage. */
 export function routeObservation(config: Pick<EngineConfig, 'costs'>, route: string): ResponseObservation | undefined {
-  const spec = costsOf(config).metered?.[route];
+  const spec = config.costs.metered?.[route];
   if (spec === undefined) return undefined;
   if (spec.header !== undefined) return { header: spec.header.toLowerCase() };
   return spec.usage === undefined ? undefined : { body: true };

@@ -8,7 +8,7 @@ import { createEngine, type Engine } from '../engine.js';
 import { NO_OBSERVER, type MeteringLog } from '../ops/observer.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { Allow, RequestFacts } from '../types.js';
-import { captureBody } from '../body-capture.js';
+import { captureBody } from './capture.js';
 
 const CONFIG: EngineConfig = {
   version: 1,
@@ -66,7 +66,7 @@ describe('a metered route through the engine', () => {
     expect(allow.log.cost).toBe(13);
     expect(allow.observe).toEqual({ body: true });
     expect(store.getAccount('alice').credits).toBe(87);
-    const body = captureBody(new TextEncoder().encode('{"usage":{"prompt_tokens":200,"completion_tokens":100}}'));
+    const body = captureBody('{"usage":{"prompt_tokens":200,"completion_tokens":100}}');
     const completion = await engine.complete(allow.followUp as NonNullable<Allow['followUp']>, 200, { status: 200, body, contentType: 'application/json' });
     // (200 × 3 + 100 × 12) / 1000 = 1.8 → 2
     expect(completion.hold).toMatchObject({ kind: 'settled', charged: 2 });

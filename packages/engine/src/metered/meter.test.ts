@@ -2,7 +2,7 @@ import type { MeteredRoute } from '@tollgate/policy/schema';
 import { describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../config/engine-config.js';
 import type { RequestFacts } from '../types.js';
-import { actualCost, admitMetered, compileMeters, type Meter } from './meter.js';
+import { actualCost, admitMetered, compileMeters, routeReadsBody, type Meter } from './meter.js';
 
 function configWith(metered: Record<string, MeteredRoute>): EngineConfig {
   return {
@@ -53,10 +53,11 @@ describe('compiling metered routes', () => {
     });
   });
 
-  it('asks the adapter for what each source needs, and for the request body only where it is read', () => {
-    expect(meterOf({ estimate: 5, header: 'X-Cost-Units' })).toMatchObject({ observe: { header: 'x-cost-units' }, readsBody: false });
-    expect(meterOf(LLM)).toMatchObject({ observe: { body: true }, readsBody: true });
-    expect(meterOf({ estimate: 5, usage: 'openai', prices: { '*': { input: 1, output: 1 } }, model: 'route' }).readsBody).toBe(false);
+  it('asks the adapter for what each source needs', () => {
+    expect(meterOf({ estimate: 5, header: 'X-Cost-Units' }).observe).toEqual({ header: 'x-cost-units' });
+    expect(meterOf(LLM).observe).toEqual({ body: true });
+    const config = configWith({ chat: LLM, fixed: { estimate: 5, header: 'X-Cost' }, flat: { estimate: 5, usage: 'openai', prices: { '*': { input: 1, output: 1 } }, model: 'route' } });
+    expect(['chat', 'fixed', 'flat', 'other'].map((route) => routeReadsBody(config, route))).toEqual([true, false, false, false]);
   });
 });
 

@@ -3,7 +3,6 @@
 // or token usage), and the token prices. Pure: the engine wires it to the store (meters.ts).
 import type { MeteredRoute, MeteredUsage } from '@tollgate/policy/schema';
 import type { EngineConfig } from '../config/engine-config.js';
-import { routeNeedsBody, routeObservation } from '../config/route-needs.js';
 import { REQUEST_BODY_LIMIT, type RequestFacts, type ResponseFacts, type ResponseObservation } from '../types.js';
 import { headerUnits } from './header-units.js';
 import { countAt, fieldPath, parseJson } from './json-fields.js';
@@ -43,14 +42,24 @@ export function compileMeters(config: EngineConfig): MetersCompile {
   const meters = new Map<string, Meter>();
   const errors: string[] = [];
   for (const [route, spec] of Object.entries(config.costs.metered ?? {})) {
-    const meter = compileMeter(config, route, spec);
+    const meter = compileMeter(route, spec);
     if (typeof meter === 'string') errors.push(`costs.metered.${route}: ${meter}`);
     else meters.set(route, meter);
   }
   return errors.length === 0 ? { ok: true, meters } : { ok: false, errors };
 }
 
-function compileMeter(config: EngineConfig, route: string, spec: MeteredRoute): Meter | string {
+/** Whether an adapter must send the request body of this policy route (RequestFacts.body). */
+export function routeReadsBody(config: Pick<EngineConfig, 'costs'>, route: string): boolean {
+  const spec = config.costs.metered?.[route];
+  return spec !== undefined && readsBody(spec);
+}
+
+function readsBody(spec: MeteredRoute): boolean {
+  return typeof spec.estimate === 'object' || (spec.prices !== undefined && (spec.model ?? 'body') === 'body');
+}
+
+function compileMeter(route: string, spec: MeteredRoute): Meter | string {
   if ((spec.header === undefined) === (spec.usage === undefined)) return 'give exactly one of header and usage';
   const prices = new Map(Object.entries(spec.prices ?? {}).map(([model, p]) => [model, { input: BigInt(p.input), output: BigInt(p.output) }]));
   if (spec.usage !== undefined && prices.size === 0) return 'usage needs prices';
@@ -67,9 +76,8 @@ function compileMeter(config: EngineConfig, route: string, spec: MeteredRoute): 
     prices,
     per: BigInt(spec.per ?? 1),
     modelFromBody: prices.size > 0 && (spec.model ?? 'body') === 'body',
-    // What the adapters are told per route (route-needs.ts), so that decide asks for the same.
-    observe: routeObservation(config, route) as ResponseObservation,
-    readsBody: routeNeedsBody(config, route),
+    observe: source.kind === 'header' ? { header: source.name } : { body: true },
+    readsBody: readsBody(spec),
   };
 }
 

@@ -1,7 +1,7 @@
 // A request played on the engine as a gateway would: facts in, and what the client and the
 // upstream would see out. Shared by `tollgate test` and the conformance vectors.
 import type { Engine } from '../engine.js';
-import { captureBody } from '../body-capture.js';
+import { captureBody } from '../metered/capture.js';
 import type { Allow, ReasonCode, RequestFacts, ResponseFacts, UpstreamRewrite } from '../types.js';
 
 /** A request in gateway terms: what a client sends and what the gateway's auth decided. */
@@ -85,7 +85,7 @@ function responseFacts(decision: Allow, answer: UpstreamAnswer): ResponseFacts |
   return {
     status: answer.status,
     ...(header === undefined ? {} : { header }),
-    ...(observe.body === true ? { body: captureBody(new TextEncoder().encode(answer.body ?? '')) } : {}),
+    ...(observe.body === true ? { body: captureBody(answer.body ?? '') } : {}),
     ...(contentType === undefined ? {} : { contentType }),
   };
 }

@@ -27,7 +27,9 @@ import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
 import type { Trace } from './explain.js';
 import type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
-import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
+import { NO_FACILITATOR_HEADERS } from './x402/facilitator-headers.js';
+import { compileOffer, type CompiledOffer } from './x402/offer.js';
+import { checkOfferSupport } from './x402/offer-support.js';
 import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
 
@@ -86,7 +88,7 @@ class PolicyEngine implements Engine {
   readonly #holds: boolean;
   readonly #store: StoreCalls;
   readonly #observer: Observer;
-  readonly #offer: CompleteOffer | undefined;
+  readonly #offer: CompiledOffer | undefined;
   readonly #payments: PaymentGate | undefined;
   readonly #compensations: Compensations;
   readonly #timeoutMs: number;
@@ -130,12 +132,12 @@ class PolicyEngine implements Engine {
       this.#notices = { quotaPercent: thresholds?.quotaPercent ?? [], ...(thresholds?.creditsBelow === undefined ? {} : { creditsBelow: thresholds.creditsBelow }), paymentDenied: notifications.paymentDenied ?? true };
       this.#notifier = new Notifier({ policy: config.policy, url: notifications.url, secret: notificationSecret }, this.#store, clock, this.#compensations, this.#observer);
     }
-    const offer = config.payment?.x402;
-    this.#offer = isCompleteOffer(offer) ? offer : undefined;
+    this.#offer = compileOffer(config.payment?.x402, config.policy);
     if (this.#offer !== undefined) {
       const url = this.#offer.facilitator;
-      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
+      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, { headers: options.facilitatorHeaders ?? NO_FACILITATOR_HEADERS, cdp: options.cdpAuth });
       this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen ? undefined : { timeoutMs: this.#timeoutMs, compensations: this.#compensations }, this.#observer);
+      if (facilitator !== undefined && options.checkFacilitator !== false) void checkOfferSupport(config.policy, this.#offer.options, facilitator, this.#observer);
     }
   }
 
@@ -292,6 +294,7 @@ class PolicyEngine implements Engine {
         balance: outcome === 'insufficient-credits' ? result.account.credits : undefined,
         cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? p.rules.cost : undefined,
         resourceUrl: resourceUrl(p.facts),
+        route: p.route,
       },
       headers,
       log,
@@ -314,25 +317,25 @@ class PolicyEngine implements Engine {
     if (anonymous && payment.kind !== 'none') return this.#pay({ ...situation, now: this.clock.now() }, payment, undefined);
     // Anonymous callers may only pay per request: without a payment they get the 402 challenge.
     const reason: ReasonCode = anonymous ? 'payment-required' : 'unauthenticated';
-    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, reason));
+    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts), route }, {}, this.#log(situation, undefined, reason));
   }
 
   async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Allow | Deny> {
     const gate = this.#payments as PaymentGate;
-    const offer = offerRequirements(this.#offer as CompleteOffer, resourceUrl(s.facts), `${this.config.policy}: pay per request`);
-    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, ...(plan === undefined ? {} : { plan }) };
+    const offer = (this.#offer as CompiledOffer).requirements(s.route, resourceUrl(s.facts));
+    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, route: s.route, ...(plan === undefined ? {} : { plan }) };
     if (payment.kind === 'malformed') {
       this.#observer.payment(this.config.policy, 'invalid');
-      return this.#deny('payment-invalid', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-invalid'));
+      return this.#deny('payment-malformed', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-malformed'));
     }
-    const admitted = await gate.accept(payment.payment, offer, s.now);
+    const admitted = await gate.accept(payment.payment, offer, s.route, s.now);
     if (admitted.kind === 'store-unavailable') {
       const log = { ...this.#log(s, plan, 'store-unavailable'), degraded: 'closed' as const, error: admitted.error };
       return this.#deny('store-unavailable', problem, { 'Retry-After': '1' }, log);
     }
     if (admitted.kind === 'refused') {
       const headers: Record<string, string> = admitted.reason === 'payment-unavailable' ? { 'Retry-After': PAYMENT_RETRY_AFTER_SECONDS } : {};
-      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
+      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
     const log: DecisionLog = {
@@ -353,7 +356,7 @@ class PolicyEngine implements Engine {
 
   #settlementFailed(hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
     const log: DecisionLog = { policy: this.config.policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
-    const problem: ProblemFacts = { resourceUrl: hold.resource, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
+    const problem: ProblemFacts = { resourceUrl: hold.resource, route: hold.route, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
     return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 

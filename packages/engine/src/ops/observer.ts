@@ -43,6 +43,19 @@ export interface NotificationLog {
   readonly error?: string;
 }
 
+/** The x402 offer checked against the facilitator's GET /supported at start-up (x402/offer-support.ts). */
+export interface OfferCheckLog {
+  readonly policy: string;
+  readonly facilitator: string;
+  /** unchecked: the facilitator could not be asked (`error` says why). */
+  readonly outcome: 'supported' | 'unsupported' | 'unchecked';
+  /** How many payment options the offer has. */
+  readonly options: number;
+  /** One line per option the facilitator will not take. */
+  readonly unsupported: readonly string[];
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
@@ -50,6 +63,7 @@ export interface Observer {
   settled(log: SettlementLog): void;
   compensated(log: CompensationLog): void;
   notified(log: NotificationLog): void;
+  offerChecked(log: OfferCheckLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -59,6 +73,7 @@ export const NO_OBSERVER: Observer = {
   settled: () => undefined,
   compensated: () => undefined,
   notified: () => undefined,
+  offerChecked: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -82,6 +97,9 @@ export function observeAll(observers: readonly Observer[]): Observer {
     },
     notified: (log) => {
       for (const o of observers) o.notified(log);
+    },
+    offerChecked: (log) => {
+      for (const o of observers) o.offerChecked(log);
     },
   };
 }

@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails). With accepts, give it in each entry."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453. With accepts, give it in each entry."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false},"accepts":{"type":"array","items":{"type":"object","required":["asset","network"],"properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","minLength":1,"description":"Token contract address (or ISO-4217 code for fiat rails)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false}},"additionalProperties":false,"description":"One way to pay (an x402 `accepts` entry): a network and asset, and whatever it sets apart from the offer."},"minItems":1,"maxItems":16,"description":"Several ways to pay (networks, assets), offered together in this order. Without it the offer itself is the one way."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."}},"description":"Price per policy route name; it replaces every option's price on that route (upto: its maxPrice too).","additionalProperties":false},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"}},"additionalProperties":false,"description":"Pay-per-request offer (x402 v2 and v1): one way to pay, or several under accepts."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-malformed":{"type":"string","minLength":1},"payment-allowance-required":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-malformed":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-allowance-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -15,16 +15,16 @@ const pattern12 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern19 = new RegExp("^price_[A-Za-z0-9]+$", "u");
 const pattern23 = new RegExp("^[A-Z]+$", "u");
 const pattern28 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
-const pattern29 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
-const pattern31 = new RegExp("^.*$", "u");
-const pattern41 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
-const pattern60 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
-const pattern62 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
-const pattern63 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
-const pattern64 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
-const pattern65 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
-const pattern68 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
-const pattern71 = new RegExp("^/[^\\s?#]*$", "u");
+const pattern31 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
+const pattern32 = new RegExp("^.*$", "u");
+const pattern52 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
+const pattern73 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
+const pattern75 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
+const pattern76 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern77 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern78 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern81 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
+const pattern84 = new RegExp("^/[^\\s?#]*$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ajvRuntime0.default;
 
@@ -1985,11 +1985,10 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data77.price !== undefined){
-let data78 = data77.price;
-if(typeof data78 === "string"){
-if(!pattern28.test(data78)){
-const err153 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
+if(data77.scheme !== undefined){
+let data78 = data77.scheme;
+if(!((data78 === "exact") || (data78 === "upto"))){
+const err153 = {instancePath:instancePath+"/spec/payment/x402/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme,data:data78};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1999,8 +1998,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-else {
-const err154 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data78};
+if(data77.price !== undefined){
+let data79 = data77.price;
+if(typeof data79 === "string"){
+if(!pattern28.test(data79)){
+const err154 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data79};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2010,10 +2012,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data77.asset !== undefined){
-let data79 = data77.asset;
-if(typeof data79 !== "string"){
-const err155 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data79};
+else {
+const err155 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data79};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2023,10 +2023,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data77.decimals !== undefined){
-let data80 = data77.decimals;
-if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
-const err156 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+if(data77.maxPrice !== undefined){
+let data80 = data77.maxPrice;
+if(typeof data80 === "string"){
+if(!pattern28.test(data80)){
+const err156 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data80};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2035,9 +2036,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(typeof data80 == "number"){
-if(data80 > 36 || isNaN(data80)){
-const err157 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+}
+else {
+const err157 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data80};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2046,8 +2047,12 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data80 < 0 || isNaN(data80)){
-const err158 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data80};
+}
+if(data77.pricePerUnit !== undefined){
+let data81 = data77.pricePerUnit;
+if(typeof data81 === "string"){
+if(!pattern28.test(data81)){
+const err158 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data81};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2057,12 +2062,8 @@ vErrors.push(err158);
 errors++;
 }
 }
-}
-if(data77.network !== undefined){
-let data81 = data77.network;
-if(typeof data81 === "string"){
-if(!pattern29.test(data81)){
-const err159 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
+else {
+const err159 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data81};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2072,8 +2073,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-else {
-const err160 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data81};
+if(data77.decimals !== undefined){
+let data82 = data77.decimals;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err160 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2082,12 +2085,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-if(data77.payTo !== undefined){
-let data82 = data77.payTo;
-if(typeof data82 === "string"){
-if(func2(data82) < 1){
-const err161 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
+if(typeof data82 == "number"){
+if(data82 > 36 || isNaN(data82)){
+const err161 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2096,9 +2096,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-else {
-const err162 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data82};
+if(data82 < 0 || isNaN(data82)){
+const err162 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data82};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2108,11 +2107,12 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data77.facilitator !== undefined){
-let data83 = data77.facilitator;
+}
+if(data77.payTo !== undefined){
+let data83 = data77.payTo;
 if(typeof data83 === "string"){
-if(!pattern8.test(data83)){
-const err163 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
+if(func2(data83) < 1){
+const err163 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data83};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2123,7 +2123,7 @@ errors++;
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data83};
+const err164 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data83};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2133,10 +2133,10 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data77.description !== undefined){
-let data84 = data77.description;
-if(typeof data84 !== "string"){
-const err165 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data84};
+if(data77.maxTimeoutSeconds !== undefined){
+let data84 = data77.maxTimeoutSeconds;
+if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
+const err165 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data84};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2145,11 +2145,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-if(data77.maxTimeoutSeconds !== undefined){
-let data85 = data77.maxTimeoutSeconds;
-if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
-const err166 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+if(typeof data84 == "number"){
+if(data84 > 3600 || isNaN(data84)){
+const err166 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data84};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2158,9 +2156,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(typeof data85 == "number"){
-if(data85 > 3600 || isNaN(data85)){
-const err167 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+if(data84 < 1 || isNaN(data84)){
+const err167 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data84};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2169,8 +2166,12 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data85 < 1 || isNaN(data85)){
-const err168 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data85};
+}
+}
+if(data77.asset !== undefined){
+let data85 = data77.asset;
+if(typeof data85 !== "string"){
+const err168 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data85};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2180,13 +2181,11 @@ vErrors.push(err168);
 errors++;
 }
 }
-}
-if(data77.extra !== undefined){
-let data86 = data77.extra;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key24 in data86){
-if(!(pattern31.test(key24))){
-const err169 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
+if(data77.network !== undefined){
+let data86 = data77.network;
+if(typeof data86 === "string"){
+if(!pattern31.test(data86)){
+const err169 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data86};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2196,11 +2195,8 @@ vErrors.push(err169);
 errors++;
 }
 }
-for(const key25 in data86){
-if(pattern31.test(key25)){
-let data87 = data86[key25];
-if(typeof data87 !== "string"){
-const err170 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data87};
+else {
+const err170 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data86};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2210,10 +2206,12 @@ vErrors.push(err170);
 errors++;
 }
 }
-}
-}
-else {
-const err171 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data86};
+if(data77.extra !== undefined){
+let data87 = data77.extra;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key24 in data87){
+if(!(pattern32.test(key24))){
+const err171 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data87};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2223,9 +2221,11 @@ vErrors.push(err171);
 errors++;
 }
 }
-}
-else {
-const err172 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
+for(const key25 in data87){
+if(pattern32.test(key25)){
+let data88 = data87[key25];
+if(typeof data88 !== "string"){
+const err172 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data88};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2236,8 +2236,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err173 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data73};
+const err173 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data87};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2247,12 +2248,11 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data8.rewrite !== undefined){
-let data88 = data8.rewrite;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key26 in data88){
-if(!(key26 === "request")){
-const err174 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
+if(data77.accepts !== undefined){
+let data89 = data77.accepts;
+if(Array.isArray(data89)){
+if(data89.length > 16){
+const err174 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data89};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2261,13 +2261,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data88.request !== undefined){
-let data89 = data88.request;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key27 in data89){
-if(!(((key27 === "headers") || (key27 === "query")) || (key27 === "path"))){
-const err175 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
+if(data89.length < 1){
+const err175 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data89};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2276,13 +2271,12 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data89.headers !== undefined){
-let data90 = data89.headers;
+const len9 = data89.length;
+for(let i9=0; i9<len9; i9++){
+let data90 = data89[i9];
 if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key28 in data90){
-if(!((((key28 === "add") || (key28 === "set")) || (key28 === "remove")) || (key28 === "rename"))){
-const err176 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
+if(data90.asset === undefined){
+const err176 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "asset"},message:"must have required property '"+"asset"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2291,13 +2285,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-if(data90.add !== undefined){
-let data91 = data90.add;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key29 in data91){
-if(!(pattern12.test(key29))){
-const err177 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
+if(data90.network === undefined){
+const err177 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2306,12 +2295,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-for(const key30 in data91){
-if(pattern12.test(key30)){
-let data92 = data91[key30];
-if(typeof data92 !== "string"){
-const err178 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data92};
+for(const key26 in data90){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties, key26))){
+const err178 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2321,10 +2307,10 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data91};
+if(data90.scheme !== undefined){
+let data91 = data90.scheme;
+if(!((data91 === "exact") || (data91 === "upto"))){
+const err179 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme,data:data91};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2334,12 +2320,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data90.set !== undefined){
-let data93 = data90.set;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key31 in data93){
-if(!(pattern12.test(key31))){
-const err180 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
+if(data90.price !== undefined){
+let data92 = data90.price;
+if(typeof data92 === "string"){
+if(!pattern28.test(data92)){
+const err180 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data92};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2349,11 +2334,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-for(const key32 in data93){
-if(pattern12.test(key32)){
-let data94 = data93[key32];
-if(typeof data94 !== "string"){
-const err181 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data94};
+else {
+const err181 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data92};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2363,10 +2345,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-}
-}
-else {
-const err182 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data93};
+if(data90.maxPrice !== undefined){
+let data93 = data90.maxPrice;
+if(typeof data93 === "string"){
+if(!pattern28.test(data93)){
+const err182 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data93};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2376,15 +2359,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data90.remove !== undefined){
-let data95 = data90.remove;
-if(Array.isArray(data95)){
-const len9 = data95.length;
-for(let i9=0; i9<len9; i9++){
-let data96 = data95[i9];
-if(typeof data96 === "string"){
-if(!pattern12.test(data96)){
-const err183 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
+else {
+const err183 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data93};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2394,8 +2370,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-else {
-const err184 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data96};
+if(data90.pricePerUnit !== undefined){
+let data94 = data90.pricePerUnit;
+if(typeof data94 === "string"){
+if(!pattern28.test(data94)){
+const err184 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data94};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2405,9 +2384,8 @@ vErrors.push(err184);
 errors++;
 }
 }
-}
 else {
-const err185 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data95};
+const err185 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data94};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2417,12 +2395,10 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data90.rename !== undefined){
-let data97 = data90.rename;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key33 in data97){
-if(!(pattern12.test(key33))){
-const err186 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
+if(data90.decimals !== undefined){
+let data95 = data90.decimals;
+if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
+const err186 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data95};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2431,13 +2407,9 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-for(const key34 in data97){
-if(pattern12.test(key34)){
-let data98 = data97[key34];
-if(typeof data98 === "string"){
-if(!pattern12.test(data98)){
-const err187 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
+if(typeof data95 == "number"){
+if(data95 > 36 || isNaN(data95)){
+const err187 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data95};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2446,9 +2418,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data98};
+if(data95 < 0 || isNaN(data95)){
+const err188 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data95};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2459,9 +2430,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err189 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data97};
+if(data90.payTo !== undefined){
+let data96 = data90.payTo;
+if(typeof data96 === "string"){
+if(func2(data96) < 1){
+const err189 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data96};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2471,9 +2444,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
 else {
-const err190 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data90};
+const err190 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data96};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2483,12 +2455,10 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data89.query !== undefined){
-let data99 = data89.query;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key35 in data99){
-if(!(((key35 === "add") || (key35 === "remove")) || (key35 === "rename"))){
-const err191 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
+if(data90.maxTimeoutSeconds !== undefined){
+let data97 = data90.maxTimeoutSeconds;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err191 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data97};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2497,13 +2467,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-if(data99.add !== undefined){
-let data100 = data99.add;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key36 in data100){
-if(!(pattern41.test(key36))){
-const err192 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
+if(typeof data97 == "number"){
+if(data97 > 3600 || isNaN(data97)){
+const err192 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data97};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2512,12 +2478,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-for(const key37 in data100){
-if(pattern41.test(key37)){
-let data101 = data100[key37];
-if(typeof data101 !== "string"){
-const err193 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data101};
+if(data97 < 1 || isNaN(data97)){
+const err193 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data97};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2528,9 +2490,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data100};
+if(data90.asset !== undefined){
+let data98 = data90.asset;
+if(typeof data98 === "string"){
+if(func2(data98) < 1){
+const err194 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data98};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2540,15 +2504,8 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data99.remove !== undefined){
-let data102 = data99.remove;
-if(Array.isArray(data102)){
-const len10 = data102.length;
-for(let i10=0; i10<len10; i10++){
-let data103 = data102[i10];
-if(typeof data103 === "string"){
-if(!pattern41.test(data103)){
-const err195 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
+else {
+const err195 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data98};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2558,8 +2515,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data103};
+if(data90.network !== undefined){
+let data99 = data90.network;
+if(typeof data99 === "string"){
+if(!pattern31.test(data99)){
+const err196 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data99};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2569,9 +2529,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-}
 else {
-const err197 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data102};
+const err197 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data99};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2581,12 +2540,12 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data99.rename !== undefined){
-let data104 = data99.rename;
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key38 in data104){
-if(!(pattern41.test(key38))){
-const err198 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
+if(data90.extra !== undefined){
+let data100 = data90.extra;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key27 in data100){
+if(!(pattern32.test(key27))){
+const err198 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data100};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2596,12 +2555,11 @@ vErrors.push(err198);
 errors++;
 }
 }
-for(const key39 in data104){
-if(pattern41.test(key39)){
-let data105 = data104[key39];
-if(typeof data105 === "string"){
-if(!pattern41.test(data105)){
-const err199 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
+for(const key28 in data100){
+if(pattern32.test(key28)){
+let data101 = data100[key28];
+if(typeof data101 !== "string"){
+const err199 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"],data:data101};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2611,8 +2569,10 @@ vErrors.push(err199);
 errors++;
 }
 }
+}
+}
 else {
-const err200 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data105};
+const err200 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data100};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2623,9 +2583,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err201 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data104};
+const err201 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data90};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2637,7 +2596,7 @@ errors++;
 }
 }
 else {
-const err202 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data99};
+const err202 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data89};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2647,11 +2606,12 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data89.path !== undefined){
-let data106 = data89.path;
-if(typeof data106 === "string"){
-if(!pattern10.test(data106)){
-const err203 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
+if(data77.routes !== undefined){
+let data102 = data77.routes;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+for(const key29 in data102){
+if(!(pattern4.test(key29))){
+const err203 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data102};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2661,8 +2621,12 @@ vErrors.push(err203);
 errors++;
 }
 }
-else {
-const err204 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data106};
+for(const key30 in data102){
+if(pattern4.test(key30)){
+let data103 = data102[key30];
+if(typeof data103 === "string"){
+if(!pattern28.test(data103)){
+const err204 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data103};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2672,9 +2636,8 @@ vErrors.push(err204);
 errors++;
 }
 }
-}
 else {
-const err205 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data89};
+const err205 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data103};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2685,8 +2648,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err206 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data88};
+const err206 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data102};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2696,12 +2660,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data8.responses !== undefined){
-let data107 = data8.responses;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key40 in data107){
-if(!((((key40 === "headers") || (key40 === "problemBaseUri")) || (key40 === "messages")) || (key40 === "types"))){
-const err207 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data107};
+if(data77.facilitator !== undefined){
+let data104 = data77.facilitator;
+if(typeof data104 === "string"){
+if(!pattern8.test(data104)){
+const err207 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data104};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2711,10 +2674,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data107.headers !== undefined){
-let data108 = data107.headers;
-if(!((((data108 === "ietf") || (data108 === "legacy")) || (data108 === "both")) || (data108 === "none"))){
-const err208 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data108};
+else {
+const err208 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data104};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2724,11 +2685,10 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data107.problemBaseUri !== undefined){
-let data109 = data107.problemBaseUri;
-if(typeof data109 === "string"){
-if(!pattern8.test(data109)){
-const err209 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
+if(data77.description !== undefined){
+let data105 = data77.description;
+if(typeof data105 !== "string"){
+const err209 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data105};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2738,8 +2698,9 @@ vErrors.push(err209);
 errors++;
 }
 }
+}
 else {
-const err210 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data109};
+const err210 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2749,12 +2710,9 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data107.messages !== undefined){
-let data110 = data107.messages;
-if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
-for(const key41 in data110){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key41))){
-const err211 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
+}
+else {
+const err211 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data73};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2764,11 +2722,12 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data110.unauthenticated !== undefined){
-let data111 = data110.unauthenticated;
-if(typeof data111 === "string"){
-if(func2(data111) < 1){
-const err212 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
+if(data8.rewrite !== undefined){
+let data106 = data8.rewrite;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key31 in data106){
+if(!(key31 === "request")){
+const err212 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2778,8 +2737,12 @@ vErrors.push(err212);
 errors++;
 }
 }
-else {
-const err213 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data111};
+if(data106.request !== undefined){
+let data107 = data106.request;
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key32 in data107){
+if(!(((key32 === "headers") || (key32 === "query")) || (key32 === "path"))){
+const err213 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2789,11 +2752,12 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data110["subscription-inactive"] !== undefined){
-let data112 = data110["subscription-inactive"];
-if(typeof data112 === "string"){
-if(func2(data112) < 1){
-const err214 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
+if(data107.headers !== undefined){
+let data108 = data107.headers;
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+for(const key33 in data108){
+if(!((((key33 === "add") || (key33 === "set")) || (key33 === "remove")) || (key33 === "rename"))){
+const err214 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2803,8 +2767,12 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data112};
+if(data108.add !== undefined){
+let data109 = data108.add;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key34 in data109){
+if(!(pattern12.test(key34))){
+const err215 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2814,11 +2782,11 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data110["plan-upgrade-required"] !== undefined){
-let data113 = data110["plan-upgrade-required"];
-if(typeof data113 === "string"){
-if(func2(data113) < 1){
-const err216 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
+for(const key35 in data109){
+if(pattern12.test(key35)){
+let data110 = data109[key35];
+if(typeof data110 !== "string"){
+const err216 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data110};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2828,8 +2796,10 @@ vErrors.push(err216);
 errors++;
 }
 }
+}
+}
 else {
-const err217 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data113};
+const err217 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2839,11 +2809,12 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data110["not-entitled"] !== undefined){
-let data114 = data110["not-entitled"];
-if(typeof data114 === "string"){
-if(func2(data114) < 1){
-const err218 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
+if(data108.set !== undefined){
+let data111 = data108.set;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key36 in data111){
+if(!(pattern12.test(key36))){
+const err218 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2853,8 +2824,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data114};
+for(const key37 in data111){
+if(pattern12.test(key37)){
+let data112 = data111[key37];
+if(typeof data112 !== "string"){
+const err219 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data112};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2864,11 +2838,10 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data110["rate-limited"] !== undefined){
-let data115 = data110["rate-limited"];
-if(typeof data115 === "string"){
-if(func2(data115) < 1){
-const err220 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
+}
+}
+else {
+const err220 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2878,8 +2851,15 @@ vErrors.push(err220);
 errors++;
 }
 }
-else {
-const err221 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data115};
+if(data108.remove !== undefined){
+let data113 = data108.remove;
+if(Array.isArray(data113)){
+const len10 = data113.length;
+for(let i10=0; i10<len10; i10++){
+let data114 = data113[i10];
+if(typeof data114 === "string"){
+if(!pattern12.test(data114)){
+const err221 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2889,11 +2869,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data110["quota-exhausted"] !== undefined){
-let data116 = data110["quota-exhausted"];
-if(typeof data116 === "string"){
-if(func2(data116) < 1){
-const err222 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
+else {
+const err222 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2903,8 +2880,9 @@ vErrors.push(err222);
 errors++;
 }
 }
+}
 else {
-const err223 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data116};
+const err223 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data113};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2914,11 +2892,12 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data110["insufficient-credits"] !== undefined){
-let data117 = data110["insufficient-credits"];
-if(typeof data117 === "string"){
-if(func2(data117) < 1){
-const err224 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
+if(data108.rename !== undefined){
+let data115 = data108.rename;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key38 in data115){
+if(!(pattern12.test(key38))){
+const err224 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2928,8 +2907,12 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data117};
+for(const key39 in data115){
+if(pattern12.test(key39)){
+let data116 = data115[key39];
+if(typeof data116 === "string"){
+if(!pattern12.test(data116)){
+const err225 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2939,11 +2922,8 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data110["payment-required"] !== undefined){
-let data118 = data110["payment-required"];
-if(typeof data118 === "string"){
-if(func2(data118) < 1){
-const err226 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
+else {
+const err226 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2953,8 +2933,10 @@ vErrors.push(err226);
 errors++;
 }
 }
+}
+}
 else {
-const err227 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data118};
+const err227 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2964,11 +2946,9 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data110["payment-invalid"] !== undefined){
-let data119 = data110["payment-invalid"];
-if(typeof data119 === "string"){
-if(func2(data119) < 1){
-const err228 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
+}
+else {
+const err228 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2978,8 +2958,12 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data119};
+if(data107.query !== undefined){
+let data117 = data107.query;
+if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
+for(const key40 in data117){
+if(!(((key40 === "add") || (key40 === "remove")) || (key40 === "rename"))){
+const err229 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2989,11 +2973,12 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data110["payment-unavailable"] !== undefined){
-let data120 = data110["payment-unavailable"];
-if(typeof data120 === "string"){
-if(func2(data120) < 1){
-const err230 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
+if(data117.add !== undefined){
+let data118 = data117.add;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key41 in data118){
+if(!(pattern52.test(key41))){
+const err230 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3003,8 +2988,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data120};
+for(const key42 in data118){
+if(pattern52.test(key42)){
+let data119 = data118[key42];
+if(typeof data119 !== "string"){
+const err231 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data119};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3014,11 +3002,10 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data110["store-unavailable"] !== undefined){
-let data121 = data110["store-unavailable"];
-if(typeof data121 === "string"){
-if(func2(data121) < 1){
-const err232 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
+}
+}
+else {
+const err232 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3028,8 +3015,15 @@ vErrors.push(err232);
 errors++;
 }
 }
-else {
-const err233 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data121};
+if(data117.remove !== undefined){
+let data120 = data117.remove;
+if(Array.isArray(data120)){
+const len11 = data120.length;
+for(let i11=0; i11<len11; i11++){
+let data121 = data120[i11];
+if(typeof data121 === "string"){
+if(!pattern52.test(data121)){
+const err233 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3039,9 +3033,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
 else {
-const err234 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data110};
+const err234 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3051,12 +3044,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data107.types !== undefined){
-let data122 = data107.types;
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-for(const key42 in data122){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key42))){
-const err235 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
+}
+else {
+const err235 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data120};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3066,11 +3056,12 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data122.unauthenticated !== undefined){
-let data123 = data122.unauthenticated;
-if(typeof data123 === "string"){
-if(!pattern8.test(data123)){
-const err236 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
+if(data117.rename !== undefined){
+let data122 = data117.rename;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key43 in data122){
+if(!(pattern52.test(key43))){
+const err236 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3080,8 +3071,12 @@ vErrors.push(err236);
 errors++;
 }
 }
-else {
-const err237 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data123};
+for(const key44 in data122){
+if(pattern52.test(key44)){
+let data123 = data122[key44];
+if(typeof data123 === "string"){
+if(!pattern52.test(data123)){
+const err237 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3091,11 +3086,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data122["subscription-inactive"] !== undefined){
-let data124 = data122["subscription-inactive"];
-if(typeof data124 === "string"){
-if(!pattern8.test(data124)){
-const err238 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
+else {
+const err238 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3105,8 +3097,10 @@ vErrors.push(err238);
 errors++;
 }
 }
+}
+}
 else {
-const err239 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data124};
+const err239 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3116,11 +3110,9 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data122["plan-upgrade-required"] !== undefined){
-let data125 = data122["plan-upgrade-required"];
-if(typeof data125 === "string"){
-if(!pattern8.test(data125)){
-const err240 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
+}
+else {
+const err240 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3130,8 +3122,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data125};
+if(data107.path !== undefined){
+let data124 = data107.path;
+if(typeof data124 === "string"){
+if(!pattern10.test(data124)){
+const err241 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3141,11 +3136,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data122["not-entitled"] !== undefined){
-let data126 = data122["not-entitled"];
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err242 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
+else {
+const err242 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3155,8 +3147,9 @@ vErrors.push(err242);
 errors++;
 }
 }
+}
 else {
-const err243 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data126};
+const err243 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3166,11 +3159,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data122["rate-limited"] !== undefined){
-let data127 = data122["rate-limited"];
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err244 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
+}
+else {
+const err244 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3180,8 +3171,12 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data127};
+if(data8.responses !== undefined){
+let data125 = data8.responses;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key45 in data125){
+if(!((((key45 === "headers") || (key45 === "problemBaseUri")) || (key45 === "messages")) || (key45 === "types"))){
+const err245 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data125};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3191,11 +3186,10 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data122["quota-exhausted"] !== undefined){
-let data128 = data122["quota-exhausted"];
-if(typeof data128 === "string"){
-if(!pattern8.test(data128)){
-const err246 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
+if(data125.headers !== undefined){
+let data126 = data125.headers;
+if(!((((data126 === "ietf") || (data126 === "legacy")) || (data126 === "both")) || (data126 === "none"))){
+const err246 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data126};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3205,8 +3199,11 @@ vErrors.push(err246);
 errors++;
 }
 }
-else {
-const err247 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data128};
+if(data125.problemBaseUri !== undefined){
+let data127 = data125.problemBaseUri;
+if(typeof data127 === "string"){
+if(!pattern8.test(data127)){
+const err247 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3216,11 +3213,8 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data122["insufficient-credits"] !== undefined){
-let data129 = data122["insufficient-credits"];
-if(typeof data129 === "string"){
-if(!pattern8.test(data129)){
-const err248 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
+else {
+const err248 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3230,8 +3224,12 @@ vErrors.push(err248);
 errors++;
 }
 }
-else {
-const err249 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data129};
+if(data125.messages !== undefined){
+let data128 = data125.messages;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+for(const key46 in data128){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key46))){
+const err249 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3241,11 +3239,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data122["payment-required"] !== undefined){
-let data130 = data122["payment-required"];
-if(typeof data130 === "string"){
-if(!pattern8.test(data130)){
-const err250 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
+if(data128.unauthenticated !== undefined){
+let data129 = data128.unauthenticated;
+if(typeof data129 === "string"){
+if(func2(data129) < 1){
+const err250 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3256,7 +3254,7 @@ errors++;
 }
 }
 else {
-const err251 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data130};
+const err251 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3266,11 +3264,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data122["payment-invalid"] !== undefined){
-let data131 = data122["payment-invalid"];
-if(typeof data131 === "string"){
-if(!pattern8.test(data131)){
-const err252 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
+if(data128["subscription-inactive"] !== undefined){
+let data130 = data128["subscription-inactive"];
+if(typeof data130 === "string"){
+if(func2(data130) < 1){
+const err252 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3281,7 +3279,7 @@ errors++;
 }
 }
 else {
-const err253 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data131};
+const err253 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3291,11 +3289,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data122["payment-unavailable"] !== undefined){
-let data132 = data122["payment-unavailable"];
-if(typeof data132 === "string"){
-if(!pattern8.test(data132)){
-const err254 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
+if(data128["plan-upgrade-required"] !== undefined){
+let data131 = data128["plan-upgrade-required"];
+if(typeof data131 === "string"){
+if(func2(data131) < 1){
+const err254 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3306,7 +3304,7 @@ errors++;
 }
 }
 else {
-const err255 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data132};
+const err255 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3316,11 +3314,11 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data122["store-unavailable"] !== undefined){
-let data133 = data122["store-unavailable"];
-if(typeof data133 === "string"){
-if(!pattern8.test(data133)){
-const err256 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
+if(data128["not-entitled"] !== undefined){
+let data132 = data128["not-entitled"];
+if(typeof data132 === "string"){
+if(func2(data132) < 1){
+const err256 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3331,7 +3329,7 @@ errors++;
 }
 }
 else {
-const err257 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data133};
+const err257 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3341,9 +3339,11 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
-else {
-const err258 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data122};
+if(data128["rate-limited"] !== undefined){
+let data133 = data128["rate-limited"];
+if(typeof data133 === "string"){
+if(func2(data133) < 1){
+const err258 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3353,9 +3353,8 @@ vErrors.push(err258);
 errors++;
 }
 }
-}
 else {
-const err259 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data107};
+const err259 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3365,11 +3364,11 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data134 = data8.store;
-if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
-if(data134.kind === undefined){
-const err260 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data134};
+if(data128["quota-exhausted"] !== undefined){
+let data134 = data128["quota-exhausted"];
+if(typeof data134 === "string"){
+if(func2(data134) < 1){
+const err260 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3378,9 +3377,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-for(const key43 in data134){
-if(!(((((((key43 === "kind") || (key43 === "url")) || (key43 === "nodes")) || (key43 === "keyPrefix")) || (key43 === "onFailure")) || (key43 === "timeoutMs")) || (key43 === "native"))){
-const err261 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data134};
+}
+else {
+const err261 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3390,10 +3389,11 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data134.kind !== undefined){
-let data135 = data134.kind;
-if(!(((data135 === "memory") || (data135 === "redis")) || (data135 === "redis-cluster"))){
-const err262 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data135};
+if(data128["insufficient-credits"] !== undefined){
+let data135 = data128["insufficient-credits"];
+if(typeof data135 === "string"){
+if(func2(data135) < 1){
+const err262 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3403,14 +3403,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data134.url !== undefined){
-let data136 = data134.url;
-const _errs298 = errors;
-let valid57 = false;
-const _errs299 = errors;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-if(data136.env === undefined){
-const err263 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+else {
+const err263 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3419,9 +3413,12 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key44 in data136){
-if(!(key44 === "env")){
-const err264 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+}
+if(data128["payment-required"] !== undefined){
+let data136 = data128["payment-required"];
+if(typeof data136 === "string"){
+if(func2(data136) < 1){
+const err264 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3431,11 +3428,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data136.env !== undefined){
-let data137 = data136.env;
-if(typeof data137 === "string"){
-if(!pattern60.test(data137)){
-const err265 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
+else {
+const err265 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3445,8 +3439,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-else {
-const err266 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data137};
+if(data128["payment-invalid"] !== undefined){
+let data137 = data128["payment-invalid"];
+if(typeof data137 === "string"){
+if(func2(data137) < 1){
+const err266 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3456,9 +3453,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-}
 else {
-const err267 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data136};
+const err267 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3467,11 +3463,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-var _valid1 = _errs299 === errors;
-valid57 = valid57 || _valid1;
-const _errs304 = errors;
-if(typeof data136 !== "string"){
-const err268 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data136};
+}
+if(data128["payment-malformed"] !== undefined){
+let data138 = data128["payment-malformed"];
+if(typeof data138 === "string"){
+if(func2(data138) < 1){
+const err268 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data138};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3480,10 +3477,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid1 = _errs304 === errors;
-valid57 = valid57 || _valid1;
-if(!valid57){
-const err269 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data136};
+}
+else {
+const err269 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data138};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3492,26 +3488,12 @@ vErrors.push(err269);
 }
 errors++;
 }
-else {
-errors = _errs298;
-if(vErrors !== null){
-if(_errs298){
-vErrors.length = _errs298;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data134.nodes !== undefined){
-let data138 = data134.nodes;
-const _errs307 = errors;
-let valid59 = false;
-const _errs308 = errors;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-if(data138.env === undefined){
-const err270 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+if(data128["payment-allowance-required"] !== undefined){
+let data139 = data128["payment-allowance-required"];
+if(typeof data139 === "string"){
+if(func2(data139) < 1){
+const err270 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data139};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3520,9 +3502,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-for(const key45 in data138){
-if(!(key45 === "env")){
-const err271 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+}
+else {
+const err271 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data139};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3532,11 +3514,11 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data138.env !== undefined){
-let data139 = data138.env;
-if(typeof data139 === "string"){
-if(!pattern60.test(data139)){
-const err272 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
+if(data128["payment-unavailable"] !== undefined){
+let data140 = data128["payment-unavailable"];
+if(typeof data140 === "string"){
+if(func2(data140) < 1){
+const err272 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data140};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3547,7 +3529,7 @@ errors++;
 }
 }
 else {
-const err273 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data139};
+const err273 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data140};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3557,9 +3539,11 @@ vErrors.push(err273);
 errors++;
 }
 }
-}
-else {
-const err274 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data138};
+if(data128["store-unavailable"] !== undefined){
+let data141 = data128["store-unavailable"];
+if(typeof data141 === "string"){
+if(func2(data141) < 1){
+const err274 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data141};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3568,11 +3552,9 @@ vErrors.push(err274);
 }
 errors++;
 }
-var _valid2 = _errs308 === errors;
-valid59 = valid59 || _valid2;
-const _errs313 = errors;
-if(typeof data138 !== "string"){
-const err275 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data138};
+}
+else {
+const err275 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data141};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3581,10 +3563,10 @@ vErrors.push(err275);
 }
 errors++;
 }
-var _valid2 = _errs313 === errors;
-valid59 = valid59 || _valid2;
-if(!valid59){
-const err276 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data138};
+}
+}
+else {
+const err276 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3593,23 +3575,13 @@ vErrors.push(err276);
 }
 errors++;
 }
-else {
-errors = _errs307;
-if(vErrors !== null){
-if(_errs307){
-vErrors.length = _errs307;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data134.keyPrefix !== undefined){
-let data140 = data134.keyPrefix;
-if(typeof data140 === "string"){
-if(!pattern62.test(data140)){
-const err277 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
+if(data125.types !== undefined){
+let data142 = data125.types;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+for(const key47 in data142){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key47))){
+const err277 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data142};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3619,8 +3591,11 @@ vErrors.push(err277);
 errors++;
 }
 }
-else {
-const err278 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data140};
+if(data142.unauthenticated !== undefined){
+let data143 = data142.unauthenticated;
+if(typeof data143 === "string"){
+if(!pattern8.test(data143)){
+const err278 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data143};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3630,10 +3605,8 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data134.onFailure !== undefined){
-let data141 = data134.onFailure;
-if(!((data141 === "open") || (data141 === "closed"))){
-const err279 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data141};
+else {
+const err279 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data143};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3643,10 +3616,11 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data134.timeoutMs !== undefined){
-let data142 = data134.timeoutMs;
-if(!((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142)))){
-const err280 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+if(data142["subscription-inactive"] !== undefined){
+let data144 = data142["subscription-inactive"];
+if(typeof data144 === "string"){
+if(!pattern8.test(data144)){
+const err280 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data144};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3655,9 +3629,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(typeof data142 == "number"){
-if(data142 > 10000 || isNaN(data142)){
-const err281 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+}
+else {
+const err281 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data144};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3666,8 +3640,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data142 < 1 || isNaN(data142)){
-const err282 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data142};
+}
+if(data142["plan-upgrade-required"] !== undefined){
+let data145 = data142["plan-upgrade-required"];
+if(typeof data145 === "string"){
+if(!pattern8.test(data145)){
+const err282 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data145};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3677,13 +3655,8 @@ vErrors.push(err282);
 errors++;
 }
 }
-}
-if(data134.native !== undefined){
-let data143 = data134.native;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key46 in data143){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key46))){
-const err283 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+else {
+const err283 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data145};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3693,11 +3666,11 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data143.host !== undefined){
-let data144 = data143.host;
-if(typeof data144 === "string"){
-if(!pattern63.test(data144)){
-const err284 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
+if(data142["not-entitled"] !== undefined){
+let data146 = data142["not-entitled"];
+if(typeof data146 === "string"){
+if(!pattern8.test(data146)){
+const err284 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data146};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3708,7 +3681,7 @@ errors++;
 }
 }
 else {
-const err285 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data144};
+const err285 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data146};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3718,10 +3691,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data143.port !== undefined){
-let data145 = data143.port;
-if(!((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145)))){
-const err286 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+if(data142["rate-limited"] !== undefined){
+let data147 = data142["rate-limited"];
+if(typeof data147 === "string"){
+if(!pattern8.test(data147)){
+const err286 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data147};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3730,9 +3704,9 @@ vErrors.push(err286);
 }
 errors++;
 }
-if(typeof data145 == "number"){
-if(data145 > 65535 || isNaN(data145)){
-const err287 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+else {
+const err287 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data147};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3741,8 +3715,12 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(data145 < 1 || isNaN(data145)){
-const err288 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data145};
+}
+if(data142["quota-exhausted"] !== undefined){
+let data148 = data142["quota-exhausted"];
+if(typeof data148 === "string"){
+if(!pattern8.test(data148)){
+const err288 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data148};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3752,12 +3730,8 @@ vErrors.push(err288);
 errors++;
 }
 }
-}
-if(data143.cluster !== undefined){
-let data146 = data143.cluster;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-if(data146.nodes === undefined){
-const err289 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+else {
+const err289 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data148};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3766,9 +3740,12 @@ vErrors.push(err289);
 }
 errors++;
 }
-for(const key47 in data146){
-if(!((key47 === "nodes") || (key47 === "name"))){
-const err290 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+}
+if(data142["insufficient-credits"] !== undefined){
+let data149 = data142["insufficient-credits"];
+if(typeof data149 === "string"){
+if(!pattern8.test(data149)){
+const err290 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data149};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3778,11 +3755,8 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data146.nodes !== undefined){
-let data147 = data146.nodes;
-if(Array.isArray(data147)){
-if(data147.length < 1){
-const err291 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+else {
+const err291 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data149};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3791,12 +3765,12 @@ vErrors.push(err291);
 }
 errors++;
 }
-const len11 = data147.length;
-for(let i11=0; i11<len11; i11++){
-let data148 = data147[i11];
-if(typeof data148 === "string"){
-if(func2(data148) > 100){
-const err292 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+}
+if(data142["payment-required"] !== undefined){
+let data150 = data142["payment-required"];
+if(typeof data150 === "string"){
+if(!pattern8.test(data150)){
+const err292 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data150};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3805,8 +3779,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(!pattern64.test(data148)){
-const err293 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+}
+else {
+const err293 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data150};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3816,8 +3791,11 @@ vErrors.push(err293);
 errors++;
 }
 }
-else {
-const err294 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data148};
+if(data142["payment-invalid"] !== undefined){
+let data151 = data142["payment-invalid"];
+if(typeof data151 === "string"){
+if(!pattern8.test(data151)){
+const err294 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data151};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3827,18 +3805,8 @@ vErrors.push(err294);
 errors++;
 }
 }
-let i12 = data147.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data147[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err295 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+else {
+const err295 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data151};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3846,14 +3814,13 @@ else {
 vErrors.push(err295);
 }
 errors++;
-break;
-}
-indices0[item0] = i12;
 }
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data147};
+if(data142["payment-malformed"] !== undefined){
+let data152 = data142["payment-malformed"];
+if(typeof data152 === "string"){
+if(!pattern8.test(data152)){
+const err296 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data152};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3863,11 +3830,8 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data146.name !== undefined){
-let data149 = data146.name;
-if(typeof data149 === "string"){
-if(!pattern65.test(data149)){
-const err297 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
+else {
+const err297 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data152};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3877,8 +3841,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data149};
+if(data142["payment-allowance-required"] !== undefined){
+let data153 = data142["payment-allowance-required"];
+if(typeof data153 === "string"){
+if(!pattern8.test(data153)){
+const err298 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data153};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3888,9 +3855,8 @@ vErrors.push(err298);
 errors++;
 }
 }
-}
 else {
-const err299 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data146};
+const err299 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data153};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3900,11 +3866,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data143.username !== undefined){
-let data150 = data143.username;
-if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-if(data150.env === undefined){
-const err300 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+if(data142["payment-unavailable"] !== undefined){
+let data154 = data142["payment-unavailable"];
+if(typeof data154 === "string"){
+if(!pattern8.test(data154)){
+const err300 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data154};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3913,9 +3879,9 @@ vErrors.push(err300);
 }
 errors++;
 }
-for(const key48 in data150){
-if(!(key48 === "env")){
-const err301 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+}
+else {
+const err301 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data154};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3925,11 +3891,11 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data150.env !== undefined){
-let data151 = data150.env;
-if(typeof data151 === "string"){
-if(!pattern60.test(data151)){
-const err302 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
+if(data142["store-unavailable"] !== undefined){
+let data155 = data142["store-unavailable"];
+if(typeof data155 === "string"){
+if(!pattern8.test(data155)){
+const err302 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data155};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3940,7 +3906,7 @@ errors++;
 }
 }
 else {
-const err303 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data151};
+const err303 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data155};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3952,7 +3918,7 @@ errors++;
 }
 }
 else {
-const err304 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data150};
+const err304 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data142};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3962,11 +3928,9 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data143.password !== undefined){
-let data152 = data143.password;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-if(data152.env === undefined){
-const err305 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+}
+else {
+const err305 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data125};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3975,9 +3939,12 @@ vErrors.push(err305);
 }
 errors++;
 }
-for(const key49 in data152){
-if(!(key49 === "env")){
-const err306 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+}
+if(data8.store !== undefined){
+let data156 = data8.store;
+if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
+if(data156.kind === undefined){
+const err306 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data156};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3986,12 +3953,9 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-if(data152.env !== undefined){
-let data153 = data152.env;
-if(typeof data153 === "string"){
-if(!pattern60.test(data153)){
-const err307 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
+for(const key48 in data156){
+if(!(((((((key48 === "kind") || (key48 === "url")) || (key48 === "nodes")) || (key48 === "keyPrefix")) || (key48 === "onFailure")) || (key48 === "timeoutMs")) || (key48 === "native"))){
+const err307 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data156};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4001,8 +3965,10 @@ vErrors.push(err307);
 errors++;
 }
 }
-else {
-const err308 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data153};
+if(data156.kind !== undefined){
+let data157 = data156.kind;
+if(!(((data157 === "memory") || (data157 === "redis")) || (data157 === "redis-cluster"))){
+const err308 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data157};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4012,9 +3978,14 @@ vErrors.push(err308);
 errors++;
 }
 }
-}
-else {
-const err309 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data152};
+if(data156.url !== undefined){
+let data158 = data156.url;
+const _errs343 = errors;
+let valid62 = false;
+const _errs344 = errors;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+if(data158.env === undefined){
+const err309 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data158};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4023,11 +3994,9 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-if(data143.database !== undefined){
-let data154 = data143.database;
-if(!((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154)))){
-const err310 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+for(const key49 in data158){
+if(!(key49 === "env")){
+const err310 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data158};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4036,9 +4005,12 @@ vErrors.push(err310);
 }
 errors++;
 }
-if(typeof data154 == "number"){
-if(data154 < 0 || isNaN(data154)){
-const err311 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data154};
+}
+if(data158.env !== undefined){
+let data159 = data158.env;
+if(typeof data159 === "string"){
+if(!pattern73.test(data159)){
+const err311 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data159};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4048,11 +4020,8 @@ vErrors.push(err311);
 errors++;
 }
 }
-}
-if(data143.ssl !== undefined){
-let data155 = data143.ssl;
-if(typeof data155 !== "boolean"){
-const err312 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data155};
+else {
+const err312 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data159};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4062,10 +4031,9 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data143.sslVerify !== undefined){
-let data156 = data143.sslVerify;
-if(typeof data156 !== "boolean"){
-const err313 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data156};
+}
+else {
+const err313 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data158};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4074,12 +4042,11 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data143.serverName !== undefined){
-let data157 = data143.serverName;
-if(typeof data157 === "string"){
-if(!pattern68.test(data157)){
-const err314 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+var _valid1 = _errs344 === errors;
+valid62 = valid62 || _valid1;
+const _errs349 = errors;
+if(typeof data158 !== "string"){
+const err314 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data158};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4088,9 +4055,10 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-else {
-const err315 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data157};
+var _valid1 = _errs349 === errors;
+valid62 = valid62 || _valid1;
+if(!valid62){
+const err315 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data158};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4099,10 +4067,26 @@ vErrors.push(err315);
 }
 errors++;
 }
-}
+else {
+errors = _errs343;
+if(vErrors !== null){
+if(_errs343){
+vErrors.length = _errs343;
 }
 else {
-const err316 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data143};
+vErrors = null;
+}
+}
+}
+}
+if(data156.nodes !== undefined){
+let data160 = data156.nodes;
+const _errs352 = errors;
+let valid64 = false;
+const _errs353 = errors;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+if(data160.env === undefined){
+const err316 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data160};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4111,10 +4095,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-}
-else {
-const err317 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data134};
+for(const key50 in data160){
+if(!(key50 === "env")){
+const err317 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data160};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4124,11 +4107,11 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data8.notifications !== undefined){
-let data158 = data8.notifications;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-if(data158.url === undefined){
-const err318 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+if(data160.env !== undefined){
+let data161 = data160.env;
+if(typeof data161 === "string"){
+if(!pattern73.test(data161)){
+const err318 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data161};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4137,8 +4120,9 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(data158.secret === undefined){
-const err319 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+}
+else {
+const err319 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data161};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4147,9 +4131,10 @@ vErrors.push(err319);
 }
 errors++;
 }
-for(const key50 in data158){
-if(!((((key50 === "url") || (key50 === "secret")) || (key50 === "thresholds")) || (key50 === "paymentDenied"))){
-const err320 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+}
+}
+else {
+const err320 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data160};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4158,12 +4143,11 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-if(data158.url !== undefined){
-let data159 = data158.url;
-if(typeof data159 === "string"){
-if(!pattern8.test(data159)){
-const err321 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data159};
+var _valid2 = _errs353 === errors;
+valid64 = valid64 || _valid2;
+const _errs358 = errors;
+if(typeof data160 !== "string"){
+const err321 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data160};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4172,9 +4156,10 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-else {
-const err322 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data159};
+var _valid2 = _errs358 === errors;
+valid64 = valid64 || _valid2;
+if(!valid64){
+const err322 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data160};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4183,12 +4168,23 @@ vErrors.push(err322);
 }
 errors++;
 }
+else {
+errors = _errs352;
+if(vErrors !== null){
+if(_errs352){
+vErrors.length = _errs352;
 }
-if(data158.secret !== undefined){
-let data160 = data158.secret;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.env === undefined){
-const err323 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data156.keyPrefix !== undefined){
+let data162 = data156.keyPrefix;
+if(typeof data162 === "string"){
+if(!pattern75.test(data162)){
+const err323 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data162};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4197,9 +4193,9 @@ vErrors.push(err323);
 }
 errors++;
 }
-for(const key51 in data160){
-if(!(key51 === "env")){
-const err324 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+}
+else {
+const err324 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data162};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4209,11 +4205,10 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data160.env !== undefined){
-let data161 = data160.env;
-if(typeof data161 === "string"){
-if(!pattern60.test(data161)){
-const err325 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data161};
+if(data156.onFailure !== undefined){
+let data163 = data156.onFailure;
+if(!((data163 === "open") || (data163 === "closed"))){
+const err325 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data163};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4223,8 +4218,10 @@ vErrors.push(err325);
 errors++;
 }
 }
-else {
-const err326 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data161};
+if(data156.timeoutMs !== undefined){
+let data164 = data156.timeoutMs;
+if(!((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164)))){
+const err326 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data164};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4233,10 +4230,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-}
-else {
-const err327 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data160};
+if(typeof data164 == "number"){
+if(data164 > 10000 || isNaN(data164)){
+const err327 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data164};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4245,13 +4241,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-if(data158.thresholds !== undefined){
-let data162 = data158.thresholds;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-for(const key52 in data162){
-if(!((key52 === "quotaPercent") || (key52 === "creditsBelow"))){
-const err328 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data162};
+if(data164 < 1 || isNaN(data164)){
+const err328 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data164};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4261,11 +4252,13 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data162.quotaPercent !== undefined){
-let data163 = data162.quotaPercent;
-if(Array.isArray(data163)){
-if(data163.length < 1){
-const err329 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+}
+if(data156.native !== undefined){
+let data165 = data156.native;
+if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
+for(const key51 in data165){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key51))){
+const err329 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data165};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4274,11 +4267,12 @@ vErrors.push(err329);
 }
 errors++;
 }
-const len12 = data163.length;
-for(let i13=0; i13<len12; i13++){
-let data164 = data163[i13];
-if(!((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164)))){
-const err330 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+if(data165.host !== undefined){
+let data166 = data165.host;
+if(typeof data166 === "string"){
+if(!pattern76.test(data166)){
+const err330 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data166};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4287,9 +4281,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(typeof data164 == "number"){
-if(data164 > 100 || isNaN(data164)){
-const err331 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+else {
+const err331 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data166};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4298,8 +4292,11 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data164 < 1 || isNaN(data164)){
-const err332 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data164};
+}
+if(data165.port !== undefined){
+let data167 = data165.port;
+if(!((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167)))){
+const err332 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data167};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4308,20 +4305,9 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-}
-let i14 = data163.length;
-let j1;
-if(i14 > 1){
-const indices1 = {};
-for(;i14--;){
-let item1 = data163[i14];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err333 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+if(typeof data167 == "number"){
+if(data167 > 65535 || isNaN(data167)){
+const err333 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data167};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4329,14 +4315,9 @@ else {
 vErrors.push(err333);
 }
 errors++;
-break;
 }
-indices1[item1] = i14;
-}
-}
-}
-else {
-const err334 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data163};
+if(data167 < 1 || isNaN(data167)){
+const err334 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data167};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4346,10 +4327,12 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data162.creditsBelow !== undefined){
-let data165 = data162.creditsBelow;
-if(!((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165)))){
-const err335 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data165};
+}
+if(data165.cluster !== undefined){
+let data168 = data165.cluster;
+if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
+if(data168.nodes === undefined){
+const err335 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data168};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4358,9 +4341,9 @@ vErrors.push(err335);
 }
 errors++;
 }
-if(typeof data165 == "number"){
-if(data165 < 1 || isNaN(data165)){
-const err336 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data165};
+for(const key52 in data168){
+if(!((key52 === "nodes") || (key52 === "name"))){
+const err336 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data168};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4370,10 +4353,11 @@ vErrors.push(err336);
 errors++;
 }
 }
-}
-}
-else {
-const err337 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data162};
+if(data168.nodes !== undefined){
+let data169 = data168.nodes;
+if(Array.isArray(data169)){
+if(data169.length < 1){
+const err337 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data169};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4382,11 +4366,12 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-if(data158.paymentDenied !== undefined){
-let data166 = data158.paymentDenied;
-if(typeof data166 !== "boolean"){
-const err338 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data166};
+const len12 = data169.length;
+for(let i12=0; i12<len12; i12++){
+let data170 = data169[i12];
+if(typeof data170 === "string"){
+if(func2(data170) > 100){
+const err338 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data170};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4395,10 +4380,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-}
-else {
-const err339 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data158};
+if(!pattern77.test(data170)){
+const err339 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data170};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4408,11 +4391,8 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data8.usageEndpoint !== undefined){
-let data167 = data8.usageEndpoint;
-if(typeof data167 === "string"){
-if(!pattern71.test(data167)){
-const err340 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data167};
+else {
+const err340 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data170};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4422,8 +4402,18 @@ vErrors.push(err340);
 errors++;
 }
 }
-else {
-const err341 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data167};
+let i13 = data169.length;
+let j0;
+if(i13 > 1){
+const indices0 = {};
+for(;i13--;){
+let item0 = data169[i13];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err341 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i13, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i13+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data169};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4431,11 +4421,14 @@ else {
 vErrors.push(err341);
 }
 errors++;
+break;
+}
+indices0[item0] = i13;
 }
 }
 }
 else {
-const err342 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const err342 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data169};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4445,14 +4438,596 @@ vErrors.push(err342);
 errors++;
 }
 }
-}
-else {
-const err343 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data168.name !== undefined){
+let data171 = data168.name;
+if(typeof data171 === "string"){
+if(!pattern78.test(data171)){
+const err343 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data171};
 if(vErrors === null){
 vErrors = [err343];
 }
 else {
 vErrors.push(err343);
+}
+errors++;
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data171};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+}
+else {
+const err345 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data168};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+if(data165.username !== undefined){
+let data172 = data165.username;
+if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
+if(data172.env === undefined){
+const err346 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data172};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+for(const key53 in data172){
+if(!(key53 === "env")){
+const err347 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data172};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+if(data172.env !== undefined){
+let data173 = data172.env;
+if(typeof data173 === "string"){
+if(!pattern73.test(data173)){
+const err348 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data173};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+else {
+const err349 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data173};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+}
+else {
+const err350 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data172};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+if(data165.password !== undefined){
+let data174 = data165.password;
+if(data174 && typeof data174 == "object" && !Array.isArray(data174)){
+if(data174.env === undefined){
+const err351 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data174};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+for(const key54 in data174){
+if(!(key54 === "env")){
+const err352 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data174};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+if(data174.env !== undefined){
+let data175 = data174.env;
+if(typeof data175 === "string"){
+if(!pattern73.test(data175)){
+const err353 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data175};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+else {
+const err354 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data175};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+}
+else {
+const err355 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data174};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+if(data165.database !== undefined){
+let data176 = data165.database;
+if(!((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176)))){
+const err356 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data176};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+if(typeof data176 == "number"){
+if(data176 < 0 || isNaN(data176)){
+const err357 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data176};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+}
+if(data165.ssl !== undefined){
+let data177 = data165.ssl;
+if(typeof data177 !== "boolean"){
+const err358 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data177};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+}
+if(data165.sslVerify !== undefined){
+let data178 = data165.sslVerify;
+if(typeof data178 !== "boolean"){
+const err359 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data178};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+if(data165.serverName !== undefined){
+let data179 = data165.serverName;
+if(typeof data179 === "string"){
+if(!pattern81.test(data179)){
+const err360 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data179};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+}
+else {
+const err361 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data179};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+}
+else {
+const err362 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data165};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+}
+else {
+const err363 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data156};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(data8.notifications !== undefined){
+let data180 = data8.notifications;
+if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
+if(data180.url === undefined){
+const err364 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+if(data180.secret === undefined){
+const err365 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+for(const key55 in data180){
+if(!((((key55 === "url") || (key55 === "secret")) || (key55 === "thresholds")) || (key55 === "paymentDenied"))){
+const err366 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+if(data180.url !== undefined){
+let data181 = data180.url;
+if(typeof data181 === "string"){
+if(!pattern8.test(data181)){
+const err367 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data181};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+else {
+const err368 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data181};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+}
+if(data180.secret !== undefined){
+let data182 = data180.secret;
+if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
+if(data182.env === undefined){
+const err369 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data182};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+for(const key56 in data182){
+if(!(key56 === "env")){
+const err370 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data182};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+if(data182.env !== undefined){
+let data183 = data182.env;
+if(typeof data183 === "string"){
+if(!pattern73.test(data183)){
+const err371 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data183};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+}
+else {
+const err372 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data183};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+}
+else {
+const err373 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data182};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data180.thresholds !== undefined){
+let data184 = data180.thresholds;
+if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
+for(const key57 in data184){
+if(!((key57 === "quotaPercent") || (key57 === "creditsBelow"))){
+const err374 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data184};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+if(data184.quotaPercent !== undefined){
+let data185 = data184.quotaPercent;
+if(Array.isArray(data185)){
+if(data185.length < 1){
+const err375 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data185};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+const len13 = data185.length;
+for(let i14=0; i14<len13; i14++){
+let data186 = data185[i14];
+if(!((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186)))){
+const err376 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data186};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+if(typeof data186 == "number"){
+if(data186 > 100 || isNaN(data186)){
+const err377 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data186};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+if(data186 < 1 || isNaN(data186)){
+const err378 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data186};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+}
+}
+let i15 = data185.length;
+let j1;
+if(i15 > 1){
+const indices1 = {};
+for(;i15--;){
+let item1 = data185[i15];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err379 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i15+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data185};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+break;
+}
+indices1[item1] = i15;
+}
+}
+}
+else {
+const err380 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data185};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+if(data184.creditsBelow !== undefined){
+let data187 = data184.creditsBelow;
+if(!((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187)))){
+const err381 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data187};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if(typeof data187 == "number"){
+if(data187 < 1 || isNaN(data187)){
+const err382 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data187};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err383 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data184};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+}
+if(data180.paymentDenied !== undefined){
+let data188 = data180.paymentDenied;
+if(typeof data188 !== "boolean"){
+const err384 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data188};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+}
+else {
+const err385 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data180};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+}
+if(data8.usageEndpoint !== undefined){
+let data189 = data8.usageEndpoint;
+if(typeof data189 === "string"){
+if(!pattern84.test(data189)){
+const err386 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data189};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data189};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+}
+}
+else {
+const err388 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+}
+else {
+const err389 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
 }
 errors++;
 }
@@ -5901,7 +6476,7 @@ errors++;
 if(data16.env !== undefined){
 let data17 = data16.env;
 if(typeof data17 === "string"){
-if(!pattern60.test(data17)){
+if(!pattern73.test(data17)){
 const err33 = {instancePath:instancePath+"/spec/consumers/" + i0+"/credentials/keyAuth/" + i1+"/env",schemaPath:"#/properties/spec/properties/consumers/items/properties/credentials/properties/keyAuth/items/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema33.properties.spec.properties.consumers.items.properties.credentials.properties.keyAuth.items.anyOf[0].properties.env,data:data17};
 if(vErrors === null){
 vErrors = [err33];
@@ -5999,7 +6574,7 @@ if(data10.labels !== undefined){
 let data18 = data10.labels;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 for(const key8 in data18){
-if(!(pattern31.test(key8))){
+if(!(pattern32.test(key8))){
 const err40 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels",schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels,data:data18};
 if(vErrors === null){
 vErrors = [err40];
@@ -6011,7 +6586,7 @@ errors++;
 }
 }
 for(const key9 in data18){
-if(pattern31.test(key9)){
+if(pattern32.test(key9)){
 let data19 = data18[key9];
 if(typeof data19 !== "string"){
 const err41 = {instancePath:instancePath+"/spec/consumers/" + i0+"/labels/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/consumers/items/properties/labels/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"].type,parentSchema:schema33.properties.spec.properties.consumers.items.properties.labels.patternProperties["^.*$"],data:data19};
@@ -6090,8 +6665,8 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
-const pattern92 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern105 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6405,7 +6980,7 @@ errors++;
 if(data8.clock !== undefined){
 let data10 = data8.clock;
 if(typeof data10 === "string"){
-if(!pattern92.test(data10)){
+if(!pattern105.test(data10)){
 const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
 if(vErrors === null){
 vErrors = [err25];
@@ -6432,7 +7007,7 @@ let data11 = data8.accounts;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 var props0 = {};
 for(const key5 in data11){
-if(pattern31.test(key5)){
+if(pattern32.test(key5)){
 let data12 = data11[key5];
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key6 in data12){
@@ -6488,7 +7063,7 @@ errors++;
 if(data12.paidThrough !== undefined){
 let data15 = data12.paidThrough;
 if(typeof data15 === "string"){
-if(!pattern92.test(data15)){
+if(!pattern105.test(data15)){
 const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -6513,7 +7088,7 @@ errors++;
 if(data12.periodAnchor !== undefined){
 let data16 = data12.periodAnchor;
 if(typeof data16 === "string"){
-if(!pattern92.test(data16)){
+if(!pattern105.test(data16)){
 const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
 if(vErrors === null){
 vErrors = [err33];
@@ -6676,7 +7251,7 @@ errors++;
 if(data19.clock !== undefined){
 let data22 = data19.clock;
 if(typeof data22 === "string"){
-if(!pattern92.test(data22)){
+if(!pattern105.test(data22)){
 const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
 if(vErrors === null){
 vErrors = [err46];
@@ -6703,7 +7278,7 @@ let data23 = data19.accounts;
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 var props1 = {};
 for(const key8 in data23){
-if(pattern31.test(key8)){
+if(pattern32.test(key8)){
 let data24 = data23[key8];
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 for(const key9 in data24){
@@ -6759,7 +7334,7 @@ errors++;
 if(data24.paidThrough !== undefined){
 let data27 = data24.paidThrough;
 if(typeof data27 === "string"){
-if(!pattern92.test(data27)){
+if(!pattern105.test(data27)){
 const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
 if(vErrors === null){
 vErrors = [err52];
@@ -6784,7 +7359,7 @@ errors++;
 if(data24.periodAnchor !== undefined){
 let data28 = data24.periodAnchor;
 if(typeof data28 === "string"){
-if(!pattern92.test(data28)){
+if(!pattern105.test(data28)){
 const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
 if(vErrors === null){
 vErrors = [err54];
@@ -6914,7 +7489,7 @@ errors++;
 if(data31.at !== undefined){
 let data33 = data31.at;
 if(typeof data33 === "string"){
-if(!pattern92.test(data33)){
+if(!pattern105.test(data33)){
 const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
 if(vErrors === null){
 vErrors = [err64];
@@ -7062,7 +7637,7 @@ let data39 = data35.headers;
 if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
 var props2 = {};
 for(const key12 in data39){
-if(pattern31.test(key12)){
+if(pattern32.test(key12)){
 let data40 = data39[key12];
 if(typeof data40 !== "string"){
 const err76 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/headers/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.headers.patternProperties["^.*$"],data:data40};
@@ -7094,7 +7669,7 @@ let data41 = data35.query;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 var props3 = {};
 for(const key13 in data41){
-if(pattern31.test(key13)){
+if(pattern32.test(key13)){
 let data42 = data41[key13];
 if(typeof data42 !== "string"){
 const err78 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/request/query/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/request/properties/query/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"].type,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.request.properties.query.patternProperties["^.*$"],data:data42};
@@ -7465,7 +8040,7 @@ errors++;
 if(data51.paidThrough !== undefined){
 let data54 = data51.paidThrough;
 if(typeof data54 === "string"){
-if(!pattern92.test(data54)){
+if(!pattern105.test(data54)){
 const err106 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data54};
 if(vErrors === null){
 vErrors = [err106];
@@ -8118,7 +8693,7 @@ errors++;
 }
 if(data68.reason !== undefined){
 let data70 = data68.reason;
-if(!(((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
+if(!(((((((((((((data70 === "unauthenticated") || (data70 === "subscription-inactive")) || (data70 === "plan-upgrade-required")) || (data70 === "not-entitled")) || (data70 === "rate-limited")) || (data70 === "quota-exhausted")) || (data70 === "insufficient-credits")) || (data70 === "payment-required")) || (data70 === "payment-invalid")) || (data70 === "payment-malformed")) || (data70 === "payment-allowance-required")) || (data70 === "payment-unavailable")) || (data70 === "store-unavailable"))){
 const err157 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data70};
 if(vErrors === null){
 vErrors = [err157];
@@ -8134,7 +8709,7 @@ let data71 = data68.headers;
 if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
 var props5 = {};
 for(const key25 in data71){
-if(pattern31.test(key25)){
+if(pattern32.test(key25)){
 let data72 = data71[key25];
 const _errs175 = errors;
 let valid31 = false;
@@ -8205,7 +8780,7 @@ let data73 = data68.body;
 if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
 var props6 = {};
 for(const key26 in data73){
-if(pattern31.test(key26)){
+if(pattern32.test(key26)){
 props6[key26] = true;
 }
 }
@@ -8226,7 +8801,7 @@ let data74 = data68.paymentRequired;
 if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
 var props7 = {};
 for(const key27 in data74){
-if(pattern31.test(key27)){
+if(pattern32.test(key27)){
 props7[key27] = true;
 }
 }
@@ -8262,7 +8837,7 @@ let data76 = data75.headers;
 if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
 var props8 = {};
 for(const key29 in data76){
-if(pattern31.test(key29)){
+if(pattern32.test(key29)){
 let data77 = data76[key29];
 const _errs190 = errors;
 let valid36 = false;
@@ -8333,7 +8908,7 @@ let data78 = data75.query;
 if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
 var props9 = {};
 for(const key30 in data78){
-if(pattern31.test(key30)){
+if(pattern32.test(key30)){
 let data79 = data78[key30];
 const _errs198 = errors;
 let valid38 = false;
@@ -8467,12 +9042,12 @@ let data83 = data31.state;
 if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
 var props10 = {};
 for(const key31 in data83){
-if(pattern31.test(key31)){
+if(pattern32.test(key31)){
 let data84 = data83[key31];
 if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
 var props11 = {};
 for(const key32 in data84){
-if(pattern31.test(key32)){
+if(pattern32.test(key32)){
 props11[key32] = true;
 }
 }

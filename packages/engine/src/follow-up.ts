@@ -70,6 +70,17 @@ function isPayment(value: unknown): boolean {
     typeof p.payload === 'object' &&
     typeof p.requirements === 'object' &&
     typeof p.replay === 'string' &&
-    typeof p.resource === 'string'
+    typeof p.resource === 'string' &&
+    (p.upto === undefined || (isUptoPricing(p.upto) && isAtomic((p.requirements as Record<string, unknown> | null)?.amount)))
   );
+}
+
+/** upto settles with BigInts of these: amounts in atomic units. */
+function isUptoPricing(value: unknown): boolean {
+  const u = value as Record<string, unknown> | null;
+  return typeof u === 'object' && u !== null && isAtomic(u.price) && (u.perUnit === undefined || isAtomic(u.perUnit));
+}
+
+function isAtomic(amount: unknown): boolean {
+  return typeof amount === 'string' && /^\d{1,78}$/.test(amount);
 }

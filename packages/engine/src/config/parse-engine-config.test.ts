@@ -69,8 +69,8 @@ describe('parseEngineConfig', () => {
       '/costs/metered/phantom: unknown route "phantom"',
       '/identity/header: required when limitBy is header',
       '/store/url: required when kind is redis',
-      '/payment/x402: missing network, payTo',
-      "/payment/x402/price: more decimal places than the asset's 6",
+      '/payment/x402: x402 offer is missing network, payTo',
+      "/payment/x402/price: price 0.0000001 has more decimal places than the asset's 6",
       '/rewrite/request/headers/set/X-A: unknown template variable {{secret}} (use consumer, plan, route, credential, header.NAME or query.NAME)',
     ]);
   });

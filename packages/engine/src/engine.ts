@@ -16,7 +16,7 @@ import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/cr
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
-import { planRule, resetAtOf, resourceUrl, settlementLog, statusOf } from './decision-parts.js';
+import { planRule, resetAtOf, resourceUrl, settlementFailed, settlementLog, statusOf } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
@@ -32,7 +32,7 @@ import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilita
 import { NO_FACILITATOR_HEADERS } from './x402/facilitator-headers.js';
 import { compileOffer, type CompiledOffer } from './x402/offer.js';
 import { checkOfferSupport } from './x402/offer-support.js';
-import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
+import { PaymentGate } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
 
 export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
@@ -130,7 +130,7 @@ class PolicyEngine implements Engine {
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
-    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, meters: metered.meters }, this.#store, clock, this.#compensations, this.#observer);
+    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, metered }, this.#store, clock, this.#compensations, this.#observer);
     this.#usagePath = config.usageEndpoint;
     // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
     this.#usageRules = compileUsageRules(config);
@@ -162,7 +162,7 @@ class PolicyEngine implements Engine {
     if (work === undefined) return { ...NOTHING_TO_COMPLETE, hold: { kind: 'failed', error: 'not a follow-up of this engine' } };
     const hold = await this.#holdCompleter.complete(work, upstreamStatus, response);
     if (work.payment === undefined || this.#payments === undefined) return { ...NOTHING_TO_COMPLETE, hold };
-    const payment = await this.#payments.settle(work.payment, upstreamStatus);
+    const payment = await this.#payments.settle(work.payment, upstreamStatus, work.meter === undefined ? undefined : this.metered.actual(work.meter, response));
     this.#observer.settled({
       policy: this.config.policy,
       event: payment.kind === 'failed' ? 'settle-failed' : payment.kind,
@@ -170,7 +170,7 @@ class PolicyEngine implements Engine {
       ...(payment.kind === 'not-settled' ? {} : settlementLog(payment)),
     });
     if (payment.kind !== 'failed') return { hold, payment, headers: payment.kind === 'settled' ? payment.headers : {} };
-    return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
+    return { hold, payment, headers: payment.headers, replace: settlementFailed(this.#deny, this.config.policy, work.payment, payment) };
   }
 
   async drained(): Promise<void> {
@@ -336,6 +336,7 @@ class PolicyEngine implements Engine {
       return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
+    const metered = this.metered.paid(s.route, s.facts);
     const log: DecisionLog = {
       ...this.#log(s, plan, 'allowed', 200),
       paid: true,
@@ -347,15 +348,10 @@ class PolicyEngine implements Engine {
       responseHeaders: admitted.degraded === undefined ? {} : { [DEGRADED_HEADER]: 'store-unavailable' },
       // The upstream gets the request, not the payer's authorisation (it could settle it itself).
       upstream: { ...upstream, removeHeaders: [...upstream.removeHeaders, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER] },
-      followUp: encodeFollowUp({ payment: admitted.hold }),
+      followUp: encodeFollowUp({ payment: admitted.hold, ...(metered === undefined ? {} : { meter: metered.meter }) }),
+      ...(metered === undefined ? {} : { observe: metered.observe }),
       log,
     };
-  }
-
-  #settlementFailed(hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
-    const log: DecisionLog = { policy: this.config.policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
-    const problem: ProblemFacts = { resourceUrl: hold.resource, route: hold.route, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
-    return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 
   #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Allow | Deny {

@@ -363,6 +363,7 @@ class PolicyEngine implements Engine {
         kind: 'allow',
         responseHeaders: { [DEGRADED_HEADER]: 'store-unavailable' },
         upstream: p === undefined ? NO_REWRITE : this.#upstream(facts, p.caller, undefined, route),
+        ...this.metered.unsettled(route),
         log,
       };
     }

@@ -45,6 +45,15 @@ export class MeteredRoutes {
     return { meter: workOf(route, admitMetered(meter, facts), facts.requestId), observe: meter.observe };
   }
 
+  /**
+   * What an Allow that settles nothing (the store was down, onFailure open) asks of the adapter on
+   * a metered route: still to take the cost header off the client's response. Nothing to capture.
+   */
+  unsettled(route: string): { readonly observe?: ResponseObservation } {
+    const header = this.meters.size === 0 ? undefined : this.meters.get(route)?.observe.header;
+    return header === undefined ? {} : { observe: { header } };
+  }
+
   /** The actual cost the response states for this metered request, or undefined when it states none that can be read. */
   actual(work: MeterWork, response: ResponseFacts | undefined): number | undefined {
     const meter = this.meters.get(work.route);

@@ -58,6 +58,11 @@ export const METERED_CASES: Record<string, readonly Case[]> = {
         'q.yaml:8:115 metered-prices-unused metered route "r1" reads a total of tokens, priced at the input rate: the output rate 8 of "*" never applies (give input and output the same rate)',
       ],
     },
+    {
+      name: 'a model\'s own price under model: route',
+      files: { 'p.yaml': metered(CREDITS, '{ estimate: 5, usage: openai, prices: { gpt-4o: { input: 3, output: 12 }, "*": { input: 1, output: 1 } }, model: route }') },
+      expected: ['p.yaml:8:67 metered-prices-unused metered route "r1" prices every request at "*" (model: route): the price of "gpt-4o" never applies'],
+    },
   ],
   'metered-estimate-zero': [
     { name: 'zero without credits', files: { 'p.yaml': metered(UNITS_QUOTA, '{ estimate: 0, header: X-Cost }') }, expected: [] },

@@ -18,10 +18,13 @@ import {
   createMemoryStore,
   createRuntime,
   ManualClock,
+  responseFacts,
   TEST_CLOCK_ENV,
+  type Allow,
   type EngineConfig,
   type Runtime,
   type Store,
+  type UpstreamAnswer,
 } from '../packages/engine/src/index.js';
 import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
@@ -149,16 +152,18 @@ async function runVector(gateway: Gateway, vector: Vector, config: EngineConfig,
         const where = `${gateway} ${step.repeat > 1 ? `${step.where} (request ${n} of ${step.repeat})` : step.where}`;
         if (step.request !== undefined) {
           const decision = await engine.decide({ ...factsOf(step.request), host: step.request.host ?? DEFAULT_HOST });
-          if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, step.upstreamStatus);
-          upstream.status = step.upstreamStatus;
+          const answer = { status: step.upstreamStatus, ...step.upstreamResponse };
+          if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, answer.status, responseFacts(decision, answer));
+          upstream.status = answer.status;
+          upstream.headers = answer.headers ?? {};
+          upstream.body = answer.body ?? '';
           const received = upstream.received.length;
           const completed = sidecar.stats.complete;
           const reply = await send(nginx.port, step.request.method, target(step.request), clientHeaders(step.request), step.request.body);
           const proxied = upstream.received.length > received;
           if (proxied && decision.kind === 'allow' && decision.followUp !== undefined) await waitFor(() => sidecar.stats.complete > completed, `${where}: completion`);
           const viaLua: ObservedResponse = proxied ? { ...reply, upstream: upstream.received.at(-1) } : reply;
-          const inProcess: ObservedResponse =
-            decision.kind !== 'allow' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
+          const inProcess: ObservedResponse = decision.kind !== 'allow' ? { status: decision.status, headers: decision.headers, body: decision.body } : clientResponse(decision, answer);
           expect(compareResponse(step.expect, viaLua), `${where}: expectations`).toEqual([]);
           expect(comparable(viaLua), `${where}: Lua adapter vs engine`).toEqual(comparable(inProcess));
         } else if (shared !== undefined) {
@@ -203,6 +208,12 @@ function clientHeaders(request: VectorRequest): Record<string, string> {
     ...(request.requestId === undefined ? {} : { 'X-Request-Id': request.requestId }),
     ...(request.consumer === undefined ? {} : { apikey: apiKey(request) }),
   };
+}
+
+/** What the client gets of a proxied answer: the upstream's headers but a metered route's cost header, Tollgate's, and the body. */
+function clientResponse(decision: Allow, answer: UpstreamAnswer): ObservedResponse {
+  const upstreamHeaders = Object.entries(answer.headers ?? {}).filter(([name]) => name.toLowerCase() !== decision.observe?.header);
+  return { status: answer.status, headers: { ...Object.fromEntries(upstreamHeaders), ...decision.responseHeaders }, body: answer.body ?? '' };
 }
 
 /** Status, body and the decision's response headers, names lower-case. */

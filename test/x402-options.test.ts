@@ -1,7 +1,8 @@
 // x402 beyond one exact price, through the engine against a facilitator over HTTP that answers what
 // each test sets and records every call: the offer checked against GET /supported at start-up
 // (reported, never blocking), Permit2's allowance answer as 412 with the challenge, upto settling
-// the route's price and reporting it, and money exactness: a refused request or an upstream error
+// the route's price (or, on a metered route, the units its response states at pricePerUnit) and
+// reporting it, and money exactness: a refused request or an upstream error
 // settles nothing, a permit is accepted once even when sent twice at the same time.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -146,6 +147,18 @@ describe('upto through the engine', () => {
     const completion = await engine.complete(followUp, 200);
     expect(settles().map((c) => c.body?.paymentRequirements?.amount)).toEqual(['30000']);
     expect(decodePaymentResponseHeader(completion.headers[PAYMENT_RESPONSE_HEADER] ?? '')).toMatchObject({ success: true, amount: '30000' });
+  });
+
+  it('settles a metered route at the units its response states times pricePerUnit, and at the route price when it states none', async () => {
+    const config = policy([{ scheme: 'upto', maxPrice: '0.5', pricePerUnit: '0.001', network: NETWORK, asset: USDC, extra: { facilitatorAddress: SIGNER } }]);
+    const engine = engineFor({ ...config, costs: { metered: { forecast: { estimate: 1, header: 'X-Cost-Units' } } } });
+    const paid = await engine.decide(request('/v1/forecast', await permitFor(engine, '/v1/forecast', 0, '5')));
+    expect(paid).toMatchObject({ kind: 'allow', observe: { header: 'x-cost-units' } });
+    await engine.complete(followUpOf(paid), 200, { status: 200, header: '7' });
+    const unstated = await engine.decide(request('/v1/forecast', await permitFor(engine, '/v1/forecast', 0, '6')));
+    await engine.complete(followUpOf(unstated), 200, { status: 200 });
+    // 7 units × 0.001 USDC = 7000 atomic units; without a stated cost, the route's price 0.01.
+    expect(settles().map((c) => c.body?.paymentRequirements?.amount)).toEqual(['7000', '10000']);
   });
 
   it('settles nothing when the upstream failed, and the permit may be presented again', async () => {

@@ -98,23 +98,30 @@ export interface Received {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 export interface RecordingUpstream {
   readonly port: number;
-  /** The status the next responses get. */
+  /** The status, headers and body the next responses get. */
   status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string;
   readonly received: Received[];
   close(): Promise<void>;
 }
 
 export async function startUpstream(): Promise<RecordingUpstream> {
-  const upstream: RecordingUpstream = { port: 0, status: 200, received: [], close: () => Promise.resolve() };
+  const upstream: RecordingUpstream = { port: 0, status: 200, headers: {}, body: '', received: [], close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-    upstream.received.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries([...url.searchParams].reverse()), headers });
-    res.writeHead(upstream.status).end();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      upstream.received.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries([...url.searchParams].reverse()), headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(upstream.status, upstream.headers).end(upstream.body);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
   const address = server.address();
@@ -130,10 +137,11 @@ export interface Reply {
   readonly body: string;
 }
 
-/** One request as curl would send it (any Host header, raw path and query). */
+/** One request as curl would send it (any Host header, raw path and query; a body with its Content-Length). */
 export function send(port: number, method: string, target: string, headers: Readonly<Record<string, string>> = {}, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, (res) => {
+    const framed = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+    const req = httpRequest({ host: '127.0.0.1', port, method, path: target, headers: framed, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import {
   applyOperation as applyAccountOperation,
   compareResponse as compareObserved,
+  REASONS,
   seedAccounts as seedAccountState,
   subsetMismatches,
   type AccountOperation,
@@ -25,6 +26,7 @@ import {
   type EngineConfig,
   type ExpectedResponse,
   type ObservedResponse,
+  type ReasonCode,
   type ScenarioRequest,
   type Store,
 } from '../../packages/engine/src/index.js';
@@ -208,9 +210,26 @@ function instant(value: unknown, where: string): number {
   return ms;
 }
 
-/** Every difference between what a step expects and what was observed; empty when they match. */
+/**
+ * Every difference between what a step expects and what was observed; empty when they match. A
+ * response that came through a gateway carries no reason code: the client reads it from the
+ * problem body's `type`, whose last segment it is (whatever the policy's problem base URI).
+ */
 export function compareResponse(expect: ExpectedResponse, observed: ObservedResponse): string[] {
-  return compareObserved(expect, observed).map((m) => m.message);
+  const reason = observed.reason ?? reasonOf(observed.body);
+  return compareObserved(expect, reason === undefined ? observed : { ...observed, reason }).map((m) => m.message);
+}
+
+function reasonOf(body: string): ReasonCode | undefined {
+  let problem: unknown;
+  try {
+    problem = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const type = typeof problem === 'object' && problem !== null ? (problem as { type?: unknown }).type : undefined;
+  const code = typeof type === 'string' ? type.slice(type.lastIndexOf('/') + 1) : undefined;
+  return code !== undefined && code in REASONS ? (code as ReasonCode) : undefined;
 }
 
 /** `expected` members must be present in `actual` with equal values (objects compared as subsets, arrays exactly). */

@@ -16,7 +16,7 @@ import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/cr
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
-import { decisionLog, planRule, resetAtOf, resourceUrl, settlementLog, type Situation } from './decision-parts.js';
+import { decisionLog, planRule, resetAtOf, resourceUrl, settlementFailed, settlementLog, type Situation } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
@@ -32,7 +32,7 @@ import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilita
 import { NO_FACILITATOR_HEADERS } from './x402/facilitator-headers.js';
 import { compileOffer, type CompiledOffer } from './x402/offer.js';
 import { checkOfferSupport } from './x402/offer-support.js';
-import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
+import { PaymentGate } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
 import { answerMcp, answerUnreadable, compileMcpCalls, type McpCall, type McpUnreadable, type ReadMcpCall } from './mcp/gate.js';
 
@@ -67,7 +67,6 @@ interface Pending extends Admission {
   readonly caller: Caller;
   readonly route: string;
   readonly payment: PaymentRead;
-  /** Set on a metered route: what the admission holds (Admission.cost) and the price it settles with. */
   readonly metered?: MeteredAdmission;
 }
 
@@ -85,7 +84,6 @@ class PolicyEngine implements Engine {
   /** Failing closed on a store whose answer can come too late: only then do admissions need an id and a deadline. */
   readonly #abandonable: boolean;
   readonly #holds: boolean;
-  readonly #metered: MeteredRoutes;
   readonly #holdCompleter: HoldCompleter;
   readonly #store: StoreCalls;
   readonly #observer: Observer;
@@ -108,7 +106,7 @@ class PolicyEngine implements Engine {
     store: Store,
     private readonly clock: Clock,
     private readonly rewrite: ApplyRewrite | undefined,
-    metered: MeteredRoutes,
+    private readonly metered: MeteredRoutes,
     options: EngineOptions,
     notificationSecret: string | undefined,
   ) {
@@ -126,8 +124,7 @@ class PolicyEngine implements Engine {
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
-    this.#metered = metered;
-    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, meters: metered.meters }, this.#store, clock, this.#compensations, this.#observer);
+    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, metered }, this.#store, clock, this.#compensations, this.#observer);
     this.#usagePath = config.usageEndpoint;
     // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
     this.#usageRules = compileUsageRules(config);
@@ -160,7 +157,7 @@ class PolicyEngine implements Engine {
     if (work === undefined) return { ...NOTHING_TO_COMPLETE, hold: { kind: 'failed', error: 'not a follow-up of this engine' } };
     const hold = await this.#holdCompleter.complete(work, upstreamStatus, response);
     if (work.payment === undefined || this.#payments === undefined) return { ...NOTHING_TO_COMPLETE, hold };
-    const payment = await this.#payments.settle(work.payment, upstreamStatus);
+    const payment = await this.#payments.settle(work.payment, upstreamStatus, work.meter === undefined ? undefined : this.metered.actual(work.meter, response));
     this.#observer.settled({
       policy: this.config.policy,
       event: payment.kind === 'failed' ? 'settle-failed' : payment.kind,
@@ -168,7 +165,7 @@ class PolicyEngine implements Engine {
       ...(payment.kind === 'not-settled' ? {} : settlementLog(payment)),
     });
     if (payment.kind !== 'failed') return { hold, payment, headers: payment.kind === 'settled' ? payment.headers : {} };
-    return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
+    return { hold, payment, headers: payment.headers, replace: settlementFailed(this.#deny, this.config.policy, work.payment, payment) };
   }
 
   async drained(): Promise<void> {
@@ -186,7 +183,7 @@ class PolicyEngine implements Engine {
     const call = this.#mcpCall?.(route, facts);
     if (call?.ok === false) return { ...traced, decision: this.#unreadable(facts, route, call) };
     const rules = this.#rulesFor(route, facts.method);
-    const metered = this.#metered.admission(route, facts);
+    const metered = this.metered.admission(route, facts);
     const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost: call?.cost, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT, ...metered };
     const admission = await this.#store.store.previewAdmit(p);
     return { ...traced, rules, cost: p.cost, admission, decision: await this.#decision(p, admission, false) };
@@ -216,7 +213,7 @@ class PolicyEngine implements Engine {
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
-      const metered = this.#metered.admission(route, facts);
+      const metered = this.metered.admission(route, facts);
       // A metered route always holds: its response settles the actual cost.
       const holdKey = this.#holds || metered !== undefined ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
@@ -286,7 +283,7 @@ class PolicyEngine implements Engine {
       if (this.#notices !== undefined && notify) this.#noticeCrossings(this.#notices, p, result);
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
       // Two literals rather than a spread: this is the hot path.
-      if (p.metered !== undefined) return { kind: 'allow', responseHeaders: headers, upstream, log, ...this.#metered.allow(p.route, p.caller.account, p.holdKey as string, p.metered, p.facts.requestId) };
+      if (p.metered !== undefined) return { kind: 'allow', responseHeaders: headers, upstream, log, ...this.metered.allow(p.route, p.caller.account, p.holdKey as string, p.metered, p.facts.requestId) };
       if (p.holdKey === undefined || (result.charged === 0 && result.quotas.length === 0)) return { kind: 'allow', responseHeaders: headers, upstream, log };
       const followUp = encodeFollowUp({ hold: { account: p.caller.account, key: p.holdKey } });
       return { kind: 'allow', responseHeaders: headers, upstream, followUp, log };
@@ -350,6 +347,7 @@ class PolicyEngine implements Engine {
       return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
+    const metered = this.metered.paid(s.route, s.facts);
     const log: DecisionLog = {
       ...this.#log(s, plan, 'allowed', 200),
       paid: true,
@@ -361,15 +359,10 @@ class PolicyEngine implements Engine {
       responseHeaders: admitted.degraded === undefined ? {} : { [DEGRADED_HEADER]: 'store-unavailable' },
       // The upstream gets the request, not the payer's authorisation (it could settle it itself).
       upstream: { ...upstream, removeHeaders: [...upstream.removeHeaders, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER] },
-      followUp: encodeFollowUp({ payment: admitted.hold }),
+      followUp: encodeFollowUp({ payment: admitted.hold, ...(metered === undefined ? {} : { meter: metered.meter }) }),
+      ...(metered === undefined ? {} : { observe: metered.observe }),
       log,
     };
-  }
-
-  #settlementFailed(hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
-    const log: DecisionLog = { policy: this.config.policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
-    const problem: ProblemFacts = { resourceUrl: hold.resource, route: hold.route, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
-    return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 
   #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Allow | Deny {
@@ -381,6 +374,7 @@ class PolicyEngine implements Engine {
         kind: 'allow',
         responseHeaders: { [DEGRADED_HEADER]: 'store-unavailable' },
         upstream: p === undefined ? NO_REWRITE : this.#upstream(facts, p.caller, undefined, route),
+        ...this.metered.unsettled(route),
         log,
       };
     }

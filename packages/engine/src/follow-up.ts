@@ -8,7 +8,7 @@ import type { PaymentHold } from './x402/payment-gate.js';
 export interface FollowUpWork {
   readonly hold?: { readonly account: string; readonly key: string };
   readonly payment?: PaymentHold;
-  /** Set with `hold` on a metered route: the hold is settled at the actual cost the response states. */
+  /** Set on a metered route: the hold is settled at the actual cost the response states, and an x402 `upto` payment at that many units. */
   readonly meter?: MeterWork;
 }
 
@@ -38,7 +38,7 @@ export function decodeFollowUp(followUp: FollowUp): FollowUpWork | undefined {
   const { hold, payment, meter } = work;
   if (hold === undefined && payment === undefined) return undefined;
   if (hold !== undefined && !isHold(hold)) return undefined;
-  if (meter !== undefined && (hold === undefined || !isMeter(meter))) return undefined;
+  if (meter !== undefined && !isMeter(meter)) return undefined;
   if (payment !== undefined && !isPayment(payment)) return undefined;
   return work;
 }

@@ -51,8 +51,10 @@ function semanticErrors(config: EngineConfig): string[] {
   for (const [consumer, plan] of Object.entries(config.consumerPlans)) {
     if (!plans.has(plan)) errors.push(`/consumerPlans/${consumer}: unknown plan "${plan}"`);
   }
-  for (const route of Object.keys(config.costs.routes ?? {})) {
-    if (!routes.has(route)) errors.push(`/costs/routes/${route}: unknown route "${route}"`);
+  for (const section of ['routes', 'metered'] as const) {
+    for (const route of Object.keys(config.costs[section] ?? {})) {
+      if (!routes.has(route)) errors.push(`/costs/${section}/${route}: unknown route "${route}"`);
+    }
   }
   const { identity } = config;
   if (identity.limitBy === 'header' && identity.header === undefined) errors.push('/identity/header: required when limitBy is header');

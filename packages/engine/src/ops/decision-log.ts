@@ -44,11 +44,11 @@ export function createDecisionLog(target: DecisionLogTarget, now: () => number =
     notified(log: NotificationLog) {
       write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `notification-${log.outcome}` })}\n`);
     },
-    offerChecked(log: OfferCheckLog) {
-      write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `x402-offer-${log.outcome}` })}\n`);
-    },
     metered(log: MeteringLog) {
       write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `metered-${log.event}` })}\n`);
+    },
+    offerChecked(log: OfferCheckLog) {
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `x402-offer-${log.outcome}` })}\n`);
     },
     close() {
       const stream = file;

@@ -66,12 +66,6 @@ export function createMetrics(): MetricsSink {
     labelNames: ['policy', 'type', 'outcome'] as const,
     registers: [registry],
   });
-  const unsupportedOptions = new Gauge({
-    name: 'tollgate_x402_unsupported_options',
-    help: "x402 payment options the facilitator's GET /supported did not list at start-up (or, for upto, whose facilitatorAddress it does not give); -1 when the facilitator could not be asked.",
-    labelNames: ['policy'] as const,
-    registers: [registry],
-  });
   const meteredUnits = new Counter({
     name: 'tollgate_metered_units_total',
     help: 'Cost units metered routes settled (the actual cost from the response, or the estimate when it was unread), before any write-off.',
@@ -82,6 +76,12 @@ export function createMetrics(): MetricsSink {
     name: 'tollgate_metered_cost_unread_total',
     help: 'Metered responses whose cost could not be read (header or usage missing or malformed, no price for the model): the estimate was charged.',
     labelNames: ['policy', 'route'] as const,
+    registers: [registry],
+  });
+  const unsupportedOptions = new Gauge({
+    name: 'tollgate_x402_unsupported_options',
+    help: "x402 payment options the facilitator's GET /supported did not list at start-up (or, for upto, whose facilitatorAddress it does not give); -1 when the facilitator could not be asked.",
+    labelNames: ['policy'] as const,
     registers: [registry],
   });
   // Label lookups cost more than the increments: each label set's child is resolved once.
@@ -126,12 +126,12 @@ export function createMetrics(): MetricsSink {
     notified({ policy, type, outcome }) {
       notifications.inc({ policy, type, outcome });
     },
-    offerChecked({ policy, outcome, unsupported }) {
-      unsupportedOptions.set({ policy }, outcome === 'unchecked' ? -1 : unsupported.length);
-    },
     metered({ policy, route, event, settle }) {
       if (settle !== undefined) meteredUnits.inc({ policy, route }, settle);
       if (event === 'cost-unread') meteredUnread.inc({ policy, route });
+    },
+    offerChecked({ policy, outcome, unsupported }) {
+      unsupportedOptions.set({ policy }, outcome === 'unchecked' ? -1 : unsupported.length);
     },
   };
 }

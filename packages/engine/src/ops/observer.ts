@@ -43,19 +43,6 @@ export interface NotificationLog {
   readonly error?: string;
 }
 
-/** The x402 offer checked against the facilitator's GET /supported at start-up (x402/offer-support.ts). */
-export interface OfferCheckLog {
-  readonly policy: string;
-  readonly facilitator: string;
-  /** unchecked: the facilitator could not be asked (`error` says why). */
-  readonly outcome: 'supported' | 'unsupported' | 'unchecked';
-  /** How many payment options the offer has. */
-  readonly options: number;
-  /** One line per option the facilitator will not take. */
-  readonly unsupported: readonly string[];
-  readonly error?: string;
-}
-
 /**
  * How a metered route's hold was completed: `settled` at the actual cost the response stated;
  * `cost-unread` at the estimate, as the response did not state a readable cost; `released` (an
@@ -78,6 +65,19 @@ export interface MeteringLog {
   readonly error?: string;
 }
 
+/** The x402 offer checked against the facilitator's GET /supported at start-up (x402/offer-support.ts). */
+export interface OfferCheckLog {
+  readonly policy: string;
+  readonly facilitator: string;
+  /** unchecked: the facilitator could not be asked (`error` says why). */
+  readonly outcome: 'supported' | 'unsupported' | 'unchecked';
+  /** How many payment options the offer has. */
+  readonly options: number;
+  /** One line per option the facilitator will not take. */
+  readonly unsupported: readonly string[];
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
@@ -85,8 +85,8 @@ export interface Observer {
   settled(log: SettlementLog): void;
   compensated(log: CompensationLog): void;
   notified(log: NotificationLog): void;
-  offerChecked(log: OfferCheckLog): void;
   metered(log: MeteringLog): void;
+  offerChecked(log: OfferCheckLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -96,8 +96,8 @@ export const NO_OBSERVER: Observer = {
   settled: () => undefined,
   compensated: () => undefined,
   notified: () => undefined,
-  offerChecked: () => undefined,
   metered: () => undefined,
+  offerChecked: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -122,11 +122,11 @@ export function observeAll(observers: readonly Observer[]): Observer {
     notified: (log) => {
       for (const o of observers) o.notified(log);
     },
-    offerChecked: (log) => {
-      for (const o of observers) o.offerChecked(log);
-    },
     metered: (log) => {
       for (const o of observers) o.metered(log);
+    },
+    offerChecked: (log) => {
+      for (const o of observers) o.offerChecked(log);
     },
   };
 }

@@ -76,7 +76,7 @@ export async function playRequest(engine: Engine, request: ScenarioRequest, upst
 }
 
 /** What an adapter hands `complete` for this answer: only what `observe` asked it to capture. */
-function responseFacts(decision: Allow, answer: UpstreamAnswer): ResponseFacts | undefined {
+export function responseFacts(decision: Allow, answer: UpstreamAnswer): ResponseFacts | undefined {
   const { observe } = decision;
   if (observe === undefined) return undefined;
   const headers = lowerCased(answer.headers ?? {});

@@ -53,12 +53,14 @@ const variableExprs = dashboard.templating.list.flatMap((v) => {
 });
 
 describe('compose/grafana/dashboards/tollgate.json', () => {
-  it('charts decisions by reason, 402s per policy, store latency and failures, payments and compensations', () => {
+  it('charts decisions by reason, 402s per policy, store latency and failures, payments, compensations and metered costs', () => {
     const used = new Set(panelExprs.flatMap((e) => usage(e.expr).metrics));
     expect([...used].sort()).toEqual([
       'tollgate_compensations_total',
       'tollgate_decision_duration_seconds_bucket',
       'tollgate_decisions_total',
+      'tollgate_metered_cost_unread_total',
+      'tollgate_metered_units_total',
       'tollgate_payments_total',
       'tollgate_store_duration_seconds_bucket',
       'tollgate_store_failures_total',

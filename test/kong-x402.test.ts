@@ -145,6 +145,7 @@ describe('operations: metrics endpoint and decision log of the plugin server', (
     expect(metrics).toMatch(/tollgate_payments_total\{policy="kong-paid",event="not-settled"\} [1-9]/);
     expect(metrics).toMatch(/tollgate_store_duration_seconds_count\{store="memory",operation="claim-payment"\} [1-9]/);
     expect(metrics).toMatch(/tollgate_decision_duration_seconds_bucket/);
+    expect(metrics).toMatch(/tollgate_x402_unsupported_options\{policy="kong-paid"\} 0\b/);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/nope`)).status).toBe(404);
   });
 
@@ -160,5 +161,7 @@ describe('operations: metrics endpoint and decision log of the plugin server', (
     expect(decisions).toContainEqual(expect.objectContaining({ decision: 'allow', paid: true, payer: payer.address }));
     expect(decisions).toContainEqual(expect.objectContaining({ policy: 'kong-success', consumer: 'erin', reason: 'quota-exhausted', cost: 1 }));
     expect(lines).toContainEqual(expect.objectContaining({ event: 'payment-settled', upstreamStatus: 200, transaction: expect.stringMatching(/^0x/) as unknown }));
+    // The offer was checked against the facilitator's GET /supported when the engine started.
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'x402-offer-supported', policy: 'kong-paid', options: 1, unsupported: [] }));
   });
 });

@@ -84,7 +84,7 @@ afterAll(async () => {
 describe('conformance vectors through the Lua adapters', () => {
   it('covers every vector but those settling x402 payments and one no HTTP client can send', () => {
     expect(onMemory.length + onRedis.length + vectors.filter((v) => settlesPayments(v) || unsendable(v)).length).toBe(vectors.length);
-    expect(vectors.filter(settlesPayments).map((v) => v.file)).toEqual(['43-x402-challenge.yaml', '44-x402-not-on-429.yaml', '45-anonymous-x402.yaml', '55-anonymous-consumer-x402.yaml', '56-anonymous-per-ip.yaml']);
+    expect(vectors.filter(settlesPayments).map((v) => v.file)).toEqual(['43-x402-challenge.yaml', '44-x402-not-on-429.yaml', '45-anonymous-x402.yaml', '55-anonymous-consumer-x402.yaml', '56-anonymous-per-ip.yaml', '80-x402-several-accepts.yaml', '81-x402-route-prices.yaml', '82-x402-upto-offer.yaml', '83-x402-malformed-payment.yaml', '84-x402-payment-matches-no-option.yaml', '85-x402-v1-payment-for-upto-only.yaml', '86-x402-payment-only-on-402.yaml']);
     expect(vectors.filter(unsendable).map((v) => v.file)).toEqual(['48-rewrite-no-header-injection.yaml']);
   });
 

@@ -1,6 +1,7 @@
 // x402 end to end in the engine, against the local facilitator process (real EIP-712 signature
 // checks) and every store: a valid payment is allowed and settled only when the upstream answered
-// < 400, never twice; bad payments get a 402 with the reason and a fresh challenge; a facilitator
+// < 400, never twice; refused payments get a 402 (a malformed one the transport spec's 400) with
+// the reason and a fresh challenge; a facilitator
 // that is down or slow gets a 503 within the verify timeout, never a hang.
 import { createServer, type Server, type Socket } from 'node:net';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
@@ -66,12 +67,13 @@ function asDeny(decision: Decision): Deny {
   return decision;
 }
 
-/** A 402 with the reason and a fresh challenge in both generations. */
-function expectRefusedPayment(decision: Decision, error: string): void {
+/** The refusal (402 payment-invalid, or 400 payment-malformed) with the reason and a fresh challenge in both generations. */
+function expectRefusedPayment(decision: Decision, error: string, status: 400 | 402 = 402): void {
   const deny = asDeny(decision);
-  expect(deny).toMatchObject({ status: 402, reason: 'payment-invalid', headers: { 'Cache-Control': 'no-store' } });
+  const reason = status === 400 ? 'payment-malformed' : 'payment-invalid';
+  expect(deny).toMatchObject({ status, reason, headers: { 'Cache-Control': 'no-store' } });
   expect(decodePaymentRequiredHeader(deny.headers['PAYMENT-REQUIRED'] ?? '')).toMatchObject({ x402Version: 2, error, accepts: [{ amount: '10000', payTo: TEST_PAY_TO }] });
-  expect(JSON.parse(deny.body)).toMatchObject({ type: 'https://tollgate.dev/problems/payment-invalid', paymentError: error, x402Version: 1, error, accepts: [{ maxAmountRequired: '10000' }] });
+  expect(JSON.parse(deny.body)).toMatchObject({ type: `https://tollgate.dev/problems/${reason}`, paymentError: error, x402Version: 1, error, accepts: [{ maxAmountRequired: '10000' }] });
 }
 
 async function settledNonces(): Promise<string[]> {
@@ -144,20 +146,20 @@ describe.each(STORES)('x402 through the engine ($name store)', (row) => {
     expect(['payment_already_used', FACILITATOR_REASONS.transactionState]).toContain(JSON.parse(asDeny(replay).body).paymentError);
   });
 
-  it.each<[string, () => Promise<{ name: string; value: string }>, string]>([
-    ['signed by another key', () => v2Header({ signer: testPayer(OTHER_PAYER_KEY) }), FACILITATOR_REASONS.signature],
-    ['for less than the price (authorisation value)', () => v2Header({ authorization: { value: '9999' } }), FACILITATOR_REASONS.value],
-    ['to another payee (authorisation)', () => v2Header({ authorization: { to: testPayer(OTHER_PAYER_KEY).address } }), FACILITATOR_REASONS.recipientMismatch],
-    ['accepting another amount', () => v2Header({}, testRequirements({ amount: '1' })), 'invalid_payment_requirements'],
-    ['accepting another payee', () => v2Header({}, testRequirements({ payTo: testPayer(OTHER_PAYER_KEY).address })), 'invalid_payment_requirements'],
-    ['on another network', () => v2Header({}, testRequirements({ network: 'eip155:8453' })), 'invalid_network'],
-    ['not base64', () => Promise.resolve({ name: 'PAYMENT-SIGNATURE', value: '%%%not base64%%%' }), 'invalid_payload'],
-    ['base64 of no JSON', () => Promise.resolve({ name: 'PAYMENT-SIGNATURE', value: Buffer.from('{nope').toString('base64') }), 'invalid_payload'],
-    ['a v1 payload in the v2 header', async () => ({ name: 'PAYMENT-SIGNATURE', value: paymentHeader(await paymentPayloadV1(payer, requirements)).value }), 'invalid_x402_version'],
-    ['a v2 payload without accepted requirements', () => Promise.resolve({ name: 'PAYMENT-SIGNATURE', value: Buffer.from(JSON.stringify({ x402Version: 2, payload: {} })).toString('base64') }), 'invalid_payload'],
-  ])('refuses a payment %s: 402 with the reason and a fresh challenge, nothing settled', async (_, build, reason) => {
+  it.each<[string, () => Promise<{ name: string; value: string }>, string, 400 | 402]>([
+    ['signed by another key', () => v2Header({ signer: testPayer(OTHER_PAYER_KEY) }), FACILITATOR_REASONS.signature, 402],
+    ['for less than the price (authorisation value)', () => v2Header({ authorization: { value: '9999' } }), FACILITATOR_REASONS.value, 402],
+    ['to another payee (authorisation)', () => v2Header({ authorization: { to: testPayer(OTHER_PAYER_KEY).address } }), FACILITATOR_REASONS.recipientMismatch, 402],
+    ['accepting another amount', () => v2Header({}, testRequirements({ amount: '1' })), 'invalid_payment_requirements', 402],
+    ['accepting another payee', () => v2Header({}, testRequirements({ payTo: testPayer(OTHER_PAYER_KEY).address })), 'invalid_payment_requirements', 402],
+    ['on another network', () => v2Header({}, testRequirements({ network: 'eip155:8453' })), 'invalid_network', 402],
+    ['not base64', () => Promise.resolve({ name: 'PAYMENT-SIGNATURE', value: '%%%not base64%%%' }), 'invalid_payload', 400],
+    ['base64 of no JSON', () => Promise.resolve({ name: 'PAYMENT-SIGNATURE', value: Buffer.from('{nope').toString('base64') }), 'invalid_payload', 400],
+    ['a v1 payload in the v2 header', async () => ({ name: 'PAYMENT-SIGNATURE', value: paymentHeader(await paymentPayloadV1(payer, requirements)).value }), 'invalid_x402_version', 400],
+    ['a v2 payload without accepted requirements', () => Promise.resolve({ name: 'PAYMENT-SIGNATURE', value: Buffer.from(JSON.stringify({ x402Version: 2, payload: {} })).toString('base64') }), 'invalid_payload', 400],
+  ])('refuses a payment %s: 400 when malformed, else 402, with the reason and a fresh challenge, nothing settled', async (_, build, reason, status) => {
     const before = (await facilitator.settlements()).length;
-    expectRefusedPayment(await engine.decide(request(await build())), reason);
+    expectRefusedPayment(await engine.decide(request(await build())), reason, status);
     expect(await facilitator.settlements()).toHaveLength(before);
   });
 

@@ -3,7 +3,7 @@
 // answers (ledger.ts).
 import type { Redis } from 'ioredis';
 import type { Accounts, StoreKind, StoreSettings } from '../../packages/engine/src/index.js';
-import { isCompleteOffer, offerRequirements } from '../../packages/engine/src/x402/offer.js';
+import { compileOffer } from '../../packages/engine/src/x402/offer.js';
 import { readPayment } from '../../packages/engine/src/x402/payment-header.js';
 import { replayOf } from '../../packages/engine/src/x402/replay.js';
 import type { RedisServer } from '../support/redis.js';
@@ -47,9 +47,9 @@ export async function chaosRun(env: ChaosEnvironment, seed: number, faults: Read
   for (const [consumer, amount] of Object.entries(work.credits)) await env.accounts.changeCredits(consumer, 'grant', amount);
   const config = chaosPolicy(env.kind, env.facilitatorUrl, env.store.timeoutMs);
   const payments = await signPayments();
-  const offer = config.payment?.x402;
-  if (!isCompleteOffer(offer)) throw new Error('the chaos policy has an incomplete x402 offer');
-  const requirements = offerRequirements(offer, resourceUrl(0), '');
+  const option = compileOffer(config.payment?.x402, config.policy)?.requirements(undefined, resourceUrl(0)).accepts[0];
+  if (option === undefined) throw new Error('the chaos policy has an incomplete x402 offer');
+  const requirements = option.v2;
   const replayKeys = payments.map((header) => {
     const read = readPayment({ [header.name.toLowerCase()]: header.value });
     if (read.kind !== 'payment') throw new Error(`a signed payment does not read back: ${read.kind}`);

@@ -261,6 +261,8 @@ export interface RedisStoreUnderTest {
   readonly name: 'redis' | 'redis-cluster';
   /** A new store on emptied data (every earlier test's keys flushed). */
   create(): Promise<Store>;
+  /** A client on the same data, to read keys the Store contract does not answer (the usage outbox); after `create`. */
+  admin(): Redis | Cluster;
 }
 
 /**
@@ -305,6 +307,7 @@ export function redisStoresUnderTest(): RedisStoreUnderTest[] {
         await store.getAccount('warm-up');
         return store;
       },
+      admin: () => requireStarted(client),
     };
   };
   return [row('redis'), row('redis-cluster')];

@@ -44,6 +44,12 @@ export class RedisProxy {
     });
   }
 
+  /** Forgets an armed fault that has not happened yet. */
+  disarm(): void {
+    this.#fault = 'none';
+    this.#happened = undefined;
+  }
+
   async close(): Promise<void> {
     for (const { client, upstream } of this.#pairs) {
       client.destroy();

@@ -1,10 +1,12 @@
 // The pieces of a decision that need no engine state: the plan a caller's rules apply, the status a
-// reason answers with, when a refused caller may come back, the x402 resource URL and what a
-// settlement adds to the decision log.
+// reason answers with, when a refused caller may come back, the x402 resource URL, what a
+// settlement adds to the decision log and the refusal that replaces a response whose payment
+// could not be settled.
 import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, PlanRule, RouteRules } from './store/store.js';
-import type { PaymentSettlement } from './x402/payment-gate.js';
-import type { RequestFacts } from './types.js';
+import type { PaymentHold, PaymentSettlement } from './x402/payment-gate.js';
+import type { BuildDeny, ProblemFacts } from './responses/problem.js';
+import type { DecisionLog, Deny, RequestFacts } from './types.js';
 import type { ReasonCode } from '@tollgate/policy/schema';
 import { REASONS } from './responses/reasons.js';
 
@@ -36,4 +38,11 @@ export function resetAtOf(outcome: ReasonCode, result: AdmissionResult, now: num
 
 export function resourceUrl(facts: RequestFacts): string {
   return facts.host === undefined ? facts.path : `${facts.scheme ?? 'http'}://${facts.host}${facts.path}`;
+}
+
+/** The 402 sent instead of the upstream's answer when its payment could not be settled. */
+export function settlementFailed(deny: BuildDeny, policy: string, hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
+  const log: DecisionLog = { policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
+  const problem: ProblemFacts = { resourceUrl: hold.resource, route: hold.route, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
+  return deny('payment-invalid', problem, { ...settlement.headers }, log);
 }

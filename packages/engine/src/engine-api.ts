@@ -8,6 +8,7 @@ import type { HoldResult } from './store/store.js';
 import type { Decision, Deny, FollowUp, RequestFacts, ResponseFacts } from './types.js';
 import type { UsageReport } from './usage.js';
 import type { FacilitatorTimeouts } from './x402/facilitator.js';
+import type { CdpAuth } from './x402/cdp-auth.js';
 import type { FacilitatorHeaders } from './x402/facilitator-headers.js';
 import type { PaymentSettlement } from './x402/payment-gate.js';
 
@@ -61,10 +62,18 @@ export interface EngineOptions {
   readonly facilitatorTimeouts?: FacilitatorTimeouts;
   /** Headers per facilitator URL (TOLLGATE_X402_FACILITATOR_HEADERS): the offer's facilitator gets them only when its URL equals a key (a trailing slash aside). */
   readonly facilitatorHeaders?: FacilitatorHeaders;
+  /** A CDP API key (TOLLGATE_X402_CDP_API_KEY_*): the offer's facilitator gets a token signed per call only when its URL is the key's. */
+  readonly cdpAuth?: CdpAuth;
   /** The router whose choice the engine repeats for requests whose entry is not pinned to a route. Default `kong-atc` (Kong's default flavour). */
   readonly router?: GatewayRouter;
   /** Whether the policy's notifications are sent (gateway runtimes) or not at all (`tollgate why`, `tollgate test`). Default true. */
   readonly notify?: boolean;
+  /**
+   * Whether the x402 offer is checked against its facilitator's GET /supported when the engine
+   * starts (gateway runtimes; the outcome goes to the observer) or not (`tollgate why`, `tollgate
+   * test`, the admin API, which serve no payments). Default true.
+   */
+  readonly checkFacilitator?: boolean;
   /** Where `notifications.secret` is read. Default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }

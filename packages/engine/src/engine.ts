@@ -16,7 +16,7 @@ import { allowedCrossings, deniedNotice, type NoticeSettings } from './notify/cr
 import { Notifier } from './notify/notifier.js';
 import { NO_OBSERVER, type Observer } from './ops/observer.js';
 import { compileDeny, type ProblemFacts } from './responses/problem.js';
-import { planRule, resetAtOf, resourceUrl, settlementLog, statusOf } from './decision-parts.js';
+import { planRule, resetAtOf, resourceUrl, settlementFailed, settlementLog, statusOf } from './decision-parts.js';
 import { REASONS } from './responses/reasons.js';
 import { headerSeconds, rateLimitHeaders, type HeaderStyle } from './responses/ratelimit-headers.js';
 import { compileRewrite, NO_REWRITE, type ApplyRewrite } from './rewrite/rewrite.js';
@@ -29,8 +29,10 @@ import { usageReport, USAGE_HEADERS, type UsageReport } from './usage.js';
 import type { Trace } from './explain.js';
 import type { Completion, Engine, EngineCompile, EngineOptions } from './engine-api.js';
 import { createFacilitator, DEFAULT_FACILITATOR_TIMEOUTS } from './x402/facilitator.js';
-import { isCompleteOffer, offerRequirements, type CompleteOffer } from './x402/offer.js';
-import { PaymentGate, type PaymentHold, type PaymentSettlement } from './x402/payment-gate.js';
+import { NO_FACILITATOR_HEADERS } from './x402/facilitator-headers.js';
+import { compileOffer, type CompiledOffer } from './x402/offer.js';
+import { checkOfferSupport } from './x402/offer-support.js';
+import { PaymentGate } from './x402/payment-gate.js';
 import { PAYMENT_SIGNATURE_HEADER, readPayment, X_PAYMENT_HEADER, type PaymentRead } from './x402/payment-header.js';
 
 export type { Completion, Engine, EngineCompile, EngineOptions, HoldOutcome, PaymentOutcome } from './engine-api.js';
@@ -64,7 +66,6 @@ interface Pending extends Admission {
   readonly caller: Caller;
   readonly route: string;
   readonly payment: PaymentRead;
-  /** Set on a metered route: what the admission holds (Admission.cost) and the price it settles with. */
   readonly metered?: MeteredAdmission;
 }
 
@@ -90,11 +91,10 @@ class PolicyEngine implements Engine {
   /** Failing closed on a store whose answer can come too late: only then do admissions need an id and a deadline. */
   readonly #abandonable: boolean;
   readonly #holds: boolean;
-  readonly #metered: MeteredRoutes;
   readonly #holdCompleter: HoldCompleter;
   readonly #store: StoreCalls;
   readonly #observer: Observer;
-  readonly #offer: CompleteOffer | undefined;
+  readonly #offer: CompiledOffer | undefined;
   readonly #payments: PaymentGate | undefined;
   readonly #compensations: Compensations;
   readonly #timeoutMs: number;
@@ -112,7 +112,7 @@ class PolicyEngine implements Engine {
     store: Store,
     private readonly clock: Clock,
     private readonly rewrite: ApplyRewrite | undefined,
-    metered: MeteredRoutes,
+    private readonly metered: MeteredRoutes,
     options: EngineOptions,
     notificationSecret: string | undefined,
   ) {
@@ -130,8 +130,7 @@ class PolicyEngine implements Engine {
     this.#timeoutMs = config.store.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#store = new StoreCalls(store, this.#timeoutMs, this.#observer);
     this.#compensations = new Compensations(config.policy, this.#store, clock, this.#observer, config.costs.onUnsettled ?? 'release');
-    this.#metered = metered;
-    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, meters: metered.meters }, this.#store, clock, this.#compensations, this.#observer);
+    this.#holdCompleter = new HoldCompleter({ policy: config.policy, chargeOnSuccess: this.#holds, metered }, this.#store, clock, this.#compensations, this.#observer);
     this.#usagePath = config.usageEndpoint;
     // Also without a usage endpoint: the admin API reports an account's usage with them (Engine.usage).
     this.#usageRules = compileUsageRules(config);
@@ -141,12 +140,12 @@ class PolicyEngine implements Engine {
       this.#notices = { quotaPercent: thresholds?.quotaPercent ?? [], ...(thresholds?.creditsBelow === undefined ? {} : { creditsBelow: thresholds.creditsBelow }), paymentDenied: notifications.paymentDenied ?? true };
       this.#notifier = new Notifier({ policy: config.policy, url: notifications.url, secret: notificationSecret }, this.#store, clock, this.#compensations, this.#observer);
     }
-    const offer = config.payment?.x402;
-    this.#offer = isCompleteOffer(offer) ? offer : undefined;
+    this.#offer = compileOffer(config.payment?.x402, config.policy);
     if (this.#offer !== undefined) {
       const url = this.#offer.facilitator;
-      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, options.facilitatorHeaders);
+      const facilitator = url === undefined ? undefined : createFacilitator(url, options.facilitatorTimeouts ?? DEFAULT_FACILITATOR_TIMEOUTS, { headers: options.facilitatorHeaders ?? NO_FACILITATOR_HEADERS, cdp: options.cdpAuth });
       this.#payments = new PaymentGate(config.policy, facilitator, this.#store, this.#failOpen ? undefined : { timeoutMs: this.#timeoutMs, compensations: this.#compensations }, this.#observer);
+      if (facilitator !== undefined && options.checkFacilitator !== false) void checkOfferSupport(config.policy, this.#offer.options, facilitator, this.#observer);
     }
   }
 
@@ -163,7 +162,7 @@ class PolicyEngine implements Engine {
     if (work === undefined) return { ...NOTHING_TO_COMPLETE, hold: { kind: 'failed', error: 'not a follow-up of this engine' } };
     const hold = await this.#holdCompleter.complete(work, upstreamStatus, response);
     if (work.payment === undefined || this.#payments === undefined) return { ...NOTHING_TO_COMPLETE, hold };
-    const payment = await this.#payments.settle(work.payment, upstreamStatus);
+    const payment = await this.#payments.settle(work.payment, upstreamStatus, work.meter === undefined ? undefined : this.metered.actual(work.meter, response));
     this.#observer.settled({
       policy: this.config.policy,
       event: payment.kind === 'failed' ? 'settle-failed' : payment.kind,
@@ -171,7 +170,7 @@ class PolicyEngine implements Engine {
       ...(payment.kind === 'not-settled' ? {} : settlementLog(payment)),
     });
     if (payment.kind !== 'failed') return { hold, payment, headers: payment.kind === 'settled' ? payment.headers : {} };
-    return { hold, payment, headers: payment.headers, replace: this.#settlementFailed(work.payment, payment) };
+    return { hold, payment, headers: payment.headers, replace: settlementFailed(this.#deny, this.config.policy, work.payment, payment) };
   }
 
   async drained(): Promise<void> {
@@ -187,7 +186,7 @@ class PolicyEngine implements Engine {
     const traced = { config: this.config, facts, route: route === '' ? undefined : route, caller, now };
     if (caller === undefined) return { ...traced, decision: await this.#unidentified(facts, route, NO_PAYMENT) };
     const rules = this.#rulesFor(route, facts.method);
-    const metered = this.#metered.admission(route, facts);
+    const metered = this.metered.admission(route, facts);
     const p: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, holdKey: undefined, id: undefined, deadline: undefined, facts, caller, route, payment: NO_PAYMENT, ...metered };
     const admission = await this.#store.store.previewAdmit(p);
     return { ...traced, rules, ...(metered === undefined ? {} : { cost: metered.cost }), admission, decision: await this.#decision(p, admission, false) };
@@ -209,7 +208,7 @@ class PolicyEngine implements Engine {
       if (caller === undefined) return this.#unidentified(facts, route, payment);
       const now = this.clock.now();
       const rules = this.#rulesFor(route, facts.method);
-      const metered = this.#metered.admission(route, facts);
+      const metered = this.metered.admission(route, facts);
       // A metered route always holds: its response settles the actual cost.
       const holdKey = this.#holds || metered !== undefined ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
@@ -273,7 +272,7 @@ class PolicyEngine implements Engine {
       if (this.#notices !== undefined && notify) this.#noticeCrossings(this.#notices, p, result);
       const upstream = this.#upstream(p.facts, p.caller, result.plan, p.route);
       // Two literals rather than a spread: this is the hot path.
-      if (p.metered !== undefined) return { kind: 'allow', responseHeaders: headers, upstream, log, ...this.#metered.allow(p.route, p.caller.account, p.holdKey as string, p.metered, p.facts.requestId) };
+      if (p.metered !== undefined) return { kind: 'allow', responseHeaders: headers, upstream, log, ...this.metered.allow(p.route, p.caller.account, p.holdKey as string, p.metered, p.facts.requestId) };
       if (p.holdKey === undefined || (result.charged === 0 && result.quotas.length === 0)) return { kind: 'allow', responseHeaders: headers, upstream, log };
       const followUp = encodeFollowUp({ hold: { account: p.caller.account, key: p.holdKey } });
       return { kind: 'allow', responseHeaders: headers, upstream, followUp, log };
@@ -293,6 +292,7 @@ class PolicyEngine implements Engine {
         balance: outcome === 'insufficient-credits' ? result.account.credits : undefined,
         cost: outcome === 'insufficient-credits' || outcome === 'quota-exhausted' ? (p.cost ?? p.rules.cost) : undefined,
         resourceUrl: resourceUrl(p.facts),
+        route: p.route,
       },
       headers,
       log,
@@ -315,27 +315,28 @@ class PolicyEngine implements Engine {
     if (anonymous && payment.kind !== 'none') return this.#pay({ ...situation, now: this.clock.now() }, payment, undefined);
     // Anonymous callers may only pay per request: without a payment they get the 402 challenge.
     const reason: ReasonCode = anonymous ? 'payment-required' : 'unauthenticated';
-    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts) }, {}, this.#log(situation, undefined, reason));
+    return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts), route }, {}, this.#log(situation, undefined, reason));
   }
 
   async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Allow | Deny> {
     const gate = this.#payments as PaymentGate;
-    const offer = offerRequirements(this.#offer as CompleteOffer, resourceUrl(s.facts), `${this.config.policy}: pay per request`);
-    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, ...(plan === undefined ? {} : { plan }) };
+    const offer = (this.#offer as CompiledOffer).requirements(s.route, resourceUrl(s.facts));
+    const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, route: s.route, ...(plan === undefined ? {} : { plan }) };
     if (payment.kind === 'malformed') {
       this.#observer.payment(this.config.policy, 'invalid');
-      return this.#deny('payment-invalid', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-invalid'));
+      return this.#deny('payment-malformed', { ...problem, paymentError: payment.reason }, {}, this.#log(s, plan, 'payment-malformed'));
     }
-    const admitted = await gate.accept(payment.payment, offer, s.now);
+    const admitted = await gate.accept(payment.payment, offer, s.route, s.now);
     if (admitted.kind === 'store-unavailable') {
       const log = { ...this.#log(s, plan, 'store-unavailable'), degraded: 'closed' as const, error: admitted.error };
       return this.#deny('store-unavailable', problem, { 'Retry-After': '1' }, log);
     }
     if (admitted.kind === 'refused') {
       const headers: Record<string, string> = admitted.reason === 'payment-unavailable' ? { 'Retry-After': PAYMENT_RETRY_AFTER_SECONDS } : {};
-      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
+      return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
+    const metered = this.metered.paid(s.route, s.facts);
     const log: DecisionLog = {
       ...this.#log(s, plan, 'allowed', 200),
       paid: true,
@@ -347,15 +348,10 @@ class PolicyEngine implements Engine {
       responseHeaders: admitted.degraded === undefined ? {} : { [DEGRADED_HEADER]: 'store-unavailable' },
       // The upstream gets the request, not the payer's authorisation (it could settle it itself).
       upstream: { ...upstream, removeHeaders: [...upstream.removeHeaders, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER] },
-      followUp: encodeFollowUp({ payment: admitted.hold }),
+      followUp: encodeFollowUp({ payment: admitted.hold, ...(metered === undefined ? {} : { meter: metered.meter }) }),
+      ...(metered === undefined ? {} : { observe: metered.observe }),
       log,
     };
-  }
-
-  #settlementFailed(hold: PaymentHold, settlement: Extract<PaymentSettlement, { kind: 'failed' }>): Deny {
-    const log: DecisionLog = { policy: this.config.policy, decision: 'deny', reason: 'payment-invalid', status: 402, cost: 0, error: settlement.error };
-    const problem: ProblemFacts = { resourceUrl: hold.resource, paymentError: settlement.response.errorReason ?? 'unexpected_settle_error' };
-    return this.#deny('payment-invalid', problem, { ...settlement.headers }, log);
   }
 
   #storeFailed(facts: RequestFacts, p: Pending | undefined, error: unknown): Allow | Deny {
@@ -367,6 +363,7 @@ class PolicyEngine implements Engine {
         kind: 'allow',
         responseHeaders: { [DEGRADED_HEADER]: 'store-unavailable' },
         upstream: p === undefined ? NO_REWRITE : this.#upstream(facts, p.caller, undefined, route),
+        ...this.metered.unsettled(route),
         log,
       };
     }

@@ -11,7 +11,7 @@ import { REASONS } from './responses/reasons.js';
 import { LIFETIME_END } from './store/billing-period.js';
 import type { AdmissionResult, RouteRules } from './store/store.js';
 import type { Allow, Deny, RequestFacts } from './types.js';
-import { isCompleteOffer } from './x402/offer.js';
+import { compileOffer } from './x402/offer.js';
 
 export interface Trace {
   readonly config: EngineConfig;
@@ -52,7 +52,8 @@ export interface Explanation {
   /** `used`: counted once this request is (when it would be allowed). */
   readonly quotas: readonly { readonly unit: string; readonly limit: number; readonly used: number; readonly resetAt: string; readonly exhausted: boolean }[];
   readonly credits: { readonly balance: number; readonly cost: number; readonly drawsCredits: boolean; readonly overage: string; readonly charged: number } | null;
-  readonly x402: { readonly price: string; readonly asset: string; readonly network: string; readonly payTo: string } | null;
+  /** The offer's payment options on this route (prices in whole units of the asset). */
+  readonly x402: readonly { readonly scheme: string; readonly price: string; readonly asset: string; readonly network: string; readonly payTo: string }[] | null;
   readonly decision: { readonly kind: 'allow' | 'deny'; readonly status: number; readonly reason: ReasonCode | 'allowed'; readonly headers: Readonly<Record<string, string>>; readonly problem: unknown };
   readonly advice: { readonly caller: readonly string[]; readonly operator: readonly string[] };
 }
@@ -63,7 +64,8 @@ export function explainTrace(trace: Trace): Explanation {
   const { config, facts, caller, rules, admission: result, decision } = trace;
   const rule = rules === undefined || result === undefined ? undefined : planRule(rules, result.plan);
   const x402 = config.payment?.x402;
-  const offer = isCompleteOffer(x402) ? x402 : undefined;
+  const offer = compileOffer(x402, config.policy);
+  const routePrice = trace.route === undefined ? undefined : x402?.routes?.[trace.route];
   const sub = rules?.subscription;
   const refused = result?.outcome === 'rate-limited' ? result.violated : [];
   const exhausted = result !== undefined && result.outcome !== 'rate-limited' ? result.violated : [];
@@ -102,7 +104,7 @@ export function explainTrace(trace: Trace): Explanation {
       result === undefined || rules === undefined || rule?.kind !== 'check'
         ? null
         : { balance: result.account.credits, cost: trace.cost ?? rules.cost, drawsCredits: rule.credits, overage: rule.overage, charged: result.charged },
-    x402: offer === undefined ? null : { price: offer.price, asset: offer.asset, network: offer.network, payTo: offer.payTo },
+    x402: offer === undefined ? null : offer.options.map((o) => ({ scheme: o.scheme, price: routePrice ?? o.price, asset: o.asset, network: o.network, payTo: o.payTo })),
     decision:
       decision.kind === 'allow'
         ? { kind: 'allow', status: decision.log.status, reason: 'allowed', headers: decision.responseHeaders, problem: null }
@@ -165,7 +167,11 @@ function adviceFor(e: Explanation): Explanation['advice'] {
       operator.push(REASONS[reason].detail);
   }
   if (e.x402 !== null && e.decision.status === 402) {
-    caller.push(`or pay for this one request with x402: ${e.x402.price} ${e.x402.asset} on ${e.x402.network} to ${e.x402.payTo} (PAYMENT-SIGNATURE header)`);
+    caller.push(`or pay for this one request with x402: ${e.x402.map(describeOption).join(', or ')} (PAYMENT-SIGNATURE header)`);
   }
   return { caller, operator };
+}
+
+export function describeOption(o: NonNullable<Explanation['x402']>[number]): string {
+  return `${o.scheme === 'upto' ? 'up to ' : ''}${o.price} ${o.asset} on ${o.network} to ${o.payTo}`;
 }

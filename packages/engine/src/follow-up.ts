@@ -8,7 +8,7 @@ import type { PaymentHold } from './x402/payment-gate.js';
 export interface FollowUpWork {
   readonly hold?: { readonly account: string; readonly key: string };
   readonly payment?: PaymentHold;
-  /** Set with `hold` on a metered route: the hold is settled at the actual cost the response states. */
+  /** Set on a metered route: the hold is settled at the actual cost the response states, and an x402 `upto` payment at that many units. */
   readonly meter?: MeterWork;
 }
 
@@ -38,7 +38,7 @@ export function decodeFollowUp(followUp: FollowUp): FollowUpWork | undefined {
   const { hold, payment, meter } = work;
   if (hold === undefined && payment === undefined) return undefined;
   if (hold !== undefined && !isHold(hold)) return undefined;
-  if (meter !== undefined && (hold === undefined || !isMeter(meter))) return undefined;
+  if (meter !== undefined && !isMeter(meter)) return undefined;
   if (payment !== undefined && !isPayment(payment)) return undefined;
   return work;
 }
@@ -70,6 +70,17 @@ function isPayment(value: unknown): boolean {
     typeof p.payload === 'object' &&
     typeof p.requirements === 'object' &&
     typeof p.replay === 'string' &&
-    typeof p.resource === 'string'
+    typeof p.resource === 'string' &&
+    (p.upto === undefined || (isUptoPricing(p.upto) && isAtomic((p.requirements as Record<string, unknown> | null)?.amount)))
   );
+}
+
+/** upto settles with BigInts of these: amounts in atomic units. */
+function isUptoPricing(value: unknown): boolean {
+  const u = value as Record<string, unknown> | null;
+  return typeof u === 'object' && u !== null && isAtomic(u.price) && (u.perUnit === undefined || isAtomic(u.perUnit));
+}
+
+function isAtomic(amount: unknown): boolean {
+  return typeof amount === 'string' && /^\d{1,78}$/.test(amount);
 }

@@ -3,7 +3,7 @@ import { ManualClock } from './clock.js';
 import { Compensations } from './compensations.js';
 import type { FollowUpWork } from './follow-up.js';
 import { HoldCompleter } from './hold-completion.js';
-import { compileMeters } from './metered/meter.js';
+import { MeteredRoutes } from './metered/metered-routes.js';
 import { NO_OBSERVER, type MeteringLog, type Observer } from './ops/observer.js';
 import { StoreCalls } from './store-calls.js';
 import type { HoldCompletion, HoldResult, HoldSettlement, Store } from './store/store.js';
@@ -29,7 +29,7 @@ function setUp(chargeOnSuccess: boolean, failures = 0) {
   const clock = new ManualClock(Date.parse('2026-03-10T12:00:00Z'));
   const calls = new StoreCalls(store, 50, observer);
   const compensations = new Compensations('p', calls, clock, observer, 'release');
-  const meters = compileMeters({
+  const metered = MeteredRoutes.compile({
     version: 1,
     policy: 'p',
     routes: [{ name: 'chat', paths: ['/chat'] }],
@@ -39,8 +39,8 @@ function setUp(chargeOnSuccess: boolean, failures = 0) {
     costs: { metered: { chat: { estimate: 5, header: 'X-Cost' } } },
     store: { kind: 'memory' },
   });
-  if (!meters.ok) throw new Error(meters.errors.join('; '));
-  const completer = new HoldCompleter({ policy: 'p', chargeOnSuccess, meters: meters.meters }, calls, clock, compensations, observer);
+  if (!metered.ok) throw new Error(metered.errors.join('; '));
+  const completer = new HoldCompleter({ policy: 'p', chargeOnSuccess, metered: metered.routes }, calls, clock, compensations, observer);
   return { completer, completions, logs, compensations };
 }
 

@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 import type { Compensations } from './compensations.js';
 import type { HoldOutcome } from './engine-api.js';
 import type { FollowUpWork, MeterWork } from './follow-up.js';
-import { actualCost, type Meter } from './metered/meter.js';
+import type { MeteredRoutes } from './metered/metered-routes.js';
 import type { MeteringLog, Observer } from './ops/observer.js';
 import type { StoreCalls } from './store-calls.js';
 import type { HoldCompletion, HoldSettlement } from './store/store.js';
@@ -16,7 +16,7 @@ import type { ResponseFacts } from './types.js';
 export interface HoldCompleterSettings {
   readonly policy: string;
   readonly chargeOnSuccess: boolean;
-  readonly meters: ReadonlyMap<string, Meter>;
+  readonly metered: MeteredRoutes;
 }
 
 interface Plan {
@@ -58,8 +58,7 @@ export class HoldCompleter {
   #metered(work: MeterWork, upstreamStatus: number, response: ResponseFacts | undefined): Plan {
     const { estimate } = work;
     if (upstreamStatus >= 500 && this.settings.chargeOnSuccess) return { completion: 'release', metering: { event: 'released', estimate } };
-    const meter = this.settings.meters.get(work.route);
-    const actual = meter === undefined ? undefined : actualCost(meter, { estimate, ...(work.price === undefined ? {} : { price: work.price }) }, response);
+    const actual = this.settings.metered.actual(work, response);
     if (actual === undefined) return { completion: { settle: estimate }, metering: { event: 'cost-unread', estimate, settle: estimate } };
     return { completion: { settle: actual }, metering: { event: 'settled', estimate, settle: actual } };
   }

@@ -40,7 +40,7 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const settings = operationsFromEnv(options.env);
   const operations: Operations = startOperations(settings, options.onError ?? ((message) => process.stderr.write(`${message}\n`)));
-  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts, facilitatorHeaders: settings.facilitatorHeaders };
+  const engineOptions = { observer: operations.observer, facilitatorTimeouts: settings.facilitatorTimeouts, facilitatorHeaders: settings.facilitatorHeaders, cdpAuth: settings.cdpAuth };
   const clock = options.clock ?? clockFromEnv(options.env);
   const maxEngines = options.maxEngines ?? 256;
   const engines = new Map<string, EngineCompile>();

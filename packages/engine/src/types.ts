@@ -27,7 +27,7 @@ export interface RequestFacts {
   readonly route?: string;
   readonly requestId?: string;
   /**
-   * The raw request body (UTF-8), sent only on routes that need it (`routeReadsBody`: a metered
+   * The raw request body (UTF-8), sent only on routes that need it (`routeNeedsBody`: a metered
    * route whose estimate or model comes from the request), at most REQUEST_BODY_LIMIT bytes.
    */
   readonly body?: string;

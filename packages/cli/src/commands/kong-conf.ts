@@ -23,7 +23,15 @@ Exit codes: 0 printed, 1 problems in the policies, 2 usage or tool error.`;
 
 const JS_PLUGINS = [TOLLGATE_PLUGIN, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_X402_PLUGIN];
 /** Operations variables every plugin server may share; the metrics port is per server (--metrics-port). */
-const SHARED_OPERATIONS_ENV = [OPERATIONS_ENV.metricsHost, OPERATIONS_ENV.verifyTimeout, OPERATIONS_ENV.settleTimeout, OPERATIONS_ENV.facilitatorHeaders];
+const SHARED_OPERATIONS_ENV = [
+  OPERATIONS_ENV.metricsHost,
+  OPERATIONS_ENV.verifyTimeout,
+  OPERATIONS_ENV.settleTimeout,
+  OPERATIONS_ENV.facilitatorHeaders,
+  OPERATIONS_ENV.cdpKeyId,
+  OPERATIONS_ENV.cdpKeySecret,
+  OPERATIONS_ENV.cdpFacilitatorUrl,
+];
 
 export interface KongInstall {
   readonly node: string;

@@ -77,6 +77,20 @@ describe('tollgate test', () => {
     expect(lint.stdout).toContain('p/bad.scenarios.yaml:11:21 error unknown-key');
   });
 
+  it('reports a step that gives the upstream status twice, at upstream.status', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
+    await mkdir(join(dir, 'p'));
+    await writeFile(join(dir, 'p/policy.yaml'), await readFile(join(repo, WRONG, 'policy.yaml')));
+    await writeFile(
+      join(dir, 'p/twice.scenarios.yaml'),
+      'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: twice }\nspec:\n  policy: tiny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: twice\n      steps:\n        - request: { method: GET, path: /ping }\n          upstreamStatus: 200\n          upstream: { status: 503, body: "{}" }\n',
+    );
+    const result = await runCli(['test', 'p', '-f', 'github'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('file=p/twice.scenarios.yaml,line=12,endLine=12,col=31,endColumn=34');
+    expect(result.stdout).toContain('a step gives the upstream status once: upstreamStatus or upstream.status');
+  });
+
   it.each([
     [['test', 'policies', '-f', 'sarif'], 'tollgate test: unknown format "sarif"; choose one of stylish, junit, github\n'],
     [['test', 'test/fixtures/lint-warn'], 'tollgate test: no scenarios (documents of kind Scenarios) in test/fixtures/lint-warn\n'],

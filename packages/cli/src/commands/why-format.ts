@@ -1,5 +1,5 @@
 // The text form of `tollgate why`: one section per step of the decision, each with its numbers.
-import type { Explanation } from '@tollgate/engine';
+import { describeOption, type Explanation } from '@tollgate/engine';
 
 export function formatExplanation(e: Explanation): string {
   const lines: string[] = [];
@@ -17,7 +17,7 @@ export function formatExplanation(e: Explanation): string {
   for (const w of e.windows) add(`window ${w.name}`, `${w.refuses ? 'FULL' : 'ok'}: ${w.remaining} of ${w.limit} left after this request, ${w.refuses ? 'admits again' : 'resets'} in ${w.resetSeconds} s`);
   for (const q of e.quotas) add(`quota ${q.unit}`, `${q.exhausted ? 'EXHAUSTED' : 'ok'}: ${q.used} of ${q.limit} used, period ends ${q.resetAt}`);
   if (e.credits !== null) add('credits', `balance ${e.credits.balance}, cost ${e.credits.cost}${e.credits.drawsCredits ? ', every request draws credits' : ''}, overage ${e.credits.overage}${e.credits.charged > 0 ? `, this request draws ${e.credits.charged}` : ''}`);
-  if (e.x402 !== null) add('x402 offer', `${e.x402.price} ${e.x402.asset} on ${e.x402.network} to ${e.x402.payTo}`);
+  if (e.x402 !== null) add('x402 offer', e.x402.map(describeOption).join('; '));
   const type = (e.decision.problem as { type?: unknown } | null)?.type;
   add('decision', `${verdict}${typeof type === 'string' ? ` (${type})` : ''}`);
   if (e.advice.caller.length > 0) lines.push('', 'the caller can:', ...e.advice.caller.map((a) => `  - ${a}`));

@@ -75,7 +75,7 @@ export const why: Command = async (args, io) => {
   const store = await openStore(config, values, io, timeoutMs);
   try {
     // A preview changes nothing and sends nothing: no webhooks, no signing secret needed.
-    const compiled = createEngine(config, store, at === undefined ? systemClock : new ManualClock(at), { notify: false });
+    const compiled = createEngine(config, store, at === undefined ? systemClock : new ManualClock(at), { notify: false, checkFacilitator: false });
     if (!compiled.ok) throw new CliError(compiled.errors.join('\n'));
     const trace = await withTimeout(compiled.engine.explain(facts), timeoutMs).catch((error: unknown) => {
       throw new CliError(`${store.kind} store: ${(error as Error).message}`);

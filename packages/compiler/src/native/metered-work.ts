@@ -1,5 +1,6 @@
 // What --explain says of each metered route: what its admission holds, where the response states
-// the actual cost, how tokens are priced and what the gateway must capture for it.
+// the actual cost and how tokens are priced. How each gateway path gets the body or header there is
+// the target's own line per route.
 import type { MeteredRoute } from '@tollgate/policy/schema';
 import { RESPONSE_CAPTURE } from '@tollgate/engine';
 import type { EngineConfig } from '../engine-config.js';
@@ -35,6 +36,5 @@ function sourceOf(spec: MeteredRoute): string {
           : `the tokens in body fields ${usage?.input ?? ''} (input) and ${usage?.output ?? ''} (output)`;
   const models = Object.keys(spec.prices ?? {}).join(', ');
   const model = (spec.model ?? 'body') === 'body' ? `the request body's model (${models})` : 'the "*" price';
-  const capture = `the gateway captures the response body's first ${RESPONSE_CAPTURE.head / 1024} KiB and last ${RESPONSE_CAPTURE.tail / 1024} KiB as it passes`;
-  return `${where}, priced at ${model} per ${spec.per ?? 1} tokens and rounded up to a whole unit; ${capture}`;
+  return `${where} (at most its first ${RESPONSE_CAPTURE.head / 1024} KiB and last ${RESPONSE_CAPTURE.tail / 1024} KiB are read), priced at ${model} per ${spec.per ?? 1} tokens and rounded up to a whole unit`;
 }

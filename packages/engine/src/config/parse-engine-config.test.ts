@@ -40,6 +40,11 @@ describe('parseEngineConfig', () => {
     expect(parseEngineConfig({ ...valid, identity: { auth: 'key-auth', limitBy: 'consumer', anonymous: true, anonymousConsumer: 'tollgate-anonymous' } }).ok).toBe(true);
   });
 
+  it('refuses a metered price that is no integer, as a policy would be', () => {
+    const parsed = parseEngineConfig({ ...valid, costs: { metered: { forecast: { estimate: 1, usage: 'openai', prices: { '*': { input: 0.5, output: 1 } } } } } });
+    expect(parsed.ok ? [] : parsed.errors).toEqual([expect.stringMatching(/^\/costs\/metered\/forecast\/prices\/\*\/input: must be integer/)]);
+  });
+
   it('lists every cross-reference problem', () => {
     const parsed = parseEngineConfig({
       ...valid,
@@ -47,7 +52,7 @@ describe('parseEngineConfig', () => {
       plans: [{ name: 'free', plan: { routes: ['nowhere'] } }],
       defaultPlan: 'gold',
       consumerPlans: { alice: 'silver' },
-      costs: { routes: { ghost: 2 } },
+      costs: { routes: { ghost: 2 }, metered: { phantom: { estimate: 1, header: 'X-Cost' } } },
       identity: { auth: 'none', limitBy: 'header' },
       store: { kind: 'redis' },
       payment: { x402: { price: '0.0000001', asset: 'USDC' } },
@@ -61,10 +66,11 @@ describe('parseEngineConfig', () => {
       '/defaultPlan: unknown plan "gold"',
       '/consumerPlans/alice: unknown plan "silver"',
       '/costs/routes/ghost: unknown route "ghost"',
+      '/costs/metered/phantom: unknown route "phantom"',
       '/identity/header: required when limitBy is header',
       '/store/url: required when kind is redis',
-      '/payment/x402: missing network, payTo',
-      "/payment/x402/price: more decimal places than the asset's 6",
+      '/payment/x402: x402 offer is missing network, payTo',
+      "/payment/x402/price: price 0.0000001 has more decimal places than the asset's 6",
       '/rewrite/request/headers/set/X-A: unknown template variable {{secret}} (use consumer, plan, route, credential, header.NAME or query.NAME)',
     ]);
   });

@@ -1,8 +1,8 @@
 // Checks an EngineConfig once, when a gateway hands it over: JSON Schema (ajv over the TypeBox
 // source) and then the cross-references the schema cannot express. Every problem is listed.
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { x402OfferProblems } from '@tollgate/policy/schema';
 import { compileRewrite } from '../rewrite/rewrite.js';
-import { atomicAmount } from '../x402/offer.js';
 import { EngineConfig } from './engine-config.js';
 
 export type EngineConfigParse = { readonly ok: true; readonly config: EngineConfig } | { readonly ok: false; readonly errors: readonly string[] };
@@ -51,8 +51,10 @@ function semanticErrors(config: EngineConfig): string[] {
   for (const [consumer, plan] of Object.entries(config.consumerPlans)) {
     if (!plans.has(plan)) errors.push(`/consumerPlans/${consumer}: unknown plan "${plan}"`);
   }
-  for (const route of Object.keys(config.costs.routes ?? {})) {
-    if (!routes.has(route)) errors.push(`/costs/routes/${route}: unknown route "${route}"`);
+  for (const section of ['routes', 'metered'] as const) {
+    for (const route of Object.keys(config.costs[section] ?? {})) {
+      if (!routes.has(route)) errors.push(`/costs/${section}/${route}: unknown route "${route}"`);
+    }
   }
   const { identity } = config;
   if (identity.limitBy === 'header' && identity.header === undefined) errors.push('/identity/header: required when limitBy is header');
@@ -64,11 +66,7 @@ function semanticErrors(config: EngineConfig): string[] {
   if (config.store.kind === 'redis-cluster' && config.store.nodes === undefined) errors.push('/store/nodes: required when kind is redis-cluster');
   const offer = config.payment?.x402;
   if (offer !== undefined) {
-    const missing = (['price', 'asset', 'network', 'payTo'] as const).filter((k) => offer[k] === undefined);
-    if (missing.length > 0) errors.push(`/payment/x402: missing ${missing.join(', ')}`);
-    if (offer.price !== undefined && atomicAmount(offer.price, offer.decimals ?? 6) === undefined) {
-      errors.push(`/payment/x402/price: more decimal places than the asset's ${offer.decimals ?? 6}`);
-    }
+    for (const problem of x402OfferProblems(offer, routes)) errors.push(`/payment/x402${problem.path.map((p) => `/${p}`).join('')}: ${problem.message}`);
   }
   const rewrite = compileRewrite(config.rewrite);
   if (!rewrite.ok) errors.push(...rewrite.errors);

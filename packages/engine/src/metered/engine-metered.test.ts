@@ -7,6 +7,7 @@ import type { EngineConfig } from '../config/engine-config.js';
 import { createEngine, type Engine } from '../engine.js';
 import { NO_OBSERVER, type MeteringLog } from '../ops/observer.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
+import { unreachableStore } from '../store/test-support/failing-stores.js';
 import type { Allow, RequestFacts } from '../types.js';
 import { captureBody } from './capture.js';
 
@@ -101,5 +102,17 @@ describe('a metered route through the engine', () => {
   it('refuses a config whose metered route says nowhere where its cost comes from', () => {
     const compiled = createEngine({ ...CONFIG, costs: { metered: { search: { estimate: 4 } } } }, createMemoryStore(), new ManualClock(0));
     expect(compiled).toEqual({ ok: false, errors: ['costs.metered.search: give exactly one of header and usage'] });
+  });
+});
+
+describe('a metered route while the store is down (onFailure open)', () => {
+  it('is let through unsettled, its cost header still taken off the client response', async () => {
+    const compiled = createEngine({ ...CONFIG, store: { kind: 'memory', onFailure: 'open' } }, unreachableStore(), new ManualClock(0));
+    if (!compiled.ok) throw new Error(compiled.errors.join('; '));
+    const header = await allowed(compiled.engine, facts('GET', '/v1/search'));
+    expect(header).toMatchObject({ observe: { header: 'x-cost-units' }, log: { degraded: 'open' } });
+    expect(header.followUp).toBeUndefined();
+    const usage = await allowed(compiled.engine, facts('POST', '/v1/chat', '{"model":"gpt-4o","max_tokens":10}'));
+    expect(usage.observe).toBeUndefined();
   });
 });

@@ -2,8 +2,8 @@
 // estimate) and what its Allow hands the adapter (the follow-up that settles it, what to capture).
 import type { EngineConfig } from '../config/engine-config.js';
 import { encodeFollowUp, type MeterWork } from '../follow-up.js';
-import type { FollowUp, RequestFacts, ResponseObservation } from '../types.js';
-import { admitMetered, compileMeters, type Meter, type MeteredAdmission } from './meter.js';
+import type { FollowUp, RequestFacts, ResponseFacts, ResponseObservation } from '../types.js';
+import { actualCost, admitMetered, compileMeters, type Meter, type MeteredAdmission } from './meter.js';
 
 export type { MeteredAdmission };
 
@@ -30,13 +30,37 @@ export class MeteredRoutes {
    * more), and what the adapter captures of the response.
    */
   allow(route: string, account: string, holdKey: string, metered: MeteredAdmission, requestId: string | undefined): { readonly followUp: FollowUp; readonly observe: ResponseObservation } {
-    const meter = this.meters.get(route) as Meter;
-    const work: MeterWork = {
-      route,
-      estimate: metered.estimate,
-      ...(metered.price === undefined ? {} : { price: metered.price }),
-      ...(requestId === undefined ? {} : { requestId }),
-    };
-    return { followUp: encodeFollowUp({ hold: { account, key: holdKey }, meter: work }), observe: meter.observe };
+    const work = workOf(route, metered, requestId);
+    return { followUp: encodeFollowUp({ hold: { account, key: holdKey }, meter: work }), observe: (this.meters.get(route) as Meter).observe };
   }
+
+  /**
+   * On a metered route, what a request paid with x402 carries besides its payment (it holds
+   * nothing in the store): the meter its settlement reads the cost with (an `upto` payment is
+   * settled at that many units), and what the adapter captures. Undefined elsewhere.
+   */
+  paid(route: string, facts: RequestFacts): { readonly meter: MeterWork; readonly observe: ResponseObservation } | undefined {
+    const meter = this.meters.size === 0 ? undefined : this.meters.get(route);
+    if (meter === undefined) return undefined;
+    return { meter: workOf(route, admitMetered(meter, facts), facts.requestId), observe: meter.observe };
+  }
+
+  /**
+   * What an Allow that settles nothing (the store was down, onFailure open) asks of the adapter on
+   * a metered route: still to take the cost header off the client's response. Nothing to capture.
+   */
+  unsettled(route: string): { readonly observe?: ResponseObservation } {
+    const header = this.meters.size === 0 ? undefined : this.meters.get(route)?.observe.header;
+    return header === undefined ? {} : { observe: { header } };
+  }
+
+  /** The actual cost the response states for this metered request, or undefined when it states none that can be read. */
+  actual(work: MeterWork, response: ResponseFacts | undefined): number | undefined {
+    const meter = this.meters.get(work.route);
+    return meter === undefined ? undefined : actualCost(meter, { estimate: work.estimate, ...(work.price === undefined ? {} : { price: work.price }) }, response);
+  }
+}
+
+function workOf(route: string, metered: MeteredAdmission, requestId: string | undefined): MeterWork {
+  return { route, estimate: metered.estimate, ...(metered.price === undefined ? {} : { price: metered.price }), ...(requestId === undefined ? {} : { requestId }) };
 }

@@ -1,10 +1,11 @@
 // The decision log: one JSON line per decision (and per settlement attempt, and per compensation
-// that landed or was given up: a void, a completion sent again; per webhook notification sent or failed), to stderr or appended
+// that landed or was given up: a void, a completion sent again; per webhook notification sent or failed; the x402 offer checked
+// against the facilitator at start-up), to stderr or appended
 // to a file. Never stdout: Kong parses the plugin server's stdout. Writes are buffered by the
 // stream and never awaited in the request path; a failing file is reported once on stderr.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { DecisionLog } from '../types.js';
-import { NO_OBSERVER, type CompensationLog, type MeteringLog, type NotificationLog, type Observer, type SettlementLog } from './observer.js';
+import { NO_OBSERVER, type CompensationLog, type MeteringLog, type NotificationLog, type Observer, type OfferCheckLog, type SettlementLog } from './observer.js';
 
 export type DecisionLogTarget = { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly path: string };
 
@@ -45,6 +46,9 @@ export function createDecisionLog(target: DecisionLogTarget, now: () => number =
     },
     metered(log: MeteringLog) {
       write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `metered-${log.event}` })}\n`);
+    },
+    offerChecked(log: OfferCheckLog) {
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...log, event: `x402-offer-${log.outcome}` })}\n`);
     },
     close() {
       const stream = file;

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client) in a registry of their own: decisions by policy, reason and
 // status with their latency, store call durations and failures, payment events, and the process
 // metrics prom-client collects by default.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DecisionLog } from '../types.js';
 import { NO_OBSERVER, type Observer } from './observer.js';
 
@@ -78,6 +78,12 @@ export function createMetrics(): MetricsSink {
     labelNames: ['policy', 'route'] as const,
     registers: [registry],
   });
+  const unsupportedOptions = new Gauge({
+    name: 'tollgate_x402_unsupported_options',
+    help: "x402 payment options the facilitator's GET /supported did not list at start-up (or, for upto, whose facilitatorAddress it does not give); -1 when the facilitator could not be asked.",
+    labelNames: ['policy'] as const,
+    registers: [registry],
+  });
   // Label lookups cost more than the increments: each label set's child is resolved once.
   const decisionChildren = new Map<string, { inc(): void }>();
   const latencyChildren = new Map<string, { observe(value: number): void }>();
@@ -123,6 +129,9 @@ export function createMetrics(): MetricsSink {
     metered({ policy, route, event, settle }) {
       if (settle !== undefined) meteredUnits.inc({ policy, route }, settle);
       if (event === 'cost-unread') meteredUnread.inc({ policy, route });
+    },
+    offerChecked({ policy, outcome, unsupported }) {
+      unsupportedOptions.set({ policy }, outcome === 'unchecked' ? -1 : unsupported.length);
     },
   };
 }

@@ -65,6 +65,19 @@ export interface MeteringLog {
   readonly error?: string;
 }
 
+/** The x402 offer checked against the facilitator's GET /supported at start-up (x402/offer-support.ts). */
+export interface OfferCheckLog {
+  readonly policy: string;
+  readonly facilitator: string;
+  /** unchecked: the facilitator could not be asked (`error` says why). */
+  readonly outcome: 'supported' | 'unsupported' | 'unchecked';
+  /** How many payment options the offer has. */
+  readonly options: number;
+  /** One line per option the facilitator will not take. */
+  readonly unsupported: readonly string[];
+  readonly error?: string;
+}
+
 export interface Observer {
   decided(log: DecisionLog, latencyMs: number): void;
   storeCall(store: string, operation: StoreOperation, seconds: number, failed: boolean): void;
@@ -73,6 +86,7 @@ export interface Observer {
   compensated(log: CompensationLog): void;
   notified(log: NotificationLog): void;
   metered(log: MeteringLog): void;
+  offerChecked(log: OfferCheckLog): void;
 }
 
 export const NO_OBSERVER: Observer = {
@@ -83,6 +97,7 @@ export const NO_OBSERVER: Observer = {
   compensated: () => undefined,
   notified: () => undefined,
   metered: () => undefined,
+  offerChecked: () => undefined,
 };
 
 export function observeAll(observers: readonly Observer[]): Observer {
@@ -109,6 +124,9 @@ export function observeAll(observers: readonly Observer[]): Observer {
     },
     metered: (log) => {
       for (const o of observers) o.metered(log);
+    },
+    offerChecked: (log) => {
+      for (const o of observers) o.offerChecked(log);
     },
   };
 }

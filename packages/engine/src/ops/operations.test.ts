@@ -58,6 +58,16 @@ describe('operations settings from the environment', () => {
     ]);
     expect(message).not.toContain('abc');
   });
+
+  it('reads a CDP API key for the CDP facilitator, and stops the start on half of one', () => {
+    const secret = Buffer.alloc(64, 7).toString('base64');
+    expect(operationsFromEnv({ TOLLGATE_X402_CDP_API_KEY_ID: 'key-1', TOLLGATE_X402_CDP_API_KEY_SECRET: secret }).cdpAuth).toMatchObject({
+      url: 'https://api.cdp.coinbase.com/platform/v2/x402',
+      keyId: 'key-1',
+      algorithm: 'EdDSA',
+    });
+    expect(() => operationsFromEnv({ TOLLGATE_X402_CDP_API_KEY_SECRET: secret })).toThrow(/TOLLGATE_X402_CDP_API_KEY_ID: required with TOLLGATE_X402_CDP_API_KEY_SECRET/);
+  });
 });
 
 describe('the runtime starts the metrics endpoint', () => {

@@ -8,6 +8,10 @@
 //     hosted facilitators, sent only to an offer whose facilitator URL equals the key, a trailing slash
 //     aside (policies name the URL: a policy author must not be able to send the operator's secrets
 //     elsewhere, not even through a path or query leading to a redirect; see x402/facilitator-headers.ts)
+//   TOLLGATE_X402_CDP_API_KEY_ID / TOLLGATE_X402_CDP_API_KEY_SECRET   a Coinbase CDP API key: each call to
+//     the facilitator at TOLLGATE_X402_CDP_FACILITATOR_URL (default CDP's) carries a JWT signed for it
+//     (x402/cdp-auth.ts), only when the offer's facilitator URL is that one
+import { CDP_ENV, parseCdpAuth, type CdpAuth } from '../x402/cdp-auth.js';
 import { NO_FACILITATOR_HEADERS, parseFacilitatorHeaders, type FacilitatorHeaders } from '../x402/facilitator-headers.js';
 import { DEFAULT_FACILITATOR_TIMEOUTS, type FacilitatorTimeouts } from '../x402/facilitator.js';
 import { createDecisionLog, type DecisionLogSink, type DecisionLogTarget } from './decision-log.js';
@@ -22,6 +26,9 @@ export const OPERATIONS_ENV = {
   verifyTimeout: 'TOLLGATE_X402_VERIFY_TIMEOUT_MS',
   settleTimeout: 'TOLLGATE_X402_SETTLE_TIMEOUT_MS',
   facilitatorHeaders: 'TOLLGATE_X402_FACILITATOR_HEADERS',
+  cdpKeyId: CDP_ENV.keyId,
+  cdpKeySecret: CDP_ENV.keySecret,
+  cdpFacilitatorUrl: CDP_ENV.facilitatorUrl,
 } as const;
 
 export interface OperationsSettings {
@@ -30,6 +37,7 @@ export interface OperationsSettings {
   readonly facilitatorTimeouts: FacilitatorTimeouts;
   /** Per facilitator URL; empty when unset. */
   readonly facilitatorHeaders: FacilitatorHeaders;
+  readonly cdpAuth?: CdpAuth;
 }
 
 export class OperationsConfigError extends Error {
@@ -55,6 +63,8 @@ export function operationsFromEnv(env: Env): OperationsSettings {
   const verifyMs = integer(OPERATIONS_ENV.verifyTimeout, 1, 60_000) ?? DEFAULT_FACILITATOR_TIMEOUTS.verifyMs;
   const settleMs = integer(OPERATIONS_ENV.settleTimeout, 1, 300_000) ?? DEFAULT_FACILITATOR_TIMEOUTS.settleMs;
   const facilitatorHeaders = facilitatorHeadersFrom(env, problems);
+  const cdp = parseCdpAuth(env);
+  if (!cdp.ok) problems.push(...cdp.problems);
   if (log === 'stdout') problems.push(`${OPERATIONS_ENV.decisionLog}: stdout is not allowed (Kong parses the plugin server's stdout); use stderr or a file path`);
   if (problems.length > 0) throw new OperationsConfigError(problems);
   const decisionLog: DecisionLogTarget | undefined =
@@ -64,6 +74,7 @@ export function operationsFromEnv(env: Env): OperationsSettings {
     ...(port === undefined ? {} : { metrics: { host: env[OPERATIONS_ENV.metricsHost] ?? '127.0.0.1', port } }),
     facilitatorTimeouts: { verifyMs, settleMs },
     facilitatorHeaders,
+    ...(cdp.ok && cdp.auth !== undefined ? { cdpAuth: cdp.auth } : {}),
   };
 }
 

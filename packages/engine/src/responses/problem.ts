@@ -5,7 +5,8 @@ import type { ReasonCode } from '@tollgate/policy/schema';
 import type { EngineConfig } from '../config/engine-config.js';
 import type { DecisionLog, Deny } from '../types.js';
 import { DEFAULT_PROBLEM_BASE_URI, REASONS } from './reasons.js';
-import { isCompleteOffer, offerRequirements, type CompleteOffer } from '../x402/offer.js';
+import { compileOffer } from '../x402/offer.js';
+import type { Permit2Approval } from '../x402/payment-gate.js';
 import { PAYMENT_REQUIRED_HEADER, x402Challenge } from './x402.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -19,9 +20,20 @@ export interface ProblemFacts {
   readonly cost?: number;
   /** Where the request went, for the x402 `resource`. */
   readonly resourceUrl: string;
+  /** The policy route, for the x402 offer's price on it. */
+  readonly route?: string;
   /** Why the payment the request carried was refused (an x402 error code): the challenge's `error`. */
   readonly paymentError?: string;
+  /** A Permit2 payer's missing approval: what to approve, for the client to send before paying again. */
+  readonly approve?: Permit2Approval;
 }
+
+/**
+ * Refusals of a payment that are not 402 but still carry the challenge: a malformed payment (400,
+ * the transport spec's "Invalid Payment") and a Permit2 payer without an allowance (412), so the
+ * client has the offer to build its next payment from.
+ */
+const CHALLENGED_PAYMENT_REFUSALS: ReadonlySet<ReasonCode> = new Set(['payment-malformed', 'payment-allowance-required']);
 
 export type BuildDeny = (reason: ReasonCode, facts: ProblemFacts, headers: Record<string, string>, log: DecisionLog) => Deny;
 
@@ -30,7 +42,7 @@ export function compileDeny(config: EngineConfig): BuildDeny {
   const types = config.responses?.types ?? {};
   const messages = config.responses?.messages ?? {};
   const payment = config.payment ?? {};
-  const offer: CompleteOffer | undefined = isCompleteOffer(payment.x402) ? payment.x402 : undefined;
+  const offer = compileOffer(payment.x402, config.policy);
   const links: Partial<Record<ReasonCode, Record<string, string>>> = {
     'subscription-inactive': pick({ billingUrl: payment.billingUrl, upgradeUrl: payment.upgradeUrl }),
     'plan-upgrade-required': pick({ upgradeUrl: payment.upgradeUrl }),
@@ -50,11 +62,12 @@ export function compileDeny(config: EngineConfig): BuildDeny {
     if (facts.balance !== undefined) body.balance = facts.balance;
     if (facts.cost !== undefined) body.cost = facts.cost;
     if (facts.paymentError !== undefined) body.paymentError = facts.paymentError;
+    if (facts.approve !== undefined) body.approve = facts.approve;
     headers['Content-Type'] = PROBLEM_CONTENT_TYPE;
-    if (status === 402) {
+    if (status === 402 || CHALLENGED_PAYMENT_REFUSALS.has(reason)) {
       headers['Cache-Control'] = 'no-store';
       if (offer !== undefined) {
-        const challenge = x402Challenge(offerRequirements(offer, facts.resourceUrl, `${config.policy}: pay per request`), facts.paymentError ?? detail);
+        const challenge = x402Challenge(offer.requirements(facts.route, facts.resourceUrl), facts.paymentError ?? detail);
         headers[PAYMENT_REQUIRED_HEADER] = challenge.header;
         Object.assign(body, challenge.body);
       }

@@ -19,6 +19,12 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
   'insufficient-credits': { status: 402, title: 'Insufficient credits', detail: 'Your credit balance is below the cost of this request. Top up to continue.' },
   'payment-required': { status: 402, title: 'Payment required', detail: 'This endpoint is paid per request: pay with the x402 offer in PAYMENT-REQUIRED.' },
   'payment-invalid': { status: 402, title: 'Payment invalid', detail: 'The payment sent with this request was not accepted.' },
+  'payment-malformed': { status: 400, title: 'Payment malformed', detail: 'The payment header could not be read as an x402 payment. Build a new one from the offer in PAYMENT-REQUIRED.' },
+  'payment-allowance-required': {
+    status: 412,
+    title: 'Permit2 approval required',
+    detail: 'Your wallet has not approved the Permit2 contract for this token. Approve it once on-chain, then pay again with the offer in PAYMENT-REQUIRED.',
+  },
   'payment-unavailable': { status: 503, title: 'Payment verification unavailable', detail: 'The payment could not be verified right now. Nothing was charged; retry shortly.' },
   'store-unavailable': { status: 503, title: 'Service unavailable', detail: 'Usage accounting is unavailable. Retry shortly.' },
 };

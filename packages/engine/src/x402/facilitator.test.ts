@@ -86,7 +86,7 @@ describe("who gets the operator's headers", () => {
     ['the URL of their key, with a trailing slash', '/v2', '/v2/'],
   ])('%s gets them on every call', async (_, key, offered) => {
     answer = { status: 200, body: { isValid: true, payer: PAYER } };
-    const facilitator = createFacilitator(`${url}${offered}`, TIMEOUTS, headersFor(`${url}${key}`));
+    const facilitator = createFacilitator(`${url}${offered}`, TIMEOUTS, { headers: headersFor(`${url}${key}`) });
     await facilitator.verify(PAYLOAD, REQUIREMENTS);
     answer = { status: 200, body: { success: true, payer: PAYER, transaction: '0x1', network: REQUIREMENTS.network } };
     await facilitator.settle(PAYLOAD, REQUIREMENTS);
@@ -99,7 +99,7 @@ describe("who gets the operator's headers", () => {
     ['their key’s origin alone', '/v2', ''],
   ])('%s does not get them', async (_, key, offered) => {
     answer = { status: 200, body: { isValid: true, payer: PAYER } };
-    await createFacilitator(`${url}${offered}`, TIMEOUTS, headersFor(`${url}${key}`)).verify(PAYLOAD, REQUIREMENTS);
+    await createFacilitator(`${url}${offered}`, TIMEOUTS, { headers: headersFor(`${url}${key}`) }).verify(PAYLOAD, REQUIREMENTS);
     expect(received).toHaveLength(1);
     expect(received[0]?.['x-api-key']).toBeUndefined();
   });

@@ -3,9 +3,11 @@
 // a facilitator that is down, slow or answers nonsense is `unavailable`, never an exception. So is
 // an error without a verdict (no `isValid`), and a 401/403/429 whatever its body says: the
 // operator's credentials refused or their account throttled, not the payer's fault. The operator's
-// headers for exactly this facilitator URL (facilitator-headers.ts) go with every call.
+// headers for exactly this facilitator URL (facilitator-headers.ts) go with every call, and for CDP's
+// facilitator a token signed for that very call (cdp-auth.ts).
 import { HTTPFacilitatorClient, type FacilitatorConfig } from '@x402/core/http';
-import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse } from '@x402/core/types';
+import { SettleError, VerifyError, type PaymentPayload, type PaymentRequirements, type SettleResponse, type SupportedResponse } from '@x402/core/types';
+import { cdpAuthorization, type CdpAuth } from './cdp-auth.js';
 import { facilitatorBase, facilitatorHeadersFor, NO_FACILITATOR_HEADERS, type FacilitatorHeaders } from './facilitator-headers.js';
 import type { RequirementsV1, RequirementsV2 } from './offer.js';
 
@@ -31,17 +33,43 @@ export type Settlement =
   /** `response.errorReason` says why; after a timeout the outcome is unknown (it may still land). */
   | { readonly kind: 'failed'; readonly response: SettleResponse; readonly error: string };
 
+/** GET /supported: what the facilitator verifies and settles, or why it could not be asked. */
+export type Supported = { readonly kind: 'answered'; readonly response: SupportedResponse } | { readonly kind: 'unavailable'; readonly error: string };
+
 export interface Facilitator {
+  /** Its base URL (no trailing slash), for logs. */
+  readonly url: string;
   verify(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Verification>;
   settle(payload: Readonly<Record<string, unknown>>, requirements: RequirementsV1 | RequirementsV2): Promise<Settlement>;
+  supported(): Promise<Supported>;
 }
 
-export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, headersByUrl: FacilitatorHeaders = NO_FACILITATOR_HEADERS): Facilitator {
+/** The operator's credentials for facilitators, from the environment (ops/operations.ts). */
+export interface FacilitatorAuth {
+  readonly headers: FacilitatorHeaders;
+  readonly cdp?: CdpAuth;
+}
+
+export const NO_FACILITATOR_AUTH: FacilitatorAuth = { headers: NO_FACILITATOR_HEADERS };
+
+export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, credentials: FacilitatorAuth = NO_FACILITATOR_AUTH): Facilitator {
   const base = facilitatorBase(url);
-  const auth = authHeaders(facilitatorHeadersFor(headersByUrl, base));
-  const verifier = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.verifyMs, ...auth });
-  const settler = new HTTPFacilitatorClient({ url: base, timeoutMs: timeouts.settleMs, ...auth });
+  const headers = facilitatorHeadersFor(credentials.headers, base);
+  const cdp = credentials.cdp?.url === base ? credentials.cdp : undefined;
+  // One client per endpoint, so that each signs a token for its own call only.
+  const client = (path: FacilitatorPath, timeoutMs: number) => new HTTPFacilitatorClient({ url: base, timeoutMs, ...authHeaders(base, path, headers, cdp) });
+  const verifier = client('verify', timeouts.verifyMs);
+  const settler = client('settle', timeouts.settleMs);
+  const lister = client('supported', timeouts.verifyMs);
   return {
+    url: base,
+    async supported() {
+      try {
+        return { kind: 'answered', response: await lister.getSupported() };
+      } catch (error) {
+        return { kind: 'unavailable', error: `facilitator ${base}/supported: ${messageOf(error)}` };
+      }
+    },
     async verify(payload, requirements) {
       try {
         const answer = await verifier.verify(...wire(payload, requirements));
@@ -68,12 +96,22 @@ export function createFacilitator(url: string, timeouts: FacilitatorTimeouts, he
   };
 }
 
-// The client asks for headers per facilitator path (a flat object is refused); the operator's apply
-// to all of them. No headers for this URL: no `createAuthHeaders`, so the client sends none.
-function authHeaders(headers: Readonly<Record<string, string>> | undefined): Pick<FacilitatorConfig, 'createAuthHeaders'> {
-  if (headers === undefined) return {};
-  const perPath = { verify: headers, settle: headers, supported: headers };
-  return { createAuthHeaders: () => Promise.resolve(perPath) };
+type FacilitatorPath = 'verify' | 'settle' | 'supported';
+
+// The client asks for headers per facilitator path on every call (a flat object is refused); the
+// operator's apply to all of them, a CDP token to `path`, the one this client calls. Neither for this
+// URL: no `createAuthHeaders`, so the client sends none.
+function authHeaders(base: string, path: FacilitatorPath, headers: Readonly<Record<string, string>> | undefined, cdp: CdpAuth | undefined): Pick<FacilitatorConfig, 'createAuthHeaders'> {
+  if (headers === undefined && cdp === undefined) return {};
+  const method = path === 'supported' ? 'GET' : 'POST';
+  return {
+    async createAuthHeaders() {
+      // The signed token replaces an Authorization among the static headers, whatever its case.
+      const forPath: Record<string, string> = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => cdp === undefined || name.toLowerCase() !== 'authorization'));
+      if (cdp !== undefined) forPath.Authorization = await cdpAuthorization(cdp, method, `${base}/${path}`);
+      return { verify: forPath, settle: forPath, supported: forPath };
+    },
+  };
 }
 
 // The client is typed for v2; v1 payloads and requirements travel through it unchanged (it sends

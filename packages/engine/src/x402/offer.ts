@@ -1,11 +1,9 @@
-// A policy's x402 offer as payment requirements: the v2 form (CAIP-2 network, `amount`) that the
-// PAYMENT-REQUIRED header carries and v2 payments are verified against, and the v1 form (v1
-// network name, `maxAmountRequired`, per-offer resource) for v1 clients and v1 payments.
-import type { X402Offer } from '@tollgate/policy/schema';
+// A policy's x402 offer as payment requirements, per route: one entry per payment option in the
+// v2 form (CAIP-2 network, `amount`) that PAYMENT-REQUIRED carries and v2 payments are verified
+// against, and for `exact` options the v1 form (v1 network name, `maxAmountRequired`, per-entry
+// resource) for v1 clients and payments. v1 knows no `upto`: such options are offered to v2 only.
+import { atomicAmount, x402PaymentOptions, type X402Offer, type X402PaymentOption } from '@tollgate/policy/schema';
 import type { Network } from '@x402/core/types';
-
-const DEFAULT_DECIMALS = 6;
-const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** v1 used network names; v2 uses CAIP-2. The networks v1 clients know, by CAIP-2 id. */
 const V1_NETWORK_NAMES: Readonly<Record<string, string>> = {
@@ -17,29 +15,15 @@ const V1_NETWORK_NAMES: Readonly<Record<string, string>> = {
   'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1': 'solana-devnet',
 };
 
-/** An offer with every member a challenge needs. */
-export type CompleteOffer = X402Offer & Required<Pick<X402Offer, 'price' | 'asset' | 'network' | 'payTo'>>;
-
-export function isCompleteOffer(offer: X402Offer | undefined): offer is CompleteOffer {
-  return offer?.price !== undefined && offer.asset !== undefined && offer.network !== undefined && offer.payTo !== undefined;
-}
-
-/** "0.01" with 6 decimals → "10000"; undefined when the price has more fraction digits than the asset. */
-export function atomicAmount(price: string, decimals: number): string | undefined {
-  const [whole = '0', fraction = ''] = price.split('.');
-  if (fraction.length > decimals) return undefined;
-  const digits = (whole + fraction.padEnd(decimals, '0')).replace(/^0+(?=\d)/, '');
-  return digits;
-}
-
 export function v1NetworkName(network: string): string {
   return V1_NETWORK_NAMES[network] ?? network;
 }
 
 export interface RequirementsV2 {
-  readonly scheme: 'exact';
+  readonly scheme: 'exact' | 'upto';
   /** CAIP-2: the policy schema only lets `namespace:reference` through. */
   readonly network: Network;
+  /** Atomic units; for upto, the most the client authorises. */
   readonly amount: string;
   readonly asset: string;
   readonly payTo: string;
@@ -59,29 +43,81 @@ export interface RequirementsV1 {
   readonly extra?: Readonly<Record<string, string>>;
 }
 
-export interface OfferRequirements {
-  readonly resource: { readonly url: string; readonly description: string };
-  readonly v2: RequirementsV2;
-  readonly v1: RequirementsV1;
+/** What an `upto` payment settles, in atomic units: `price` unless the request's metered cost is known. */
+export interface UptoPricing {
+  readonly price: string;
+  /** The price of one metered cost unit. Absent: a metered request still settles `price`. */
+  readonly perUnit?: string;
 }
 
-export function offerRequirements(offer: CompleteOffer, resourceUrl: string, fallbackDescription: string): OfferRequirements {
-  const amount = atomicAmount(offer.price, offer.decimals ?? DEFAULT_DECIMALS) ?? '0';
-  const description = offer.description ?? fallbackDescription;
-  const maxTimeoutSeconds = offer.maxTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const extra = offer.extra === undefined ? {} : { extra: offer.extra };
+/** One way to pay this request. */
+export interface OfferEntry {
+  readonly v2: RequirementsV2;
+  /** Absent for upto (v1 has no such scheme). */
+  readonly v1?: RequirementsV1;
+  readonly upto?: UptoPricing;
+}
+
+export interface OfferRequirements {
+  readonly resource: { readonly url: string; readonly description: string };
+  readonly accepts: readonly OfferEntry[];
+}
+
+/** The offer compiled once: its options resolved, requirements built per request. */
+export interface CompiledOffer {
+  readonly options: readonly X402PaymentOption[];
+  /** The facilitator every option is verified and settled by. */
+  readonly facilitator: string | undefined;
+  requirements(route: string | undefined, resourceUrl: string): OfferRequirements;
+}
+
+/** Undefined when the policy has no offer or an incomplete one (the config parser reports it). */
+export function compileOffer(offer: X402Offer | undefined, policy: string): CompiledOffer | undefined {
+  if (offer === undefined) return undefined;
+  const options = x402PaymentOptions(offer);
+  if (options === undefined) return undefined;
+  const description = offer.description ?? `${policy}: pay per request`;
+  const routePrices = offer.routes ?? {};
   return {
-    resource: { url: resourceUrl, description },
-    v2: { scheme: 'exact', network: offer.network as Network, amount, asset: offer.asset, payTo: offer.payTo, maxTimeoutSeconds, ...extra },
+    options,
+    facilitator: offer.facilitator,
+    requirements(route, resourceUrl) {
+      const price = route === undefined ? undefined : routePrices[route];
+      return { resource: { url: resourceUrl, description }, accepts: options.map((option) => entryOf(option, price, resourceUrl, description)) };
+    },
+  };
+}
+
+function entryOf(option: X402PaymentOption, routePrice: string | undefined, resourceUrl: string, description: string): OfferEntry {
+  const atomic = (amount: string) => atomicAmount(amount, option.decimals) ?? '0';
+  const price = atomic(routePrice ?? option.price);
+  const extra = option.extra === undefined ? {} : { extra: option.extra };
+  // Members in the order the specification's examples write them.
+  const v2 = (scheme: 'exact' | 'upto', amount: string): RequirementsV2 => ({
+    scheme,
+    network: option.network as Network,
+    amount,
+    asset: option.asset,
+    payTo: option.payTo,
+    maxTimeoutSeconds: option.maxTimeoutSeconds,
+    ...extra,
+  });
+  if (option.scheme === 'upto') {
+    const ceiling = option.maxPrice === undefined ? price : atomic(option.maxPrice);
+    const perUnit = option.pricePerUnit === undefined ? {} : { perUnit: atomic(option.pricePerUnit) };
+    return { v2: v2('upto', ceiling), upto: { price, ...perUnit } };
+  }
+  return {
+    v2: v2('exact', price),
     v1: {
       scheme: 'exact',
-      network: v1NetworkName(offer.network),
-      maxAmountRequired: amount,
+      network: v1NetworkName(option.network),
+      maxAmountRequired: price,
       resource: resourceUrl,
       description,
-      payTo: offer.payTo,
-      maxTimeoutSeconds,
-      asset: offer.asset,
+      payTo: option.payTo,
+      maxTimeoutSeconds: option.maxTimeoutSeconds,
+      asset: option.asset,
       ...extra,
     },
   };

@@ -11,15 +11,30 @@ import { StoreCallNotSentError } from '../store/store.js';
 import type { StoreCalls } from '../store-calls.js';
 import { messageOf } from '../timeout.js';
 import type { Facilitator } from './facilitator.js';
-import { mismatch } from './match.js';
-import type { OfferRequirements, RequirementsV1, RequirementsV2 } from './offer.js';
+import { matchPayment } from './match.js';
+import type { OfferRequirements, RequirementsV1, RequirementsV2, UptoPricing } from './offer.js';
 import type { Payment } from './payment-header.js';
 import { replayOf } from './replay.js';
+import { settlementRequirements } from './upto.js';
 
 export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
 export const X_PAYMENT_RESPONSE_HEADER = 'X-PAYMENT-RESPONSE';
 /** What the client learns when the facilitator could not verify: its answer is for the operator only. */
 const FACILITATOR_UNAVAILABLE = 'facilitator_unavailable';
+/**
+ * A Permit2 payer who has not approved the Permit2 contract (x402 exact/upto on EVM, verification
+ * step 2): the facilitator's reason, which the client answers with a one-time approve transaction.
+ */
+export const PERMIT2_ALLOWANCE_REQUIRED = 'permit2_allowance_required';
+/** The canonical Permit2 contract, the same address on every EVM chain (what the payer must approve). */
+export const PERMIT2_ADDRESS = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
+
+/** The one-time approval a Permit2 payer lacks: `approve(spender, …)` on `token` on `network`. */
+export interface Permit2Approval {
+  readonly network: string;
+  readonly token: string;
+  readonly spender: string;
+}
 
 /** What a paid request's follow-up carries to settlement: plain JSON. */
 export interface PaymentHold {
@@ -28,6 +43,10 @@ export interface PaymentHold {
   readonly requirements: RequirementsV1 | RequirementsV2;
   readonly replay: string;
   readonly resource: string;
+  /** The policy route, for the challenge a failed settlement answers with (its price). */
+  readonly route?: string;
+  /** upto: what to settle, the authorised maximum being `requirements.amount`. */
+  readonly upto?: UptoPricing;
 }
 
 export type PaymentAdmission =
@@ -36,9 +55,12 @@ export type PaymentAdmission =
    * `paymentError` is the error code for the client; `error`, for the decision log, is the same
    * code or what went wrong with the facilitator (its URL and answer, which may hold its error text).
    */
-  | { readonly kind: 'refused'; readonly reason: 'payment-invalid' | 'payment-unavailable'; readonly paymentError: string; readonly error: string }
+  | { readonly kind: 'refused'; readonly reason: RefusalReason; readonly paymentError: string; readonly error: string; readonly approve?: Permit2Approval }
   /** The store could not record the replay key and the policy fails closed. */
   | { readonly kind: 'store-unavailable'; readonly error: string };
+
+/** payment-allowance-required: 412, as the reference server answers a Permit2 payer without an allowance. */
+export type RefusalReason = 'payment-invalid' | 'payment-unavailable' | 'payment-allowance-required';
 
 export type PaymentSettlement =
   | { readonly kind: 'settled'; readonly headers: Readonly<Record<string, string>>; readonly response: SettleResponse }
@@ -67,16 +89,31 @@ export class PaymentGate {
     private readonly observer: Observer,
   ) {}
 
-  async accept(payment: Payment, offer: OfferRequirements, now: number): Promise<PaymentAdmission> {
-    const wrong = mismatch(payment, offer);
-    if (wrong !== undefined) return this.#refuse('invalid', 'payment-invalid', wrong);
+  /** `route`: the policy route the offer was priced for. */
+  async accept(payment: Payment, offer: OfferRequirements, route: string | undefined, now: number): Promise<PaymentAdmission> {
+    const match = matchPayment(payment, offer);
+    if (match.kind === 'mismatch') return this.#refuse('invalid', 'payment-invalid', match.reason);
     if (this.facilitator === undefined) return this.#refuse('unavailable', 'payment-invalid', 'facilitator_not_configured');
-    const requirements = payment.version === 2 ? offer.v2 : offer.v1;
+    const { entry } = match;
+    // A v1 payment only ever matches an entry with a v1 form.
+    const requirements = payment.version === 2 || entry.v1 === undefined ? entry.v2 : entry.v1;
     const verification = await this.facilitator.verify(payment.payload, requirements);
     if (verification.kind === 'unavailable') return this.#refuse('unavailable', 'payment-unavailable', FACILITATOR_UNAVAILABLE, verification.error);
-    if (verification.kind === 'invalid') return this.#refuse('invalid', 'payment-invalid', verification.reason);
-    const replay = replayOf(payment, offer, now);
-    const hold: PaymentHold = { version: payment.version, payload: payment.payload, requirements, replay: replay.key, resource: offer.resource.url };
+    if (verification.kind === 'invalid') {
+      if (verification.reason.toLowerCase() !== PERMIT2_ALLOWANCE_REQUIRED) return this.#refuse('invalid', 'payment-invalid', verification.reason);
+      const approve = { network: entry.v2.network, token: entry.v2.asset, spender: PERMIT2_ADDRESS };
+      return this.#refuse('invalid', 'payment-allowance-required', PERMIT2_ALLOWANCE_REQUIRED, PERMIT2_ALLOWANCE_REQUIRED, approve);
+    }
+    const replay = replayOf(payment, entry.v2, now);
+    const hold: PaymentHold = {
+      version: payment.version,
+      payload: payment.payload,
+      requirements,
+      replay: replay.key,
+      resource: offer.resource.url,
+      ...(route === undefined ? {} : { route }),
+      ...(entry.upto === undefined ? {} : { upto: entry.upto }),
+    };
     const payer = verification.payer === undefined ? {} : { payer: verification.payer };
     const closed = this.closed;
     const owner = closed === undefined ? undefined : { owner: randomUUID(), deadline: Date.now() + closed.timeoutMs };
@@ -97,21 +134,29 @@ export class PaymentGate {
     return { kind: 'paid', hold, ...payer };
   }
 
-  async settle(hold: PaymentHold, upstreamStatus: number): Promise<PaymentSettlement> {
+  /**
+   * `meteredUnits`: the cost units the request was found to cost (metered routes), which an upto
+   * payment settles at its price per unit; without it an upto payment settles its route's price.
+   */
+  async settle(hold: PaymentHold, upstreamStatus: number, meteredUnits?: number): Promise<PaymentSettlement> {
     if (upstreamStatus >= 400 || this.facilitator === undefined) {
       this.observer.payment(this.policy, 'not-settled');
       await this.#forget(hold.replay);
       return { kind: 'not-settled' };
     }
-    const settlement = await this.facilitator.settle(hold.payload, hold.requirements);
-    const headers = responseHeaders(hold.version, settlement.response);
+    const requirements = settlementRequirements(hold, meteredUnits);
+    const settlement = await this.facilitator.settle(hold.payload, requirements);
+    // upto: PAYMENT-RESPONSE reports what was charged, when the facilitator's answer does not.
+    const amount = hold.upto === undefined || settlement.response.amount !== undefined ? {} : { amount: (requirements as RequirementsV2).amount };
+    const response = { ...settlement.response, ...amount };
+    const headers = responseHeaders(hold.version, response);
     if (settlement.kind === 'settled') {
       this.observer.payment(this.policy, 'settled');
-      return { kind: 'settled', headers, response: settlement.response };
+      return { kind: 'settled', headers, response };
     }
     // The replay key stays claimed: a failed or timed-out settlement may still have spent the authorisation.
     this.observer.payment(this.policy, 'settle-failed');
-    return { kind: 'failed', headers, response: settlement.response, error: settlement.error };
+    return { kind: 'failed', headers, response, error: settlement.error };
   }
 
   async #forget(key: string): Promise<void> {
@@ -122,10 +167,11 @@ export class PaymentGate {
     }
   }
 
-  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: 'payment-invalid' | 'payment-unavailable', paymentError: string, error = paymentError): PaymentAdmission {
+  #refuse(event: 'invalid' | 'unavailable' | 'replayed', reason: RefusalReason, paymentError: string, error = paymentError, approve?: Permit2Approval): PaymentAdmission {
     this.observer.payment(this.policy, event);
-    return { kind: 'refused', reason, paymentError, error };
+    return { kind: 'refused', reason, paymentError, error, ...(approve === undefined ? {} : { approve }) };
   }
+
 }
 
 /** `PAYMENT-RESPONSE` for every payer, plus `X-PAYMENT-RESPONSE` for v1 payers (what v1 clients read). */

@@ -5,7 +5,7 @@ const ajvRuntime = (imported) => (typeof imported === "function" ? { default: im
 const ajvRuntime0 = ajvRuntime(ajvRuntime0Import);
 
 export const Policy = validate20;
-const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."},"overdraft":{"type":"integer","minimum":0,"description":"Units a settlement may take the credit balance below zero when the actual cost exceeds the estimate; beyond that it is written off. Default 0."},"metered":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","required":["estimate"],"properties":{"estimate":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","required":["requestField","fallback"],"properties":{"requestField":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"The request body field bounding the output tokens, e.g. max_tokens: priced at the output rate of the request's model."},"inputTokens":{"type":"integer","minimum":0,"description":"Input tokens assumed, priced at the input rate. Default 0."},"fallback":{"type":"integer","minimum":0,"description":"Units held when the request has no such integer field (or no readable JSON body)."}},"additionalProperties":false,"description":"Hold what the request may cost at most: requestField output tokens plus inputTokens input tokens, priced."}],"description":"Units held at admission: a fixed amount, or computed from the request. The response then settles the actual cost."},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The upstream states the cost in integer units in this response header; it is removed before the client sees the response."},"usage":{"anyOf":[{"enum":["openai","anthropic"],"description":"openai: usage.prompt_tokens and usage.completion_tokens of the JSON body, or of the last SSE chunk carrying usage (stream_options.include_usage). anthropic: usage.input_tokens and usage.output_tokens of the body, or of the message_start and message_delta events of a stream."},{"type":"object","required":["input","output"],"properties":{"input":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."},"output":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"Input and output tokens from these fields of the JSON body, priced at the input and output rates."},{"type":"object","required":["total"],"properties":{"total":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"All tokens from this field of the JSON body, priced at the input rate."}],"description":"Where the response reports the tokens it used."},"prices":{"type":"object","patternProperties":{"^.*$":{"type":"object","required":["input","output"],"properties":{"input":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."},"output":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."}},"additionalProperties":false,"description":"Units per `per` input tokens and per `per` output tokens."}},"description":"Token prices by model name (exact, case-sensitive); \"*\" prices every other model. A model without a price (and no \"*\") is charged the estimate.","additionalProperties":false},"per":{"type":"integer","minimum":1,"description":"Prices are per this many tokens; a cost is rounded up to a whole unit. Default 1."},"model":{"enum":["body","route"],"description":"body: the model is the request body's `model` field; route: every request is priced \"*\". Default body."}},"additionalProperties":false,"description":"A route whose cost comes from the response: a header or token usage (exactly one)."}},"description":"Per route name: the actual cost comes from the upstream's response. A metered route always reserves its estimate and settles the actual (whatever chargeOn says).","additionalProperties":false}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"Price per request in units of the asset, e.g. \"0.01\"."},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails)."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"payTo":{"type":"string","minLength":1},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras, e.g. the EIP-712 domain name/version.","additionalProperties":false}},"additionalProperties":false,"description":"Pay-per-request offer (x402, scheme exact)."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
+const schema31 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Policy"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["routes","identity"],"properties":{"service":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Upstream URL. Omit to attach to a service that already exists in the gateway."}},"additionalProperties":false},"routes":{"type":"array","items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"paths":{"type":"array","items":{"type":"string","pattern":"^/"},"minItems":1,"description":"Path prefixes. Omit to attach to an existing route by name."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1},"hosts":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9*.-]+$"},"minItems":1},"stripPath":{"type":"boolean"}},"additionalProperties":false},"minItems":1},"identity":{"type":"object","required":["auth","limitBy"],"properties":{"auth":{"enum":["key-auth","none"],"description":"Gateway-native authentication."},"keyNames":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."},"minItems":1,"description":"Where key-auth looks for the key. Default [apikey]."},"hideCredentials":{"type":"boolean"},"anonymous":{"type":"boolean","description":"Let unauthenticated callers through to pay per request (x402). Default false."},"limitBy":{"enum":["consumer","credential","header","ip"]},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The header that identifies the caller when limitBy is header."}},"additionalProperties":false},"usePlans":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Name of a Plans document whose plans this policy uses."},"plans":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","properties":{"description":{"type":"string"},"rateLimit":{"type":"object","properties":{"second":{"type":"integer","minimum":1},"minute":{"type":"integer","minimum":1},"hour":{"type":"integer","minimum":1},"day":{"type":"integer","minimum":1},"window":{"enum":["fixed","sliding"],"description":"fixed: calendar-aligned (Kong); sliding: sliding-window counter. Default fixed."}},"additionalProperties":false,"description":"Short-window traffic limits; exceeding one answers 429 with Retry-After."},"quota":{"type":"object","required":["per"],"properties":{"requests":{"type":"integer","minimum":1,"description":"Requests per billing period."},"units":{"type":"integer","minimum":1,"description":"Cost units per billing period (see spec.costs)."},"per":{"enum":["day","week","month","year","lifetime"],"description":"Billing period: day, week (ISO: Monday to Sunday), month, year, or lifetime (never resets)."},"anchor":{"enum":["calendar","subscription"],"description":"Period start: calendar (UTC, or timeZone) or the subscription start. Default calendar."},"timeZone":{"type":"string","minLength":1,"description":"Calendar periods start at local midnight in this IANA time zone (e.g. Europe/Berlin). Default UTC."}},"additionalProperties":false,"description":"Billing-period quota; used up answers 402 unless the plan has an overage path."},"routes":{"type":"array","items":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"A route name: every method of that route."},{"type":"object","required":["route","methods"],"properties":{"route":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"minItems":1}},"additionalProperties":false}]},"description":"Entitlements: the routes (and methods) this plan includes. Absent: all routes."},"overage":{"enum":["block","credits","bill"],"description":"When the quota is used up: block (402), draw from credits, or bill as overage. Default block."},"credits":{"type":"boolean","description":"Every request draws its cost from prepaid credits. Default false."},"refill":{"type":"object","required":["amount","every"],"properties":{"amount":{"type":"integer","minimum":1,"description":"Credits the balance is topped up to (never lowered: a larger balance stays)."},"every":{"enum":["day","month"],"description":"At the first admission of each calendar (UTC) day or month."}},"additionalProperties":false,"description":"Credits topped up on a schedule, as Unkey refills: the balance becomes at least amount once per period."},"billing":{"type":"object","properties":{"stripePriceIds":{"type":"array","items":{"type":"string","pattern":"^price_[A-Za-z0-9]+$"},"minItems":1,"description":"Stripe prices whose subscriptions put a customer on this plan."}},"additionalProperties":false,"description":"How billing events map onto this plan."}},"additionalProperties":false}},"description":"Plans by name, lowest tier first (the order decides which plan is an upgrade).","additionalProperties":false},"defaultPlan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Plan of consumers without one."},"costs":{"type":"object","properties":{"default":{"type":"integer","minimum":0,"description":"Cost units of a request. Default 1."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"integer","minimum":0}},"additionalProperties":false},"methods":{"type":"object","patternProperties":{"^[A-Z]+$":{"type":"integer","minimum":0}},"additionalProperties":false},"chargeOn":{"enum":["request","success"],"description":"request: charge on admission; success: reserve, commit when the upstream answers < 500. Default request."},"onUnsettled":{"enum":["commit","release"],"description":"chargeOn success: what happens to a reservation whose outcome never reached the store before it expired (15 minutes): commit keeps the charge, release gives it back. Default release."},"overdraft":{"type":"integer","minimum":0,"description":"Units a settlement may take the credit balance below zero when the actual cost exceeds the estimate; beyond that it is written off. Default 0."},"metered":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"object","required":["estimate"],"properties":{"estimate":{"anyOf":[{"type":"integer","minimum":0},{"type":"object","required":["requestField","fallback"],"properties":{"requestField":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"The request body field bounding the output tokens, e.g. max_tokens: priced at the output rate of the request's model."},"inputTokens":{"type":"integer","minimum":0,"description":"Input tokens assumed, priced at the input rate. Default 0."},"fallback":{"type":"integer","minimum":0,"description":"Units held when the request has no such integer field (or no readable JSON body)."}},"additionalProperties":false,"description":"Hold what the request may cost at most: requestField output tokens plus inputTokens input tokens, priced."}],"description":"Units held at admission: a fixed amount, or computed from the request. The response then settles the actual cost."},"header":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"The upstream states the cost in integer units in this response header; it is removed before the client sees the response."},"usage":{"anyOf":[{"enum":["openai","anthropic"],"description":"openai: usage.prompt_tokens and usage.completion_tokens of the JSON body, or of the last SSE chunk carrying usage (stream_options.include_usage). anthropic: usage.input_tokens and usage.output_tokens of the body, or of the message_start and message_delta events of a stream."},{"type":"object","required":["input","output"],"properties":{"input":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."},"output":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"Input and output tokens from these fields of the JSON body, priced at the input and output rates."},{"type":"object","required":["total"],"properties":{"total":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$","description":"A dotted path to an integer field of the JSON body, e.g. usage.total_tokens."}},"additionalProperties":false,"description":"All tokens from this field of the JSON body, priced at the input rate."}],"description":"Where the response reports the tokens it used."},"prices":{"type":"object","patternProperties":{"^.*$":{"type":"object","required":["input","output"],"properties":{"input":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."},"output":{"type":"integer","minimum":0,"description":"Cost units per `per` tokens."}},"additionalProperties":false,"description":"Units per `per` input tokens and per `per` output tokens."}},"description":"Token prices by model name (exact, case-sensitive); \"*\" prices every other model. A model without a price (and no \"*\") is charged the estimate.","additionalProperties":false},"per":{"type":"integer","minimum":1,"description":"Prices are per this many tokens; a cost is rounded up to a whole unit. Default 1."},"model":{"enum":["body","route"],"description":"body: the model is the request body's `model` field; route: every request is priced \"*\". Default body."}},"additionalProperties":false,"description":"A route whose cost comes from the response: a header or token usage (exactly one)."}},"description":"Per route name: the actual cost comes from the upstream's response. A metered route always reserves its estimate and settles the actual (whatever chargeOn says).","additionalProperties":false}},"additionalProperties":false},"subscription":{"type":"object","required":["required"],"properties":{"required":{"type":"boolean"},"statuses":{"type":"array","items":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"minItems":1,"description":"Statuses that pass (until paidThrough + graceDays). Default [active, trialing, past_due]: a failed payment keeps access through the grace period."},"graceDays":{"type":"integer","minimum":0,"maximum":365,"description":"Days past paidThrough that a passing status (past_due included) still passes. Default 0."}},"additionalProperties":false},"payment":{"type":"object","properties":{"upgradeUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"billingUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"topUpUrl":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"x402":{"type":"object","properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","description":"Token contract address (or ISO-4217 code for fiat rails). With accepts, give it in each entry."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453. With accepts, give it in each entry."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false},"accepts":{"type":"array","items":{"type":"object","required":["asset","network"],"properties":{"scheme":{"enum":["exact","upto"],"description":"exact: the client pays the price; upto: the client authorises maxPrice (default price) and the gateway settles what the request cost (pricePerUnit × metered cost units, else price). Default exact."},"price":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."},"maxPrice":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the most a request may cost, what the client authorises. Default price."},"pricePerUnit":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"upto: the price of one metered cost unit; the settled amount is the units the request cost times this, rounded up to an atomic unit, never above maxPrice."},"decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the asset. Default 6 (USDC)."},"payTo":{"type":"string","minLength":1},"maxTimeoutSeconds":{"type":"integer","minimum":1,"maximum":3600},"asset":{"type":"string","minLength":1,"description":"Token contract address (or ISO-4217 code for fiat rails)."},"network":{"type":"string","pattern":"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$","description":"CAIP-2 network, e.g. eip155:8453."},"extra":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Scheme-specific extras: the EIP-712 domain name/version, assetTransferMethod (eip3009, permit2, erc7710), upto's facilitatorAddress.","additionalProperties":false}},"additionalProperties":false,"description":"One way to pay (an x402 `accepts` entry): a network and asset, and whatever it sets apart from the offer."},"minItems":1,"maxItems":16,"description":"Several ways to pay (networks, assets), offered together in this order. Without it the offer itself is the one way."},"routes":{"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$":{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"An amount in units of the asset, e.g. \"0.01\" (whole units, not atomic)."}},"description":"Price per policy route name; it replaces every option's price on that route (upto: its maxPrice too).","additionalProperties":false},"facilitator":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"description":{"type":"string"}},"additionalProperties":false,"description":"Pay-per-request offer (x402 v2 and v1): one way to pay, or several under accepts."}},"additionalProperties":false,"description":"How a client can pay, shown on every 402."},"rewrite":{"type":"object","properties":{"request":{"type":"object","properties":{"headers":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Added when absent.","additionalProperties":false},"set":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"description":"Set, replacing any value.","additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","description":"An HTTP header name."}},"additionalProperties":false}},"additionalProperties":false},"query":{"type":"object","properties":{"add":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","description":"Text with {{consumer}}, {{plan}}, {{route}}, {{credential}}, {{header.NAME}}, {{query.NAME}}."}},"additionalProperties":false},"remove":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"rename":{"type":"object","patternProperties":{"^[A-Za-z0-9._~-]+$":{"type":"string","pattern":"^[A-Za-z0-9._~-]+$"}},"additionalProperties":false}},"additionalProperties":false},"path":{"type":"string","pattern":"^/","description":"Replacement upstream path."}},"additionalProperties":false}},"additionalProperties":false},"responses":{"type":"object","properties":{"headers":{"enum":["ietf","legacy","both","none"],"description":"ietf: RateLimit/RateLimit-Policy (draft-11); legacy: RateLimit-* and X-RateLimit-*. Default ietf."},"problemBaseUri":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Base of problem type URIs. Default https://tollgate.dev/problems/."},"messages":{"type":"object","properties":{"unauthenticated":{"type":"string","minLength":1},"subscription-inactive":{"type":"string","minLength":1},"plan-upgrade-required":{"type":"string","minLength":1},"not-entitled":{"type":"string","minLength":1},"rate-limited":{"type":"string","minLength":1},"quota-exhausted":{"type":"string","minLength":1},"insufficient-credits":{"type":"string","minLength":1},"payment-required":{"type":"string","minLength":1},"payment-invalid":{"type":"string","minLength":1},"payment-malformed":{"type":"string","minLength":1},"payment-allowance-required":{"type":"string","minLength":1},"payment-unavailable":{"type":"string","minLength":1},"store-unavailable":{"type":"string","minLength":1}},"additionalProperties":false,"description":"Override the detail message per reason."},"types":{"type":"object","properties":{"unauthenticated":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"subscription-inactive":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"plan-upgrade-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"not-entitled":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"rate-limited":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"quota-exhausted":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"insufficient-credits":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-invalid":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-malformed":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-allowance-required":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"payment-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."},"store-unavailable":{"type":"string","pattern":"^https?://[^\\s]+$","description":"An absolute http(s) URL."}},"additionalProperties":false,"description":"Override the problem type URI per reason."}},"additionalProperties":false},"store":{"type":"object","required":["kind"],"properties":{"kind":{"enum":["memory","redis","redis-cluster"]},"url":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis: connection URL (may hold a password: use an env reference)."},"nodes":{"anyOf":[{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"A secret taken from the environment at deploy or run time."},{"type":"string"}],"description":"redis-cluster: comma-separated host:port list."},"keyPrefix":{"type":"string","pattern":"^[A-Za-z0-9:_-]{1,32}$"},"onFailure":{"enum":["open","closed"],"description":"Store unreachable: allow (open) or 503 (closed). Default open."},"timeoutMs":{"type":"integer","minimum":1,"maximum":10000,"description":"Default 50."},"native":{"type":"object","properties":{"host":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$","description":"One Redis server: host name or IPv4 address (a literal: Kong's redis.host is not referenceable). Give host or cluster, not both."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port of host. Default 6379."},"cluster":{"type":"object","required":["nodes"],"properties":{"nodes":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$","maxLength":100,"description":"host:port, a host name or IPv4 address and a port 1-65535."},"minItems":1,"uniqueItems":true,"description":"Seed nodes (host:port); the gateway learns the rest of the cluster from them."},"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$","description":"APISIX's redis_cluster_name: the key of the slot map APISIX caches per cluster, so different clusters need different names. Default: the first seed node in sorted order."}},"additionalProperties":false,"description":"A Redis Cluster instead of one server (APISIX limit-count policy redis-cluster; Kong's rate-limiting has none, so on Kong the windows stay in Tollgate)."},"username":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Redis 6 ACL user, sent with the password. Resolved by the gateway itself: Kong env vault, APISIX $env://. APISIX's redis-cluster policy has none."},"password":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"Resolved by the gateway itself: Kong env vault, APISIX $env://."},"database":{"type":"integer","minimum":0,"description":"Database of host. Default 0 (a Redis Cluster has only 0)."},"ssl":{"type":"boolean","description":"TLS to Redis. Default false."},"sslVerify":{"type":"boolean","description":"Verify the server certificate (with ssl): its chain, whose issuer the gateway's trusted CAs must hold, and on Kong only also its name, serverName or else host when host is a name (not an IP address). APISIX's limit-count checks the chain alone. Default: the gateway's own, false in Kong 3.9 and APISIX 3.14/3.18 (Kong 3.15's Enterprise schema shows true)."},"serverName":{"type":"string","pattern":"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$","description":"SNI host name for the TLS handshake (with ssl; not an IP address). Kong only: APISIX's limit-count cannot send one, so on APISIX the windows stay in Tollgate."}},"additionalProperties":false,"description":"Redis for the gateway's native rate limiting (Kong rate-limiting, APISIX limit-count); without it a redis store keeps rate limits in Tollgate."}},"additionalProperties":false},"notifications":{"type":"object","required":["url","secret"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"Where the signed webhooks are POSTed."},"secret":{"type":"object","required":["env"],"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable name."}},"additionalProperties":false,"description":"The signing secret (HMAC-SHA256, header Tollgate-Signature), from the environment of the gateway's Tollgate process."},"thresholds":{"type":"object","properties":{"quotaPercent":{"type":"array","items":{"type":"integer","minimum":1,"maximum":100,"description":"Percent of a billing-period quota."},"minItems":1,"uniqueItems":true,"description":"Notify when a quota reaches each of these percentages, once per billing period. Default [80, 100]."},"creditsBelow":{"type":"integer","minimum":1,"description":"Notify when a charge takes the credit balance below this, once until a grant or refund raises it again."}},"additionalProperties":false},"paymentDenied":{"type":"boolean","description":"Notify when an account is refused with a 402 (subscription, quota, credits, upgrade), once per reason and period. Default true."}},"additionalProperties":false,"description":"Signed outgoing webhooks about accounts: quota thresholds, low credits, payment denials."},"usageEndpoint":{"type":"string","pattern":"^/[^\\s?#]*$","description":"A path (GET) on which the gateway answers the authenticated caller's own usage: plan, quotas, credits, rate windows. It must lie under a route of this policy."}},"additionalProperties":false}},"additionalProperties":false};
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._/-]+$", "u");
 const pattern8 = new RegExp("^https?://[^\\s]+$", "u");
@@ -17,15 +17,15 @@ const pattern23 = new RegExp("^[A-Z]+$", "u");
 const pattern27 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$", "u");
 const pattern32 = new RegExp("^.*$", "u");
 const pattern37 = new RegExp("^[0-9]+(\\.[0-9]+)?$", "u");
-const pattern38 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
-const pattern50 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
-const pattern69 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
-const pattern71 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
-const pattern72 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
-const pattern73 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
-const pattern74 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
-const pattern77 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
-const pattern80 = new RegExp("^/[^\\s?#]*$", "u");
+const pattern40 = new RegExp("^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$", "u");
+const pattern61 = new RegExp("^[A-Za-z0-9._~-]+$", "u");
+const pattern82 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
+const pattern84 = new RegExp("^[A-Za-z0-9:_-]{1,32}$", "u");
+const pattern85 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$", "u");
+const pattern86 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", "u");
+const pattern87 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", "u");
+const pattern90 = new RegExp("^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", "u");
+const pattern93 = new RegExp("^/[^\\s?#]*$", "u");
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ajvRuntime0.default;
 
@@ -2645,11 +2645,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data95.price !== undefined){
-let data96 = data95.price;
-if(typeof data96 === "string"){
-if(!pattern37.test(data96)){
-const err203 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data96};
+if(data95.scheme !== undefined){
+let data96 = data95.scheme;
+if(!((data96 === "exact") || (data96 === "upto"))){
+const err203 = {instancePath:instancePath+"/spec/payment/x402/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.scheme,data:data96};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2659,8 +2658,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-else {
-const err204 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data96};
+if(data95.price !== undefined){
+let data97 = data95.price;
+if(typeof data97 === "string"){
+if(!pattern37.test(data97)){
+const err204 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data97};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2670,10 +2672,8 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data95.asset !== undefined){
-let data97 = data95.asset;
-if(typeof data97 !== "string"){
-const err205 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data97};
+else {
+const err205 = {instancePath:instancePath+"/spec/payment/x402/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.price,data:data97};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2683,10 +2683,11 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data95.decimals !== undefined){
-let data98 = data95.decimals;
-if(!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))){
-const err206 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data98};
+if(data95.maxPrice !== undefined){
+let data98 = data95.maxPrice;
+if(typeof data98 === "string"){
+if(!pattern37.test(data98)){
+const err206 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data98};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2695,9 +2696,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(typeof data98 == "number"){
-if(data98 > 36 || isNaN(data98)){
-const err207 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data98};
+}
+else {
+const err207 = {instancePath:instancePath+"/spec/payment/x402/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxPrice,data:data98};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2706,8 +2707,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data98 < 0 || isNaN(data98)){
-const err208 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data98};
+}
+if(data95.pricePerUnit !== undefined){
+let data99 = data95.pricePerUnit;
+if(typeof data99 === "string"){
+if(!pattern37.test(data99)){
+const err208 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data99};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2717,12 +2722,8 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-if(data95.network !== undefined){
-let data99 = data95.network;
-if(typeof data99 === "string"){
-if(!pattern38.test(data99)){
-const err209 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data99};
+else {
+const err209 = {instancePath:instancePath+"/spec/payment/x402/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.pricePerUnit,data:data99};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2732,8 +2733,10 @@ vErrors.push(err209);
 errors++;
 }
 }
-else {
-const err210 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data99};
+if(data95.decimals !== undefined){
+let data100 = data95.decimals;
+if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
+const err210 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data100};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2742,12 +2745,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-if(data95.payTo !== undefined){
-let data100 = data95.payTo;
-if(typeof data100 === "string"){
-if(func2(data100) < 1){
-const err211 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data100};
+if(typeof data100 == "number"){
+if(data100 > 36 || isNaN(data100)){
+const err211 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data100};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2756,9 +2756,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data100};
+if(data100 < 0 || isNaN(data100)){
+const err212 = {instancePath:instancePath+"/spec/payment/x402/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.decimals,data:data100};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2768,11 +2767,12 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data95.facilitator !== undefined){
-let data101 = data95.facilitator;
+}
+if(data95.payTo !== undefined){
+let data101 = data95.payTo;
 if(typeof data101 === "string"){
-if(!pattern8.test(data101)){
-const err213 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data101};
+if(func2(data101) < 1){
+const err213 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data101};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2783,7 +2783,7 @@ errors++;
 }
 }
 else {
-const err214 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data101};
+const err214 = {instancePath:instancePath+"/spec/payment/x402/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.payTo,data:data101};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2793,10 +2793,10 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data95.description !== undefined){
-let data102 = data95.description;
-if(typeof data102 !== "string"){
-const err215 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data102};
+if(data95.maxTimeoutSeconds !== undefined){
+let data102 = data95.maxTimeoutSeconds;
+if(!((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102)))){
+const err215 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data102};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2805,11 +2805,9 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-if(data95.maxTimeoutSeconds !== undefined){
-let data103 = data95.maxTimeoutSeconds;
-if(!((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103)))){
-const err216 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data103};
+if(typeof data102 == "number"){
+if(data102 > 3600 || isNaN(data102)){
+const err216 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data102};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2818,9 +2816,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-if(typeof data103 == "number"){
-if(data103 > 3600 || isNaN(data103)){
-const err217 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data103};
+if(data102 < 1 || isNaN(data102)){
+const err217 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data102};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2829,8 +2826,12 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data103 < 1 || isNaN(data103)){
-const err218 = {instancePath:instancePath+"/spec/payment/x402/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.maxTimeoutSeconds,data:data103};
+}
+}
+if(data95.asset !== undefined){
+let data103 = data95.asset;
+if(typeof data103 !== "string"){
+const err218 = {instancePath:instancePath+"/spec/payment/x402/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.asset,data:data103};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2840,13 +2841,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-}
-if(data95.extra !== undefined){
-let data104 = data95.extra;
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-for(const key33 in data104){
-if(!(pattern32.test(key33))){
-const err219 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data104};
+if(data95.network !== undefined){
+let data104 = data95.network;
+if(typeof data104 === "string"){
+if(!pattern40.test(data104)){
+const err219 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data104};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2856,11 +2855,8 @@ vErrors.push(err219);
 errors++;
 }
 }
-for(const key34 in data104){
-if(pattern32.test(key34)){
-let data105 = data104[key34];
-if(typeof data105 !== "string"){
-const err220 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data105};
+else {
+const err220 = {instancePath:instancePath+"/spec/payment/x402/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.network,data:data104};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2870,10 +2866,12 @@ vErrors.push(err220);
 errors++;
 }
 }
-}
-}
-else {
-const err221 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data104};
+if(data95.extra !== undefined){
+let data105 = data95.extra;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+for(const key33 in data105){
+if(!(pattern32.test(key33))){
+const err221 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data105};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2883,9 +2881,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-}
-else {
-const err222 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data95};
+for(const key34 in data105){
+if(pattern32.test(key34)){
+let data106 = data105[key34];
+if(typeof data106 !== "string"){
+const err222 = {instancePath:instancePath+"/spec/payment/x402/extra/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.patternProperties["^.*$"],data:data106};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2896,8 +2896,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err223 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data91};
+const err223 = {instancePath:instancePath+"/spec/payment/x402/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.extra,data:data105};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2907,12 +2908,11 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data8.rewrite !== undefined){
-let data106 = data8.rewrite;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key35 in data106){
-if(!(key35 === "request")){
-const err224 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
+if(data95.accepts !== undefined){
+let data107 = data95.accepts;
+if(Array.isArray(data107)){
+if(data107.length > 16){
+const err224 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data107};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2921,13 +2921,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data106.request !== undefined){
-let data107 = data106.request;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key36 in data107){
-if(!(((key36 === "headers") || (key36 === "query")) || (key36 === "path"))){
-const err225 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
+if(data107.length < 1){
+const err225 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data107};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2936,13 +2931,12 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data107.headers !== undefined){
-let data108 = data107.headers;
+const len9 = data107.length;
+for(let i9=0; i9<len9; i9++){
+let data108 = data107[i9];
 if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-for(const key37 in data108){
-if(!((((key37 === "add") || (key37 === "set")) || (key37 === "remove")) || (key37 === "rename"))){
-const err226 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
+if(data108.asset === undefined){
+const err226 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "asset"},message:"must have required property '"+"asset"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data108};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2951,13 +2945,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-if(data108.add !== undefined){
-let data109 = data108.add;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-for(const key38 in data109){
-if(!(pattern12.test(key38))){
-const err227 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
+if(data108.network === undefined){
+const err227 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.required,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data108};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2966,12 +2955,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-for(const key39 in data109){
-if(pattern12.test(key39)){
-let data110 = data109[key39];
-if(typeof data110 !== "string"){
-const err228 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data110};
+for(const key35 in data108){
+if(!(func1.call(schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties, key35))){
+const err228 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data108};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2981,10 +2967,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-}
-}
-else {
-const err229 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data109};
+if(data108.scheme !== undefined){
+let data109 = data108.scheme;
+if(!((data109 === "exact") || (data109 === "upto"))){
+const err229 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/scheme",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/scheme/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme.enum,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.scheme,data:data109};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2994,12 +2980,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data108.set !== undefined){
-let data111 = data108.set;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key40 in data111){
-if(!(pattern12.test(key40))){
-const err230 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
+if(data108.price !== undefined){
+let data110 = data108.price;
+if(typeof data110 === "string"){
+if(!pattern37.test(data110)){
+const err230 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data110};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3009,11 +2994,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-for(const key41 in data111){
-if(pattern12.test(key41)){
-let data112 = data111[key41];
-if(typeof data112 !== "string"){
-const err231 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data112};
+else {
+const err231 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/price",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/price/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.price,data:data110};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3023,10 +3005,11 @@ vErrors.push(err231);
 errors++;
 }
 }
-}
-}
-else {
-const err232 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data111};
+if(data108.maxPrice !== undefined){
+let data111 = data108.maxPrice;
+if(typeof data111 === "string"){
+if(!pattern37.test(data111)){
+const err232 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data111};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3036,15 +3019,8 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data108.remove !== undefined){
-let data113 = data108.remove;
-if(Array.isArray(data113)){
-const len9 = data113.length;
-for(let i9=0; i9<len9; i9++){
-let data114 = data113[i9];
-if(typeof data114 === "string"){
-if(!pattern12.test(data114)){
-const err233 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
+else {
+const err233 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxPrice",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxPrice/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxPrice,data:data111};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3054,8 +3030,11 @@ vErrors.push(err233);
 errors++;
 }
 }
-else {
-const err234 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i9,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data114};
+if(data108.pricePerUnit !== undefined){
+let data112 = data108.pricePerUnit;
+if(typeof data112 === "string"){
+if(!pattern37.test(data112)){
+const err234 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data112};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3065,9 +3044,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-}
 else {
-const err235 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data113};
+const err235 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/pricePerUnit",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/pricePerUnit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.pricePerUnit,data:data112};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3077,12 +3055,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data108.rename !== undefined){
-let data115 = data108.rename;
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-for(const key42 in data115){
-if(!(pattern12.test(key42))){
-const err236 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
+if(data108.decimals !== undefined){
+let data113 = data108.decimals;
+if(!((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113)))){
+const err236 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data113};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3091,13 +3067,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-for(const key43 in data115){
-if(pattern12.test(key43)){
-let data116 = data115[key43];
-if(typeof data116 === "string"){
-if(!pattern12.test(data116)){
-const err237 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
+if(typeof data113 == "number"){
+if(data113 > 36 || isNaN(data113)){
+const err237 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 36},message:"must be <= 36",schema:36,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data113};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3106,9 +3078,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-else {
-const err238 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data116};
+if(data113 < 0 || isNaN(data113)){
+const err238 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/decimals",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/decimals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.decimals,data:data113};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3119,9 +3090,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err239 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data115};
+if(data108.payTo !== undefined){
+let data114 = data108.payTo;
+if(typeof data114 === "string"){
+if(func2(data114) < 1){
+const err239 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data114};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3131,9 +3104,8 @@ vErrors.push(err239);
 errors++;
 }
 }
-}
 else {
-const err240 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data108};
+const err240 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/payTo",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/payTo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.payTo,data:data114};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3143,12 +3115,10 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data107.query !== undefined){
-let data117 = data107.query;
-if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-for(const key44 in data117){
-if(!(((key44 === "add") || (key44 === "remove")) || (key44 === "rename"))){
-const err241 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
+if(data108.maxTimeoutSeconds !== undefined){
+let data115 = data108.maxTimeoutSeconds;
+if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
+const err241 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data115};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3157,13 +3127,9 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-if(data117.add !== undefined){
-let data118 = data117.add;
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-for(const key45 in data118){
-if(!(pattern50.test(key45))){
-const err242 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
+if(typeof data115 == "number"){
+if(data115 > 3600 || isNaN(data115)){
+const err242 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data115};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3172,12 +3138,8 @@ vErrors.push(err242);
 }
 errors++;
 }
-}
-for(const key46 in data118){
-if(pattern50.test(key46)){
-let data119 = data118[key46];
-if(typeof data119 !== "string"){
-const err243 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data119};
+if(data115 < 1 || isNaN(data115)){
+const err243 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/maxTimeoutSeconds",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/maxTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.maxTimeoutSeconds,data:data115};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3188,9 +3150,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err244 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data118};
+if(data108.asset !== undefined){
+let data116 = data108.asset;
+if(typeof data116 === "string"){
+if(func2(data116) < 1){
+const err244 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data116};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3200,15 +3164,8 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data117.remove !== undefined){
-let data120 = data117.remove;
-if(Array.isArray(data120)){
-const len10 = data120.length;
-for(let i10=0; i10<len10; i10++){
-let data121 = data120[i10];
-if(typeof data121 === "string"){
-if(!pattern50.test(data121)){
-const err245 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
+else {
+const err245 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/asset",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/asset/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.asset,data:data116};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3218,8 +3175,11 @@ vErrors.push(err245);
 errors++;
 }
 }
-else {
-const err246 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data121};
+if(data108.network !== undefined){
+let data117 = data108.network;
+if(typeof data117 === "string"){
+if(!pattern40.test(data117)){
+const err246 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/pattern",keyword:"pattern",params:{pattern: "^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"},message:"must match pattern \""+"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"+"\"",schema:"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data117};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3229,9 +3189,8 @@ vErrors.push(err246);
 errors++;
 }
 }
-}
 else {
-const err247 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data120};
+const err247 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/network",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.network,data:data117};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3241,12 +3200,12 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data117.rename !== undefined){
-let data122 = data117.rename;
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-for(const key47 in data122){
-if(!(pattern50.test(key47))){
-const err248 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
+if(data108.extra !== undefined){
+let data118 = data108.extra;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key36 in data118){
+if(!(pattern32.test(key36))){
+const err248 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data118};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3256,12 +3215,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-for(const key48 in data122){
-if(pattern50.test(key48)){
-let data123 = data122[key48];
-if(typeof data123 === "string"){
-if(!pattern50.test(data123)){
-const err249 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
+for(const key37 in data118){
+if(pattern32.test(key37)){
+let data119 = data118[key37];
+if(typeof data119 !== "string"){
+const err249 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.patternProperties["^.*$"],data:data119};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3271,8 +3229,10 @@ vErrors.push(err249);
 errors++;
 }
 }
+}
+}
 else {
-const err250 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data123};
+const err250 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9+"/extra",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/properties/extra/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.properties.extra,data:data118};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3283,9 +3243,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err251 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data122};
+const err251 = {instancePath:instancePath+"/spec/payment/x402/accepts/" + i9,schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.items,data:data108};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3297,7 +3256,7 @@ errors++;
 }
 }
 else {
-const err252 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data117};
+const err252 = {instancePath:instancePath+"/spec/payment/x402/accepts",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/accepts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.accepts,data:data107};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3307,11 +3266,12 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data107.path !== undefined){
-let data124 = data107.path;
-if(typeof data124 === "string"){
-if(!pattern10.test(data124)){
-const err253 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
+if(data95.routes !== undefined){
+let data120 = data95.routes;
+if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
+for(const key38 in data120){
+if(!(pattern4.test(key38))){
+const err253 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data120};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3321,8 +3281,12 @@ vErrors.push(err253);
 errors++;
 }
 }
-else {
-const err254 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data124};
+for(const key39 in data120){
+if(pattern4.test(key39)){
+let data121 = data120[key39];
+if(typeof data121 === "string"){
+if(!pattern37.test(data121)){
+const err254 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)?$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data121};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3332,9 +3296,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-}
 else {
-const err255 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data107};
+const err255 = {instancePath:instancePath+"/spec/payment/x402/routes/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._~0-%5D%7B0%2C127%7D%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"].type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.patternProperties["^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"],data:data121};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3345,8 +3308,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err256 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data106};
+const err256 = {instancePath:instancePath+"/spec/payment/x402/routes",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/routes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.properties.routes.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.routes,data:data120};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3356,12 +3320,11 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data8.responses !== undefined){
-let data125 = data8.responses;
-if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
-for(const key49 in data125){
-if(!((((key49 === "headers") || (key49 === "problemBaseUri")) || (key49 === "messages")) || (key49 === "types"))){
-const err257 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data125};
+if(data95.facilitator !== undefined){
+let data122 = data95.facilitator;
+if(typeof data122 === "string"){
+if(!pattern8.test(data122)){
+const err257 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data122};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3371,10 +3334,8 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data125.headers !== undefined){
-let data126 = data125.headers;
-if(!((((data126 === "ietf") || (data126 === "legacy")) || (data126 === "both")) || (data126 === "none"))){
-const err258 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data126};
+else {
+const err258 = {instancePath:instancePath+"/spec/payment/x402/facilitator",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/facilitator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.facilitator,data:data122};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3384,11 +3345,10 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data125.problemBaseUri !== undefined){
-let data127 = data125.problemBaseUri;
-if(typeof data127 === "string"){
-if(!pattern8.test(data127)){
-const err259 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
+if(data95.description !== undefined){
+let data123 = data95.description;
+if(typeof data123 !== "string"){
+const err259 = {instancePath:instancePath+"/spec/payment/x402/description",schemaPath:"#/properties/spec/properties/payment/properties/x402/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.payment.properties.x402.properties.description.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402.properties.description,data:data123};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3398,8 +3358,9 @@ vErrors.push(err259);
 errors++;
 }
 }
+}
 else {
-const err260 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data127};
+const err260 = {instancePath:instancePath+"/spec/payment/x402",schemaPath:"#/properties/spec/properties/payment/properties/x402/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.properties.x402.type,parentSchema:schema31.properties.spec.properties.payment.properties.x402,data:data95};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3409,12 +3370,9 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data125.messages !== undefined){
-let data128 = data125.messages;
-if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
-for(const key50 in data128){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key50))){
-const err261 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
+}
+else {
+const err261 = {instancePath:instancePath+"/spec/payment",schemaPath:"#/properties/spec/properties/payment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.payment.type,parentSchema:schema31.properties.spec.properties.payment,data:data91};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3424,11 +3382,12 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data128.unauthenticated !== undefined){
-let data129 = data128.unauthenticated;
-if(typeof data129 === "string"){
-if(func2(data129) < 1){
-const err262 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
+if(data8.rewrite !== undefined){
+let data124 = data8.rewrite;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key40 in data124){
+if(!(key40 === "request")){
+const err262 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite,data:data124};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3438,8 +3397,12 @@ vErrors.push(err262);
 errors++;
 }
 }
-else {
-const err263 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data129};
+if(data124.request !== undefined){
+let data125 = data124.request;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key41 in data125){
+if(!(((key41 === "headers") || (key41 === "query")) || (key41 === "path"))){
+const err263 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data125};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3449,11 +3412,12 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data128["subscription-inactive"] !== undefined){
-let data130 = data128["subscription-inactive"];
-if(typeof data130 === "string"){
-if(func2(data130) < 1){
-const err264 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
+if(data125.headers !== undefined){
+let data126 = data125.headers;
+if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
+for(const key42 in data126){
+if(!((((key42 === "add") || (key42 === "set")) || (key42 === "remove")) || (key42 === "rename"))){
+const err264 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data126};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3463,8 +3427,12 @@ vErrors.push(err264);
 errors++;
 }
 }
-else {
-const err265 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data130};
+if(data126.add !== undefined){
+let data127 = data126.add;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+for(const key43 in data127){
+if(!(pattern12.test(key43))){
+const err265 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data127};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3474,11 +3442,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data128["plan-upgrade-required"] !== undefined){
-let data131 = data128["plan-upgrade-required"];
-if(typeof data131 === "string"){
-if(func2(data131) < 1){
-const err266 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
+for(const key44 in data127){
+if(pattern12.test(key44)){
+let data128 = data127[key44];
+if(typeof data128 !== "string"){
+const err266 = {instancePath:instancePath+"/spec/rewrite/request/headers/add/" + key44.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data128};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3488,8 +3456,10 @@ vErrors.push(err266);
 errors++;
 }
 }
+}
+}
 else {
-const err267 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data131};
+const err267 = {instancePath:instancePath+"/spec/rewrite/request/headers/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.add,data:data127};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3499,11 +3469,12 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(data128["not-entitled"] !== undefined){
-let data132 = data128["not-entitled"];
-if(typeof data132 === "string"){
-if(func2(data132) < 1){
-const err268 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
+if(data126.set !== undefined){
+let data129 = data126.set;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key45 in data129){
+if(!(pattern12.test(key45))){
+const err268 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data129};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3513,8 +3484,11 @@ vErrors.push(err268);
 errors++;
 }
 }
-else {
-const err269 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data132};
+for(const key46 in data129){
+if(pattern12.test(key46)){
+let data130 = data129[key46];
+if(typeof data130 !== "string"){
+const err269 = {instancePath:instancePath+"/spec/rewrite/request/headers/set/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data130};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3524,11 +3498,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data128["rate-limited"] !== undefined){
-let data133 = data128["rate-limited"];
-if(typeof data133 === "string"){
-if(func2(data133) < 1){
-const err270 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
+}
+}
+else {
+const err270 = {instancePath:instancePath+"/spec/rewrite/request/headers/set",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.set,data:data129};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3538,8 +3511,15 @@ vErrors.push(err270);
 errors++;
 }
 }
-else {
-const err271 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data133};
+if(data126.remove !== undefined){
+let data131 = data126.remove;
+if(Array.isArray(data131)){
+const len10 = data131.length;
+for(let i10=0; i10<len10; i10++){
+let data132 = data131[i10];
+if(typeof data132 === "string"){
+if(!pattern12.test(data132)){
+const err271 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data132};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3549,11 +3529,8 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data128["quota-exhausted"] !== undefined){
-let data134 = data128["quota-exhausted"];
-if(typeof data134 === "string"){
-if(func2(data134) < 1){
-const err272 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
+else {
+const err272 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove/" + i10,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.items,data:data132};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3563,8 +3540,9 @@ vErrors.push(err272);
 errors++;
 }
 }
+}
 else {
-const err273 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data134};
+const err273 = {instancePath:instancePath+"/spec/rewrite/request/headers/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.remove,data:data131};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3574,11 +3552,12 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data128["insufficient-credits"] !== undefined){
-let data135 = data128["insufficient-credits"];
-if(typeof data135 === "string"){
-if(func2(data135) < 1){
-const err274 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
+if(data126.rename !== undefined){
+let data133 = data126.rename;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+for(const key47 in data133){
+if(!(pattern12.test(key47))){
+const err274 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data133};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3588,8 +3567,12 @@ vErrors.push(err274);
 errors++;
 }
 }
-else {
-const err275 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data135};
+for(const key48 in data133){
+if(pattern12.test(key48)){
+let data134 = data133[key48];
+if(typeof data134 === "string"){
+if(!pattern12.test(data134)){
+const err275 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data134};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3599,11 +3582,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data128["payment-required"] !== undefined){
-let data136 = data128["payment-required"];
-if(typeof data136 === "string"){
-if(func2(data136) < 1){
-const err276 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
+else {
+const err276 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data134};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3613,8 +3593,10 @@ vErrors.push(err276);
 errors++;
 }
 }
+}
+}
 else {
-const err277 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data136};
+const err277 = {instancePath:instancePath+"/spec/rewrite/request/headers/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.properties.rename,data:data133};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3624,11 +3606,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data128["payment-invalid"] !== undefined){
-let data137 = data128["payment-invalid"];
-if(typeof data137 === "string"){
-if(func2(data137) < 1){
-const err278 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
+}
+else {
+const err278 = {instancePath:instancePath+"/spec/rewrite/request/headers",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.headers,data:data126};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3638,8 +3618,12 @@ vErrors.push(err278);
 errors++;
 }
 }
-else {
-const err279 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data137};
+if(data125.query !== undefined){
+let data135 = data125.query;
+if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
+for(const key49 in data135){
+if(!(((key49 === "add") || (key49 === "remove")) || (key49 === "rename"))){
+const err279 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data135};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3649,11 +3633,12 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data128["payment-unavailable"] !== undefined){
-let data138 = data128["payment-unavailable"];
-if(typeof data138 === "string"){
-if(func2(data138) < 1){
-const err280 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data138};
+if(data135.add !== undefined){
+let data136 = data135.add;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+for(const key50 in data136){
+if(!(pattern61.test(key50))){
+const err280 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data136};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3663,8 +3648,11 @@ vErrors.push(err280);
 errors++;
 }
 }
-else {
-const err281 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data138};
+for(const key51 in data136){
+if(pattern61.test(key51)){
+let data137 = data136[key51];
+if(typeof data137 !== "string"){
+const err281 = {instancePath:instancePath+"/spec/rewrite/request/query/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.patternProperties["^[A-Za-z0-9._~-]+$"],data:data137};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3674,11 +3662,10 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data128["store-unavailable"] !== undefined){
-let data139 = data128["store-unavailable"];
-if(typeof data139 === "string"){
-if(func2(data139) < 1){
-const err282 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data139};
+}
+}
+else {
+const err282 = {instancePath:instancePath+"/spec/rewrite/request/query/add",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.add,data:data136};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3688,8 +3675,15 @@ vErrors.push(err282);
 errors++;
 }
 }
-else {
-const err283 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data139};
+if(data135.remove !== undefined){
+let data138 = data135.remove;
+if(Array.isArray(data138)){
+const len11 = data138.length;
+for(let i11=0; i11<len11; i11++){
+let data139 = data138[i11];
+if(typeof data139 === "string"){
+if(!pattern61.test(data139)){
+const err283 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data139};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3699,9 +3693,8 @@ vErrors.push(err283);
 errors++;
 }
 }
-}
 else {
-const err284 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data128};
+const err284 = {instancePath:instancePath+"/spec/rewrite/request/query/remove/" + i11,schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.items,data:data139};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3711,12 +3704,9 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data125.types !== undefined){
-let data140 = data125.types;
-if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
-for(const key51 in data140){
-if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key51))){
-const err285 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data140};
+}
+else {
+const err285 = {instancePath:instancePath+"/spec/rewrite/request/query/remove",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.remove,data:data138};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3726,11 +3716,12 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data140.unauthenticated !== undefined){
-let data141 = data140.unauthenticated;
-if(typeof data141 === "string"){
-if(!pattern8.test(data141)){
-const err286 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data141};
+if(data135.rename !== undefined){
+let data140 = data135.rename;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+for(const key52 in data140){
+if(!(pattern61.test(key52))){
+const err286 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data140};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3740,8 +3731,12 @@ vErrors.push(err286);
 errors++;
 }
 }
-else {
-const err287 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data141};
+for(const key53 in data140){
+if(pattern61.test(key53)){
+let data141 = data140[key53];
+if(typeof data141 === "string"){
+if(!pattern61.test(data141)){
+const err287 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._~-]+$"+"\"",schema:"^[A-Za-z0-9._~-]+$",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data141};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3751,11 +3746,8 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data140["subscription-inactive"] !== undefined){
-let data142 = data140["subscription-inactive"];
-if(typeof data142 === "string"){
-if(!pattern8.test(data142)){
-const err288 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data142};
+else {
+const err288 = {instancePath:instancePath+"/spec/rewrite/request/query/rename/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/patternProperties/%5E%5BA-Za-z0-9._~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"].type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.patternProperties["^[A-Za-z0-9._~-]+$"],data:data141};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3765,8 +3757,10 @@ vErrors.push(err288);
 errors++;
 }
 }
+}
+}
 else {
-const err289 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data142};
+const err289 = {instancePath:instancePath+"/spec/rewrite/request/query/rename",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/properties/rename/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.properties.rename,data:data140};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3776,11 +3770,9 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data140["plan-upgrade-required"] !== undefined){
-let data143 = data140["plan-upgrade-required"];
-if(typeof data143 === "string"){
-if(!pattern8.test(data143)){
-const err290 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data143};
+}
+else {
+const err290 = {instancePath:instancePath+"/spec/rewrite/request/query",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.query.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.query,data:data135};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3790,8 +3782,11 @@ vErrors.push(err290);
 errors++;
 }
 }
-else {
-const err291 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data143};
+if(data125.path !== undefined){
+let data142 = data125.path;
+if(typeof data142 === "string"){
+if(!pattern10.test(data142)){
+const err291 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data142};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3801,11 +3796,8 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data140["not-entitled"] !== undefined){
-let data144 = data140["not-entitled"];
-if(typeof data144 === "string"){
-if(!pattern8.test(data144)){
-const err292 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data144};
+else {
+const err292 = {instancePath:instancePath+"/spec/rewrite/request/path",schemaPath:"#/properties/spec/properties/rewrite/properties/request/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.rewrite.properties.request.properties.path.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request.properties.path,data:data142};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3815,8 +3807,9 @@ vErrors.push(err292);
 errors++;
 }
 }
+}
 else {
-const err293 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data144};
+const err293 = {instancePath:instancePath+"/spec/rewrite/request",schemaPath:"#/properties/spec/properties/rewrite/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.properties.request.type,parentSchema:schema31.properties.spec.properties.rewrite.properties.request,data:data125};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3826,11 +3819,9 @@ vErrors.push(err293);
 errors++;
 }
 }
-if(data140["rate-limited"] !== undefined){
-let data145 = data140["rate-limited"];
-if(typeof data145 === "string"){
-if(!pattern8.test(data145)){
-const err294 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data145};
+}
+else {
+const err294 = {instancePath:instancePath+"/spec/rewrite",schemaPath:"#/properties/spec/properties/rewrite/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.rewrite.type,parentSchema:schema31.properties.spec.properties.rewrite,data:data124};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3840,8 +3831,12 @@ vErrors.push(err294);
 errors++;
 }
 }
-else {
-const err295 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data145};
+if(data8.responses !== undefined){
+let data143 = data8.responses;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key54 in data143){
+if(!((((key54 === "headers") || (key54 === "problemBaseUri")) || (key54 === "messages")) || (key54 === "types"))){
+const err295 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses,data:data143};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3851,11 +3846,10 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data140["quota-exhausted"] !== undefined){
-let data146 = data140["quota-exhausted"];
-if(typeof data146 === "string"){
-if(!pattern8.test(data146)){
-const err296 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data146};
+if(data143.headers !== undefined){
+let data144 = data143.headers;
+if(!((((data144 === "ietf") || (data144 === "legacy")) || (data144 === "both")) || (data144 === "none"))){
+const err296 = {instancePath:instancePath+"/spec/responses/headers",schemaPath:"#/properties/spec/properties/responses/properties/headers/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.responses.properties.headers.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.responses.properties.headers.enum,parentSchema:schema31.properties.spec.properties.responses.properties.headers,data:data144};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3865,8 +3859,11 @@ vErrors.push(err296);
 errors++;
 }
 }
-else {
-const err297 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data146};
+if(data143.problemBaseUri !== undefined){
+let data145 = data143.problemBaseUri;
+if(typeof data145 === "string"){
+if(!pattern8.test(data145)){
+const err297 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data145};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3876,11 +3873,8 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data140["insufficient-credits"] !== undefined){
-let data147 = data140["insufficient-credits"];
-if(typeof data147 === "string"){
-if(!pattern8.test(data147)){
-const err298 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data147};
+else {
+const err298 = {instancePath:instancePath+"/spec/responses/problemBaseUri",schemaPath:"#/properties/spec/properties/responses/properties/problemBaseUri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.problemBaseUri.type,parentSchema:schema31.properties.spec.properties.responses.properties.problemBaseUri,data:data145};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3890,8 +3884,12 @@ vErrors.push(err298);
 errors++;
 }
 }
-else {
-const err299 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data147};
+if(data143.messages !== undefined){
+let data146 = data143.messages;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+for(const key55 in data146){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.messages.properties, key55))){
+const err299 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data146};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3901,11 +3899,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data140["payment-required"] !== undefined){
-let data148 = data140["payment-required"];
-if(typeof data148 === "string"){
-if(!pattern8.test(data148)){
-const err300 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data148};
+if(data146.unauthenticated !== undefined){
+let data147 = data146.unauthenticated;
+if(typeof data147 === "string"){
+if(func2(data147) < 1){
+const err300 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data147};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3916,7 +3914,7 @@ errors++;
 }
 }
 else {
-const err301 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data148};
+const err301 = {instancePath:instancePath+"/spec/responses/messages/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties.unauthenticated,data:data147};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3926,11 +3924,11 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data140["payment-invalid"] !== undefined){
-let data149 = data140["payment-invalid"];
-if(typeof data149 === "string"){
-if(!pattern8.test(data149)){
-const err302 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data149};
+if(data146["subscription-inactive"] !== undefined){
+let data148 = data146["subscription-inactive"];
+if(typeof data148 === "string"){
+if(func2(data148) < 1){
+const err302 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data148};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3941,7 +3939,7 @@ errors++;
 }
 }
 else {
-const err303 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data149};
+const err303 = {instancePath:instancePath+"/spec/responses/messages/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["subscription-inactive"],data:data148};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3951,11 +3949,11 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data140["payment-unavailable"] !== undefined){
-let data150 = data140["payment-unavailable"];
-if(typeof data150 === "string"){
-if(!pattern8.test(data150)){
-const err304 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data150};
+if(data146["plan-upgrade-required"] !== undefined){
+let data149 = data146["plan-upgrade-required"];
+if(typeof data149 === "string"){
+if(func2(data149) < 1){
+const err304 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data149};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3966,7 +3964,7 @@ errors++;
 }
 }
 else {
-const err305 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data150};
+const err305 = {instancePath:instancePath+"/spec/responses/messages/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["plan-upgrade-required"],data:data149};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3976,11 +3974,11 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data140["store-unavailable"] !== undefined){
-let data151 = data140["store-unavailable"];
-if(typeof data151 === "string"){
-if(!pattern8.test(data151)){
-const err306 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data151};
+if(data146["not-entitled"] !== undefined){
+let data150 = data146["not-entitled"];
+if(typeof data150 === "string"){
+if(func2(data150) < 1){
+const err306 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data150};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3991,7 +3989,7 @@ errors++;
 }
 }
 else {
-const err307 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data151};
+const err307 = {instancePath:instancePath+"/spec/responses/messages/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["not-entitled"],data:data150};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4001,9 +3999,11 @@ vErrors.push(err307);
 errors++;
 }
 }
-}
-else {
-const err308 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data140};
+if(data146["rate-limited"] !== undefined){
+let data151 = data146["rate-limited"];
+if(typeof data151 === "string"){
+if(func2(data151) < 1){
+const err308 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data151};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4013,9 +4013,8 @@ vErrors.push(err308);
 errors++;
 }
 }
-}
 else {
-const err309 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data125};
+const err309 = {instancePath:instancePath+"/spec/responses/messages/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["rate-limited"],data:data151};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4025,11 +4024,11 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data8.store !== undefined){
-let data152 = data8.store;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-if(data152.kind === undefined){
-const err310 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data152};
+if(data146["quota-exhausted"] !== undefined){
+let data152 = data146["quota-exhausted"];
+if(typeof data152 === "string"){
+if(func2(data152) < 1){
+const err310 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data152};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4038,9 +4037,9 @@ vErrors.push(err310);
 }
 errors++;
 }
-for(const key52 in data152){
-if(!(((((((key52 === "kind") || (key52 === "url")) || (key52 === "nodes")) || (key52 === "keyPrefix")) || (key52 === "onFailure")) || (key52 === "timeoutMs")) || (key52 === "native"))){
-const err311 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data152};
+}
+else {
+const err311 = {instancePath:instancePath+"/spec/responses/messages/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["quota-exhausted"],data:data152};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4050,10 +4049,11 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data152.kind !== undefined){
-let data153 = data152.kind;
-if(!(((data153 === "memory") || (data153 === "redis")) || (data153 === "redis-cluster"))){
-const err312 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data153};
+if(data146["insufficient-credits"] !== undefined){
+let data153 = data146["insufficient-credits"];
+if(typeof data153 === "string"){
+if(func2(data153) < 1){
+const err312 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data153};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4063,14 +4063,8 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data152.url !== undefined){
-let data154 = data152.url;
-const _errs349 = errors;
-let valid66 = false;
-const _errs350 = errors;
-if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
-if(data154.env === undefined){
-const err313 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data154};
+else {
+const err313 = {instancePath:instancePath+"/spec/responses/messages/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["insufficient-credits"],data:data153};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4079,9 +4073,12 @@ vErrors.push(err313);
 }
 errors++;
 }
-for(const key53 in data154){
-if(!(key53 === "env")){
-const err314 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data154};
+}
+if(data146["payment-required"] !== undefined){
+let data154 = data146["payment-required"];
+if(typeof data154 === "string"){
+if(func2(data154) < 1){
+const err314 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data154};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4091,11 +4088,8 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data154.env !== undefined){
-let data155 = data154.env;
-if(typeof data155 === "string"){
-if(!pattern69.test(data155)){
-const err315 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data155};
+else {
+const err315 = {instancePath:instancePath+"/spec/responses/messages/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-required"],data:data154};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4105,8 +4099,11 @@ vErrors.push(err315);
 errors++;
 }
 }
-else {
-const err316 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data155};
+if(data146["payment-invalid"] !== undefined){
+let data155 = data146["payment-invalid"];
+if(typeof data155 === "string"){
+if(func2(data155) < 1){
+const err316 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data155};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4116,9 +4113,8 @@ vErrors.push(err316);
 errors++;
 }
 }
-}
 else {
-const err317 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data154};
+const err317 = {instancePath:instancePath+"/spec/responses/messages/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-invalid"],data:data155};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4127,11 +4123,12 @@ vErrors.push(err317);
 }
 errors++;
 }
-var _valid3 = _errs350 === errors;
-valid66 = valid66 || _valid3;
-const _errs355 = errors;
-if(typeof data154 !== "string"){
-const err318 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data154};
+}
+if(data146["payment-malformed"] !== undefined){
+let data156 = data146["payment-malformed"];
+if(typeof data156 === "string"){
+if(func2(data156) < 1){
+const err318 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data156};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4140,10 +4137,9 @@ vErrors.push(err318);
 }
 errors++;
 }
-var _valid3 = _errs355 === errors;
-valid66 = valid66 || _valid3;
-if(!valid66){
-const err319 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data154};
+}
+else {
+const err319 = {instancePath:instancePath+"/spec/responses/messages/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-malformed"],data:data156};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4152,26 +4148,12 @@ vErrors.push(err319);
 }
 errors++;
 }
-else {
-errors = _errs349;
-if(vErrors !== null){
-if(_errs349){
-vErrors.length = _errs349;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data152.nodes !== undefined){
-let data156 = data152.nodes;
-const _errs358 = errors;
-let valid68 = false;
-const _errs359 = errors;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-if(data156.env === undefined){
-const err320 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data156};
+if(data146["payment-allowance-required"] !== undefined){
+let data157 = data146["payment-allowance-required"];
+if(typeof data157 === "string"){
+if(func2(data157) < 1){
+const err320 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data157};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4180,9 +4162,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-for(const key54 in data156){
-if(!(key54 === "env")){
-const err321 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data156};
+}
+else {
+const err321 = {instancePath:instancePath+"/spec/responses/messages/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-allowance-required"],data:data157};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4192,11 +4174,11 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data156.env !== undefined){
-let data157 = data156.env;
-if(typeof data157 === "string"){
-if(!pattern69.test(data157)){
-const err322 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data157};
+if(data146["payment-unavailable"] !== undefined){
+let data158 = data146["payment-unavailable"];
+if(typeof data158 === "string"){
+if(func2(data158) < 1){
+const err322 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data158};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4207,7 +4189,7 @@ errors++;
 }
 }
 else {
-const err323 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data157};
+const err323 = {instancePath:instancePath+"/spec/responses/messages/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["payment-unavailable"],data:data158};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4217,9 +4199,11 @@ vErrors.push(err323);
 errors++;
 }
 }
-}
-else {
-const err324 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data156};
+if(data146["store-unavailable"] !== undefined){
+let data159 = data146["store-unavailable"];
+if(typeof data159 === "string"){
+if(func2(data159) < 1){
+const err324 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data159};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4228,11 +4212,9 @@ vErrors.push(err324);
 }
 errors++;
 }
-var _valid4 = _errs359 === errors;
-valid68 = valid68 || _valid4;
-const _errs364 = errors;
-if(typeof data156 !== "string"){
-const err325 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data156};
+}
+else {
+const err325 = {instancePath:instancePath+"/spec/responses/messages/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/messages/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.messages.properties["store-unavailable"],data:data159};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4241,10 +4223,10 @@ vErrors.push(err325);
 }
 errors++;
 }
-var _valid4 = _errs364 === errors;
-valid68 = valid68 || _valid4;
-if(!valid68){
-const err326 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data156};
+}
+}
+else {
+const err326 = {instancePath:instancePath+"/spec/responses/messages",schemaPath:"#/properties/spec/properties/responses/properties/messages/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.messages.type,parentSchema:schema31.properties.spec.properties.responses.properties.messages,data:data146};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4253,23 +4235,13 @@ vErrors.push(err326);
 }
 errors++;
 }
-else {
-errors = _errs358;
-if(vErrors !== null){
-if(_errs358){
-vErrors.length = _errs358;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data152.keyPrefix !== undefined){
-let data158 = data152.keyPrefix;
-if(typeof data158 === "string"){
-if(!pattern71.test(data158)){
-const err327 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data158};
+if(data143.types !== undefined){
+let data160 = data143.types;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+for(const key56 in data160){
+if(!(func1.call(schema31.properties.spec.properties.responses.properties.types.properties, key56))){
+const err327 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data160};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4279,8 +4251,11 @@ vErrors.push(err327);
 errors++;
 }
 }
-else {
-const err328 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data158};
+if(data160.unauthenticated !== undefined){
+let data161 = data160.unauthenticated;
+if(typeof data161 === "string"){
+if(!pattern8.test(data161)){
+const err328 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data161};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4290,10 +4265,8 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data152.onFailure !== undefined){
-let data159 = data152.onFailure;
-if(!((data159 === "open") || (data159 === "closed"))){
-const err329 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data159};
+else {
+const err329 = {instancePath:instancePath+"/spec/responses/types/unauthenticated",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/unauthenticated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated.type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties.unauthenticated,data:data161};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4303,10 +4276,11 @@ vErrors.push(err329);
 errors++;
 }
 }
-if(data152.timeoutMs !== undefined){
-let data160 = data152.timeoutMs;
-if(!((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160)))){
-const err330 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data160};
+if(data160["subscription-inactive"] !== undefined){
+let data162 = data160["subscription-inactive"];
+if(typeof data162 === "string"){
+if(!pattern8.test(data162)){
+const err330 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data162};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4315,9 +4289,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(typeof data160 == "number"){
-if(data160 > 10000 || isNaN(data160)){
-const err331 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data160};
+}
+else {
+const err331 = {instancePath:instancePath+"/spec/responses/types/subscription-inactive",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/subscription-inactive/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["subscription-inactive"],data:data162};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4326,8 +4300,12 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data160 < 1 || isNaN(data160)){
-const err332 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data160};
+}
+if(data160["plan-upgrade-required"] !== undefined){
+let data163 = data160["plan-upgrade-required"];
+if(typeof data163 === "string"){
+if(!pattern8.test(data163)){
+const err332 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data163};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4337,13 +4315,8 @@ vErrors.push(err332);
 errors++;
 }
 }
-}
-if(data152.native !== undefined){
-let data161 = data152.native;
-if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
-for(const key55 in data161){
-if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key55))){
-const err333 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data161};
+else {
+const err333 = {instancePath:instancePath+"/spec/responses/types/plan-upgrade-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/plan-upgrade-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["plan-upgrade-required"],data:data163};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4353,11 +4326,11 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data161.host !== undefined){
-let data162 = data161.host;
-if(typeof data162 === "string"){
-if(!pattern72.test(data162)){
-const err334 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data162};
+if(data160["not-entitled"] !== undefined){
+let data164 = data160["not-entitled"];
+if(typeof data164 === "string"){
+if(!pattern8.test(data164)){
+const err334 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data164};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4368,7 +4341,7 @@ errors++;
 }
 }
 else {
-const err335 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data162};
+const err335 = {instancePath:instancePath+"/spec/responses/types/not-entitled",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/not-entitled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["not-entitled"],data:data164};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4378,10 +4351,11 @@ vErrors.push(err335);
 errors++;
 }
 }
-if(data161.port !== undefined){
-let data163 = data161.port;
-if(!((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163)))){
-const err336 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data163};
+if(data160["rate-limited"] !== undefined){
+let data165 = data160["rate-limited"];
+if(typeof data165 === "string"){
+if(!pattern8.test(data165)){
+const err336 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data165};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4390,9 +4364,9 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(typeof data163 == "number"){
-if(data163 > 65535 || isNaN(data163)){
-const err337 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data163};
+}
+else {
+const err337 = {instancePath:instancePath+"/spec/responses/types/rate-limited",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/rate-limited/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["rate-limited"],data:data165};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4401,8 +4375,12 @@ vErrors.push(err337);
 }
 errors++;
 }
-if(data163 < 1 || isNaN(data163)){
-const err338 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data163};
+}
+if(data160["quota-exhausted"] !== undefined){
+let data166 = data160["quota-exhausted"];
+if(typeof data166 === "string"){
+if(!pattern8.test(data166)){
+const err338 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data166};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4412,12 +4390,8 @@ vErrors.push(err338);
 errors++;
 }
 }
-}
-if(data161.cluster !== undefined){
-let data164 = data161.cluster;
-if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
-if(data164.nodes === undefined){
-const err339 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data164};
+else {
+const err339 = {instancePath:instancePath+"/spec/responses/types/quota-exhausted",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/quota-exhausted/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["quota-exhausted"],data:data166};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4426,9 +4400,12 @@ vErrors.push(err339);
 }
 errors++;
 }
-for(const key56 in data164){
-if(!((key56 === "nodes") || (key56 === "name"))){
-const err340 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data164};
+}
+if(data160["insufficient-credits"] !== undefined){
+let data167 = data160["insufficient-credits"];
+if(typeof data167 === "string"){
+if(!pattern8.test(data167)){
+const err340 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data167};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4438,11 +4415,8 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data164.nodes !== undefined){
-let data165 = data164.nodes;
-if(Array.isArray(data165)){
-if(data165.length < 1){
-const err341 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data165};
+else {
+const err341 = {instancePath:instancePath+"/spec/responses/types/insufficient-credits",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/insufficient-credits/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["insufficient-credits"],data:data167};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4451,12 +4425,12 @@ vErrors.push(err341);
 }
 errors++;
 }
-const len11 = data165.length;
-for(let i11=0; i11<len11; i11++){
-let data166 = data165[i11];
-if(typeof data166 === "string"){
-if(func2(data166) > 100){
-const err342 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data166};
+}
+if(data160["payment-required"] !== undefined){
+let data168 = data160["payment-required"];
+if(typeof data168 === "string"){
+if(!pattern8.test(data168)){
+const err342 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data168};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4465,8 +4439,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-if(!pattern73.test(data166)){
-const err343 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data166};
+}
+else {
+const err343 = {instancePath:instancePath+"/spec/responses/types/payment-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-required"],data:data168};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4476,8 +4451,11 @@ vErrors.push(err343);
 errors++;
 }
 }
-else {
-const err344 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i11,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data166};
+if(data160["payment-invalid"] !== undefined){
+let data169 = data160["payment-invalid"];
+if(typeof data169 === "string"){
+if(!pattern8.test(data169)){
+const err344 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data169};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4487,18 +4465,8 @@ vErrors.push(err344);
 errors++;
 }
 }
-let i12 = data165.length;
-let j0;
-if(i12 > 1){
-const indices0 = {};
-for(;i12--;){
-let item0 = data165[i12];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err345 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data165};
+else {
+const err345 = {instancePath:instancePath+"/spec/responses/types/payment-invalid",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-invalid/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-invalid"],data:data169};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4506,14 +4474,13 @@ else {
 vErrors.push(err345);
 }
 errors++;
-break;
-}
-indices0[item0] = i12;
 }
 }
-}
-else {
-const err346 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data165};
+if(data160["payment-malformed"] !== undefined){
+let data170 = data160["payment-malformed"];
+if(typeof data170 === "string"){
+if(!pattern8.test(data170)){
+const err346 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data170};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4523,11 +4490,8 @@ vErrors.push(err346);
 errors++;
 }
 }
-if(data164.name !== undefined){
-let data167 = data164.name;
-if(typeof data167 === "string"){
-if(!pattern74.test(data167)){
-const err347 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data167};
+else {
+const err347 = {instancePath:instancePath+"/spec/responses/types/payment-malformed",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-malformed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-malformed"],data:data170};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4537,8 +4501,11 @@ vErrors.push(err347);
 errors++;
 }
 }
-else {
-const err348 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data167};
+if(data160["payment-allowance-required"] !== undefined){
+let data171 = data160["payment-allowance-required"];
+if(typeof data171 === "string"){
+if(!pattern8.test(data171)){
+const err348 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data171};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4548,9 +4515,8 @@ vErrors.push(err348);
 errors++;
 }
 }
-}
 else {
-const err349 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data164};
+const err349 = {instancePath:instancePath+"/spec/responses/types/payment-allowance-required",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-allowance-required/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-allowance-required"],data:data171};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4560,11 +4526,11 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data161.username !== undefined){
-let data168 = data161.username;
-if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
-if(data168.env === undefined){
-const err350 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data168};
+if(data160["payment-unavailable"] !== undefined){
+let data172 = data160["payment-unavailable"];
+if(typeof data172 === "string"){
+if(!pattern8.test(data172)){
+const err350 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data172};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4573,9 +4539,9 @@ vErrors.push(err350);
 }
 errors++;
 }
-for(const key57 in data168){
-if(!(key57 === "env")){
-const err351 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data168};
+}
+else {
+const err351 = {instancePath:instancePath+"/spec/responses/types/payment-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/payment-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["payment-unavailable"],data:data172};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4585,11 +4551,11 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data168.env !== undefined){
-let data169 = data168.env;
-if(typeof data169 === "string"){
-if(!pattern69.test(data169)){
-const err352 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data169};
+if(data160["store-unavailable"] !== undefined){
+let data173 = data160["store-unavailable"];
+if(typeof data173 === "string"){
+if(!pattern8.test(data173)){
+const err352 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data173};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4600,7 +4566,7 @@ errors++;
 }
 }
 else {
-const err353 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data169};
+const err353 = {instancePath:instancePath+"/spec/responses/types/store-unavailable",schemaPath:"#/properties/spec/properties/responses/properties/types/properties/store-unavailable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"].type,parentSchema:schema31.properties.spec.properties.responses.properties.types.properties["store-unavailable"],data:data173};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4612,7 +4578,7 @@ errors++;
 }
 }
 else {
-const err354 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data168};
+const err354 = {instancePath:instancePath+"/spec/responses/types",schemaPath:"#/properties/spec/properties/responses/properties/types/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.properties.types.type,parentSchema:schema31.properties.spec.properties.responses.properties.types,data:data160};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4622,11 +4588,9 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data161.password !== undefined){
-let data170 = data161.password;
-if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-if(data170.env === undefined){
-const err355 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data170};
+}
+else {
+const err355 = {instancePath:instancePath+"/spec/responses",schemaPath:"#/properties/spec/properties/responses/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.responses.type,parentSchema:schema31.properties.spec.properties.responses,data:data143};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4635,9 +4599,12 @@ vErrors.push(err355);
 }
 errors++;
 }
-for(const key58 in data170){
-if(!(key58 === "env")){
-const err356 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data170};
+}
+if(data8.store !== undefined){
+let data174 = data8.store;
+if(data174 && typeof data174 == "object" && !Array.isArray(data174)){
+if(data174.kind === undefined){
+const err356 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.properties.spec.properties.store.required,parentSchema:schema31.properties.spec.properties.store,data:data174};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4646,12 +4613,9 @@ vErrors.push(err356);
 }
 errors++;
 }
-}
-if(data170.env !== undefined){
-let data171 = data170.env;
-if(typeof data171 === "string"){
-if(!pattern69.test(data171)){
-const err357 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data171};
+for(const key57 in data174){
+if(!(((((((key57 === "kind") || (key57 === "url")) || (key57 === "nodes")) || (key57 === "keyPrefix")) || (key57 === "onFailure")) || (key57 === "timeoutMs")) || (key57 === "native"))){
+const err357 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store,data:data174};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4661,8 +4625,10 @@ vErrors.push(err357);
 errors++;
 }
 }
-else {
-const err358 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data171};
+if(data174.kind !== undefined){
+let data175 = data174.kind;
+if(!(((data175 === "memory") || (data175 === "redis")) || (data175 === "redis-cluster"))){
+const err358 = {instancePath:instancePath+"/spec/store/kind",schemaPath:"#/properties/spec/properties/store/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.kind.enum,parentSchema:schema31.properties.spec.properties.store.properties.kind,data:data175};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4672,9 +4638,14 @@ vErrors.push(err358);
 errors++;
 }
 }
-}
-else {
-const err359 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data170};
+if(data174.url !== undefined){
+let data176 = data174.url;
+const _errs394 = errors;
+let valid71 = false;
+const _errs395 = errors;
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+if(data176.env === undefined){
+const err359 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data176};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4683,11 +4654,9 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-if(data161.database !== undefined){
-let data172 = data161.database;
-if(!((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172)))){
-const err360 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data172};
+for(const key58 in data176){
+if(!(key58 === "env")){
+const err360 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data176};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4696,9 +4665,12 @@ vErrors.push(err360);
 }
 errors++;
 }
-if(typeof data172 == "number"){
-if(data172 < 0 || isNaN(data172)){
-const err361 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data172};
+}
+if(data176.env !== undefined){
+let data177 = data176.env;
+if(typeof data177 === "string"){
+if(!pattern82.test(data177)){
+const err361 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data177};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4708,11 +4680,8 @@ vErrors.push(err361);
 errors++;
 }
 }
-}
-if(data161.ssl !== undefined){
-let data173 = data161.ssl;
-if(typeof data173 !== "boolean"){
-const err362 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data173};
+else {
+const err362 = {instancePath:instancePath+"/spec/store/url/env",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0].properties.env,data:data177};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4722,10 +4691,9 @@ vErrors.push(err362);
 errors++;
 }
 }
-if(data161.sslVerify !== undefined){
-let data174 = data161.sslVerify;
-if(typeof data174 !== "boolean"){
-const err363 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data174};
+}
+else {
+const err363 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.url.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[0],data:data176};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4734,12 +4702,11 @@ vErrors.push(err363);
 }
 errors++;
 }
-}
-if(data161.serverName !== undefined){
-let data175 = data161.serverName;
-if(typeof data175 === "string"){
-if(!pattern77.test(data175)){
-const err364 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data175};
+var _valid3 = _errs395 === errors;
+valid71 = valid71 || _valid3;
+const _errs400 = errors;
+if(typeof data176 !== "string"){
+const err364 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.url.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.url.anyOf[1],data:data176};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4748,9 +4715,10 @@ vErrors.push(err364);
 }
 errors++;
 }
-}
-else {
-const err365 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data175};
+var _valid3 = _errs400 === errors;
+valid71 = valid71 || _valid3;
+if(!valid71){
+const err365 = {instancePath:instancePath+"/spec/store/url",schemaPath:"#/properties/spec/properties/store/properties/url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.url.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.url,data:data176};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4759,10 +4727,26 @@ vErrors.push(err365);
 }
 errors++;
 }
-}
+else {
+errors = _errs394;
+if(vErrors !== null){
+if(_errs394){
+vErrors.length = _errs394;
 }
 else {
-const err366 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data161};
+vErrors = null;
+}
+}
+}
+}
+if(data174.nodes !== undefined){
+let data178 = data174.nodes;
+const _errs403 = errors;
+let valid73 = false;
+const _errs404 = errors;
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+if(data178.env === undefined){
+const err366 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].required,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data178};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4771,10 +4755,9 @@ vErrors.push(err366);
 }
 errors++;
 }
-}
-}
-else {
-const err367 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data152};
+for(const key59 in data178){
+if(!(key59 === "env")){
+const err367 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data178};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4784,11 +4767,11 @@ vErrors.push(err367);
 errors++;
 }
 }
-if(data8.notifications !== undefined){
-let data176 = data8.notifications;
-if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
-if(data176.url === undefined){
-const err368 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+if(data178.env !== undefined){
+let data179 = data178.env;
+if(typeof data179 === "string"){
+if(!pattern82.test(data179)){
+const err368 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data179};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4797,8 +4780,9 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(data176.secret === undefined){
-const err369 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+}
+else {
+const err369 = {instancePath:instancePath+"/spec/store/nodes/env",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].properties.env,data:data179};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4807,9 +4791,10 @@ vErrors.push(err369);
 }
 errors++;
 }
-for(const key59 in data176){
-if(!((((key59 === "url") || (key59 === "secret")) || (key59 === "thresholds")) || (key59 === "paymentDenied"))){
-const err370 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+}
+}
+else {
+const err370 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[0],data:data178};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4818,12 +4803,11 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-if(data176.url !== undefined){
-let data177 = data176.url;
-if(typeof data177 === "string"){
-if(!pattern8.test(data177)){
-const err371 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data177};
+var _valid4 = _errs404 === errors;
+valid73 = valid73 || _valid4;
+const _errs409 = errors;
+if(typeof data178 !== "string"){
+const err371 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1].type,parentSchema:schema31.properties.spec.properties.store.properties.nodes.anyOf[1],data:data178};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4832,9 +4816,10 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-else {
-const err372 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data177};
+var _valid4 = _errs409 === errors;
+valid73 = valid73 || _valid4;
+if(!valid73){
+const err372 = {instancePath:instancePath+"/spec/store/nodes",schemaPath:"#/properties/spec/properties/store/properties/nodes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.spec.properties.store.properties.nodes.anyOf,parentSchema:schema31.properties.spec.properties.store.properties.nodes,data:data178};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4843,12 +4828,23 @@ vErrors.push(err372);
 }
 errors++;
 }
+else {
+errors = _errs403;
+if(vErrors !== null){
+if(_errs403){
+vErrors.length = _errs403;
 }
-if(data176.secret !== undefined){
-let data178 = data176.secret;
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-if(data178.env === undefined){
-const err373 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data178};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data174.keyPrefix !== undefined){
+let data180 = data174.keyPrefix;
+if(typeof data180 === "string"){
+if(!pattern84.test(data180)){
+const err373 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9:_-]{1,32}$"},message:"must match pattern \""+"^[A-Za-z0-9:_-]{1,32}$"+"\"",schema:"^[A-Za-z0-9:_-]{1,32}$",parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data180};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4857,9 +4853,9 @@ vErrors.push(err373);
 }
 errors++;
 }
-for(const key60 in data178){
-if(!(key60 === "env")){
-const err374 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data178};
+}
+else {
+const err374 = {instancePath:instancePath+"/spec/store/keyPrefix",schemaPath:"#/properties/spec/properties/store/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.keyPrefix.type,parentSchema:schema31.properties.spec.properties.store.properties.keyPrefix,data:data180};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4869,11 +4865,10 @@ vErrors.push(err374);
 errors++;
 }
 }
-if(data178.env !== undefined){
-let data179 = data178.env;
-if(typeof data179 === "string"){
-if(!pattern69.test(data179)){
-const err375 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data179};
+if(data174.onFailure !== undefined){
+let data181 = data174.onFailure;
+if(!((data181 === "open") || (data181 === "closed"))){
+const err375 = {instancePath:instancePath+"/spec/store/onFailure",schemaPath:"#/properties/spec/properties/store/properties/onFailure/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.store.properties.onFailure.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.store.properties.onFailure.enum,parentSchema:schema31.properties.spec.properties.store.properties.onFailure,data:data181};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4883,8 +4878,10 @@ vErrors.push(err375);
 errors++;
 }
 }
-else {
-const err376 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data179};
+if(data174.timeoutMs !== undefined){
+let data182 = data174.timeoutMs;
+if(!((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182)))){
+const err376 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.timeoutMs.type,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data182};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4893,10 +4890,9 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-}
-else {
-const err377 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data178};
+if(typeof data182 == "number"){
+if(data182 > 10000 || isNaN(data182)){
+const err377 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data182};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4905,13 +4901,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-if(data176.thresholds !== undefined){
-let data180 = data176.thresholds;
-if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
-for(const key61 in data180){
-if(!((key61 === "quotaPercent") || (key61 === "creditsBelow"))){
-const err378 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data180};
+if(data182 < 1 || isNaN(data182)){
+const err378 = {instancePath:instancePath+"/spec/store/timeoutMs",schemaPath:"#/properties/spec/properties/store/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.timeoutMs,data:data182};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4921,11 +4912,13 @@ vErrors.push(err378);
 errors++;
 }
 }
-if(data180.quotaPercent !== undefined){
-let data181 = data180.quotaPercent;
-if(Array.isArray(data181)){
-if(data181.length < 1){
-const err379 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data181};
+}
+if(data174.native !== undefined){
+let data183 = data174.native;
+if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
+for(const key60 in data183){
+if(!(func1.call(schema31.properties.spec.properties.store.properties.native.properties, key60))){
+const err379 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data183};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4934,11 +4927,12 @@ vErrors.push(err379);
 }
 errors++;
 }
-const len12 = data181.length;
-for(let i13=0; i13<len12; i13++){
-let data182 = data181[i13];
-if(!((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182)))){
-const err380 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data182};
+}
+if(data183.host !== undefined){
+let data184 = data183.host;
+if(typeof data184 === "string"){
+if(!pattern85.test(data184)){
+const err380 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data184};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4947,9 +4941,9 @@ vErrors.push(err380);
 }
 errors++;
 }
-if(typeof data182 == "number"){
-if(data182 > 100 || isNaN(data182)){
-const err381 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data182};
+}
+else {
+const err381 = {instancePath:instancePath+"/spec/store/native/host",schemaPath:"#/properties/spec/properties/store/properties/native/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.host.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.host,data:data184};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4958,8 +4952,11 @@ vErrors.push(err381);
 }
 errors++;
 }
-if(data182 < 1 || isNaN(data182)){
-const err382 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i13,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data182};
+}
+if(data183.port !== undefined){
+let data185 = data183.port;
+if(!((typeof data185 == "number") && (!(data185 % 1) && !isNaN(data185)))){
+const err382 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.port.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data185};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4968,20 +4965,9 @@ vErrors.push(err382);
 }
 errors++;
 }
-}
-}
-let i14 = data181.length;
-let j1;
-if(i14 > 1){
-const indices1 = {};
-for(;i14--;){
-let item1 = data181[i14];
-if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err383 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data181};
+if(typeof data185 == "number"){
+if(data185 > 65535 || isNaN(data185)){
+const err383 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data185};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4989,14 +4975,9 @@ else {
 vErrors.push(err383);
 }
 errors++;
-break;
 }
-indices1[item1] = i14;
-}
-}
-}
-else {
-const err384 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data181};
+if(data185 < 1 || isNaN(data185)){
+const err384 = {instancePath:instancePath+"/spec/store/native/port",schemaPath:"#/properties/spec/properties/store/properties/native/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.port,data:data185};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -5006,10 +4987,12 @@ vErrors.push(err384);
 errors++;
 }
 }
-if(data180.creditsBelow !== undefined){
-let data183 = data180.creditsBelow;
-if(!((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183)))){
-const err385 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data183};
+}
+if(data183.cluster !== undefined){
+let data186 = data183.cluster;
+if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
+if(data186.nodes === undefined){
+const err385 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data186};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -5018,9 +5001,9 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(typeof data183 == "number"){
-if(data183 < 1 || isNaN(data183)){
-const err386 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data183};
+for(const key61 in data186){
+if(!((key61 === "nodes") || (key61 === "name"))){
+const err386 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data186};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -5030,10 +5013,11 @@ vErrors.push(err386);
 errors++;
 }
 }
-}
-}
-else {
-const err387 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data180};
+if(data186.nodes !== undefined){
+let data187 = data186.nodes;
+if(Array.isArray(data187)){
+if(data187.length < 1){
+const err387 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data187};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -5042,11 +5026,12 @@ vErrors.push(err387);
 }
 errors++;
 }
-}
-if(data176.paymentDenied !== undefined){
-let data184 = data176.paymentDenied;
-if(typeof data184 !== "boolean"){
-const err388 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data184};
+const len12 = data187.length;
+for(let i12=0; i12<len12; i12++){
+let data188 = data187[i12];
+if(typeof data188 === "string"){
+if(func2(data188) > 100){
+const err388 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data188};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -5055,10 +5040,8 @@ vErrors.push(err388);
 }
 errors++;
 }
-}
-}
-else {
-const err389 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data176};
+if(!pattern86.test(data188)){
+const err389 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9.-]*:(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data188};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -5068,11 +5051,8 @@ vErrors.push(err389);
 errors++;
 }
 }
-if(data8.usageEndpoint !== undefined){
-let data185 = data8.usageEndpoint;
-if(typeof data185 === "string"){
-if(!pattern80.test(data185)){
-const err390 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data185};
+else {
+const err390 = {instancePath:instancePath+"/spec/store/native/cluster/nodes/" + i12,schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.items,data:data188};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -5082,8 +5062,18 @@ vErrors.push(err390);
 errors++;
 }
 }
-else {
-const err391 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data185};
+let i13 = data187.length;
+let j0;
+if(i13 > 1){
+const indices0 = {};
+for(;i13--;){
+let item0 = data187[i13];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err391 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/uniqueItems",keyword:"uniqueItems",params:{i: i13, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i13+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data187};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -5091,11 +5081,14 @@ else {
 vErrors.push(err391);
 }
 errors++;
+break;
+}
+indices0[item0] = i13;
 }
 }
 }
 else {
-const err392 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+const err392 = {instancePath:instancePath+"/spec/store/native/cluster/nodes",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.nodes,data:data187};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -5105,14 +5098,596 @@ vErrors.push(err392);
 errors++;
 }
 }
-}
-else {
-const err393 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data186.name !== undefined){
+let data189 = data186.name;
+if(typeof data189 === "string"){
+if(!pattern87.test(data189)){
+const err393 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data189};
 if(vErrors === null){
 vErrors = [err393];
 }
 else {
 vErrors.push(err393);
+}
+errors++;
+}
+}
+else {
+const err394 = {instancePath:instancePath+"/spec/store/native/cluster/name",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster.properties.name,data:data189};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+}
+}
+else {
+const err395 = {instancePath:instancePath+"/spec/store/native/cluster",schemaPath:"#/properties/spec/properties/store/properties/native/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.cluster.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.cluster,data:data186};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+if(data183.username !== undefined){
+let data190 = data183.username;
+if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
+if(data190.env === undefined){
+const err396 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.username.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data190};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+for(const key62 in data190){
+if(!(key62 === "env")){
+const err397 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data190};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+}
+if(data190.env !== undefined){
+let data191 = data190.env;
+if(typeof data191 === "string"){
+if(!pattern82.test(data191)){
+const err398 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data191};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+else {
+const err399 = {instancePath:instancePath+"/spec/store/native/username/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username.properties.env,data:data191};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+}
+else {
+const err400 = {instancePath:instancePath+"/spec/store/native/username",schemaPath:"#/properties/spec/properties/store/properties/native/properties/username/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.username.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.username,data:data190};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+if(data183.password !== undefined){
+let data192 = data183.password;
+if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
+if(data192.env === undefined){
+const err401 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.store.properties.native.properties.password.required,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data192};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+for(const key63 in data192){
+if(!(key63 === "env")){
+const err402 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data192};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data192.env !== undefined){
+let data193 = data192.env;
+if(typeof data193 === "string"){
+if(!pattern82.test(data193)){
+const err403 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data193};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+else {
+const err404 = {instancePath:instancePath+"/spec/store/native/password/env",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password.properties.env,data:data193};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+}
+}
+else {
+const err405 = {instancePath:instancePath+"/spec/store/native/password",schemaPath:"#/properties/spec/properties/store/properties/native/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.properties.password.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.password,data:data192};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+if(data183.database !== undefined){
+let data194 = data183.database;
+if(!((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194)))){
+const err406 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.store.properties.native.properties.database.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data194};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+if(typeof data194 == "number"){
+if(data194 < 0 || isNaN(data194)){
+const err407 = {instancePath:instancePath+"/spec/store/native/database",schemaPath:"#/properties/spec/properties/store/properties/native/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.database,data:data194};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+}
+}
+if(data183.ssl !== undefined){
+let data195 = data183.ssl;
+if(typeof data195 !== "boolean"){
+const err408 = {instancePath:instancePath+"/spec/store/native/ssl",schemaPath:"#/properties/spec/properties/store/properties/native/properties/ssl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.ssl.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.ssl,data:data195};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+}
+if(data183.sslVerify !== undefined){
+let data196 = data183.sslVerify;
+if(typeof data196 !== "boolean"){
+const err409 = {instancePath:instancePath+"/spec/store/native/sslVerify",schemaPath:"#/properties/spec/properties/store/properties/native/properties/sslVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.sslVerify,data:data196};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+}
+if(data183.serverName !== undefined){
+let data197 = data183.serverName;
+if(typeof data197 === "string"){
+if(!pattern90.test(data197)){
+const err410 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"},message:"must match pattern \""+"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"+"\"",schema:"^(?![0-9.]+$)[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data197};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+else {
+const err411 = {instancePath:instancePath+"/spec/store/native/serverName",schemaPath:"#/properties/spec/properties/store/properties/native/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.store.properties.native.properties.serverName.type,parentSchema:schema31.properties.spec.properties.store.properties.native.properties.serverName,data:data197};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+}
+}
+else {
+const err412 = {instancePath:instancePath+"/spec/store/native",schemaPath:"#/properties/spec/properties/store/properties/native/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.properties.native.type,parentSchema:schema31.properties.spec.properties.store.properties.native,data:data183};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+}
+}
+}
+else {
+const err413 = {instancePath:instancePath+"/spec/store",schemaPath:"#/properties/spec/properties/store/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.store.type,parentSchema:schema31.properties.spec.properties.store,data:data174};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+if(data8.notifications !== undefined){
+let data198 = data8.notifications;
+if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
+if(data198.url === undefined){
+const err414 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data198};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+if(data198.secret === undefined){
+const err415 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'",schema:schema31.properties.spec.properties.notifications.required,parentSchema:schema31.properties.spec.properties.notifications,data:data198};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+}
+for(const key64 in data198){
+if(!((((key64 === "url") || (key64 === "secret")) || (key64 === "thresholds")) || (key64 === "paymentDenied"))){
+const err416 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications,data:data198};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+}
+if(data198.url !== undefined){
+let data199 = data198.url;
+if(typeof data199 === "string"){
+if(!pattern8.test(data199)){
+const err417 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data199};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/spec/notifications/url",schemaPath:"#/properties/spec/properties/notifications/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.url.type,parentSchema:schema31.properties.spec.properties.notifications.properties.url,data:data199};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
+}
+errors++;
+}
+}
+if(data198.secret !== undefined){
+let data200 = data198.secret;
+if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
+if(data200.env === undefined){
+const err419 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema31.properties.spec.properties.notifications.properties.secret.required,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data200};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+for(const key65 in data200){
+if(!(key65 === "env")){
+const err420 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data200};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+}
+if(data200.env !== undefined){
+let data201 = data200.env;
+if(typeof data201 === "string"){
+if(!pattern82.test(data201)){
+const err421 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data201};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+}
+else {
+const err422 = {instancePath:instancePath+"/spec/notifications/secret/env",schemaPath:"#/properties/spec/properties/notifications/properties/secret/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.notifications.properties.secret.properties.env.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret.properties.env,data:data201};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+}
+}
+else {
+const err423 = {instancePath:instancePath+"/spec/notifications/secret",schemaPath:"#/properties/spec/properties/notifications/properties/secret/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.secret.type,parentSchema:schema31.properties.spec.properties.notifications.properties.secret,data:data200};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+if(data198.thresholds !== undefined){
+let data202 = data198.thresholds;
+if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
+for(const key66 in data202){
+if(!((key66 === "quotaPercent") || (key66 === "creditsBelow"))){
+const err424 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data202};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+}
+if(data202.quotaPercent !== undefined){
+let data203 = data202.quotaPercent;
+if(Array.isArray(data203)){
+if(data203.length < 1){
+const err425 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data203};
+if(vErrors === null){
+vErrors = [err425];
+}
+else {
+vErrors.push(err425);
+}
+errors++;
+}
+const len13 = data203.length;
+for(let i14=0; i14<len13; i14++){
+let data204 = data203[i14];
+if(!((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204)))){
+const err426 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data204};
+if(vErrors === null){
+vErrors = [err426];
+}
+else {
+vErrors.push(err426);
+}
+errors++;
+}
+if(typeof data204 == "number"){
+if(data204 > 100 || isNaN(data204)){
+const err427 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data204};
+if(vErrors === null){
+vErrors = [err427];
+}
+else {
+vErrors.push(err427);
+}
+errors++;
+}
+if(data204 < 1 || isNaN(data204)){
+const err428 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent/" + i14,schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.items,data:data204};
+if(vErrors === null){
+vErrors = [err428];
+}
+else {
+vErrors.push(err428);
+}
+errors++;
+}
+}
+}
+let i15 = data203.length;
+let j1;
+if(i15 > 1){
+const indices1 = {};
+for(;i15--;){
+let item1 = data203[i15];
+if(!((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err429 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i15+" are identical)",schema:true,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data203};
+if(vErrors === null){
+vErrors = [err429];
+}
+else {
+vErrors.push(err429);
+}
+errors++;
+break;
+}
+indices1[item1] = i15;
+}
+}
+}
+else {
+const err430 = {instancePath:instancePath+"/spec/notifications/thresholds/quotaPercent",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/quotaPercent/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.quotaPercent,data:data203};
+if(vErrors === null){
+vErrors = [err430];
+}
+else {
+vErrors.push(err430);
+}
+errors++;
+}
+}
+if(data202.creditsBelow !== undefined){
+let data205 = data202.creditsBelow;
+if(!((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205)))){
+const err431 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data205};
+if(vErrors === null){
+vErrors = [err431];
+}
+else {
+vErrors.push(err431);
+}
+errors++;
+}
+if(typeof data205 == "number"){
+if(data205 < 1 || isNaN(data205)){
+const err432 = {instancePath:instancePath+"/spec/notifications/thresholds/creditsBelow",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/properties/creditsBelow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds.properties.creditsBelow,data:data205};
+if(vErrors === null){
+vErrors = [err432];
+}
+else {
+vErrors.push(err432);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err433 = {instancePath:instancePath+"/spec/notifications/thresholds",schemaPath:"#/properties/spec/properties/notifications/properties/thresholds/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.properties.thresholds.type,parentSchema:schema31.properties.spec.properties.notifications.properties.thresholds,data:data202};
+if(vErrors === null){
+vErrors = [err433];
+}
+else {
+vErrors.push(err433);
+}
+errors++;
+}
+}
+if(data198.paymentDenied !== undefined){
+let data206 = data198.paymentDenied;
+if(typeof data206 !== "boolean"){
+const err434 = {instancePath:instancePath+"/spec/notifications/paymentDenied",schemaPath:"#/properties/spec/properties/notifications/properties/paymentDenied/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.notifications.properties.paymentDenied.type,parentSchema:schema31.properties.spec.properties.notifications.properties.paymentDenied,data:data206};
+if(vErrors === null){
+vErrors = [err434];
+}
+else {
+vErrors.push(err434);
+}
+errors++;
+}
+}
+}
+else {
+const err435 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.notifications.type,parentSchema:schema31.properties.spec.properties.notifications,data:data198};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+}
+if(data8.usageEndpoint !== undefined){
+let data207 = data8.usageEndpoint;
+if(typeof data207 === "string"){
+if(!pattern93.test(data207)){
+const err436 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/pattern",keyword:"pattern",params:{pattern: "^/[^\\s?#]*$"},message:"must match pattern \""+"^/[^\\s?#]*$"+"\"",schema:"^/[^\\s?#]*$",parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data207};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+}
+else {
+const err437 = {instancePath:instancePath+"/spec/usageEndpoint",schemaPath:"#/properties/spec/properties/usageEndpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.usageEndpoint.type,parentSchema:schema31.properties.spec.properties.usageEndpoint,data:data207};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+}
+}
+else {
+const err438 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data8};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+}
+}
+else {
+const err439 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
 }
 errors++;
 }
@@ -6561,7 +7136,7 @@ errors++;
 if(data16.env !== undefined){
 let data17 = data16.env;
 if(typeof data17 === "string"){
-if(!pattern69.test(data17)){
+if(!pattern82.test(data17)){
 const err33 = {instancePath:instancePath+"/spec/consumers/" + i0+"/credentials/keyAuth/" + i1+"/env",schemaPath:"#/properties/spec/properties/consumers/items/properties/credentials/properties/keyAuth/items/anyOf/0/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema33.properties.spec.properties.consumers.items.properties.credentials.properties.keyAuth.items.anyOf[0].properties.env,data:data17};
 if(vErrors === null){
 vErrors = [err33];
@@ -6750,8 +7325,8 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const Scenarios = validate23;
-const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (e.g. JSON text): a metered route reads the model and its estimate from it."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
-const pattern101 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+const schema34 = {"type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"type":"string","const":"tollgate.dev/v1"},"kind":{"type":"string","const":"Scenarios"},"metadata":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"Letters, digits and . _ ~ - (max 128)."},"description":{"type":"string"},"owner":{"type":"string"},"labels":{"type":"object","patternProperties":{"^[A-Za-z0-9._/-]+$":{"type":"string"}},"additionalProperties":false}},"additionalProperties":false},"spec":{"type":"object","required":["policy","clock","scenarios"],"properties":{"policy":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$","description":"metadata.name of the Policy under test."},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of every scenario's first step."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts every scenario starts with."},"scenarios":{"type":"array","items":{"type":"object","required":["name","steps"],"properties":{"name":{"type":"string","minLength":1},"description":{"type":"string"},"clock":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"The instant of the first step. Default: spec.clock."},"accounts":{"type":"object","patternProperties":{"^.*$":{"type":"object","properties":{"plan":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."},"periodAnchor":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Start of the billing period for quotas anchored to the subscription."},"credits":{"type":"integer","minimum":0}},"additionalProperties":false,"description":"Account state before the first step, as billing would have set it."}},"description":"Accounts of this scenario, over spec.accounts."},"steps":{"type":"array","items":{"type":"object","properties":{"advance":{"type":"integer","minimum":0,"description":"Milliseconds to move the clock before this step."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"Move the clock to this instant before this step."},"repeat":{"type":"integer","minimum":1,"maximum":10000,"description":"Send the request this many times, each with the same expectations."},"request":{"type":"object","required":["method","path"],"properties":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"]},"path":{"type":"string","pattern":"^/"},"host":{"type":"string"},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"query":{"type":"object","patternProperties":{"^.*$":{"type":"string"}}},"ip":{"type":"string","description":"Client IP. Default 203.0.113.7."},"consumer":{"type":"string","description":"The consumer the gateway authenticated (key-auth username). Absent: none, or the anonymous consumer when the policy lets keyless callers in."},"credential":{"type":"string","description":"The id of the credential the consumer authenticated with."},"requestId":{"type":"string"},"body":{"type":"string","description":"The request body (e.g. JSON text): a metered route reads the model and its estimate from it."}},"additionalProperties":false,"description":"A request as the gateway hands it to Tollgate."},"op":{"anyOf":[{"type":"object","required":["set-plan"],"properties":{"set-plan":{"type":"object","required":["account","plan"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"plan":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},{"type":"null"}]}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["set-status"],"properties":{"set-status":{"type":"object","required":["account","status"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"status":{"enum":["active","trialing","past_due","unpaid","canceled","incomplete","paused"]},"paidThrough":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$","description":"An ISO 8601 instant, e.g. 2026-03-10T12:00:00Z."}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["grant"],"properties":{"grant":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["debit"],"properties":{"debit":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false},{"type":"object","required":["refund"],"properties":{"refund":{"type":"object","required":["account","amount"],"properties":{"account":{"type":"string","minLength":1,"description":"A consumer username, or ip:<addr>, hdr:<value>, cred:<id>."},"amount":{"type":"integer","minimum":1},"key":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false}],"description":"An account operation, as billing or an operator would run it: { grant: { account, amount, key } }."},"upstreamStatus":{"type":"integer","minimum":100,"maximum":599,"description":"What the upstream answers an allowed request. Default 200."},"upstream":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599,"description":"The status (or give upstreamStatus). Default 200."},"headers":{"type":"object","patternProperties":{"^.*$":{"type":"string"}},"description":"Response headers, e.g. the cost header of a metered route and Content-Type."},"body":{"type":"string","description":"The response body: JSON, or an SSE stream (text/event-stream), whose usage a metered route reads."}},"additionalProperties":false,"description":"What the upstream answers an allowed request: a metered route settles its cost from it."},"expect":{"type":"object","properties":{"status":{"type":"integer","minimum":100,"maximum":599},"reason":{"enum":["unauthenticated","subscription-inactive","plan-upgrade-required","not-entitled","rate-limited","quota-exhausted","insufficient-credits","payment-required","payment-invalid","payment-malformed","payment-allowance-required","payment-unavailable","store-unavailable"],"description":"The reason of a denial: the last segment of the problem type."},"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"body":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the problem+json body."},"paymentRequired":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members of the x402 challenge decoded from PAYMENT-REQUIRED."},"upstream":{"type":"object","properties":{"headers":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"query":{"type":"object","patternProperties":{"^.*$":{"anyOf":[{"type":"string"},{"type":"null"}]}},"description":"Exact values by name; null: absent."},"path":{"type":"string"}},"additionalProperties":false,"description":"What the upstream receives after rewrites."},"result":{"type":"string","description":"For operations: applied, duplicate, insufficient, …"},"balance":{"type":"integer","description":"For operations: the balance after."}},"additionalProperties":false},"state":{"type":"object","patternProperties":{"^.*$":{"type":"object","patternProperties":{"^.*$":{}},"description":"Members that must be present with these values (objects compared as subsets, null: absent)."}},"description":"Account members after the step, by account id."}},"additionalProperties":false,"description":"One request or one account operation (exactly one of them)."},"minItems":1}},"additionalProperties":false,"description":"Starts from a fresh store: scenarios do not share state."},"minItems":1}},"additionalProperties":false}},"additionalProperties":false};
+const pattern114 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7065,7 +7640,7 @@ errors++;
 if(data8.clock !== undefined){
 let data10 = data8.clock;
 if(typeof data10 === "string"){
-if(!pattern101.test(data10)){
+if(!pattern114.test(data10)){
 const err25 = {instancePath:instancePath+"/spec/clock",schemaPath:"#/properties/spec/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.clock,data:data10};
 if(vErrors === null){
 vErrors = [err25];
@@ -7148,7 +7723,7 @@ errors++;
 if(data12.paidThrough !== undefined){
 let data15 = data12.paidThrough;
 if(typeof data15 === "string"){
-if(!pattern101.test(data15)){
+if(!pattern114.test(data15)){
 const err31 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -7173,7 +7748,7 @@ errors++;
 if(data12.periodAnchor !== undefined){
 let data16 = data12.periodAnchor;
 if(typeof data16 === "string"){
-if(!pattern101.test(data16)){
+if(!pattern114.test(data16)){
 const err33 = {instancePath:instancePath+"/spec/accounts/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data16};
 if(vErrors === null){
 vErrors = [err33];
@@ -7336,7 +7911,7 @@ errors++;
 if(data19.clock !== undefined){
 let data22 = data19.clock;
 if(typeof data22 === "string"){
-if(!pattern101.test(data22)){
+if(!pattern114.test(data22)){
 const err46 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/clock",schemaPath:"#/properties/spec/properties/scenarios/items/properties/clock/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.clock,data:data22};
 if(vErrors === null){
 vErrors = [err46];
@@ -7419,7 +7994,7 @@ errors++;
 if(data24.paidThrough !== undefined){
 let data27 = data24.paidThrough;
 if(typeof data27 === "string"){
-if(!pattern101.test(data27)){
+if(!pattern114.test(data27)){
 const err52 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.paidThrough,data:data27};
 if(vErrors === null){
 vErrors = [err52];
@@ -7444,7 +8019,7 @@ errors++;
 if(data24.periodAnchor !== undefined){
 let data28 = data24.periodAnchor;
 if(typeof data28 === "string"){
-if(!pattern101.test(data28)){
+if(!pattern114.test(data28)){
 const err54 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/accounts/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/periodAnchor",schemaPath:"#/properties/spec/properties/scenarios/items/properties/accounts/patternProperties/%5E.*%24/properties/periodAnchor/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.accounts.patternProperties["^.*$"].properties.periodAnchor,data:data28};
 if(vErrors === null){
 vErrors = [err54];
@@ -7574,7 +8149,7 @@ errors++;
 if(data31.at !== undefined){
 let data33 = data31.at;
 if(typeof data33 === "string"){
-if(!pattern101.test(data33)){
+if(!pattern114.test(data33)){
 const err64 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/at",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/at/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.at,data:data33};
 if(vErrors === null){
 vErrors = [err64];
@@ -8138,7 +8713,7 @@ errors++;
 if(data52.paidThrough !== undefined){
 let data55 = data52.paidThrough;
 if(typeof data55 === "string"){
-if(!pattern101.test(data55)){
+if(!pattern114.test(data55)){
 const err107 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/op/set-status/paidThrough",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/op/anyOf/1/properties/set-status/properties/paidThrough/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.op.anyOf[1].properties["set-status"].properties.paidThrough,data:data55};
 if(vErrors === null){
 vErrors = [err107];
@@ -8898,7 +9473,7 @@ errors++;
 }
 if(data74.reason !== undefined){
 let data76 = data74.reason;
-if(!(((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable"))){
+if(!(((((((((((((data76 === "unauthenticated") || (data76 === "subscription-inactive")) || (data76 === "plan-upgrade-required")) || (data76 === "not-entitled")) || (data76 === "rate-limited")) || (data76 === "quota-exhausted")) || (data76 === "insufficient-credits")) || (data76 === "payment-required")) || (data76 === "payment-invalid")) || (data76 === "payment-malformed")) || (data76 === "payment-allowance-required")) || (data76 === "payment-unavailable")) || (data76 === "store-unavailable"))){
 const err166 = {instancePath:instancePath+"/spec/scenarios/" + i0+"/steps/" + i1+"/expect/reason",schemaPath:"#/properties/spec/properties/scenarios/items/properties/steps/items/properties/expect/properties/reason/enum",keyword:"enum",params:{allowedValues: schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum},message:"must be equal to one of the allowed values",schema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason.enum,parentSchema:schema34.properties.spec.properties.scenarios.items.properties.steps.items.properties.expect.properties.reason,data:data76};
 if(vErrors === null){
 vErrors = [err166];

@@ -165,6 +165,32 @@ const cases: Record<string, readonly Case[]> = {
   'x402-offer-incomplete': [
     { name: 'complete', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453", payTo: "0xb", facilitator: "https://f.example.com" } }']) }, expected: [] },
     { name: 'missing payTo and facilitator', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'payment: { x402: { price: "0.01", asset: "0xa", network: "eip155:8453" } }']) }, expected: ['p.yaml:7:14 x402-offer-incomplete x402 offer is missing payTo, facilitator'] },
+    {
+      name: 'several options, a route price and upto, all complete',
+      files: {
+        'p.yaml': policy('p', [
+          ROUTES,
+          KEY_AUTH,
+          'payment: { x402: { price: "0.01", payTo: "0xb", facilitator: "https://f.example.com", routes: { r1: "0.02" }, accepts: [{ asset: "0xa", network: "eip155:8453" }, { scheme: upto, maxPrice: "0.1", pricePerUnit: "0.001", asset: "0xa", network: "eip155:8453", extra: { facilitatorAddress: "0xf" } }] } }',
+        ]),
+      },
+      expected: [],
+    },
+    {
+      name: 'a price for no route, upto without the facilitator address or under its price',
+      files: {
+        'p.yaml': policy('p', [
+          ROUTES,
+          KEY_AUTH,
+          'payment: { x402: { price: "0.01", payTo: "0xb", facilitator: "https://f.example.com", routes: { r2: "0.2" }, accepts: [{ asset: "0xa", network: "eip155:8453" }, { scheme: upto, maxPrice: "0.1", asset: "0xa", network: "eip155:8453" }] } }',
+        ]),
+      },
+      expected: [
+        'p.yaml:7:99 x402-offer-incomplete unknown route "r2"',
+        'p.yaml:7:164 x402-offer-incomplete upto on EVM needs extra.facilitatorAddress (the address the facilitator\'s GET /supported gives for upto): clients sign it into the permit',
+        'p.yaml:7:180 x402-offer-incomplete maxPrice 0.1 is below the price 0.2: upto never settles more than the client authorised',
+      ],
+    },
   ],
   'template-variable': [
     { name: 'known variables', files: { 'p.yaml': policy('p', [ROUTES, KEY_AUTH, 'rewrite: { request: { headers: { set: { X-Plan: "{{plan}}", X-Id: "{{ header.x-user-id }}" } } } }']) }, expected: [] },

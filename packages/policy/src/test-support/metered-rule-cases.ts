@@ -58,6 +58,11 @@ export const METERED_CASES: Record<string, readonly Case[]> = {
         'q.yaml:8:115 metered-prices-unused metered route "r1" reads a total of tokens, priced at the input rate: the output rate 8 of "*" never applies (give input and output the same rate)',
       ],
     },
+    {
+      name: 'a model\'s own price under model: route',
+      files: { 'p.yaml': metered(CREDITS, '{ estimate: 5, usage: openai, prices: { gpt-4o: { input: 3, output: 12 }, "*": { input: 1, output: 1 } }, model: route }') },
+      expected: ['p.yaml:8:67 metered-prices-unused metered route "r1" prices every request at "*" (model: route): the price of "gpt-4o" never applies'],
+    },
   ],
   'metered-estimate-zero': [
     { name: 'zero without credits', files: { 'p.yaml': metered(UNITS_QUOTA, '{ estimate: 0, header: X-Cost }') }, expected: [] },
@@ -76,9 +81,15 @@ export const METERED_CASES: Record<string, readonly Case[]> = {
   'metered-nothing-charged': [
     { name: 'a unit quota charges', files: { 'p.yaml': metered(UNITS_QUOTA, '{ estimate: 1, header: X-Cost }') }, expected: [] },
     {
-      name: 'rate limits only',
-      files: { 'p.yaml': metered('plans: { free: { rateLimit: { minute: 5 } } }', '{ estimate: 1, header: X-Cost }') },
-      expected: ['p.yaml:8:12 metered-nothing-charged policy "p" meters r1, but no plan charges units (credits: true, quota.units, overage: credits or bill): the costs read from responses change nothing'],
+      name: 'rate limits only; a requests quota billed per request',
+      files: {
+        'p.yaml': metered('plans: { free: { rateLimit: { minute: 5 } } }', '{ estimate: 1, header: X-Cost }'),
+        'q.yaml': metered('plans: { pro: { quota: { requests: 100, per: month }, overage: bill } }', '{ estimate: 1, header: X-Cost }').replace('name: p', 'name: q'),
+      },
+      expected: [
+        'p.yaml:8:12 metered-nothing-charged policy "p" meters r1, but no plan charges units (credits: true, quota.units or overage: credits; a requests quota counts 1 per request): the costs read from responses change nothing',
+        'q.yaml:8:12 metered-nothing-charged policy "q" meters r1, but no plan charges units (credits: true, quota.units or overage: credits; a requests quota counts 1 per request): the costs read from responses change nothing',
+      ],
     },
   ],
   'overdraft-unused': [

@@ -89,7 +89,8 @@ export class MemoryStore implements Store {
     const violated = exhausted ? quotas.filter((q) => q.exhausted).map((q) => q.rule.unit) : EMPTY;
     if (exhausted && rule.overage === 'block') return result('quota-exhausted', plan, record, windowStates(windowRules, counters, now, false), quotas, violated);
     const draw = rule.credits || (exhausted && rule.overage === 'credits') ? cost : 0;
-    if (draw > target.credits) return result('insufficient-credits', plan, record, windowStates(windowRules, counters, now, false), quotas, violated);
+    // `draw > 0`: a balance below zero (a settlement's overdraft) refuses only what costs something.
+    if (draw > 0 && draw > target.credits) return result('insufficient-credits', plan, record, windowStates(windowRules, counters, now, false), quotas, violated);
 
     // Allowed: only now is anything written.
     if (record === undefined) this.#accounts.set(admission.account, target);
@@ -142,7 +143,7 @@ export class MemoryStore implements Store {
     if (hold === undefined) return { kind: 'nothing-held' };
     record.holds?.delete(holdKey);
     if (typeof completion === 'object') {
-      const settled = settleHold(record, hold, completion.settle);
+      const settled = settleHold(record, hold, completion.settle, now);
       this.#bill(account, holdKey, hold.policy, settled.overage, settled.credits, now);
       return { kind: 'settled', charged: settled.charged, credits: settled.credits, writtenOff: settled.writtenOff };
     }

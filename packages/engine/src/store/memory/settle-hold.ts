@@ -56,7 +56,7 @@ export function settleTerms(
  * draw takes the balance down to −overdraft at most; the rest is written off. Counters of a period
  * that has ended since are left alone.
  */
-export function settleHold(record: AccountRecord, hold: Hold, actual: number): Settlement {
+export function settleHold(record: AccountRecord, hold: Hold, actual: number, now: number): Settlement {
   const { terms } = hold;
   if (actual <= terms.estimate) {
     const back = terms.estimate - actual;
@@ -64,15 +64,15 @@ export function settleHold(record: AccountRecord, hold: Hold, actual: number): S
     record.credits += creditsBack;
     record.snapshot = undefined;
     const overageBack = Math.min(hold.overage, terms.exhaustedUnits * back);
-    add(terms.overageCounter, -overageBack);
-    for (const quota of terms.units) add(quota, -back);
+    add(terms.overageCounter, -overageBack, now);
+    for (const quota of terms.units) add(quota, -back, now);
     return { charged: actual, credits: hold.credits - creditsBack, writtenOff: 0, overage: hold.overage - overageBack };
   }
   const extra = actual - terms.estimate;
   let beyondMost = 0;
   let beyondAll = 0;
   for (const quota of terms.units) {
-    if (quota.counter.start !== quota.start) continue;
+    if (!counting(quota, now)) continue;
     const fits = Math.min(extra, Math.max(0, quota.limit - quota.counter.used));
     const beyond = terms.overage === 'block' ? 0 : extra - fits;
     quota.counter.used += extra - beyond;
@@ -80,7 +80,7 @@ export function settleHold(record: AccountRecord, hold: Hold, actual: number): S
     beyondAll += beyond;
   }
   const billed = terms.overage === 'bill' ? terms.exhaustedUnits * extra + beyondAll : 0;
-  add(terms.overageCounter, billed);
+  add(terms.overageCounter, billed, now);
   let draw = 0;
   if (terms.drawsCredits || (terms.overageWay && terms.overage === 'credits')) draw = extra;
   else if (terms.overage === 'credits') draw = beyondMost;
@@ -91,7 +91,12 @@ export function settleHold(record: AccountRecord, hold: Hold, actual: number): S
   return { charged: actual - writtenOff, credits: hold.credits + taken, writtenOff, overage: hold.overage + billed };
 }
 
-/** Adds to a counter while it still counts the period the hold found it in, never below zero. */
-function add(held: PeriodCounter | undefined, amount: number): void {
-  if (held !== undefined && held.counter.start === held.start) held.counter.used = Math.max(0, held.counter.used + amount);
+/** Whether the counter still counts the period the hold found it in (the Lua script knows that period's end). */
+function counting(held: PeriodCounter, now: number): boolean {
+  return held.counter.start === held.start && now < held.counter.end;
+}
+
+/** Adds to a counter while it still counts the hold's period, never below zero. */
+function add(held: PeriodCounter | undefined, amount: number, now: number): void {
+  if (held !== undefined && counting(held, now)) held.counter.used = Math.max(0, held.counter.used + amount);
 }

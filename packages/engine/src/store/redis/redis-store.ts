@@ -92,13 +92,12 @@ export class RedisStore implements Store {
 
   completeHold(account: string, holdKey: string, completion: HoldCompletion | HoldSettlement, now: number): Promise<HoldResult> {
     const base = keyBase(this.#prefix, account);
-    let args: ScriptArgument[];
-    try {
-      args = typeof completion === 'object' ? [base, holdKey, 'settle', now, settlementAmount(completion)] : [base, holdKey, completion, now];
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    return this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], args, parseHold);
+    const send = (args: ScriptArgument[]): Promise<HoldResult> => this.#run(COMPLETE_HOLD_SCRIPT, this.#timeoutMs, [base + ACCOUNT_SUFFIX], args, parseHold);
+    if (typeof completion !== 'object') return send([base, holdKey, completion, now]);
+    // A settlement that is no whole number of units rejects (RangeError), sending nothing.
+    return new Promise<ScriptArgument[]>((resolve) => {
+      resolve([base, holdKey, 'settle', now, settlementAmount(completion)]);
+    }).then(send);
   }
 
   voidAdmission(account: string, id: string): Promise<VoidResult> {

@@ -269,7 +269,8 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
     outcome = QUOTA_EXHAUSTED
   else
     if rule.credits or (exhausted > 0 and rule.overage == 'credits') then draw = cost end
-    if draw > credits then outcome, draw = INSUFFICIENT_CREDITS, 0 end
+    -- draw > 0: a balance below zero (a settlement's overdraft) refuses only what costs something.
+    if draw > 0 and draw > credits then outcome, draw = INSUFFICIENT_CREDITS, 0 end
   end
   local allowed = outcome == ALLOWED
 

@@ -1,0 +1,187 @@
+// Settling metered holds on a real Redis under faults (store README, `completeHold`): many
+// concurrent holds of random estimates, each settled at a random actual cost, every settlement sent
+// twice and in shuffled order, while connections are reset under it (the command lost, or the
+// settlement run and its reply lost) or the server is frozen (SIGSTOP, then SIGCONT) past the
+// store timeout. A settlement that failed is sent again by the engine's compensation queue
+// (compensations.ts, `retryCompletion`) with the same amount until it lands.
+//
+// Invariant, exactly, once the queue is drained: every hold is settled once (one usage outbox entry
+// per hold at most), whatever the duplicates, retries and lost replies; and
+// - credits ample (credits drawn alongside a units quota): final credits = initial − Σ actual,
+//   quota used = Σ actual, outbox credits = Σ actual, per hold its actual;
+// - credits scarce (credits only, overdraft D): the balance is never below −D, initial − final =
+//   outbox credits, and no hold is charged more than its actual;
+// - a units quota with overage billed: used + overage counter = Σ actual, used ≤ the limit,
+//   outbox overage = the overage counter, nothing drawn from credits.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, NO_OBSERVER, type RouteRules, type Store } from '../packages/engine/src/index.js';
+import { Compensations } from '../packages/engine/src/compensations.js';
+import { StoreCalls } from '../packages/engine/src/store-calls.js';
+import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
+import { flushAll, RedisServer, redisSkipReason } from './support/redis.js';
+import { mulberry32 } from './support/seeded-random.js';
+import { SETTLE_POLICY } from './support/settle-plans.js';
+import { RedisProxy } from './support/tcp-proxy.js';
+import { overageCounter } from './support/usage-outbox.js';
+
+const skip = redisSkipReason();
+if (skip !== undefined) console.warn(skip);
+
+const ACCOUNT = 'metered';
+const HOLDS = 120;
+const TIMEOUT_MS = 400;
+const NOW = Date.UTC(2026, 4, 12, 9, 0, 0);
+const OVERDRAFT = 30;
+
+function rules(plan: { credits: boolean; overage: 'block' | 'bill'; unitsLimit?: number }, overdraft = 0): RouteRules {
+  const quotas = plan.unitsLimit === undefined ? [] : [{ unit: 'units' as const, limit: plan.unitsLimit, per: 'month' as const, anchor: 'calendar' as const }];
+  return {
+    policy: SETTLE_POLICY,
+    cost: 1,
+    plans: {
+      metered: { kind: 'check', windows: [], quotas, credits: plan.credits, overage: plan.overage, counters: { windows: [], quotas: quotas.map(() => `${SETTLE_POLICY}|units`), overage: `${SETTLE_POLICY}|overage` } },
+    },
+    noPlan: { kind: 'deny', reason: 'not-entitled' },
+    overdraft,
+  };
+}
+
+const SCENARIOS = {
+  'credits ample': { rules: rules({ credits: true, overage: 'block', unitsLimit: 1_000_000 }), credits: 1_000_000 },
+  'credits scarce': { rules: rules({ credits: true, overage: 'block' }, OVERDRAFT), credits: 2_000 },
+  'units quota, overage billed': { rules: rules({ credits: false, overage: 'bill', unitsLimit: 3_000 }), credits: 0 },
+} as const;
+
+type Fault = 'connections reset' | 'server frozen';
+
+interface Outbox {
+  readonly credits: number;
+  readonly overage: number;
+  /** Per hold key: how many entries, and what they drew from credits. */
+  readonly byHold: Map<string, { entries: number; credits: number }>;
+}
+
+async function outbox(admin: Redis): Promise<Outbox> {
+  const entries = (await admin.xrange(`tollgate{${ACCOUNT}}:u`, '-', '+')) as [string, string[]][];
+  const byHold = new Map<string, { entries: number; credits: number }>();
+  let credits = 0;
+  let overage = 0;
+  for (const [, fields] of entries) {
+    const entry = Object.fromEntries(fields.flatMap((value, i) => (i % 2 === 0 ? [[value, fields[i + 1] as string]] : [])));
+    const hold = byHold.get(entry.k ?? '') ?? { entries: 0, credits: 0 };
+    hold.entries++;
+    hold.credits += Number(entry.c);
+    byHold.set(entry.k ?? '', hold);
+    credits += Number(entry.c);
+    overage += Number(entry.o);
+  }
+  return { credits, overage, byHold };
+}
+
+describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] as const)('settling metered holds exactly once (%s)', (fault: Fault) => {
+  let server: RedisServer;
+  let admin: Redis;
+  let proxy: RedisProxy;
+  let store: Store;
+  const clock = new ManualClock(NOW);
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+    proxy = await RedisProxy.start(server.port, admin);
+    store = createRedisStore({ kind: 'redis', url: proxy.url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS });
+  });
+  afterAll(async () => {
+    await store.close();
+    await proxy.close();
+    await admin.quit();
+    await server.close();
+  });
+
+  it.each(Object.entries(SCENARIOS))('%s', async (name, scenario) => {
+    await flushAll(admin);
+    const random = mulberry32(0x5e7 + name.length);
+    const calls = new StoreCalls(store, TIMEOUT_MS, NO_OBSERVER);
+    const compensations = new Compensations(SETTLE_POLICY, calls, clock, NO_OBSERVER, 'release');
+    if (scenario.credits > 0) await store.changeCredits(ACCOUNT, { operation: 'grant', amount: scenario.credits, now: clock.now() });
+
+    // Every hold admitted at once; those allowed get an actual cost, above or below their estimate.
+    const admitted = await Promise.all(
+      Array.from({ length: HOLDS }, (_, i) => {
+        const estimate = Math.floor(random() * 40);
+        return Promise.resolve(store.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now: clock.now(), rules: scenario.rules, cost: estimate, holdKey: `hold:${String(i)}` }));
+      }),
+    );
+    const actuals = new Map<string, number>();
+    admitted.forEach((result, i) => {
+      if (result.outcome === 'allowed') actuals.set(`hold:${String(i)}`, Math.floor(random() * 80));
+    });
+    expect(actuals.size).toBeGreaterThan(HOLDS / 2);
+
+    // Each settlement twice, all of them shuffled, sent concurrently while the faults happen.
+    const sends = [...actuals.keys(), ...actuals.keys()].map((key) => ({ key, order: random() })).sort((a, b) => a.order - b.order);
+    let retried = 0;
+    const settle = async (key: string): Promise<void> => {
+      const completion = { settle: actuals.get(key) as number };
+      try {
+        await calls.run('complete-hold', (s) => s.completeHold(ACCOUNT, key, completion, clock.now()));
+      } catch {
+        retried++;
+        compensations.retryCompletion(ACCOUNT, key, completion);
+      }
+    };
+    const faults = injectFaults(fault, proxy, server);
+    await Promise.all(sends.map(async ({ key }, i) => {
+      await new Promise((resolve) => setTimeout(resolve, 3 * i));
+      await settle(key);
+    }));
+    await faults;
+    await compensations.drained();
+    // The faults did hit settlements: some failed and were sent again by the queue.
+    expect(retried).toBeGreaterThan(0);
+
+    const sum = [...actuals.values()].reduce((a, b) => a + b, 0);
+    const billed = await outbox(admin);
+    const credits = (await store.getAccount(ACCOUNT)).credits;
+    const quotaUsed = Number((await admin.get(`tollgate{${ACCOUNT}}:q:${SETTLE_POLICY}:units:${String(Date.UTC(2026, 4, 1))}`)) ?? 0);
+    // Settled once: no hold is open any more, and none has two outbox entries.
+    expect(await admin.zcard(`tollgate{${ACCOUNT}}:h`)).toBe(0);
+    for (const [key, { entries }] of billed.byHold) expect(entries, key).toBe(1);
+
+    if (name === 'credits ample') {
+      expect(credits).toBe(scenario.credits - sum);
+      expect(quotaUsed).toBe(sum);
+      expect(billed.credits).toBe(sum);
+      for (const [key, actual] of actuals) expect(billed.byHold.get(key)?.credits ?? 0, key).toBe(actual);
+    } else if (name === 'credits scarce') {
+      expect(credits).toBeGreaterThanOrEqual(-OVERDRAFT);
+      expect(scenario.credits - credits).toBe(billed.credits);
+      for (const [key, actual] of actuals) expect(billed.byHold.get(key)?.credits ?? 0, key).toBeLessThanOrEqual(actual);
+      // Scarce indeed: the actuals asked for more than the balance and the overdraft held.
+      expect(sum).toBeGreaterThan(scenario.credits + OVERDRAFT);
+    } else {
+      const overage = await overageCounter(admin, ACCOUNT, SETTLE_POLICY, NOW);
+      expect(quotaUsed + overage).toBe(sum);
+      expect(quotaUsed).toBeLessThanOrEqual(3_000);
+      expect(overage).toBeGreaterThan(0);
+      expect(billed).toMatchObject({ overage, credits: 0 });
+    }
+  }, 60_000);
+});
+
+/** Resets connections under the settlements (a lost command, then a lost reply, several times), or freezes the server past the store timeout. */
+async function injectFaults(fault: Fault, proxy: RedisProxy, server: RedisServer): Promise<void> {
+  if (fault === 'server frozen') {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    server.pause();
+    await new Promise((resolve) => setTimeout(resolve, 3 * TIMEOUT_MS));
+    server.unpause();
+    return;
+  }
+  for (let i = 0; i < 6; i++) {
+    await Promise.race([proxy.arm(i % 2 === 0 ? 'lose-next-command' : 'lose-next-reply'), new Promise((resolve) => setTimeout(resolve, 200))]);
+    proxy.disarm();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+}

@@ -113,6 +113,16 @@ describe('responses', () => {
     expect(engine.completed.at(-1)).toEqual({ status: 200, response: { status: 200, header: '17' } });
   });
 
+  it('answers a list APISIX will not replace with the upstream\'s own when the cost header was the only one', async () => {
+    const route = { id: 'priced', conf: conf('priced') };
+    const client = { method: 'GET', uri: '/priced', vars: { request_id: 'r-alone' } };
+    await side.request(route, client);
+    const answer = await side.respond({ ...route, plugin: 'ext-plugin-post-resp' }, client, { status: 200, headers: [['X-Cost-Units', '3']], body: new Uint8Array() });
+    if (answer.kind !== 'answered') throw new Error(answer.error);
+    expect(answer.headers.has('x-cost-units')).toBe(false);
+    expect(answer.headers.get('date')?.[0]).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+  });
+
   it('asks for the body with RespBody and captures it as captureBody does; the client still gets all of it', async () => {
     const route = { id: 'chat', conf: conf('chat') };
     const client = { method: 'POST', uri: '/chat', vars: { request_id: 'r-chat' }, headers: [['content-length', '2']] as [string, string][], body: Buffer.from('{}') };

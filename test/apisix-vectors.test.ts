@@ -15,9 +15,12 @@ import {
   createAccounts,
   createEngine,
   createMemoryStore,
+  entryIsMetered,
   ManualClock,
+  responseFacts,
   TEST_CLOCK_ENV,
   type EngineConfig,
+  type UpstreamAnswer,
   type Engine,
   type Store,
 } from '../packages/engine/src/index.js';
@@ -28,9 +31,9 @@ import { applyOperation, compareResponse, factsOf, seedAccounts, loadVectors, su
 
 const vectors = loadVectors();
 const needsSharedStore = (v: Vector) => Object.keys(v.accounts).length > 0 || v.steps.some((s) => s.op !== undefined || s.state !== undefined) || v.storeUnreachable;
-// Charge-on-success completes on ext-plugin-post-resp (the compiler emits it for such policies):
-// those vectors also send the upstream's answer through the runner, as APISIX does.
-const needsAfterResponse = (v: Vector) => v.config.costs.chargeOn === 'success';
+// Charge-on-success and metered routes complete on ext-plugin-post-resp (the compiler emits it for
+// them): those vectors also send the upstream's answer through the runner, as APISIX does.
+const needsAfterResponse = (v: Vector) => v.config.costs.chargeOn === 'success' || entryIsMetered(v.config, undefined);
 // Every vector config passes parseEngineConfig (test/engine-vectors-config.test.ts), as the runner
 // requires when APISIX hands it over.
 const redisSkip = redisSkipReason();
@@ -119,12 +122,17 @@ async function runVector(vector: Vector, backend: Backend): Promise<void> {
           requestCount += 1;
           const client = clientRequest(step.request, `${vector.file}-${String(requestCount)}`);
           const outcome = await apisix.request(route, client);
-          const viaRunner = observe(outcome, step.upstreamStatus);
+          let viaRunner = observe(outcome, step.upstreamStatus);
+          const upstream: UpstreamAnswer = { status: step.upstreamStatus, headers: { 'Content-Type': 'application/json' }, ...step.upstreamResponse };
           if (afterResponse && outcome.kind === 'proxied') {
-            const answer = await apisix.respond(route, client, { status: step.upstreamStatus, headers: [['Content-Type', 'application/json']], body: new Uint8Array() });
-            expect(answer.kind === 'answered' ? answer.status : answer, `${where}: post-resp`).toBe(step.upstreamStatus);
+            const answer = await apisix.respond(route, client, { status: upstream.status, headers: Object.entries(upstream.headers ?? {}), body: Buffer.from(upstream.body ?? '') });
+            if (answer.kind !== 'answered') throw new Error(`${where}: post-resp: ${answer.error}`);
+            expect(answer.status, `${where}: post-resp`).toBe(step.upstreamStatus);
+            // The client gets the headers the request call set and the response call's answer.
+            const sent = Object.entries(single(answer.headers)).filter(([name]) => !NGINX_FRAMING.has(name));
+            viaRunner = { ...viaRunner, headers: { ...viaRunner.headers, ...Object.fromEntries(sent) }, body: Buffer.from(answer.body).toString('utf8') };
           }
-          const inProcess = await engineObservation(compiled.engine, step.request, step.upstreamStatus);
+          const inProcess = await engineObservation(compiled.engine, step.request, upstream, afterResponse);
           expect(compareResponse(step.expect, viaRunner), `${where}: expectations`).toEqual([]);
           expect(comparable(viaRunner), `${where}: runner vs engine`).toEqual(comparable(inProcess));
         }
@@ -148,6 +156,7 @@ function clientRequest(request: VectorRequest, requestId: string): ClientRequest
   const query = new URLSearchParams(request.query ?? {}).toString();
   const headers: [string, string][] = Object.entries(request.headers ?? {});
   if (request.host !== undefined) headers.push(['Host', request.host]);
+  if (request.body !== undefined) headers.push(['Content-Length', String(Buffer.byteLength(request.body))]);
   if (request.requestId !== undefined) headers.push(['X-Request-Id', request.requestId]);
   // key-auth sets (or clears) this header when it attaches the consumer.
   if (request.credential !== undefined) headers.push(['X-Credential-Identifier', request.credential]);
@@ -158,6 +167,7 @@ function clientRequest(request: VectorRequest, requestId: string): ClientRequest
     srcIp: request.ip ?? '203.0.113.7',
     // $request_id ties ext-plugin-post-resp's call to this request's decision.
     vars: { request_id: requestId, ...(request.consumer === undefined ? {} : { consumer_name: request.consumer }) },
+    ...(request.body === undefined ? {} : { body: Buffer.from(request.body) }),
   };
 }
 
@@ -168,12 +178,18 @@ function observe(outcome: ApisixOutcome, upstreamStatus: number): ObservedRespon
   return { status: upstreamStatus, headers: single(outcome.responseHeaders), body: '', upstream: { headers: single(outcome.upstream.headers), query, path: outcome.upstream.path } };
 }
 
-async function engineObservation(engine: Engine, request: VectorRequest, upstreamStatus: number): Promise<ObservedResponse> {
+/** `answered`: the runner's response call answered the client (ext-plugin-post-resp), with the upstream's headers but a metered route's cost header. */
+async function engineObservation(engine: Engine, request: VectorRequest, upstream: UpstreamAnswer, answered: boolean): Promise<ObservedResponse> {
   const decision = await engine.decide(factsOf(request));
   if (decision.kind !== 'allow') return { status: decision.status, headers: decision.headers, body: decision.body };
-  if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstreamStatus);
-  return { status: upstreamStatus, headers: decision.responseHeaders, body: '' };
+  if (decision.followUp !== undefined) await engine.complete(decision.followUp, upstream.status, responseFacts(decision, upstream));
+  if (!answered) return { status: upstream.status, headers: decision.responseHeaders, body: '' };
+  const kept = Object.entries(upstream.headers ?? {}).filter(([name]) => name.toLowerCase() !== decision.observe?.header);
+  return { status: upstream.status, headers: { ...Object.fromEntries(kept), ...decision.responseHeaders }, body: upstream.body ?? '' };
 }
+
+/** What nginx adds to every response it frames: not the runner's nor the engine's. */
+const NGINX_FRAMING = new Set(['transfer-encoding', 'connection', 'content-length', 'date']);
 
 /** Status, body and the decision's response headers; names compared case-insensitively (APISIX lower-cases them). */
 function comparable(observed: ObservedResponse): { status: number; body: string; headers: Record<string, string> } {

@@ -22,12 +22,16 @@ import {
   createAccounts,
   createEngine,
   createMemoryStore,
+  entryObservedHeaders,
   ManualClock,
+  responseFacts,
   STORE_FACTORIES,
   TEST_CLOCK_ENV,
   type Accounts,
+  type Allow,
   type EngineConfig,
   type Store,
+  type UpstreamAnswer,
 } from '../packages/engine/src/index.js';
 import { unreachableStore } from '../packages/engine/src/store/test-support/failing-stores.js';
 import type { ClientRequest, KongResponse, PluginRow } from './support/kong-harness/index.js';
@@ -88,11 +92,16 @@ describe('conformance vectors through kong-js-pluginserver', () => {
 type Attachment = 'service' | 'pinned';
 const skippedRequestLines = { count: 0 };
 
+// A route that states its cost in a header needs its own entry and post-function (the compiler
+// pins them): an entry on the service cannot tell which of its routes' responses carry a cost.
+const statesCostInHeader = (v: Vector) => entryObservedHeaders(v.config, undefined).length > 0;
+
 describe.each(['service', 'pinned'] as const)('attached: %s', (attachment) => {
   const id = attachment === 'service' ? '' : 'p';
+  const runs = (v: Vector) => attachment === 'pinned' || !statesCostInHeader(v);
 
   describe('on the memory store inside the plugin server', () => {
-    it.each(onMemory.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
+    it.each(onMemory.filter(runs).map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
       const config: EngineConfig = { ...vector.config, store: { kind: 'memory', keyPrefix: `m${id}${index}` } };
       const clock = new ManualClock(vector.start);
       await runVector(vector, config, clock, createMemoryStore(), undefined, attachment);
@@ -100,7 +109,7 @@ describe.each(['service', 'pinned'] as const)('attached: %s', (attachment) => {
   });
 
   describe.skipIf(redisReason !== undefined)(redisReason === undefined ? 'on the Redis store' : `on the Redis store — SKIPPED: ${redisReason}`, () => {
-    it.each(onRedis.map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
+    it.each(onRedis.filter(runs).map((v, i) => [v.file, v, i] as const))('%s', async (_file, vector, index) => {
       const prefix = `r${id}${index}`;
       const url = { env: vector.storeUnreachable ? DEAD_REDIS_ENV : REDIS_ENV };
       // A generous timeout: on a loaded test machine the default 50 ms would turn Redis latency into
@@ -144,20 +153,26 @@ interface Shared {
   readonly pluginStore: Store;
 }
 
+/** The harness of the plugin an entry needs (per route when pinned: a metered route may need more phases than the others). */
+function harnessFor(config: EngineConfig, route: string | undefined): TollgateKong {
+  const t = plugins.get(pluginNameFor(config, route));
+  if (t === undefined) throw new Error(`no harness for ${pluginNameFor(config, route)}`);
+  return t;
+}
+
 async function runVector(vector: Vector, config: EngineConfig, clock: ManualClock, engineStore: Store, shared: Shared | undefined, attachment: Attachment): Promise<void> {
-  const t = plugins.get(pluginNameFor(config));
-  if (t === undefined) throw new Error(`no harness for ${pluginNameFor(config)}`);
-  const serviceRow = t.row(config);
-  const pinnedRows = new Map<string, PluginRow>();
-  const rowFor = (route: string | undefined): PluginRow => {
-    if (attachment === 'service' || route === undefined) return serviceRow;
-    let row = pinnedRows.get(route);
-    if (row === undefined) {
+  const serviceEntry = { t: harnessFor(config, undefined), row: harnessFor(config, undefined).row(config), route: undefined };
+  const pinnedEntries = new Map<string, { t: TollgateKong; row: PluginRow; route: string }>();
+  const entryFor = (route: string | undefined) => {
+    if (attachment === 'service' || route === undefined) return serviceEntry;
+    let entry = pinnedEntries.get(route);
+    if (entry === undefined) {
       // Its own plugin entry, scoped to its Kong route, as the compiler emits per-route entries.
-      row = t.row(config, { route }, { id: `entry-${route}`, routeId: `kong-route-${route}` });
-      pinnedRows.set(route, row);
+      const t = harnessFor(config, route);
+      entry = { t, row: t.row(config, { route }, { id: `entry-${route}`, routeId: `kong-route-${route}` }), route };
+      pinnedEntries.set(route, entry);
     }
-    return row;
+    return entry;
   };
   const compiled = createEngine(config, engineStore, clock);
   if (!compiled.ok) throw new Error(compiled.errors.join('; '));
@@ -170,13 +185,15 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
       if (step.request !== undefined) {
         // The engine first: the route it matched picks the pinned entry (separate stores, same clock).
         const decision = await engine.decide(factsOf(step.request));
-        if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, step.upstreamStatus);
-        const row = rowFor(decision.log.route);
-        const response = await t.kong.request(clientRequest(step.request), row, { upstream: () => ({ status: step.upstreamStatus }) });
+        const answer: UpstreamAnswer = { status: step.upstreamStatus, ...step.upstreamResponse };
+        if (decision.kind === 'allow' && decision.followUp !== undefined) await engine.complete(decision.followUp, answer.status, responseFacts(decision, answer));
+        const { t, row, route } = entryFor(decision.log.route);
+        // The post-function the compiler emits on entries whose routes state their cost in a header.
+        const costHeaders = entryObservedHeaders(config, route);
+        const response = await t.kong.request(clientRequest(step.request), row, { upstream: () => answer, costHeaders });
         await response.log;
         const viaKong = observe(response);
-        const inProcess: ObservedResponse =
-          decision.kind !== 'allow' ? { status: decision.status, headers: decision.headers, body: decision.body } : { status: step.upstreamStatus, headers: decision.responseHeaders, body: '' };
+        const inProcess: ObservedResponse = decision.kind !== 'allow' ? { status: decision.status, headers: decision.headers, body: decision.body } : clientResponse(decision, answer);
         expect(compareResponse(step.expect, viaKong), `${where}: expectations (${JSON.stringify(response.access.result)})`).toEqual([]);
         expect(comparable(viaKong), `${where}: Kong vs engine`).toEqual(comparable(inProcess));
         expect(response.access.result.kind, `${where}: access phase`).toMatch(/^(ret|exit)$/);
@@ -194,7 +211,13 @@ async function runVector(vector: Vector, config: EngineConfig, clock: ManualCloc
       }
     }
   }
-  await t.kong.settled();
+  for (const entry of [serviceEntry, ...pinnedEntries.values()]) await entry.t.kong.settled();
+}
+
+/** What the client gets of a proxied answer (its body aside): the upstream's headers but a metered route's cost header, and Tollgate's. */
+function clientResponse(decision: Allow, answer: UpstreamAnswer): ObservedResponse {
+  const kept = Object.entries(answer.headers ?? {}).filter(([name]) => name.toLowerCase() !== decision.observe?.header);
+  return { status: answer.status, headers: { ...Object.fromEntries(kept), ...decision.responseHeaders }, body: '' };
 }
 
 /** A vector request as a client plus key-auth would present it to Kong. */
@@ -203,7 +226,9 @@ function clientRequest(request: VectorRequest): ClientRequest {
   if (request.host !== undefined) headers.Host = request.host;
   if (request.requestId !== undefined) headers['X-Request-Id'] = request.requestId;
   const consumerId = `id-${request.consumer ?? ''}`;
+  if (request.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(request.body));
   return {
+    ...(request.body === undefined ? {} : { body: request.body }),
     method: request.method,
     path: request.path,
     query: new URLSearchParams(request.query ?? {}).toString(),

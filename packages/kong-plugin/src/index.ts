@@ -8,6 +8,8 @@ export {
   routerFromEnv,
   CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE,
   X402_NEEDS_RESPONSE_PHASE,
+  METERED_BODY_NEEDS_RESPONSE_PHASE,
+  METERED_NEEDS_LOG_PHASE,
   type PluginConfig,
 } from './tollgate-plugin.js';
 export {

@@ -45,18 +45,18 @@ export const METERED_BODY_NEEDS_RESPONSE_PHASE =
 export const METERED_NEEDS_LOG_PHASE =
   'policy/costs/metered: a metered route settles its cost once the upstream answered, which needs the log phase: configure this entry on the tollgate-charge-on-success plugin (tollgate compile does)';
 
-const MISSING_PHASE: Readonly<Record<string, string>> = {
-  'payment/x402': X402_NEEDS_RESPONSE_PHASE,
-  'costs/chargeOn': CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE,
-};
-
 /** Why a plugin refuses an entry that needs a plugin with more phases, or undefined when it can run it. */
 function missingPhase(own: PluginName, config: EngineConfig, route: string | undefined): string | undefined {
   const { work, why } = entryResponseWork(config, route);
-  const plugin = PLUGIN_FOR_WORK[work];
-  if (PLUGIN_NAMES.indexOf(plugin) <= PLUGIN_NAMES.indexOf(own) || why === undefined) return undefined;
-  if (why === 'costs/metered') return plugin === TOLLGATE_X402 ? METERED_BODY_NEEDS_RESPONSE_PHASE : METERED_NEEDS_LOG_PHASE;
-  return MISSING_PHASE[why];
+  if (why === undefined || PLUGIN_NAMES.indexOf(PLUGIN_FOR_WORK[work]) <= PLUGIN_NAMES.indexOf(own)) return undefined;
+  switch (why) {
+    case 'payment/x402':
+      return X402_NEEDS_RESPONSE_PHASE;
+    case 'costs/chargeOn':
+      return CHARGE_ON_SUCCESS_NEEDS_LOG_PHASE;
+    case 'costs/metered':
+      return work === 'whole-response' ? METERED_BODY_NEEDS_RESPONSE_PHASE : METERED_NEEDS_LOG_PHASE;
+  }
 }
 
 let runtime: Runtime | undefined;

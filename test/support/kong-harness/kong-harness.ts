@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kongObservedHeaderKey } from '../../../packages/engine/src/index.js';
 import { KongPdk, type ServiceResponse } from './kong-pdk.js';
 import { KongRequest, type ClientRequest, type KongRoute, type UpstreamRequest } from './kong-request.js';
 import { KongWorker, type EventResult, type EventTrace, type PluginRow } from './kong-worker.js';
@@ -56,10 +57,25 @@ export interface RequestOptions {
   readonly worker?: number;
   readonly route?: KongRoute;
   readonly upstream?: Upstream;
+  /**
+   * The post-function `tollgate compile` emits on a route metered by a cost header (lower-case
+   * names): in header_filter it keeps each upstream value in kong.ctx.shared under
+   * kongObservedHeaderKey and clears the header from the client's response.
+   */
+  readonly costHeaders?: readonly string[];
 }
 
 const UNEXPECTED = JSON.stringify({ message: 'An unexpected error occurred' });
 const BAD_GATEWAY = JSON.stringify({ message: 'An invalid response was received from the upstream server' });
+
+// The compiled post-function's header_filter: kong.service.response.get_header (the upstream's
+// value, from the buffered headers when buffered) into kong.ctx.shared, then clear_header.
+function postFunctionHeaderFilter(request: KongRequest, name: string, upstreamHeaders: Readonly<Record<string, readonly string[]>>, clientHeaders: Record<string, readonly string[]>): void {
+  const value = upstreamHeaders[name]?.[0];
+  if (value !== undefined) request.ctxShared.set(kongObservedHeaderKey(name), value);
+  request.responseHeaders.delete(name);
+  Reflect.deleteProperty(clientHeaders, name);
+}
 
 export const echoUpstream: Upstream = (request) => ({
   status: 200,
@@ -105,6 +121,9 @@ export class KongHarness {
     const upstream = options.upstream ?? this.options.upstream ?? echoUpstream;
     const buffered = this.info.Phases.includes('response');
     const answered = buffered ? await this.#answerBuffered(worker, row, request, access.result, upstream, pdk.logs) : await this.#answer(request, access.result, upstream);
+    if (answered.source === 'upstream' && answered.upstreamHeaders !== undefined) {
+      for (const name of options.costHeaders ?? []) postFunctionHeaderFilter(request, name, answered.upstreamHeaders, answered.headers);
+    }
     const log = this.info.Phases.includes('log') ? this.#logPhase(worker, row, request, answered.status, pdk.logs) : Promise.resolve(undefined);
     return { ...answered, access, log, logs: pdk.logs };
   }
@@ -130,7 +149,7 @@ export class KongHarness {
       return { status: 500, body: UNEXPECTED, headers: { 'content-type': ['application/json; charset=utf-8'] }, source: 'error' as const, response };
     }
     const headers = Object.fromEntries(request.responseHeaders);
-    return { status: request.status ?? service.status, body: service.body, headers, source: 'upstream' as const, upstream: proxied.upstream, response };
+    return { status: request.status ?? service.status, body: service.body, headers, source: 'upstream' as const, upstream: proxied.upstream, upstreamHeaders: proxied.upstreamHeaders, response };
   }
 
   /** The reset_instances worker event, as a worker that met "no plugin instance" posts it to all. */

@@ -2,7 +2,7 @@
 // exposed_api overrides in plugin_servers/plugin.lua), over one simulated KongRequest. Only the
 // first return value of a Lua function reaches the plugin; a Lua error aborts the event.
 import { LuaMap } from './lua-values.js';
-import type { HeaderMap, KongRequest } from './kong-request.js';
+import { CLIENT_BODY_BUFFER_SIZE, type HeaderMap, type KongRequest } from './kong-request.js';
 
 export type Phase = 'access' | 'response' | 'log';
 
@@ -155,6 +155,8 @@ const ACCESS_PHASE: Record<string, PdkFunction> = {
   'kong.request.get_raw_query': (r) => r.rawQuery,
   'kong.request.get_query': (r) => parseQuery(r.rawQuery),
   'kong.request.get_path_with_query': (r) => `${r.rawPath}${r.rawQuery === '' ? '' : `?${r.rawQuery}`}`,
+  'kong.request.get_raw_body': (r, [max]) => rawBody(r, max),
+  'kong.request.get_http_version': (r) => r.httpVersion,
   'kong.request.get_host': (r) => (r.headers.get('host')?.[0] ?? 'localhost').replace(/:\d+$/, '').toLowerCase(),
   'kong.nginx.get_var': (r, [name]) => nginxVariable(r, stringArg(name, 'variable name')),
   'kong.client.get_ip': (r) => r.clientIp,
@@ -195,6 +197,17 @@ const ACCESS_PHASE: Record<string, PdkFunction> = {
     r.rawQuery = stringArg(query, 'query');
   },
 };
+
+// kong/pdk/request.lua get_raw_body(max_allowed_file_size): a body nginx kept in memory as it is; a
+// temp-file body (above client_body_buffer_size) only with a max of 0 (any size) or at least its
+// size, else nil and an error — and mp_rpc.lua's fix_raw packs that nil as binary, which raises.
+function rawBody(request: KongRequest, max: unknown): Buffer {
+  const { body } = request;
+  if (body.length <= CLIENT_BODY_BUFFER_SIZE) return body;
+  const limit = typeof max === 'number' ? max : undefined;
+  if (limit === undefined || limit < 0 || (limit > 0 && body.length > limit)) throw new LuaError('kong.request.get_raw_body returned nil, which mp_rpc cannot pack as binary');
+  return body;
+}
 
 function nginxVariable(request: KongRequest, name: string): string | undefined {
   switch (name) {
@@ -244,6 +257,9 @@ const RESPONSE_PHASE: Record<string, PdkFunction> = {
   'kong.service.response.get_raw_body': (_r, _args, _saved, service) => Buffer.from(service?.body ?? ''),
   'kong.response.get_status': (r, _args, _saved, service) => r.status ?? service?.status,
   'kong.response.get_header': (r, [name]) => r.responseHeaders.get(stringArg(name, 'header name').toLowerCase())?.[0],
+  'kong.response.clear_header': (r, [name]) => {
+    r.responseHeaders.delete(stringArg(name, 'header name').toLowerCase());
+  },
   'kong.response.set_status': (r, [status]) => {
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) throw new LuaError('code must be a number between 100 and 599');
     r.status = status;

@@ -27,7 +27,14 @@ export interface ClientRequest {
   /** Set as key-auth does: kong.client.authenticate() plus the X-Consumer-* request headers. */
   readonly consumer?: KongConsumer;
   readonly credential?: KongCredential;
+  /** The request body; the client frames it (Content-Length) through `headers`. */
+  readonly body?: string;
+  /** Default 1.1. */
+  readonly httpVersion?: number;
 }
+
+/** Kong's nginx_http_client_body_buffer_size (8k): a larger body is written to a temp file. */
+export const CLIENT_BODY_BUFFER_SIZE = 8192;
 
 export interface KongRoute {
   readonly id: string;
@@ -57,6 +64,8 @@ export class KongRequest {
   readonly scheme: string;
   readonly consumer: KongConsumer | undefined;
   readonly credential: KongCredential | undefined;
+  readonly body: Buffer;
+  readonly httpVersion: number;
   /** The request headers: the client's, then whatever plugins set (ngx.req.set_header). */
   readonly headers: HeaderMap = new Map();
   readonly responseHeaders: HeaderMap = new Map();
@@ -79,6 +88,8 @@ export class KongRequest {
     this.scheme = request.scheme ?? 'http';
     this.consumer = request.consumer;
     this.credential = request.credential;
+    this.body = Buffer.from(request.body ?? '');
+    this.httpVersion = request.httpVersion ?? 1.1;
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       this.headers.set(name.toLowerCase(), typeof value === 'string' ? [value] : [...value]);
     }

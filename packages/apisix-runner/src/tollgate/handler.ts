@@ -58,7 +58,11 @@ export function createTollgateHandler(runtime: Runtime, log: Logger, pending = n
 
 /** Keeps the upstream's status and body (status 0, no body) and its end-to-end headers, minus `removed` (lower-case). */
 function unchanged(req: HttpRespCallRequest, removed?: ReadonlySet<string>): HttpRespCallResponse {
-  return { id: req.id, status: 0, headers: endToEndHeaders(req.headers, removed) };
+  const headers = endToEndHeaders(req.headers, removed);
+  // An empty list makes APISIX copy the upstream's headers itself, the removed one included: the
+  // answer then carries the Date nginx sends anyway (it keeps one a header filter already set).
+  if (headers.length === 0 && removed !== undefined && removed.size > 0) headers.push({ name: 'Date', value: new Date().toUTCString() });
+  return { id: req.id, status: 0, headers };
 }
 
 async function complete(engine: Engine, req: HttpRespCallRequest, context: CallContext, pending: PendingFollowUps, log: Logger): Promise<HttpRespCallResponse> {

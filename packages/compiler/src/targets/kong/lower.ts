@@ -88,8 +88,10 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     for (const { scope, route } of entries) {
       const name = lua ? KONG_LUA_PLUGIN : tollgatePluginFor(config, route);
       plugins.push(plugin(name, scope, { policy: policyJson, ...(route === undefined ? {} : { route }) }));
-      // The JS plugin has no header_filter phase: Kong's post-function takes a metered route's cost header off the response.
-      const headers = lua ? [] : entryObservedHeaders(config, route);
+      // The JS plugin has no header_filter phase: Kong's post-function takes a metered route's cost
+      // header off the response. Only on the route itself: Kong runs a service's post-function on
+      // every route without its own, which would strip a same-named header elsewhere.
+      const headers = lua || route === undefined ? [] : entryObservedHeaders(config, route);
       if (headers.length > 0) plugins.push(plugin('post-function', scope, { header_filter: [costHeaderFilter(headers)] }));
     }
     explain.tollgate(

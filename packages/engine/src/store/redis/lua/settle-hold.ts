@@ -19,24 +19,13 @@ end
 -- Returns charged, credits drawn in the end, written off.
 local function settleHold(accountKey, base, ledgerKey, holdKey, actual, now)
   local hold = redis.call('HGETALL', ledgerKey)
-  local credits, parts, policy, terms, overageKey, overage = 0, false, nil, '', false, 0
+  local record = readHold(hold)
+  local credits, parts, policy, terms, overageKey, overage = record.credits, record.parts, record.policy, record.terms, record.overageKey, record.overage
   local units = {}
   for i = 1, #hold, 2 do
-    local field, value = hold[i], hold[i + 1]
-    local kind = string.sub(field, 1, 2)
-    if field == 'credits' then
-      credits = tonumber(value) or 0
-    elseif field == 'g' then
-      parts = value
-    elseif field == 'p' then
-      policy = value
-    elseif field == 'm' then
-      terms = value
-    elseif kind == 'o:' then
-      overageKey, overage = string.sub(field, 3), tonumber(value)
-    elseif kind == 'u:' then
-      local limit, periodEnd = string.match(value, '^(%S+) (%S+)$')
-      units[#units + 1] = {key = string.sub(field, 3), limit = tonumber(limit), periodEnd = tonumber(periodEnd)}
+    if string.sub(hold[i], 1, 2) == 'u:' then
+      local limit, periodEnd = string.match(hold[i + 1], '^(%S+) (%S+)$')
+      units[#units + 1] = {key = string.sub(hold[i], 3), limit = tonumber(limit), periodEnd = tonumber(periodEnd)}
     end
   end
   local estimate, mode, drawsCredits, overdraft, overageWay, exhaustedUnits, overageEnd = string.match(terms, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')

@@ -4,11 +4,10 @@
 // as a retried or duplicated completion would). Each hold is settled exactly once, the balance
 // is exactly what the winning commits took, and it never goes below zero. Holds whose answer never
 // comes are given back after HOLD_TTL_MS.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccounts, createEngine, HOLD_TTL_MS, ManualClock, type Engine, type EngineConfig, type FollowUp } from '../packages/engine/src/index.js';
-import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { flushAll, RedisServer, redisSkipReason } from './support/redis.js';
+import { createAccounts, HOLD_TTL_MS, ManualClock, type Engine, type EngineConfig, type FollowUp } from '../packages/engine/src/index.js';
+import { flushAll, redisSkipReason } from './support/redis.js';
+import { TwoRedisNodes } from './support/redis-nodes.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -26,34 +25,20 @@ const config: EngineConfig = {
 };
 
 describe.skipIf(skip !== undefined)('chargeOn success on Redis, two nodes, concurrent', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  let redis: TwoRedisNodes;
   const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
-  let nodes: Engine[] = [];
-  const node = (i: number): Engine => nodes[i % 2] as Engine;
-  const stores: { close(): Promise<void> }[] = [];
+  const node = (i: number): Engine => redis.node(i);
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    nodes = [0, 1].map(() => {
-      const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'tollgate', timeoutMs: 10_000 });
-      stores.push(store);
-      const compiled = createEngine(config, store, clock);
-      if (!compiled.ok) throw new Error(compiled.errors.join('; '));
-      return compiled.engine;
-    });
+    redis = await TwoRedisNodes.start(config, clock);
   });
   afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    await admin.quit();
-    await server.close();
+    await redis.close();
   });
 
   async function fund(credits: number): Promise<ReturnType<typeof createAccounts>> {
-    await flushAll(admin);
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'tollgate', timeoutMs: 10_000 });
-    stores.push(store);
+    await flushAll(redis.admin);
+    const store = redis.store();
     const accounts = createAccounts(store, clock);
     await accounts.changeCredits('alice', 'grant', credits);
     return accounts;

@@ -17,16 +17,13 @@
 //   final balance = initial − Σ actual − Σ debits not refunded − left at expiry − give-backs lost with it.
 // Which grant each draw takes from, soonest-expiring first, is checked step by step against the
 // memory store in test/store-grants-differential.test.ts.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, NO_OBSERVER, type CreditChange, type RouteRules, type Store } from '../packages/engine/src/index.js';
-import { Compensations } from '../packages/engine/src/compensations.js';
-import { StoreCalls } from '../packages/engine/src/store-calls.js';
-import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { RedisServer, redisSkipReason } from './support/redis.js';
+import { ManualClock, type CreditChange, type RouteRules, type Store } from '../packages/engine/src/index.js';
+import { FAULTS, FaultedRedis, RetriedSettlements, type Fault } from './support/faulted-redis.js';
+import { redisSkipReason } from './support/redis.js';
 import { mulberry32 } from './support/seeded-random.js';
 import { SETTLE_POLICY } from './support/settle-plans.js';
-import { RedisProxy } from './support/tcp-proxy.js';
+import { outboxByHold } from './support/usage-outbox.js';
 
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(skip);
@@ -50,22 +47,6 @@ const RULES: RouteRules = {
   noPlan: { kind: 'deny', reason: 'not-entitled' },
 };
 
-type Fault = 'connections reset' | 'server frozen';
-
-/** Per hold key, the credits its outbox entries drew, and how many entries it has. */
-async function outboxByHold(admin: Redis): Promise<Map<string, { entries: number; credits: number }>> {
-  const entries = (await admin.xrange(`${BASE}u`, '-', '+')) as [string, string[]][];
-  const byHold = new Map<string, { entries: number; credits: number }>();
-  for (const [, fields] of entries) {
-    const entry = Object.fromEntries(fields.flatMap((value, i) => (i % 2 === 0 ? [[value, fields[i + 1] as string]] : [])));
-    const hold = byHold.get(entry.k ?? '') ?? { entries: 0, credits: 0 };
-    hold.entries++;
-    hold.credits += Number(entry.c);
-    byHold.set(entry.k ?? '', hold);
-  }
-  return byHold;
-}
-
 /** What a hold's record says it drew from each grant (`g`: `<expiresAt>:<amount>` …). */
 function drawnFrom(parts: string | null): Map<number, number> {
   const drawn = new Map<number, number>();
@@ -84,30 +65,22 @@ function backToFirst(estimate: number, drawn: Map<number, number>, back: number)
   return Math.min(first, Math.max(0, back - permanent - second));
 }
 
-describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] as const)('expiring grants spent and expired exactly once (%s)', (fault: Fault) => {
-  let server: RedisServer;
-  let admin: Redis;
-  let proxy: RedisProxy;
+describe.skipIf(skip !== undefined).each(FAULTS)('expiring grants spent and expired exactly once (%s)', (fault: Fault) => {
+  let redis: FaultedRedis;
   let store: Store;
   const clock = new ManualClock(NOW);
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    proxy = await RedisProxy.start(server.port, admin);
-    store = createRedisStore({ kind: 'redis', url: proxy.url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS });
+    redis = await FaultedRedis.start(TIMEOUT_MS);
+    store = redis.store;
   });
   afterAll(async () => {
-    await store.close();
-    await proxy.close();
-    await admin.quit();
-    await server.close();
+    await redis.close();
   });
 
   it('spends soonest-expiring first, expires once, and charges each hold its actual once', async () => {
     const random = mulberry32(0x6a7 + fault.length);
-    const calls = new StoreCalls(store, TIMEOUT_MS, NO_OBSERVER);
-    const compensations = new Compensations(SETTLE_POLICY, calls, clock, NO_OBSERVER, 'release');
+    const settlements = new RetriedSettlements(redis, ACCOUNT, clock);
     await store.changeCredits(ACCOUNT, { operation: 'grant', amount: PERMANENT, now: NOW });
     await store.changeCredits(ACCOUNT, { operation: 'grant', amount: SECOND, expiresAt: SECOND_EXPIRES, now: NOW });
     await store.changeCredits(ACCOUNT, { operation: 'grant', amount: FIRST, expiresAt: FIRST_EXPIRES, now: NOW });
@@ -122,17 +95,7 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
     expect(afterHolds.grants?.[1]?.amount).toBeLessThan(SECOND);
     const actuals = estimates.map(() => Math.floor(random() * 80));
 
-    let retried = 0;
-    const settle = async (i: number): Promise<void> => {
-      const key = `hold:${String(i)}`;
-      const completion = { settle: actuals[i] as number };
-      try {
-        await calls.run('complete-hold', (s) => s.completeHold(ACCOUNT, key, completion, clock.now()));
-      } catch {
-        retried++;
-        compensations.retryCompletion(ACCOUNT, key, completion);
-      }
-    };
+    const settle = (i: number): Promise<void> => settlements.settle(`hold:${String(i)}`, actuals[i] as number);
     /** Sends a keyed credit change until it lands: given up after the store timeout, as the engine would; it may still run, and the retry with its key then finds it done. */
     const landed = async (change: CreditChange): Promise<void> => {
       for (;;) {
@@ -160,13 +123,8 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
       for (const n of debits) sends.push({ run: () => debit(n), order: random() });
       for (const n of refunds) sends.push({ run: () => refund(n), order: random() });
       sends.sort((a, b) => a.order - b.order);
-      const faults = injectFaults(fault, proxy, server);
-      await Promise.all(sends.map(async ({ run }, i) => {
-        await new Promise((resolve) => setTimeout(resolve, 3 * i));
-        await run();
-      }));
-      await faults;
-      await compensations.drained();
+      await redis.underFault(fault, sends.map(({ run }) => run));
+      await settlements.drained();
     };
 
     const indexes = estimates.map((_, i) => i);
@@ -179,15 +137,15 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
     let lostWithIt = 0;
     for (const i of late) {
       const back = Math.max(0, (estimates[i] as number) - (actuals[i] as number));
-      lostWithIt += backToFirst(estimates[i] as number, drawnFrom(await admin.hget(`${BASE}l:hold:${String(i)}`, 'g')), back);
+      lostWithIt += backToFirst(estimates[i] as number, drawnFrom(await redis.admin.hget(`${BASE}l:hold:${String(i)}`, 'g')), back);
     }
     // So is what the early debits, refunded whole after the expiry, took from it.
     const refunded = Array.from({ length: DEBITS / 2 }, (_, n) => n);
-    for (const n of refunded) lostWithIt += drawnFrom(await admin.hget(`${BASE}l:debit:${String(n)}`, 'g')).get(FIRST_EXPIRES) ?? 0;
+    for (const n of refunded) lostWithIt += drawnFrom(await redis.admin.hget(`${BASE}l:debit:${String(n)}`, 'g')).get(FIRST_EXPIRES) ?? 0;
     clock.set(FIRST_EXPIRES + 1_000);
     await underFaults(late, Array.from({ length: DEBITS / 2 }, (_, n) => DEBITS / 2 + n), refunded);
     // The faults did hit settlements: some failed and were sent again by the queue.
-    expect(retried).toBeGreaterThan(0);
+    expect(settlements.retried).toBeGreaterThan(0);
     // Settlements did give back to the first grant after it expired: the lost part is exercised.
     expect(lostWithIt).toBeGreaterThan(0);
 
@@ -200,8 +158,8 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
     expect(final.grants?.[0]?.expiresAt).toBe(SECOND_EXPIRES);
     expect(final.grants?.[0]?.amount).toBeLessThanOrEqual(final.credits);
     // Nothing spent twice: each hold settled once, billed exactly its actual; no hold open.
-    expect(await admin.zcard(`${BASE}h`)).toBe(0);
-    const billed = await outboxByHold(admin);
+    expect(await redis.admin.zcard(`${BASE}h`)).toBe(0);
+    const billed = await outboxByHold(redis.admin, ACCOUNT);
     actuals.forEach((actual, i) => {
       const entry = billed.get(`hold:${String(i)}`);
       expect(entry?.entries ?? 1, `hold:${String(i)}`).toBe(1);
@@ -209,19 +167,3 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
     });
   }, 60_000);
 });
-
-/** Resets connections under the calls (a lost command, then a lost reply, several times), or freezes the server past the store timeout. */
-async function injectFaults(fault: Fault, proxy: RedisProxy, server: RedisServer): Promise<void> {
-  if (fault === 'server frozen') {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    server.pause();
-    await new Promise((resolve) => setTimeout(resolve, 3 * TIMEOUT_MS));
-    server.unpause();
-    return;
-  }
-  for (let i = 0; i < 6; i++) {
-    await Promise.race([proxy.arm(i % 2 === 0 ? 'lose-next-command' : 'lose-next-reply'), new Promise((resolve) => setTimeout(resolve, 200))]);
-    proxy.disarm();
-    await new Promise((resolve) => setTimeout(resolve, 40));
-  }
-}

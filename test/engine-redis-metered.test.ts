@@ -5,11 +5,10 @@
 // each hold is settled exactly once, the balance never goes below -overdraft, and every unit is
 // accounted for: what the settlements drew from credits is what the balance lost, and what they
 // charged plus what they wrote off is what the responses stated.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccounts, createEngine, ManualClock, type Allow, type Deny, type Engine, type EngineConfig, type HoldOutcome } from '../packages/engine/src/index.js';
-import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { flushAll, RedisServer, redisSkipReason } from './support/redis.js';
+import { createAccounts, ManualClock, type Allow, type Deny, type EngineConfig, type HoldOutcome } from '../packages/engine/src/index.js';
+import { flushAll, redisSkipReason } from './support/redis.js';
+import { TwoRedisNodes } from './support/redis-nodes.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -32,36 +31,22 @@ const config: EngineConfig = {
 const actualOf = (n: number): number => [1, 3, 7][n % 3] as number;
 
 describe.skipIf(skip !== undefined)('metered routes on Redis, two nodes, concurrent', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  let redis: TwoRedisNodes;
   const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
-  let nodes: Engine[] = [];
-  const stores: { close(): Promise<void> }[] = [];
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    nodes = [0, 1].map(() => {
-      const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'tollgate', timeoutMs: 10_000 });
-      stores.push(store);
-      const compiled = createEngine(config, store, clock);
-      if (!compiled.ok) throw new Error(compiled.errors.join('; '));
-      return compiled.engine;
-    });
+    redis = await TwoRedisNodes.start(config, clock);
   });
   afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    await admin.quit();
-    await server.close();
+    await redis.close();
   });
 
   it('admits what the balance holds, settles each hold once and accounts for every unit', async () => {
-    await flushAll(admin);
-    const store = createRedisStore({ kind: 'redis', url: server.url, keyPrefix: 'tollgate', timeoutMs: 10_000 });
-    stores.push(store);
+    await flushAll(redis.admin);
+    const store = redis.store();
     await createAccounts(store, clock).changeCredits('alice', 'grant', CREDITS);
 
-    const decisions = await Promise.all(Array.from({ length: REQUESTS }, async (_, i) => (nodes[i % 2] as Engine).decide(factsOf({ method: 'GET', path: '/v1/forecast', consumer: 'alice' }))));
+    const decisions = await Promise.all(Array.from({ length: REQUESTS }, async (_, i) => redis.node(i).decide(factsOf({ method: 'GET', path: '/v1/forecast', consumer: 'alice' }))));
     const admitted = decisions.filter((d): d is Allow => d.kind === 'allow');
     expect(admitted).toHaveLength(Math.floor(CREDITS / ESTIMATE));
     expect(new Set(decisions.filter((d): d is Deny => d.kind === 'deny').map((d) => d.reason))).toEqual(new Set(['insufficient-credits']));
@@ -70,7 +55,7 @@ describe.skipIf(skip !== undefined)('metered routes on Redis, two nodes, concurr
     const outcomes = await Promise.all(
       admitted.flatMap((allow, n) => {
         const response = { status: 200, header: String(actualOf(n)) };
-        return nodes.map(async (node) => ({ n, hold: (await node.complete(allow.followUp as NonNullable<Allow['followUp']>, 200, response)).hold }));
+        return redis.all().map(async (node) => ({ n, hold: (await node.complete(allow.followUp as NonNullable<Allow['followUp']>, 200, response)).hold }));
       }),
     );
     const settled: Extract<HoldOutcome, { kind: 'settled' }>[] = [];

@@ -13,17 +13,13 @@
 //   outbox credits, and no hold is charged more than its actual;
 // - a units quota with overage billed: used + overage counter = Σ actual, used ≤ the limit,
 //   outbox overage = the overage counter, nothing drawn from credits.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, NO_OBSERVER, type RouteRules, type Store } from '../packages/engine/src/index.js';
-import { Compensations } from '../packages/engine/src/compensations.js';
-import { StoreCalls } from '../packages/engine/src/store-calls.js';
-import { createRedisStore } from '../packages/engine/src/store/redis/redis-store.js';
-import { flushAll, RedisServer, redisSkipReason } from './support/redis.js';
+import { ManualClock, type RouteRules, type Store } from '../packages/engine/src/index.js';
+import { FAULTS, FaultedRedis, RetriedSettlements, type Fault } from './support/faulted-redis.js';
+import { flushAll, redisSkipReason } from './support/redis.js';
 import { mulberry32 } from './support/seeded-random.js';
 import { SETTLE_POLICY } from './support/settle-plans.js';
-import { RedisProxy } from './support/tcp-proxy.js';
-import { overageCounter } from './support/usage-outbox.js';
+import { outboxByHold, outboxTotals, overageCounter } from './support/usage-outbox.js';
 
 const skip = redisSkipReason();
 if (skip !== undefined) console.warn(skip);
@@ -53,57 +49,24 @@ const SCENARIOS = {
   'units quota, overage billed': { rules: rules({ credits: false, overage: 'bill', unitsLimit: 3_000 }), credits: 0 },
 } as const;
 
-type Fault = 'connections reset' | 'server frozen';
-
-interface Outbox {
-  readonly credits: number;
-  readonly overage: number;
-  /** Per hold key: how many entries, and what they drew from credits. */
-  readonly byHold: Map<string, { entries: number; credits: number }>;
-}
-
-async function outbox(admin: Redis): Promise<Outbox> {
-  const entries = (await admin.xrange(`tollgate{${ACCOUNT}}:u`, '-', '+')) as [string, string[]][];
-  const byHold = new Map<string, { entries: number; credits: number }>();
-  let credits = 0;
-  let overage = 0;
-  for (const [, fields] of entries) {
-    const entry = Object.fromEntries(fields.flatMap((value, i) => (i % 2 === 0 ? [[value, fields[i + 1] as string]] : [])));
-    const hold = byHold.get(entry.k ?? '') ?? { entries: 0, credits: 0 };
-    hold.entries++;
-    hold.credits += Number(entry.c);
-    byHold.set(entry.k ?? '', hold);
-    credits += Number(entry.c);
-    overage += Number(entry.o);
-  }
-  return { credits, overage, byHold };
-}
-
-describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] as const)('settling metered holds exactly once (%s)', (fault: Fault) => {
-  let server: RedisServer;
-  let admin: Redis;
-  let proxy: RedisProxy;
+describe.skipIf(skip !== undefined).each(FAULTS)('settling metered holds exactly once (%s)', (fault: Fault) => {
+  let redis: FaultedRedis;
   let store: Store;
   const clock = new ManualClock(NOW);
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    proxy = await RedisProxy.start(server.port, admin);
-    store = createRedisStore({ kind: 'redis', url: proxy.url, keyPrefix: 'tollgate', timeoutMs: TIMEOUT_MS });
+    redis = await FaultedRedis.start(TIMEOUT_MS);
+    store = redis.store;
   });
   afterAll(async () => {
-    await store.close();
-    await proxy.close();
-    await admin.quit();
-    await server.close();
+    await redis.close();
   });
 
   it.each(Object.entries(SCENARIOS))('%s', async (name, scenario) => {
+    const admin = redis.admin;
     await flushAll(admin);
     const random = mulberry32(0x5e7 + name.length);
-    const calls = new StoreCalls(store, TIMEOUT_MS, NO_OBSERVER);
-    const compensations = new Compensations(SETTLE_POLICY, calls, clock, NO_OBSERVER, 'release');
+    const settlements = new RetriedSettlements(redis, ACCOUNT, clock);
     if (scenario.credits > 0) await store.changeCredits(ACCOUNT, { operation: 'grant', amount: scenario.credits, now: clock.now() });
 
     // Every hold admitted at once; those allowed get an actual cost, above or below their estimate.
@@ -121,43 +84,29 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
 
     // Each settlement twice, all of them shuffled, sent concurrently while the faults happen.
     const sends = [...actuals.keys(), ...actuals.keys()].map((key) => ({ key, order: random() })).sort((a, b) => a.order - b.order);
-    let retried = 0;
-    const settle = async (key: string): Promise<void> => {
-      const completion = { settle: actuals.get(key) as number };
-      try {
-        await calls.run('complete-hold', (s) => s.completeHold(ACCOUNT, key, completion, clock.now()));
-      } catch {
-        retried++;
-        compensations.retryCompletion(ACCOUNT, key, completion);
-      }
-    };
-    const faults = injectFaults(fault, proxy, server);
-    await Promise.all(sends.map(async ({ key }, i) => {
-      await new Promise((resolve) => setTimeout(resolve, 3 * i));
-      await settle(key);
-    }));
-    await faults;
-    await compensations.drained();
+    await redis.underFault(fault, sends.map(({ key }) => () => settlements.settle(key, actuals.get(key) as number)));
+    await settlements.drained();
     // The faults did hit settlements: some failed and were sent again by the queue.
-    expect(retried).toBeGreaterThan(0);
+    expect(settlements.retried).toBeGreaterThan(0);
 
     const sum = [...actuals.values()].reduce((a, b) => a + b, 0);
-    const billed = await outbox(admin);
+    const billed = await outboxTotals(admin, ACCOUNT);
+    const byHold = await outboxByHold(admin, ACCOUNT);
     const credits = (await store.getAccount(ACCOUNT)).credits;
     const quotaUsed = Number((await admin.get(`tollgate{${ACCOUNT}}:q:${SETTLE_POLICY}:units:${String(Date.UTC(2026, 4, 1))}`)) ?? 0);
     // Settled once: no hold is open any more, and none has two outbox entries.
     expect(await admin.zcard(`tollgate{${ACCOUNT}}:h`)).toBe(0);
-    for (const [key, { entries }] of billed.byHold) expect(entries, key).toBe(1);
+    for (const [key, { entries }] of byHold) expect(entries, key).toBe(1);
 
     if (name === 'credits ample') {
       expect(credits).toBe(scenario.credits - sum);
       expect(quotaUsed).toBe(sum);
       expect(billed.credits).toBe(sum);
-      for (const [key, actual] of actuals) expect(billed.byHold.get(key)?.credits ?? 0, key).toBe(actual);
+      for (const [key, actual] of actuals) expect(byHold.get(key)?.credits ?? 0, key).toBe(actual);
     } else if (name === 'credits scarce') {
       expect(credits).toBeGreaterThanOrEqual(-OVERDRAFT);
       expect(scenario.credits - credits).toBe(billed.credits);
-      for (const [key, actual] of actuals) expect(billed.byHold.get(key)?.credits ?? 0, key).toBeLessThanOrEqual(actual);
+      for (const [key, actual] of actuals) expect(byHold.get(key)?.credits ?? 0, key).toBeLessThanOrEqual(actual);
       // Scarce indeed: the actuals asked for more than the balance and the overdraft held.
       expect(sum).toBeGreaterThan(scenario.credits + OVERDRAFT);
     } else {
@@ -169,19 +118,3 @@ describe.skipIf(skip !== undefined).each(['connections reset', 'server frozen'] 
     }
   }, 60_000);
 });
-
-/** Resets connections under the settlements (a lost command, then a lost reply, several times), or freezes the server past the store timeout. */
-async function injectFaults(fault: Fault, proxy: RedisProxy, server: RedisServer): Promise<void> {
-  if (fault === 'server frozen') {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    server.pause();
-    await new Promise((resolve) => setTimeout(resolve, 3 * TIMEOUT_MS));
-    server.unpause();
-    return;
-  }
-  for (let i = 0; i < 6; i++) {
-    await Promise.race([proxy.arm(i % 2 === 0 ? 'lose-next-command' : 'lose-next-reply'), new Promise((resolve) => setTimeout(resolve, 200))]);
-    proxy.disarm();
-    await new Promise((resolve) => setTimeout(resolve, 40));
-  }
-}

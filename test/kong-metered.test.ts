@@ -5,27 +5,12 @@
 // phase with the captured body, and the plugin refuses an entry whose plugin lacks the phase its
 // routes need.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineConfig } from '../packages/engine/src/index.js';
 import { METERED_BODY_NEEDS_RESPONSE_PHASE, METERED_NEEDS_LOG_PHASE } from '../packages/kong-plugin/src/index.js';
 import { pluginNameFor, TOLLGATE, TOLLGATE_CHARGE_ON_SUCCESS, TOLLGATE_X402 } from '../packages/kong-plugin/src/plugin-info.js';
 import { startTollgateKong, type TollgateKong } from './support/kong-plugin.js';
+import { meteredRoutesConfig } from './support/metered-routes.js';
 
-const CONFIG: EngineConfig = {
-  version: 1,
-  policy: 'kong-metered',
-  routes: [{ name: 'chat', paths: ['/chat'] }, { name: 'search', paths: ['/search'] }, { name: 'status', paths: ['/status'] }],
-  identity: { auth: 'none', limitBy: 'ip' },
-  plans: [{ name: 'free', plan: { quota: { units: 1_000_000, per: 'month' } } }],
-  defaultPlan: 'free',
-  consumerPlans: {},
-  costs: {
-    metered: {
-      chat: { estimate: { requestField: 'max_tokens', fallback: 7 }, usage: 'openai', prices: { '*': { input: 1, output: 1 } }, per: 1 },
-      search: { estimate: 3, header: 'X-Cost-Units' },
-    },
-  },
-  store: { kind: 'memory', onFailure: 'closed' },
-};
+const CONFIG = meteredRoutesConfig('kong-metered', 1_000_000, { kind: 'memory', onFailure: 'closed' });
 
 describe('which plugin an entry needs', () => {
   it.each([

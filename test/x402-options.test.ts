@@ -4,12 +4,11 @@
 // the route's price (or, on a metered route, the units its response states at pricePerUnit) and
 // reporting it, and money exactness: a refused request or an upstream error
 // settles nothing, a permit is accepted once even when sent twice at the same time.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from '@x402/core/http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ANONYMOUS_CONSUMER } from '../packages/compiler/src/index.js';
 import { createEngine, createMemoryStore, NO_OBSERVER, PAYMENT_RESPONSE_HEADER, systemClock, type Decision, type Engine, type EngineConfig, type OfferCheckLog } from '../packages/engine/src/index.js';
+import { ScriptedJsonServer } from './support/scripted-http.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 
 const HOST = 'api.example.com';
@@ -24,35 +23,26 @@ interface Call {
   readonly path: string;
   readonly body: { paymentRequirements?: Record<string, unknown> } | undefined;
 }
-let server: Server;
+let server: ScriptedJsonServer;
 let url: string;
 let calls: Call[];
 let verifyAnswer: unknown;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    req.on('end', () => {
-      const body = text === '' ? undefined : (JSON.parse(text) as Call['body']);
-      calls.push({ path: req.url ?? '', body });
-      const requirements = body?.paymentRequirements ?? {};
-      const answers: Record<string, unknown> = {
-        '/supported': { kinds: [{ x402Version: 2, scheme: 'exact', network: NETWORK }, { x402Version: 2, scheme: 'upto', network: NETWORK, extra: { facilitatorAddress: SIGNER } }], extensions: [], signers: {} },
-        '/verify': verifyAnswer,
-        '/settle': { success: true, transaction: `0x${'cd'.repeat(32)}`, network: requirements.network, payer: PAYER },
-      };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answers[req.url ?? ''] ?? {}));
-    });
+  server = await ScriptedJsonServer.start((request) => {
+    const body = request.body === '' ? undefined : (JSON.parse(request.body) as Call['body']);
+    calls.push({ path: request.path, body });
+    const requirements = body?.paymentRequirements ?? {};
+    const answers: Record<string, unknown> = {
+      '/supported': { kinds: [{ x402Version: 2, scheme: 'exact', network: NETWORK }, { x402Version: 2, scheme: 'upto', network: NETWORK, extra: { facilitatorAddress: SIGNER } }], extensions: [], signers: {} },
+      '/verify': verifyAnswer,
+      '/settle': { success: true, transaction: `0x${'cd'.repeat(32)}`, network: requirements.network, payer: PAYER },
+    };
+    return { status: 200, body: answers[request.path] ?? {} };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  url = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
   calls = [];
   verifyAnswer = { isValid: true, payer: PAYER };

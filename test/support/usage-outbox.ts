@@ -27,3 +27,17 @@ export async function overageCounter(client: Redis | Cluster, account: string, p
   const monthStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
   return Number((await client.get(`${prefix}{${account}}:o:${policy}:${String(monthStart)}`)) ?? 0);
 }
+
+/** Per hold key (an entry's `k`), how many outbox entries bill it and the credits they drew. */
+export async function outboxByHold(client: Redis | Cluster, account: string, prefix = 'tollgate'): Promise<Map<string, { entries: number; credits: number }>> {
+  const entries = (await client.xrange(`${prefix}{${account}}:u`, '-', '+')) as [string, string[]][];
+  const byHold = new Map<string, { entries: number; credits: number }>();
+  for (const [, fields] of entries) {
+    const entry = Object.fromEntries(fields.flatMap((value, i) => (i % 2 === 0 ? [[value, fields[i + 1] as string]] : [])));
+    const hold = byHold.get(entry.k ?? '') ?? { entries: 0, credits: 0 };
+    hold.entries++;
+    hold.credits += Number(entry.c);
+    byHold.set(entry.k ?? '', hold);
+  }
+  return byHold;
+}

@@ -2,10 +2,10 @@
 // key authentication documents them (checked with jose against the public key), one fresh token
 // per call bound to its method, host and path, and only for the facilitator URL the key is for.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ScriptedJsonServer } from '../../../../test/support/scripted-http.js';
 import { CDP_ENV, CDP_FACILITATOR_URL, cdpAuthorization, parseCdpAuth, type CdpAuth } from './cdp-auth.js';
 import { NO_FACILITATOR_HEADERS } from './facilitator-headers.js';
 import { createFacilitator } from './facilitator.js';
@@ -74,29 +74,23 @@ describe('cdpAuthorization', () => {
 describe('the facilitator client with a CDP key', () => {
   const REQUIREMENTS: RequirementsV2 = { scheme: 'exact', network: 'eip155:84532', amount: '1', asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', payTo: '0x3333333333333333333333333333333333333333', maxTimeoutSeconds: 60 };
   const { secret, publicKey } = ed25519Key();
-  let server: Server;
+  let server: ScriptedJsonServer;
   let base: string;
   let received: { path: string; headers: IncomingHttpHeaders }[];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      received.push({ path: req.url ?? '', headers: req.headers });
-      req.resume();
-      res.writeHead(200, { 'content-type': 'application/json' });
+    server = await ScriptedJsonServer.start(({ path, headers }) => {
+      received.push({ path, headers });
       const answers: Record<string, unknown> = {
         '/x402/verify': { isValid: true },
         '/x402/settle': { success: true, transaction: '0x01', network: 'eip155:84532' },
         '/x402/supported': { kinds: [], extensions: [], signers: {} },
       };
-      res.end(JSON.stringify(answers[req.url ?? ''] ?? {}));
+      return { status: 200, body: answers[path] ?? {} };
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    base = server.url;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
   beforeEach(() => {
     received = [];
   });

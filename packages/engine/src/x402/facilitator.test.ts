@@ -1,9 +1,9 @@
 // The facilitator client against a real HTTP server that answers what each test sets: which
 // answers are the payer's fault (`invalid`, the facilitator's reason), which are not
 // (`unavailable`, or a settlement failed for an unexpected reason), and who gets the operator's headers.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ScriptedJsonServer } from '../../../../test/support/scripted-http.js';
 import { parseFacilitatorHeaders } from './facilitator-headers.js';
 import { createFacilitator } from './facilitator.js';
 import type { RequirementsV2 } from './offer.js';
@@ -17,25 +17,19 @@ const VERIFY_VERDICT = { isValid: false, invalidReason: 'insufficient_funds', pa
 const SETTLE_VERDICT = { success: false, errorReason: 'insufficient_funds', payer: PAYER, transaction: '', network: REQUIREMENTS.network };
 const NO_VERDICT = { error: 'unauthorized', message: 'missing or wrong X-Api-Key' };
 
-let server: Server;
+let server: ScriptedJsonServer;
 let url: string;
 let answer: { status: number; body: unknown };
 let received: IncomingHttpHeaders[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    received.push(req.headers);
-    req.resume();
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(answer.body));
+  server = await ScriptedJsonServer.start((request) => {
+    received.push(request.headers);
+    return answer;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  url = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
   received = [];
 });

@@ -1,25 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@tollgate/apisix-runner';
-import { createRuntime, type EngineConfig } from '@tollgate/engine';
+import { createRuntime } from '@tollgate/engine';
 import { FrameType, type DecideRequest } from '../protocol/wire.js';
 import { SidecarHandler } from './handler.js';
+import { meteredRoutesConfig } from '../../../../test/support/metered-routes.js';
 
-const CONFIG: EngineConfig = {
-  version: 1,
-  policy: 'sidecar-metered',
-  routes: [{ name: 'chat', paths: ['/chat'] }, { name: 'search', paths: ['/search'] }, { name: 'status', paths: ['/status'] }],
-  identity: { auth: 'none', limitBy: 'ip' },
-  plans: [{ name: 'free', plan: { quota: { units: 1000, per: 'month' } } }],
-  defaultPlan: 'free',
-  consumerPlans: {},
-  costs: {
-    metered: {
-      chat: { estimate: { requestField: 'max_tokens', fallback: 7 }, usage: 'openai', prices: { '*': { input: 1, output: 1 } }, per: 1 },
-      search: { estimate: 3, header: 'X-Cost-Units' },
-    },
-  },
-  store: { kind: 'memory' },
-};
+const CONFIG = meteredRoutesConfig('sidecar-metered', 1000, { kind: 'memory' });
 
 const runtime = createRuntime({ env: {}, router: 'kong-atc' });
 const handler = new SidecarHandler(runtime, silentLogger, 60_000);

@@ -576,25 +576,36 @@ local function billHold(base, policy, overage, credits, holdKey)
   if policy and (overage > 0 or credits > 0) then appendUsage(base, policy, overage, credits, holdKey) end
 end
 
--- The overage units a hold counted (its 'o:' field), 0 when none.
-local function heldOverage(hold)
+-- The single-valued fields of a hold record (its HGETALL): the credits it took and the grant parts
+-- they came from (g), its policy (p), a receipt's billed entry (x), the settlement terms (m), and
+-- the overage counter and units it counted (its 'o:' field). Absent ones read as nothing taken.
+local function readHold(hold)
+  local record = {credits = 0, parts = false, policy = nil, billed = nil, terms = '', overageKey = false, overage = 0}
   for i = 1, #hold, 2 do
-    if string.sub(hold[i], 1, 2) == 'o:' then return tonumber(hold[i + 1]) end
+    local field, value = hold[i], hold[i + 1]
+    if field == 'credits' then
+      record.credits = tonumber(value) or 0
+    elseif field == 'g' then
+      record.parts = value
+    elseif field == 'p' then
+      record.policy = value
+    elseif field == 'x' then
+      record.billed = value
+    elseif field == 'm' then
+      record.terms = value
+    elseif string.sub(field, 1, 2) == 'o:' then
+      record.overageKey, record.overage = string.sub(field, 3), tonumber(value)
+    end
   end
-  return 0
+  return record
 end
 
 -- A committed hold keeps what it took, billed now; the record is deleted.
 local function billCommittedHold(base, ledgerKey, holdKey)
-  local hold = redis.call('HGETALL', ledgerKey)
-  local credits, policy = 0, nil
-  for i = 1, #hold, 2 do
-    if hold[i] == 'credits' then credits = tonumber(hold[i + 1]) or 0 end
-    if hold[i] == 'p' then policy = hold[i + 1] end
-  end
-  billHold(base, policy, heldOverage(hold), credits, holdKey)
+  local hold = readHold(redis.call('HGETALL', ledgerKey))
+  billHold(base, hold.policy, hold.overage, hold.credits, holdKey)
   redis.call('DEL', ledgerKey)
-  return credits
+  return hold.credits
 end
 
 -- Credits back to the account; quota units back to their counter while that period's key exists;
@@ -613,30 +624,19 @@ local function giveBack(accountKey, ledgerKey, voiding, base, key)
     if voiding and hold[i] == 'x' then touched[#touched + 1] = base .. 'u' end
   end
   redis.call('MGET', unpack(touched))
-  local credits, parts, policy, billed, overage = 0, false, nil, nil, 0
   for i = 1, #hold, 2 do
-    local field, value = hold[i], hold[i + 1]
-    local kind = string.sub(field, 1, 2)
-    if field == 'credits' then
-      credits = tonumber(value) or 0
-    elseif field == 'g' then
-      parts = value
-    elseif field == 'p' then
-      policy = value
-    elseif field == 'x' then
-      billed = value
-    elseif kind == 'o:' and not voiding then
-      overage = tonumber(value)
-    elseif kind == 'q:' or (voiding and (kind == 'w:' or kind == 'o:')) then
-      local key = string.sub(field, 3)
-      local used = tonumber(redis.call('GET', key))
-      if used then redis.call('SET', key, math.max(0, used - tonumber(value)), 'KEEPTTL') end
+    local kind = string.sub(hold[i], 1, 2)
+    if kind == 'q:' or (voiding and (kind == 'w:' or kind == 'o:')) then
+      local counter = string.sub(hold[i], 3)
+      local used = tonumber(redis.call('GET', counter))
+      if used then redis.call('SET', counter, math.max(0, used - tonumber(hold[i + 1])), 'KEEPTTL') end
     end
   end
+  local record = readHold(hold)
   -- To the grants they were drawn from while those are open (grants.ts); the rest is lost with them.
-  local back = giveBackCredits(accountKey, credits, credits, parts)
-  if voiding and billed then voidUsage(base, policy, billed, key) end
-  if not voiding then billHold(base, policy, overage, 0, key) end
+  local back = giveBackCredits(accountKey, record.credits, record.credits, record.parts)
+  if voiding and record.billed then voidUsage(base, record.policy, record.billed, key) end
+  if not voiding then billHold(base, record.policy, record.overage, 0, key) end
   redis.call('DEL', ledgerKey)
   return back
 end
@@ -1327,24 +1327,13 @@ end
 -- Returns charged, credits drawn in the end, written off.
 local function settleHold(accountKey, base, ledgerKey, holdKey, actual, now)
   local hold = redis.call('HGETALL', ledgerKey)
-  local credits, parts, policy, terms, overageKey, overage = 0, false, nil, '', false, 0
+  local record = readHold(hold)
+  local credits, parts, policy, terms, overageKey, overage = record.credits, record.parts, record.policy, record.terms, record.overageKey, record.overage
   local units = {}
   for i = 1, #hold, 2 do
-    local field, value = hold[i], hold[i + 1]
-    local kind = string.sub(field, 1, 2)
-    if field == 'credits' then
-      credits = tonumber(value) or 0
-    elseif field == 'g' then
-      parts = value
-    elseif field == 'p' then
-      policy = value
-    elseif field == 'm' then
-      terms = value
-    elseif kind == 'o:' then
-      overageKey, overage = string.sub(field, 3), tonumber(value)
-    elseif kind == 'u:' then
-      local limit, periodEnd = string.match(value, '^(%S+) (%S+)$')
-      units[#units + 1] = {key = string.sub(field, 3), limit = tonumber(limit), periodEnd = tonumber(periodEnd)}
+    if string.sub(hold[i], 1, 2) == 'u:' then
+      local limit, periodEnd = string.match(hold[i + 1], '^(%S+) (%S+)$')
+      units[#units + 1] = {key = string.sub(hold[i], 3), limit = tonumber(limit), periodEnd = tonumber(periodEnd)}
     end
   end
   local estimate, mode, drawsCredits, overdraft, overageWay, exhaustedUnits, overageEnd = string.match(terms, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')

@@ -4,10 +4,10 @@
 // as a retried or duplicated completion would). Each hold is settled exactly once, the balance
 // is exactly what the winning commits took, and it never goes below zero. Holds whose answer never
 // comes are given back after HOLD_TTL_MS.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAccounts, HOLD_TTL_MS, ManualClock, type Engine, type EngineConfig, type FollowUp } from '../packages/engine/src/index.js';
 import { flushAll, redisSkipReason } from './support/redis.js';
-import { TwoRedisNodes } from './support/redis-nodes.js';
+import { useTwoRedisNodes } from './support/redis-nodes.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -25,20 +25,13 @@ const config: EngineConfig = {
 };
 
 describe.skipIf(skip !== undefined)('chargeOn success on Redis, two nodes, concurrent', () => {
-  let redis: TwoRedisNodes;
   const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
-  const node = (i: number): Engine => redis.node(i);
-
-  beforeAll(async () => {
-    redis = await TwoRedisNodes.start(config, clock);
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
+  const nodes = useTwoRedisNodes(config, clock);
+  const node = (i: number): Engine => nodes.redis.node(i);
 
   async function fund(credits: number): Promise<ReturnType<typeof createAccounts>> {
-    await flushAll(redis.admin);
-    const store = redis.store();
+    await flushAll(nodes.redis.admin);
+    const store = nodes.redis.store();
     const accounts = createAccounts(store, clock);
     await accounts.changeCredits('alice', 'grant', credits);
     return accounts;

@@ -17,9 +17,9 @@
 //   final balance = initial − Σ actual − Σ debits not refunded − left at expiry − give-backs lost with it.
 // Which grant each draw takes from, soonest-expiring first, is checked step by step against the
 // memory store in test/store-grants-differential.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type CreditChange, type RouteRules, type Store } from '../packages/engine/src/index.js';
-import { FAULTS, FaultedRedis, RetriedSettlements, type Fault } from './support/faulted-redis.js';
+import { describe, expect, it } from 'vitest';
+import { ManualClock, type CreditChange, type RouteRules } from '../packages/engine/src/index.js';
+import { FAULTS, RetriedSettlements, useFaultedRedis, type Fault } from './support/faulted-redis.js';
 import { redisSkipReason } from './support/redis.js';
 import { mulberry32 } from './support/seeded-random.js';
 import { SETTLE_POLICY } from './support/settle-plans.js';
@@ -66,20 +66,13 @@ function backToFirst(estimate: number, drawn: Map<number, number>, back: number)
 }
 
 describe.skipIf(skip !== undefined).each(FAULTS)('expiring grants spent and expired exactly once (%s)', (fault: Fault) => {
-  let redis: FaultedRedis;
-  let store: Store;
+  const faulted = useFaultedRedis(TIMEOUT_MS);
   const clock = new ManualClock(NOW);
-
-  beforeAll(async () => {
-    redis = await FaultedRedis.start(TIMEOUT_MS);
-    store = redis.store;
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
 
   it('spends soonest-expiring first, expires once, and charges each hold its actual once', async () => {
     const random = mulberry32(0x6a7 + fault.length);
+    const { redis } = faulted;
+    const store = redis.store;
     const settlements = new RetriedSettlements(redis, ACCOUNT, clock);
     await store.changeCredits(ACCOUNT, { operation: 'grant', amount: PERMANENT, now: NOW });
     await store.changeCredits(ACCOUNT, { operation: 'grant', amount: SECOND, expiresAt: SECOND_EXPIRES, now: NOW });

@@ -5,10 +5,10 @@
 // each hold is settled exactly once, the balance never goes below -overdraft, and every unit is
 // accounted for: what the settlements drew from credits is what the balance lost, and what they
 // charged plus what they wrote off is what the responses stated.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAccounts, ManualClock, type Allow, type Deny, type EngineConfig, type HoldOutcome } from '../packages/engine/src/index.js';
 import { flushAll, redisSkipReason } from './support/redis.js';
-import { TwoRedisNodes } from './support/redis-nodes.js';
+import { useTwoRedisNodes } from './support/redis-nodes.js';
 import { BASE_CONFIG, factsOf } from './support/vectors.js';
 
 const skip = redisSkipReason();
@@ -31,17 +31,11 @@ const config: EngineConfig = {
 const actualOf = (n: number): number => [1, 3, 7][n % 3] as number;
 
 describe.skipIf(skip !== undefined)('metered routes on Redis, two nodes, concurrent', () => {
-  let redis: TwoRedisNodes;
   const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
-
-  beforeAll(async () => {
-    redis = await TwoRedisNodes.start(config, clock);
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
+  const nodes = useTwoRedisNodes(config, clock);
 
   it('admits what the balance holds, settles each hold once and accounts for every unit', async () => {
+    const { redis } = nodes;
     await flushAll(redis.admin);
     const store = redis.store();
     await createAccounts(store, clock).changeCredits('alice', 'grant', CREDITS);

@@ -13,9 +13,9 @@
 //   outbox credits, and no hold is charged more than its actual;
 // - a units quota with overage billed: used + overage counter = Σ actual, used ≤ the limit,
 //   outbox overage = the overage counter, nothing drawn from credits.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type RouteRules, type Store } from '../packages/engine/src/index.js';
-import { FAULTS, FaultedRedis, RetriedSettlements, type Fault } from './support/faulted-redis.js';
+import { describe, expect, it } from 'vitest';
+import { ManualClock, type RouteRules } from '../packages/engine/src/index.js';
+import { FAULTS, RetriedSettlements, useFaultedRedis, type Fault } from './support/faulted-redis.js';
 import { flushAll, redisSkipReason } from './support/redis.js';
 import { mulberry32 } from './support/seeded-random.js';
 import { SETTLE_POLICY } from './support/settle-plans.js';
@@ -50,20 +50,12 @@ const SCENARIOS = {
 } as const;
 
 describe.skipIf(skip !== undefined).each(FAULTS)('settling metered holds exactly once (%s)', (fault: Fault) => {
-  let redis: FaultedRedis;
-  let store: Store;
+  const faulted = useFaultedRedis(TIMEOUT_MS);
   const clock = new ManualClock(NOW);
 
-  beforeAll(async () => {
-    redis = await FaultedRedis.start(TIMEOUT_MS);
-    store = redis.store;
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
-
   it.each(Object.entries(SCENARIOS))('%s', async (name, scenario) => {
-    const admin = redis.admin;
+    const { redis } = faulted;
+    const { admin, store } = redis;
     await flushAll(admin);
     const random = mulberry32(0x5e7 + name.length);
     const settlements = new RetriedSettlements(redis, ACCOUNT, clock);

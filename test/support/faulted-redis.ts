@@ -3,6 +3,7 @@
 // test/engine-redis-grants-exactness.test.ts): the faults, and the engine's way of retrying a
 // settlement that failed (compensations.ts, `retryCompletion`), are the same for every invariant.
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { NO_OBSERVER, type Clock, type Store } from '../../packages/engine/src/index.js';
 import { Compensations } from '../../packages/engine/src/compensations.js';
 import { StoreCalls } from '../../packages/engine/src/store-calls.js';
@@ -69,6 +70,23 @@ export class FaultedRedis {
       await delay(40);
     }
   }
+}
+
+/** A faulted Redis for the calling `describe`: started in its `beforeAll`, stopped in its `afterAll`. */
+export function useFaultedRedis(timeoutMs: number): { readonly redis: FaultedRedis } {
+  let redis: FaultedRedis | undefined;
+  beforeAll(async () => {
+    redis = await FaultedRedis.start(timeoutMs);
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+  return {
+    get redis() {
+      if (redis === undefined) throw new Error('the faulted Redis is started in beforeAll');
+      return redis;
+    },
+  };
 }
 
 /** Settlements of an account's holds as the engine sends them: one that fails goes to the compensation queue, which sends it again with the same amount until it lands. */

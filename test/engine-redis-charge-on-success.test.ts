@@ -27,11 +27,11 @@ const config: EngineConfig = {
 describe.skipIf(skip !== undefined)('chargeOn success on Redis, two nodes, concurrent', () => {
   const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
   const nodes = useTwoRedisNodes(config, clock);
-  const node = (i: number): Engine => nodes.redis.node(i);
+  const node = (i: number): Engine => nodes.current.node(i);
 
   async function fund(credits: number): Promise<ReturnType<typeof createAccounts>> {
-    await flushAll(nodes.redis.admin);
-    const store = nodes.redis.store();
+    await flushAll(nodes.current.admin);
+    const store = nodes.current.store();
     const accounts = createAccounts(store, clock);
     await accounts.changeCredits('alice', 'grant', credits);
     return accounts;

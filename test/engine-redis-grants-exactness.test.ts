@@ -71,7 +71,7 @@ describe.skipIf(skip !== undefined).each(FAULTS)('expiring grants spent and expi
 
   it('spends soonest-expiring first, expires once, and charges each hold its actual once', async () => {
     const random = mulberry32(0x6a7 + fault.length);
-    const { redis } = faulted;
+    const redis = faulted.current;
     const store = redis.store;
     const settlements = new RetriedSettlements(redis, ACCOUNT, clock);
     await store.changeCredits(ACCOUNT, { operation: 'grant', amount: PERMANENT, now: NOW });

@@ -35,7 +35,7 @@ describe.skipIf(skip !== undefined)('metered routes on Redis, two nodes, concurr
   const nodes = useTwoRedisNodes(config, clock);
 
   it('admits what the balance holds, settles each hold once and accounts for every unit', async () => {
-    const { redis } = nodes;
+    const redis = nodes.current;
     await flushAll(redis.admin);
     const store = redis.store();
     await createAccounts(store, clock).changeCredits('alice', 'grant', CREDITS);

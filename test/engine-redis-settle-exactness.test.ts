@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined).each(FAULTS)('settling metered holds exactly
   const clock = new ManualClock(NOW);
 
   it.each(Object.entries(SCENARIOS))('%s', async (name, scenario) => {
-    const { redis } = faulted;
+    const redis = faulted.current;
     const { admin, store } = redis;
     await flushAll(admin);
     const random = mulberry32(0x5e7 + name.length);

@@ -3,7 +3,6 @@
 // test/engine-redis-grants-exactness.test.ts): the faults, and the engine's way of retrying a
 // settlement that failed (compensations.ts, `retryCompletion`), are the same for every invariant.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 import { NO_OBSERVER, type Clock, type Store } from '../../packages/engine/src/index.js';
 import { Compensations } from '../../packages/engine/src/compensations.js';
 import { StoreCalls } from '../../packages/engine/src/store-calls.js';
@@ -11,6 +10,7 @@ import { createRedisStore } from '../../packages/engine/src/store/redis/redis-st
 import { RedisServer } from './redis.js';
 import { SETTLE_POLICY } from './settle-plans.js';
 import { RedisProxy } from './tcp-proxy.js';
+import { useStarted } from './use-started.js';
 
 export const FAULTS = ['connections reset', 'server frozen'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -73,20 +73,8 @@ export class FaultedRedis {
 }
 
 /** A faulted Redis for the calling `describe`: started in its `beforeAll`, stopped in its `afterAll`. */
-export function useFaultedRedis(timeoutMs: number): { readonly redis: FaultedRedis } {
-  let redis: FaultedRedis | undefined;
-  beforeAll(async () => {
-    redis = await FaultedRedis.start(timeoutMs);
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
-  return {
-    get redis() {
-      if (redis === undefined) throw new Error('the faulted Redis is started in beforeAll');
-      return redis;
-    },
-  };
+export function useFaultedRedis(timeoutMs: number): { readonly current: FaultedRedis } {
+  return useStarted('the faulted Redis', () => FaultedRedis.start(timeoutMs));
 }
 
 /** Settlements of an account's holds as the engine sends them: one that fails goes to the compensation queue, which sends it again with the same amount until it lands. */

@@ -2,10 +2,10 @@
 // connection, for the tests that race admissions and completions across nodes
 // (test/engine-redis-metered.test.ts, test/engine-redis-charge-on-success.test.ts).
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 import { createEngine, type Clock, type Engine, type EngineConfig, type Store } from '../../packages/engine/src/index.js';
 import { createRedisStore } from '../../packages/engine/src/store/redis/redis-store.js';
 import { RedisServer } from './redis.js';
+import { useStarted } from './use-started.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -55,18 +55,6 @@ export class TwoRedisNodes {
 }
 
 /** Two nodes for the calling `describe`: started in its `beforeAll`, stopped in its `afterAll`. */
-export function useTwoRedisNodes(config: EngineConfig, clock: Clock): { readonly redis: TwoRedisNodes } {
-  let redis: TwoRedisNodes | undefined;
-  beforeAll(async () => {
-    redis = await TwoRedisNodes.start(config, clock);
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
-  return {
-    get redis() {
-      if (redis === undefined) throw new Error('the Redis nodes are started in beforeAll');
-      return redis;
-    },
-  };
+export function useTwoRedisNodes(config: EngineConfig, clock: Clock): { readonly current: TwoRedisNodes } {
+  return useStarted('the Redis nodes', () => TwoRedisNodes.start(config, clock));
 }

@@ -1,11 +1,13 @@
 // The Lua adapters when the sidecar is not there, too slow, restarted or shutting down, with the
 // real sidecar process, Debian's nginx and a real upstream. The policy's onFailure decides what a
 // request gets when the sidecar cannot answer, within the adapter's timeout (never a hung worker);
-// a restarted sidecar is registered with again and decides; a sidecar shutting down answers every
-// request it received (a paused Redis holds them in flight across the SIGTERM).
+// a restarted sidecar is registered with again, decides, and completes what its predecessor held
+// (on Redis); a sidecar shutting down answers every request it received (a paused Redis holds them
+// in flight across the SIGTERM).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../packages/engine/src/index.js';
 import { luaSkipReason, send, startNginx, startUpstream, type Gateway, type LuaNginx, type RecordingUpstream } from './support/lua-nginx.js';
@@ -16,7 +18,7 @@ const luaSkip = luaSkipReason();
 const redisSkip = redisSkipReason();
 const TIMEOUT_MS = 300;
 
-const policy = (onFailure: 'open' | 'closed', store: EngineConfig['store'] = { kind: 'memory' }): EngineConfig => ({
+const policy = (onFailure: 'open' | 'closed', store: EngineConfig['store'] = { kind: 'memory' }, overrides: Partial<EngineConfig> = {}): EngineConfig => ({
   version: 1,
   policy: `failures-${onFailure}`,
   routes: [{ name: 'r', paths: ['/r'] }],
@@ -26,6 +28,7 @@ const policy = (onFailure: 'open' | 'closed', store: EngineConfig['store'] = { k
   consumerPlans: {},
   costs: {},
   store: { ...store, onFailure },
+  ...overrides,
 });
 
 let dir: string;
@@ -120,6 +123,53 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
       }, timeout);
     } finally {
       await sidecar.stop();
+    }
+  });
+
+  // successorFirst: the new process is up before the completion is sent (it registers again);
+  // otherwise the completion finds no process and is sent again later (then registers again).
+  it.skipIf(redisSkip !== undefined).each([true, false])('sidecar restarted while the upstream answers (successor up first: %s): the new process commits the hold', async (successorFirst) => {
+    const redis = await RedisServer.start();
+    const admin = new Redis(redis.url);
+    const socketPath = join(dir, `restart-completion-${gateway}.sock`);
+    let sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+    const config = policy('closed', { kind: 'redis', url: redis.url, timeoutMs: 2000, keyPrefix: `rc-${gateway}:` }, {
+      plans: [{ name: 'free', plan: { quota: { units: 100, per: 'month' } } }],
+      costs: { default: 5, chargeOn: 'success' },
+    });
+    const openHolds = async (): Promise<number> => {
+      const sets = await admin.keys(`rc-${gateway}:*:h`);
+      let held = 0;
+      for (const key of sets) held += await admin.zcard(key);
+      return held;
+    };
+    try {
+      await withNginx(gateway, config, socketPath, async (nginx) => {
+        upstream.delayMs = 1500;
+        const reply = send(nginx.port, 'GET', '/r');
+        await expect.poll(openHolds, { timeout: 1400, interval: 50 }).toBe(1);
+        // The old process exits before the upstream answers; its successor never issued the token.
+        expect(await sidecar.stop()).toBe(0);
+        if (successorFirst) sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+        expect((await reply).status).toBe(200);
+        upstream.delayMs = 0;
+        if (!successorFirst) {
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          expect(await openHolds()).toBe(1);
+          sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+        }
+        // Committed by the new process: not left to expire (which would give the units back).
+        await expect.poll(openHolds, { timeout: 8000, interval: 50 }).toBe(0);
+        const ledgers = await admin.keys(`rc-${gateway}:*:l:*`);
+        expect(ledgers).toEqual([]);
+        expect(nginx.errorLog()).not.toMatch(/follow-up not completed:/);
+        if (!successorFirst) expect(nginx.errorLog()).toMatch(/follow-up not completed yet/);
+      }, 3000);
+    } finally {
+      upstream.delayMs = 0;
+      admin.disconnect();
+      await sidecar.stop();
+      await redis.close();
     }
   });
 

@@ -107,12 +107,14 @@ export interface RecordingUpstream {
   status: number;
   headers: Readonly<Record<string, string>>;
   body: string;
+  /** How long the next responses wait before they are sent. */
+  delayMs: number;
   readonly received: Received[];
   close(): Promise<void>;
 }
 
 export async function startUpstream(): Promise<RecordingUpstream> {
-  const upstream: RecordingUpstream = { port: 0, status: 200, headers: {}, body: '', received: [], close: () => Promise.resolve() };
+  const upstream: RecordingUpstream = { port: 0, status: 200, headers: {}, body: '', delayMs: 0, received: [], close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
@@ -120,7 +122,10 @@ export async function startUpstream(): Promise<RecordingUpstream> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       upstream.received.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries([...url.searchParams].reverse()), headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(upstream.status, upstream.headers).end(upstream.body);
+      const { status, headers: sent, body } = upstream;
+      const answer = (): void => { res.writeHead(status, sent).end(body); };
+      if (upstream.delayMs > 0) setTimeout(answer, upstream.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));

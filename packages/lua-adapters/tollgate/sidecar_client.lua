@@ -119,22 +119,44 @@ function _M.decide(state, facts, arg)
 end
 
 -- observed: what the adapter captured of the response for a metered route ({h, b, ct}), or nil.
-local function complete(premature, state, follow_up, status, observed)
-  if premature then return end
-  local request = observed or {}
-  request.t, request.f, request.st = state.token, follow_up, status
+-- Seconds before each further attempt of a completion the sidecar did not take: a restart's gap
+-- is bridged, and a completion is idempotent by its hold key (the engine answers a repeat with
+-- nothing-held), so sending one again never charges twice.
+local COMPLETE_RETRY_DELAYS = { 0.25, 1, 4 }
+
+local complete
+
+local function send_completion(state, request)
   local kind, body = exchange(state, COMPLETE, cjson.encode(request))
-  if kind == UNKNOWN_TOKEN then
-    -- A follow-up belongs to the engine that made it: a restarted sidecar lets its hold expire.
-    ngx.log(ngx.WARN, "tollgate: follow-up dropped, the sidecar no longer knows this conf")
-  elseif kind ~= COMPLETED then
-    ngx.log(ngx.ERR, "tollgate: follow-up not completed: ", kind and tostring(body.error) or body)
+  if kind ~= UNKNOWN_TOKEN then return kind, body end
+  -- A restarted sidecar never issued this token. The follow-up names its account and hold, not
+  -- the process: on a shared store (Redis) the new process completes it, so register again.
+  state.token = nil
+  local ok, err = register(state)
+  if not ok then return nil, err end
+  request.t = state.token
+  return exchange(state, COMPLETE, cjson.encode(request))
+end
+
+-- Also when nginx is exiting (premature): cosockets still work then, only no retry can be scheduled.
+function complete(_, state, request, attempt)
+  request.t = state.token
+  local kind, body = send_completion(state, request)
+  if kind == COMPLETED then return end
+  local reason = kind and tostring(body.error or kind) or body
+  local delay = COMPLETE_RETRY_DELAYS[attempt]
+  if delay and ngx.timer.at(delay, complete, state, request, attempt + 1) then
+    ngx.log(ngx.WARN, "tollgate: follow-up not completed yet (", reason, "), sending it again in ", delay, " s")
+    return
   end
+  ngx.log(ngx.ERR, "tollgate: follow-up not completed: ", reason)
 end
 
 -- Log phase: cosockets are unavailable there, so the completion runs in a zero-delay timer.
 function _M.complete_later(state, follow_up, status, observed)
-  local ok, err = ngx.timer.at(0, complete, state, follow_up, status, observed)
+  local request = observed or {}
+  request.f, request.st = follow_up, status
+  local ok, err = ngx.timer.at(0, complete, state, request, 1)
   if not ok then ngx.log(ngx.ERR, "tollgate: cannot schedule the follow-up: ", err) end
 end
 

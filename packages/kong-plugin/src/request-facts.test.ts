@@ -58,6 +58,8 @@ describe('planFacts: the request line', () => {
     ['pinned, an x402 offer names the resource URL', { payment: { x402: { price: '0.01' } } }, 'r', true],
     ['pinned, a query rewrite', { rewrite: { request: { query: { remove: ['debug'] } } } }, 'r', true],
     ['pinned, a header template quoting the query', { rewrite: { request: { headers: { set: { 'X-City': '{{ query.city }}' } } } } }, 'r', true],
+    ['pinned, an MCP route (only its POSTs are priced by their body)', { costs: { mcp: { r: { tools: { search: 1 } } } } }, 'r', true],
+    ['pinned, another route is the MCP route', { costs: { mcp: { other: { tools: { search: 1 } } } } }, 'r', false],
     ['pinned, header rewrites only', { rewrite: { request: { headers: { set: { 'X-Plan': '{{plan}}' }, remove: ['Cookie'] } } } }, 'r', false],
   ] as const)('%s', (_name, over, route, expected) => {
     expect(planFacts({ ...base, ...over } as EngineConfig, route).requestLine).toBe(expected);

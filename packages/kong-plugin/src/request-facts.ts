@@ -5,7 +5,7 @@
 // pinned and nothing else reads them (the usage endpoint's path does); the consumer when an auth plugin identifies callers; the
 // credential, the client IP and the scheme only for the policies that use them; the body only on
 // routes whose cost or price is read from it.
-import { bodyFraming, entryNeedsBody, fitsRequestBodyLimit, REQUEST_BODY_LIMIT, requestBodyFacts, templateVariables, UNREAD_BODY, type EngineConfig, type RequestFacts } from '@tollgate/engine';
+import { bodyFraming, entryNeedsBody, fitsRequestBodyLimit, isMcpRoute, REQUEST_BODY_LIMIT, requestBodyFacts, templateVariables, UNREAD_BODY, type EngineConfig, type RequestFacts } from '@tollgate/engine';
 import type { KongPdk, Multimap } from './kong-pdk.js';
 import { parseQuery, parseRequestLine, type RequestLine } from './request-line.js';
 
@@ -45,6 +45,8 @@ export function planFacts(config: EngineConfig, route: string | undefined): Fact
 function readsRequestLine(config: EngineConfig, route: string, variables: ReadonlySet<string>): boolean {
   // An x402 offer names the resource by its URL, path included.
   if (config.payment?.x402 !== undefined) return true;
+  // An MCP route prices POSTs by their JSON-RPC body; its other methods cost the route's cost.
+  if (isMcpRoute(config, route)) return true;
   // The usage endpoint is recognised by its path, on a route whose paths may hold it.
   if (config.usageEndpoint !== undefined && mayServe(config, route, config.usageEndpoint)) return true;
   // Query rewrites start from the client's query, and templates may quote it.

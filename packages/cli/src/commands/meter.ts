@@ -55,7 +55,7 @@ export async function shipMeters(args: readonly string[], io: CliIo, until: Prom
   const { settings, customers } = await storesAndCustomers(values, io);
   const sinks = sinksOf(values, io, customers);
   const log = jsonLineLog(io.stderr);
-  const metrics = shipperMetrics();
+  const metrics = shipperMetrics(sinks.map((sink) => sink.name));
   const consumer = values.consumer ?? `${hostname()}-${process.pid}`;
   const outboxes = settings.map((s) => new RedisOutbox(s, consumer, integer(values['claim-idle-ms'], 60_000, '--claim-idle-ms')));
   const shipper = new Shipper({

@@ -2,7 +2,7 @@
 // (or the offer itself when it has none), each with what it leaves out taken from the offer, and
 // what is wrong with them. Pure functions of the policy, shared so that `tollgate lint` refuses
 // exactly what the engine would.
-import type { X402Offer, X402Option, X402Scheme } from './policy-schema.js';
+import type { X402Offer, X402Option, X402Scheme } from './x402-schema.js';
 
 export const DEFAULT_X402_DECIMALS = 6;
 export const DEFAULT_X402_TIMEOUT_SECONDS = 60;

@@ -144,7 +144,7 @@ describe.each(redisStoresUnderTest())('expiring grants: $name gives the memory s
   it.each(Object.entries(SETTLE_PLANS))('%s', async (name, rules) => {
     const redis = await row.create();
     stores.push(redis);
-    const memory = new MemoryStore();
+    const memory = new MemoryStore({ keepUsage: true });
     const seed = SEED + Object.keys(SETTLE_PLANS).indexOf(name);
     const seen = new Set<string>();
     for (const { label, run } of operations(rules, seed, false)) {
@@ -169,7 +169,7 @@ describe.each(redisStoresUnderTest())('expiring grants: $name gives the memory s
     const rules = SETTLE_PLANS['credits with an overdraft'] as RouteRules;
     const redis = await row.create();
     stores.push(redis);
-    const memory = new MemoryStore();
+    const memory = new MemoryStore({ keepUsage: true });
     let voided = 0;
     for (const { label, run, memory: onMemory } of operations(rules, SEED - 1, true)) {
       const expected = comparable(onMemory === undefined ? await run(memory) : onMemory(memory), false);
@@ -201,7 +201,7 @@ describe.each(redisStoresUnderTest())('expiring grants: $name gives the memory s
   it('opens at most MAX_OPEN_GRANTS grants, refuses an invalid expiry, and keeps a grant key to its expiry', async () => {
     const redis = await row.create();
     stores.push(redis);
-    const memory = new MemoryStore();
+    const memory = new MemoryStore({ keepUsage: true });
     const answers = async (s: Store) => {
       const out: unknown[] = [];
       for (let i = 1; i <= 33; i++) out.push(await s.changeCredits(ACCOUNT, { operation: 'grant', amount: i, expiresAt: NOW + i * MINUTE, now: NOW }));

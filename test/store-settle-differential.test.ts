@@ -94,7 +94,7 @@ describe.each(redisStoresUnderTest())('settling holds: $name gives the memory st
   it.each(Object.entries(SETTLE_PLANS))('%s', async (name, rules) => {
     const redis = await row.create();
     stores.push(redis);
-    const memory = new MemoryStore();
+    const memory = new MemoryStore({ keepUsage: true });
     const seed = SEED + Object.keys(SETTLE_PLANS).indexOf(name);
     let settlements = 0;
     for (const { label, run } of operations(rules, seed)) {
@@ -119,7 +119,7 @@ describe.each(redisStoresUnderTest())('settling holds: $name gives the memory st
   it('leaves the counters of a quota period that ended before the settlement alone, as the memory store does', async () => {
     const redis = await row.create();
     stores.push(redis);
-    const memory = new MemoryStore();
+    const memory = new MemoryStore({ keepUsage: true });
     const rules = SETTLE_PLANS['units quota, overage billed'] as RouteRules;
     const endOfMay = Date.UTC(2026, 5, 1) - 120_000;
     const hold = (s: Store, key: string, cost: number, now: number) => Promise.resolve(s.admit({ account: ACCOUNT, scope: '', fallbackPlan: 'metered', now, rules, cost, holdKey: key }));

@@ -290,7 +290,7 @@ class PolicyEngine implements Engine {
     }
     const outcome = result.outcome as ReasonCode;
     // A caller the plan makes pay (402) may pay for this one request instead.
-    if (p.payment.kind !== 'none' && REASONS[outcome].status === 402) return this.#pay(p, p.payment, result.plan);
+    if (p.payment.kind !== 'none' && REASONS[outcome].status === 402) return this.#pay(p, p.payment, result.plan, p.metered);
     if (this.#notices !== undefined && notify) this.#noticeRefusal(this.#notices, p, result, outcome);
     if (outcome === 'rate-limited') headers['Retry-After'] = String(headerSeconds(result.retryAfterMs ?? 0));
     return this.#deny(
@@ -329,7 +329,7 @@ class PolicyEngine implements Engine {
     return this.#deny(reason, { requestId: facts.requestId, resourceUrl: resourceUrl(facts), route }, {}, this.#log(situation, undefined, reason));
   }
 
-  async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined): Promise<Allow | Deny> {
+  async #pay(s: Situation & { readonly now: number }, payment: Exclude<PaymentRead, { kind: 'none' }>, plan: string | undefined, meteredAdmission?: MeteredAdmission): Promise<Allow | Deny> {
     const gate = this.#payments as PaymentGate;
     const offer = (this.#offer as CompiledOffer).requirements(s.route, resourceUrl(s.facts));
     const problem: ProblemFacts = { requestId: s.facts.requestId, resourceUrl: offer.resource.url, route: s.route, ...(plan === undefined ? {} : { plan }) };
@@ -347,7 +347,7 @@ class PolicyEngine implements Engine {
       return this.#deny(admitted.reason, { ...problem, paymentError: admitted.paymentError, approve: admitted.approve }, headers, { ...this.#log(s, plan, admitted.reason), error: admitted.error });
     }
     const upstream = this.#upstream(s.facts, s.caller, plan, s.route);
-    const metered = this.metered.paid(s.route, s.facts);
+    const metered = this.metered.paid(s.route, s.facts, meteredAdmission);
     const log: DecisionLog = {
       ...this.#log(s, plan, 'allowed', 200),
       paid: true,

@@ -10,6 +10,7 @@ import {
   entryIsMetered,
   entryResponseWork,
   kongObservedHeaderKey,
+  routeObservation,
   type Completion,
   type Engine,
   type EngineConfig,
@@ -124,10 +125,26 @@ export class Plugin {
     this.engine = compiled.engine;
     this.#plan = planFacts(compiled.engine.config, route);
     this.metered = entryIsMetered(compiled.engine.config, route);
+    this.#pinned = route !== undefined;
+    this.#pinnedObservation = route === undefined ? undefined : routeObservation(compiled.engine.config, route);
   }
 
   /** Whether a route of this entry is metered: only then do the phases after the response read what access asked them to observe. */
   protected readonly metered: boolean;
+  /**
+   * An entry pinned to a route observes that route's response the same way on every request, so
+   * its phases after the response know it without a kong.ctx.shared round trip; only the unpinned
+   * (service) entry passes the decision's Allow.observe along that way.
+   */
+  readonly #pinned: boolean;
+  readonly #pinnedObservation: ResponseObservation | undefined;
+
+  /** The decision's Allow.observe: the pinned route's own, or what access left in kong.ctx.shared. */
+  protected async observation(kong: KongPdk): Promise<ResponseObservation | undefined> {
+    if (this.#pinned) return this.#pinnedObservation;
+    const text = await kong.ctx.shared.get(OBSERVE_KEY);
+    return typeof text === 'string' ? (JSON.parse(text) as ResponseObservation) : undefined;
+  }
 
   async access(kong: KongPdk): Promise<void> {
     const { facts, rawQuery } = await gatherFacts(kong, this.#plan);
@@ -139,7 +156,7 @@ export class Plugin {
     await applyAllow(kong, decision, rawQuery);
     // Only chargeOn: success, metered routes and x402 make follow-ups: policies `tollgate` refuses.
     if (decision.followUp) await keepFollowUp(kong, decision.followUp.id);
-    if (decision.observe !== undefined) await kong.ctx.shared.set(OBSERVE_KEY, JSON.stringify(decision.observe));
+    if (decision.observe !== undefined && !this.#pinned) await kong.ctx.shared.set(OBSERVE_KEY, JSON.stringify(decision.observe));
   }
 }
 
@@ -170,7 +187,7 @@ export class ChargeOnSuccessPlugin extends Plugin {
    */
   async #loggedResponse(kong: KongPdk, status: number): Promise<ResponseFacts | undefined> {
     if (!this.metered) return undefined;
-    const observe = await observation(kong);
+    const observe = await this.observation(kong);
     if (observe?.header === undefined) return observe === undefined ? undefined : { status };
     const header = await kong.ctx.shared.get(kongObservedHeaderKey(observe.header));
     return typeof header === 'string' ? { status, header } : { status };
@@ -183,19 +200,12 @@ export class ChargeOnSuccessPlugin extends Plugin {
   }
 }
 
-/** The decision's Allow.observe, which access left in kong.ctx.shared. */
-async function observation(kong: KongPdk): Promise<ResponseObservation | undefined> {
-  const text = await kong.ctx.shared.get(OBSERVE_KEY);
-  return typeof text === 'string' ? (JSON.parse(text) as ResponseObservation) : undefined;
-}
-
 /**
  * A metered route's response in the response phase, where Kong holds the upstream's whole answer
  * (buffered proxying) and has copied its headers onto the client's response: the cost header is
  * read and cleared, the body captured as the streaming adapters capture it.
  */
-async function bufferedResponse(kong: KongPdk, status: number): Promise<ResponseFacts | undefined> {
-  const observe = await observation(kong);
+async function bufferedResponse(kong: KongPdk, status: number, observe: ResponseObservation | undefined): Promise<ResponseFacts | undefined> {
   if (observe === undefined) return undefined;
   let header: string | undefined;
   if (observe.header !== undefined) {
@@ -229,7 +239,7 @@ export class X402Plugin extends ChargeOnSuccessPlugin {
     const id = await takeFollowUp(kong, true);
     if (id === undefined) return;
     const status = (await kong.service.response.getStatus()) ?? 0;
-    const completion = await this.complete(kong, id, status, this.metered ? await bufferedResponse(kong, status) : undefined);
+    const completion = await this.complete(kong, id, status, this.metered ? await bufferedResponse(kong, status, await this.observation(kong)) : undefined);
     if (completion.replace !== undefined) {
       await applyAnswer(kong, completion.replace);
       return;

@@ -2,7 +2,7 @@
 // and/or OpenMeter until SIGINT or SIGTERM (@tollgate/metering does the work). Keys come from the
 // environment only and are never printed.
 import { hostname } from 'node:os';
-import { DEFAULT_KEY_PREFIX, startMetricsServer, type StoreSettings, type UsageMeter, USAGE_METERS } from '@tollgate/engine';
+import { accountId, DEFAULT_KEY_PREFIX, startMetricsServer, type StoreSettings, type UsageMeter, USAGE_METERS } from '@tollgate/engine';
 import { OpenMeterSink, RedisOutbox, Shipper, shipperMetrics, StripeSink, type Sink } from '@tollgate/metering';
 import { loadProject } from '@tollgate/policy';
 import { jsonLineLog, sharedStoresOf, untilTerminated } from '@tollgate/server';
@@ -96,7 +96,7 @@ async function storesAndCustomers(values: Values, io: CliIo): Promise<{ settings
   const { project, diagnostics } = loadProject(await readSources([values.policies], io.cwd));
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) throw new CliError(`${errors} error(s) in ${values.policies}: fix them first (tollgate lint ${values.policies})`);
-  for (const doc of project.consumers) for (const c of doc.value.spec.consumers) if (c.customId !== undefined) customers.set(c.name, c.customId);
+  for (const doc of project.consumers) for (const c of doc.value.spec.consumers) if (c.customId !== undefined) customers.set(accountId(c.name), c.customId);
   const stores = sharedStoresOf(project, io.env, 0, values.policy ?? []);
   if (!stores.ok) throw new CliError(stores.errors.join('; '));
   const settings = [...direct, ...stores.settings];
@@ -121,7 +121,7 @@ function sinksOf(values: Values, io: CliIo, customers: ReadonlyMap<string, strin
       new StripeSink({
         apiKey,
         eventNames,
-        customerOf: (account) => customers.get(consumerOf(account)),
+        customerOf: (account) => customers.get(account),
         ...(values['stripe-customer-key'] === undefined ? {} : { customerKey: values['stripe-customer-key'] }),
         ...(base === undefined ? {} : { host: base.hostname, port: Number(base.port || (base.protocol === 'http:' ? 80 : 443)), protocol: base.protocol === 'http:' ? 'http' : 'https' }),
       }),
@@ -134,15 +134,6 @@ function sinksOf(values: Values, io: CliIo, customers: ReadonlyMap<string, strin
   }
   if (sinks.length === 0) throw new CliError(`nothing to ship to: give --stripe-event and/or --openmeter-url\n${USAGE}`);
   return sinks;
-}
-
-/** The consumer an account id names (ids percent-encode `%`, `{` and `}`). */
-function consumerOf(account: string): string {
-  try {
-    return decodeURIComponent(account);
-  } catch {
-    return account;
-  }
 }
 
 function integer(text: string | undefined, fallback: number, option: string, zeroAllowed = false): number {

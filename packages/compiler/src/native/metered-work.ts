@@ -2,7 +2,7 @@
 // the actual cost and how tokens are priced. How each gateway path gets the body or header there is
 // the target's own line per route.
 import type { MeteredRoute } from '@tollgate/policy/schema';
-import { RESPONSE_CAPTURE } from '@tollgate/engine';
+import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE } from '@tollgate/engine';
 import type { EngineConfig } from '../engine-config.js';
 import type { Lowered } from '../explain.js';
 
@@ -20,7 +20,7 @@ function estimateOf(spec: MeteredRoute): string {
   const { estimate } = spec;
   if (typeof estimate === 'number') return `${estimate} units`;
   const input = estimate.inputTokens ?? 0;
-  return `request body field ${estimate.requestField} tokens at the output price${input > 0 ? ` plus ${input} input tokens at the input price` : ''} (else ${estimate.fallback} units; the gateway sends the request body, up to 1 MiB)`;
+  return `request body field ${estimate.requestField} tokens at the output price${input > 0 ? ` plus ${input} input tokens at the input price` : ''} (else ${estimate.fallback} units; the gateway sends the request body, up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MiB)`;
 }
 
 function sourceOf(spec: MeteredRoute): string {

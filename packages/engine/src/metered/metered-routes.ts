@@ -37,12 +37,14 @@ export class MeteredRoutes {
   /**
    * On a metered route, what a request paid with x402 carries besides its payment (it holds
    * nothing in the store): the meter its settlement reads the cost with (an `upto` payment is
-   * settled at that many units), and what the adapter captures. Undefined elsewhere.
+   * settled at that many units), and what the adapter captures. Undefined elsewhere. `admitted`:
+   * what `admission` already read of these facts (a caller the store refused with a 402), else
+   * read here (an unidentified caller).
    */
-  paid(route: string, facts: RequestFacts): { readonly meter: MeterWork; readonly observe: ResponseObservation } | undefined {
+  paid(route: string, facts: RequestFacts, admitted?: MeteredAdmission): { readonly meter: MeterWork; readonly observe: ResponseObservation } | undefined {
     const meter = this.meters.size === 0 ? undefined : this.meters.get(route);
     if (meter === undefined) return undefined;
-    return { meter: workOf(route, admitMetered(meter, facts), facts.requestId), observe: meter.observe };
+    return { meter: workOf(route, admitted ?? admitMetered(meter, facts), facts.requestId), observe: meter.observe };
   }
 
   /**

@@ -104,11 +104,11 @@ type FacilitatorPath = 'verify' | 'settle' | 'supported';
 function authHeaders(base: string, path: FacilitatorPath, headers: Readonly<Record<string, string>> | undefined, cdp: CdpAuth | undefined): Pick<FacilitatorConfig, 'createAuthHeaders'> {
   if (headers === undefined && cdp === undefined) return {};
   const method = path === 'supported' ? 'GET' : 'POST';
+  // The signed token replaces an Authorization among the static headers, whatever its case.
+  const fixed: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => cdp === undefined || name.toLowerCase() !== 'authorization'));
   return {
     async createAuthHeaders() {
-      // The signed token replaces an Authorization among the static headers, whatever its case.
-      const forPath: Record<string, string> = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => cdp === undefined || name.toLowerCase() !== 'authorization'));
-      if (cdp !== undefined) forPath.Authorization = await cdpAuthorization(cdp, method, `${base}/${path}`);
+      const forPath = cdp === undefined ? fixed : { ...fixed, Authorization: await cdpAuthorization(cdp, method, `${base}/${path}`) };
       return { verify: forPath, settle: forPath, supported: forPath };
     },
   };

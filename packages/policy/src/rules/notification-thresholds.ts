@@ -1,4 +1,5 @@
 import type { Project } from '../load/load-project.js';
+import { drawsCredits } from './metered-entries.js';
 import { plansOf } from './plan-entries.js';
 import type { Rule, RuleFinding } from './rule.js';
 
@@ -17,7 +18,7 @@ export const notificationThresholds: Rule = {
       if (thresholds?.quotaPercent !== undefined && !plans.some((plan) => plan.quota !== undefined)) {
         yield at(['thresholds', 'quotaPercent'], 'no plan of this policy has a quota: notifications.thresholds.quotaPercent never fires');
       }
-      if (thresholds?.creditsBelow !== undefined && !plans.some((plan) => plan.credits === true || plan.overage === 'credits')) {
+      if (thresholds?.creditsBelow !== undefined && !drawsCredits(project, policy)) {
         yield at(['thresholds', 'creditsBelow'], 'no plan of this policy draws credits (credits: true or overage: credits): notifications.thresholds.creditsBelow never fires');
       }
       if (notifications.url.startsWith('http://')) {

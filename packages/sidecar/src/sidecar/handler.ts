@@ -67,7 +67,6 @@ export class SidecarHandler {
         // APISIX hands the runner the client address on every call.
         ip: kong ? plan.clientIp : true,
         scheme: plan.scheme,
-        followUp: config.costs.chargeOn === 'success',
         // Only routes whose cost or price is read from the body make the adapter read it.
         body: entryNeedsBody(config, request.route),
       },

@@ -14,7 +14,7 @@ const ACCOUNT = 'alice';
 const DRAWS_CREDITS: PlanRule = { kind: 'check', windows: [], quotas: [], credits: true, overage: 'block', counters: { windows: [], quotas: [], overage: 'p|overage' } };
 
 function setUp(extra: Partial<RouteRules> = {}) {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ keepUsage: true });
   const rules: RouteRules = { policy: 'p', cost: 1, plans: { plan: DRAWS_CREDITS }, noPlan: { kind: 'deny', reason: 'not-entitled' }, ...extra };
   const admission = (cost: number, now: number, holdKey?: string): Admission => ({ account: ACCOUNT, scope: '', fallbackPlan: 'plan', now, rules, cost, ...(holdKey === undefined ? {} : { holdKey }) });
   return {

@@ -46,12 +46,17 @@ export class MemoryStore implements Store {
   readonly #accounts = new Map<string, AccountRecord>();
   /** Claimed payment replay keys → expiry (epoch ms). */
   readonly #payments = new Map<string, number>();
-  /** Every charge billed for good (store README, "Usage outbox"). */
-  readonly usage = new MemoryUsageOutbox();
+  /** Every charge billed for good (store README, "Usage outbox"), when the store keeps them. */
+  readonly usage: MemoryUsageOutbox;
   /** Claimed notice keys (`<account>\n<key>`) → expiry (epoch ms); credit notices also listed by account. */
   readonly #notices = new Map<string, number>();
   readonly #creditNotices = new Map<string, Set<string>>();
   #lastSweep = 0;
+
+  /** `keepUsage`: keep the usage outbox for an in-process shipper (or a test) to take. */
+  constructor(options: { readonly keepUsage?: boolean } = {}) {
+    this.usage = new MemoryUsageOutbox(options.keepUsage === true);
+  }
 
   get stats(): MemoryStoreStats {
     return { accounts: this.#accounts.size };

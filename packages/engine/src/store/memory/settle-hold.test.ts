@@ -29,7 +29,7 @@ function rulesOf(plan: PlanRule, extra: Partial<RouteRules> = {}): RouteRules {
 }
 
 function setUp(rules: RouteRules, credits = 0) {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ keepUsage: true });
   if (credits > 0) store.changeCredits(ACCOUNT, { operation: 'grant', amount: credits, now: NOW });
   const admission = (cost: number, holdKey?: string, now = NOW): Admission => ({ account: ACCOUNT, scope: '', fallbackPlan: 'plan', now, rules, cost, ...(holdKey === undefined ? {} : { holdKey }) });
   const hold = (key: string, estimate: number, now = NOW) => store.admit(admission(estimate, key, now));

@@ -26,7 +26,7 @@ function rulesWith(onUnsettled?: 'commit') {
 
 describe('memory store usage outbox', () => {
   it('appends overage and credits as they are charged, a hold\'s when it completes', () => {
-    const store = new MemoryStore();
+    const store = new MemoryStore({ keepUsage: true });
     const now = Date.UTC(2026, 0, 10);
     store.changeCredits('alice', { operation: 'grant', amount: 100, now });
     const admit = (holdKey?: string, rules = rulesWith()) => store.admit({ account: 'alice', scope: '', fallbackPlan: 'metered', now, rules, ...(holdKey === undefined ? {} : { holdKey }) });

@@ -292,7 +292,8 @@ local function admit(accountKey, scope, now, cost, holdKey, id, context)
         if holds and q.units then holdUnits(held, reads[W + i], q.limit, out[h + 2 * (W + i)]) end
       end
     end
-    local overageKey = Q > 0 and base .. 'o:' .. context.policy .. ':' .. int(firstStart)
+    -- Built only where it is used: a counted overage, or a bill-overage hold that may settle into one.
+    local overageKey = Q > 0 and (overage > 0 or (holds and rule.overage == 'bill')) and base .. 'o:' .. context.policy .. ':' .. int(firstStart)
     if overage > 0 then
       call('INCRBY', overageKey, overage)
       call('PEXPIRE', overageKey, int(out[h + 2 * (W + 1)] + OVERAGE_KEEP_MS - now))

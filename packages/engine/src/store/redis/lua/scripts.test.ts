@@ -13,7 +13,7 @@ import { UPDATE_ACCOUNT_ONCE_SCRIPT } from './update-account-once.js';
 import { VOID_ADMISSION_SCRIPT } from './void-admission.js';
 
 const PINNED = [
-  [ADMIT_SCRIPT, '494c0dc22b0c58479088d53731aae3e49f669109'],
+  [ADMIT_SCRIPT, '12d9c956f9c7eb0f711f231db87ee82930ee473a'],
   [PREVIEW_ADMIT_SCRIPT, 'ededc67d716e41f3ad6146e9c140b849d3df6aab'],
   [COMPLETE_HOLD_SCRIPT, 'f5d415f2e9fbf8aee9b2a1a346a1e0331bef5c54'],
   [CLAIM_PAYMENT_SCRIPT, 'efac77bada14d08de68bd3fe297f93f21a9bd9ad'],

@@ -57,9 +57,12 @@ export interface X402Problem {
 /**
  * Everything that would keep clients from paying the offer, or make the gateway charge other than
  * it says. `routes`: the policy's route names, when known (a price for an unknown route is a typo).
+ * `requireFacilitator`: an offer without one is incomplete too (lint; the engine runs without one,
+ * refusing every payment), listed with what the offer itself lacks.
  */
-export function x402OfferProblems(offer: X402Offer, routes?: ReadonlySet<string>): X402Problem[] {
+export function x402OfferProblems(offer: X402Offer, routes?: ReadonlySet<string>, requireFacilitator = false): X402Problem[] {
   const problems: X402Problem[] = [];
+  const offerLacks = requireFacilitator && offer.facilitator === undefined ? ['facilitator'] : [];
   if (offer.accepts !== undefined) {
     for (const member of ['asset', 'network', 'extra'] as const) {
       if (offer[member] !== undefined) problems.push({ path: [member], message: `with accepts, give ${member} in each entry (the offer's own would be ignored)` });
@@ -69,7 +72,7 @@ export function x402OfferProblems(offer: X402Offer, routes?: ReadonlySet<string>
   entries.forEach((entry, index) => {
     const at = offer.accepts === undefined ? [] : ['accepts', index];
     const option = { ...offerDefaults(offer), ...entry };
-    const missing = REQUIRED.filter((member) => option[member] === undefined);
+    const missing = [...REQUIRED.filter((member) => option[member] === undefined), ...(at.length === 0 ? offerLacks : [])];
     if (missing.length > 0) problems.push({ path: at, message: `x402 offer${at.length > 0 ? ` entry ${index + 1}` : ''} is missing ${missing.join(', ')}` });
     const decimals = option.decimals ?? DEFAULT_X402_DECIMALS;
     const scheme = option.scheme ?? 'exact';
@@ -106,6 +109,8 @@ export function x402OfferProblems(offer: X402Offer, routes?: ReadonlySet<string>
       if (atomicAmount(price, decimals) === undefined) problems.push({ path: ['routes', route], message: `price ${price} has more decimal places than the asset's ${decimals}${entries.length > 1 ? ` (entry ${index + 1})` : ''}` });
     }
   }
+  // With accepts, the entries list their own gaps: what the offer lacks comes first, on its own.
+  if (offer.accepts !== undefined && offerLacks.length > 0) problems.unshift({ path: [], message: `x402 offer is missing ${offerLacks.join(', ')}` });
   return problems;
 }
 

@@ -147,11 +147,17 @@ end
 -- expiring first; returns the balance, the grants' text and the parts' text (false: none) after.
 local function spendCredits(accountKey, credits, amount, grantsTextBefore)
   credits = credits - amount
-  redis.call('HSET', accountKey, 'credits', credits)
-  if not grantsTextBefore then return credits, false, false end
   local list = readGrants(grantsTextBefore)
+  if #list == 0 then
+    redis.call('HSET', accountKey, 'credits', credits)
+    return credits, false, false
+  end
   local parts = takeFromGrants(list, amount)
-  return credits, writeGrants(accountKey, list), parts
+  -- A spent grant stays (amount 0) until it expires: the expiries, and so grantsDue, are as they
+  -- were, and the balance and the grants are written in one call.
+  local text = grantsText(list)
+  redis.call('HSET', accountKey, 'credits', credits, GRANTS, text)
+  return credits, text, parts
 end
 
 -- returnToGrants on the account; returns what came back to the balance.

@@ -32,6 +32,6 @@ describe.skipIf(!luarocks && process.env.CI !== 'true')(`the LuaRocks rock of th
     expect(basename(rock)).toBe(`tollgate-lua-adapters-${version}-1.all.rock`);
     const { stdout } = await run('unzip', ['-Z1', rock]);
     const lua = stdout.split('\n').filter((file) => file.endsWith('.lua')).sort();
-    expect(lua).toEqual(['lua/apisix/plugins/tollgate.lua', 'lua/kong/plugins/tollgate-lua/handler.lua', 'lua/kong/plugins/tollgate-lua/schema.lua', 'lua/tollgate/observe.lua', 'lua/tollgate/sidecar_client.lua']);
+    expect(lua).toEqual(['lua/apisix/plugins/tollgate.lua', 'lua/kong/plugins/tollgate-lua/handler.lua', 'lua/kong/plugins/tollgate-lua/schema.lua', 'lua/tollgate/observe.lua', 'lua/tollgate/sidecar_channel.lua', 'lua/tollgate/sidecar_client.lua']);
   });
 });

@@ -29,6 +29,7 @@ build = {
     ["kong.plugins.tollgate-lua.schema"] = "packages/lua-adapters/kong/plugins/tollgate-lua/schema.lua",
     ["apisix.plugins.tollgate"] = "packages/lua-adapters/apisix/plugins/tollgate.lua",
     ["tollgate.sidecar_client"] = "packages/lua-adapters/tollgate/sidecar_client.lua",
+    ["tollgate.sidecar_channel"] = "packages/lua-adapters/tollgate/sidecar_channel.lua",
     ["tollgate.observe"] = "packages/lua-adapters/tollgate/observe.lua",
   },
 }

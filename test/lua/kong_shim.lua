@@ -106,7 +106,7 @@ local shim_files = require("shim_files")
 
 -- confs_path: the plugin entries by name (one per nginx location).
 function _M.init(confs_path, consumers_path)
-  local defaults = { socket = "/run/tollgate/sidecar.sock", timeout = 1000, connect_timeout = 100, keepalive_timeout = 60000, pool_size = 64 }
+  local defaults = { socket = "/run/tollgate/sidecar.sock", timeout = 1000, connect_timeout = 100, keepalive_timeout = 60000 }
   confs, consumers = shim_files.load(confs_path, consumers_path, function(conf)
     for name, value in pairs(defaults) do if conf[name] == nil then conf[name] = value end end
   end)

@@ -1,7 +1,8 @@
 // A sidecar stand-in for adapter tests that need an answer the engine does not give for their
 // policy: it speaks the sidecar protocol (packages/sidecar/src/protocol/wire.ts) on a unix socket,
 // registers every conf with the given plan, answers every DECIDE with the given CONTINUE members
-// and records the DECIDE and COMPLETE frames it received, as the adapter sent them.
+// (each answer carrying its request's number) and records the DECIDE and COMPLETE frames it
+// received, as the adapter sent them.
 import { chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { encodeFrame, FrameReader } from '../../packages/apisix-runner/src/index.js';
@@ -22,8 +23,9 @@ export async function startScriptedSidecar(socketPath: string, plan: Record<stri
     const reader = new FrameReader(0xff_ff_ff);
     socket.on('data', (chunk: Buffer) => {
       for (const frame of reader.push(chunk)) {
-        const body = JSON.parse(Buffer.from(frame.payload).toString('utf8')) as Record<string, unknown>;
-        const reply = (type: number, answer: object) => socket.write(encodeFrame(type, Buffer.from(JSON.stringify(answer))));
+        // i: the request's number, which its answer carries back (recorded frames are without it).
+        const { i, ...body } = JSON.parse(Buffer.from(frame.payload).toString('utf8')) as Record<string, unknown>;
+        const reply = (type: number, answer: object) => socket.write(encodeFrame(type, Buffer.from(JSON.stringify({ ...answer, i }))));
         if (frame.type === FrameType.Register) reply(FrameType.Registered, { token: 1, headers: ['host'], consumer: false, credential: false, ip: false, scheme: false, ...plan });
         else if (frame.type === FrameType.Decide) {
           decides.push(body);

@@ -1,72 +1,35 @@
 -- The Tollgate sidecar client shared by the Kong and APISIX Lua adapters: one frame out, one frame
--- back per request over a pooled unix-socket cosocket. Frames are 1 type byte + a 24-bit
--- big-endian length + a JSON object (lua-cjson). A conf is registered once per worker and policy
+-- back per request, on the worker's pipelined unix-socket connection (tollgate.sidecar_channel:
+-- frames of 1 type byte + a 24-bit big-endian length + a JSON object, lua-cjson). A conf is registered once per worker and policy
 -- (the sidecar answers a token and the facts to gather); an unknown token (the sidecar restarted or
 -- forgot it) registers again and retries once. The sidecar down or slower than the timeouts gives
 -- the policy's onFailure outcome; nothing waits longer than the configured timeouts.
 local cjson = require("cjson.safe")
-local bit = require("bit")
+local channel = require("tollgate.sidecar_channel")
 
-local band, rshift, lshift, bor = bit.band, bit.rshift, bit.lshift, bit.bor
-local char, byte = string.char, string.byte
 local ngx, type, tostring = ngx, type, tostring
 
 local REGISTER, DECIDE, COMPLETE = 1, 2, 3
 local REGISTERED, EXIT, CONTINUE, COMPLETED = 0x81, 0x82, 0x83, 0x84
 local UNKNOWN_TOKEN = 0x90
--- Answers are small (a problem body at most); anything bigger is a broken stream.
-local MAX_ANSWER_BYTES = 1024 * 1024
 
 local _M = { EXIT = EXIT, CONTINUE = CONTINUE }
 
-local function frame(kind, payload)
-  local n = #payload
-  return char(kind, band(rshift(n, 16), 0xff), band(rshift(n, 8), 0xff), band(n, 0xff)) .. payload
-end
-
-local function read_answer(sock)
-  local head, err = sock:receive(4)
-  if not head then return nil, err end
-  local a, b, c, d = byte(head, 1, 4)
-  local n = bor(lshift(b, 16), lshift(c, 8), d)
-  if n > MAX_ANSWER_BYTES then return nil, "answer of " .. n .. " bytes exceeds the bound" end
-  local payload = ""
-  if n > 0 then
-    payload, err = sock:receive(n)
-    if not payload then return nil, err end
-  end
-  local body = cjson.decode(payload)
-  if type(body) ~= "table" then return nil, "answer is not a JSON object" end
-  return a, body
-end
-
--- One request, one answer. A pooled connection the sidecar closed meanwhile (a restart, an idle
--- timeout) fails on first use (closed, reset, broken pipe): that one is retried once on a fresh
--- connection. A timeout is never retried: the policy's failure mode must come within the timeout.
-local function exchange(state, kind, payload)
-  local data = frame(kind, payload)
+-- One request, one answer, on the worker's shared connection. A connection that broke before the
+-- answer came (the sidecar closed it: a restart, an idle timeout) is tried once more on a new one:
+-- the sidecar answers everything it received before it closes, so the frame was never taken. A
+-- timeout is never retried (the policy's failure mode must come within the timeout), nor a
+-- failed connect (a new one would fail the same way).
+local function exchange(state, kind, request)
   for _ = 1, 2 do
-    local sock = ngx.socket.tcp()
-    sock:settimeouts(state.connect_timeout, state.timeout, state.timeout)
-    local ok, err = sock:connect(state.socket)
-    if not ok then return nil, "connect: " .. tostring(err) end
-    local reused = sock:getreusedtimes() > 0
-    local kind_back, body
-    ok, err = sock:send(data)
-    if ok then kind_back, body = read_answer(sock) end
-    if kind_back then
-      sock:setkeepalive(state.keepalive_timeout, state.pool_size)
-      return kind_back, body
-    end
-    err = err or body
-    sock:close()
-    if not reused or err == "timeout" then return nil, tostring(err) end
+    local kind_back, answer = channel.exchange(state, kind, request)
+    if kind_back or answer == "timeout" or answer:find("^connect") then return kind_back, answer end
   end
   return nil, "closed"
 end
 
 local function register(state)
-  local kind, body = exchange(state, REGISTER, state.register_payload)
+  local kind, body = exchange(state, REGISTER, state.registration)
   if kind == REGISTERED and type(body.token) == "number" and type(body.headers) == "table" then
     state.token, state.plan = body.token, body
     return true
@@ -87,10 +50,9 @@ function _M.state(conf, gateway)
     connect_timeout = conf.connect_timeout,
     timeout = conf.timeout,
     keepalive_timeout = conf.keepalive_timeout,
-    pool_size = conf.pool_size,
     -- The policy decides what a request gets when its accounting is unreachable.
     fail_open = store.onFailure ~= "closed",
-    register_payload = cjson.encode({ policy = conf.policy, route = conf.route, gateway = gateway }),
+    registration = { policy = conf.policy, route = conf.route, gateway = gateway },
   }
   states[conf] = state
   return state
@@ -106,7 +68,7 @@ function _M.decide(state, facts, arg)
   local request = facts(state.plan, arg)
   for _ = 1, 2 do
     request.t = state.token
-    local kind, body = exchange(state, DECIDE, cjson.encode(request))
+    local kind, body = exchange(state, DECIDE, request)
     if kind ~= UNKNOWN_TOKEN then
       if kind == EXIT or kind == CONTINUE then return kind, body end
       return nil, kind and ("unexpected answer " .. tostring(body.error or kind)) or body
@@ -127,7 +89,7 @@ local COMPLETE_RETRY_DELAYS = { 0.25, 1, 4 }
 local complete
 
 local function send_completion(state, request)
-  local kind, body = exchange(state, COMPLETE, cjson.encode(request))
+  local kind, body = exchange(state, COMPLETE, request)
   if kind ~= UNKNOWN_TOKEN then return kind, body end
   -- A restarted sidecar never issued this token. The follow-up names its account and hold, not
   -- the process: on a shared store (Redis) the new process completes it, so register again.
@@ -135,7 +97,7 @@ local function send_completion(state, request)
   local ok, err = register(state)
   if not ok then return nil, err end
   request.t = state.token
-  return exchange(state, COMPLETE, cjson.encode(request))
+  return exchange(state, COMPLETE, request)
 end
 
 -- Also when nginx is exiting (premature): cosockets still work then, only no retry can be scheduled.

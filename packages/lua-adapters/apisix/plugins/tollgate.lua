@@ -21,7 +21,6 @@ local schema = {
     timeout = { type = "integer", minimum = 1, maximum = 60000, default = 1000 },
     connect_timeout = { type = "integer", minimum = 1, maximum = 60000, default = 100 },
     keepalive_timeout = { type = "integer", minimum = 1000, maximum = 3600000, default = 60000 },
-    pool_size = { type = "integer", minimum = 1, maximum = 10000, default = 64 },
   },
   required = { "policy" },
 }

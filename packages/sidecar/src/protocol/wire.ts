@@ -13,7 +13,11 @@
 // CapturedBody) and ct are what the adapter observed of the response.
 //   any                                            UNKNOWN_TOKEN {}  (register again, then retry)
 //                                                  ERROR {error}     (a request that is not valid)
-// Every exchange is one request answered by one frame, in order, on a pooled connection.
+// Every request is answered by one frame. A request may carry i, a number from 1 the adapter picks
+// (per connection); its answer carries the same i. Answers are written as soon as they are ready,
+// so an adapter that pipelines requests on one connection numbers them and matches by i; one that
+// sends without i waits for each answer before the next request. ERROR names no request: the
+// sidecar closes the connection after it.
 import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE, type ResponseFacts } from '@tollgate/engine';
 
 export const FrameType = {
@@ -72,10 +76,15 @@ export interface CompleteRequest {
   readonly response: Omit<ResponseFacts, 'status'> | undefined;
 }
 
-export type Request =
+/** A request and the number its answer must carry (`i`), if the adapter gave one. */
+export type Request = { readonly id: number | undefined } & (
   | { readonly kind: 'register'; readonly request: RegisterRequest }
   | { readonly kind: 'decide'; readonly request: DecideRequest }
-  | { readonly kind: 'complete'; readonly request: CompleteRequest };
+  | { readonly kind: 'complete'; readonly request: CompleteRequest }
+);
+
+/** The largest request number: a JSON integer every reader (lua-cjson's doubles included) keeps exactly. */
+export const MAX_REQUEST_ID = 0x7f_ff_ff_ff;
 
 export type Parsed = { readonly ok: true; readonly value: Request } | { readonly ok: false; readonly error: string };
 
@@ -89,16 +98,18 @@ export function parseRequest(type: number, payload: Uint8Array): Parsed {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: 'payload must be a JSON object' };
   const read = new Reader(body as Record<string, unknown>);
+  const id = read.requestId('i');
   let value: Request;
   switch (type) {
     case FrameType.Register: {
       const gateway = read.string('gateway');
       if (gateway !== 'kong' && gateway !== 'apisix') read.fail('gateway must be "kong" or "apisix"');
-      value = { kind: 'register', request: { policy: read.string('policy'), route: read.optionalString('route'), gateway: gateway === 'apisix' ? 'apisix' : 'kong' } };
+      value = { id, kind: 'register', request: { policy: read.string('policy'), route: read.optionalString('route'), gateway: gateway === 'apisix' ? 'apisix' : 'kong' } };
       break;
     }
     case FrameType.Decide:
       value = {
+        id,
         kind: 'decide',
         request: {
           token: read.token('t'),
@@ -116,7 +127,7 @@ export function parseRequest(type: number, payload: Uint8Array): Parsed {
       };
       break;
     case FrameType.Complete:
-      value = { kind: 'complete', request: { token: read.token('t'), followUp: read.string('f'), status: read.status('st'), response: read.observed() } };
+      value = { id, kind: 'complete', request: { token: read.token('t'), followUp: read.string('f'), status: read.status('st'), response: read.observed() } };
       break;
     default:
       return { ok: false, error: `unknown frame type ${type}` };
@@ -201,6 +212,15 @@ class Reader {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 0xff_ff_ff_ff) return value;
     this.fail(`${name} must be a conf token (an integer from 1)`);
     return 0;
+  }
+
+  /** Absent, null, or an integer from 1 to MAX_REQUEST_ID. */
+  requestId(name: string): number | undefined {
+    const value = this.body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_REQUEST_ID) return value;
+    this.fail(`${name} must be a request number (an integer from 1 to ${String(MAX_REQUEST_ID)})`);
+    return undefined;
   }
 
   status(name: string): number {

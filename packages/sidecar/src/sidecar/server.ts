@@ -1,6 +1,6 @@
-// The sidecar's listening side: a unix socket, one reader per adapter connection, answers written
-// in request order (an adapter sends one request at a time on a pooled connection; ordering keeps
-// pipelining correct too). A frame that fails its checks is answered ERROR and the connection is
+// The sidecar's listening side: a unix socket, one reader per adapter connection, each answer
+// written as soon as it is ready and carrying its request's number (each nginx worker pipelines its
+// requests on one connection and matches the answers by number). A frame that fails its checks is answered ERROR and the connection is
 // closed: after a bad frame nothing on that stream can be trusted. Shutdown removes the socket
 // first (no new connections; a restarted sidecar can bind at once), closes idle connections, and
 // answers every request already received before closing the rest.
@@ -23,12 +23,13 @@ export interface SidecarServerOptions {
   readonly log?: Logger;
 }
 
-/** Frames received, by request type: the benchmark's round-trip count. */
+/** Frames received, by request type (the benchmark's round-trip count), and connections accepted. */
 export interface SidecarStats {
   register: number;
   decide: number;
   complete: number;
   invalid: number;
+  connections: number;
 }
 
 export interface SidecarServer {
@@ -38,15 +39,10 @@ export interface SidecarServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** An answer not written yet: its frame once ready (answers go out in request order). */
-interface Slot {
-  answer: Answer | undefined;
-}
-
 class AdapterConnection {
   readonly #reader: FrameReader;
-  /** Requests received and not answered yet, oldest first; written as the head's answer is ready. */
-  readonly #waiting: Slot[] = [];
+  /** Requests received and not answered yet. */
+  #inFlight = 0;
   #closing = false;
   #idle: (() => void) | undefined;
 
@@ -60,13 +56,13 @@ class AdapterConnection {
   }
 
   get inFlight(): number {
-    return this.#waiting.length;
+    return this.#inFlight;
   }
 
   /** Ends the connection once everything received is answered. */
   drain(): Promise<void> {
     this.#closing = true;
-    if (this.#waiting.length === 0) {
+    if (this.#inFlight === 0) {
       this.socket.end();
       return Promise.resolve();
     }
@@ -92,70 +88,59 @@ class AdapterConnection {
       stats[request.kind] += 1;
       const answered =
         request.kind === 'decide' ? handler.decide(request.request) : request.kind === 'register' ? handler.register(request.request) : handler.complete(request.request);
-      this.#answer(answered);
+      if (answered instanceof Promise) this.#later(answered, request.id);
+      else this.#write(answered, request.id);
     }
+  }
+
+  /** Written when ready, whatever was received after it: one slow decision holds up no other. */
+  #later(answered: Promise<Answer>, id: number | undefined): void {
+    this.#inFlight += 1;
+    const done = (answer: Answer): void => {
+      this.#inFlight -= 1;
+      this.#write(answer, id);
+      if (this.#inFlight === 0 && this.#closing) this.#idle?.();
+    };
+    answered.then(done, (error: unknown) => {
+      this.options.log.error(`request failed: ${error instanceof Error ? error.message : String(error)}`);
+      done({ type: FrameType.Error, body: { error: 'internal error' } });
+    });
   }
 
   /**
-   * Nothing waiting and the answer ready: written now. Otherwise it takes the next slot and is
-   * written once every earlier answer is: one reaction per answer, no promise chain per request
-   * (an adapter's cosocket sends one request at a time, so the queue is mostly empty).
+   * Answers made in one turn of the event loop leave in one write: an adapter pipelines a worker's
+   * requests on one connection, so a read holds many frames, and their answers (or a Redis reply's
+   * worth of them) come in the same turn. Uncorked once the turn's promise reactions have run.
    */
-  #answer(answered: Answer | Promise<Answer>): void {
-    if (this.#waiting.length === 0 && !(answered instanceof Promise)) {
-      this.#write(answered);
-      return;
+  #write(answer: Answer, id: number | undefined): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      process.nextTick(uncork, socket);
     }
-    const slot: Slot = { answer: undefined };
-    this.#waiting.push(slot);
-    if (!(answered instanceof Promise)) {
-      slot.answer = answered;
-      return;
-    }
-    answered.then(
-      (answer) => {
-        this.#ready(slot, answer);
-      },
-      (error: unknown) => {
-        this.options.log.error(`request failed: ${error instanceof Error ? error.message : String(error)}`);
-        this.#ready(slot, { type: FrameType.Error, body: { error: 'internal error' } });
-      },
-    );
-  }
-
-  /** Writes every answer from the oldest on that is ready. */
-  #ready(slot: Slot, answer: Answer): void {
-    slot.answer = answer;
-    const waiting = this.#waiting;
-    let written = 0;
-    while (written < waiting.length) {
-      const ready = (waiting[written] as Slot).answer;
-      if (ready === undefined) break;
-      this.#write(ready);
-      written += 1;
-    }
-    if (written > 0) waiting.splice(0, written);
-    if (waiting.length === 0 && this.#closing) this.#idle?.();
-  }
-
-  #write(answer: Answer): void {
-    if (!this.socket.destroyed) this.socket.write(encodeTextFrame(answer.type, JSON.stringify(answer.body)));
+    const body = id === undefined ? answer.body : { ...answer.body, i: id };
+    socket.write(encodeTextFrame(answer.type, JSON.stringify(body)));
   }
 
   #reject(error: string): void {
     this.options.stats.invalid += 1;
     this.options.log.warn(`closing a connection after a bad frame: ${error}`);
-    this.#write({ type: FrameType.Error, body: { error } });
+    this.#write({ type: FrameType.Error, body: { error } }, undefined);
     this.socket.end();
     this.socket.removeAllListeners('data');
   }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
 
 export const SIDECAR_SOCKET_MODE = 0o766;
 
 export async function startSidecarServer(options: SidecarServerOptions): Promise<SidecarServer> {
   const log = options.log ?? silentLogger;
-  const stats: SidecarStats = { register: 0, decide: 0, complete: 0, invalid: 0 };
+  const stats: SidecarStats = { register: 0, decide: 0, complete: 0, invalid: 0, connections: 0 };
   const connections = new Set<AdapterConnection>();
   const maxFrameBytes = Math.min(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 0xff_ff_ff);
   const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
@@ -163,6 +148,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const { server } = listener;
   server.on('error', (error) => { log.error(`server error: ${error.message}`); });
   listener.serve((socket) => {
+    stats.connections += 1;
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     const connection = new AdapterConnection(socket, { handler: options.handler, log, maxFrameBytes, stats });
     connections.add(connection);

@@ -16,7 +16,6 @@ return {
           { timeout = { type = "integer", required = true, default = 1000, between = { 1, 60000 }, description = "Send and read timeout in ms; past it the policy's onFailure applies." } },
           { connect_timeout = { type = "integer", required = true, default = 100, between = { 1, 60000 } } },
           { keepalive_timeout = { type = "integer", required = true, default = 60000, between = { 1000, 3600000 } } },
-          { pool_size = { type = "integer", required = true, default = 64, between = { 1, 10000 } } },
         },
     } },
   },

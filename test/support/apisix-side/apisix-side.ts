@@ -3,7 +3,6 @@
 // the call's connection is checked out, token caching and flushing, up to 3 attempts on "conf
 // token not found", ExtraInfo answers, and 503 or pass-through (allow_degradation) on any other
 // failure. Tests and benchmarks drive the runner process through it.
-import { isIP } from 'node:net';
 import { MAX_PAYLOAD_BYTES, RpcType, ERROR_MESSAGES } from '../../../packages/apisix-runner/src/protocol/rpc.js';
 import {
   decodeErrorCode,
@@ -19,18 +18,18 @@ import {
 import { FrameTooLargeError, type Frame } from '../../../packages/apisix-runner/src/protocol/frame.js';
 import { METHODS, type ExtraInfoRequest, type Method } from '../../../packages/apisix-runner/src/protocol/messages.js';
 import { FrameSocket } from './frame-socket.js';
+import { ipBytes } from './ip-bytes.js';
 import {
   applyResponseHeaders,
   copyUpstreamHeaders,
   applyStop,
   argEntries,
   headerEntries,
-  headersFrom,
   type Headers,
   type UpstreamRequest,
   withNginxFraming,
 } from './http-model.js';
-import { applyProxyRewrite, applyRewrite, callRequest, clientState, upstreamRequest, type ProxyRewrite, type QueryAfterPathRewrite, type RequestState } from './request-state.js';
+import { afterPlugins, applyRewrite, beforePlugin, callRequest, lookupVar, upstreamRequest, type ProxyRewrite, type QueryAfterPathRewrite, type RequestState } from './request-state.js';
 import { TokenCache } from './token-cache.js';
 
 export type ExtPlugin = 'ext-plugin-pre-req' | 'ext-plugin-post-req' | 'ext-plugin-post-resp';
@@ -387,55 +386,3 @@ export class ApisixSide {
     return id;
   }
 }
-
-/** The request as the route's ext-plugin receives it: after proxy-rewrite unless it runs first (pre-req). */
-function beforePlugin(route: ApisixRoute, client: ClientRequest): RequestState {
-  const state = clientState(client.method, client.uri, headersFrom(client.headers ?? []), client.body);
-  return route.proxyRewrite === undefined || route.plugin === undefined || route.plugin === 'ext-plugin-pre-req' ? state : applyProxyRewrite(state, route.proxyRewrite);
-}
-
-/** ext-plugin-pre-req runs before proxy-rewrite, which then still rewrites the request. */
-function afterPlugins(route: ApisixRoute, state: RequestState): RequestState {
-  return route.proxyRewrite !== undefined && (route.plugin === undefined || route.plugin === 'ext-plugin-pre-req') ? applyProxyRewrite(state, route.proxyRewrite) : state;
-}
-
-/** ctx.var: the request's explicit vars first, then the nginx variables a runner commonly asks for. */
-function lookupVar(name: string, client: ClientRequest, state: RequestState): string | undefined {
-  const explicit = client.vars?.[name];
-  if (explicit !== undefined) return explicit;
-  if (name === 'remote_addr') return client.srcIp ?? '127.0.0.1';
-  if (name === 'uri') return state.uri;
-  if (name === 'upstream_uri') return state.upstreamUri;
-  if (name === 'request_method') return client.method;
-  if (name === 'server_protocol') return 'HTTP/1.1';
-  if (name === 'args') return state.argsText;
-  if (name.startsWith('arg_')) {
-    const value = state.args.get(name.slice(4))?.[0];
-    return value === true ? '' : value;
-  }
-  if (name.startsWith('http_')) {
-    const wanted = name.slice(5);
-    return client.headers?.find(([header]) => header.toLowerCase().replace(/-/g, '_') === wanted)?.[1];
-  }
-  return undefined;
-}
-
-/** $binary_remote_addr: 4 bytes for IPv4, 16 for IPv6. */
-export function ipBytes(ip: string): Uint8Array {
-  if (isIP(ip) === 4) return Uint8Array.from(ip.split('.').map(Number));
-  if (isIP(ip) !== 6) throw new Error(`not an IP address: ${ip}`);
-  const [head = '', tail = ''] = ip.includes('::') ? ip.split('::') : [ip, ''];
-  const groups = (part: string): number[] => {
-    if (part === '') return [];
-    const pieces = part.split(':');
-    const last = pieces.at(-1) ?? '';
-    if (isIP(last) !== 4) return pieces.map((p) => parseInt(p, 16));
-    const [a = 0, b = 0, c = 0, d = 0] = last.split('.').map(Number);
-    return [...pieces.slice(0, -1).map((p) => parseInt(p, 16)), (a << 8) | b, (c << 8) | d];
-  };
-  const left = groups(head);
-  const right = ip.includes('::') ? groups(tail) : [];
-  const all = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  return Uint8Array.from(all.flatMap((group) => [group >> 8, group & 0xff]));
-}
-

@@ -5,6 +5,7 @@
 import {
   applyResponseHeaders,
   encodeArgs,
+  headersFrom,
   EXCLUDED_RESP_HEADERS,
   parseArgs,
   uriSafeEncode,
@@ -13,6 +14,7 @@ import {
   type UpstreamRequest,
 } from './http-model.js';
 import type { RewriteAction } from '../../../packages/apisix-runner/src/protocol/messages.js';
+import type { ApisixRoute, ClientRequest } from './apisix-side.js';
 
 export interface RequestState {
   readonly method: string;
@@ -125,4 +127,36 @@ function decodePath(raw: string): string {
 /** core.utils.escape_uri_control_chars: the query part keeps its delimiters, controls are encoded. */
 function escapeControls(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** The request as the route's ext-plugin receives it: after proxy-rewrite unless it runs first (pre-req). */
+export function beforePlugin(route: ApisixRoute, client: ClientRequest): RequestState {
+  const state = clientState(client.method, client.uri, headersFrom(client.headers ?? []), client.body);
+  return route.proxyRewrite === undefined || route.plugin === undefined || route.plugin === 'ext-plugin-pre-req' ? state : applyProxyRewrite(state, route.proxyRewrite);
+}
+
+/** ext-plugin-pre-req runs before proxy-rewrite, which then still rewrites the request. */
+export function afterPlugins(route: ApisixRoute, state: RequestState): RequestState {
+  return route.proxyRewrite !== undefined && (route.plugin === undefined || route.plugin === 'ext-plugin-pre-req') ? applyProxyRewrite(state, route.proxyRewrite) : state;
+}
+
+/** ctx.var: the request's explicit vars first, then the nginx variables a runner commonly asks for. */
+export function lookupVar(name: string, client: ClientRequest, state: RequestState): string | undefined {
+  const explicit = client.vars?.[name];
+  if (explicit !== undefined) return explicit;
+  if (name === 'remote_addr') return client.srcIp ?? '127.0.0.1';
+  if (name === 'uri') return state.uri;
+  if (name === 'upstream_uri') return state.upstreamUri;
+  if (name === 'request_method') return client.method;
+  if (name === 'server_protocol') return 'HTTP/1.1';
+  if (name === 'args') return state.argsText;
+  if (name.startsWith('arg_')) {
+    const value = state.args.get(name.slice(4))?.[0];
+    return value === true ? '' : value;
+  }
+  if (name.startsWith('http_')) {
+    const wanted = name.slice(5);
+    return client.headers?.find(([header]) => header.toLowerCase().replace(/-/g, '_') === wanted)?.[1];
+  }
+  return undefined;
 }

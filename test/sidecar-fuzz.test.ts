@@ -59,7 +59,9 @@ afterAll(async () => {
 
 function validDecide(): Record<string, unknown> {
   const body = pick([{}, { b: '{"max_tokens":16}' }, { b: bytes(int(64)).toString('latin1'), bt: true }, { bt: true }]);
-  return { t: token, m: pick(['GET', 'POST']), p: pick(['/r', `/x/${bytes(3).toString('hex')}`]), q: `a=${int(9)}&debug`, h: { host: 'api', 'x-key': bytes(2).toString('hex') }, ip: `10.0.0.${int(256)}`, ...body };
+  // i: the request number a pipelining adapter adds (its answer must carry it back).
+  const id = pick([{}, { i: 1 + int(0x7f_ff_ff_ff) }]);
+  return { t: token, m: pick(['GET', 'POST']), p: pick(['/r', `/x/${bytes(3).toString('hex')}`]), q: `a=${int(9)}&debug`, h: { host: 'api', 'x-key': bytes(2).toString('hex') }, ip: `10.0.0.${int(256)}`, ...body, ...id };
 }
 
 type Expectation = 'error' | 'decision' | 'unknown-token' | 'error-or-completed';
@@ -75,7 +77,7 @@ function framedCase(): { frame: Buffer; expect: Expectation } {
     case 2:
       return { frame: encodeFrame(FrameType.Decide, Buffer.from(pick(['[]', 'null', '"x"', '7', '{"t":', '']))), expect: 'error' };
     case 3: {
-      const member = pick(['t', 'm', 'p', 'q', 'h', 'ip', 'c', 'cr', 's', 'b', 'bt']);
+      const member = pick(['t', 'm', 'p', 'q', 'h', 'ip', 'c', 'cr', 's', 'b', 'bt', 'i']);
       const wrong = pick<unknown>([7, -1, 1.5, true, [], { a: 1 }, 'x', { h: [1] }, 2 ** 40]);
       const mutated = { ...body, [member]: wrong };
       // Strings where strings belong, an empty header list (cjson's empty table) and a consumer
@@ -83,7 +85,8 @@ function framedCase(): { frame: Buffer; expect: Expectation } {
       const plainObject = typeof wrong === 'object' && wrong !== null && !Array.isArray(wrong);
       // The body cut flag (bt) is a boolean.
       const stillValid =
-        (typeof wrong === 'string' && member !== 't' && member !== 'h' && member !== 'c' && member !== 'bt') ||
+        (typeof wrong === 'string' && member !== 't' && member !== 'h' && member !== 'c' && member !== 'bt' && member !== 'i') ||
+        (member === 'i' && wrong === 7) ||
         (member === 'h' && Array.isArray(wrong)) ||
         (member === 'c' && plainObject) ||
         (member === 't' && wrong === 7) ||
@@ -154,8 +157,10 @@ describe('sidecar frame fuzzing', () => {
           done += 1;
           await runCase();
           if (done % 500 === 0) {
-            const answer = await steady.call(FrameType.Decide, validDecide());
+            const request = validDecide();
+            const answer = await steady.call(FrameType.Decide, request);
             expect(answer?.type).toBe(FrameType.Continue);
+            expect(answer?.body.i).toBe(request.i);
           }
         }
       }),

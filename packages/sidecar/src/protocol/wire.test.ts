@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE } from '@tollgate/engine';
-import { FrameType, parseRequest } from './wire.js';
+import { FrameType, MAX_REQUEST_ID, parseRequest } from './wire.js';
 
 const frame = (body: object) => Buffer.from(JSON.stringify(body));
 const DECIDE = { t: 1, m: 'POST', p: '/chat', h: {} };
@@ -52,5 +52,20 @@ describe('COMPLETE with what the adapter observed', () => {
     [{ b: { h: 'abc', t: '', n: 'three' } }, 'b.n must be the body size in bytes'],
   ])('refuses %j', (members, error) => {
     expect(parseRequest(FrameType.Complete, frame({ ...COMPLETE, ...members }))).toEqual({ ok: false, error });
+  });
+});
+
+describe('the request number (i) a pipelining adapter sends', () => {
+  it.each([1, 42, MAX_REQUEST_ID])('is kept for the answer: %d', (i) => {
+    expect(parseRequest(FrameType.Decide, frame({ ...DECIDE, i }))).toMatchObject({ ok: true, value: { id: i, kind: 'decide' } });
+    expect(parseRequest(FrameType.Complete, frame({ ...COMPLETE, i }))).toMatchObject({ ok: true, value: { id: i, kind: 'complete' } });
+  });
+
+  it('is absent when not sent (the answer then carries none)', () => {
+    expect(parseRequest(FrameType.Decide, frame(DECIDE))).toMatchObject({ ok: true, value: { id: undefined } });
+  });
+
+  it.each([0, -1, 1.5, MAX_REQUEST_ID + 1, '7', true])('refuses %j', (i) => {
+    expect(parseRequest(FrameType.Decide, frame({ ...DECIDE, i }))).toEqual({ ok: false, error: `i must be a request number (an integer from 1 to ${String(MAX_REQUEST_ID)})` });
   });
 });

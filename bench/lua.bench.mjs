@@ -2,7 +2,8 @@
 // lua-nginx-module to an nginx upstream, with
 //   no-plugin                        — the same proxy location without any Lua
 //   <kong|apisix>-<allow|deny>-<memory|redis> — each adapter (the real handler.lua / tollgate.lua,
-//                                      gateway calls stood in by test/lua) and the sidecar deciding
+//                                      gateway calls stood in by test/lua) and the sidecar deciding,
+//                                      on the worker's one pipelined connection
 // The sidecar runs in this process (the same server code as dist/tollgate-sidecar.js) so its frame
 // counters give the round trips per decision. Best of measured rounds, scenarios interleaved.
 // Needs `pnpm run build`, nginx, libnginx-mod-http-lua, lua-cjson, wrk and redis-server.
@@ -103,7 +104,7 @@ async function main() {
         const frames = sidecar.stats.register + sidecar.stats.decide + sidecar.stats.complete - (before.register + before.decide + before.complete);
         const decisions = sidecar.stats.decide - before.decide;
         if (round === 0) continue;
-        const measured = { ...result, sidecarFrames: frames, decisions, roundTripsPerDecision: scenario.shim === undefined ? 0 : round3(frames / Math.max(1, decisions)) };
+        const measured = { ...result, sidecarFrames: frames, decisions, sidecarConnectionsOpened: sidecar.stats.connections - before.connections, roundTripsPerDecision: scenario.shim === undefined ? 0 : round3(frames / Math.max(1, decisions)) };
         if (best[scenario.name] === undefined || measured.rps > best[scenario.name].rps) best[scenario.name] = measured;
         console.log(`${scenario.name.padEnd(22)} ${String(result.rps).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  non-2xx ${result.non2xx}  frames/decision ${measured.roundTripsPerDecision}`);
       }
@@ -122,7 +123,7 @@ async function main() {
       roundTripsPerDecision: Math.max(...allAdapters.map((s) => best[s.name].roundTripsPerDecision)),
       targets: { allowMemory: 0.5, allowRedis: 0.35, roundTripsPerDecision: 1 },
       scenarios: Object.fromEntries(allAdapters.map((s) => [s.name, { ...best[s.name], vsNoPlugin: ratio(s.name) }])),
-      note: '2-core machine shared by wrk, nginx (1 worker), the sidecar (this node process) and Redis; best of measured rounds. roundTripsPerDecision counts every frame the sidecar received (registrations included) per decide frame.',
+      note: '2-core machine shared by wrk, nginx (1 worker), the sidecar (this node process) and Redis; best of measured rounds. roundTripsPerDecision counts every frame the sidecar received (registrations included) per decide frame. Each nginx worker pipelines its requests on one connection to the sidecar (tollgate/sidecar_channel.lua): sidecarConnectionsOpened is 0 once the warm-up opened it.',
       node: process.version,
       date: new Date().toISOString(),
     };

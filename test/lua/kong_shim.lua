@@ -7,8 +7,6 @@
 --   kong.response.exit (string or nil body, framed with a Content-Length; not gRPC) / set_header
 --     (both: an empty value sent as " ", Transfer-Encoding ignored) / get_header / clear_header /
 --     get_status,  kong.ctx.plugin,  kong.log.err
---   kong.service.response.get_header   (the response's header under its lower-case name, whoever
---     set it; any other spelling only if the upstream sent it: $upstream_http_<name>)
 -- and for Kong's runloop: the plugin config (from a JSON file, schema defaults applied, as Kong
 -- hands a validated entry), key-auth (apikey header → consumer + credential in ngx.ctx), the
 -- router's $upstream_uri (the normalized path escaped again, for a route on `/` without
@@ -80,19 +78,7 @@ kong = {
     get_consumer = function() return ngx.ctx.authenticated_consumer end,
     get_credential = function() return ngx.ctx.authenticated_credential end,
   },
-  service = { response = {
-    get_header = function(name)
-      -- Kong's __index on ngx.resp.get_headers() asks $upstream_http_<name> only when the
-      -- name misses as a raw key.
-      local headers = ngx.resp.get_headers()
-      local value = rawget(headers, name)
-      if value == nil then
-        if not ngx.var["upstream_http_" .. (name:lower():gsub("-", "_"))] then return nil end
-        value = headers[name]
-      end
-      return type(value) == "table" and value[1] or value
-    end,
-  }, request = {
+  service = { request = {
     set_header = function(name, value)
       if name:lower() == "host" then ngx.var.upstream_host = value end
       ngx.req.set_header(name, value)

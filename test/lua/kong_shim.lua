@@ -3,7 +3,8 @@
 -- Kong's own (kong/pdk/*.lua at 3.9.1) on the same nginx primitives:
 --   kong.request.get_method / get_path / get_raw_query / get_headers / get_scheme
 --   kong.client.get_forwarded_ip / get_consumer / get_credential   (ngx.ctx.authenticated_*)
---   kong.service.request.set_header / clear_header / set_raw_query / set_path   (set_path: $upstream_uri)
+--   kong.service.request.set_header (an empty value sent as " ") / clear_header / set_raw_query /
+--     set_path ($upstream_uri)
 --   kong.response.exit (string or nil body, framed with a Content-Length; not gRPC) / set_header
 --     (both: an empty value sent as " ", Transfer-Encoding ignored) / get_header / clear_header /
 --     get_status,  kong.ctx.plugin,  kong.log.err
@@ -81,7 +82,8 @@ kong = {
   service = { request = {
     set_header = function(name, value)
       if name:lower() == "host" then ngx.var.upstream_host = value end
-      ngx.req.set_header(name, value)
+      -- kong/pdk/private/checks.lua normalize_multi_header: nginx would drop an empty value.
+      ngx.req.set_header(name, value == "" and " " or value)
     end,
     clear_header = function(name) ngx.req.clear_header(name) end,
     set_raw_query = function(query) ngx.req.set_uri_args(query) end,

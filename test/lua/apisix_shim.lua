@@ -2,9 +2,11 @@
 -- apisix/plugin.lua, apisix/consumer.lua): the route's plugin conf (from a JSON file, checked by
 -- the plugin's check_schema as APISIX does when it loads a route), ctx.var over ngx.var with its
 -- cache (one shared metatable, as apisix/core/ctx.lua), key-auth's consumer attachment (attach_consumer: ctx.consumer, ctx.consumer_name and the
--- X-Credential-Identifier request header), calling access/header_filter/body_filter/log with (conf, ctx), a
--- returned status answered through core.response.exit, and the default $upstream_uri (ctx.var
--- caches every variable but args and is_args, as apisix/core/ctx.lua does).
+-- X-Credential-Identifier request header), calling access/header_filter/body_filter/log with (conf, ctx) and
+-- a returned status answered through core.response.exit (ctx.var caches every variable but args and
+-- is_args, as apisix/core/ctx.lua does). $upstream_uri stays '' unless the plugin sets it, as
+-- apisix/cli/ngx_tpl.lua leaves it: nginx then forwards the client's target as sent, or its
+-- normalized URI escaped again once set_uri_args changed the query.
 local core = require("apisix.core")
 local plugin = require("apisix.plugins.tollgate")
 local shim_files = require("shim_files")
@@ -56,9 +58,6 @@ function _M.access(entry)
   end
   local code, body = plugin.access(conf, ctx)
   if code then return core.response.exit(code, body) end
-  if ctx.var.upstream_uri == "" then
-    ctx.var.upstream_uri = core.utils.escape_uri_control_chars(ctx.var.uri) .. (ctx.var.is_args or "") .. (ctx.var.args or "")
-  end
 end
 
 function _M.header_filter(entry) plugin.header_filter(confs[entry], api_ctx()) end

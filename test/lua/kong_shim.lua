@@ -3,12 +3,16 @@
 -- Kong's own (kong/pdk/*.lua at 3.9.1) on the same nginx primitives:
 --   kong.request.get_method / get_path / get_raw_query / get_headers / get_scheme
 --   kong.client.get_forwarded_ip / get_consumer / get_credential   (ngx.ctx.authenticated_*)
---   kong.service.request.set_header / clear_header / set_raw_query / set_path   (set_path: $upstream_uri)
---   kong.response.exit / set_header / get_header / clear_header / get_status,  kong.ctx.plugin,  kong.log.err
---   kong.service.response.get_header   (the response's header only if $upstream_http_<name> is set)
+--   kong.service.request.set_header (an empty value sent as " ") / clear_header / set_raw_query /
+--     set_path ($upstream_uri)
+--   kong.response.exit (string or nil body, framed with a Content-Length; not gRPC) / set_header
+--     (both: an empty value sent as " ", Transfer-Encoding ignored) / get_header / clear_header /
+--     get_status,  kong.ctx.plugin,  kong.log.err
 -- and for Kong's runloop: the plugin config (from a JSON file, schema defaults applied, as Kong
 -- hands a validated entry), key-auth (apikey header → consumer + credential in ngx.ctx), the
--- router's $upstream_uri (the raw request path) and the access phase's `?args` suffix.
+-- router's $upstream_uri (the normalized path escaped again, for a route on `/` without
+-- strip_path and a service without a path) and the access phase's `?args` suffix (kept for an
+-- empty query the client sent).
 
 local ngx = ngx
 
@@ -45,6 +49,16 @@ local function raw_path()
   return query and uri:sub(1, query - 1) or uri
 end
 
+-- kong/pdk/response.lua (set_header, and exit's headers): Transfer-Encoding is nginx's to set.
+local function set_response_header(name, value)
+  local lower = name:lower()
+  if lower == "transfer-encoding" or lower == "transfer_encoding" then
+    return ngx.log(ngx.WARN, "manually setting Transfer-Encoding. Ignored.")
+  end
+  -- An empty value would make nginx drop the header.
+  ngx.header[name] = value == "" and " " or value
+end
+
 local function plugin_ctx()
   local ctx = ngx.ctx.kong_plugin_ctx
   if not ctx then ctx = {}; ngx.ctx.kong_plugin_ctx = ctx end
@@ -65,16 +79,11 @@ kong = {
     get_consumer = function() return ngx.ctx.authenticated_consumer end,
     get_credential = function() return ngx.ctx.authenticated_credential end,
   },
-  service = { response = {
-    get_header = function(name)
-      if not ngx.var["upstream_http_" .. (name:lower():gsub("-", "_"))] then return nil end
-      local value = ngx.resp.get_headers()[name]
-      return type(value) == "table" and value[1] or value
-    end,
-  }, request = {
+  service = { request = {
     set_header = function(name, value)
       if name:lower() == "host" then ngx.var.upstream_host = value end
-      ngx.req.set_header(name, value)
+      -- kong/pdk/private/checks.lua normalize_multi_header: nginx would drop an empty value.
+      ngx.req.set_header(name, value == "" and " " or value)
     end,
     clear_header = function(name) ngx.req.clear_header(name) end,
     set_raw_query = function(query) ngx.req.set_uri_args(query) end,
@@ -83,11 +92,17 @@ kong = {
   response = {
     exit = function(status, body, headers)
       ngx.status = status
-      for name, value in pairs(headers or {}) do ngx.header[name] = value end
+      local has_length = false
+      for name, value in pairs(headers or {}) do
+        set_response_header(name, value)
+        local lower = name:lower()
+        has_length = has_length or lower == "content-length" or lower == "content_length"
+      end
+      if not has_length then ngx.header["Content-Length"] = body and #body or 0 end
       if body then ngx.print(body) end
       return ngx.exit(status)
     end,
-    set_header = function(name, value) ngx.header[name] = value end,
+    set_header = set_response_header,
     get_header = function(name)
       local value = ngx.resp.get_headers()[name]
       return type(value) == "table" and value[1] or value
@@ -113,7 +128,8 @@ function _M.init(confs_path, consumers_path)
 end
 
 function _M.access(entry)
-  ngx.var.upstream_uri = kong.request.get_raw_path()
+  -- kong/router/utils.lua strip_uri_args + kong/runloop/handler.lua: escape(normalize(path, true)).
+  ngx.var.upstream_uri = escape(kong.request.get_path())
   -- key-auth, on the routes of tests that configured consumers (it reads every header, as Kong's does).
   local key = next(consumers) ~= nil and ngx.req.get_headers()["apikey"]
   local found = key and consumers[key]
@@ -122,8 +138,10 @@ function _M.access(entry)
     ngx.ctx.authenticated_credential = found.credential and { id = found.credential, consumer = { id = found.id } } or nil
   end
   handler:access(confs[entry])
-  local args = ngx.var.args
-  if args and args ~= "" then ngx.var.upstream_uri = ngx.var.upstream_uri .. "?" .. args end
+  -- The runloop's access `after`: nginx would drop an empty query, Kong keeps the client's `?`.
+  if ngx.var.request_uri:sub(-1) == "?" or ngx.var.is_args == "?" then
+    ngx.var.upstream_uri = ngx.var.upstream_uri .. "?" .. (ngx.var.args or "")
+  end
 end
 
 function _M.header_filter(entry) handler:header_filter(confs[entry]) end

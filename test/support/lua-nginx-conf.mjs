@@ -1,7 +1,8 @@
 // nginx.conf for the Lua adapters in Debian's nginx + lua-nginx-module, shared by the tests
 // (test/support/lua-nginx.ts) and `pnpm bench lua`: one server, one location per adapter entry
 // (`kong_shim` or `apisix_shim` from test/lua/ stands in for the gateway around the real plugin)
-// or a plain proxy location (no plugin), all proxying to one upstream.
+// or a plain proxy location (no plugin), all proxying to one upstream. A location's `before` is
+// Lua its access phase runs first: a plugin earlier in the gateway's chain.
 import { fileURLToPath } from 'node:url';
 
 export const LUA_MODULE = '/usr/lib/nginx/modules/ngx_http_lua_module.so';
@@ -10,7 +11,7 @@ const ADAPTERS = fileURLToPath(new URL('../../packages/lua-adapters/', import.me
 const SHIMS = fileURLToPath(new URL('../lua/', import.meta.url));
 
 /**
- * @typedef {{ path: string, shim?: 'kong_shim' | 'apisix_shim', entry?: string }} Location
+ * @typedef {{ path: string, shim?: 'kong_shim' | 'apisix_shim', entry?: string, before?: string }} Location
  * @param {{ prefix: string, port: number, upstream: string, workers?: number, locations: Location[], confs: Record<string, string>, consumersPath: string, extraHttp?: string }} options
  *   confs: per shim, the JSON file of its entries by name.
  * @returns {string}
@@ -26,7 +27,7 @@ export function luaNginxConf(options) {
         l.shim === undefined
           ? ''
           : `
-      access_by_lua_block { require("${l.shim}").access("${l.entry}") }
+      access_by_lua_block { ${l.before ?? ''} require("${l.shim}").access("${l.entry}") }
       header_filter_by_lua_block { require("${l.shim}").header_filter("${l.entry}") }
       body_filter_by_lua_block { require("${l.shim}").body_filter("${l.entry}") }
       log_by_lua_block { require("${l.shim}").log("${l.entry}") }`;

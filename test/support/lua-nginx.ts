@@ -36,6 +36,8 @@ export interface NginxOptions {
   readonly consumers?: Readonly<Record<string, TestConsumer>>;
   readonly upstreamPort: number;
   readonly workers?: number;
+  /** Lua the access phase runs before the adapter's: a plugin earlier in the gateway's chain. */
+  readonly before?: string;
   /** More http-block directives (e.g. client_max_body_size). */
   readonly extraHttp?: string;
 }
@@ -57,7 +59,7 @@ export async function startNginx(options: NginxOptions): Promise<LuaNginx> {
   const shim = options.gateway === 'kong' ? 'kong_shim' : 'apisix_shim';
   const errorLog = join(prefix, 'logs', 'error.log');
   const confs = { [shim]: confPath };
-  writeFileSync(join(prefix, 'nginx.conf'), luaNginxConf({ prefix, port, upstream: `127.0.0.1:${options.upstreamPort}`, workers: options.workers, locations: [{ path: '/', shim, entry: 'default' }], confs, consumersPath, ...(options.extraHttp === undefined ? {} : { extraHttp: options.extraHttp }) }));
+  writeFileSync(join(prefix, 'nginx.conf'), luaNginxConf({ prefix, port, upstream: `127.0.0.1:${options.upstreamPort}`, workers: options.workers, locations: [{ path: '/', shim, entry: 'default', ...(options.before === undefined ? {} : { before: options.before }) }], confs, consumersPath, ...(options.extraHttp === undefined ? {} : { extraHttp: options.extraHttp }) }));
   const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -1,12 +1,16 @@
 // A sidecar stand-in for adapter tests that need an answer the engine does not give for their
 // policy: it speaks the sidecar protocol (packages/sidecar/src/protocol/wire.ts) on a unix socket,
-// registers every conf with the given plan, answers every DECIDE with the given CONTINUE members
-// (each answer carrying its request's number) and records the DECIDE and COMPLETE frames it
+// registers every conf with the given plan, answers every DECIDE with the given CONTINUE members or
+// with the frame a function picks from the DECIDE's facts (each answer carrying its request's
+// number) and records the DECIDE and COMPLETE frames it
 // received, as the adapter sent them.
 import { chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { encodeFrame, FrameReader } from '../../packages/apisix-runner/src/index.js';
 import { FrameType } from '../../packages/sidecar/src/index.js';
+
+/** A DECIDE's answer: the same CONTINUE members every time, or a frame picked from the facts. */
+export type ScriptedAnswer = Record<string, unknown> | ((decide: Record<string, unknown>) => { type: number; body: Record<string, unknown> });
 
 export interface ScriptedSidecar {
   readonly decides: Record<string, unknown>[];
@@ -16,7 +20,7 @@ export interface ScriptedSidecar {
   close(): Promise<void>;
 }
 
-export async function startScriptedSidecar(socketPath: string, plan: Record<string, unknown>, cont: Record<string, unknown>): Promise<ScriptedSidecar> {
+export async function startScriptedSidecar(socketPath: string, plan: Record<string, unknown>, answer: ScriptedAnswer): Promise<ScriptedSidecar> {
   const decides: Record<string, unknown>[] = [];
   const completes: Record<string, unknown>[] = [];
   const server: Server = createServer((socket) => {
@@ -29,7 +33,8 @@ export async function startScriptedSidecar(socketPath: string, plan: Record<stri
         if (frame.type === FrameType.Register) reply(FrameType.Registered, { token: 1, headers: ['host'], consumer: false, credential: false, ip: false, scheme: false, ...plan });
         else if (frame.type === FrameType.Decide) {
           decides.push(body);
-          reply(FrameType.Continue, cont);
+          const picked = typeof answer === 'function' ? answer(body) : { type: FrameType.Continue, body: answer };
+          reply(picked.type, picked.body);
         } else {
           completes.push(body);
           reply(FrameType.Completed, {});

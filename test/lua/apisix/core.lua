@@ -1,7 +1,8 @@
 -- TEST-ONLY stand-in for the parts of APISIX 3.18.0's `apisix.core` that the tollgate plugin calls,
 -- so the real plugin runs in Debian's nginx + lua-nginx-module against the real sidecar. Each
 -- follows apisix/core/*.lua at 3.18.0 on the same nginx primitives:
---   core.request.get_method / headers (cached in ctx.headers) / header / set_header (nil clears;
+--   core.request.get_method / headers (ngx.req.get_headers' first 100, cached in ctx.headers as
+--     APISIX's own OpenResty build does) / header / set_header (nil clears;
 --     updates the ctx caches) / set_uri_args (clears ctx.req_uri_args)
 --   core.response.set_header (ngx.header; a nil value clears) / exit (status, string body as is)
 --   core.utils.escape_uri_control_chars (control characters percent-encoded, nothing else),  core.schema.check (defaults only),
@@ -11,7 +12,7 @@ local ngx = ngx
 
 local function headers(ctx)
   local cached = ctx.headers
-  if not cached then cached = ngx.req.get_headers(0); ctx.headers = cached end
+  if not cached then cached = ngx.req.get_headers(); ctx.headers = cached end
   return cached
 end
 

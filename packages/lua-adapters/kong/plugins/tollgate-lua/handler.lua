@@ -68,10 +68,12 @@ function TollgateLua:header_filter()
   local ctx = kong.ctx.plugin
   local wanted = ctx.observe
   if wanted then
-    -- Only the upstream's own header counts, and the client never sees it.
+    -- Only the upstream's own header counts ($upstream_http_*, as the APISIX adapter reads it):
+    -- kong.service.response.get_header would also return one a plugin put on the response under
+    -- that name. The client never sees it.
     local observed = {}
     if wanted.h then
-      observed.h = kong.service.response.get_header(wanted.h)
+      observed.h = ngx.var["upstream_http_" .. (wanted.h:gsub("-", "_"))]
       kong.response.clear_header(wanted.h)
     end
     if wanted.b then

@@ -69,7 +69,7 @@ describe('Kong, JavaScript plugin', () => {
       ['tollgate-x402', 'service ai'],
     ]);
     const filter = String((plugins[1]?.config.header_filter as string[])[0]);
-    expect(filter).toContain(`ctx[${JSON.stringify(kongObservedHeaderKey('x-cost-units'))}] = kong.service.response.get_header("x-cost-units")`);
+    expect(filter).toContain(`ctx[${JSON.stringify(kongObservedHeaderKey('x-cost-units'))}] = ngx.var["upstream_http_x_cost_units"]`);
     expect(filter).toContain('kong.response.clear_header("x-cost-units")');
   });
 

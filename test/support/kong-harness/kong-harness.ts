@@ -68,8 +68,8 @@ export interface RequestOptions {
 const UNEXPECTED = JSON.stringify({ message: 'An unexpected error occurred' });
 const BAD_GATEWAY = JSON.stringify({ message: 'An invalid response was received from the upstream server' });
 
-// The compiled post-function's header_filter: kong.service.response.get_header (the upstream's
-// value, from the buffered headers when buffered) into kong.ctx.shared, then clear_header.
+// The compiled post-function's header_filter: $upstream_http_<name> (the upstream's own value,
+// buffered or not) into kong.ctx.shared, then clear_header.
 function postFunctionHeaderFilter(request: KongRequest, name: string, upstreamHeaders: Readonly<Record<string, readonly string[]>>, clientHeaders: Record<string, readonly string[]>): void {
   const value = upstreamHeaders[name]?.[0];
   if (value !== undefined) request.ctxShared.set(kongObservedHeaderKey(name), value);

@@ -145,14 +145,16 @@ function explainKongPlugins(config: EngineConfig, entries: readonly { scope: Sco
 
 /**
  * The post-function (Kong's bundled serverless plugin; runs with untrusted_lua = sandbox, Kong's
- * default) that does for the JS plugin what it has no phase for: in header_filter it keeps the
- * upstream's cost header in kong.ctx.shared, where the log phase reads it, and takes it off the
- * client's response.
+ * default, whose environment has ngx) that does for the JS plugin what it has no phase for: in
+ * header_filter it keeps the upstream's cost header in kong.ctx.shared, where the log phase reads
+ * it, and takes it off the client's response. Read as $upstream_http_<name>: in Kong 3.9.1
+ * kong.service.response.get_header of a lower-case name also returns a header another plugin put on
+ * the response, and only the upstream's own may be charged (the Lua adapters read it the same way).
  */
 function costHeaderFilter(headers: readonly string[]): string {
   const steps = headers.map((name) => {
-    const header = JSON.stringify(name);
-    return `    ctx[${JSON.stringify(kongObservedHeaderKey(name))}] = kong.service.response.get_header(${header})\n    kong.response.clear_header(${header})`;
+    const variable = JSON.stringify(`upstream_http_${name.replace(/-/g, '_')}`);
+    return `    ctx[${JSON.stringify(kongObservedHeaderKey(name))}] = ngx.var[${variable}]\n    kong.response.clear_header(${JSON.stringify(name)})`;
   });
   return `return function()\n    local ctx = kong.ctx.shared\n${steps.join('\n')}\nend`;
 }

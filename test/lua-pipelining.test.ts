@@ -3,7 +3,8 @@
 // its own answer back (every consumer here has its own limit, so a crossed answer shows in the
 // RateLimit-Policy header); a slow decision holds up none sent after it; a request whose answer
 // comes after its timeout gets the policy's failure mode, and its late answer is dropped instead
-// of being handed to a later request.
+// of being handed to a later request; a frame the sidecar refuses costs the decisions in flight
+// beside it nothing (answered once, never sent twice).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +31,25 @@ const policy = (keyPrefix: string): EngineConfig => ({
 });
 const consumers: Record<string, TestConsumer> = Object.fromEntries(Array.from({ length: CONSUMERS }, (_, i) => [`key-${String(i)}`, { id: `id-${String(i)}`, username: `c${String(i)}` }]));
 
+/** Limits by the X-Key header, so a long key makes a frame past the strict sidecar's bound. */
+const byKey: EngineConfig = {
+  version: 1,
+  policy: 'pipelining-by-key',
+  routes: [{ name: 'r', paths: ['/r'] }],
+  identity: { auth: 'none', limitBy: 'header', header: 'X-Key' },
+  plans: [{ name: 'free', plan: { rateLimit: { minute: 100 } } }],
+  defaultPlan: 'free',
+  consumerPlans: {},
+  costs: {},
+  store: { kind: 'memory', onFailure: 'open' },
+};
+const STRICT_FRAME_BYTES = 4096;
+
 let dir: string;
 let upstream: RecordingUpstream;
 let sidecar: SidecarServer;
+/** The same engine behind a sidecar that refuses frames over STRICT_FRAME_BYTES. */
+let strict: SidecarServer;
 /** Decisions for this consumer are answered this much later than the engine makes them. */
 const slow = { consumer: '', ms: 0 };
 
@@ -45,14 +62,16 @@ beforeAll(async () => {
   const decide = handler.decide.bind(handler);
   handler.decide = (request) => {
     const answer = decide(request);
-    if (slow.ms === 0 || request.consumer?.username !== slow.consumer) return answer;
+    const who = request.consumer?.username ?? request.headers['x-key'];
+    if (slow.ms === 0 || typeof who !== 'string' || !who.startsWith(slow.consumer)) return answer;
     return new Promise((resolve) => setTimeout(() => { resolve(answer); }, slow.ms));
   };
   sidecar = await startSidecarServer({ socketPath: join(dir, 'sidecar.sock'), handler });
+  strict = await startSidecarServer({ socketPath: join(dir, 'strict.sock'), handler, maxFrameBytes: STRICT_FRAME_BYTES });
 });
 afterAll(async () => {
   if (luaSkip !== undefined) return;
-  await sidecar.close();
+  await Promise.all([sidecar.close(), strict.close()]);
   await upstream.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -101,6 +120,30 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
       expect(policyLimit(third.headers['ratelimit-policy'])).toBe(limitOf(3));
       expect(policyLimit(first.headers['ratelimit-policy'])).toBe(limitOf(1));
       expect(first.headers.ratelimit).toMatch(new RegExp(`r=${String(limitOf(1) - 2)}\\b`));
+    } finally {
+      Object.assign(slow, { consumer: '', ms: 0 });
+      await nginx.stop();
+    }
+  });
+  it('a frame the sidecar refuses fails only itself: the decisions read before it are answered, each counted once', async () => {
+    const nginx = await startNginx({ dir: join(dir, `${gateway}-refused`), gateway, conf: { policy: JSON.stringify({ ...byKey, store: { ...byKey.store, keyPrefix: `${gateway}-refused` } }), socket: join(dir, 'strict.sock'), timeout: 5000 }, upstreamPort: upstream.port });
+    const byKeyAsk = (key: string) => send(nginx.port, 'GET', '/r', { 'x-key': key });
+    try {
+      expect((await byKeyAsk('warm-up')).status).toBe(200);
+      Object.assign(slow, { consumer: 'slow-', ms: 300 });
+      const slowOnes = ['slow-1', 'slow-2', 'slow-3'].map(byKeyAsk);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Its frame is over the sidecar's bound: refused, and the connection with it.
+      const refused = await byKeyAsk('k'.repeat(STRICT_FRAME_BYTES));
+      expect(refused.headers['tollgate-degraded']).toBe('sidecar-unavailable');
+      const answered = await Promise.all(slowOnes);
+      Object.assign(slow, { consumer: '', ms: 0 });
+      for (const reply of answered) {
+        expect(reply.headers['tollgate-degraded']).toBeUndefined();
+        // Decided once: had it been sent again on a new connection, it would show 98.
+        expect(reply.headers.ratelimit).toMatch(/r=99\b/);
+      }
+      expect((await byKeyAsk('slow-1')).headers.ratelimit).toMatch(/r=98\b/);
     } finally {
       Object.assign(slow, { consumer: '', ms: 0 });
       await nginx.stop();

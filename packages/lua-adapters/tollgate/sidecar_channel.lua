@@ -70,19 +70,24 @@ local function read_answers(conn, sock)
         if not payload then head = nil end
       end
     end
-    if not head then return fail(conn, err == "timeout" and conn.waiting == 0 and "idle" or err) end
+    if not head then return fail(conn, conn.retired or (err == "timeout" and conn.waiting == 0 and "idle") or err) end
     local kind, body = byte(head, 1), cjson.decode(payload)
     if type(body) ~= "table" then return fail(conn, "answer is not a JSON object") end
     local id = body.i
-    -- An ERROR without a number: the sidecar found a frame invalid and closes the stream.
-    if kind == ERROR and id == nil then return fail(conn, "refused by the sidecar: " .. tostring(body.error)) end
-    local waiter = pending[id]
+    if kind == ERROR and id == nil then
+      -- The sidecar found a frame invalid and reads no more: what it read before is still answered
+      -- (and may have been charged), then it closes. New requests go to a new connection; what is
+      -- left when this one closes was never read, and fails to be sent again.
+      conn.retired = "refused by the sidecar: " .. tostring(body.error)
+      if open[conn.path] == conn then open[conn.path] = nil end
+    end
+    local waiter = id ~= nil and pending[id]
     if waiter then
       pending[id] = nil
       conn.waiting = conn.waiting - 1
       waiter.kind, waiter.body = kind, body
       waiter.sema:post(1)
-    elseif type(id) ~= "number" then
+    elseif type(id) ~= "number" and kind ~= ERROR then
       return fail(conn, "an answer that names no request")
     end
     if conn.exiting and conn.waiting == 0 then return fail(conn, "worker exiting") end
@@ -96,12 +101,13 @@ local function serve(_, conn)
   if not ok then return fail(conn, "connect: " .. tostring(err)) end
   local reader = ngx.thread.spawn(read_answers, conn, sock)
   while conn.alive do
-    if conn.queued == 0 then
+    -- A retired connection sends nothing more: it waits for the sidecar to close it.
+    if conn.queued == 0 or conn.retired then
       conn.writer_idle = true
       conn.wake:wait(POLL_S)
       conn.writer_idle = false
     end
-    if conn.queued > 0 and conn.alive then
+    if conn.queued > 0 and conn.alive and not conn.retired then
       local frames = conn.queue
       conn.queue, conn.queued = {}, 0
       ok, err = sock:send(frames)

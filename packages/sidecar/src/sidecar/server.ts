@@ -1,9 +1,10 @@
 // The sidecar's listening side: a unix socket, one reader per adapter connection, each answer
 // written as soon as it is ready and carrying its request's number (each nginx worker pipelines its
-// requests on one connection and matches the answers by number). A frame that fails its checks is answered ERROR and the connection is
-// closed: after a bad frame nothing on that stream can be trusted. Shutdown removes the socket
-// first (no new connections; a restarted sidecar can bind at once), closes idle connections, and
-// answers every request already received before closing the rest.
+// requests on one connection and matches the answers by number). A frame that fails its checks is
+// answered ERROR and nothing more is read: after a bad frame nothing on that stream can be
+// trusted; the connection ends once the requests read before it are answered. Shutdown removes
+// the socket first (no new connections; a restarted sidecar can bind at once), closes idle
+// connections, and answers every request already received before closing the rest.
 import { unlink } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { encodeTextFrame, FrameReader, FrameTooLargeError, listenAndHold, silentLogger, type HeldListener, type Logger } from '@tollgate/apisix-runner';
@@ -123,12 +124,17 @@ class AdapterConnection {
     socket.write(encodeTextFrame(answer.type, JSON.stringify(body)));
   }
 
+  /**
+   * After a bad frame nothing more on the stream can be trusted, so nothing more is read; but the
+   * requests read before it were taken (charged, perhaps), so they are answered before the
+   * connection ends: an adapter sends again only what was never answered.
+   */
   #reject(error: string): void {
     this.options.stats.invalid += 1;
     this.options.log.warn(`closing a connection after a bad frame: ${error}`);
-    this.#write({ type: FrameType.Error, body: { error } }, undefined);
-    this.socket.end();
     this.socket.removeAllListeners('data');
+    this.#write({ type: FrameType.Error, body: { error } }, undefined);
+    void this.drain();
   }
 }
 

@@ -149,4 +149,24 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
       await nginx.stop();
     }
   });
+  it('a worker exits at once on a graceful quit, even with its last decision still unanswered', async () => {
+    const nginx = await startNginx({ dir: join(dir, `${gateway}-exit`), gateway, conf: { policy: JSON.stringify(policy(`${gateway}-exit`)), socket: join(dir, 'sidecar.sock'), timeout: TIMEOUT_MS }, consumers, upstreamPort: upstream.port });
+    let stopped = false;
+    try {
+      Object.assign(slow, { consumer: 'c0', ms: 4000 });
+      const reply = ask(nginx.port, 0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The quit comes while the decision is awaited; the request then ends by its timeout.
+      const started = performance.now();
+      const stopping = nginx.stop();
+      expect((await reply).headers['tollgate-degraded']).toBe('sidecar-unavailable');
+      await stopping;
+      stopped = true;
+      // Its answer is still ~3.5 s away: the connection must not wait for it (nor for keepalive_timeout).
+      expect(performance.now() - started).toBeLessThan(2500);
+    } finally {
+      Object.assign(slow, { consumer: '', ms: 0 });
+      if (!stopped) await nginx.stop();
+    }
+  });
 });

@@ -20,7 +20,7 @@ local band, rshift, lshift, bor = bit.band, bit.rshift, bit.lshift, bit.bor
 local char, byte = string.char, string.byte
 local ngx, pairs, type, tostring = ngx, pairs, type, tostring
 
--- How often the writer looks up from an idle connection (the exit watch below is what ends it).
+-- The writer's longest sleep: a wake-up (a queued frame, the connection's end) comes sooner.
 local POLL_S = 1
 -- Answers are small (a problem body at most); anything bigger is a broken stream.
 local MAX_ANSWER_BYTES = 1024 * 1024
@@ -195,6 +195,8 @@ function _M.exchange(options, kind, request)
     conn.pending[id] = nil
     conn.waiting = conn.waiting - 1
     spare[#spare + 1] = waiter
+    -- An exiting worker's last request: no answer will come to end the connection.
+    if conn.exiting and conn.waiting == 0 then fail(conn, "worker exiting") end
     return nil, wait_err
   end
   local answer_kind, body, failure = waiter.kind, waiter.body, waiter.err

@@ -60,14 +60,23 @@ class AdapterConnection {
     return this.#inFlight;
   }
 
-  /** Ends the connection once everything received is answered. */
+  /**
+   * Ends the connection once everything received is answered. Frames that arrive meanwhile are
+   * still taken and answered; from the end on nothing more is read, because nothing more could be
+   * answered: a frame that got no answer was never taken, so an adapter may send it again.
+   */
   drain(): Promise<void> {
     this.#closing = true;
     if (this.#inFlight === 0) {
-      this.socket.end();
+      this.#end();
       return Promise.resolve();
     }
-    return new Promise((resolve) => (this.#idle = () => { this.socket.end(); resolve(); }));
+    return new Promise((resolve) => (this.#idle = () => { this.#end(); resolve(); }));
+  }
+
+  #end(): void {
+    this.socket.removeAllListeners('data');
+    this.socket.end();
   }
 
   #receive(chunk: Buffer): void {

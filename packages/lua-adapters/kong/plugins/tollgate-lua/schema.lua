@@ -13,7 +13,7 @@ return {
           { policy = { type = "string", required = true, len_min = 2, description = "The resolved Tollgate policy (EngineConfig JSON)." } },
           { route = { type = "string", required = false, description = "The policy route this entry guards; unset: matched from method, host and path." } },
           { socket = { type = "string", required = true, default = "/run/tollgate/sidecar.sock", description = "The sidecar's unix socket path." } },
-          { timeout = { type = "integer", required = true, default = 1000, between = { 1, 60000 }, description = "Send and read timeout in ms; past it the policy's onFailure applies." } },
+          { timeout = { type = "integer", required = true, default = 1000, between = { 1, 60000 }, description = "How long a request waits for the sidecar's answer, in ms; past it the policy's onFailure applies." } },
           { connect_timeout = { type = "integer", required = true, default = 100, between = { 1, 60000 } } },
           { keepalive_timeout = { type = "integer", required = true, default = 60000, between = { 1000, 3600000 } } },
         },

@@ -11,24 +11,12 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineConfig } from '../packages/engine/src/index.js';
 import { FrameType } from '../packages/sidecar/src/index.js';
 import { luaSkipReason, send, startNginx, type Gateway, type LuaNginx } from './support/lua-nginx.js';
-import { startScriptedSidecar, type ScriptedSidecar } from './support/scripted-sidecar.js';
+import { scriptedPolicy, startScriptedSidecar, type ScriptedSidecar } from './support/scripted-sidecar.js';
 
 const luaSkip = luaSkipReason();
 
-const POLICY: EngineConfig = {
-  version: 1,
-  policy: 'gateway',
-  routes: [{ name: 'all', paths: ['/'] }],
-  identity: { auth: 'none', limitBy: 'ip' },
-  plans: [{ name: 'free', plan: {} }],
-  defaultPlan: 'free',
-  consumerPlans: {},
-  costs: {},
-  store: { kind: 'memory' },
-};
 
 /** The sidecar's answer, by the first segment of the path the adapter reported. */
 function answer(decide: Record<string, unknown>): { type: number; body: Record<string, unknown> } {
@@ -107,7 +95,7 @@ describe.skipIf(luaSkip !== undefined).each<Gateway>(['kong', 'apisix'])('around
   beforeAll(async () => {
     const socket = join(dir, `${gateway}.sock`);
     sidecar = await startScriptedSidecar(socket, { headers: ['x-early', 'x-late'] }, answer);
-    nginx = await startNginx({ dir: join(dir, gateway), gateway, conf: { policy: JSON.stringify(POLICY), socket }, upstreamPort, before: PLUGIN_SETS_COST });
+    nginx = await startNginx({ dir: join(dir, gateway), gateway, conf: { policy: scriptedPolicy('gateway'), socket }, upstreamPort, before: PLUGIN_SETS_COST });
   });
   afterAll(async () => {
     await nginx.stop();

@@ -11,24 +11,13 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureBody, REQUEST_BODY_LIMIT, RESPONSE_CAPTURE, type EngineConfig } from '../packages/engine/src/index.js';
+import { captureBody, REQUEST_BODY_LIMIT, RESPONSE_CAPTURE } from '../packages/engine/src/index.js';
 import { luaSkipReason, startNginx, type Gateway, type LuaNginx } from './support/lua-nginx.js';
-import { startScriptedSidecar, type ScriptedSidecar } from './support/scripted-sidecar.js';
+import { scriptedPolicy, startScriptedSidecar, type ScriptedSidecar } from './support/scripted-sidecar.js';
 import { mulberry32 } from './support/seeded-random.js';
 
 const luaSkip = luaSkipReason();
 
-const POLICY: EngineConfig = {
-  version: 1,
-  policy: 'observe',
-  routes: [{ name: 'chat', paths: ['/'] }],
-  identity: { auth: 'none', limitBy: 'ip' },
-  plans: [{ name: 'free', plan: {} }],
-  defaultPlan: 'free',
-  consumerPlans: {},
-  costs: {},
-  store: { kind: 'memory' },
-};
 const OBSERVE = { f: 'follow-up-1', o: { h: 'x-cost-units', b: true } };
 
 /** A deterministic body of `n` bytes, not all ASCII letters, so that a shifted copy shows. */
@@ -153,7 +142,7 @@ describe.skipIf(luaSkip !== undefined)('Lua adapters on a metered route', () => 
     beforeAll(async () => {
       const socket = join(dir, `${gateway}.sock`);
       sidecar = await startScriptedSidecar(socket, { body: true }, OBSERVE);
-      nginx = await startNginx({ dir: join(dir, gateway), gateway, conf: { policy: JSON.stringify(POLICY), socket }, upstreamPort, extraHttp: 'client_max_body_size 4m;' });
+      nginx = await startNginx({ dir: join(dir, gateway), gateway, conf: { policy: scriptedPolicy('observe'), socket }, upstreamPort, extraHttp: 'client_max_body_size 4m;' });
     });
     afterAll(async () => {
       await nginx.stop();

@@ -7,10 +7,30 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { encodeFrame, FrameReader } from '../../packages/apisix-runner/src/index.js';
+import type { EngineConfig } from '../../packages/engine/src/index.js';
 import { FrameType } from '../../packages/sidecar/src/index.js';
 
 /** A DECIDE's answer: the same CONTINUE members every time, or a frame picked from the facts. */
 export type ScriptedAnswer = Record<string, unknown> | ((decide: Record<string, unknown>) => { type: number; body: Record<string, unknown> });
+
+/**
+ * The plugin entry's policy in tests against the scripted sidecar: the adapters only send it at
+ * registration, and the scripted answers do not depend on it.
+ */
+export function scriptedPolicy(name: string): string {
+  const policy: EngineConfig = {
+    version: 1,
+    policy: name,
+    routes: [{ name: 'all', paths: ['/'] }],
+    identity: { auth: 'none', limitBy: 'ip' },
+    plans: [{ name: 'free', plan: {} }],
+    defaultPlan: 'free',
+    consumerPlans: {},
+    costs: {},
+    store: { kind: 'memory' },
+  };
+  return JSON.stringify(policy);
+}
 
 export interface ScriptedSidecar {
   readonly decides: Record<string, unknown>[];

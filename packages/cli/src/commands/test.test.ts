@@ -58,17 +58,12 @@ describe('tollgate test', () => {
   });
 
   it('reports a scenario file that breaks the schema, and a policy that does not exist, where they are', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
-    await mkdir(join(dir, 'p'));
-    await writeFile(join(dir, 'p/policy.yaml'), await readFile(join(repo, WRONG, 'policy.yaml')));
-    await writeFile(
-      join(dir, 'p/bad.scenarios.yaml'),
-      'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: bad }\nspec:\n  policy: tiny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: typo\n      steps:\n        - request: { method: GET, path: /ping }\n          expect: { stauts: 200 }\n',
-    );
-    await writeFile(
-      join(dir, 'p/other.scenarios.yaml'),
-      'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: other }\nspec:\n  policy: tinny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: nothing\n      steps:\n        - request: { method: GET, path: /ping }\n',
-    );
+    const dir = await projectWithScenarios({
+      'bad.scenarios.yaml':
+        'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: bad }\nspec:\n  policy: tiny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: typo\n      steps:\n        - request: { method: GET, path: /ping }\n          expect: { stauts: 200 }\n',
+      'other.scenarios.yaml':
+        'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: other }\nspec:\n  policy: tinny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: nothing\n      steps:\n        - request: { method: GET, path: /ping }\n',
+    });
     const result = await runCli(['test', 'p', '-f', 'github'], dir);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('p/bad.scenarios.yaml:11:21 error unknown-key');
@@ -78,13 +73,10 @@ describe('tollgate test', () => {
   });
 
   it('reports a step that gives the upstream status twice, at upstream.status', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
-    await mkdir(join(dir, 'p'));
-    await writeFile(join(dir, 'p/policy.yaml'), await readFile(join(repo, WRONG, 'policy.yaml')));
-    await writeFile(
-      join(dir, 'p/twice.scenarios.yaml'),
-      'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: twice }\nspec:\n  policy: tiny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: twice\n      steps:\n        - request: { method: GET, path: /ping }\n          upstreamStatus: 200\n          upstream: { status: 503, body: "{}" }\n',
-    );
+    const dir = await projectWithScenarios({
+      'twice.scenarios.yaml':
+        'apiVersion: tollgate.dev/v1\nkind: Scenarios\nmetadata: { name: twice }\nspec:\n  policy: tiny\n  clock: 2026-03-10T12:00:00Z\n  scenarios:\n    - name: twice\n      steps:\n        - request: { method: GET, path: /ping }\n          upstreamStatus: 200\n          upstream: { status: 503, body: "{}" }\n',
+    });
     const result = await runCli(['test', 'p', '-f', 'github'], dir);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('file=p/twice.scenarios.yaml,line=12,endLine=12,col=31,endColumn=34');
@@ -100,3 +92,12 @@ describe('tollgate test', () => {
     expect(result).toEqual({ code: 2, stdout: '', stderr });
   });
 });
+
+/** A temporary project: directory p/ with the tiny policy of WRONG and the given scenario files. */
+async function projectWithScenarios(files: Readonly<Record<string, string>>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
+  await mkdir(join(dir, 'p'));
+  await writeFile(join(dir, 'p/policy.yaml'), await readFile(join(repo, WRONG, 'policy.yaml')));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'p', name), text);
+  return dir;
+}

@@ -8,11 +8,12 @@
 --   kong.response.exit (string or nil body, framed with a Content-Length; not gRPC) / set_header
 --     (both: an empty value sent as " ", Transfer-Encoding ignored) / get_header / clear_header /
 --     get_status,  kong.ctx.plugin,  kong.log.err
--- and for Kong's runloop: the plugin config (from a JSON file, schema defaults applied, as Kong
--- hands a validated entry), key-auth (apikey header → consumer + credential in ngx.ctx), the
--- router's $upstream_uri (the normalized path escaped again, for a route on `/` without
--- strip_path and a service without a path) and the access phase's `?args` suffix (kept for an
--- empty query the client sent).
+-- and for Kong's runloop: the access phase as its collecting iterator runs it (kong.response.exit
+-- delayed: kept, the handler stopped there, the response sent afterwards; an error a 500), the
+-- plugin config (from a JSON file, schema defaults applied, as Kong hands a validated entry),
+-- key-auth (apikey header → consumer + credential in ngx.ctx), the router's $upstream_uri (the
+-- normalized path escaped again, for a route on `/` without strip_path and a service without a
+-- path) and the access phase's `?args` suffix (kept for an empty query the client sent).
 
 local ngx = ngx
 
@@ -59,6 +60,23 @@ local function set_response_header(name, value)
   ngx.header[name] = value == "" and " " or value
 end
 
+-- What a delayed exit raises to stop the handler where Kong's coroutine would stop.
+local DELAYED_EXIT = {}
+
+-- kong/pdk/response.lua send: the exit's status, headers and body, framed with a Content-Length.
+local function send(status, body, headers)
+  ngx.status = status
+  local has_length = false
+  for name, value in pairs(headers or {}) do
+    set_response_header(name, value)
+    local lower = name:lower()
+    has_length = has_length or lower == "content-length" or lower == "content_length"
+  end
+  if not has_length then ngx.header["Content-Length"] = body and #body or 0 end
+  if body then ngx.print(body) end
+  return ngx.exit(status)
+end
+
 local function plugin_ctx()
   local ctx = ngx.ctx.kong_plugin_ctx
   if not ctx then ctx = {}; ngx.ctx.kong_plugin_ctx = ctx end
@@ -91,16 +109,16 @@ kong = {
   } },
   response = {
     exit = function(status, body, headers)
-      ngx.status = status
-      local has_length = false
-      for name, value in pairs(headers or {}) do
-        set_response_header(name, value)
-        local lower = name:lower()
-        has_length = has_length or lower == "content-length" or lower == "content_length"
+      -- In the access phase the runloop delays the exit: the response is kept, the plugin's
+      -- coroutine yields and is never resumed (nothing after exit runs), and the runloop sends it.
+      -- Here the handler is unwound instead: Debian's lua-nginx-module build aborts (SIGSEGV,
+      -- "cannot resume non-suspended coroutine") on any I/O wait inside a user coroutine.
+      local ctx = ngx.ctx
+      if ctx.delay_response and not ctx.delayed_response then
+        ctx.delayed_response = { status_code = status, content = body, headers = headers }
+        error(DELAYED_EXIT)
       end
-      if not has_length then ngx.header["Content-Length"] = body and #body or 0 end
-      if body then ngx.print(body) end
-      return ngx.exit(status)
+      return send(status, body, headers)
     end,
     set_header = set_response_header,
     get_header = function(name)
@@ -137,7 +155,19 @@ function _M.access(entry)
     ngx.ctx.authenticated_consumer = { id = found.id, username = found.username }
     ngx.ctx.authenticated_credential = found.credential and { id = found.credential, consumer = { id = found.id } } or nil
   end
-  handler:access(confs[entry])
+  -- kong/init.lua execute_collecting_plugins_iterator: the plugin's access runs with
+  -- ctx.delay_response set (in a coroutine of its own; see exit); an error in it becomes a 500,
+  -- and a delayed exit is sent once the plugins have run (flush_delayed_response).
+  local ctx = ngx.ctx
+  ctx.delay_response = true
+  local ok, err = pcall(handler.access, handler, confs[entry])
+  ctx.delay_response = nil
+  if not ok and err ~= DELAYED_EXIT then
+    ngx.log(ngx.ERR, err)
+    return send(500, '{"message":"An unexpected error occurred"}', { ["Content-Type"] = "application/json; charset=utf-8" })
+  end
+  local delayed = ctx.delayed_response
+  if delayed then return send(delayed.status_code, delayed.content, delayed.headers) end
   -- The runloop's access `after`: nginx would drop an empty query, Kong keeps the client's `?`.
   if ngx.var.request_uri:sub(-1) == "?" or ngx.var.is_args == "?" then
     ngx.var.upstream_uri = ngx.var.upstream_uri .. "?" .. (ngx.var.args or "")

@@ -2,9 +2,11 @@
 // real sidecar process, Debian's nginx and a real upstream. The policy's onFailure decides what a
 // request gets when the sidecar cannot answer, within the adapter's timeout (never a hung worker);
 // a restarted sidecar is registered with again, decides, and completes what its predecessor held
-// (on Redis); a sidecar shutting down answers every request it received (a paused Redis holds them
+// (on Redis); a connection killed with decisions in flight never has them decided twice; a
+// sidecar shutting down answers every request it received (a paused Redis holds them
 // in flight across the SIGTERM).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -199,4 +201,63 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
       await redis.close();
     }
   });
+  // A connection killed between the adapter and the sidecar (here by a unix-socket proxy that cuts
+  // it) while the sidecar holds decisions it took, waiting on a paused Redis: they commit when
+  // Redis runs again, but their answers are lost. The adapter cannot know they were decided (no
+  // GOAWAY), so it does not send them again: each request is served once (the policy fails open)
+  // and counted exactly once. Sending them again counted each twice.
+  it.skipIf(redisSkip !== undefined)('connection killed with decisions in flight: none is decided twice', async () => {
+    const redis = await RedisServer.start();
+    const admin = new Redis(redis.url);
+    const socketPath = join(dir, `cut-${gateway}.sock`);
+    const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+    const proxy = await startCuttingProxy(join(dir, `cut-proxy-${gateway}.sock`), socketPath);
+    const counted = async (): Promise<number> => {
+      let total = 0;
+      for (const key of await admin.keys(`cut-${gateway}:*:w:*`)) total += Number(await admin.get(key));
+      return total;
+    };
+    try {
+      await withNginx(gateway, policy('open', { kind: 'redis', url: redis.url, timeoutMs: 5000, keyPrefix: `cut-${gateway}:` }), proxy.path, async (nginx) => {
+        expect((await send(nginx.port, 'GET', '/r')).status).toBe(200);
+        redis.pause();
+        const inFlight = Array.from({ length: 4 }, () => send(nginx.port, 'GET', '/r'));
+        // Long enough for all of them to reach the sidecar on a busy machine.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        proxy.cut();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        redis.unpause();
+        const replies = await Promise.all(inFlight);
+        expect(replies.map((r) => [r.status, r.headers['tollgate-degraded']])).toEqual(Array.from({ length: 4 }, () => [200, 'sidecar-unavailable']));
+        await expect.poll(counted, { timeout: 2000, interval: 50 }).toBe(5);
+        // Still 5 once everything has settled: nothing was decided a second time.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(await counted()).toBe(5);
+      }, 3000);
+    } finally {
+      redis.unpause();
+      await proxy.close();
+      admin.disconnect();
+      await sidecar.stop();
+      await redis.close();
+    }
+  });
 });
+
+/** A unix-socket proxy in front of the sidecar whose connections can be killed (both sides at once). */
+async function startCuttingProxy(path: string, target: string): Promise<{ path: string; cut(): void; close(): Promise<void> }> {
+  const pairs = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(target);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      pairs.add(from);
+      from.pipe(to);
+      from.on('error', () => undefined);
+      from.on('close', () => { pairs.delete(from); to.destroy(); });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(path, () => { resolve(); }));
+  chmodSync(path, 0o777);
+  const cut = (): void => { for (const socket of pairs) socket.destroy(); };
+  return { path, cut, close: () => { cut(); return new Promise((resolve) => { server.close(() => { resolve(); }); }); } };
+}

@@ -1,17 +1,20 @@
 // A sidecar stand-in for adapter tests that need an answer the engine does not give for their
 // policy: it speaks the sidecar protocol (packages/sidecar/src/protocol/wire.ts) on a unix socket,
 // registers every conf with the given plan, answers every DECIDE with the given CONTINUE members or
-// with the frame a function picks from the DECIDE's facts (each answer carrying its request's
-// number) and records the DECIDE and COMPLETE frames it
-// received, as the adapter sent them.
+// with what a function picks from the DECIDE's facts (each answer carrying its request's number)
+// and records the DECIDE and COMPLETE frames it received, as the adapter sent them.
 import { chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { encodeFrame, FrameReader } from '../../packages/apisix-runner/src/index.js';
 import type { EngineConfig } from '../../packages/engine/src/index.js';
 import { FrameType } from '../../packages/sidecar/src/index.js';
 
-/** A DECIDE's answer: the same CONTINUE members every time, or a frame picked from the facts. */
-export type ScriptedAnswer = Record<string, unknown> | ((decide: Record<string, unknown>) => { type: number; body: Record<string, unknown> });
+/**
+ * A DECIDE's answer: the same CONTINUE members every time, or what a function picks from the facts:
+ * a frame, or no answer — 'goaway' ends the connection with GOAWAY (the sidecar says it never read
+ * the request), 'drop' destroys it (as a killed sidecar's would end).
+ */
+export type ScriptedAnswer = Record<string, unknown> | ((decide: Record<string, unknown>) => { type: number; body: Record<string, unknown> } | 'goaway' | 'drop');
 
 /**
  * The plugin entry's policy in tests against the scripted sidecar: the adapters only send it at
@@ -54,6 +57,8 @@ export async function startScriptedSidecar(socketPath: string, plan: Record<stri
         else if (frame.type === FrameType.Decide) {
           decides.push(body);
           const picked = typeof answer === 'function' ? answer(body) : { type: FrameType.Continue, body: answer };
+          if (picked === 'drop') return void socket.destroy();
+          if (picked === 'goaway') return void socket.end(encodeFrame(FrameType.GoAway, Buffer.from('{}')));
           reply(picked.type, picked.body);
         } else {
           completes.push(body);

@@ -9,7 +9,9 @@
 --
 -- A request waits at most its own timeout: a hung sidecar never holds a worker, and a late answer
 -- finds nobody waiting and is dropped. A broken connection fails every request waiting on it at
--- once (their answers can no longer come) and the next request opens a new one. An idle
+-- once (their answers can no longer come) and the next request opens a new one; a request is
+-- marked unread (safe to send again) only when the sidecar said so by ending the connection with
+-- GOAWAY or a refusal, after answering all it read. An idle
 -- connection is closed after keepalive_timeout, as a pool's would be; an exiting worker closes it
 -- once nothing waits.
 local semaphore = require("ngx.semaphore")
@@ -26,7 +28,7 @@ local POLL_S = 1
 local MAX_ANSWER_BYTES = 1024 * 1024
 -- Request numbers wrap here (a JSON integer any reader keeps exactly).
 local MAX_ID = 2147483647
-local ERROR = 0x91
+local ERROR, GOAWAY = 0x91, 0x92
 
 local _M = {}
 
@@ -41,13 +43,16 @@ local function frame(kind, payload)
 end
 
 -- Ends a connection: every request still waiting on it gets err, and the next one opens another.
+-- Those requests were never read when the sidecar retired the connection (GOAWAY, or ERROR for a
+-- frame it refused): it answers all it read first. Otherwise their fate is unknown.
 local function fail(conn, err)
   if not conn.alive then return end
   conn.alive = false
   if open[conn.path] == conn then open[conn.path] = nil end
+  local unread = conn.retired ~= nil
   for id, waiter in pairs(conn.pending) do
     conn.pending[id] = nil
-    waiter.err = err
+    waiter.err, waiter.unread = err, unread
     waiter.sema:post(1)
   end
   conn.waiting = 0
@@ -74,11 +79,11 @@ local function read_answers(conn, sock)
     local kind, body = byte(head, 1), cjson.decode(payload)
     if type(body) ~= "table" then return fail(conn, "answer is not a JSON object") end
     local id = body.i
-    if kind == ERROR and id == nil then
-      -- The sidecar found a frame invalid and reads no more: what it read before is still answered
-      -- (and may have been charged), then it closes. New requests go to a new connection; what is
-      -- left when this one closes was never read, and fails to be sent again.
-      conn.retired = "refused by the sidecar: " .. tostring(body.error)
+    if (kind == ERROR and id == nil) or kind == GOAWAY then
+      -- The sidecar reads no more (it closes the connection, or found a frame invalid): what it
+      -- read is answered (and may have been charged), then it closes. New requests go to a new
+      -- connection; what is left when this one closes was never read, and fails to be sent again.
+      conn.retired = conn.retired or (kind == GOAWAY and "closed by the sidecar") or ("refused by the sidecar: " .. tostring(body.error))
       if open[conn.path] == conn then open[conn.path] = nil end
     end
     local waiter = id ~= nil and pending[id]
@@ -87,7 +92,7 @@ local function read_answers(conn, sock)
       conn.waiting = conn.waiting - 1
       waiter.kind, waiter.body = kind, body
       waiter.sema:post(1)
-    elseif type(id) ~= "number" and kind ~= ERROR then
+    elseif type(id) ~= "number" and kind ~= ERROR and kind ~= GOAWAY then
       return fail(conn, "an answer that names no request")
     end
     if conn.exiting and conn.waiting == 0 then return fail(conn, "worker exiting") end
@@ -165,9 +170,10 @@ local function connection(options)
 end
 
 -- Sends one request (a table, numbered here) and waits for its answer: kind and decoded body, or
--- nil and an error. options: socket, timeout, connect_timeout, keepalive_timeout (ms). Needs a
--- context that may yield (access, a timer). "timeout" means the request may still be acted on
--- later; any other error means its connection broke.
+-- nil, an error and whether the sidecar never read the request (then it may be sent again).
+-- options: socket, timeout, connect_timeout, keepalive_timeout (ms). Needs a context that may
+-- yield (access, a timer). "timeout" means the request may still be acted on later; any other
+-- error means its connection broke.
 function _M.exchange(options, kind, request)
   local conn, err = connection(options)
   if not conn then return nil, err end
@@ -199,10 +205,10 @@ function _M.exchange(options, kind, request)
     if conn.exiting and conn.waiting == 0 then fail(conn, "worker exiting") end
     return nil, wait_err
   end
-  local answer_kind, body, failure = waiter.kind, waiter.body, waiter.err
-  waiter.kind, waiter.body, waiter.err = nil, nil, nil
+  local answer_kind, body, failure, unread = waiter.kind, waiter.body, waiter.err, waiter.unread
+  waiter.kind, waiter.body, waiter.err, waiter.unread = nil, nil, nil, nil
   spare[#spare + 1] = waiter
-  if failure then return nil, failure end
+  if failure then return nil, failure, unread end
   return answer_kind, body
 end
 

@@ -15,17 +15,16 @@ local UNKNOWN_TOKEN = 0x90
 
 local _M = { EXIT = EXIT, CONTINUE = CONTINUE }
 
--- One request, one answer, on the worker's shared connection. A connection that broke before the
--- answer came (the sidecar closed it: a restart, an idle timeout) is tried once more on a new one:
--- the sidecar answers everything it received before it closes, so the frame was never taken. A
--- timeout is never retried (the policy's failure mode must come within the timeout), nor a
--- failed connect (a new one would fail the same way).
+-- One request, one answer, on the worker's shared connection. A request the sidecar said it never
+-- read (it closed the connection with GOAWAY: a restart, an idle timeout) is tried once more on a
+-- new one. Nothing else is: not a timeout (the policy's failure mode must come within it), not a
+-- failed connect (a new one would fail the same way), and not a request whose connection broke
+-- without GOAWAY (a killed sidecar may have decided and charged it: sending it again could
+-- charge twice).
 local function exchange(state, kind, request)
-  for _ = 1, 2 do
-    local kind_back, answer = channel.exchange(state, kind, request)
-    if kind_back or answer == "timeout" or answer:find("^connect") then return kind_back, answer end
-  end
-  return nil, "closed"
+  local kind_back, answer, unread = channel.exchange(state, kind, request)
+  if unread then kind_back, answer = channel.exchange(state, kind, request) end
+  return kind_back, answer
 end
 
 local function register(state)

@@ -13,11 +13,16 @@
 // CapturedBody) and ct are what the adapter observed of the response.
 //   any                                            UNKNOWN_TOKEN {}  (register again, then retry)
 //                                                  ERROR {error}     (a request that is not valid)
+//                                                  GOAWAY {}         (the connection's last frame)
 // Every request is answered by one frame. A request may carry i, a number from 1 the adapter picks
 // (per connection); its answer carries the same i. Answers are written as soon as they are ready,
 // so an adapter that pipelines requests on one connection numbers them and matches by i; one that
 // sends without i waits for each answer before the next request. ERROR names no request: the
-// sidecar closes the connection after it.
+// sidecar closes the connection after it. GOAWAY is written when the sidecar closes a connection
+// (shutdown, idle, after an ERROR): it has read its last frame, and every frame it read is answered
+// before the GOAWAY; a request still unanswered then was never read and may be sent again. A
+// connection that ends without GOAWAY (the process died, the drain ran out of time) leaves its
+// unanswered requests unknown: they may have been decided and charged, so they are not sent again.
 import { REQUEST_BODY_LIMIT, RESPONSE_CAPTURE, type ResponseFacts } from '@tollgate/engine';
 
 export const FrameType = {
@@ -30,6 +35,7 @@ export const FrameType = {
   Completed: 0x84,
   UnknownToken: 0x90,
   Error: 0x91,
+  GoAway: 0x92,
 } as const;
 
 /**

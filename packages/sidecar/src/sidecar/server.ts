@@ -46,6 +46,8 @@ class AdapterConnection {
   #inFlight = 0;
   #closing = false;
   #idle: (() => void) | undefined;
+  /** Set by the first drain (shutdown, idle timeout or a bad frame): the connection ends once. */
+  #drained: Promise<void> | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -66,16 +68,22 @@ class AdapterConnection {
    * answered: a frame that got no answer was never taken, so an adapter may send it again.
    */
   drain(): Promise<void> {
-    this.#closing = true;
-    if (this.#inFlight === 0) {
-      this.#end();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => (this.#idle = () => { this.#end(); resolve(); }));
+    this.#drained ??= new Promise<void>((resolve) => {
+      this.#closing = true;
+      if (this.#inFlight === 0) {
+        this.#end();
+        resolve();
+      } else {
+        this.#idle = () => { this.#end(); resolve(); };
+      }
+    });
+    return this.#drained;
   }
 
+  /** Reads nothing more and says so (GOAWAY): every request read is answered by now, so the adapter may send the rest again. */
   #end(): void {
     this.socket.removeAllListeners('data');
+    this.#write({ type: FrameType.GoAway, body: {} }, undefined);
     this.socket.end();
   }
 
@@ -164,8 +172,9 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   server.on('error', (error) => { log.error(`server error: ${error.message}`); });
   listener.serve((socket) => {
     stats.connections += 1;
-    socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     const connection = new AdapterConnection(socket, { handler: options.handler, log, maxFrameBytes, stats });
+    // Ended as at shutdown (GOAWAY): a request the adapter sent as the timeout fired is sent again.
+    socket.setTimeout(idleTimeoutMs, () => void connection.drain());
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   });

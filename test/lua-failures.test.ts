@@ -80,13 +80,15 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
     });
   });
 
-  it('sidecar hung (SIGSTOP): the policy decides within the timeout, and decisions resume with it', async () => {
+  it('sidecar hung (SIGSTOP): the policy decides within the timeout, decisions resume with it, and a refused request is never charged', async () => {
     const socketPath = join(dir, `slow-${gateway}.sock`);
     const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+    // A day's window: the remaining counts compared below never straddle a reset.
+    const daily = { plans: [{ name: 'free', plan: { rateLimit: { day: 1000 } } }] };
     try {
       for (const onFailure of ['open', 'closed'] as const) {
-        await withNginx(gateway, policy(onFailure), socketPath, async (nginx) => {
-          expect((await send(nginx.port, 'GET', '/r')).headers.ratelimit).toBeDefined();
+        await withNginx(gateway, policy(onFailure, undefined, daily), socketPath, async (nginx) => {
+          expect((await send(nginx.port, 'GET', '/r')).headers.ratelimit).toMatch(/r=999/);
           sidecar.child.kill('SIGSTOP');
           const { value: reply, ms } = await timed(() => send(nginx.port, 'GET', '/r'));
           sidecar.child.kill('SIGCONT');
@@ -97,6 +99,10 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
           const after = await send(nginx.port, 'GET', '/r');
           expect(after.status).toBe(200);
           expect(after.headers['tollgate-degraded']).toBeUndefined();
+          // The sidecar read the hung request once it ran again, past the adapter's deadline.
+          // Failing closed it was refused, so it is not decided (one counted before this one);
+          // failing open it was served, and counts.
+          expect(after.headers.ratelimit).toMatch(onFailure === 'closed' ? /r=998/ : /r=997/);
         });
       }
     } finally {

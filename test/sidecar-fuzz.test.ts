@@ -61,7 +61,9 @@ function validDecide(): Record<string, unknown> {
   const body = pick([{}, { b: '{"max_tokens":16}' }, { b: bytes(int(64)).toString('latin1'), bt: true }, { bt: true }]);
   // i: the request number a pipelining adapter adds (its answer must carry it back).
   const id = pick([{}, { i: 1 + int(0x7f_ff_ff_ff) }]);
-  return { t: token, m: pick(['GET', 'POST']), p: pick(['/r', `/x/${bytes(3).toString('hex')}`]), q: `a=${int(9)}&debug`, h: { host: 'api', 'x-key': bytes(2).toString('hex') }, ip: `10.0.0.${int(256)}`, ...body, ...id };
+  // d: when the adapter stops waiting, past or to come (this policy fails open: decided either way).
+  const deadline = pick([{}, { d: Date.now() - 60_000 + int(120_000) }]);
+  return { t: token, m: pick(['GET', 'POST']), p: pick(['/r', `/x/${bytes(3).toString('hex')}`]), q: `a=${int(9)}&debug`, h: { host: 'api', 'x-key': bytes(2).toString('hex') }, ip: `10.0.0.${int(256)}`, ...body, ...id, ...deadline };
 }
 
 type Expectation = 'error' | 'decision' | 'unknown-token' | 'error-or-completed';
@@ -77,7 +79,7 @@ function framedCase(): { frame: Buffer; expect: Expectation } {
     case 2:
       return { frame: encodeFrame(FrameType.Decide, Buffer.from(pick(['[]', 'null', '"x"', '7', '{"t":', '']))), expect: 'error' };
     case 3: {
-      const member = pick(['t', 'm', 'p', 'q', 'h', 'ip', 'c', 'cr', 's', 'b', 'bt', 'i']);
+      const member = pick(['t', 'm', 'p', 'q', 'h', 'ip', 'c', 'cr', 's', 'b', 'bt', 'i', 'd']);
       const wrong = pick<unknown>([7, -1, 1.5, true, [], { a: 1 }, 'x', { h: [1] }, 2 ** 40]);
       const mutated = { ...body, [member]: wrong };
       // Strings where strings belong, an empty header list (cjson's empty table) and a consumer
@@ -85,8 +87,9 @@ function framedCase(): { frame: Buffer; expect: Expectation } {
       const plainObject = typeof wrong === 'object' && wrong !== null && !Array.isArray(wrong);
       // The body cut flag (bt) is a boolean.
       const stillValid =
-        (typeof wrong === 'string' && member !== 't' && member !== 'h' && member !== 'c' && member !== 'bt' && member !== 'i') ||
+        (typeof wrong === 'string' && member !== 't' && member !== 'h' && member !== 'c' && member !== 'bt' && member !== 'i' && member !== 'd') ||
         (member === 'i' && wrong === 7) ||
+        (member === 'd' && (wrong === 7 || wrong === 2 ** 40)) ||
         (member === 'h' && Array.isArray(wrong)) ||
         (member === 'c' && plainObject) ||
         (member === 't' && wrong === 7) ||

@@ -7,7 +7,7 @@
 local cjson = require("cjson.safe")
 local channel = require("tollgate.sidecar_channel")
 
-local ngx, type, tostring = ngx, type, tostring
+local ngx, type, tostring, floor = ngx, type, tostring, math.floor
 
 local REGISTER, DECIDE, COMPLETE = 1, 2, 3
 local REGISTERED, EXIT, CONTINUE, COMPLETED = 0x81, 0x82, 0x83, 0x84
@@ -22,8 +22,15 @@ local _M = { EXIT = EXIT, CONTINUE = CONTINUE }
 -- without GOAWAY (a killed sidecar may have decided and charged it: sending it again could
 -- charge twice).
 local function exchange(state, kind, request)
-  local kind_back, answer, unread = channel.exchange(state, kind, request)
-  if unread then kind_back, answer = channel.exchange(state, kind, request) end
+  local kind_back, answer, unread
+  for _ = 1, 2 do
+    -- A decision says when this wait gives up (ms, this host's clock; ngx.now() is the event loop
+    -- turn's, never later): a policy failing closed has refused the request by then, and the
+    -- sidecar does not decide it after that.
+    if kind == DECIDE then request.d = floor(ngx.now() * 1000) + state.timeout end
+    kind_back, answer, unread = channel.exchange(state, kind, request)
+    if not unread then break end
+  end
   return kind_back, answer
 end
 

@@ -69,3 +69,17 @@ describe('the request number (i) a pipelining adapter sends', () => {
     expect(parseRequest(FrameType.Decide, frame({ ...DECIDE, i }))).toEqual({ ok: false, error: `i must be a request number (an integer from 1 to ${String(MAX_REQUEST_ID)})` });
   });
 });
+
+describe("DECIDE's deadline (d), when the adapter stops waiting", () => {
+  it.each([0, 1_796_692_345_890, Number.MAX_SAFE_INTEGER])('is read as ms since the epoch: %d', (d) => {
+    expect(parseRequest(FrameType.Decide, frame({ ...DECIDE, d }))).toMatchObject({ ok: true, value: { request: { deadline: d } } });
+  });
+
+  it('is absent when not sent', () => {
+    expect(parseRequest(FrameType.Decide, frame(DECIDE))).toMatchObject({ ok: true, value: { request: { deadline: undefined } } });
+  });
+
+  it.each([-1, 1.5, Number.MAX_SAFE_INTEGER + 2, '1796692345890', true])('refuses %j', (d) => {
+    expect(parseRequest(FrameType.Decide, frame({ ...DECIDE, d }))).toEqual({ ok: false, error: 'd must be a time in ms since the epoch' });
+  });
+});

@@ -6,9 +6,11 @@
 // Adapter → sidecar                              Sidecar → adapter
 //   REGISTER  {policy, route?, gateway}           REGISTERED {token, headers, consumer, credential, ip, scheme, body}
 //   DECIDE    {t, m, p, q, h, ip?, c?, cr?, s?,    EXIT {s, h, b}  |  CONTINUE {rh?, uh?, ur?, q?, p?, f?, o?}
-//              b?, bt?}
+//              b?, bt?, d?}
 //   COMPLETE  {t, f, st, h?, b?, ct?}              COMPLETED {}
-// DECIDE's b is the request body (registration asked for it: `body`), bt that it was cut or unread;
+// DECIDE's b is the request body (registration asked for it: `body`), bt that it was cut or unread,
+// d the adapter's deadline (ms since the epoch, this host's clock): it gives the request the
+// policy's failure outcome by then, so a policy failing closed is not decided after it (ERROR);
 // CONTINUE's o is Allow.observe ({h?: header name, b?: true}); COMPLETE's h, b ({h, t, n}: the
 // CapturedBody) and ct are what the adapter observed of the response.
 //   any                                            UNKNOWN_TOKEN {}  (register again, then retry)
@@ -72,6 +74,8 @@ export interface DecideRequest {
   readonly scheme: string | undefined;
   readonly body: string | undefined;
   readonly bodyTruncated: boolean;
+  /** When the adapter stops waiting for the answer (ms since the epoch), if it said. */
+  readonly deadline: number | undefined;
 }
 
 export interface CompleteRequest {
@@ -129,6 +133,7 @@ export function parseRequest(type: number, payload: Uint8Array): Parsed {
           scheme: read.optionalString('s'),
           body: read.boundedString('b', REQUEST_BODY_LIMIT),
           bodyTruncated: read.flag('bt'),
+          deadline: read.timestamp('d'),
         },
       };
       break;
@@ -226,6 +231,15 @@ class Reader {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_REQUEST_ID) return value;
     this.fail(`${name} must be a request number (an integer from 1 to ${String(MAX_REQUEST_ID)})`);
+    return undefined;
+  }
+
+  /** Absent, null, or a time in ms since the epoch (a non-negative integer). */
+  timestamp(name: string): number | undefined {
+    const value = this.body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+    this.fail(`${name} must be a time in ms since the epoch`);
     return undefined;
   }
 

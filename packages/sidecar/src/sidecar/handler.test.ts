@@ -24,6 +24,7 @@ const decide = (token: number, path: string, body?: string): DecideRequest => ({
   scheme: undefined,
   body,
   bodyTruncated: false,
+  deadline: undefined,
 });
 
 describe('registration', () => {
@@ -56,5 +57,21 @@ describe('a metered decision and its completion', () => {
     const { token } = register('chat');
     const answer = await handler.decide(decide(token, '/chat', '{"max_tokens":40}'));
     expect((answer.body as { o?: unknown }).o).toEqual({ b: true });
+  });
+});
+
+describe("a decision read past the adapter's deadline (a stalled sidecar)", () => {
+  const registerFailing = (onFailure: 'open' | 'closed') =>
+    (handler.register({ policy: JSON.stringify({ ...CONFIG, policy: `late-${onFailure}`, store: { kind: 'memory', onFailure } }), route: 'status', gateway: 'kong' }).body as { token: number }).token;
+
+  it('failing closed: not decided (the adapter refused the request), answered ERROR', async () => {
+    const token = registerFailing('closed');
+    expect(await handler.decide({ ...decide(token, '/status'), deadline: Date.now() - 1 })).toEqual({ type: FrameType.Error, body: { error: "not decided: past the adapter's deadline, the policy failed closed" } });
+    expect((await handler.decide({ ...decide(token, '/status'), deadline: Date.now() + 60_000 })).type).toBe(FrameType.Continue);
+  });
+
+  it('failing open: decided (the adapter let the request through, so it counts)', async () => {
+    const token = registerFailing('open');
+    expect((await handler.decide({ ...decide(token, '/status'), deadline: Date.now() - 1 })).type).toBe(FrameType.Continue);
   });
 });

@@ -19,6 +19,8 @@ interface Registered {
   readonly engine: Engine;
   readonly route: string | undefined;
   readonly gateway: RegisterRequest['gateway'];
+  /** The policy's store.onFailure is closed: the adapter refuses what it waited for too long. */
+  readonly failsClosed: boolean;
 }
 
 /** Settling x402 before the client sees the answer needs the response buffered: those policies keep the existing plugins. */
@@ -32,6 +34,7 @@ const REQUEST_ID_HEADERS = { kong: ['kong-request-id', 'x-request-id'], apisix: 
 const NOTHING = {};
 const COMPLETED: Answer = { type: FrameType.Completed, body: NOTHING };
 const UNKNOWN_TOKEN: Answer = { type: FrameType.UnknownToken, body: NOTHING };
+const PAST_DEADLINE: Answer = { type: FrameType.Error, body: { error: "not decided: past the adapter's deadline, the policy failed closed" } };
 
 export class SidecarHandler {
   readonly #confs: ConfCache<Registered>;
@@ -53,7 +56,7 @@ export class SidecarHandler {
       return { type: FrameType.Error, body: { error: problems.join('; ') } };
     }
     const { config } = compiled.engine;
-    const token = this.#confs.store(`${request.gateway}\u0000${request.route ?? ''}\u0000${request.policy}`, { engine: compiled.engine, route: request.route, gateway: request.gateway });
+    const token = this.#confs.store(`${request.gateway}\u0000${request.route ?? ''}\u0000${request.policy}`, { engine: compiled.engine, route: request.route, gateway: request.gateway, failsClosed: config.store.onFailure === 'closed' });
     const plan = planFacts(config, request.route);
     const kong = request.gateway === 'kong';
     return {
@@ -76,6 +79,9 @@ export class SidecarHandler {
   decide(request: DecideRequest): Answer | Promise<Answer> {
     const registered = this.#confs.get(request.token);
     if (registered === undefined) return UNKNOWN_TOKEN;
+    // Read after its adapter gave up (a stalled sidecar): failing closed, the client was refused,
+    // so deciding it now could only charge a refused request. Failing open it was served, and is counted.
+    if (registered.failsClosed && request.deadline !== undefined && Date.now() >= request.deadline) return PAST_DEADLINE;
     const decision = registered.engine.decide(new SentFacts(request, registered));
     return decision instanceof Promise ? decision.then((d) => answer(d, request)) : answer(decision, request);
   }

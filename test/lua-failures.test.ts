@@ -207,6 +207,38 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
       await redis.close();
     }
   });
+  // The adapter gives up before the engine does (its timeout under the store's): failing closed it
+  // refuses the request (503) while the engine still waits on Redis. The admission carries the
+  // adapter's deadline, so Redis, running it after that, refuses it: nothing charged for a request
+  // that was refused. With the engine's own deadline it was charged once Redis ran again.
+  it.skipIf(redisSkip !== undefined)('failing closed, a decision the adapter stopped waiting for is not charged when Redis runs it later', async () => {
+    const redis = await RedisServer.start();
+    const admin = new Redis(redis.url);
+    const socketPath = join(dir, `late-${gateway}.sock`);
+    const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+    const prefix = `late-${gateway}:`;
+    try {
+      await withNginx(gateway, policy('closed', { kind: 'redis', url: redis.url, timeoutMs: 5000, keyPrefix: prefix }), socketPath, async (nginx) => {
+        expect((await send(nginx.port, 'GET', '/r')).status).toBe(200);
+        redis.pause();
+        const refused = await send(nginx.port, 'GET', '/r');
+        expect(refused.status).toBe(503);
+        // Later than the deadline by more than the clock offset's error (a round trip to Redis,
+        // measured as the sidecar connected), and well within the engine's own timeout.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        redis.unpause();
+        // The engine answers once Redis ran the admission; then nothing is left to settle.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(await countedIn(admin, prefix)).toBe(1);
+      });
+    } finally {
+      redis.unpause();
+      admin.disconnect();
+      await sidecar.stop();
+      await redis.close();
+    }
+  });
+
   // A connection killed between the adapter and the sidecar (here by a unix-socket proxy that cuts
   // it) while the sidecar holds decisions it took, waiting on a paused Redis: they commit when
   // Redis runs again, but their answers are lost. The adapter cannot know they were decided (no
@@ -218,11 +250,7 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
     const socketPath = join(dir, `cut-${gateway}.sock`);
     const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
     const proxy = await startCuttingProxy(join(dir, `cut-proxy-${gateway}.sock`), socketPath);
-    const counted = async (): Promise<number> => {
-      let total = 0;
-      for (const key of await admin.keys(`cut-${gateway}:*:w:*`)) total += Number(await admin.get(key));
-      return total;
-    };
+    const counted = () => countedIn(admin, `cut-${gateway}:`);
     try {
       await withNginx(gateway, policy('open', { kind: 'redis', url: redis.url, timeoutMs: 5000, keyPrefix: `cut-${gateway}:` }), proxy.path, async (nginx) => {
         expect((await send(nginx.port, 'GET', '/r')).status).toBe(200);
@@ -266,4 +294,11 @@ async function startCuttingProxy(path: string, target: string): Promise<{ path: 
   chmodSync(path, 0o777);
   const cut = (): void => { for (const socket of pairs) socket.destroy(); };
   return { path, cut, close: () => { cut(); return new Promise((resolve) => { server.close(() => { resolve(); }); }); } };
+}
+
+/** The requests counted in the rate windows under a key prefix (a minute's reset may split them over two keys). */
+async function countedIn(admin: Redis, prefix: string): Promise<number> {
+  let total = 0;
+  for (const key of await admin.keys(`${prefix}*:w:*`)) total += Number(await admin.get(key));
+  return total;
 }

@@ -14,8 +14,13 @@ import type { PaymentSettlement } from './x402/payment-gate.js';
 
 export interface Engine {
   readonly config: EngineConfig;
-  /** Never rejects and never throws: a store failure becomes the policy's failure-mode decision. Await it. */
-  decide(facts: RequestFacts): Decision | Promise<Decision>;
+  /**
+   * Never rejects and never throws: a store failure becomes the policy's failure-mode decision. Await it.
+   * `answerBy` (ms since the epoch): when the caller stops waiting and applies the policy's failure
+   * mode itself (the Lua adapters' timeout); failing closed, the store refuses an admission that
+   * would run after it, so a request the caller refused is never charged.
+   */
+  decide(facts: RequestFacts, answerBy?: number): Decision | Promise<Decision>;
   /**
    * After the upstream answered (`upstreamStatus`): commits a `chargeOn: success` hold (< 500) or
    * gives it back (≥ 500), and settles a payment (< 400) or lets it go unspent (≥ 400). A metered

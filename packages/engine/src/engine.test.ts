@@ -3,7 +3,7 @@ import { ManualClock, type Clock } from './clock.js';
 import type { EngineConfig } from './config/engine-config.js';
 import { createEngine, DEGRADED_HEADER, type Engine } from './engine.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
-import type { Store } from './store/store.js';
+import type { Admission, Store } from './store/store.js';
 import { hangingStore, unreachableStore } from './store/test-support/failing-stores.js';
 import type { RequestFacts } from './types.js';
 
@@ -73,6 +73,44 @@ describe('failure mode', () => {
     for (const id of ['garbage', '[]', '{}', '{"hold":{"account":1}}']) {
       expect(await engine.complete({ id }, 200)).toEqual({ hold: { kind: 'failed', error: 'not a follow-up of this engine' }, payment: { kind: 'none' }, headers: {} });
     }
+  });
+});
+
+describe("the caller's deadline (answerBy)", () => {
+  /** A memory store that reports itself as Redis (so admissions failing closed carry ids and deadlines) and records them. */
+  const recordingStore = (admissions: Admission[]): Store => {
+    const memory = createMemoryStore();
+    return new Proxy(memory, {
+      get(target, name) {
+        if (name === 'kind') return 'redis';
+        if (name === 'admit') return (admission: Admission) => { admissions.push(admission); return target.admit(admission); };
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+
+  it('failing closed, the admission deadline is the sooner of the engine timeout and the caller deadline', async () => {
+    const admissions: Admission[] = [];
+    const engine = engineOf(config({ kind: 'memory', timeoutMs: 5000, onFailure: 'closed' }), recordingStore(admissions));
+    const before = Date.now();
+    await engine.decide(facts('/open'), before + 100);
+    await engine.decide(facts('/open'), before + 60_000);
+    await engine.decide(facts('/open'));
+    const after = Date.now();
+    const [capped, later, none] = admissions.map((a) => a.deadline ?? NaN);
+    expect(capped).toBe(before + 100);
+    for (const own of [later, none]) {
+      expect(own).toBeGreaterThanOrEqual(before + 5000);
+      expect(own).toBeLessThanOrEqual(after + 5000);
+    }
+  });
+
+  it('failing open, admissions carry no deadline whatever the caller says', async () => {
+    const admissions: Admission[] = [];
+    const engine = engineOf(config({ kind: 'memory', timeoutMs: 5000 }), recordingStore(admissions));
+    await engine.decide(facts('/open'), Date.now() + 100);
+    expect(admissions.map((a) => a.deadline)).toEqual([undefined]);
   });
 });
 

@@ -144,10 +144,10 @@ class PolicyEngine implements Engine {
     }
   }
 
-  decide(facts: RequestFacts): Decision | Promise<Decision> {
-    if (this.#observer === NO_OBSERVER) return this.#decide(facts);
+  decide(facts: RequestFacts, answerBy?: number): Decision | Promise<Decision> {
+    if (this.#observer === NO_OBSERVER) return this.#decide(facts, answerBy);
     const started = performance.now();
-    const decision = this.#decide(facts);
+    const decision = this.#decide(facts, answerBy);
     if (!(decision instanceof Promise)) return this.#observed(decision, started);
     return decision.then((d) => this.#observed(d, started));
   }
@@ -195,17 +195,17 @@ class PolicyEngine implements Engine {
     return usageReport(caller, await this.#store.store.previewAdmit(this.#usageAdmission(caller)));
   }
 
-  #decide(facts: RequestFacts): Decision | Promise<Decision> {
+  #decide(facts: RequestFacts, answerBy: number | undefined): Decision | Promise<Decision> {
     if (facts.path === this.#usagePath && (facts.method === 'GET' || facts.method === 'HEAD')) return this.#usage(facts);
     const route = facts.route ?? this.#match(facts.method, facts.path, facts.host) ?? '';
     const call = this.#mcpCall?.(route, facts);
-    if (call === undefined) return this.#admit(facts, route, undefined);
+    if (call === undefined) return this.#admit(facts, route, undefined, answerBy);
     if (!call.ok) return this.#unreadable(facts, route, call);
-    const decision = this.#admit(facts, route, call);
+    const decision = this.#admit(facts, route, call, answerBy);
     return decision instanceof Promise ? decision.then((d) => answerMcp(d, call)) : answerMcp(decision, call);
   }
 
-  #admit(facts: RequestFacts, route: string, call: McpCall | undefined): Allow | Deny | Promise<Allow | Deny> {
+  #admit(facts: RequestFacts, route: string, call: McpCall | undefined, answerBy: number | undefined): Allow | Deny | Promise<Allow | Deny> {
     let pending: Pending | undefined;
     try {
       const caller = this.#identify(facts);
@@ -217,9 +217,11 @@ class PolicyEngine implements Engine {
       // A metered route always holds: its response settles the actual cost.
       const holdKey = this.#holds || metered !== undefined ? `hold:${randomUUID()}` : undefined;
       // Failing closed, an answer the engine abandons is a refusal: the admission carries an id
-      // (its hold key when it holds) that its void names, and a deadline after which the store refuses it.
+      // (its hold key when it holds) that its void names, and a deadline after which the store
+      // refuses it: the engine's timeout, or sooner when the caller stops waiting then (its
+      // refusal would come first, and the engine could not void what it never knew was refused).
       const id = this.#abandonable ? (holdKey ?? this.#idPrefix + String(++this.#idSeq)) : undefined;
-      const deadline = id === undefined ? undefined : Date.now() + this.#timeoutMs;
+      const deadline = id === undefined ? undefined : Math.min(Date.now() + this.#timeoutMs, answerBy ?? Infinity);
       const waiting: Pending = { account: caller.account, scope: caller.scope, fallbackPlan: caller.fallbackPlan, now, rules, cost: call?.cost, holdKey, id, deadline, facts, caller, route, payment, ...metered };
       pending = waiting;
       const result = this.#store.admit(waiting);

@@ -16,6 +16,21 @@ export const KONG_LUA_PLUGIN = 'tollgate-lua';
 /** apisix/plugins/tollgate.lua, loaded through `extra_lua_path`. */
 export const APISIX_LUA_PLUGIN = 'tollgate';
 
+/** The adapters' schema default for `timeout`: how long a request waits for the sidecar's answer (ms). */
+export const LUA_DEFAULT_TIMEOUT_MS = 1000;
+/** What the sidecar may need beyond the store's timeout to answer (reading, deciding, writing). */
+const SIDECAR_MARGIN_MS = 500;
+
+/**
+ * The entry's `timeout` when the schema default would be too short: the adapter must wait out the
+ * engine's store timeout, or it applies onFailure while the engine still decides (failing closed,
+ * the admission then carries the adapter's deadline and is refused by the store after it).
+ */
+export function luaAdapterTimeout(config: EngineConfig): { timeout?: number } {
+  const needed = (config.store.timeoutMs ?? 0) + SIDECAR_MARGIN_MS;
+  return needed > LUA_DEFAULT_TIMEOUT_MS ? { timeout: needed } : {};
+}
+
 /** Whether this policy runs on the Lua adapter `plugin`, with the reason in the explanation either way when it was asked for. */
 export function usesLuaAdapter(config: EngineConfig, requested: boolean, plugin: string, fallback: string, explain: ExplanationBuilder): boolean {
   if (!requested) return false;

@@ -82,7 +82,7 @@ export class SidecarHandler {
     // Read after its adapter gave up (a stalled sidecar): failing closed, the client was refused,
     // so deciding it now could only charge a refused request. Failing open it was served, and is counted.
     if (registered.failsClosed && request.deadline !== undefined && Date.now() >= request.deadline) return PAST_DEADLINE;
-    const decision = registered.engine.decide(new SentFacts(request, registered));
+    const decision = registered.engine.decide(new SentFacts(request, registered), request.deadline);
     return decision instanceof Promise ? decision.then((d) => answer(d, request)) : answer(decision, request);
   }
 

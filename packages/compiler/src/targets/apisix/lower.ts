@@ -12,7 +12,7 @@ import { policyLabels, TOLLGATE_CONF_NAME, TOLLGATE_EXT_PLUGIN, TOLLGATE_ROUTE_C
 import { splitSharedPlugins } from './shared-plugins.js';
 import { headerOps, keyAuthConfig, limitCountCertificateCheck, limitCountConfig, limitKey, unsupportedRedisSettings, upstreamPath, type UnsupportedRedisSetting } from './native-plugins.js';
 import { omit } from '../../omit.js';
-import { APISIX_LUA_PLUGIN, usesLuaAdapter } from '../lua-adapter.js';
+import { APISIX_LUA_PLUGIN, luaAdapterTimeout, usesLuaAdapter } from '../lua-adapter.js';
 import { routePaths } from '../route-paths.js';
 import { entryResponseWork, routeObservation } from '@tollgate/engine';
 import type { CompileOptions } from '../target.js';
@@ -81,7 +81,7 @@ export function lowerPolicy(policy: PolicyIr, options: Pick<CompileOptions, 'api
   const tollgateOn = (route: string): PluginMap => {
     if (work.length === 0) return {};
     // The policy's onFailure applies when the sidecar cannot answer (allow_degradation's job for ext-plugin).
-    if (lua) return { [APISIX_LUA_PLUGIN]: { policy: policyJson, route } };
+    if (lua) return { [APISIX_LUA_PLUGIN]: { policy: policyJson, route, ...luaAdapterTimeout(config) } };
     const conf = [
       { name: TOLLGATE_CONF_NAME, value: policyJson },
       { name: TOLLGATE_ROUTE_CONF_NAME, value: route },

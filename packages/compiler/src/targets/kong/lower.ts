@@ -11,7 +11,7 @@ import type { CompileOptions } from '../target.js';
 import { ANONYMOUS_CONSUMER, SELECT_TAG, TOLLGATE_CHARGE_ON_SUCCESS_PLUGIN, TOLLGATE_PLUGIN, TOLLGATE_X402_PLUGIN, policyTag, type KongPlugin, type KongService } from './model.js';
 import { keyAuthConfig, kongCertificateCheck, kongRedisBlockers, rateLimitingConfig, requestTransformerConfig } from './native-plugins.js';
 import { omit } from '../../omit.js';
-import { KONG_LUA_PLUGIN, usesLuaAdapter } from '../lua-adapter.js';
+import { KONG_LUA_PLUGIN, luaAdapterTimeout, usesLuaAdapter } from '../lua-adapter.js';
 import { routePaths } from '../route-paths.js';
 import { entryObservedHeaders, entryResponseWork, kongObservedHeaderKey, type ResponseWork } from '@tollgate/engine';
 
@@ -87,7 +87,7 @@ export function lowerPolicy(policy: PolicyIr, options: CompileOptions): KongLowe
     if (spec.service) entries.push({ scope: { service: spec.service.name } });
     for (const { scope, route } of entries) {
       const name = lua ? KONG_LUA_PLUGIN : tollgatePluginFor(config, route);
-      plugins.push(plugin(name, scope, { policy: policyJson, ...(route === undefined ? {} : { route }) }));
+      plugins.push(plugin(name, scope, { policy: policyJson, ...(route === undefined ? {} : { route }), ...(lua ? luaAdapterTimeout(config) : {}) }));
       // The JS plugin has no header_filter phase: Kong's post-function takes a metered route's cost
       // header off the response. Only on the route itself: Kong runs a service's post-function on
       // every route without its own, which would strip a same-named header elsewhere.

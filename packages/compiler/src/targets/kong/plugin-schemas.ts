@@ -1,6 +1,7 @@
 // Strict renderings of the Kong 3.x plugin schemas Tollgate emits (Kong/kong kong/plugins/*/schema.lua):
 // closed records, exclusive bounds and the entity checks the docs-site JSON leaves out.
 import type { Fields } from '../../check/record.js';
+import { KONG_LUA_PLUGIN } from '../lua-adapter.js';
 import { TOLLGATE_PLUGINS } from './model.js';
 
 /** Kong's header_name typedef as rate-limiting and key-auth apply it. */
@@ -75,7 +76,11 @@ export const POST_FUNCTION_FIELDS: Fields = { header_filter: { type: 'strings', 
 /** The Tollgate Kong plugin's schema: the engine configuration as JSON, and the route an entry guards when attached per route. */
 export const TOLLGATE_FIELDS: Fields = { policy: { type: 'string', minLength: 2 }, route: { type: 'string', minLength: 1 } };
 
+/** tollgate-lua's schema.lua: the same, and how long a request waits for the sidecar (the one other field the compiler sets). */
+export const TOLLGATE_LUA_FIELDS: Fields = { ...TOLLGATE_FIELDS, timeout: { type: 'number', integer: true, min: 1, max: 60_000 } };
+
 export function pluginFields(name: string, edition: 'oss' | 'enterprise'): Fields | undefined {
+  if (name === KONG_LUA_PLUGIN) return TOLLGATE_LUA_FIELDS;
   if (TOLLGATE_PLUGINS.has(name)) return TOLLGATE_FIELDS;
   switch (name) {
     case 'rate-limiting':

@@ -5,6 +5,7 @@
 // have had its requests decided and charged. The Lua adapters send a request again only in the
 // first case, so no decision is ever made twice.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,21 @@ describe('the sidecar ends a connection', () => {
     const { client } = await connect(server);
     expect(await rest(client)).toEqual([[FrameType.GoAway, undefined]]);
   });
+
+  it('a peer that keeps its side open after GOAWAY is cut one idle timeout later', async () => {
+    const server = await start('half-open', 100);
+    const socket = createConnection({ path: server.socketPath, allowHalfOpen: true });
+    const seen: string[] = [];
+    socket.on('data', (chunk: Buffer) => seen.push(`frame ${String(chunk[0])}`));
+    socket.on('end', () => seen.push('end'));
+    socket.on('error', (error: NodeJS.ErrnoException) => seen.push(error.code ?? error.message));
+    await new Promise<void>((resolve) => socket.once('end', () => { resolve(); }));
+    // Two idle timeouts on: a write then finds the sidecar's side gone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write('?');
+    await new Promise<void>((resolve) => socket.once('close', () => { resolve(); }));
+    expect(seen).toEqual([`frame ${String(FrameType.GoAway)}`, 'end', 'EPIPE']);
+  }, 5000);
 
   it('after a refused frame: ERROR, the answers to what it read before, GOAWAY, the end', async () => {
     const server = await start('refused');

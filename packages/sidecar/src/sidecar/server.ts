@@ -62,6 +62,11 @@ class AdapterConnection {
     return this.#inFlight;
   }
 
+  /** drain() was called: the connection ends (or ended) once everything received is answered. */
+  get draining(): boolean {
+    return this.#drained !== undefined;
+  }
+
   /**
    * Ends the connection once everything received is answered. Frames that arrive meanwhile are
    * still taken and answered; from the end on nothing more is read, because nothing more could be
@@ -174,7 +179,14 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     stats.connections += 1;
     const connection = new AdapterConnection(socket, { handler: options.handler, log, maxFrameBytes, stats });
     // Ended as at shutdown (GOAWAY): a request the adapter sent as the timeout fired is sent again.
-    socket.setTimeout(idleTimeoutMs, () => void connection.drain());
+    // Still open a timeout later (a peer that never closed its side): destroyed. The timer fires
+    // once per setTimeout, so it is set again.
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (connection.draining) return void socket.destroy();
+      void connection.drain();
+      socket.setTimeout(idleTimeoutMs);
+    });
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   });

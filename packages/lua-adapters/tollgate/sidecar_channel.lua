@@ -10,10 +10,9 @@
 -- A request waits at most its own timeout: a hung sidecar never holds a worker, and a late answer
 -- finds nobody waiting and is dropped. A broken connection fails every request waiting on it at
 -- once (their answers can no longer come) and the next request opens a new one; a request is
--- marked unread (safe to send again) only when the sidecar said so by ending the connection with
--- GOAWAY or a refusal, after answering all it read. An idle
--- connection is closed after keepalive_timeout, as a pool's would be; an exiting worker closes it
--- once nothing waits.
+-- marked unread (safe to send again) only when the sidecar said so: its GOAWAY, written after the
+-- answers to all it read. An idle connection is closed after keepalive_timeout, as a pool's would
+-- be; an exiting worker closes it once nothing waits.
 local semaphore = require("ngx.semaphore")
 local cjson = require("cjson.safe")
 local bit = require("bit")
@@ -43,13 +42,14 @@ local function frame(kind, payload)
 end
 
 -- Ends a connection: every request still waiting on it gets err, and the next one opens another.
--- Those requests were never read when the sidecar retired the connection (GOAWAY, or ERROR for a
--- frame it refused): it answers all it read first. Otherwise their fate is unknown.
+-- Those requests were never read when the sidecar's GOAWAY came (it answers all it read first).
+-- Otherwise their fate is unknown, also after a refusal alone: the sidecar may have died while
+-- still deciding what it read before the refused frame.
 local function fail(conn, err)
   if not conn.alive then return end
   conn.alive = false
   if open[conn.path] == conn then open[conn.path] = nil end
-  local unread = conn.retired ~= nil
+  local unread = conn.goaway == true
   for id, waiter in pairs(conn.pending) do
     conn.pending[id] = nil
     waiter.err, waiter.unread = err, unread
@@ -81,9 +81,10 @@ local function read_answers(conn, sock)
     local id = body.i
     if (kind == ERROR and id == nil) or kind == GOAWAY then
       -- The sidecar reads no more (it closes the connection, or found a frame invalid): what it
-      -- read is answered (and may have been charged), then it closes. New requests go to a new
-      -- connection; what is left when this one closes was never read, and fails to be sent again.
+      -- read is answered (and may have been charged), then GOAWAY, then it closes. New requests go
+      -- to a new connection; what is left after GOAWAY was never read, and fails to be sent again.
       conn.retired = conn.retired or (kind == GOAWAY and "closed by the sidecar") or ("refused by the sidecar: " .. tostring(body.error))
+      conn.goaway = conn.goaway or kind == GOAWAY
       if open[conn.path] == conn then open[conn.path] = nil end
     end
     local waiter = id ~= nil and pending[id]

@@ -75,22 +75,26 @@ describe('the sidecar ends a connection', () => {
     return frames;
   };
   /** Sends DECIDE 1 with decisions answered `ms` after they are made, and waits until the sidecar took it. */
-  const decidedSlowly = async (server: SidecarServer, ms: number, then: (client: SidecarClient) => Promise<void>): Promise<void> => {
+  const decidedSlowly = async (server: SidecarServer, ms: number, then: (client: SidecarClient, decide: (i: number) => void) => Promise<void>): Promise<void> => {
     const { client, decide } = await connect(server);
     holdMs = ms;
     try {
       decide(1);
       await expect.poll(() => server.stats.decide, { timeout: 2000, interval: 5 }).toBe(1);
-      await then(client);
+      await then(client, decide);
     } finally {
       holdMs = 0;
     }
   };
 
-  it('at shutdown: the answers to what it read, then GOAWAY, then the end', async () => {
+  it('at shutdown: nothing more read, the answers to what it read, then GOAWAY, then the end', async () => {
     const server = await start('shutdown');
-    await decidedSlowly(server, 300, async (client) => {
+    await decidedSlowly(server, 300, async (client, decide) => {
       const closed = server.close(5000);
+      // Sent once the drain began (decision 1 is held 300 ms): never taken, or a busy connection
+      // would never drain.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      decide(2);
       expect(await rest(client)).toEqual([[FrameType.Continue, 1], [FrameType.GoAway, undefined]]);
       await closed;
     });

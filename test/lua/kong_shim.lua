@@ -163,7 +163,7 @@ function _M.access(entry)
   local ok, err = pcall(handler.access, handler, confs[entry])
   ctx.delay_response = nil
   if not ok and err ~= DELAYED_EXIT then
-    ngx.log(ngx.ERR, err)
+    ngx.log(ngx.ERR, tostring(err))
     return send(500, '{"message":"An unexpected error occurred"}', { ["Content-Type"] = "application/json; charset=utf-8" })
   end
   local delayed = ctx.delayed_response

@@ -7,7 +7,7 @@
 local cjson = require("cjson.safe")
 local channel = require("tollgate.sidecar_channel")
 
-local ngx, type, tostring, floor = ngx, type, tostring, math.floor
+local ngx, type, tostring, floor, setmetatable = ngx, type, tostring, math.floor, setmetatable
 
 local REGISTER, DECIDE, COMPLETE = 1, 2, 3
 local REGISTERED, EXIT, CONTINUE, COMPLETED = 0x81, 0x82, 0x83, 0x84
@@ -22,16 +22,18 @@ local _M = { EXIT = EXIT, CONTINUE = CONTINUE }
 -- without GOAWAY (a killed sidecar may have decided and charged it: sending it again could
 -- charge twice).
 local function exchange(state, kind, request)
-  local kind_back, answer, unread
-  for _ = 1, 2 do
-    -- A decision says when this wait gives up (ms, this host's clock; ngx.now() is the event loop
-    -- turn's, never later): a policy failing closed has refused the request by then, and the
-    -- sidecar does not decide it after that.
-    if kind == DECIDE then request.d = floor(ngx.now() * 1000) + state.timeout end
-    kind_back, answer, unread = channel.exchange(state, kind, request)
-    if not unread then break end
-  end
-  return kind_back, answer
+  -- When this wait gives up (ms, this host's clock; ngx.now() is the event loop turn's, never
+  -- later). A decision carries it: a policy failing closed has refused the request by then, and
+  -- the sidecar does not decide it after that.
+  local deadline = floor(ngx.now() * 1000) + state.timeout
+  if kind == DECIDE then request.d = deadline end
+  local kind_back, answer, unread = channel.exchange(state, kind, request)
+  if not unread then return kind_back, answer end
+  -- Sent again within what is left of the same wait: never longer than the timeout in all.
+  ngx.update_time()
+  local left = deadline - floor(ngx.now() * 1000)
+  if left <= 0 then return nil, "timeout" end
+  return channel.exchange(setmetatable({ timeout = left }, { __index = state }), kind, request)
 end
 
 local function register(state)

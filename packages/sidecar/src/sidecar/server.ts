@@ -48,6 +48,7 @@ class AdapterConnection {
   #idle: (() => void) | undefined;
   /** Set by the first drain (shutdown, idle timeout or a bad frame): the connection ends once. */
   #drained: Promise<void> | undefined;
+  #ended = false;
 
   constructor(
     readonly socket: Socket,
@@ -68,13 +69,15 @@ class AdapterConnection {
   }
 
   /**
-   * Ends the connection once everything received is answered. Frames that arrive meanwhile are
-   * still taken and answered; from the end on nothing more is read, because nothing more could be
-   * answered: a frame that got no answer was never taken, so an adapter may send it again.
+   * Reads nothing more at once, and ends the connection with GOAWAY once everything taken is
+   * answered: what arrives meanwhile is never taken, so the adapter sends it again (elsewhere).
+   * Reading on would keep a busy connection from ever draining.
    */
   drain(): Promise<void> {
     this.#drained ??= new Promise<void>((resolve) => {
       this.#closing = true;
+      // Not paused: what still arrives is dropped, and the adapter's close is seen.
+      this.socket.removeAllListeners('data');
       if (this.#inFlight === 0) {
         this.#end();
         resolve();
@@ -85,11 +88,16 @@ class AdapterConnection {
     return this.#drained;
   }
 
-  /** Reads nothing more and says so (GOAWAY): every request read is answered by now, so the adapter may send the rest again. */
+  /** Says that nothing more is read (GOAWAY): every request read is answered by now, so the adapter may send the rest again. */
   #end(): void {
-    this.socket.removeAllListeners('data');
     this.#write({ type: FrameType.GoAway, body: {} }, undefined);
     this.socket.end();
+    this.#ended = true;
+  }
+
+  /** GOAWAY and the answers before it are written (perhaps not yet flushed): the connection closes once the adapter closes its side. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   #receive(chunk: Buffer): void {
@@ -208,6 +216,10 @@ async function closeServer(server: Server, connections: Set<AdapterConnection>, 
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
   await Promise.race([Promise.all([...connections].map((c) => c.drain())), grace]);
+  // Still deciding: cut (its requests may have been decided, so no GOAWAY). Ended ones keep the
+  // rest of the grace to flush their last answers and GOAWAY until the adapter closes its side.
+  for (const connection of connections) if (!connection.ended) connection.socket.destroy();
+  await Promise.race([Promise.all([...connections].map((c) => new Promise((resolve) => c.socket.once('close', resolve)))), grace]);
   clearTimeout(timer);
   for (const connection of connections) connection.socket.destroy();
   await stopped;

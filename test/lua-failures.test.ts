@@ -212,12 +212,8 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
   // adapter's deadline, so Redis, running it after that, refuses it: nothing charged for a request
   // that was refused. With the engine's own deadline it was charged once Redis ran again.
   it.skipIf(redisSkip !== undefined)('failing closed, a decision the adapter stopped waiting for is not charged when Redis runs it later', async () => {
-    const redis = await RedisServer.start();
-    const admin = new Redis(redis.url);
-    const socketPath = join(dir, `late-${gateway}.sock`);
-    const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
     const prefix = `late-${gateway}:`;
-    try {
+    await withRedisSidecar(`late-${gateway}`, async ({ redis, admin, socketPath }) => {
       await withNginx(gateway, policy('closed', { kind: 'redis', url: redis.url, timeoutMs: 5000, keyPrefix: prefix }), socketPath, async (nginx) => {
         expect((await send(nginx.port, 'GET', '/r')).status).toBe(200);
         redis.pause();
@@ -231,12 +227,7 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
         await new Promise((resolve) => setTimeout(resolve, 500));
         expect(await countedIn(admin, prefix)).toBe(1);
       });
-    } finally {
-      redis.unpause();
-      admin.disconnect();
-      await sidecar.stop();
-      await redis.close();
-    }
+    });
   });
 
   // A connection killed between the adapter and the sidecar (here by a unix-socket proxy that cuts
@@ -245,38 +236,48 @@ describe.skipIf(luaSkip !== undefined).each(['kong', 'apisix'] as const)(luaSkip
   // GOAWAY), so it does not send them again: each request is served once (the policy fails open)
   // and counted exactly once. Sending them again counted each twice.
   it.skipIf(redisSkip !== undefined)('connection killed with decisions in flight: none is decided twice', async () => {
-    const redis = await RedisServer.start();
-    const admin = new Redis(redis.url);
-    const socketPath = join(dir, `cut-${gateway}.sock`);
-    const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
-    const proxy = await startCuttingProxy(join(dir, `cut-proxy-${gateway}.sock`), socketPath);
-    const counted = () => countedIn(admin, `cut-${gateway}:`);
-    try {
-      await withNginx(gateway, policy('open', { kind: 'redis', url: redis.url, timeoutMs: 5000, keyPrefix: `cut-${gateway}:` }), proxy.path, async (nginx) => {
-        expect((await send(nginx.port, 'GET', '/r')).status).toBe(200);
-        redis.pause();
-        const inFlight = Array.from({ length: 4 }, () => send(nginx.port, 'GET', '/r'));
-        // Long enough for all of them to reach the sidecar on a busy machine.
-        await new Promise((resolve) => setTimeout(resolve, 600));
-        proxy.cut();
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        redis.unpause();
-        const replies = await Promise.all(inFlight);
-        expect(replies.map((r) => [r.status, r.headers['tollgate-degraded']])).toEqual(Array.from({ length: 4 }, () => [200, 'sidecar-unavailable']));
-        await expect.poll(counted, { timeout: 2000, interval: 50 }).toBe(5);
-        // Still 5 once everything has settled: nothing was decided a second time.
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        expect(await counted()).toBe(5);
-      }, 3000);
-    } finally {
-      redis.unpause();
-      await proxy.close();
-      admin.disconnect();
-      await sidecar.stop();
-      await redis.close();
-    }
+    await withRedisSidecar(`cut-${gateway}`, async ({ redis, admin, socketPath }) => {
+      const proxy = await startCuttingProxy(join(dir, `cut-proxy-${gateway}.sock`), socketPath);
+      const counted = () => countedIn(admin, `cut-${gateway}:`);
+      try {
+        await withNginx(gateway, policy('open', { kind: 'redis', url: redis.url, timeoutMs: 5000, keyPrefix: `cut-${gateway}:` }), proxy.path, async (nginx) => {
+          expect((await send(nginx.port, 'GET', '/r')).status).toBe(200);
+          redis.pause();
+          const inFlight = Array.from({ length: 4 }, () => send(nginx.port, 'GET', '/r'));
+          // Long enough for all of them to reach the sidecar on a busy machine.
+          await new Promise((resolve) => setTimeout(resolve, 600));
+          proxy.cut();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          redis.unpause();
+          const replies = await Promise.all(inFlight);
+          expect(replies.map((r) => [r.status, r.headers['tollgate-degraded']])).toEqual(Array.from({ length: 4 }, () => [200, 'sidecar-unavailable']));
+          await expect.poll(counted, { timeout: 2000, interval: 50 }).toBe(5);
+          // Still 5 once everything has settled: nothing was decided a second time.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          expect(await counted()).toBe(5);
+        }, 3000);
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 });
+
+/** A real Redis, a client to read it, and the real sidecar process on its own socket; all stopped afterwards. */
+async function withRedisSidecar(name: string, run: (parts: { redis: RedisServer; admin: Redis; socketPath: string }) => Promise<void>): Promise<void> {
+  const redis = await RedisServer.start();
+  const admin = new Redis(redis.url);
+  const socketPath = join(dir, `${name}.sock`);
+  const sidecar = await startSidecar(socketPath, { TOLLGATE_LOG_LEVEL: 'error' });
+  try {
+    await run({ redis, admin, socketPath });
+  } finally {
+    redis.unpause();
+    admin.disconnect();
+    await sidecar.stop();
+    await redis.close();
+  }
+}
 
 /** A unix-socket proxy in front of the sidecar whose connections can be killed (both sides at once). */
 async function startCuttingProxy(path: string, target: string): Promise<{ path: string; cut(): void; close(): Promise<void> }> {

@@ -44,7 +44,6 @@ class AdapterConnection {
   readonly #reader: FrameReader;
   /** Requests received and not answered yet. */
   #inFlight = 0;
-  #closing = false;
   #idle: (() => void) | undefined;
   /** Set by the first drain (shutdown, idle timeout or a bad frame): the connection ends once. */
   #drained: Promise<void> | undefined;
@@ -75,7 +74,6 @@ class AdapterConnection {
    */
   drain(): Promise<void> {
     this.#drained ??= new Promise<void>((resolve) => {
-      this.#closing = true;
       // Not paused: what still arrives is dropped, and the adapter's close is seen.
       this.socket.removeAllListeners('data');
       if (this.#inFlight === 0) {
@@ -130,7 +128,8 @@ class AdapterConnection {
     const done = (answer: Answer): void => {
       this.#inFlight -= 1;
       this.#write(answer, id);
-      if (this.#inFlight === 0 && this.#closing) this.#idle?.();
+      // #idle is set only while draining.
+      if (this.#inFlight === 0) this.#idle?.();
     };
     answered.then(done, (error: unknown) => {
       this.options.log.error(`request failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -162,7 +161,6 @@ class AdapterConnection {
   #reject(error: string): void {
     this.options.stats.invalid += 1;
     this.options.log.warn(`closing a connection after a bad frame: ${error}`);
-    this.socket.removeAllListeners('data');
     this.#write({ type: FrameType.Error, body: { error } }, undefined);
     void this.drain();
   }
